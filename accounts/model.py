@@ -1,0 +1,46 @@
+"""Who a user is and what role they hold."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    """Manages users and settings; may do everything."""
+    HOST = "host"
+    """The Bupati's office: creates and runs sessions."""
+    IT = "it"
+    """Edits the inventory and sees all link data."""
+    VIEWER = "viewer"
+    """Read-only dashboards."""
+    SITE = "site"
+    """A kecamatan office's seat on a shared PC; its sessions are tagged with its site."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: Role
+    display_name: str
+    site_code: str | None = None
+    disabled: bool = False
+
+    @property
+    def can_host(self) -> bool:
+        return self.role in (Role.ADMIN, Role.HOST)
+
+    @property
+    def can_edit_inventory(self) -> bool:
+        return self.role in (Role.ADMIN, Role.IT)
+
+    def public(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "role": self.role.value,
+            "display_name": self.display_name,
+            "site_code": self.site_code,
+        }

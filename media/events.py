@@ -1,0 +1,21 @@
+"""The callbacks the SFU makes into signaling (implemented by ``signaling/``)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from media.settings import TrackInfo
+
+
+class MediaEvents(Protocol):
+    async def send_offer(self, peer_id: str, sdp: str, tracks: dict[str, TrackInfo]) -> None:
+        """Server-initiated renegotiation; the answer comes back via ``Sfu.accept_answer``."""
+
+    def tracks_changed(self, peer_id: str, tracks: dict[str, TrackInfo]) -> None:
+        """A slot was re-fed without renegotiation (publisher rejoined / slot reused)."""
+
+    def audio_level(self, peer_id: str, level_dbov: int, voiced: bool) -> None:
+        """RFC 6464 level of the publisher's audio, at most ~5 calls/s per peer."""
+
+    def peer_state(self, peer_id: str, state: str) -> None:
+        """connectionState changes of a peer ("connected", "failed", "closed", ...)."""

@@ -1,0 +1,50 @@
+"""Configuration values and small shared types of the media package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+from aiortc import RTCConfiguration, RTCIceServer
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+Kind = Literal["audio", "video"]
+KINDS: tuple[Kind, ...] = ("audio", "video")
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """One STUN/TURN server, handed to browsers and to the server's own connections."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    """Knobs of the SFU. The defaults suit a regency LAN with VSAT kecamatan links."""
+
+    ice_servers: tuple[IceServer, ...] = ()  # default none: no public STUN
+    consent_retransmissions: int = 2  # aioice consent-check retransmissions (VSAT 600 ms RTT)
+    nack_budget_per_second: int = 50  # max RTX resends per subscriber per second
+    keyframe_min_interval: float = 0.5  # PLI throttle per publisher
+    # Extension: restrict the addresses the server gathers ICE host candidates on
+    # (empty: every interface, aioice's default). Tests pass ("127.0.0.1",).
+    host_addresses: tuple[str, ...] = ()
+
+
+class TrackInfo(TypedDict):
+    """Who is carried on one m-line (mid) of a subscriber's connection."""
+
+    participant: str
+    kind: Kind
+
+
+def rtc_configuration(settings: MediaSettings) -> RTCConfiguration:
+    """MAX_BUNDLE and explicit ICE servers (never aiortc's public STUN default)."""
+    servers = [
+        RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+        for s in settings.ice_servers
+    ]
+    return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)

@@ -1,0 +1,3 @@
+from pendopo.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""``pendopo`` command line: ``pendopo run`` serves; other subcommands are registered by the
+packages that own them (inventory import/export/probe, user management)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from pendopo.config import ConfigError, Settings, add_setting_flags, load_settings
+
+Command = Callable[[Settings, argparse.Namespace], int]
+# name -> (help, add_arguments, run); packages register theirs in register_commands().
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Command]] = {}
+
+
+def command(
+    name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] | None = None
+) -> Callable[[Command], Command]:
+    def wrap(fn: Command) -> Command:
+        COMMANDS[name] = (help, arguments or (lambda p: None), fn)
+        return fn
+
+    return wrap
+
+
+@command("run", "serve the web app, signaling and probes")
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from web.app import create_app
+
+    app = create_app(settings)
+    ssl_context = None
+    if settings.tls_cert and settings.tls_key:
+        import ssl
+
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    scheme = "https" if ssl_context else "http"
+    print(f"Pendopo serving on {scheme}://{settings.host}:{settings.port}", flush=True)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_context=ssl_context,
+        backlog=1024,  # the default 128 overflows in a connect storm of many clients
+        print=None,
+        access_log=None,
+    )
+    return 0
+
+
+def _register_package_commands() -> None:
+    """Import the modules that define further subcommands (each calls ``command``)."""
+    import importlib
+
+    for module in ("network_inventory.cli", "accounts.cli"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_package_commands()
+    parser = argparse.ArgumentParser(prog="pendopo", description=__doc__)
+    parser.add_argument("--config", help="TOML settings file (env PENDOPO_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, arguments, _fn) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        add_setting_flags(p)
+        arguments(p)
+    args = parser.parse_args(argv)
+    from pathlib import Path
+
+    values: dict[str, Any] = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
+    try:
+        settings = load_settings(values, config_file=Path(args.config) if args.config else None)
+    except ConfigError as exc:
+        print(f"pendopo: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return COMMANDS[args.command][2](settings, args)
+
+
+def run_async(coro: Any) -> Any:
+    """Helper for subcommands that do async work."""
+    return asyncio.run(coro)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

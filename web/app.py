@@ -1,0 +1,79 @@
+"""The application factory: wires every package into one aiohttp app.
+
+Only wiring lives here (like galene.go): each package owns its routes and background work and
+exposes a ``setup(app)`` that registers them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from accounts import AccountStore, Role
+from accounts.passwords import generate_password
+from accounts.schema import COMPONENT as ACCOUNTS_SCHEMA
+from pendopo.config import Settings
+from pendopo.db import Component, Database
+from web import auth, pages
+from web.errors import error_middleware
+from web.keys import ACCOUNTS, DATABASE, SETTINGS
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_BODY = 8 * 1024 * 1024
+"""Largest request body (CSV/GeoJSON imports); larger ones get 413."""
+
+SCHEMA: list[Component] = [ACCOUNTS_SCHEMA]
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    db = Database(settings.db_path)
+    db.open(SCHEMA)
+    app[DATABASE] = db
+    app[ACCOUNTS] = AccountStore(db)
+    await _bootstrap_admin(app)
+    try:
+        yield
+    finally:
+        db.close()
+
+
+async def _bootstrap_admin(app: web.Application) -> None:
+    """First start: create the admin (host) account, printing a generated password once."""
+    accounts = app[ACCOUNTS]
+    if await accounts.count_users() > 0:
+        return
+    settings = app[SETTINGS]
+    password = settings.admin_password or generate_password()
+    await accounts.create_user(
+        settings.admin_user, password, Role.ADMIN, display_name="Kantor Bupati"
+    )
+    if settings.admin_password:
+        log.warning(
+            "created admin account %r (password from PENDOPO_ADMIN_PASSWORD)", settings.admin_user
+        )
+    else:
+        # Printed once, to the console only: it is never stored in clear.
+        print(
+            f"\n  Pendopo: created admin account {settings.admin_user!r}"
+            f" with password: {password}\n  (shown once; change it after signing in)\n",
+            flush=True,
+        )
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[error_middleware, auth.user_middleware],
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_database)
+    auth.setup(app)
+    pages.setup(app)
+    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
+    return app
