@@ -17,9 +17,11 @@ from accounts.passwords import generate_password
 from accounts.schema import COMPONENT as ACCOUNTS_SCHEMA
 from pendopo.config import Settings
 from pendopo.db import Component, Database
+from signaling.server import attach as attach_sio
+from signaling.server import create_server as create_sio
 from web import auth, pages
 from web.errors import error_middleware
-from web.keys import ACCOUNTS, DATABASE, SETTINGS
+from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[error_middleware, auth.user_middleware],
     )
     app[SETTINGS] = settings
+    app[SIO] = create_sio(settings)
+    attach_sio(app, app[SIO])
     app.cleanup_ctx.append(_database)
     auth.setup(app)
     pages.setup(app)

@@ -1,0 +1,1 @@
+"""socket.io signaling: the meeting protocol (docs/protocol.md) and live pushes."""

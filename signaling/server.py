@@ -1,0 +1,40 @@
+"""The one python-socketio server of a process, attached to the aiohttp app.
+
+Meetings use the default namespace ``/``; the inventory dashboard's live pushes use
+``/inventory``. With ``redis_url`` set, emits go through socket.io's Redis manager so that every
+process delivers to its own clients (shared room state lives in the room store, not here).
+"""
+
+from __future__ import annotations
+
+import socketio
+from aiohttp import web
+
+from pendopo.config import Settings
+
+MAX_MESSAGE_BYTES = 256 * 1024
+"""Largest socket.io message (an SDP offer with many m-lines is ~20 KB)."""
+
+
+def create_server(settings: Settings) -> socketio.AsyncServer:
+    manager = None
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(
+            settings.redis_url, redis_options={"max_connections": 1000}
+        )
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        # Websocket only: long-polling needs sticky sessions across processes.
+        transports=["websocket"],
+        cors_allowed_origins=[],  # same origin only
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        ping_interval=10,
+        ping_timeout=10,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
+    sio.attach(app, socketio_path="socket.io")
