@@ -1,0 +1,21 @@
+"""Pass-through SFU on aiortc 1.16: forwards encoded Opus/VP8 without decoding.
+
+Public API (contract with signaling/, kept in /work/notes/media-api.md and docs/media.md).
+"""
+
+from media.errors import MediaError
+from media.events import MediaEvents
+from media.settings import IceServer, MediaSettings, TrackInfo
+from media.sfu import Sfu
+from media.stats import KindStats, SfuStats
+
+__all__ = [
+    "IceServer",
+    "KindStats",
+    "MediaError",
+    "MediaEvents",
+    "MediaSettings",
+    "Sfu",
+    "SfuStats",
+    "TrackInfo",
+]

@@ -1,0 +1,231 @@
+"""Patches of aiortc/aioice private hook points that make pass-through forwarding work.
+
+Written for aiortc 1.16.0 and aioice 0.13.0 (pinned in pyproject.toml); ``install()`` refuses
+other versions and ``tests/media/test_hooks.py`` fails loudly when a hook point moves.
+
+Every patch is opt-in per object, so ordinary aiortc peer connections in the same process (test
+clients, benchmarks) keep decoding and behaving exactly as upstream:
+
+- ``decoder_worker``: receivers whose track queue is marked by :func:`mark_passthrough` turn each
+  reassembled ``JitterFrame`` into an ``av.Packet`` (pts = RTP timestamp, time_base = 1/clock)
+  instead of decoding it. ``RTCRtpSender`` then sends packets through ``encoder.pack()``.
+- ``RTCRtpSender._send_keyframe``: a sender carrying ``KEYFRAME_HANDLER`` calls it (forwarding the
+  subscriber's PLI/FIR to the publisher) instead of asking a local encoder for a keyframe.
+- ``RTCRtpSender._retransmit``: a sender carrying ``NACK_BUDGET`` spends a token per resend.
+- ``aioice.Connection.query_consent``: consent checks are retransmitted (RFC 7675 allows it), so a
+  600 ms round trip no longer expires consent after ~30 s.
+- ``aioice.ice.get_host_addresses``: :data:`host_addresses` (a ContextVar) restricts the
+  addresses candidates are gathered on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import random
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from fractions import Fraction
+from importlib.metadata import version
+from typing import Any, Protocol
+
+import aioice.ice
+import aiortc.rtcrtpreceiver
+import av
+from aioice import stun
+from aiortc.rtcrtpsender import RTCRtpSender
+
+logger = logging.getLogger(__name__)
+
+AIORTC_VERSION = "1.16.0"
+AIOICE_VERSION = "0.13.0"
+
+PASSTHROUGH_FLAG = "_pendopo_passthrough"  # set on a RemoteStreamTrack's asyncio.Queue
+KEYFRAME_HANDLER = "_pendopo_keyframe_handler"  # set on an RTCRtpSender: Callable[[], None]
+NACK_BUDGET = "_pendopo_nack_budget"  # set on an RTCRtpSender: a NackBudget
+CONSENT_RETRANSMISSIONS = "_pendopo_consent_retransmissions"  # set on an aioice Connection
+
+DEFAULT_CONSENT_RETRANSMISSIONS = 2
+
+#: Addresses to gather ICE host candidates on; None means every interface (aioice default).
+host_addresses: ContextVar[tuple[str, ...] | None] = ContextVar(
+    "pendopo_host_addresses", default=None
+)
+
+
+class NackBudget(Protocol):
+    def allow(self) -> bool: ...
+
+
+_installed = False
+_lock = threading.Lock()
+_original_decoder_worker: Callable[..., None] = aiortc.rtcrtpreceiver.decoder_worker
+_original_send_keyframe: Callable[[RTCRtpSender], None] = RTCRtpSender._send_keyframe
+_original_retransmit: Callable[[RTCRtpSender, int], Any] = RTCRtpSender._retransmit
+_original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
+
+
+def check_versions() -> None:
+    """Refuse to patch versions the hooks were not written for."""
+    found = {"aiortc": version("aiortc"), "aioice": version("aioice")}
+    wanted = {"aiortc": AIORTC_VERSION, "aioice": AIOICE_VERSION}
+    if found != wanted:
+        raise RuntimeError(
+            f"media/hooks.py patches private hook points of {wanted}, found {found}: "
+            "re-check the hooks (tests/media/test_hooks.py) before changing the pin"
+        )
+
+
+def mark_passthrough(output_queue: asyncio.Queue[Any]) -> None:
+    """Make the decoder thread feeding ``output_queue`` forward packets instead of frames.
+
+    Must be called before the receiver starts (the peer connection's "track" event is early
+    enough: it fires in setRemoteDescription, the receiver starts in the connect task after).
+    """
+    setattr(output_queue, PASSTHROUGH_FLAG, True)
+
+
+def decoder_worker(
+    loop: asyncio.AbstractEventLoop,
+    input_q: queue.Queue[Any],
+    output_q: asyncio.Queue[Any],
+    decode_error: threading.Event,
+) -> None:
+    """Replacement for ``aiortc.rtcrtpreceiver.decoder_worker`` (same four arguments)."""
+    if not getattr(output_q, PASSTHROUGH_FLAG, False):
+        _original_decoder_worker(loop, input_q, output_q, decode_error)
+        return
+    time_bases: dict[int, Fraction] = {}
+    while True:
+        task = input_q.get()
+        if task is None:
+            loop.call_soon_threadsafe(output_q.put_nowait, None)
+            break
+        codec, encoded_frame = task
+        time_base = time_bases.get(codec.clockRate)
+        if time_base is None:
+            time_base = time_bases[codec.clockRate] = Fraction(1, codec.clockRate)
+        packet = av.Packet(encoded_frame.data)
+        packet.pts = encoded_frame.timestamp
+        packet.time_base = time_base
+        loop.call_soon_threadsafe(output_q.put_nowait, packet)
+
+
+def _send_keyframe(self: RTCRtpSender) -> None:
+    handler: Callable[[], None] | None = getattr(self, KEYFRAME_HANDLER, None)
+    if handler is None:
+        _original_send_keyframe(self)
+    else:
+        handler()
+
+
+async def _retransmit(self: RTCRtpSender, sequence_number: int) -> None:
+    budget: NackBudget | None = getattr(self, NACK_BUDGET, None)
+    if budget is None or budget.allow():
+        await _original_retransmit(self, sequence_number)
+
+
+async def query_consent(self: aioice.ice.Connection) -> None:
+    """``Connection.query_consent`` of aioice 0.13 with retransmitted checks.
+
+    Upstream sends each check once and waits 0.5 s: at a 600 ms round trip every check "fails"
+    and consent expires after 6 failures (~30 s). With ``n`` retransmissions a check waits
+    0.5 + 1 + 2 + ... s (3.5 s for n = 2) and a response to any transmission counts.
+    """
+    assert self.remote_password is not None
+    retransmissions = getattr(self, CONSENT_RETRANSMISSIONS, DEFAULT_CONSENT_RETRANSMISSIONS)
+    failures = 0
+    while True:
+        await asyncio.sleep(aioice.ice.CONSENT_INTERVAL * (0.8 + 0.4 * random.random()))
+        for pair in self._nominated.values():
+            request = self.build_request(pair, nominate=False)
+            try:
+                await pair.protocol.request(
+                    request,
+                    pair.remote_addr,
+                    integrity_key=self.remote_password.encode("utf8"),
+                    retransmissions=retransmissions,
+                )
+                failures = 0
+            except stun.TransactionError:
+                failures += 1
+            if failures >= aioice.ice.CONSENT_FAILURES:
+                logger.info("ICE consent to send expired")
+                self._query_consent_task = None
+                await self.close()
+                return
+
+
+def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    chosen = host_addresses.get()
+    if chosen is None:
+        return _original_get_host_addresses(use_ipv4, use_ipv6)
+    return [a for a in chosen if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+
+
+def install() -> None:
+    """Install every hook once (idempotent, thread-safe)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        check_versions()
+        aiortc.rtcrtpreceiver.decoder_worker = decoder_worker
+        RTCRtpSender._send_keyframe = _send_keyframe  # type: ignore[method-assign]
+        RTCRtpSender._retransmit = _retransmit  # type: ignore[method-assign]
+        aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
+        aioice.ice.get_host_addresses = get_host_addresses
+        _installed = True
+
+
+def installed() -> bool:
+    return _installed
+
+
+# --- every other private attribute media/ touches, in one place (checked by test_hooks.py) ---
+
+
+def receiver_rtx_ssrcs(receiver: Any) -> dict[int, int]:
+    """RTX SSRC -> media SSRC of an ``RTCRtpReceiver`` (from the remote description)."""
+    rtx: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc
+    return rtx
+
+
+def receiver_active_ssrcs(receiver: Any) -> dict[int, Any]:
+    """SSRC -> last packet time of every SSRC the receiver has seen (media and RTX)."""
+    active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc
+    return active
+
+
+def set_receiver_jitter_buffer(receiver: Any, buffer: Any) -> None:
+    """Replace the receiver's jitter buffer (before its first packet)."""
+    if not hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
+        raise RuntimeError("aiortc moved RTCRtpReceiver.__jitter_buffer: re-check media/hooks.py")
+    receiver._RTCRtpReceiver__jitter_buffer = buffer
+
+
+def sender_counters(sender: Any) -> tuple[int, int]:
+    """(RTP packets sent, payload bytes sent) of an ``RTCRtpSender`` (media SSRC only)."""
+    return (
+        int(sender._RTCRtpSender__packet_count),
+        int(sender._RTCRtpSender__octet_count),
+    )
+
+
+def track_queue(track: Any) -> asyncio.Queue[Any]:
+    """The queue a ``RemoteStreamTrack`` reads, fed by the decoder thread."""
+    q: asyncio.Queue[Any] = track._queue
+    return q
+
+
+def ice_connection(transceiver: Any) -> aioice.ice.Connection:
+    """The aioice ``Connection`` under a transceiver's ICE transport."""
+    connection: aioice.ice.Connection = transceiver.receiver.transport.transport._connection
+    return connection
+
+
+def set_consent_retransmissions(transceivers: Any, retransmissions: int) -> None:
+    for transceiver in transceivers:
+        setattr(ice_connection(transceiver), CONSENT_RETRANSMISSIONS, retransmissions)

@@ -1,0 +1,516 @@
+"""The pass-through SFU: answers offers, wires subscriber slots, forwards encoded media.
+
+Concurrency: every operation that touches a peer connection's signaling runs under that peer's
+``asyncio.Lock``. The server never creates an offer while a client offer is being answered, and
+only offers when the connection is ``connected`` and ``stable``; otherwise it notes
+``negotiation_needed`` and offers once the pending answer arrives or the connection comes up.
+Collision (client offer while a server offer is pending): aiortc cannot roll back, so the server
+is the "impolite" peer: the client's offer is refused with ``MediaError("offer_collision")``;
+the client answers the server's offer first and then sends its own offer again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+import av
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcpeerconnection import filter_preferred_codecs
+
+from media import hooks
+from media.budget import TokenBucket
+from media.errors import MediaError
+from media.events import MediaEvents
+from media.forwarding import ForwardingTrack, is_vp8_keyframe
+from media.keyframes import KeyframeThrottle, media_ssrc
+from media.peer import Peer, Publication, Slot
+from media.receive import ImmediateAudioBuffer
+from media.settings import KINDS, Kind, MediaSettings, TrackInfo, rtc_configuration
+from media.stats import KindStats, SfuStats
+
+logger = logging.getLogger(__name__)
+
+hooks.install()
+
+# Nothing is transcoded, so every slot carries exactly what publishers send: VP8 and Opus.
+_PINNED_MIME = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
+_REOFFER_DELAY = 0.1  # let signaling deliver the answer before a server offer follows it
+
+
+def pin_codecs(transceiver: object, kind: str) -> bool:
+    """Restrict a transceiver to Opus / VP8 (+RTX); False if the remote offered neither."""
+    caps = RTCRtpSender.getCapabilities(kind).codecs
+    wanted = [c for c in caps if c.mimeType.lower() in _PINNED_MIME[kind]]
+    transceiver.setCodecPreferences(wanted)  # type: ignore[attr-defined]
+    current = getattr(transceiver, "_codecs", None)
+    if current:
+        filtered = filter_preferred_codecs(current, wanted)
+        transceiver._codecs = filtered  # type: ignore[attr-defined]
+        return bool(filtered)
+    return True
+
+
+def _offer_ufrag(offer_sdp: str) -> str | None:
+    try:
+        description = aiortc_sdp.SessionDescription.parse(offer_sdp)
+    except Exception as exc:  # aiortc's parser raises many kinds on garbage
+        raise MediaError("invalid_sdp", f"the offer is not valid SDP ({exc!r})") from exc
+    if not description.media:
+        raise MediaError("invalid_sdp", "the offer has no media section")
+    for media in description.media:
+        if media.ice is not None and media.ice.usernameFragment:
+            return str(media.ice.usernameFragment)
+    raise MediaError("invalid_sdp", "the offer has no ICE credentials")
+
+
+class Sfu:
+    """See /work/notes/media-api.md (docs/media.md) for the contract."""
+
+    def __init__(self, settings: MediaSettings, events: MediaEvents) -> None:
+        hooks.install()
+        self._settings = settings
+        self._events = events
+        self._peers: dict[str, Peer] = {}
+        self._subscriptions: dict[str, dict[str, frozenset[Kind]]] = {}
+        self._routes: dict[tuple[str, str], set[ForwardingTrack]] = {}
+        self._disabled: set[tuple[str, str]] = set()
+        self._keyframes: dict[str, KeyframeThrottle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._retired = SfuStats()
+        self._frames = {"audio": KindStats(), "video": KindStats()}
+        self._closed = False
+
+    # ----------------------------------------------------------------- offers and answers
+
+    async def answer(self, peer_id: str, offer_sdp: str) -> tuple[str, dict[str, TrackInfo]]:
+        if not isinstance(offer_sdp, str) or not offer_sdp.startswith("v=0"):
+            raise MediaError("invalid_sdp", "the offer is not SDP")
+        ufrag = _offer_ufrag(offer_sdp)
+        peer = self._peers.get(peer_id)
+        if peer is not None and (
+            peer.closed
+            or str(peer.pc.connectionState) in ("failed", "closed")
+            or (peer.remote_ufrag is not None and ufrag != peer.remote_ufrag)
+        ):
+            await self._drop_peer(peer)  # a new connection from the same participant
+            peer = None
+        created = peer is None
+        if peer is None:
+            peer = self._new_peer(peer_id)
+        async with peer.lock:
+            if str(peer.pc.signalingState) == "have-local-offer":
+                raise MediaError(
+                    "offer_collision",
+                    "the server's offer is pending: answer it, then send this offer again",
+                )
+            try:
+                await peer.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+                slot_transceivers = {id(s.transceiver) for s in peer.slots}
+                for transceiver in peer.pc.getTransceivers():
+                    if id(transceiver) not in slot_transceivers and not pin_codecs(
+                        transceiver, transceiver.kind
+                    ):
+                        raise MediaError(
+                            "unsupported_codec", f"no Opus/VP8 offered for {transceiver.kind}"
+                        )
+                with self._host_addresses():
+                    await peer.pc.setLocalDescription(await peer.pc.createAnswer())
+            except MediaError:
+                if created:
+                    await self._drop_peer(peer)
+                raise
+            except Exception as exc:
+                if created:
+                    await self._drop_peer(peer)
+                raise MediaError("invalid_sdp", f"the offer was refused ({exc})") from exc
+            peer.remote_ufrag = ufrag
+            self._configure_consent(peer)
+            local_sdp = str(peer.pc.localDescription.sdp)
+            tracks = self._track_map(peer)
+        if peer.connected:
+            self._spawn(self._sync_later(peer_id, _REOFFER_DELAY))
+        return local_sdp, tracks
+
+    async def accept_answer(self, peer_id: str, answer_sdp: str) -> None:
+        peer = self._peer(peer_id)
+        if not isinstance(answer_sdp, str) or not answer_sdp.startswith("v=0"):
+            raise MediaError("invalid_sdp", "the answer is not SDP")
+        async with peer.lock:
+            if str(peer.pc.signalingState) != "have-local-offer":
+                raise MediaError("no_offer_pending", "there is no server offer to answer")
+            try:
+                await peer.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+            except Exception as exc:
+                raise MediaError("invalid_sdp", f"the answer was refused ({exc})") from exc
+            for slot in peer.slots:
+                if not slot.live and slot.mid is not None:
+                    slot.live = True
+                    if slot.publisher is not None:
+                        self._route(slot)
+            again = peer.negotiation_needed
+        if again:
+            self._spawn(self._sync(peer_id))
+
+    async def remove(self, peer_id: str) -> None:
+        peer = self._peers.get(peer_id)
+        if peer is not None:
+            await self._drop_peer(peer)
+
+    async def forget(self, participant: str) -> None:
+        """Extension: remove the peer and every subscription to or from the participant."""
+        self._subscriptions.pop(participant, None)
+        for subscriber, subs in list(self._subscriptions.items()):
+            if subs.pop(participant, None) is not None:
+                await self._sync(subscriber)
+        await self.remove(participant)
+        throttle = self._keyframes.pop(participant, None)
+        if throttle is not None:
+            throttle.cancel()
+
+    # ----------------------------------------------------------------- subscriptions
+
+    async def subscribe(self, subscriber: str, publisher: str, kinds: frozenset[str]) -> None:
+        bad = set(kinds) - set(KINDS)
+        if bad:
+            raise MediaError("invalid_kind", f"unknown media kind(s): {sorted(bad)}")
+        if subscriber == publisher or not kinds:
+            return
+        subs = self._subscriptions.setdefault(subscriber, {})
+        subs[publisher] = subs.get(publisher, frozenset()) | frozenset(
+            k for k in KINDS if k in kinds
+        )
+        await self._sync(subscriber)
+
+    async def unsubscribe(self, subscriber: str, publisher: str) -> None:
+        subs = self._subscriptions.get(subscriber)
+        if subs is not None and subs.pop(publisher, None) is not None:
+            await self._sync(subscriber)
+
+    def set_forwarding(self, publisher: str, kind: str, enabled: bool) -> None:
+        if kind not in KINDS:
+            raise MediaError("invalid_kind", f"unknown media kind: {kind}")
+        if enabled:
+            if (publisher, kind) in self._disabled:
+                self._disabled.discard((publisher, kind))
+                if kind == "video":
+                    self._request_keyframe(publisher)
+        else:
+            self._disabled.add((publisher, kind))
+
+    # ----------------------------------------------------------------- stats and shutdown
+
+    def stats(self) -> SfuStats:
+        out = SfuStats(
+            peers=len(self._peers),
+            connected_peers=sum(1 for p in self._peers.values() if p.connected),
+            publications=sum(len(p.publications) for p in self._peers.values()),
+            slots=sum(len(p.slots) for p in self._peers.values()),
+            keyframe_requests=sum(t.requested for t in self._keyframes.values()),
+            keyframe_requests_sent=sum(t.sent for t in self._keyframes.values()),
+        )
+        for kind in KINDS:
+            retired = self._retired.forwarded[kind]
+            fwd = out.forwarded[kind]
+            fwd.packets, fwd.bytes = retired.packets, retired.bytes
+            fwd.frames = self._frames[kind].frames
+            fwd.dropped = retired.dropped
+        out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
+        out.late_audio_dropped = self._retired.late_audio_dropped
+        for peer in self._peers.values():
+            self._add_peer_counters(peer, out)
+        return out
+
+    async def close(self) -> None:
+        self._closed = True
+        for peer in list(self._peers.values()):
+            await self._drop_peer(peer)
+        for throttle in self._keyframes.values():
+            throttle.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ----------------------------------------------------------------- internals: peers
+
+    def _peer(self, peer_id: str) -> Peer:
+        peer = self._peers.get(peer_id)
+        if peer is None or peer.closed:
+            raise MediaError("unknown_peer", f"no media connection for {peer_id!r}")
+        return peer
+
+    def _new_peer(self, peer_id: str) -> Peer:
+        if self._closed:
+            raise MediaError("closed", "the media server is shutting down")
+        pc = RTCPeerConnection(configuration=rtc_configuration(self._settings))
+        rate = self._settings.nack_budget_per_second
+        peer = Peer(peer_id=peer_id, pc=pc, budget=TokenBucket(rate=rate))
+        self._peers[peer_id] = peer
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            self._add_publication(peer, track)
+
+        @pc.on("connectionstatechange")
+        def on_state() -> None:
+            state = str(pc.connectionState)
+            if self._peers.get(peer_id) is not peer:
+                return  # a replaced connection: its end is not news
+            self._notify_state(peer_id, state)
+            if state == "connected":
+                self._spawn(self._sync(peer_id))
+            elif state == "failed":
+                self._spawn(self._close_pc(peer))
+
+        return peer
+
+    async def _close_pc(self, peer: Peer) -> None:
+        await peer.pc.close()
+
+    async def _drop_peer(self, peer: Peer) -> None:
+        if self._peers.get(peer.peer_id) is peer:
+            del self._peers[peer.peer_id]
+        if peer.closed:
+            return
+        peer.closed = True
+        for slot in peer.slots:
+            self._unroute(slot)
+        self._add_peer_counters(peer, self._retired)
+        pubs = list(peer.publications.values())
+        peer.publications.clear()
+        await peer.pc.close()
+        for pub in pubs:
+            if pub.task is not None:
+                pub.task.cancel()
+
+    def _add_peer_counters(self, peer: Peer, into: SfuStats) -> None:
+        for slot in peer.slots:
+            fwd = into.forwarded[slot.kind]
+            packets, octets = hooks.sender_counters(slot.sender)
+            fwd.packets += packets
+            fwd.bytes += octets
+            fwd.dropped += slot.track.dropped
+        into.rtx_resent += peer.budget.allowed
+        into.rtx_dropped += peer.budget.refused
+        for pub in peer.publications.values():
+            if pub.audio_buffer is not None:
+                into.late_audio_dropped += pub.audio_buffer.late
+
+    def _configure_consent(self, peer: Peer) -> None:
+        hooks.set_consent_retransmissions(
+            peer.pc.getTransceivers(), self._settings.consent_retransmissions
+        )
+
+    @contextlib.contextmanager
+    def _host_addresses(self) -> Iterator[None]:
+        if not self._settings.host_addresses:
+            yield
+            return
+        token = hooks.host_addresses.set(self._settings.host_addresses)
+        try:
+            yield
+        finally:
+            hooks.host_addresses.reset(token)
+
+    # ----------------------------------------------------------------- internals: publishing
+
+    def _add_publication(self, peer: Peer, track: MediaStreamTrack) -> None:
+        receiver = next(t.receiver for t in peer.pc.getTransceivers() if t.receiver.track is track)
+        hooks.mark_passthrough(hooks.track_queue(track))
+        kind: Kind = "audio" if track.kind == "audio" else "video"
+        pub = Publication(participant=peer.peer_id, kind=kind, track=track, receiver=receiver)
+        if kind == "audio":
+            pub.audio_buffer = ImmediateAudioBuffer(
+                on_level=lambda level, voiced: self._notify_level(peer.peer_id, level, voiced)
+            )
+            hooks.set_receiver_jitter_buffer(receiver, pub.audio_buffer)
+        primary = kind not in peer.publications
+        if primary:
+            peer.publications[kind] = pub
+        pub.task = asyncio.get_running_loop().create_task(self._pump(pub, primary))
+        if primary:
+            self._refed(peer.peer_id, kind)
+
+    def _refed(self, publisher: str, kind: Kind) -> None:
+        """Subscribers already holding a live slot for this publisher get it fed again."""
+        for subscriber in self._peers.values():
+            slots = subscriber.slots
+            if any(s.live and s.publisher == publisher and s.kind == kind for s in slots):
+                self._notify_tracks(subscriber.peer_id, self._track_map(subscriber))
+
+    async def _pump(self, pub: Publication, primary: bool) -> None:
+        key = (pub.participant, pub.kind)
+        video = pub.kind == "video"
+        counters = self._frames[pub.kind]
+        try:
+            while True:
+                packet = await pub.track.recv()
+                if not primary or not isinstance(packet, av.Packet) or key in self._disabled:
+                    continue
+                slots = self._routes.get(key)
+                if not slots:
+                    continue
+                keyframe = video and is_vp8_keyframe(packet)
+                for slot_track in slots:
+                    slot_track.push(packet, pub, keyframe)
+                counters.frames += len(slots)
+        except (MediaStreamError, asyncio.CancelledError):
+            pass
+
+    # ----------------------------------------------------------------- internals: keyframes
+
+    def _request_keyframe(self, publisher: str) -> None:
+        throttle = self._keyframes.get(publisher)
+        if throttle is None:
+            throttle = self._keyframes[publisher] = KeyframeThrottle(
+                self._settings.keyframe_min_interval, lambda: self._send_pli(publisher)
+            )
+        throttle.request()
+
+    def _send_pli(self, publisher: str) -> bool:
+        peer = self._peers.get(publisher)
+        pub = peer.publications.get("video") if peer is not None else None
+        if pub is None:
+            return False
+        ssrc = media_ssrc(pub.receiver)
+        if ssrc is None:
+            return False  # nothing received yet: its first frame is a keyframe anyway
+        self._spawn(pub.receiver._send_rtcp_pli(ssrc))
+        return True
+
+    # ----------------------------------------------------------------- internals: slots
+
+    def _route(self, slot: Slot) -> None:
+        assert slot.publisher is not None
+        self._routes.setdefault((slot.publisher, slot.kind), set()).add(slot.track)
+        if slot.kind == "video":
+            slot.track.need_keyframe = True
+            self._request_keyframe(slot.publisher)
+
+    def _unroute(self, slot: Slot) -> None:
+        if slot.publisher is None:
+            return
+        routes = self._routes.get((slot.publisher, slot.kind))
+        if routes is not None:
+            routes.discard(slot.track)
+            if not routes:
+                del self._routes[(slot.publisher, slot.kind)]
+
+    def _track_map(self, peer: Peer) -> dict[str, TrackInfo]:
+        return {
+            slot.mid: {"participant": slot.publisher, "kind": slot.kind}
+            for slot in peer.slots
+            if slot.live and slot.publisher is not None and slot.mid is not None
+        }
+
+    async def _sync_later(self, peer_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._sync(peer_id)
+
+    async def _sync(self, subscriber: str) -> None:
+        """Make the subscriber's slots match its subscriptions; offer if slots are missing."""
+        peer = self._peers.get(subscriber)
+        if peer is None or peer.closed:
+            return
+        async with peer.lock:
+            if peer.closed:
+                return
+            wanted = {
+                (publisher, kind)
+                for publisher, kinds in self._subscriptions.get(subscriber, {}).items()
+                for kind in kinds
+            }
+            refed = False
+            for slot in peer.slots:
+                if slot.publisher is not None and (slot.publisher, slot.kind) not in wanted:
+                    self._unroute(slot)
+                    slot.publisher = None
+                    slot.track.detach()
+                    refed = True
+            assigned = {(s.publisher, s.kind) for s in peer.slots if s.publisher is not None}
+            missing: list[tuple[str, Kind]] = []
+            for publisher, kind in sorted(wanted - assigned):
+                idle = next((s for s in peer.slots if s.kind == kind and s.publisher is None), None)
+                if idle is None:
+                    missing.append((publisher, kind))
+                    continue
+                idle.publisher = publisher
+                if idle.live:
+                    self._route(idle)
+                    refed = True
+            if refed:
+                self._notify_tracks(subscriber, self._track_map(peer))
+            if missing or peer.negotiation_needed:
+                await self._offer(peer, missing)
+
+    async def _offer(self, peer: Peer, missing: list[tuple[str, Kind]]) -> None:
+        """Add slots for ``missing`` and send a server offer (caller holds the peer lock)."""
+        if not peer.connected or str(peer.pc.signalingState) != "stable":
+            peer.negotiation_needed = True  # retried when connected / when the answer arrives
+            return
+        peer.negotiation_needed = False
+        for publisher, kind in missing:
+            self._add_slot(peer, publisher, kind)
+        if not any(not s.live for s in peer.slots):
+            return
+        with self._host_addresses():
+            await peer.pc.setLocalDescription(await peer.pc.createOffer())
+        tracks = self._track_map(peer)
+        for slot in peer.slots:
+            if not slot.live and slot.publisher is not None and slot.mid is not None:
+                tracks[slot.mid] = {"participant": slot.publisher, "kind": slot.kind}
+        try:
+            await self._events.send_offer(peer.peer_id, str(peer.pc.localDescription.sdp), tracks)
+        except Exception:
+            logger.exception("send_offer to %s failed", peer.peer_id)
+
+    def _add_slot(self, peer: Peer, publisher: str, kind: Kind) -> Slot:
+        track = ForwardingTrack(kind, on_need_keyframe=lambda: self._slot_needs_keyframe(slot))
+        transceiver = peer.pc.addTransceiver(track, direction="sendonly")
+        pin_codecs(transceiver, kind)
+        slot = Slot(kind=kind, track=track, transceiver=transceiver, publisher=publisher)
+        setattr(transceiver.sender, hooks.KEYFRAME_HANDLER, lambda: self._slot_needs_keyframe(slot))
+        setattr(transceiver.sender, hooks.NACK_BUDGET, peer.budget)
+        peer.slots.append(slot)
+        return slot
+
+    def _slot_needs_keyframe(self, slot: Slot) -> None:
+        if slot.publisher is not None:
+            self._request_keyframe(slot.publisher)
+
+    # ----------------------------------------------------------------- internals: events
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("media task failed", exc_info=task.exception())
+
+    def _notify_tracks(self, peer_id: str, tracks: dict[str, TrackInfo]) -> None:
+        try:
+            self._events.tracks_changed(peer_id, tracks)
+        except Exception:
+            logger.exception("tracks_changed(%s) failed", peer_id)
+
+    def _notify_level(self, peer_id: str, level: int, voiced: bool) -> None:
+        if (peer_id, "audio") in self._disabled:
+            return
+        try:
+            self._events.audio_level(peer_id, level, voiced)
+        except Exception:
+            logger.exception("audio_level(%s) failed", peer_id)
+
+    def _notify_state(self, peer_id: str, state: str) -> None:
+        try:
+            self._events.peer_state(peer_id, state)
+        except Exception:
+            logger.exception("peer_state(%s) failed", peer_id)

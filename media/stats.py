@@ -1,0 +1,29 @@
+"""Counters the SFU reports (``Sfu.stats()``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class KindStats:
+    packets: int = 0  # RTP packets sent to subscribers (media SSRC, not RTX)
+    bytes: int = 0  # RTP payload bytes sent to subscribers
+    frames: int = 0  # encoded frames (video) / Opus packets (audio) handed to slots
+    dropped: int = 0  # frames not forwarded to a slot (waiting for a keyframe, queue overflow)
+
+
+@dataclass
+class SfuStats:
+    peers: int = 0
+    connected_peers: int = 0
+    publications: int = 0
+    slots: int = 0
+    forwarded: dict[str, KindStats] = field(
+        default_factory=lambda: {"audio": KindStats(), "video": KindStats()}
+    )
+    keyframe_requests: int = 0  # asked for (subscriber added, PLI/FIR forwarded, ...)
+    keyframe_requests_sent: int = 0  # PLIs actually sent to publishers after throttling
+    rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget
+    rtx_dropped: int = 0  # NACKed packets refused by the budget
+    late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from media import MediaSettings, Sfu
+from media.testing import LOOPBACK, ClientPeer, LoopbackEvents
+
+
+class Harness:
+    def __init__(self, settings: MediaSettings | None = None) -> None:
+        self.events = LoopbackEvents()
+        self.sfu = Sfu(settings or MediaSettings(host_addresses=LOOPBACK), self.events)
+        self.events.sfu = self.sfu
+        self.clients: list[ClientPeer] = []
+
+    def client(self, peer_id: str, **kwargs: object) -> ClientPeer:
+        client = ClientPeer(peer_id, **kwargs)  # type: ignore[arg-type]
+        self.events.clients[peer_id] = client
+        self.clients.append(client)
+        return client
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.close()
+        await self.sfu.close()
+        await self.events.close()
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    h = Harness()
+    yield h
+    await h.close()
