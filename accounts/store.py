@@ -6,6 +6,7 @@ SHA-256, so a copy of the database does not let anyone sign in.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import sqlite3
@@ -35,6 +36,29 @@ class NewSession:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+"""Longer passwords are refused before hashing (scrypt over megabytes is a cheap DoS)."""
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("weak_password", f"Password must be at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(
+            "invalid_password", f"Password must be at most {MAX_PASSWORD} characters."
+        )
+
+
+_DUMMY: list[str] = []
+
+
+async def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(await asyncio.to_thread(hash_password, secrets.token_urlsafe(16)))
+    return _DUMMY[0]
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -68,9 +92,8 @@ class AccountStore:
         username = username.strip()
         if not username or len(username) > 64:
             raise AccountError("invalid_username", "Username must be 1 to 64 characters.")
-        if len(password) < 8:
-            raise AccountError("weak_password", "Password must be at least 8 characters.")
-        encoded = hash_password(password)
+        _check_password(password)
+        encoded = await asyncio.to_thread(hash_password, password)
 
         def insert(conn: sqlite3.Connection) -> User:
             try:
@@ -97,9 +120,52 @@ class AccountStore:
         row = await self.db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
         return _user(row) if row else None
 
-    async def authenticate(self, username: str, password: str) -> User:
+    async def get_user_by_name(self, username: str) -> User | None:
         row = await self.db.fetchone("SELECT * FROM users WHERE username = ?", (username.strip(),))
-        if row is None or not verify_password(password, row["password_hash"]):
+        return _user(row) if row else None
+
+    async def list_users(self) -> list[User]:
+        rows = await self.db.fetchall("SELECT * FROM users ORDER BY username")
+        return [_user(r) for r in rows]
+
+    async def set_password(self, user_id: int, password: str) -> None:
+        """Replace a password and end every session of that user."""
+        _check_password(password)
+        encoded = await asyncio.to_thread(hash_password, password)
+
+        def run(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (encoded, user_id)
+            )
+            if cur.rowcount == 0:
+                raise AccountError("no_such_user", "There is no such user.")
+            conn.execute("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,))
+
+        await self.db.write(run)
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        """Disable (ending every session) or re-enable an account."""
+
+        def run(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)
+            )
+            if cur.rowcount == 0:
+                raise AccountError("no_such_user", "There is no such user.")
+            if disabled:
+                conn.execute("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,))
+
+        await self.db.write(run)
+
+    async def authenticate(self, username: str, password: str) -> User:
+        if len(password) > MAX_PASSWORD or len(username) > 256:
+            raise AccountError("bad_credentials", "Wrong username or password.")
+        row = await self.db.fetchone("SELECT * FROM users WHERE username = ?", (username.strip(),))
+        # scrypt runs in a thread (it takes tens of ms), and also for unknown usernames, so the
+        # answer takes as long whether or not the user exists.
+        encoded = row["password_hash"] if row is not None else await _dummy_hash()
+        ok = await asyncio.to_thread(verify_password, password, encoded)
+        if row is None or not ok:
             raise AccountError("bad_credentials", "Wrong username or password.")
         user = _user(row)
         if user.disabled:
@@ -130,5 +196,18 @@ class AccountStore:
             "DELETE FROM auth_sessions WHERE token_hash = ?", (_token_hash(token),)
         )
 
-    async def end_all_sessions(self, user_id: int) -> None:
-        await self.db.execute_write("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,))
+    async def end_all_sessions(self, user_id: int) -> int:
+        """Sign a user out everywhere; returns how many sessions ended."""
+
+        def run(conn: sqlite3.Connection) -> int:
+            return conn.execute("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,)).rowcount
+
+        return await self.db.write(run)
+
+    async def purge_expired_sessions(self) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "DELETE FROM auth_sessions WHERE expires_at <= ?", (time.time(),)
+            ).rowcount
+
+        return await self.db.write(run)
