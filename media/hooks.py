@@ -65,6 +65,7 @@ _original_decoder_worker: Callable[..., None] = aiortc.rtcrtpreceiver.decoder_wo
 _original_send_keyframe: Callable[[RTCRtpSender], None] = RTCRtpSender._send_keyframe
 _original_retransmit: Callable[[RTCRtpSender, int], Any] = RTCRtpSender._retransmit
 _original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
+_original_query_consent: Callable[..., Any] = aioice.ice.Connection.query_consent
 
 
 def check_versions() -> None:

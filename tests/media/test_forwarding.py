@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import pytest
+
+from media import MediaError
 from media.testing import connect, wait_for
 
 from .conftest import Harness
@@ -34,3 +40,94 @@ async def test_publisher_to_three_subscribers_and_one_leaves(harness: Harness) -
     await wait_for(lambda: bool(harness.events.levels.get("host")), what="audio levels")
     level, _voiced = harness.events.levels["host"][-1]
     assert -127 <= level <= 0
+
+
+async def test_late_subscriber_gets_first_frame_within_two_seconds(harness: Harness) -> None:
+    host = harness.client("host")
+    host.publish(audio=True, video=True)
+    await connect(harness.sfu, "host", host)
+    early = harness.client("early")
+    await connect(harness.sfu, "early", early)
+    await harness.sfu.subscribe("early", "host", BOTH)
+    await early.wait_frames("host", "video", 5)
+    # libvpx only makes a keyframe every ~128 frames on its own: without forwarding the
+    # keyframe request, the late subscriber would wait seconds for a decodable frame.
+    await asyncio.sleep(1.0)
+
+    late = harness.client("late")
+    await connect(harness.sfu, "late", late)
+    await wait_for(lambda: late.state == "connected", what="late connected")
+    before = harness.sfu.stats().keyframe_requests_sent
+    t0 = time.monotonic()
+    await harness.sfu.subscribe("late", "host", BOTH)
+    rec = await late.wait_frames("host", "video", 1, within=10)
+    assert rec.first_at is not None
+    assert rec.first_at - t0 < 2.0, f"first decoded frame after {rec.first_at - t0:.2f} s"
+    assert harness.sfu.stats().keyframe_requests_sent > before
+
+
+async def test_publisher_reconnect_refeeds_subscriber_without_new_offer(harness: Harness) -> None:
+    host = harness.client("host")
+    host.publish(audio=True, video=True)
+    await connect(harness.sfu, "host", host)
+    sub = harness.client("lurah")
+    await connect(harness.sfu, "lurah", sub)
+    await harness.sfu.subscribe("lurah", "host", BOTH)
+    await sub.wait_frames("host", "video", 5)
+    await sub.wait_frames("host", "audio", 10)
+    offers = harness.events.offers["lurah"]
+
+    # The host's page reloads: old connection gone, a new one under the same participant id.
+    await host.close()
+    await harness.sfu.remove("host")
+    host2 = harness.client("host")
+    host2.publish(audio=True, video=True, width=352, height=288)
+    await connect(harness.sfu, "host", host2)
+
+    rec = await sub.wait_frames("host", "video", 10)
+    await sub.wait_frames("host", "audio", 25)
+    assert (rec.width, rec.height) == (352, 288)  # really the new publisher's pictures
+    assert harness.events.offers["lurah"] == offers  # no renegotiation of the subscriber
+    assert harness.events.tracks_changes["lurah"] >= 1
+
+
+async def test_set_forwarding_stops_and_resumes_audio(harness: Harness) -> None:
+    host = harness.client("host")
+    host.publish(audio=True, video=True)
+    await connect(harness.sfu, "host", host)
+    sub = harness.client("lurah")
+    await connect(harness.sfu, "lurah", sub)
+    await harness.sfu.subscribe("lurah", "host", BOTH)
+    audio = await sub.wait_frames("host", "audio", 10)
+
+    harness.sfu.set_forwarding("host", "audio", False)
+    await asyncio.sleep(0.5)  # what was in flight drains
+    muted_from = time.monotonic()
+    await sub.wait_frames("host", "video", 20)  # video keeps flowing meanwhile (~1 s)
+    assert audio.since(muted_from) == 0
+
+    harness.sfu.set_forwarding("host", "audio", True)
+    await sub.wait_frames("host", "audio", 25)
+
+
+async def test_invalid_sdp_is_refused_and_server_keeps_serving(harness: Harness) -> None:
+    bad_offers = ("", "hello", "v=0\r\nnot sdp\r\n", "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF\r\n")
+    for bad in bad_offers:
+        with pytest.raises(MediaError) as info:
+            await harness.sfu.answer("mallory", bad)
+        assert info.value.code == "invalid_sdp"
+    with pytest.raises(MediaError) as info:
+        await harness.sfu.accept_answer("nobody", "v=0\r\n")
+    assert info.value.code == "unknown_peer"
+    with pytest.raises(MediaError) as info:
+        await harness.sfu.subscribe("a", "b", frozenset({"smell"}))
+    assert info.value.code == "invalid_kind"
+
+    host = harness.client("host")
+    host.publish(audio=False, video=True)
+    await connect(harness.sfu, "host", host)
+    sub = harness.client("lurah")
+    await connect(harness.sfu, "lurah", sub)
+    await harness.sfu.subscribe("lurah", "host", frozenset({"video"}))
+    await sub.wait_frames("host", "video", 5)
+    assert "mallory" not in harness.events.states

@@ -1,0 +1,151 @@
+"""Fails loudly when aiortc/aioice move the private hook points media/hooks.py patches."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+import aioice.ice
+import aiortc.rtcrtpreceiver
+from aioice import stun
+from aiortc import RTCPeerConnection
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
+from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RtpPacket
+
+import media  # noqa: F401  (installs the hooks)
+from media import hooks
+from media.receive import ImmediateAudioBuffer
+from media.settings import MediaSettings, rtc_configuration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_versions_are_pinned_to_what_the_hooks_were_written_for() -> None:
+    assert version("aiortc") == hooks.AIORTC_VERSION
+    assert version("aioice") == hooks.AIOICE_VERSION
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"aiortc=={hooks.AIORTC_VERSION}" in deps
+    assert f"aioice=={hooks.AIOICE_VERSION}" in deps
+    hooks.check_versions()
+
+
+def test_hooks_installed_once() -> None:
+    hooks.install()
+    hooks.install()
+    assert hooks.installed()
+    assert aiortc.rtcrtpreceiver.decoder_worker is hooks.decoder_worker
+    assert RTCRtpSender._send_keyframe is hooks._send_keyframe
+    assert RTCRtpSender._retransmit is hooks._retransmit
+    assert aioice.ice.Connection.query_consent is hooks.query_consent
+    assert aioice.ice.get_host_addresses is hooks.get_host_addresses
+
+
+def test_decoder_worker_hook_point() -> None:
+    original = hooks._original_decoder_worker
+    assert original.__module__ == "aiortc.rtcrtpreceiver"
+    params = list(inspect.signature(original).parameters)
+    assert params == ["loop", "input_q", "output_q", "decode_error"]
+    assert list(inspect.signature(hooks.decoder_worker).parameters) == params
+    # The receiver looks the worker up by module global at start (so replacing it works) and
+    # feeds it (codec, JitterFrame) tuples, with the track's queue as output.
+    receive = inspect.getsource(RTCRtpReceiver.receive)
+    assert "target=decoder_worker" in receive
+    assert "self._track._queue" in receive
+    handle = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    assert "self.__decoder_queue.put((codec, encoded_frame))" in handle
+    assert "self.__jitter_buffer.add(packet)" in handle
+    assert "packet.extensions" in handle or "depayload" in handle
+    assert list(inspect.signature(JitterFrame).parameters) == ["data", "timestamp"]
+    assert list(inspect.signature(JitterBuffer.add).parameters) == ["self", "packet"]
+    assert "_queue" in inspect.getsource(RemoteStreamTrack.__init__)
+
+
+def test_sender_hook_points() -> None:
+    rtcp = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    assert "self._send_keyframe()" in rtcp
+    assert "await self._retransmit(seq)" in rtcp
+    assert list(inspect.signature(hooks._original_retransmit).parameters) == [
+        "self",
+        "sequence_number",
+    ]
+    nxt = inspect.getsource(RTCRtpSender._next_encoded_frame)
+    assert "self.__encoder.pack(data)" in nxt  # packets are packed, not encoded
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_pli).parameters) == [
+        "self",
+        "media_ssrc",
+    ]
+
+
+def test_aioice_consent_hook_point() -> None:
+    original = inspect.getsource(hooks._original_query_consent)
+    # Upstream still sends each consent check once; if this changes, our patch may be moot.
+    assert "retransmissions=0" in original
+    for name in ("CONSENT_FAILURES", "CONSENT_INTERVAL", "_nominated", "build_request"):
+        assert name in original
+    assert "retransmissions" in inspect.signature(stun.Transaction).parameters
+    params = list(inspect.signature(hooks._original_get_host_addresses).parameters)
+    assert params == ["use_ipv4", "use_ipv6"]
+    assert "get_host_addresses(" in inspect.getsource(aioice.ice.Connection.gather_candidates)
+
+
+async def test_private_attributes_exist_on_live_objects() -> None:
+    pc = RTCPeerConnection(rtc_configuration(MediaSettings()))
+    try:
+        transceiver = pc.addTransceiver("video", direction="sendrecv")
+        receiver, sender = transceiver.receiver, transceiver.sender
+        assert hooks.receiver_rtx_ssrcs(receiver) == {}
+        assert hooks.receiver_active_ssrcs(receiver) == {}
+        assert hooks.sender_counters(sender) == (0, 0)
+        hooks.set_receiver_jitter_buffer(receiver, ImmediateAudioBuffer())
+        connection = hooks.ice_connection(transceiver)
+        assert isinstance(connection, aioice.ice.Connection)
+        hooks.set_consent_retransmissions([transceiver], 3)
+        assert getattr(connection, hooks.CONSENT_RETRANSMISSIONS) == 3
+        assert hooks.track_queue(RemoteStreamTrack(kind="video")) is not None
+    finally:
+        await pc.close()
+
+
+def test_host_addresses_override() -> None:
+    token = hooks.host_addresses.set(("127.0.0.1", "::1"))
+    try:
+        assert aioice.ice.get_host_addresses(True, False) == ["127.0.0.1"]
+        assert aioice.ice.get_host_addresses(True, True) == ["127.0.0.1", "::1"]
+    finally:
+        hooks.host_addresses.reset(token)
+
+
+def _rtp(seq: int, level: int | None = None, voiced: bool = False) -> RtpPacket:
+    packet = RtpPacket(payload_type=111, sequence_number=seq, timestamp=seq * 960)
+    packet._data = bytes([seq & 0xFF])  # type: ignore[attr-defined]
+    if level is not None:
+        packet.extensions.audio_level = (voiced, level)
+    return packet
+
+
+def test_immediate_audio_buffer_forwards_at_once_and_drops_late() -> None:
+    now = [0.0]
+    levels: list[tuple[int, bool]] = []
+    buf = ImmediateAudioBuffer(on_level=lambda lv, v: levels.append((lv, v)), clock=lambda: now[0])
+    out = [buf.add(_rtp(s, level=30))[1] for s in (65534, 65535, 2, 1, 2, 3)]
+    # wraps 65535 -> 2 fine; 1 and the duplicate 2 come late: dropped, not waited for
+    assert [f is not None for f in out] == [True, True, True, False, False, True]
+    assert buf.late == 2
+    first = out[0]
+    assert first is not None and first.timestamp == 65534 * 960
+    # levels: one report per interval, the loudest (lowest -dBov) and any voice in between
+    assert levels == [(-30, False)]
+    buf.add(_rtp(4, level=10, voiced=True))
+    now[0] = 0.25
+    buf.add(_rtp(5, level=40))
+    assert levels == [(-30, False), (-10, True)]
+
+
+def test_pyproject_mentions_hooks() -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r"media/hooks\.py", text)
