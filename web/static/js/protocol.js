@@ -1,0 +1,628 @@
+// Client side of the Pendopo meeting protocol (docs/protocol.md). No DOM: the UI (room.js)
+// listens to this module's events and renders; this module only talks socket.io and WebRTC.
+//
+// One socket.io connection (websocket only) and, once admitted, exactly one RTCPeerConnection to
+// the server. The client makes the first offer (its microphone and camera, sendrecv); after that
+// the server offers when participants come and go, and `tracks` maps each mid to the participant
+// whose media it carries. When the socket drops, the client shows "reconnecting", lets socket.io
+// reconnect, joins again with its resume token (no lobby within the grace period) and builds a
+// fresh RTCPeerConnection: no page reload.
+
+import { io } from "../vendor/socket.io/socket.io.esm.min.js";
+
+export const PROTOCOL_VERSION = 1;
+
+/** How long to wait for an ack before giving up on a request (ms). */
+const ACK_TIMEOUT = 15000;
+/** How long to wait for ICE gathering before sending what we have (no trickle ICE). */
+const GATHER_TIMEOUT = 5000;
+
+// ---------------------------------------------------------------------------------------------
+// Messages (one typedef per message of docs/protocol.md)
+
+/** @typedef {{urls: string|string[], username?: string, credential?: string}} IceServer */
+/** @typedef {{code: string, name: string}} Site */
+/** @typedef {{state: string, rtt_ms?: number|null, loss?: number|null}} LinkHealth */
+/**
+ * @typedef {object} Participant
+ * @property {string} id
+ * @property {string} name
+ * @property {Site|null} site
+ * @property {"host"|"participant"} role
+ * @property {boolean} mic
+ * @property {boolean} camera
+ * @property {boolean} hard_muted
+ * @property {boolean} speaking
+ * @property {LinkHealth|null} [link]
+ */
+/** @typedef {{id: string, name: string, site: Site|null}} LobbyEntry */
+/** @typedef {{id: string, title: string, state: "open"|"locked"|"ended"}} RoomInfo */
+/**
+ * `room:state` (server -> client): the full, re-readable snapshot, sent on every change.
+ * @typedef {object} RoomState
+ * @property {RoomInfo} room
+ * @property {string} you            own participant id
+ * @property {Participant[]} participants
+ * @property {LobbyEntry[]} [lobby]  only in the host's copy
+ */
+/** @typedef {{participant: string, kind: "audio"|"video"}} TrackInfo */
+/** @typedef {Record<string, TrackInfo>} TrackMap  mid -> whose media it carries */
+
+/** @typedef {{ok: false, error: string, message: string}} ErrorAck */
+/** @typedef {{ok: true}} OkAck */
+
+/**
+ * `join` (client -> server).
+ * @typedef {{protocol: number, room: string, name: string, site: string|null, resume?: string}} JoinRequest
+ */
+/**
+ * Ack of `join`.
+ * @typedef {object} JoinAck
+ * @property {true} ok
+ * @property {number} protocol
+ * @property {{id: string, role?: string, name?: string}} participant
+ * @property {string} resume          token to rejoin without the lobby within the grace period
+ * @property {"lobby"|"admitted"} status
+ * @property {RoomState|RoomInfo} [room]
+ * @property {IceServer[]} [ice_servers]
+ */
+/** `leave` {} -> OkAck. @typedef {Record<string, never>} LeaveRequest */
+/** `lobby:admit` / `lobby:deny` (host) -> OkAck. @typedef {{participant: string}} LobbyDecision */
+/** `media:offer` (client -> server). @typedef {{sdp: string}} MediaOfferRequest */
+/** Ack of the client's `media:offer`. @typedef {{ok: true, sdp: string, tracks?: TrackMap}} MediaAnswerAck */
+/** `media:answer` (client -> server, answer to a server offer) -> OkAck. @typedef {{sdp: string}} MediaAnswer */
+/** `self:media` -> OkAck (forbidden when unmuting while hard-muted). @typedef {{mic?: boolean, camera?: boolean}} SelfMedia */
+/** `media:receive` (audio-only mode) -> OkAck. @typedef {{video: boolean}} MediaReceive */
+/** `chat:send` (at most 1000 characters) -> OkAck. @typedef {{text: string}} ChatSend */
+/** `host:mute` -> OkAck. @typedef {{participant: string, hard: boolean}} HostMute */
+/** `host:unmute-allow` -> OkAck. @typedef {{participant: string}} HostUnmuteAllow */
+/** `host:mute-all` -> OkAck. @typedef {{hard: boolean}} HostMuteAll */
+/** `host:remove` -> OkAck. @typedef {{participant: string}} HostRemove */
+/** `host:lock` -> OkAck. @typedef {{locked: boolean}} HostLock */
+/** `host:end` {} -> OkAck. @typedef {Record<string, never>} HostEnd */
+
+/** `lobby:result` (server -> waiting participant). @typedef {{status: "admitted"|"denied"}} LobbyResult */
+/** `media:offer` (server -> client renegotiation). @typedef {{sdp: string, tracks: TrackMap}} ServerOffer */
+/** `media:tracks` (mid map changed without renegotiation). @typedef {{tracks: TrackMap}} TracksChanged */
+/** `speaking`. @typedef {{participant: string, speaking: boolean}} Speaking */
+/** `chat`. @typedef {{from: string, name: string, text: string, ts: number}} ChatMessage */
+/** `muted` (to the muted participant). @typedef {{by: string, hard: boolean}} Muted */
+/** `removed` {} and `ended` {}: the session is over for this client. */
+
+/**
+ * Where the client is. Terminal: denied, removed, ended, left, failed.
+ * @typedef {"idle"|"connecting"|"lobby"|"admitted"|"reconnecting"|"denied"|"removed"|"ended"|"left"|"failed"} Status
+ */
+
+const TERMINAL = new Set(["denied", "removed", "ended", "left", "failed"]);
+
+/** An error ack, or a request that could not be made (code "not_connected", "timeout"). */
+export class ProtocolError extends Error {
+  /** @param {string} code @param {string} message */
+  constructor(code, message) {
+    super(message || code);
+    this.code = code;
+  }
+}
+
+/**
+ * Resolve when ICE gathering is complete (or after GATHER_TIMEOUT: send what we have).
+ * @param {RTCPeerConnection} pc
+ */
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      clearTimeout(timer);
+      resolve(undefined);
+    };
+    const timer = setTimeout(() => {
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve(undefined);
+    }, GATHER_TIMEOUT);
+    pc.addEventListener("icegatheringstatechange", done);
+  });
+}
+
+/**
+ * A meeting client for one room.
+ *
+ * Events (all `CustomEvent`, payload in `detail`):
+ * - `status`  {status: Status, reason?: string}  connection / lobby / session lifecycle
+ * - `state`   RoomState                          every `room:state` (and the join ack's snapshot)
+ * - `media`   {streams: Map<string, MediaStream>} remote media per participant id changed
+ * - `chat`    ChatMessage
+ * - `speaking` Speaking
+ * - `muted`   Muted                               the host muted this client's microphone
+ * - `local`   {mic: boolean, camera: boolean}     own microphone/camera switched
+ * - `resume`  {token: string, participant: string} store it to come back after a reload
+ * - `pc`      {pc: RTCPeerConnection|null}        a new peer connection was made (tests read it)
+ */
+export class MeetingClient extends EventTarget {
+  /**
+   * @param {object} opts
+   * @param {string} opts.room          room id
+   * @param {string} [opts.url]         server origin (default: this page's)
+   */
+  constructor({ room, url }) {
+    super();
+    this.room = room;
+    this.url = url;
+    /** @type {Status} */
+    this.status = "idle";
+    /** @type {string|null} */
+    this.participantId = null;
+    /** @type {string|null} */
+    this.resumeToken = null;
+    /** @type {RoomState|null} */
+    this.state = null;
+    /** @type {IceServer[]} */
+    this.iceServers = [];
+    /** @type {RTCPeerConnection|null} */
+    this.pc = null;
+    /** @type {MediaStream|null} */
+    this.localStream = null;
+    this.micOn = true;
+    this.cameraOn = true;
+    this.receiveVideo = true;
+    /** @type {TrackMap} */
+    this.tracks = {};
+    /** @type {Map<string, MediaStream>} participant id -> stream kept stable across changes */
+    this._streams = new Map();
+    /** @type {import("../vendor/socket.io/socket.io.esm.min.js").Socket|null} */
+    this.socket = null;
+    this._name = "";
+    /** @type {string|null} */
+    this._site = null;
+    this._generation = 0;
+    /** @type {Promise<unknown>} negotiation steps run one at a time */
+    this._queue = Promise.resolve();
+  }
+
+  // -- lifecycle ------------------------------------------------------------------------------
+
+  /**
+   * Connect and join. Resolves with the first join ack; rejects with a ProtocolError.
+   * @param {{name: string, site: string|null, resume?: string|null, stream?: MediaStream|null}} opts
+   * @returns {Promise<JoinAck>}
+   */
+  join({ name, site, resume, stream }) {
+    this._name = name;
+    this._site = site;
+    this.resumeToken = resume ?? null;
+    this.localStream = stream ?? null;
+    this._applyLocal();
+    this._setStatus("connecting");
+    const socket = io(this.url ?? "", {
+      path: "/socket.io/",
+      transports: ["websocket"],
+      autoConnect: false,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 3000,
+      timeout: 10000,
+    });
+    this.socket = socket;
+    return new Promise((resolve, reject) => {
+      let first = true;
+      socket.on("connect", async () => {
+        try {
+          const ack = await this._join();
+          if (first) resolve(ack);
+        } catch (e) {
+          const err = e instanceof ProtocolError ? e : new ProtocolError("internal", String(e));
+          if (first) reject(err);
+          this._fail(err);
+        } finally {
+          first = false;
+        }
+      });
+      socket.on("connect_error", (/** @type {Error} */ e) => {
+        // socket.io retries by itself; the first failure is still worth telling the caller.
+        if (first && this.status === "connecting") {
+          first = false;
+          reject(new ProtocolError("not_connected", e.message));
+          this._setStatus("reconnecting", "connect_error");
+        }
+      });
+      socket.on("disconnect", (/** @type {string} */ reason) => this._onDisconnect(reason));
+      this._wire(socket);
+      socket.connect();
+    });
+  }
+
+  /** Leave the session for good (explicit `leave`, then close everything). */
+  async leave() {
+    if (this.socket?.connected && !TERMINAL.has(this.status)) {
+      try {
+        await this.socket.timeout(2000).emitWithAck("leave", {});
+      } catch {
+        // the socket disconnect tears the peer down on the server anyway
+      }
+    }
+    this._finish("left");
+  }
+
+  /** Close without telling the server (page unload: the disconnect is the signal). */
+  close() {
+    this._teardown();
+  }
+
+  // -- requests -------------------------------------------------------------------------------
+
+  /**
+   * Emit an event with an ack; resolve with the ok ack or throw a ProtocolError.
+   * @param {string} event
+   * @param {object} payload
+   * @returns {Promise<any>}
+   */
+  async request(event, payload) {
+    const socket = this.socket;
+    if (!socket || !socket.connected) throw new ProtocolError("not_connected", "not connected");
+    /** @type {any} */
+    let ack;
+    try {
+      ack = await socket.timeout(ACK_TIMEOUT).emitWithAck(event, payload);
+    } catch {
+      throw new ProtocolError("timeout", `no answer to ${event}`);
+    }
+    if (!ack || ack.ok !== true) {
+      throw new ProtocolError(ack?.error ?? "internal", ack?.message ?? "");
+    }
+    return ack;
+  }
+
+  /** Switch own microphone on or off. @param {boolean} on */
+  async setMic(on) {
+    const before = this.micOn;
+    this.micOn = on;
+    this._applyLocal();
+    try {
+      if (this.status === "admitted") await this.request("self:media", { mic: on });
+    } catch (e) {
+      this.micOn = before;
+      this._applyLocal();
+      throw e;
+    }
+  }
+
+  /** Switch own camera on or off. @param {boolean} on */
+  async setCamera(on) {
+    const before = this.cameraOn;
+    this.cameraOn = on;
+    this._applyLocal();
+    try {
+      if (this.status === "admitted") await this.request("self:media", { camera: on });
+    } catch (e) {
+      this.cameraOn = before;
+      this._applyLocal();
+      throw e;
+    }
+  }
+
+  /** Low-bandwidth mode: stop (false) or resume (true) receiving video. @param {boolean} video */
+  async setReceiveVideo(video) {
+    this.receiveVideo = video;
+    if (this.status === "admitted") await this.request("media:receive", { video });
+  }
+
+  /** @param {string} text */
+  sendChat(text) {
+    return this.request("chat:send", { text });
+  }
+
+  /** @param {string} participant */
+  admit(participant) {
+    return this.request("lobby:admit", { participant });
+  }
+
+  /** @param {string} participant */
+  deny(participant) {
+    return this.request("lobby:deny", { participant });
+  }
+
+  /** @param {string} participant @param {boolean} [hard] */
+  mute(participant, hard = false) {
+    return this.request("host:mute", { participant, hard });
+  }
+
+  /** @param {string} participant */
+  allowUnmute(participant) {
+    return this.request("host:unmute-allow", { participant });
+  }
+
+  /** @param {boolean} [hard] */
+  muteAll(hard = false) {
+    return this.request("host:mute-all", { hard });
+  }
+
+  /** @param {string} participant */
+  remove(participant) {
+    return this.request("host:remove", { participant });
+  }
+
+  /** @param {boolean} locked */
+  lock(locked) {
+    return this.request("host:lock", { locked });
+  }
+
+  end() {
+    return this.request("host:end", {});
+  }
+
+  /** Own participant record in the latest state, if any. */
+  me() {
+    return this.state?.participants.find((p) => p.id === this.participantId) ?? null;
+  }
+
+  /** Remote media per participant id (streams keep their identity while tracks change). */
+  streams() {
+    return this._streams;
+  }
+
+  // -- internals: join, state, lobby ----------------------------------------------------------
+
+  /** @returns {Promise<JoinAck>} */
+  async _join() {
+    /** @type {JoinRequest} */
+    const req = { protocol: PROTOCOL_VERSION, room: this.room, name: this._name, site: this._site };
+    if (this.resumeToken) req.resume = this.resumeToken;
+    /** @type {JoinAck} */
+    const ack = await this.request("join", req);
+    this.participantId = ack.participant.id;
+    if (ack.resume) {
+      this.resumeToken = ack.resume;
+      this._emit("resume", { token: ack.resume, participant: ack.participant.id });
+    }
+    this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
+    if (ack.room && "participants" in ack.room) this._onState(/** @type {RoomState} */ (ack.room));
+    if (ack.status === "admitted") await this._admitted();
+    else this._setStatus("lobby");
+    return ack;
+  }
+
+  /** @param {import("../vendor/socket.io/socket.io.esm.min.js").Socket} socket */
+  _wire(socket) {
+    socket.on("room:state", (/** @type {RoomState} */ s) => this._onState(s));
+    socket.on("lobby:result", (/** @type {LobbyResult} */ r) => {
+      if (r.status === "admitted") this._admitted().catch((e) => this._mediaFailed(e));
+      else this._finish("denied");
+    });
+    socket.on("media:offer", (/** @type {ServerOffer} */ o) => this._onServerOffer(o));
+    socket.on("media:tracks", (/** @type {TracksChanged} */ m) => {
+      this.tracks = m.tracks ?? {};
+      this._updateStreams();
+    });
+    socket.on("speaking", (/** @type {Speaking} */ s) => {
+      const p = this.state?.participants.find((x) => x.id === s.participant);
+      if (p) p.speaking = s.speaking;
+      this._emit("speaking", s);
+    });
+    socket.on("chat", (/** @type {ChatMessage} */ m) => this._emit("chat", m));
+    socket.on("muted", (/** @type {Muted} */ m) => {
+      this.micOn = false;
+      this._applyLocal();
+      this._emit("muted", m);
+    });
+    socket.on("removed", () => this._finish("removed"));
+    socket.on("ended", () => this._finish("ended"));
+  }
+
+  /** @param {RoomState} s */
+  _onState(s) {
+    this.state = s;
+    if (s.you) this.participantId = s.you;
+    const me = this.me();
+    // The server's word wins when it switched us off (host mute, mute all).
+    if (me && me.mic === false && this.micOn) {
+      this.micOn = false;
+      this._applyLocal();
+    }
+    if (s.room?.state === "ended") {
+      this._emit("state", s);
+      this._finish("ended");
+      return;
+    }
+    this._emit("state", s);
+  }
+
+  async _admitted() {
+    this._setStatus("admitted");
+    // Tell the server about switches made before joining (preview) or kept over a reconnect.
+    const off = {};
+    if (!this.micOn) Object.assign(off, { mic: false });
+    if (!this.cameraOn) Object.assign(off, { camera: false });
+    if (Object.keys(off).length) this.request("self:media", off).catch(() => {});
+    if (!this.receiveVideo) this.request("media:receive", { video: false }).catch(() => {});
+    await this._startMedia();
+  }
+
+  /** @param {string} reason */
+  _onDisconnect(reason) {
+    if (TERMINAL.has(this.status)) return;
+    this._closePc();
+    this._setStatus("reconnecting", reason);
+    // socket.io reconnects by itself except after a server-side disconnect.
+    if (reason === "io server disconnect") this.socket?.connect();
+  }
+
+  /** @param {ProtocolError} err */
+  _fail(err) {
+    const terminal = {
+      room_ended: "ended",
+      denied: "denied",
+      removed: "removed",
+    }[err.code];
+    if (terminal) this._finish(/** @type {Status} */ (terminal), err.code);
+    else if (err.code === "timeout" || err.code === "not_connected") {
+      // The socket will reconnect and we will try again.
+      this._setStatus("reconnecting", err.code);
+    } else this._finish("failed", err.code, err.message);
+  }
+
+  /** @param {Status} status @param {string} [reason] @param {string} [message] */
+  _finish(status, reason, message) {
+    if (TERMINAL.has(this.status)) return;
+    this._teardown();
+    this._setStatus(status, reason, message);
+  }
+
+  _teardown() {
+    this._closePc();
+    if (this.socket) {
+      this.socket.removeAllListeners();
+      this.socket.disconnect();
+    }
+  }
+
+  // -- internals: media -----------------------------------------------------------------------
+
+  _applyLocal() {
+    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = this.micOn;
+    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = this.cameraOn;
+    this._emit("local", { mic: this.micOn, camera: this.cameraOn });
+  }
+
+  _closePc() {
+    this._generation += 1;
+    if (this.pc) {
+      this.pc.ontrack = null;
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.pc = null;
+      this._emit("pc", { pc: null });
+    }
+    this.tracks = {};
+    this._updateStreams();
+  }
+
+  /** A fresh RTCPeerConnection and the client's offer with its own microphone and camera. */
+  _startMedia() {
+    this._closePc();
+    const generation = this._generation;
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    this.pc = pc;
+    const stream = this.localStream ?? new MediaStream();
+    for (const kind of ["audio", "video"]) {
+      const track = stream.getTracks().find((t) => t.kind === kind);
+      pc.addTransceiver(track ?? kind, { direction: "sendrecv", streams: [stream] });
+    }
+    pc.ontrack = (ev) => {
+      ev.track.addEventListener("unmute", () => this._updateStreams());
+      this._updateStreams();
+    };
+    pc.onconnectionstatechange = () => {
+      // A failed connection with the socket still up: start media again (the server replaces
+      // the failed peer). With the socket down, the reconnect will do it.
+      if (pc.connectionState === "failed" && this.pc === pc && this.status === "admitted") {
+        this._startMedia().catch((e) => this._mediaFailed(e));
+      }
+    };
+    this._emit("pc", { pc });
+    return this._enqueue(async () => {
+      if (generation !== this._generation) return;
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      if (generation !== this._generation) return;
+      /** @type {MediaAnswerAck} */
+      const ack = await this.request("media:offer", { sdp: pc.localDescription?.sdp ?? "" });
+      if (generation !== this._generation) return;
+      this.tracks = ack.tracks ?? {};
+      await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
+      this._updateStreams();
+    });
+  }
+
+  /** @param {ServerOffer} offer */
+  _onServerOffer(offer) {
+    const generation = this._generation;
+    this._enqueue(async () => {
+      const pc = this.pc;
+      if (!pc || generation !== this._generation) return;
+      this.tracks = offer.tracks ?? {};
+      await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gathered(pc);
+      if (generation !== this._generation) return;
+      await this.request("media:answer", { sdp: pc.localDescription?.sdp ?? "" });
+      this._updateStreams();
+    }).catch((e) => this._mediaFailed(e));
+  }
+
+  /** @param {unknown} e */
+  _mediaFailed(e) {
+    const err = e instanceof ProtocolError ? e : new ProtocolError("media_failed", String(e));
+    this._emit("error", { code: err.code, message: err.message });
+    if (["room_ended", "removed", "denied"].includes(err.code)) this._fail(err);
+  }
+
+  /** @template T @param {() => Promise<T>} step @returns {Promise<T>} */
+  _enqueue(step) {
+    const run = this._queue.then(step, step);
+    this._queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Rebuild participant -> MediaStream from the mid map and the live transceivers. */
+  _updateStreams() {
+    /** @type {Map<string, MediaStreamTrack[]>} */
+    const wanted = new Map();
+    const pc = this.pc;
+    if (pc) {
+      for (const tr of pc.getTransceivers()) {
+        const info = tr.mid != null ? this.tracks[tr.mid] : undefined;
+        if (!info || info.participant === this.participantId) continue;
+        const dir = tr.currentDirection;
+        if (dir !== "sendrecv" && dir !== "recvonly") continue;
+        const list = wanted.get(info.participant) ?? [];
+        list.push(tr.receiver.track);
+        wanted.set(info.participant, list);
+      }
+    }
+    let changed = false;
+    for (const [id, stream] of this._streams) {
+      if (!wanted.has(id)) {
+        this._streams.delete(id);
+        changed = true;
+        continue;
+      }
+      const keep = new Set(wanted.get(id));
+      for (const t of stream.getTracks()) {
+        if (!keep.has(t)) {
+          stream.removeTrack(t);
+          changed = true;
+        }
+      }
+    }
+    for (const [id, tracks] of wanted) {
+      let stream = this._streams.get(id);
+      if (!stream) {
+        stream = new MediaStream();
+        this._streams.set(id, stream);
+        changed = true;
+      }
+      for (const t of tracks) {
+        if (!stream.getTracks().includes(t)) {
+          stream.addTrack(t);
+          changed = true;
+        }
+      }
+    }
+    if (changed) this._emit("media", { streams: this._streams });
+  }
+
+  // -- internals: events ----------------------------------------------------------------------
+
+  /** @param {Status} status @param {string} [reason] @param {string} [message] */
+  _setStatus(status, reason, message) {
+    if (this.status === status && !reason) return;
+    this.status = status;
+    this._emit("status", { status, reason, message });
+  }
+
+  /** @param {string} type @param {unknown} detail */
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,691 @@
+// The meeting page at /j/{room}: join form -> lobby -> in session -> the end.
+// All talking to the server goes through protocol.js (MeetingClient); this module only renders.
+// For tests and support: window.pendopo = {client, pc} (see docs/ui.md).
+
+import { api } from "./http.js";
+import { apply, lang, t, withLang } from "./i18n.js";
+import { MeetingClient, ProtocolError } from "./protocol.js";
+import "./room-strings.js";
+
+/** @typedef {import("./protocol.js").RoomState} RoomState */
+/** @typedef {import("./protocol.js").Participant} Participant */
+/** @typedef {import("./protocol.js").LobbyEntry} LobbyEntry */
+/** @typedef {import("./protocol.js").Site} Site */
+
+const ROOM = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+/** localStorage: the remembered name, only when the person ticked "remember me". */
+const REMEMBER_KEY = "pendopo.remember";
+/** sessionStorage (this tab only): how to come back after a reload within the grace period. */
+const RESUME_KEY = `pendopo.resume.${ROOM}`;
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const nameInput = /** @type {HTMLInputElement} */ ($("name"));
+const siteSelect = /** @type {HTMLSelectElement} */ ($("site"));
+const villageSelect = /** @type {HTMLSelectElement} */ ($("village"));
+const remember = /** @type {HTMLInputElement} */ ($("remember"));
+
+/**
+ * Create an element. Attributes starting with "on" are listeners; "text" sets textContent.
+ * @param {string} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {(Node|string|null|undefined|false)[]} children
+ */
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") node.textContent = String(v);
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c) node.append(c);
+  return node;
+}
+
+/** @param {"join"|"lobby"|"session"|"end"} view */
+function show(view) {
+  for (const v of ["join", "lobby", "session", "end"]) $(`${v}-view`).hidden = v !== view;
+  document.body.dataset.view = view;
+}
+
+/** Human text for an error code from the server (or protocol.js). @param {unknown} e */
+function errorText(e) {
+  if (e instanceof ProtocolError || (e instanceof Error && "code" in e)) {
+    const key = `err.${/** @type {any} */ (e).code}`;
+    const text = t(key);
+    if (text !== key) return text;
+    return e.message || t("error.generic");
+  }
+  return t("error.generic");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page state
+
+/** @type {MeetingClient|null} */
+let client = null;
+/** @type {MediaStream|null} */
+let localStream = null;
+let isHost = false;
+let myName = "";
+/** Set once the person touched the Audio only toggle: then we never switch it for them. */
+let audioOnlyTouched = false;
+/** Autoplay with sound was refused (no click on this page yet, e.g. after a reload). */
+let soundBlocked = false;
+/** Whether the join ack came: before it, failures belong on the join form. */
+let joined = false;
+
+window.pendopo = {
+  get client() {
+    return client;
+  },
+  get pc() {
+    return client?.pc ?? null;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Join page
+
+async function loadSites(/** @type {string|null} */ parent) {
+  const q = parent ? `?parent=${encodeURIComponent(parent)}` : "";
+  const data = await api("GET", `/api/sites/picker${q}`);
+  /** @type {Site[]} */
+  const items = Array.isArray(data) ? data : (data.items ?? data.sites ?? []);
+  return items;
+}
+
+/** @param {HTMLSelectElement} select @param {Site[]} sites @param {string} emptyKey */
+function fillSelect(select, sites, emptyKey) {
+  select.replaceChildren(h("option", { value: "", text: t(emptyKey) }));
+  for (const s of sites) select.append(h("option", { value: s.code, text: s.name }));
+}
+
+async function setupSitePicker(/** @type {{kecamatan?: string, village?: string}} */ initial) {
+  try {
+    fillSelect(siteSelect, await loadSites(null), "join.site.choose");
+  } catch {
+    $("join-error").textContent = t("join.sitesFailed");
+    return;
+  }
+  siteSelect.addEventListener("change", () => loadVillages(siteSelect.value));
+  if (initial.kecamatan) {
+    siteSelect.value = initial.kecamatan;
+    await loadVillages(initial.kecamatan);
+    if (initial.village) villageSelect.value = initial.village;
+  }
+}
+
+async function loadVillages(/** @type {string} */ kecamatan) {
+  villageSelect.disabled = true;
+  fillSelect(villageSelect, [], "join.village.none");
+  if (!kecamatan) return;
+  try {
+    fillSelect(villageSelect, await loadSites(kecamatan), "join.village.none");
+    villageSelect.disabled = false;
+  } catch {
+    // A kecamatan without a village list can still join as the kecamatan office.
+  }
+}
+
+async function startPreview() {
+  const video = /** @type {HTMLVideoElement} */ ($("preview"));
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true },
+      video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 20 } },
+    });
+  } catch (e) {
+    // Join anyway (receive only); say why there is no preview.
+    $("preview-error").textContent = t("join.noDevices");
+    localStream = null;
+    return;
+  }
+  video.srcObject = localStream;
+  video.play().catch(() => {});
+  startMeter(localStream);
+}
+
+/** A small microphone level bar under the preview (so people see the mic works). */
+function startMeter(/** @type {MediaStream} */ stream) {
+  if (!stream.getAudioTracks().length || typeof AudioContext === "undefined") return;
+  try {
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 512;
+    ctx.createMediaStreamSource(stream).connect(analyser);
+    const buf = new Uint8Array(analyser.fftSize);
+    const bar = $("preview-meter");
+    const tick = () => {
+      if ($("join-view").hidden) {
+        ctx.close().catch(() => {});
+        return;
+      }
+      analyser.getByteTimeDomainData(buf);
+      let peak = 0;
+      for (const v of buf) peak = Math.max(peak, Math.abs(v - 128));
+      bar.style.width = `${Math.min(100, (peak / 128) * 200)}%`;
+      requestAnimationFrame(tick);
+    };
+    tick();
+  } catch {
+    // no meter: not essential
+  }
+}
+
+function previewToggles() {
+  for (const [id, kind] of [
+    ["preview-mic", "audio"],
+    ["preview-cam", "video"],
+  ]) {
+    const button = $(id);
+    button.addEventListener("click", () => {
+      const on = button.getAttribute("aria-pressed") !== "true";
+      button.setAttribute("aria-pressed", String(on));
+      for (const tr of localStream?.getTracks() ?? []) if (tr.kind === kind) tr.enabled = on;
+    });
+  }
+}
+
+function rememberedName() {
+  try {
+    return JSON.parse(localStorage.getItem(REMEMBER_KEY) ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+/** @returns {{token: string, name: string, site: string|null}|null} */
+function storedResume() {
+  try {
+    return JSON.parse(sessionStorage.getItem(RESUME_KEY) ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+function chosenSite() {
+  return villageSelect.value || siteSelect.value || null;
+}
+
+async function onJoinSubmit(/** @type {SubmitEvent} */ ev) {
+  ev.preventDefault();
+  const err = $("join-error");
+  err.textContent = "";
+  const name = nameInput.value.trim();
+  if (!name) {
+    err.textContent = t("join.needName");
+    nameInput.focus();
+    return;
+  }
+  if (!isHost && !siteSelect.value) {
+    err.textContent = t("join.needSite");
+    siteSelect.focus();
+    return;
+  }
+  if (remember.checked) {
+    localStorage.setItem(
+      REMEMBER_KEY,
+      JSON.stringify({ name, kecamatan: siteSelect.value, village: villageSelect.value }),
+    );
+  } else {
+    localStorage.removeItem(REMEMBER_KEY);
+  }
+  const mic = $("preview-mic").getAttribute("aria-pressed") === "true";
+  const camera = $("preview-cam").getAttribute("aria-pressed") === "true";
+  await enter({ name, site: chosenSite(), resume: null, mic, camera });
+}
+
+/**
+ * Connect and join (from the form, or straight away after a reload with a resume token).
+ * @param {{name: string, site: string|null, resume: string|null, mic: boolean, camera: boolean}} opts
+ */
+async function enter({ name, site, resume, mic, camera }) {
+  myName = name;
+  const button = /** @type {HTMLButtonElement} */ ($("join-button"));
+  button.disabled = true;
+  client?.close();
+  client = new MeetingClient({ room: ROOM });
+  client.micOn = mic;
+  client.cameraOn = camera;
+  wireClient(client, { name, site });
+  try {
+    await client.join({ name, site, resume, stream: localStream });
+    joined = true;
+  } catch (e) {
+    sessionStorage.removeItem(RESUME_KEY);
+    show("join");
+    $("join-error").textContent = errorText(e);
+    client.close();
+    client = null;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client events -> views
+
+/** @param {MeetingClient} c @param {{name: string, site: string|null}} who */
+function wireClient(c, who) {
+  c.addEventListener("status", (ev) => {
+    const { status, reason, message } = /** @type {CustomEvent} */ (ev).detail;
+    onStatus(status, reason, message);
+  });
+  c.addEventListener("resume", (ev) => {
+    const { token } = /** @type {CustomEvent} */ (ev).detail;
+    sessionStorage.setItem(RESUME_KEY, JSON.stringify({ token, name: who.name, site: who.site }));
+  });
+  c.addEventListener("state", (ev) => renderState(/** @type {CustomEvent} */ (ev).detail));
+  c.addEventListener("media", () => renderVideos());
+  c.addEventListener("local", () => renderLocal());
+  c.addEventListener("speaking", () => client?.state && renderState(client.state));
+  c.addEventListener("chat", (ev) => addChat(/** @type {CustomEvent} */ (ev).detail));
+  c.addEventListener("muted", (ev) => {
+    const { hard } = /** @type {CustomEvent} */ (ev).detail;
+    $("session-error").textContent = t(hard ? "session.hardMuted" : "session.mutedByHost");
+  });
+  c.addEventListener("error", (ev) => {
+    $("session-error").textContent = errorText(/** @type {CustomEvent} */ (ev).detail);
+  });
+}
+
+/** @param {string} status @param {string} [reason] @param {string} [message] */
+function onStatus(status, reason, message) {
+  const conn = $("conn-status");
+  conn.dataset.state = status;
+  conn.textContent = t(`status.${status}`);
+  if (status === "lobby") show("lobby");
+  else if (status === "admitted") {
+    show("session");
+    renderLocal();
+  } else if (status === "reconnecting") {
+    // Stay where we are (session or lobby) and show it in the status bar.
+    if (!joined) show("join");
+  } else if (["denied", "removed", "ended", "left", "failed"].includes(status)) {
+    sessionStorage.removeItem(RESUME_KEY);
+    if (status === "failed" && !joined) return; // the join form shows the error
+    stopLocal();
+    $("end-heading").textContent = t(`end.${status}.heading`);
+    const code = reason ? `err.${reason}` : "";
+    const detail = status === "failed" ? (t(code) !== code ? t(code) : message) : "";
+    $("end-text").textContent = detail || t(`end.${status}.text`);
+    $("end-again").setAttribute("href", withLang(location.pathname));
+    $("end-again").hidden = status === "ended" || status === "removed" || status === "denied";
+    show("end");
+  }
+}
+
+function stopLocal() {
+  for (const tr of localStream?.getTracks() ?? []) tr.stop();
+  localStream = null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// In session
+
+function renderLocal() {
+  if (!client) return;
+  $("mic").setAttribute("aria-pressed", String(client.micOn));
+  $("camera").setAttribute("aria-pressed", String(client.cameraOn));
+  renderVideos();
+}
+
+/** @param {Site|null|undefined} site */
+function siteName(site) {
+  return site ? site.name : "";
+}
+
+/** @param {Participant} p */
+function linkText(p) {
+  const link = p.link;
+  if (!link) return "";
+  const parts = [t(`link.${link.state}`) !== `link.${link.state}` ? t(`link.${link.state}`) : link.state];
+  if (typeof link.rtt_ms === "number") parts.push(`${Math.round(link.rtt_ms)} ms`);
+  if (typeof link.loss === "number" && link.loss > 0) parts.push(`${Math.round(link.loss * 100)} %`);
+  return t("people.link", { health: parts.join(", ") });
+}
+
+/** Is a site's link weak enough to receive audio only? @param {Participant|null} p */
+function weakLink(p) {
+  const link = p?.link;
+  if (!link) return false;
+  return (
+    link.state === "DOWN" ||
+    link.state === "DEGRADED" ||
+    (typeof link.rtt_ms === "number" && link.rtt_ms > 400) ||
+    (typeof link.loss === "number" && link.loss > 0.02)
+  );
+}
+
+/** @param {RoomState} state */
+function renderState(state) {
+  if (!client) return;
+  const me = client.me();
+  isHost = me?.role === "host";
+  $("room-title").textContent = state.room?.title ?? "";
+  $("host-panel").hidden = !isHost;
+  $("lock").setAttribute("aria-pressed", String(state.room?.state === "locked"));
+  if (!audioOnlyTouched && weakLink(me) && client.receiveVideo) {
+    setAudioOnly(true).catch(() => {});
+  }
+  renderPeople(state);
+  if (isHost) renderLobby(state.lobby ?? []);
+  renderVideos();
+}
+
+/** @param {RoomState} state */
+function renderPeople(state) {
+  const list = $("people-list");
+  list.replaceChildren();
+  for (const p of state.participants) {
+    const nameId = `person-${p.id}`;
+    const self = p.id === client?.participantId;
+    const status = [];
+    if (p.role === "host") status.push(t("people.host"));
+    status.push(p.mic ? t("people.micOn") : p.hard_muted ? t("people.hardMuted") : t("people.muted"));
+    if (!p.camera) status.push(t("people.cameraOff"));
+    if (p.speaking) status.push(t("people.speaking"));
+    const actions = [];
+    if (isHost && !self) {
+      actions.push(
+        h("button", {
+          type: "button",
+          class: "secondary small",
+          text: t("people.mute"),
+          disabled: !p.mic,
+          onclick: () => act(() => client?.mute(p.id, false)),
+        }),
+        p.hard_muted
+          ? h("button", {
+              type: "button",
+              class: "secondary small",
+              text: t("people.allowUnmute"),
+              onclick: () => act(() => client?.allowUnmute(p.id)),
+            })
+          : h("button", {
+              type: "button",
+              class: "secondary small",
+              text: t("people.hardMute"),
+              onclick: () => act(() => client?.mute(p.id, true)),
+            }),
+        h("button", {
+          type: "button",
+          class: "danger small",
+          text: t("people.remove"),
+          onclick: () => act(() => client?.remove(p.id)),
+        }),
+      );
+    }
+    list.append(
+      h(
+        "li",
+        { "aria-labelledby": nameId, class: p.speaking ? "speaking" : undefined },
+        h(
+          "div",
+          { class: "who" },
+          h("span", { id: nameId, class: "name", text: p.name }),
+          self ? h("span", { class: "muted", text: ` (${t("people.you")})` }) : null,
+        ),
+        p.site ? h("div", { class: "site", text: siteName(p.site) }) : null,
+        p.link ? h("div", { class: `link link-${p.link.state}`, text: linkText(p) }) : null,
+        h("div", { class: `state ${p.mic ? "" : "is-muted"}`, text: status.join(" · ") }),
+        actions.length ? h("div", { class: "actions" }, ...actions) : null,
+      ),
+    );
+  }
+}
+
+/** @param {LobbyEntry[]} lobby */
+function renderLobby(lobby) {
+  const list = $("lobby-list");
+  list.replaceChildren();
+  $("lobby-empty").hidden = lobby.length > 0;
+  for (const entry of lobby) {
+    const nameId = `lobby-${entry.id}`;
+    list.append(
+      h(
+        "li",
+        { "aria-labelledby": nameId, class: "waiting" },
+        h("div", { class: "who" }, h("span", { id: nameId, class: "name", text: entry.name })),
+        entry.site ? h("div", { class: "site", text: siteName(entry.site) }) : null,
+        h(
+          "div",
+          { class: "actions" },
+          h("button", {
+            type: "button",
+            class: "big",
+            text: t("lobby.admit"),
+            onclick: () => act(() => client?.admit(entry.id)),
+          }),
+          h("button", {
+            type: "button",
+            class: "danger big",
+            text: t("lobby.deny"),
+            onclick: () => act(() => client?.deny(entry.id)),
+          }),
+        ),
+      ),
+    );
+  }
+}
+
+/** Run a request and show its error, if any. @param {() => Promise<unknown>|undefined} fn */
+async function act(fn) {
+  $("session-error").textContent = "";
+  try {
+    await fn();
+  } catch (e) {
+    $("session-error").textContent = errorText(e);
+  }
+}
+
+/** One tile per participant (self first); video elements are reused across renders. */
+function renderVideos() {
+  if (!client) return;
+  const grid = $("videos");
+  const state = client.state;
+  const streams = client.streams();
+  /** @type {{id: string, name: string, stream: MediaStream|null, self: boolean, p: Participant|null}[]} */
+  const tiles = [];
+  const me = client.me();
+  tiles.push({ id: "self", name: me?.name ?? myName, stream: localStream, self: true, p: me });
+  for (const p of state?.participants ?? []) {
+    if (p.id === client.participantId) continue;
+    tiles.push({ id: p.id, name: p.name, stream: streams.get(p.id) ?? null, self: false, p });
+  }
+  const keep = new Set(tiles.map((x) => `tile-${x.id}`));
+  for (const child of [...grid.children]) if (!keep.has(child.id)) child.remove();
+  tiles.forEach((tile, index) => {
+    let box = /** @type {HTMLElement|null} */ (document.getElementById(`tile-${tile.id}`));
+    if (!box) {
+      const video = h("video", { autoplay: true, playsinline: true });
+      if (tile.self) video.muted = true;
+      box = h("figure", { id: `tile-${tile.id}`, class: "tile" }, video, h("figcaption"));
+    }
+    if (grid.children[index] !== box) grid.insertBefore(box, grid.children[index] ?? null);
+    const video = /** @type {HTMLVideoElement} */ (box.querySelector("video"));
+    video.setAttribute("aria-label", tile.name);
+    if (video.srcObject !== tile.stream) {
+      video.srcObject = tile.stream;
+      if (tile.stream) playVideo(video);
+    }
+    const p = tile.p;
+    const cameraOff = tile.self ? !client?.cameraOn : p ? !p.camera : false;
+    const micOff = tile.self ? !client?.micOn : p ? !p.mic : false;
+    box.classList.toggle("speaking", Boolean(p?.speaking));
+    box.classList.toggle("no-video", cameraOff || (!tile.self && !client?.receiveVideo));
+    const caption = /** @type {HTMLElement} */ (box.querySelector("figcaption"));
+    const bits = [tile.self ? `${tile.name} (${t("people.you")})` : tile.name];
+    if (p?.site) bits.push(siteName(p.site));
+    caption.replaceChildren(
+      h("span", { class: "name", text: bits.join(" · ") }),
+      micOff ? h("span", { class: "badge", text: t("people.muted") }) : null,
+      p?.speaking ? h("span", { class: "badge speak", text: t("people.speaking") }) : null,
+    );
+  });
+}
+
+/** Play, falling back to muted playback when the browser refuses sound without a click. */
+function playVideo(/** @type {HTMLVideoElement} */ video) {
+  video.play().catch((e) => {
+    if (e?.name !== "NotAllowedError") return;
+    video.muted = true;
+    soundBlocked = true;
+    showSoundButton();
+    video.play().catch(() => {});
+  });
+}
+
+function showSoundButton() {
+  if (!soundBlocked || document.getElementById("sound-on")) return;
+  const button = h("button", {
+    type: "button",
+    id: "sound-on",
+    class: "big",
+    text: t("ctl.soundOn"),
+    onclick: () => {
+      soundBlocked = false;
+      for (const v of $("videos").querySelectorAll("figure:not(#tile-self) video")) {
+        /** @type {HTMLVideoElement} */ (v).muted = false;
+      }
+      button.remove();
+    },
+  });
+  $("session-error").before(button);
+}
+
+async function setAudioOnly(/** @type {boolean} */ on) {
+  if (!client) return;
+  $("audio-only").setAttribute("aria-pressed", String(on));
+  try {
+    await client.setReceiveVideo(!on);
+  } catch (e) {
+    $("audio-only").setAttribute("aria-pressed", String(!on));
+    throw e;
+  }
+  renderVideos();
+}
+
+/** @param {{from: string, name: string, text: string, ts: number}} m */
+function addChat(m) {
+  const time = new Date(m.ts * 1000).toLocaleTimeString(lang() === "en" ? "en-GB" : "id-ID", {
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  const log = $("chat-log");
+  log.append(
+    h(
+      "li",
+      {},
+      h("span", { class: "time muted", text: time }),
+      " ",
+      h("strong", { text: m.name }),
+      ": ",
+      h("span", { text: m.text }),
+    ),
+  );
+  log.scrollTop = log.scrollHeight;
+}
+
+function setupSessionControls() {
+  $("mic").addEventListener("click", () =>
+    act(async () => {
+      if (!client) return;
+      try {
+        await client.setMic(!client.micOn);
+      } catch (e) {
+        if (e instanceof ProtocolError && e.code === "forbidden") throw new ProtocolError("hard_muted", "");
+        throw e;
+      }
+    }),
+  );
+  $("camera").addEventListener("click", () => act(async () => client?.setCamera(!client.cameraOn)));
+  $("audio-only").addEventListener("click", () => {
+    audioOnlyTouched = true;
+    act(() => setAudioOnly($("audio-only").getAttribute("aria-pressed") !== "true"));
+  });
+  $("leave").addEventListener("click", () => act(async () => client?.leave()));
+  $("lobby-leave").addEventListener("click", () => act(async () => client?.leave()));
+  $("mute-all").addEventListener("click", () => act(async () => client?.muteAll(false)));
+  $("lock").addEventListener("click", () =>
+    act(async () => client?.lock($("lock").getAttribute("aria-pressed") !== "true")),
+  );
+  $("end").addEventListener("click", () => act(async () => client?.end()));
+  const chatInput = /** @type {HTMLInputElement} */ ($("chat-text"));
+  $("chat-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = chatInput.value.trim();
+    if (!text) return;
+    act(async () => {
+      await client?.sendChat(text);
+      chatInput.value = "";
+    });
+  });
+  window.addEventListener("pagehide", () => client?.close());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+async function main() {
+  apply();
+  $("lang-link").setAttribute("href", lang() === "en" ? location.pathname : "?lang=en");
+  setupSessionControls();
+  previewToggles();
+  show("join");
+
+  /** @type {{title: string, state: string}|null} */
+  let info = null;
+  try {
+    const data = await api("GET", `/api/rooms/${encodeURIComponent(ROOM)}`);
+    info = data.room ?? data;
+  } catch (e) {
+    $("join-error").textContent = t("join.noRoom");
+    /** @type {HTMLButtonElement} */ ($("join-button")).disabled = true;
+    return;
+  }
+  $("room-title").textContent = info?.title ?? "";
+  $("join-room").textContent = info?.title ? t("join.room", { title: info.title }) : "";
+  if (info?.state === "ended") {
+    onStatus("ended");
+    return;
+  }
+
+  // Reload within the grace period: straight back in, no form, no lobby.
+  const resume = storedResume();
+  if (resume?.token) {
+    await startPreview();
+    await enter({ name: resume.name, site: resume.site, resume: resume.token, mic: true, camera: true });
+    return;
+  }
+
+  /** @type {{display_name?: string, username: string, role: string, site_code?: string|null}|null} */
+  let user = null;
+  try {
+    user = (await api("GET", "/api/me")).user ?? null;
+  } catch {
+    user = null;
+  }
+  isHost = Boolean(user && (user.role === "admin" || user.role === "host"));
+  const saved = rememberedName();
+  if (user) nameInput.value = user.display_name || user.username;
+  else if (saved?.name) {
+    nameInput.value = saved.name;
+    remember.checked = true;
+  }
+  remember.addEventListener("change", () => {
+    if (!remember.checked) localStorage.removeItem(REMEMBER_KEY);
+  });
+  $("join-form").addEventListener("submit", onJoinSubmit);
+  await Promise.all([
+    setupSitePicker({
+      kecamatan: saved?.kecamatan ?? user?.site_code?.split(".").slice(0, 3).join(".") ?? undefined,
+      village: saved?.village ?? (user?.site_code?.split(".").length === 4 ? user.site_code : undefined),
+    }),
+    startPreview(),
+  ]);
+}
+
+main();
