@@ -50,6 +50,8 @@ class Settings:
     """Mark session cookies Secure (set when served over HTTPS)."""
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    forwarded_allow_ips: tuple[str, ...] = ()
+    """Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed."""
 
     @property
     def db_path(self) -> Path:

@@ -44,6 +44,8 @@ class RunningServer:
             "/api/session", json={"username": username, "password": password}
         ) as resp:
             assert resp.status == 200, await resp.text()
+            # Every later POST/PUT/PATCH/DELETE must carry the CSRF token (web/security.py).
+            session.headers["X-CSRF-Token"] = (await resp.json())["csrf_token"]
         return session
 
 

@@ -19,7 +19,7 @@ from pendopo.config import Settings
 from pendopo.db import Component, Database
 from signaling.server import attach as attach_sio
 from signaling.server import create_server as create_sio
-from web import auth, pages
+from web import admin_api, auth, pages, security, turn
 from web.errors import error_middleware
 from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
 
@@ -71,13 +71,16 @@ async def _bootstrap_admin(app: web.Application) -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[error_middleware, auth.user_middleware],
+        middlewares=[error_middleware, auth.user_middleware, security.csrf_middleware],
     )
     app[SETTINGS] = settings
     app[SIO] = create_sio(settings)
     attach_sio(app, app[SIO])
     app.cleanup_ctx.append(_database)
+    security.setup(app)
     auth.setup(app)
+    admin_api.setup(app)
+    turn.setup(app)
     pages.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
     return app

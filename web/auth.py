@@ -1,18 +1,48 @@
-"""Sign-in: the session cookie, the current user, and the sign-in/out routes."""
+"""Sign-in: the session cookie, the current user, role checks, and the sign-in/out routes.
+
+Role checks for every route are one call at the top of the handler::
+
+    user = require_host(request)            # 401 when not signed in, 403 for other roles
+
+and an action worth remembering is one more::
+
+    await audit(request, "inventory.link_update", target=f"link {link_id}", detail={...})
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
 
 from aiohttp import web
 
-from accounts import AccountError, User
-from web.errors import Forbidden, Unauthorised, json_body, register
-from web.keys import ACCOUNTS, REQUEST_USER, SETTINGS, request_user
+from accounts import AccountError, Role, User
+from accounts.audit import AuditLog
+from accounts.invites import InviteService
+from accounts.ratelimit import LockedOut, LoginLimiter
+from accounts.server_key import load_or_create
+from accounts.store import SESSION_LIFETIME
+from web.errors import ApiError, Forbidden, Unauthorised, error_response, json_body, register
+from web.keys import (
+    ACCOUNTS,
+    AUDIT,
+    DATABASE,
+    INVITES,
+    LOGIN_LIMITER,
+    REQUEST_USER,
+    SERVER_KEY,
+    SETTINGS,
+    request_user,
+)
+from web.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    client_address,
+    csrf_token,
+    set_csrf_cookie,
+)
 
-COOKIE = "pendopo_session"
+COOKIE = SESSION_COOKIE
 
 register(AccountError, 400)
 
@@ -37,10 +67,14 @@ async def user_from_cookie_header(app: web.Application, cookie_header: str | Non
 @web.middleware
 async def user_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.cookies.get(COOKIE)
-    request[REQUEST_USER] = await request.app[ACCOUNTS].user_for_token(token) if token else None
+    user = None
+    if token is not None and 0 < len(token) <= 256:
+        user = await request.app[ACCOUNTS].user_for_token(token)
+    request[REQUEST_USER] = user
     return await handler(request)
 
 
+# -- role checks ------------------------------------------------------------------------------
 def require_user(request: web.Request) -> User:
     user = request_user(request)
     if user is None:
@@ -48,18 +82,67 @@ def require_user(request: web.Request) -> User:
     return user
 
 
-def require_host(request: web.Request) -> User:
+def require_role(request: web.Request, *roles: Role, message: str | None = None) -> User:
+    """The signed-in user if they hold one of ``roles`` (admin always qualifies)."""
     user = require_user(request)
-    if not user.can_host:
-        raise Forbidden("Only the host's office may do this.")
+    if user.role is not Role.ADMIN and user.role not in roles:
+        raise Forbidden(message or "Your role may not do this.")
     return user
+
+
+def require_admin(request: web.Request) -> User:
+    return require_role(request, message="Only an administrator may do this.")
+
+
+def require_host(request: web.Request) -> User:
+    return require_role(request, Role.HOST, message="Only the host's office may do this.")
 
 
 def require_inventory_editor(request: web.Request) -> User:
-    user = require_user(request)
-    if not user.can_edit_inventory:
-        raise Forbidden("Only IT staff may change the inventory.")
-    return user
+    return require_role(request, Role.IT, message="Only IT staff may change the inventory.")
+
+
+def require_staff(request: web.Request) -> User:
+    """Anyone signed in except a site seat: reads of the inventory and link data."""
+    return require_role(
+        request, Role.HOST, Role.IT, Role.VIEWER, message="Site accounts may not see this."
+    )
+
+
+# -- audit ------------------------------------------------------------------------------------
+async def audit(
+    request: web.Request,
+    action: str,
+    *,
+    target: str | None = None,
+    detail: Mapping[str, object] | None = None,
+    actor: User | str | None = None,
+) -> None:
+    """Record ``action`` by the request's user (or ``actor``) from the request's address."""
+    await request.app[AUDIT].record(
+        action,
+        actor=actor if actor is not None else request_user(request),
+        address=client_address(request),
+        target=target,
+        detail=detail,
+    )
+
+
+# -- routes -----------------------------------------------------------------------------------
+def _set_session_cookies(
+    request: web.Request, response: web.StreamResponse, token: str, csrf: str
+) -> None:
+    secure = request.app[SETTINGS].secure_cookies
+    max_age = int(SESSION_LIFETIME)
+    response.set_cookie(
+        COOKIE, token, max_age=max_age, httponly=True, samesite="Lax", secure=secure, path="/"
+    )
+    set_csrf_cookie(response, csrf, max_age=max_age, secure=secure)
+
+
+def _clear_session_cookies(response: web.StreamResponse) -> None:
+    response.del_cookie(COOKIE, path="/")
+    response.del_cookie(CSRF_COOKIE, path="/")
 
 
 async def sign_in(request: web.Request) -> web.Response:
@@ -67,40 +150,100 @@ async def sign_in(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise AccountError("invalid_request", "username and password are required strings.")
+    username = username.strip()[:256]
+    address = client_address(request)
+    limiter = request.app[LOGIN_LIMITER]
+    try:
+        limiter.check(username, address)
+    except LockedOut as exc:
+        await audit(request, "auth.sign_in_locked", actor=username, detail={"scope": exc.scope})
+        response = error_response(429, exc.code, exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     accounts = request.app[ACCOUNTS]
     try:
         user = await accounts.authenticate(username, password)
     except AccountError as exc:
+        limiter.failure(username, address)
+        await audit(request, "auth.sign_in_failed", actor=username, detail={"reason": exc.code})
         raise Unauthorised(exc.message) from exc
-    session = await accounts.start_session(user, address=request.remote)
-    response = web.json_response({"ok": True, "user": user.public()})
-    response.set_cookie(
-        COOKIE,
-        session.token,
-        max_age=int(session.expires_at - time.time()),
-        httponly=True,
-        samesite="Lax",
-        secure=request.app[SETTINGS].secure_cookies,
-        path="/",
-    )
+    limiter.success(username)
+    # Session fixation: whatever cookie the browser came with is ended; a fresh token is issued.
+    old = request.cookies.get(COOKIE)
+    if old and len(old) <= 256:
+        await accounts.end_session(old)
+    session = await accounts.start_session(user, address=address)
+    await audit(request, "auth.sign_in", actor=user)
+    csrf = csrf_token(request.app[SERVER_KEY], session.token)
+    response = web.json_response({"ok": True, "user": user.public(), "csrf_token": csrf})
+    _set_session_cookies(request, response, session.token, csrf)
     return response
 
 
 async def sign_out(request: web.Request) -> web.Response:
     token = request.cookies.get(COOKIE)
-    if token:
+    user = request_user(request)
+    if token and user is not None:
         await request.app[ACCOUNTS].end_session(token)
+        await audit(request, "auth.sign_out")
     response = web.json_response({"ok": True})
-    response.del_cookie(COOKIE, path="/")
+    _clear_session_cookies(response)
+    return response
+
+
+async def sign_out_everywhere(request: web.Request) -> web.Response:
+    user = require_user(request)
+    ended = await request.app[ACCOUNTS].end_all_sessions(user.id)
+    await audit(request, "auth.sign_out_everywhere", target=user.username, detail={"ended": ended})
+    response = web.json_response({"ok": True, "ended": ended})
+    _clear_session_cookies(response)
+    return response
+
+
+async def change_own_password(request: web.Request) -> web.Response:
+    """``{"current": ..., "new": ...}``: every session ends, this one too (sign in again)."""
+    user = require_user(request)
+    body = await json_body(request)
+    current, new = body.get("current"), body.get("new")
+    if not isinstance(current, str) or not isinstance(new, str):
+        raise AccountError("invalid_request", "current and new are required strings.")
+    try:
+        await request.app[ACCOUNTS].authenticate(user.username, current)
+    except AccountError as exc:
+        raise ApiError("bad_credentials", "The current password is wrong.", status=403) from exc
+    await request.app[ACCOUNTS].set_password(user.id, new)
+    await audit(request, "auth.password_changed", target=user.username)
+    response = web.json_response({"ok": True})
+    _clear_session_cookies(response)
     return response
 
 
 async def me(request: web.Request) -> web.Response:
     user = request_user(request)
-    return web.json_response({"user": user.public() if user else None})
+    token = request.cookies.get(COOKIE)
+    if user is None or token is None:
+        return web.json_response({"user": None})
+    csrf = csrf_token(request.app[SERVER_KEY], token)
+    return web.json_response({"user": user.public(), "csrf_token": csrf})
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    """After the database is open: the server key, the audit log and invite links."""
+    key = load_or_create(app[SETTINGS].data_dir)
+    app[SERVER_KEY] = key
+    app[AUDIT] = AuditLog(app[DATABASE])
+    app[INVITES] = InviteService(app[DATABASE], key)
+    await app[ACCOUNTS].purge_expired_sessions()
+    yield
 
 
 def setup(app: web.Application) -> None:
+    """Call after the database's cleanup context is registered (web/app.py does)."""
+    if LOGIN_LIMITER not in app:
+        app[LOGIN_LIMITER] = LoginLimiter()
+    app.cleanup_ctx.append(_services)
     app.router.add_post("/api/session", sign_in)
     app.router.add_delete("/api/session", sign_out)
+    app.router.add_delete("/api/sessions", sign_out_everywhere)
+    app.router.add_post("/api/me/password", change_own_password)
     app.router.add_get("/api/me", me)

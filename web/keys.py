@@ -6,6 +6,9 @@ import socketio
 from aiohttp import web
 
 from accounts import AccountStore, User
+from accounts.audit import AuditLog
+from accounts.invites import InviteService
+from accounts.ratelimit import LoginLimiter
 from pendopo.config import Settings
 from pendopo.db import Database
 
@@ -13,6 +16,12 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 ACCOUNTS = web.AppKey("accounts", AccountStore)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+# accounts/security (web/auth.py sets them up): the audit log every package records into, invite
+# links, the sign-in rate limiter, and the server's secret key (invites, CSRF tokens).
+AUDIT = web.AppKey("audit", AuditLog)
+INVITES = web.AppKey("invites", InviteService)
+LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+SERVER_KEY = web.AppKey("server_key", bytes)
 
 # Set on each request by web.auth.user_middleware: the signed-in user, or None.
 REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("user")

@@ -10,6 +10,16 @@ export class ApiError extends Error {
 }
 
 /**
+ * The CSRF token of this sign-in: the readable `pendopo_csrf` cookie set at sign-in
+ * (web/security.py). Every state-changing request of a signed-in user must carry it.
+ * @returns {string}
+ */
+export function csrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)pendopo_csrf=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+/**
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
@@ -17,7 +27,7 @@ export class ApiError extends Error {
 export async function api(method, path, body) {
   /** @type {Record<string,string>} */
   const headers = { Accept: "application/json" };
-  const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content");
+  const csrf = csrfToken();
   if (csrf) headers["X-CSRF-Token"] = csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(path, {

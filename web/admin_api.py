@@ -1,0 +1,214 @@
+"""Admin REST API (role ``admin`` only): users and the audit log.
+
+GET  /api/admin/users                       list users
+POST /api/admin/users                       create {username, role, display_name?, site_code?,
+                                            password?} -> 201 (a generated password is returned
+                                            once when none is given)
+POST /api/admin/users/{id}/password         reset {password?}; ends the user's sessions
+POST /api/admin/users/{id}/disable          disable; ends the user's sessions
+POST /api/admin/users/{id}/enable           enable again
+POST /api/admin/users/{id}/sign-out         sign the user out everywhere
+GET  /api/admin/audit                       ?limit&offset&action&actor&since&until -> {items, total}
+GET  /api/admin/audit.csv                   the same filters, as CSV
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from accounts import Role, User
+from accounts.passwords import generate_password
+from web.auth import audit, require_admin
+from web.errors import ApiError, NotFound, json_body
+from web.keys import ACCOUNTS, AUDIT
+from web.pages import add_page
+
+_SITE_CODE_RE = re.compile(r"^[0-9A-Za-z.\-]{1,32}$")
+MAX_PAGE = 500
+
+
+def _optional_str(body: dict[str, object], key: str, *, limit: int = 200) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise ApiError("invalid_request", f"{key} must be a string of at most {limit} characters.")
+    return value.strip() or None
+
+
+async def _user_from_path(request: web.Request) -> User:
+    try:
+        user_id = int(request.match_info["user_id"])
+    except ValueError:
+        raise NotFound("no_such_user", "There is no such user.") from None
+    user = await request.app[ACCOUNTS].get_user(user_id)
+    if user is None:
+        raise NotFound("no_such_user", "There is no such user.")
+    return user
+
+
+async def list_users(request: web.Request) -> web.Response:
+    require_admin(request)
+    users = await request.app[ACCOUNTS].list_users()
+    return web.json_response(
+        {"items": [u.public() | {"disabled": u.disabled} for u in users], "total": len(users)}
+    )
+
+
+async def create_user(request: web.Request) -> web.Response:
+    require_admin(request)
+    body = await json_body(request)
+    username = _optional_str(body, "username", limit=64)
+    role_text = body.get("role")
+    if username is None:
+        raise ApiError("invalid_request", "username is required.")
+    try:
+        role = Role(role_text) if isinstance(role_text, str) else None
+    except ValueError:
+        role = None
+    if role is None:
+        roles = ", ".join(r.value for r in Role)
+        raise ApiError("invalid_role", f"role must be one of: {roles}.")
+    display_name = _optional_str(body, "display_name", limit=100)
+    site_code = _optional_str(body, "site_code", limit=32)
+    if site_code is not None and not _SITE_CODE_RE.match(site_code):
+        raise ApiError("invalid_site_code", "site_code looks like 33.14.01.")
+    if role is Role.SITE and site_code is None:
+        raise ApiError("invalid_site_code", "A site account needs the site's code.")
+    password = _optional_str(body, "password", limit=1024)
+    generated = password is None
+    password = password or generate_password()
+    user = await request.app[ACCOUNTS].create_user(
+        username, password, role, display_name=display_name, site_code=site_code
+    )
+    await audit(
+        request,
+        "user.create",
+        target=user.username,
+        detail={"role": role.value, "site_code": site_code},
+    )
+    answer: dict[str, object] = {"user": user.public() | {"disabled": False}}
+    if generated:
+        answer["generated_password"] = password
+    return web.json_response(answer, status=201)
+
+
+async def reset_password(request: web.Request) -> web.Response:
+    require_admin(request)
+    target = await _user_from_path(request)
+    body = await json_body(request) if request.can_read_body else {}
+    password = _optional_str(body, "password", limit=1024)
+    generated = password is None
+    password = password or generate_password()
+    await request.app[ACCOUNTS].set_password(target.id, password)
+    await audit(request, "user.password_reset", target=target.username)
+    answer: dict[str, object] = {"ok": True}
+    if generated:
+        answer["generated_password"] = password
+    return web.json_response(answer)
+
+
+async def _set_disabled(request: web.Request, disabled: bool) -> web.Response:
+    admin = require_admin(request)
+    target = await _user_from_path(request)
+    if disabled and target.id == admin.id:
+        raise ApiError("cannot_disable_self", "You cannot disable your own account.", status=409)
+    await request.app[ACCOUNTS].set_disabled(target.id, disabled)
+    await audit(request, "user.disable" if disabled else "user.enable", target=target.username)
+    return web.json_response({"ok": True})
+
+
+async def disable_user(request: web.Request) -> web.Response:
+    return await _set_disabled(request, True)
+
+
+async def enable_user(request: web.Request) -> web.Response:
+    return await _set_disabled(request, False)
+
+
+async def sign_out_user(request: web.Request) -> web.Response:
+    require_admin(request)
+    target = await _user_from_path(request)
+    ended = await request.app[ACCOUNTS].end_all_sessions(target.id)
+    await audit(
+        request, "user.sign_out_everywhere", target=target.username, detail={"ended": ended}
+    )
+    return web.json_response({"ok": True, "ended": ended})
+
+
+def _query_number(request: web.Request, name: str, default: float | None) -> float | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ApiError("invalid_query", f"{name} must be a number.") from None
+    if value != value or value < 0 or value > 1e12:  # NaN or out of range
+        raise ApiError("invalid_query", f"{name} is out of range.")
+    return value
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str | None
+    actor: str | None
+    since: float | None
+    until: float | None
+
+    @classmethod
+    def from_query(cls, request: web.Request) -> AuditFilter:
+        action = request.query.get("action") or None
+        actor = request.query.get("actor") or None
+        if (action and len(action) > 100) or (actor and len(actor) > 256):
+            raise ApiError("invalid_query", "action or actor is too long.")
+        since = _query_number(request, "since", None)
+        until = _query_number(request, "until", None)
+        return cls(action, actor, since, until)
+
+
+async def audit_entries(request: web.Request) -> web.Response:
+    require_admin(request)
+    limit = int(_query_number(request, "limit", 100) or 0)
+    offset = int(_query_number(request, "offset", 0) or 0)
+    limit = min(max(limit, 1), MAX_PAGE)
+    f = AuditFilter.from_query(request)
+    items, total = await request.app[AUDIT].entries(
+        limit=limit, offset=offset, action=f.action, actor=f.actor, since=f.since, until=f.until
+    )
+    return web.json_response(
+        {"items": [e.public() for e in items], "total": total, "limit": limit, "offset": offset}
+    )
+
+
+async def audit_csv(request: web.Request) -> web.Response:
+    admin = require_admin(request)
+    f = AuditFilter.from_query(request)
+    text = await request.app[AUDIT].export_csv(
+        action=f.action, actor=f.actor, since=f.since, until=f.until
+    )
+    await audit(request, "audit.export", actor=admin)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return web.Response(
+        text=text,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pendopo-audit-{stamp}.csv"'},
+    )
+
+
+def setup(app: web.Application) -> None:
+    add_page(app, "/admin", "admin.html")
+    r = app.router
+    r.add_get("/api/admin/users", list_users)
+    r.add_post("/api/admin/users", create_user)
+    r.add_post("/api/admin/users/{user_id}/password", reset_password)
+    r.add_post("/api/admin/users/{user_id}/disable", disable_user)
+    r.add_post("/api/admin/users/{user_id}/enable", enable_user)
+    r.add_post("/api/admin/users/{user_id}/sign-out", sign_out_user)
+    r.add_get("/api/admin/audit", audit_entries)
+    r.add_get("/api/admin/audit.csv", audit_csv)
