@@ -6,6 +6,8 @@ export class ApiError extends Error {
     super(message);
     this.status = status;
     this.code = code;
+    /** @type {number|undefined} seconds, from a 429's Retry-After */
+    this.retryAfter = undefined;
   }
 }
 
@@ -37,6 +39,11 @@ export async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, data.error ?? "error", data.message ?? res.statusText);
+  if (!res.ok) {
+    const err = new ApiError(res.status, data.error ?? "error", data.message ?? res.statusText);
+    const retry = Number(res.headers.get("Retry-After"));
+    if (retry > 0) err.retryAfter = retry;
+    throw err;
+  }
   return data;
 }

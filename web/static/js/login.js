@@ -1,4 +1,4 @@
-import { api } from "./http.js";
+import { ApiError, api } from "./http.js";
 import { apply, lang, register, t } from "./i18n.js";
 
 register({
@@ -7,12 +7,17 @@ register({
     "login.username": "Nama pengguna",
     "login.password": "Kata sandi",
     "login.submit": "Masuk",
+    "login.error.unauthorised": "Nama pengguna atau kata sandi salah.",
+    "login.error.too_many_attempts":
+      "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit.",
   },
   en: {
     "login.title": "Sign in to Pendopo",
     "login.username": "Username",
     "login.password": "Password",
     "login.submit": "Sign in",
+    "login.error.unauthorised": "Wrong username or password.",
+    "login.error.too_many_attempts": "Too many failed sign-ins. Try again in {minutes} minutes.",
   },
 });
 apply();
@@ -36,6 +41,17 @@ form.addEventListener("submit", async (ev) => {
     if (lang() === "en") url.searchParams.set("lang", "en");
     location.assign(url.pathname + url.search);
   } catch (e) {
-    err.textContent = e instanceof Error ? e.message : t("error.generic");
+    err.textContent = signInError(e);
   }
 });
+
+/** A sign-in failure in the page's language (the server's lockout carries Retry-After). */
+function signInError(/** @type {unknown} */ e) {
+  if (!(e instanceof ApiError)) return t("error.generic");
+  if (e.code === "too_many_attempts") {
+    const minutes = Math.max(1, Math.ceil((e.retryAfter ?? 60) / 60));
+    return t("login.error.too_many_attempts", { minutes });
+  }
+  if (e.code === "unauthorised") return t("login.error.unauthorised");
+  return e.message;
+}
