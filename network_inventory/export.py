@@ -1,0 +1,73 @@
+"""CSV export of sites, links and probe targets. Link and probe exports use the import's
+columns, so a file exported, edited in a spreadsheet and imported again updates in place."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from network_inventory import links as links_repo
+from network_inventory import probes as probes_repo
+from network_inventory import sites as sites_repo
+from network_inventory.model import iso
+from network_inventory.rows_import import LINK_COLUMNS, PROBE_COLUMNS
+
+SITE_COLUMNS = (
+    "id",
+    "code",
+    "parent_id",
+    "parent_code",
+    "name",
+    "kind",
+    "lat",
+    "lon",
+    "uplink_status",
+    "address",
+    "contact",
+    "notes",
+    "tags",
+    "maintenance_from",
+    "maintenance_until",
+)
+
+
+def _csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return out.getvalue()
+
+
+def sites_csv(conn: sqlite3.Connection) -> str:
+    items, _ = sites_repo.list_sites(conn, sites_repo.SiteFilter(), limit=None)
+    rows = []
+    for site in items:
+        row = site.public(with_boundary=False)
+        row["tags"] = ";".join(site.tags)
+        row["maintenance_from"] = iso(site.maintenance_from)
+        row["maintenance_until"] = iso(site.maintenance_until)
+        rows.append(row)
+    return _csv(SITE_COLUMNS, rows)
+
+
+def links_csv(conn: sqlite3.Connection) -> str:
+    items, _ = links_repo.list_links(conn, links_repo.LinkFilter(), limit=None)
+    return _csv(LINK_COLUMNS, (link.public() for link in items))
+
+
+def probes_csv(conn: sqlite3.Connection) -> str:
+    items, _ = probes_repo.list_probes(conn, probes_repo.ProbeFilter(), limit=None)
+    rows = []
+    for probe in items:
+        row = probe.public()
+        row["enabled"] = "true" if probe.enabled else "false"
+        rows.append(row)
+    return _csv(PROBE_COLUMNS, rows)
+
+
+EXPORTS = {"sites": sites_csv, "links": links_csv, "probes": probes_csv}

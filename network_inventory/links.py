@@ -1,0 +1,130 @@
+"""Links repository: each site's uplinks to its parent (primary priority 0, backups 1, 2, ...)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from network_inventory import changelog
+from network_inventory.model import Link
+
+SELECT = """
+SELECT l.*, s.code AS site_code, p.code AS parent_code
+FROM links l JOIN sites s ON s.id = l.site_id JOIN sites p ON p.id = l.parent_site_id
+"""
+ORDER = " ORDER BY s.code IS NULL, s.code, l.site_id, l.priority, l.id"
+COLUMNS = (
+    "site_id",
+    "parent_site_id",
+    "medium",
+    "provider",
+    "capacity_kbps",
+    "status",
+    "target_date",
+    "installed_date",
+    "priority",
+    "notes",
+)
+
+
+@dataclass(frozen=True)
+class LinkFilter:
+    site_id: int | None = None
+    parent_site_id: int | None = None
+    statuses: Sequence[str] = ()
+    media: Sequence[str] = ()
+
+
+def get(conn: sqlite3.Connection, link_id: int) -> Link | None:
+    row = conn.execute(SELECT + " WHERE l.id = ?", (link_id,)).fetchone()
+    return Link.from_row(row) if row else None
+
+
+def list_links(
+    conn: sqlite3.Connection, filt: LinkFilter, *, limit: int | None, offset: int = 0
+) -> tuple[list[Link], int]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("l.site_id", filt.site_id), ("l.parent_site_id", filt.parent_site_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    for column, values in (("l.status", filt.statuses), ("l.medium", filt.media)):
+        if values:
+            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = conn.execute(
+        "SELECT count(*) FROM links l JOIN sites s ON s.id = l.site_id" + clause, params
+    ).fetchone()[0]
+    page = " LIMIT ? OFFSET ?" if limit is not None else ""
+    extra = [limit, offset] if limit is not None else []
+    rows = conn.execute(SELECT + clause + ORDER + page, [*params, *extra]).fetchall()
+    return [Link.from_row(r) for r in rows], int(total)
+
+
+def find(conn: sqlite3.Connection, site_id: int, parent_site_id: int, priority: int) -> list[Link]:
+    rows = conn.execute(
+        SELECT + " WHERE l.site_id = ? AND l.parent_site_id = ? AND l.priority = ? ORDER BY l.id",
+        (site_id, parent_site_id, priority),
+    ).fetchall()
+    return [Link.from_row(r) for r in rows]
+
+
+def _values(fields: dict[str, Any]) -> dict[str, Any]:
+    values = {k: fields[k] for k in COLUMNS if k in fields}
+    for key in ("medium", "status"):
+        if key in values:
+            values[key] = str(values[key])
+    return values
+
+
+def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str | None) -> Link:
+    """Insert a link (site ids resolved); ``user=None`` skips the change log (the seed)."""
+    values = _values(fields)
+    values["created_at"] = values["updated_at"] = time.time()
+    cols = ", ".join(values)
+    link_id = conn.execute(
+        f"INSERT INTO links ({cols}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
+    ).lastrowid
+    assert link_id is not None
+    link = get(conn, link_id)
+    assert link is not None
+    if user is not None:
+        changelog.record(
+            conn, user=user, entity="link", entity_id=link_id, action="create", after=link.record()
+        )
+    return link
+
+
+def update(
+    conn: sqlite3.Connection, link: Link, fields: dict[str, Any], *, user: str
+) -> tuple[Link, bool]:
+    before = link.record()
+    after = {**before, **{k: v for k, v in fields.items() if k in COLUMNS}}
+    for key in ("medium", "status"):
+        after[key] = str(after[key])
+    old, new = changelog.diff(before, after)
+    if not new:
+        return link, False
+    values = _values(new)
+    values["updated_at"] = time.time()
+    assignments = ", ".join(f"{k} = ?" for k in values)
+    conn.execute(f"UPDATE links SET {assignments} WHERE id = ?", [*values.values(), link.id])
+    changelog.record(
+        conn, user=user, entity="link", entity_id=link.id, action="update", before=old, after=new
+    )
+    updated = get(conn, link.id)
+    assert updated is not None
+    return updated, True
+
+
+def delete(conn: sqlite3.Connection, link: Link, *, user: str) -> None:
+    conn.execute("DELETE FROM links WHERE id = ?", (link.id,))
+    changelog.record(
+        conn, user=user, entity="link", entity_id=link.id, action="delete", before=link.record()
+    )

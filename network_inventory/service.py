@@ -1,0 +1,464 @@
+"""``Inventory``: the one object the web app, the prober and the dashboard share.
+
+It owns no state besides the database: every method is one ``db.read`` or one ``db.write``
+(so each mutation, its change-log entry and any import are a single transaction). Listeners
+registered with ``subscribe`` hear about committed changes (the prober reloads its targets, the
+dashboard pushes). Site states come from the prober through the ``states`` hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from network_inventory import changelog, export, importer, rows_import, seed
+from network_inventory import links as links_repo
+from network_inventory import probes as probes_repo
+from network_inventory import sites as sites_repo
+from network_inventory.errors import InventoryError, NotFound, ValidationError
+from network_inventory.model import Change, Link, Page, ProbeTarget, Site, SiteKind
+from network_inventory.validation import link_fields, probe_fields, site_fields
+from pendopo.db import Database
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class SiteStates(Protocol):
+    """What the prober offers the inventory: the current state of each site."""
+
+    def state_of(self, site_id: int) -> str | None: ...
+
+    def sites_in_state(self, state: str) -> Collection[int]: ...
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """A committed change: ``entity`` is site, link, probe or import; ``ids`` the records."""
+
+    entity: str
+    action: str
+    ids: tuple[int, ...] = ()
+
+
+Listener = Callable[[ChangeEvent], None]
+
+_READ_ONLY = {
+    "site": {"id", "parent_code", "uplink_status", "created_at", "updated_at", "state"},
+    "link": {"id", "site_code", "parent_code", "is_backup", "created_at", "updated_at"},
+    "probe": {"id", "site_code", "created_at", "updated_at"},
+}
+_WRITABLE = {
+    "site": {
+        "code", "name", "kind", "parent", "parent_id", "lat", "lon", "boundary", "address",
+        "contact", "notes", "tags", "maintenance_from", "maintenance_until",
+    },
+    "link": {
+        "site", "site_id", "parent", "parent_site_id", "medium", "provider", "capacity_kbps",
+        "status", "target_date", "installed_date", "priority", "notes",
+    },
+    "probe": {
+        "site", "site_id", "link_id", "kind", "host", "port", "url", "expect_status",
+        "interval_s", "timeout_s", "count", "enabled",
+    },
+}  # fmt: skip
+
+
+class _DryRun(Exception):
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+
+def _only_known(entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(data) - _WRITABLE[entity] - _READ_ONLY[entity])
+    if unknown:
+        raise ValidationError(
+            f"Unknown field(s): {', '.join(unknown)}.",
+            details=[{"field": k, "message": "is not a field of a " + entity} for k in unknown],
+        )
+    return {k: v for k, v in data.items() if k in _WRITABLE[entity]}
+
+
+class Inventory:
+    """Sites, links, probe targets and the change log over one :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.states: SiteStates | None = None
+        """Set by the prober; until then sites have no ``state``."""
+        self._listeners: list[Listener] = []
+
+    # -- listeners -------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` after each committed change; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _notify(self, event: ChangeEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("inventory listener failed on %s", event)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T], event: ChangeEvent) -> T:
+        result = await self.db.write(fn)
+        self._notify(event)
+        return result
+
+    async def _maybe_dry(
+        self, fn: Callable[[sqlite3.Connection], T], *, dry_run: bool, entity: str
+    ) -> T:
+        """Run an import; a dry run does all the work, then rolls it back."""
+        if not dry_run:
+            return await self._write(fn, ChangeEvent(entity, "import"))
+
+        def rehearse(conn: sqlite3.Connection) -> T:
+            raise _DryRun(fn(conn))
+
+        try:
+            await self.db.write(rehearse)
+        except _DryRun as done:
+            result: T = done.result
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- seed ------------------------------------------------------------------------------
+    async def seed(self, region: str) -> seed.SeedReport | None:
+        """First start: the region's sites and links, only when there are no sites yet."""
+        if await self.db.read(sites_repo.count) > 0:
+            return None
+        tree = await asyncio.to_thread(seed.load_region, region)
+        report = await self._write(lambda c: seed.seed(c, tree), ChangeEvent("import", "seed"))
+        if report is not None:
+            log.info("seeded %s: %d sites, %d links", report.region, report.sites, report.links)
+        return report
+
+    # -- sites -----------------------------------------------------------------------------
+    async def list_sites(
+        self,
+        *,
+        kinds: Sequence[str] = (),
+        parent: int | str | None = None,
+        uplink_status: Sequence[str] = (),
+        state: str | None = None,
+        q: str | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> Page:
+        ids: Collection[int] | None = None
+        if state is not None:
+            ids = self.states.sites_in_state(state) if self.states else ()
+
+        def run(conn: sqlite3.Connection) -> Page:
+            parent_id = sites_repo.resolve(conn, parent, what="parent").id if parent else None
+            filt = sites_repo.SiteFilter(kinds, parent_id, uplink_status, q, ids)
+            items, total = sites_repo.list_sites(conn, filt, limit=limit, offset=offset)
+            return Page(items, total, limit or total, offset)
+
+        return await self.db.read(run)
+
+    async def get_site(self, ref: int | str) -> Site:
+        return await self.db.read(lambda c: sites_repo.resolve(c, ref))
+
+    async def site_by_code(self, code: str) -> Site | None:
+        """The site with this Kemendagri code, or None (the signaling helper's directory)."""
+        return await self.db.read(lambda c: sites_repo.by_code(c, code))
+
+    async def picker(self, parent_code: str | None = None) -> list[dict[str, str | None]]:
+        """``[{"code", "name", "kind"}]`` of the children of ``parent_code`` (None: the top-level
+        sites), in code order, for join pickers. An unknown parent gives :class:`NotFound`."""
+
+        def run(conn: sqlite3.Connection) -> list[dict[str, str | None]]:
+            if parent_code is None:
+                rows = conn.execute(
+                    "SELECT code, name, kind FROM sites WHERE parent_id IS NULL"
+                    " ORDER BY code IS NULL, code, name_key"
+                ).fetchall()
+            else:
+                parent = sites_repo.resolve(conn, parent_code)
+                rows = conn.execute(
+                    "SELECT code, name, kind FROM sites WHERE parent_id = ?"
+                    " ORDER BY code IS NULL, code, name_key",
+                    (parent.id,),
+                ).fetchall()
+            return [{"code": r["code"], "name": r["name"], "kind": r["kind"]} for r in rows]
+
+        return await self.db.read(run)
+
+    def _site_input(self, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+        fields = site_fields(data)
+        fields["parent_id"] = sites_repo.resolve_parent(conn, fields.pop("parent"))
+        return fields
+
+    async def create_site(self, data: Mapping[str, Any], *, user: str) -> Site:
+        clean = _only_known("site", data)
+
+        def run(conn: sqlite3.Connection) -> Site:
+            return sites_repo.create(conn, self._site_input(conn, clean), user=user)
+
+        site = await self.db.write(run)
+        self._notify(ChangeEvent("site", "create", (site.id,)))
+        return site
+
+    async def update_site(self, ref: int | str, data: Mapping[str, Any], *, user: str) -> Site:
+        patch = _only_known("site", data)
+
+        def run(conn: sqlite3.Connection) -> Site:
+            site = sites_repo.resolve(conn, ref)
+            merged: dict[str, Any] = {**site.record(), **patch}
+            if "parent" in patch:
+                merged.pop("parent_id")
+            fields = self._site_input(conn, merged)
+            updated, _ = sites_repo.update(conn, site, fields, user=user)
+            return updated
+
+        site = await self.db.write(run)
+        self._notify(ChangeEvent("site", "update", (site.id,)))
+        return site
+
+    async def delete_site(self, ref: int | str, *, user: str) -> None:
+        def run(conn: sqlite3.Connection) -> int:
+            site = sites_repo.resolve(conn, ref)
+            sites_repo.delete(conn, site, user=user)
+            return site.id
+
+        site_id = await self.db.write(run)
+        self._notify(ChangeEvent("site", "delete", (site_id,)))
+
+    # -- links -----------------------------------------------------------------------------
+    async def list_links(
+        self,
+        *,
+        site: int | str | None = None,
+        parent: int | str | None = None,
+        statuses: Sequence[str] = (),
+        media: Sequence[str] = (),
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> Page:
+        def run(conn: sqlite3.Connection) -> Page:
+            site_id = sites_repo.resolve(conn, site).id if site is not None else None
+            parent_id = sites_repo.resolve(conn, parent).id if parent is not None else None
+            filt = links_repo.LinkFilter(site_id, parent_id, statuses, media)
+            items, total = links_repo.list_links(conn, filt, limit=limit, offset=offset)
+            return Page(items, total, limit or total, offset)
+
+        return await self.db.read(run)
+
+    async def get_link(self, link_id: int) -> Link:
+        link = await self.db.read(lambda c: links_repo.get(c, link_id))
+        if link is None:
+            raise NotFound(f"No link {link_id}.", code="link_not_found")
+        return link
+
+    @staticmethod
+    def _link_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+        fields = link_fields(data)
+        for ref_key, id_key in (("site", "site_id"), ("parent", "parent_site_id")):
+            try:
+                fields[id_key] = sites_repo.resolve(conn, fields.pop(ref_key)).id
+            except NotFound as exc:
+                raise ValidationError(
+                    exc.message, details=[{"field": ref_key, "message": exc.message}]
+                ) from exc
+        return fields
+
+    async def create_link(self, data: Mapping[str, Any], *, user: str) -> Link:
+        clean = _only_known("link", data)
+        link = await self.db.write(
+            lambda c: links_repo.create(c, self._link_input(c, clean), user=user)
+        )
+        self._notify(ChangeEvent("link", "create", (link.id,)))
+        return link
+
+    async def update_link(self, link_id: int, data: Mapping[str, Any], *, user: str) -> Link:
+        patch = _only_known("link", data)
+
+        def run(conn: sqlite3.Connection) -> Link:
+            link = links_repo.get(conn, link_id)
+            if link is None:
+                raise NotFound(f"No link {link_id}.", code="link_not_found")
+            merged: dict[str, Any] = {**link.record(), **patch}
+            if "site" in patch:
+                merged.pop("site_id")
+            if "parent" in patch:
+                merged.pop("parent_site_id")
+            updated, _ = links_repo.update(conn, link, self._link_input(conn, merged), user=user)
+            return updated
+
+        link = await self.db.write(run)
+        self._notify(ChangeEvent("link", "update", (link.id,)))
+        return link
+
+    async def delete_link(self, link_id: int, *, user: str) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            link = links_repo.get(conn, link_id)
+            if link is None:
+                raise NotFound(f"No link {link_id}.", code="link_not_found")
+            links_repo.delete(conn, link, user=user)
+
+        await self.db.write(run)
+        self._notify(ChangeEvent("link", "delete", (link_id,)))
+
+    # -- probe targets ---------------------------------------------------------------------
+    async def list_probes(
+        self,
+        *,
+        site: int | str | None = None,
+        kind: str | None = None,
+        enabled: bool | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> Page:
+        def run(conn: sqlite3.Connection) -> Page:
+            site_id = sites_repo.resolve(conn, site).id if site is not None else None
+            filt = probes_repo.ProbeFilter(site_id, kind, enabled)
+            items, total = probes_repo.list_probes(conn, filt, limit=limit, offset=offset)
+            return Page(items, total, limit or total, offset)
+
+        return await self.db.read(run)
+
+    async def probe_targets(self, *, enabled_only: bool = True) -> list[ProbeTarget]:
+        """Every (enabled) probe target: what the prober loads."""
+        page = await self.list_probes(enabled=True if enabled_only else None, limit=None)
+        return list(page.items)
+
+    async def get_probe(self, probe_id: int) -> ProbeTarget:
+        probe = await self.db.read(lambda c: probes_repo.get(c, probe_id))
+        if probe is None:
+            raise NotFound(f"No probe target {probe_id}.", code="probe_not_found")
+        return probe
+
+    @staticmethod
+    def _probe_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+        fields = probe_fields(data)
+        try:
+            fields["site_id"] = sites_repo.resolve(conn, fields.pop("site")).id
+        except NotFound as exc:
+            raise ValidationError(
+                exc.message, details=[{"field": "site", "message": exc.message}]
+            ) from exc
+        return fields
+
+    async def create_probe(self, data: Mapping[str, Any], *, user: str) -> ProbeTarget:
+        clean = _only_known("probe", data)
+        probe = await self.db.write(
+            lambda c: probes_repo.create(c, self._probe_input(c, clean), user=user)
+        )
+        self._notify(ChangeEvent("probe", "create", (probe.id,)))
+        return probe
+
+    async def update_probe(
+        self, probe_id: int, data: Mapping[str, Any], *, user: str
+    ) -> ProbeTarget:
+        patch = _only_known("probe", data)
+
+        def run(conn: sqlite3.Connection) -> ProbeTarget:
+            probe = probes_repo.get(conn, probe_id)
+            if probe is None:
+                raise NotFound(f"No probe target {probe_id}.", code="probe_not_found")
+            merged: dict[str, Any] = {**probe.record(), **patch}
+            if "site" in patch:
+                merged.pop("site_id")
+            if merged.get("kind") == "http" and "host" not in patch:
+                merged.pop("host")  # follows the URL
+            fields = self._probe_input(conn, merged)
+            updated, _ = probes_repo.update(conn, probe, fields, user=user)
+            return updated
+
+        probe = await self.db.write(run)
+        self._notify(ChangeEvent("probe", "update", (probe.id,)))
+        return probe
+
+    async def delete_probe(self, probe_id: int, *, user: str) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            probe = probes_repo.get(conn, probe_id)
+            if probe is None:
+                raise NotFound(f"No probe target {probe_id}.", code="probe_not_found")
+            probes_repo.delete(conn, probe, user=user)
+
+        await self.db.write(run)
+        self._notify(ChangeEvent("probe", "delete", (probe_id,)))
+
+    # -- import / export -------------------------------------------------------------------
+    async def import_regions(
+        self, files: Sequence[tuple[str, bytes | str]], *, user: str, dry_run: bool = False
+    ) -> importer.RegionReport:
+        """Kemendagri CSV/GeoJSON files (name, content); see :mod:`network_inventory.importer`."""
+        if not files:
+            raise ValidationError("No files to import.", code="no_files")
+
+        def parse() -> list[importer.RegionRecord]:
+            records: list[importer.RegionRecord] = []
+            for name, data in files:
+                records.extend(importer.read_file(data, name))
+            return records
+
+        records = await asyncio.to_thread(parse)
+
+        def run(conn: sqlite3.Connection) -> importer.RegionReport:
+            report = importer.import_regions(conn, records, user=user)
+            report.dry_run = dry_run
+            return report
+
+        return await self._maybe_dry(run, dry_run=dry_run, entity="site")
+
+    async def import_links(
+        self, data: bytes | str, source: str, *, user: str, dry_run: bool = False
+    ) -> rows_import.RowsReport:
+        def run(conn: sqlite3.Connection) -> rows_import.RowsReport:
+            report = rows_import.import_links(conn, data, source, user=user)
+            report.dry_run = dry_run
+            return report
+
+        return await self._maybe_dry(run, dry_run=dry_run, entity="link")
+
+    async def import_probes(
+        self, data: bytes | str, source: str, *, user: str, dry_run: bool = False
+    ) -> rows_import.RowsReport:
+        def run(conn: sqlite3.Connection) -> rows_import.RowsReport:
+            report = rows_import.import_probes(conn, data, source, user=user)
+            report.dry_run = dry_run
+            return report
+
+        return await self._maybe_dry(run, dry_run=dry_run, entity="probe")
+
+    async def export_csv(self, what: str) -> str:
+        """``sites``, ``links`` or ``probes`` as CSV text."""
+        try:
+            fn = export.EXPORTS[what]
+        except KeyError:
+            raise InventoryError(
+                f"Cannot export {what!r}: choose one of {', '.join(export.EXPORTS)}."
+            ) from None
+        return await self.db.read(fn)
+
+    # -- change log ------------------------------------------------------------------------
+    async def changes(
+        self,
+        *,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        user: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page:
+        def run(conn: sqlite3.Connection) -> Page:
+            items, total = changelog.list_changes(
+                conn, entity=entity, entity_id=entity_id, user=user, limit=limit, offset=offset
+            )
+            return Page(items, total, limit, offset)
+
+        return await self.db.read(run)
+
+    async def site_changes(self, site: Site) -> list[Change]:
+        page = await self.changes(entity="site", entity_id=site.id, limit=1000)
+        return list(page.items)
+
+
+__all__ = ["ChangeEvent", "Inventory", "SiteKind", "SiteStates"]
