@@ -41,6 +41,14 @@ class Settings:
     probe_enabled: bool = True
     probe_interval: float = 30.0
     """Seconds between probe rounds of a target (a target may override it)."""
+    probe_loss_degraded: float = 0.2
+    """Loss ratio (0..1) of a round at or above which a site is DEGRADED (docs/probing.md)."""
+    probe_rtt_degraded_ms: float = 500.0
+    """Median round-trip time (ms) at or above which a site is DEGRADED."""
+    probe_down_rounds: int = 3
+    """Consecutive failed (or degraded) rounds before a site is DOWN (or DEGRADED)."""
+    probe_up_rounds: int = 2
+    """Consecutive answered (or clean) rounds before a site leaves DOWN (or DEGRADED)."""
     redis_url: str | None = None
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
@@ -129,6 +137,10 @@ def load_settings(
         raise ConfigError(f"setting 'port': {settings.port} is not a TCP port")
     if settings.probe_interval < 1:
         raise ConfigError("setting 'probe_interval' must be at least 1 second")
+    if not 0 < settings.probe_loss_degraded <= 1:
+        raise ConfigError("setting 'probe_loss_degraded' must be above 0 and at most 1")
+    if settings.probe_down_rounds < 1 or settings.probe_up_rounds < 1:
+        raise ConfigError("settings 'probe_down_rounds' and 'probe_up_rounds' must be at least 1")
     return settings
 
 

@@ -15,11 +15,13 @@ from aiohttp import web
 from accounts import AccountStore, Role
 from accounts.passwords import generate_password
 from accounts.schema import COMPONENT as ACCOUNTS_SCHEMA
+from network_inventory.history import COMPONENT as INVENTORY_HISTORY_SCHEMA
+from network_inventory.schema import COMPONENT as INVENTORY_SCHEMA
 from pendopo.config import Settings
 from pendopo.db import Component, Database
 from signaling.server import attach as attach_sio
 from signaling.server import create_server as create_sio
-from web import admin_api, auth, pages, security, turn
+from web import admin_api, auth, inventory_live_api, metrics, pages, security, turn
 from web.errors import error_middleware
 from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
 
@@ -29,7 +31,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY = 8 * 1024 * 1024
 """Largest request body (CSV/GeoJSON imports); larger ones get 413."""
 
-SCHEMA: list[Component] = [ACCOUNTS_SCHEMA]
+SCHEMA: list[Component] = [ACCOUNTS_SCHEMA, INVENTORY_SCHEMA, INVENTORY_HISTORY_SCHEMA]
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -82,5 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     admin_api.setup(app)
     turn.setup(app)
     pages.setup(app)
+    inventory_live_api.setup(app)  # after _database: the prober reads and writes it
+    metrics.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
     return app

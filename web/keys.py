@@ -9,6 +9,7 @@ from accounts import AccountStore, User
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LoginLimiter
+from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
 
@@ -22,6 +23,9 @@ AUDIT = web.AppKey("audit", AuditLog)
 INVITES = web.AppKey("invites", InviteService)
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 SERVER_KEY = web.AppKey("server_key", bytes)
+
+# the inventory's live half (web/inventory_live_api.py): prober, states, history, alerts.
+LIVE = web.AppKey("live", LiveService)
 
 # Set on each request by web.auth.user_middleware: the signed-in user, or None.
 REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("user")

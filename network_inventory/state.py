@@ -1,0 +1,205 @@
+"""Site state: a pure state machine, evaluated once per sweep, parents before children.
+
+Two layers:
+
+* **health** — what a site's own measurements say, with flap suppression: UNKNOWN until the
+  first answered round, DOWN only after ``down_rounds`` consecutive failed rounds, back up only
+  after ``up_rounds`` consecutive answered rounds; DEGRADED (loss or median RTT over the
+  thresholds) after ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean rounds.
+* **shown state** — what people see: PLANNED (no active uplink: not probed, not alerted),
+  MAINTENANCE (a staff window: probed, not alerted), UNREACHABLE (the site does not answer and
+  every parent it has an active uplink to is itself down or unreachable: never its own outage),
+  otherwise the health.
+
+Nothing here does I/O: ``evaluate`` takes the previous tracks and this sweep's observations and
+returns the new tracks (tests are tables of inputs and expected states).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+
+class State(enum.StrEnum):
+    UNKNOWN = "unknown"
+    """Active uplink but no answered round yet (or no enabled probe target)."""
+    UP = "up"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNREACHABLE = "unreachable"
+    PLANNED = "planned"
+    MAINTENANCE = "maintenance"
+
+
+OUT = frozenset({State.DOWN, State.UNREACHABLE})
+"""Effective states of a site its children cannot be reached through."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    loss_degraded: float = 0.2
+    """Loss ratio (0..1) of a round at or above which the round is degraded."""
+    rtt_degraded_ms: float = 500.0
+    """Median round-trip time (ms) at or above which the round is degraded."""
+    down_rounds: int = 3
+    """Consecutive failed (or degraded) rounds before DOWN (or DEGRADED)."""
+    up_rounds: int = 2
+    """Consecutive answered (or clean) rounds before leaving DOWN (or DEGRADED)."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One sweep's measurements of one site (all its targets pooled)."""
+
+    sent: int
+    received: int
+    rtt_median_ms: float | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.received > 0
+
+    @property
+    def loss(self) -> float:
+        return 1.0 - self.received / self.sent if self.sent else 1.0
+
+
+def round_health(obs: Observation, policy: Policy) -> State:
+    """UP, DEGRADED or DOWN for a single round, before any flap suppression."""
+    if not obs.answered:
+        return State.DOWN
+    if obs.loss >= policy.loss_degraded - 1e-9:  # 1 - 4/5 is 0.19999999999999996
+        return State.DEGRADED
+    if obs.rtt_median_ms is not None and obs.rtt_median_ms >= policy.rtt_degraded_ms:
+        return State.DEGRADED
+    return State.UP
+
+
+@dataclass(frozen=True)
+class Health:
+    state: State = State.UNKNOWN
+    """UNKNOWN, UP, DEGRADED or DOWN."""
+    failed: int = 0
+    """Consecutive failed rounds."""
+    answered: int = 0
+    """Consecutive answered rounds."""
+    degraded: int = 0
+    """Consecutive degraded (answered) rounds."""
+    clean: int = 0
+    """Consecutive clean (answered, not degraded) rounds."""
+
+
+def step_health(health: Health, obs: Observation, policy: Policy) -> Health:
+    """The health after one more round."""
+    verdict = round_health(obs, policy)
+    if verdict is State.DOWN:
+        h = Health(health.state, health.failed + 1, 0, 0, 0)
+        if h.failed >= policy.down_rounds:
+            return replace(h, state=State.DOWN)
+        return h
+    h = Health(
+        health.state,
+        0,
+        health.answered + 1,
+        health.degraded + 1 if verdict is State.DEGRADED else 0,
+        health.clean + 1 if verdict is State.UP else 0,
+    )
+    if h.state is State.UNKNOWN:
+        return replace(h, state=verdict)
+    if h.state is State.DOWN:
+        return replace(h, state=verdict) if h.answered >= policy.up_rounds else h
+    if h.state is State.UP and h.degraded >= policy.down_rounds:
+        return replace(h, state=State.DEGRADED)
+    if h.state is State.DEGRADED and h.clean >= policy.up_rounds:
+        return replace(h, state=State.UP)
+    return h
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """What the inventory says about a site at this sweep."""
+
+    site_id: int
+    parents: tuple[int, ...]
+    """Parent sites of the site's *active* uplinks."""
+    planned: bool
+    """No active uplink (and not the root): not probed, not alerted."""
+    maintenance: bool
+
+
+@dataclass(frozen=True)
+class Track:
+    """A site's state between sweeps (stored in ``inventory_site_state``)."""
+
+    site_id: int
+    shown: State = State.UNKNOWN
+    effective: State = State.UNKNOWN
+    """The shown state without the PLANNED/MAINTENANCE overlay (what children depend on)."""
+    health: Health = Health()
+    since: float = 0.0
+    """When ``shown`` last changed (Unix seconds)."""
+
+
+def evaluate(
+    order: Sequence[SiteFacts],
+    tracks: Mapping[int, Track],
+    observations: Mapping[int, Observation],
+    policy: Policy,
+    now: float,
+) -> dict[int, Track]:
+    """New tracks of every site in ``order`` (parents must come before their children).
+
+    A site missing from ``observations`` was not probed this sweep: its health stays.
+    """
+    out: dict[int, Track] = {}
+    for facts in order:
+        prev = tracks.get(facts.site_id, Track(facts.site_id, since=now))
+        obs = observations.get(facts.site_id)
+        if facts.planned:
+            health = Health()
+            effective = State.PLANNED
+        else:
+            health = step_health(prev.health, obs, policy) if obs is not None else prev.health
+            effective = health.state
+            silent = (obs is not None and not obs.answered) or effective is State.DOWN
+            if silent and facts.parents and _all_out(facts.parents, out, tracks):
+                effective = State.UNREACHABLE
+        shown = effective
+        if facts.maintenance and not facts.planned:
+            shown = State.MAINTENANCE
+        since = prev.since if shown is prev.shown else now
+        out[facts.site_id] = Track(facts.site_id, shown, effective, health, since)
+    return out
+
+
+def _all_out(parents: Iterable[int], new: Mapping[int, Track], old: Mapping[int, Track]) -> bool:
+    for parent in parents:
+        track = new.get(parent) or old.get(parent)
+        if track is None or track.effective not in OUT:
+            return False
+    return True
+
+
+def order_sites(parent_of: Mapping[int, int | None]) -> list[int]:
+    """Site ids, every parent before its children (breadth-first from the roots)."""
+    children: dict[int | None, list[int]] = {}
+    for site, parent in parent_of.items():
+        key = parent if parent in parent_of else None
+        children.setdefault(key, []).append(site)
+    ordered: list[int] = []
+    level = sorted(children.get(None, []))
+    seen: set[int] = set()
+    while level:
+        nxt: list[int] = []
+        for site in level:
+            if site in seen:
+                continue
+            seen.add(site)
+            ordered.append(site)
+            nxt.extend(sorted(children.get(site, [])))
+        level = nxt
+    # Cycles (bad data) would hide sites: append whatever was not reached.
+    ordered.extend(sorted(s for s in parent_of if s not in seen))
+    return ordered

@@ -1,0 +1,297 @@
+"""REST of the inventory's live half: state, per-site history, the event log, webhooks.
+
+``GET /api/state``                      counts by state, rollout, and every site's state
+``GET /api/sites/{id}/history?range=``  24h (5-minute points) | 7d | 30d (hourly points)
+``GET /api/events``                     state changes, newest first (filters: site, state)
+``GET/POST /api/webhooks``, ``GET/PATCH/DELETE /api/webhooks/{id}``  alert receivers (IT staff)
+
+Lists carry ``items``, ``total``, ``limit`` and ``offset``. Errors are ``{"error", "message"}``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from network_inventory import history
+from network_inventory.live import LiveConfig, LiveService
+from network_inventory.model import iso
+from network_inventory.state import Policy, State
+from web.auth import require_inventory_editor, require_user
+from web.errors import ApiError, NotFound, json_body
+from web.keys import DATABASE, LIVE, SETTINGS, SIO
+
+MAX_LIMIT = 1000
+
+
+def _page(request: web.Request, default: int = 100) -> tuple[int, int]:
+    try:
+        limit = int(request.query.get("limit", default))
+        offset = int(request.query.get("offset", 0))
+    except ValueError as exc:
+        raise ApiError("invalid_query", "limit and offset must be whole numbers.") from exc
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise ApiError("invalid_query", f"limit must be 1..{MAX_LIMIT} and offset at least 0.")
+    return limit, offset
+
+
+def _state_filter(request: web.Request) -> State | None:
+    raw = request.query.get("state")
+    if raw is None or raw == "":
+        return None
+    try:
+        return State(raw.lower())
+    except ValueError as exc:
+        names = ", ".join(s.value for s in State)
+        raise ApiError("invalid_query", f"state must be one of: {names}.") from exc
+
+
+def _int_param(request: web.Request, *names: str) -> int | None:
+    for name in names:
+        raw = request.query.get(name)
+        if raw:
+            try:
+                return int(raw)
+            except ValueError as exc:
+                raise ApiError("invalid_query", f"{name} must be a site id.") from exc
+    return None
+
+
+async def get_state(request: web.Request) -> web.Response:
+    live = request.app[LIVE]
+    limit, offset = _page(request, default=MAX_LIMIT)
+    state = _state_filter(request)
+    kind = request.query.get("kind")
+    parent = _int_param(request, "parent", "parent_id")
+    rows = [
+        s
+        for s in live.site_states()
+        if (state is None or s["state"] == state.value)
+        and (kind is None or s["kind"] == kind)
+        and (parent is None or s["parent_id"] == parent)
+    ]
+    body: dict[str, Any] = dict(live.summary())
+    prober = live.prober
+    body["probing"] = {
+        "running": prober is not None,
+        "icmp_method": prober.icmp_method if prober else None,
+        "icmp_error": prober.icmp_error if prober else None,
+        "last_sweep_at": iso(live.counters.last_sweep_at) if live.counters.sweeps else None,
+        "last_sweep_s": round(live.counters.last_sweep_s, 3) if live.counters.sweeps else None,
+    }
+    body.update(items=rows[offset : offset + limit], total=len(rows), limit=limit, offset=offset)
+    return web.json_response(body)
+
+
+async def get_history(request: web.Request) -> web.Response:
+    site_id = _path_id(request)
+    range_name = request.query.get("range", "24h")
+    if range_name not in history.RANGES:
+        raise ApiError("invalid_query", "range must be one of: 24h, 7d, 30d.")
+    db = request.app[DATABASE]
+    exists = await db.fetchone("SELECT 1 FROM sites WHERE id = ?", (site_id,))
+    if exists is None:
+        raise NotFound("not_found", f"No site {site_id}.")
+    now = time.time()
+    data = await db.read(lambda conn: history.site_history(conn, site_id, range_name, now))
+    return web.json_response(data)
+
+
+async def get_events(request: web.Request) -> web.Response:
+    limit, offset = _page(request)
+    site_id = _int_param(request, "site", "site_id")
+    state = _state_filter(request)
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
+    if site_id is not None:
+        where.append("e.site_id = ?")
+        params.append(site_id)
+    if state is not None:
+        where.append("e.state = ?")
+        params.append(state.value)
+    clause = " AND ".join(where)
+
+    def run(conn: sqlite3.Connection) -> tuple[int, list[sqlite3.Row]]:
+        total = conn.execute(
+            f"SELECT count(*) FROM inventory_events e WHERE {clause}", params
+        ).fetchone()[0]
+        rows = conn.execute(
+            "SELECT e.*, s.code, s.name FROM inventory_events e"
+            f" LEFT JOIN sites s ON s.id = e.site_id WHERE {clause}"
+            " ORDER BY e.at DESC, e.id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+        return total, rows
+
+    total, rows = await request.app[DATABASE].read(run)
+    items = [
+        {
+            "id": r["id"],
+            "at": iso(r["at"]),
+            "site_id": r["site_id"],
+            "code": r["code"],
+            "name": r["name"],
+            "previous": r["previous"],
+            "state": r["state"],
+            "rtt_ms": r["rtt_ms"],
+            "loss": r["loss"],
+            "method": r["method"],
+            "alert_id": r["alert_id"],
+            "suppressed": r["suppressed"],
+        }
+        for r in rows
+    ]
+    return web.json_response({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+def _webhook(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "description": row["description"],
+        "enabled": bool(row["enabled"]),
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "last_attempt_at": iso(row["last_attempt_at"]),
+        "last_status": row["last_status"],
+        "last_error": row["last_error"],
+        "delivered": row["delivered"],
+        "failed": row["failed"],
+    }
+
+
+def _validate_webhook(body: dict[str, object], *, partial: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    unknown = set(body) - {"url", "description", "enabled"}
+    if unknown:
+        raise ApiError("validation_failed", f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    if "url" in body or not partial:
+        url = body.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ApiError("validation_failed", "url must be an http:// or https:// URL.")
+        if len(str(url)) > 2000:
+            raise ApiError("validation_failed", "url is too long (2000 characters at most).")
+        out["url"] = url
+    if "description" in body:
+        desc = body["description"]
+        if not isinstance(desc, str) or len(desc) > 500:
+            raise ApiError("validation_failed", "description must be text (500 characters).")
+        out["description"] = desc
+    if "enabled" in body:
+        if not isinstance(body["enabled"], bool):
+            raise ApiError("validation_failed", "enabled must be true or false.")
+        out["enabled"] = int(body["enabled"])
+    return out
+
+
+def _path_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["id"])
+    except ValueError as exc:
+        raise NotFound("not_found", "No such id.") from exc
+
+
+async def list_webhooks(request: web.Request) -> web.Response:
+    require_user(request)  # URLs may carry tokens: signed-in users only
+    rows = await request.app[DATABASE].fetchall("SELECT * FROM inventory_webhooks ORDER BY id")
+    items = [_webhook(r) for r in rows]
+    return web.json_response(
+        {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+    )
+
+
+async def get_webhook(request: web.Request) -> web.Response:
+    require_user(request)
+    return web.json_response(await _load_webhook(request, _path_id(request)))
+
+
+async def _load_webhook(request: web.Request, hook_id: int) -> dict[str, Any]:
+    row = await request.app[DATABASE].fetchone(
+        "SELECT * FROM inventory_webhooks WHERE id = ?", (hook_id,)
+    )
+    if row is None:
+        raise NotFound("not_found", f"No webhook {hook_id}.")
+    return _webhook(row)
+
+
+async def create_webhook(request: web.Request) -> web.Response:
+    require_inventory_editor(request)
+    values = _validate_webhook(await json_body(request), partial=False)
+    now = time.time()
+    hook_id = await request.app[DATABASE].execute_write(
+        "INSERT INTO inventory_webhooks (url, description, enabled, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (values["url"], values.get("description", ""), values.get("enabled", 1), now, now),
+    )
+    return web.json_response(await _load_webhook(request, hook_id), status=201)
+
+
+async def update_webhook(request: web.Request) -> web.Response:
+    require_inventory_editor(request)
+    hook_id = _path_id(request)
+    values = _validate_webhook(await json_body(request), partial=True)
+    await _load_webhook(request, hook_id)
+    if values:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        await request.app[DATABASE].execute_write(
+            f"UPDATE inventory_webhooks SET {sets}, updated_at = ? WHERE id = ?",
+            (*values.values(), time.time(), hook_id),
+        )
+    return web.json_response(await _load_webhook(request, hook_id))
+
+
+async def delete_webhook(request: web.Request) -> web.Response:
+    require_inventory_editor(request)
+    hook_id = _path_id(request)
+    await _load_webhook(request, hook_id)
+    await request.app[DATABASE].execute_write(
+        "DELETE FROM inventory_webhooks WHERE id = ?", (hook_id,)
+    )
+    return web.Response(status=204)
+
+
+def setup(app: web.Application) -> None:
+    """Routes, and the live service's lifetime (register after the database's cleanup_ctx)."""
+    app.cleanup_ctx.append(_live_service)
+    r = app.router
+    r.add_get("/api/state", get_state)
+    r.add_get("/api/sites/{id}/history", get_history)
+    r.add_get("/api/events", get_events)
+    r.add_get("/api/webhooks", list_webhooks)
+    r.add_post("/api/webhooks", create_webhook)
+    r.add_get("/api/webhooks/{id}", get_webhook)
+    r.add_patch("/api/webhooks/{id}", update_webhook)
+    r.add_delete("/api/webhooks/{id}", delete_webhook)
+
+
+async def _live_service(app: web.Application) -> AsyncIterator[None]:
+    """Create the live service; start the prober when ``probe_enabled``; stop it on shutdown."""
+    settings = app[SETTINGS]
+    config = LiveConfig(
+        interval_s=settings.probe_interval,
+        policy=Policy(
+            loss_degraded=settings.probe_loss_degraded,
+            rtt_degraded_ms=settings.probe_rtt_degraded_ms,
+            down_rounds=settings.probe_down_rounds,
+            up_rounds=settings.probe_up_rounds,
+        ),
+    )
+    live = LiveService(app[DATABASE], config, emitter=app[SIO])
+    app[LIVE] = live
+    if settings.probe_enabled:
+        await live.start()
+    else:
+        await live.load()
+    try:
+        yield
+    finally:
+        await live.stop()
