@@ -38,3 +38,9 @@ def create_server(settings: Settings) -> socketio.AsyncServer:
 
 def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
     sio.attach(app, socketio_path="socket.io")
+
+
+async def close_sockets(sio: socketio.AsyncServer) -> None:
+    """Disconnect every client (app shutdown), so no websocket keeps the server waiting."""
+    if sio.eio.sockets:
+        await sio.eio.disconnect()

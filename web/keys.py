@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import socketio
 from aiohttp import web
 
@@ -9,9 +11,13 @@ from accounts import AccountStore, User
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LoginLimiter
-from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
+from rooms.service import RoomService
+from rooms.sites import SiteDirectory
+
+if TYPE_CHECKING:
+    from signaling.meeting import Meeting
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -24,8 +30,10 @@ INVITES = web.AppKey("invites", InviteService)
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 SERVER_KEY = web.AppKey("server_key", bytes)
 
-# the inventory's live half (web/inventory_live_api.py): prober, states, history, alerts.
-LIVE = web.AppKey("live", LiveService)
+# the meeting core (signaling/wiring.py): live rooms, the site list of the join page, handlers.
+ROOMS = web.AppKey("rooms", RoomService)
+SITES = web.AppKey("sites", SiteDirectory)
+MEETING: web.AppKey[Meeting] = web.AppKey("meeting")
 
 # Set on each request by web.auth.user_middleware: the signed-in user, or None.
 REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("user")

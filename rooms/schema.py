@@ -1,0 +1,20 @@
+"""SQLite tables of the ``rooms`` component: durable room records (live state is in the store)."""
+
+from pendopo.db import Component
+
+COMPONENT = Component(
+    "rooms",
+    [
+        """
+        CREATE TABLE rooms (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'locked', 'ended')),
+            created_by INTEGER,
+            created_at REAL NOT NULL,
+            ended_at REAL
+        );
+        CREATE INDEX rooms_created_at ON rooms (created_at);
+        """,
+    ],
+)

@@ -1,0 +1,90 @@
+"""Which sites a participant can say they join from, and how healthy each site's link is.
+
+``SiteDirectory`` is the seam: the network inventory provides the real implementation (every
+kecamatan and village, with live link state); until it is wired in, ``BuiltinSites`` lists the
+20 kecamatan of Kabupaten Sragen (Kemendagri codes) and knows nothing about links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Site:
+    code: str
+    name: str
+    kind: str
+    """"regency", "kecamatan" or "desa"/"kelurahan"."""
+    parent: str | None = None
+
+    def public(self) -> dict[str, str]:
+        return {"code": self.code, "name": self.name}
+
+
+@dataclass(frozen=True)
+class LinkHealth:
+    state: str
+    """"UP", "DOWN", "UNREACHABLE", "UNKNOWN" (the inventory's link states)."""
+    rtt_ms: float | None = None
+    loss: float | None = None
+
+    def public(self) -> dict[str, object]:
+        return {"state": self.state, "rtt_ms": self.rtt_ms, "loss": self.loss}
+
+
+class SiteDirectory(Protocol):
+    async def get(self, code: str) -> Site | None: ...
+
+    async def children(self, parent: str | None) -> list[Site]:
+        """Sites under ``parent`` (None: the kecamatan), sorted by name."""
+
+    async def link(self, code: str) -> LinkHealth | None:
+        """The site's current link health, or None when nothing is known."""
+
+
+# Kemendagri codes and names of the 20 kecamatan of Kabupaten Sragen (33.14).
+SRAGEN_KECAMATAN: tuple[tuple[str, str], ...] = (
+    ("33.14.01", "Kalijambe"),
+    ("33.14.02", "Plupuh"),
+    ("33.14.03", "Masaran"),
+    ("33.14.04", "Kedawung"),
+    ("33.14.05", "Sambirejo"),
+    ("33.14.06", "Gondang"),
+    ("33.14.07", "Sambungmacan"),
+    ("33.14.08", "Ngrampal"),
+    ("33.14.09", "Karangmalang"),
+    ("33.14.10", "Sragen"),
+    ("33.14.11", "Sidoharjo"),
+    ("33.14.12", "Tanon"),
+    ("33.14.13", "Gemolong"),
+    ("33.14.14", "Miri"),
+    ("33.14.15", "Sumberlawang"),
+    ("33.14.16", "Mondokan"),
+    ("33.14.17", "Sukodono"),
+    ("33.14.18", "Gesi"),
+    ("33.14.19", "Tangen"),
+    ("33.14.20", "Jenar"),
+)
+REGENCY = Site("33.14", "Kabupaten Sragen", "regency")
+
+
+class BuiltinSites:
+    """The 20 kecamatan (and the regency office itself); no villages, no link data."""
+
+    def __init__(self) -> None:
+        kecamatan = [Site(code, name, "kecamatan", REGENCY.code) for code, name in SRAGEN_KECAMATAN]
+        self._by_code = {s.code: s for s in [REGENCY, *kecamatan]}
+        self._kecamatan = sorted(kecamatan, key=lambda s: s.name)
+
+    async def get(self, code: str) -> Site | None:
+        return self._by_code.get(code)
+
+    async def children(self, parent: str | None) -> list[Site]:
+        if parent is None or parent == REGENCY.code:
+            return list(self._kecamatan)
+        return []
+
+    async def link(self, code: str) -> LinkHealth | None:
+        return None

@@ -1,0 +1,67 @@
+"""What each person sees of a room: the ``room:state`` snapshot of docs/protocol.md.
+
+A pure function of stored state, so any process can rebuild it. The host's copy includes the
+lobby; someone waiting in the lobby sees only the room and themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rooms.model import Participant, ParticipantState, Room
+from rooms.sites import LinkHealth, Site
+
+
+def room_summary(room: Room) -> dict[str, Any]:
+    return {"id": room.id, "title": room.title, "state": room.state.value}
+
+
+def _site(p: Participant, sites: Mapping[str, Site]) -> dict[str, str] | None:
+    if p.site_code is None:
+        return None
+    site = sites.get(p.site_code)
+    return site.public() if site else {"code": p.site_code, "name": p.site_code}
+
+
+def participant_view(
+    p: Participant,
+    room: Room,
+    sites: Mapping[str, Site],
+    links: Mapping[str, LinkHealth],
+) -> dict[str, Any]:
+    link = links.get(p.site_code) if p.site_code else None
+    return {
+        "id": p.id,
+        "name": p.name,
+        "site": _site(p, sites),
+        "role": p.role.value,
+        "mic": p.mic,
+        "camera": p.camera,
+        "hard_muted": p.hard_muted,
+        "speaking": p.id in room.speaking,
+        "connected": p.state is ParticipantState.ADMITTED,
+        "link": link.public() if link else None,
+    }
+
+
+def snapshot(
+    room: Room,
+    participants: Iterable[Participant],
+    viewer: Participant,
+    sites: Mapping[str, Site],
+    links: Mapping[str, LinkHealth],
+) -> dict[str, Any]:
+    everyone = list(participants)
+    view: dict[str, Any] = {"room": room_summary(room), "you": viewer.id, "status": viewer.state}
+    if viewer.state is ParticipantState.LOBBY:
+        view["participants"] = []
+        return view
+    view["participants"] = [participant_view(p, room, sites, links) for p in everyone if p.present]
+    if viewer.is_host:
+        view["lobby"] = [
+            {"id": p.id, "name": p.name, "site": _site(p, sites)}
+            for p in everyone
+            if p.state is ParticipantState.LOBBY
+        ]
+    return view

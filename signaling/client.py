@@ -1,0 +1,261 @@
+"""A Python client of the meeting protocol (docs/protocol.md): for tests and bench/sfu.py.
+
+``ProtocolClient`` speaks socket.io (websocket transport) and records what the server pushes.
+``MediaSession`` wires it to a peer connection object (``media.testing.ClientPeer`` fits the
+``MediaPeer`` protocol): it publishes with ``media:offer`` and answers the server's offers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import socketio
+
+from signaling.payloads import PROTOCOL_VERSION
+
+log = logging.getLogger(__name__)
+
+PUSHED_EVENTS = (
+    "room:state",
+    "lobby:result",
+    "media:offer",
+    "media:tracks",
+    "speaking",
+    "chat",
+    "muted",
+    "removed",
+    "ended",
+)
+
+
+class ProtocolError(Exception):
+    """The server refused a request: ``code`` is the ack's ``error``."""
+
+    def __init__(self, event: str, code: str, message: str) -> None:
+        super().__init__(f"{event}: {code}: {message}")
+        self.event = event
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Pushed:
+    event: str
+    data: Any
+    at: float
+
+
+class ProtocolClient:
+    def __init__(self, url: str, *, cookie: str | None = None, name: str = "client") -> None:
+        self.url = url
+        self.cookie = cookie
+        self.name = name
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.pushed: list[Pushed] = []
+        self.state: dict[str, Any] | None = None
+        """The latest ``room:state`` (or the snapshot of the join ack)."""
+        self.participant_id: str | None = None
+        self.resume_token: str | None = None
+        self.listeners: dict[str, list[Callable[[Any], Any]]] = {}
+        self._changed = asyncio.Event()
+        for event in PUSHED_EVENTS:
+            self.sio.on(event, self._recorder(event))
+
+    def _recorder(self, event: str) -> Callable[[Any], Any]:
+        async def record(data: Any = None) -> None:
+            self.pushed.append(Pushed(event, data, time.monotonic()))
+            if event == "room:state":
+                self.state = data
+            for listener in self.listeners.get(event, []):
+                result = listener(data)
+                if asyncio.iscoroutine(result):
+                    await result
+            self._changed.set()
+
+        return record
+
+    def on(self, event: str, listener: Callable[[Any], Any]) -> None:
+        self.listeners.setdefault(event, []).append(listener)
+
+    async def connect(self) -> None:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        await self.sio.connect(
+            self.url, headers=headers, transports=["websocket"], socketio_path="socket.io"
+        )
+
+    async def disconnect(self) -> None:
+        await self.sio.disconnect()
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.sio.connected)
+
+    # ------------------------------------------------------------------ requests
+    async def request(self, event: str, payload: Any = None, within: float = 20.0) -> Any:
+        """Emit with an ack and return the ack as it is (no checking)."""
+        args = () if payload is None else (payload,)
+        return await self.sio.call(event, *args, timeout=within)
+
+    async def call(self, event: str, payload: Any = None, within: float = 20.0) -> dict[str, Any]:
+        """Emit with an ack; raise ``ProtocolError`` unless the ack says ok."""
+        ack = await self.request(event, {} if payload is None else payload, within)
+        if not isinstance(ack, dict) or not ack.get("ok"):
+            code = ack.get("error", "?") if isinstance(ack, dict) else "?"
+            message = ack.get("message", "") if isinstance(ack, dict) else repr(ack)
+            raise ProtocolError(event, str(code), str(message))
+        return ack
+
+    async def join(
+        self, room: str, name: str, site: str | None = None, resume: str | None = None
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {"protocol": PROTOCOL_VERSION, "room": room, "name": name}
+        if site is not None:
+            payload["site"] = site
+        if resume is not None:
+            payload["resume"] = resume
+        ack = await self.call("join", payload)
+        self.participant_id = ack["participant"]["id"]
+        self.resume_token = ack["resume"]
+        self.state = ack["room"]
+        return ack
+
+    async def leave(self) -> None:
+        await self.call("leave")
+
+    async def admit(self, participant: str) -> None:
+        await self.call("lobby:admit", {"participant": participant})
+
+    async def deny(self, participant: str) -> None:
+        await self.call("lobby:deny", {"participant": participant})
+
+    async def self_media(self, *, mic: bool | None = None, camera: bool | None = None) -> None:
+        payload = {k: v for k, v in (("mic", mic), ("camera", camera)) if v is not None}
+        await self.call("self:media", payload)
+
+    async def receive(self, *, video: bool) -> None:
+        await self.call("media:receive", {"video": video})
+
+    async def chat(self, text: str) -> None:
+        await self.call("chat:send", {"text": text})
+
+    async def mute(self, participant: str, *, hard: bool = False) -> None:
+        await self.call("host:mute", {"participant": participant, "hard": hard})
+
+    async def allow_unmute(self, participant: str) -> None:
+        await self.call("host:unmute-allow", {"participant": participant})
+
+    async def mute_all(self, *, hard: bool = False) -> None:
+        await self.call("host:mute-all", {"hard": hard})
+
+    async def remove(self, participant: str) -> None:
+        await self.call("host:remove", {"participant": participant})
+
+    async def lock(self, locked: bool = True) -> None:
+        await self.call("host:lock", {"locked": locked})
+
+    async def end(self) -> None:
+        await self.call("host:end")
+
+    # ------------------------------------------------------------------ waiting
+    def events(self, name: str) -> list[Any]:
+        return [p.data for p in self.pushed if p.event == name]
+
+    async def wait_until(
+        self, predicate: Callable[[], bool], within: float = 20.0, what: str = "condition"
+    ) -> None:
+        deadline = time.monotonic() + within
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.name}: {what} not reached within {within} s")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
+            except TimeoutError:
+                pass
+
+    async def wait_event(
+        self, name: str, predicate: Callable[[Any], bool] = lambda d: True, within: float = 20.0
+    ) -> Any:
+        """The first pushed ``name`` event (already received or coming) that matches."""
+        found: list[Any] = []
+
+        def match() -> bool:
+            found[:] = [d for d in self.events(name) if predicate(d)]
+            return bool(found)
+
+        await self.wait_until(match, within, f"event {name}")
+        return found[0]
+
+    def participant(self, name: str) -> dict[str, Any] | None:
+        """A participant of the latest ``room:state`` by display name."""
+        for p in (self.state or {}).get("participants", []):
+            if p["name"] == name:
+                return dict(p)
+        return None
+
+    def lobby(self) -> list[dict[str, Any]]:
+        return list((self.state or {}).get("lobby", []))
+
+
+class MediaPeer(Protocol):
+    """What MediaSession needs of a client peer connection (media.testing.ClientPeer has it)."""
+
+    tracks: dict[str, Any]
+
+    async def offer(self) -> str: ...
+
+    async def accept(self, answer_sdp: str) -> None: ...
+
+    async def answer(self, offer_sdp: str) -> str: ...
+
+
+class MediaSession:
+    """Publishes through ``media:offer`` and answers every server ``media:offer``."""
+
+    def __init__(self, client: ProtocolClient, peer: MediaPeer) -> None:
+        self.client = client
+        self.peer = peer
+        self._lock = asyncio.Lock()
+        self.errors: list[BaseException] = []
+        client.on("media:offer", self._on_offer)
+        client.on("media:tracks", self._on_tracks)
+
+    async def start(self, attempts: int = 5) -> None:
+        """Send this peer's offer; on ``offer_collision`` answer the server first and retry."""
+        for _ in range(attempts):
+            async with self._lock:
+                sdp = await self.peer.offer()
+                try:
+                    ack = await self.client.call("media:offer", {"sdp": sdp})
+                except ProtocolError as exc:
+                    if exc.code != "offer_collision":
+                        raise
+                else:
+                    self.peer.tracks.update(ack["tracks"])
+                    await self.peer.accept(ack["sdp"])
+                    return
+            await asyncio.sleep(0.2)
+        raise ProtocolError("media:offer", "offer_collision", "gave up")
+
+    def _on_offer(self, data: Any) -> None:
+        # Answer in a task: socket.io delivers events in order, do not block the next ones.
+        asyncio.get_running_loop().create_task(self._answer(data))
+
+    async def _answer(self, data: dict[str, Any]) -> None:
+        try:
+            async with self._lock:
+                self.peer.tracks.update(data.get("tracks", {}))
+                answer = await self.peer.answer(data["sdp"])
+                await self.client.call("media:answer", {"sdp": answer})
+        except Exception as exc:  # kept for the caller to inspect
+            log.warning("%s: answering the server's offer failed: %r", self.client.name, exc)
+            self.errors.append(exc)
+
+    def _on_tracks(self, data: dict[str, Any]) -> None:
+        self.peer.tracks.update(data.get("tracks", {}))

@@ -1,0 +1,401 @@
+"""The meeting protocol's socket.io handlers (docs/protocol.md), one method per client event.
+
+Each handler parses its payload (signaling.payloads), asks ``RoomService`` to decide, tells the
+people concerned (signaling.fanout) and brings media in line (signaling.media_bridge). Errors
+are typed inside and translated here, once, into the ack ``{ok: false, error, message}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from media import MediaError, Sfu
+from rooms import ParticipantState, RoomError, RoomService
+from rooms.errors import (
+    INTERNAL,
+    INVALID_REQUEST,
+    INVALID_SDP,
+    NOT_IN_ROOM,
+    OFFER_COLLISION,
+    RATE_LIMITED,
+)
+from rooms.service import Joiner
+from signaling import payloads
+from signaling.connections import Connections, Seat
+from signaling.fanout import Fanout, room_key
+from signaling.ice import browser_ice_servers
+from signaling.media_bridge import MediaBridge
+from web.auth import user_from_cookie_header
+from web.keys import SETTINGS, SITES
+
+log = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+Handler = Callable[[str, Any], Awaitable[Ack]]
+
+_MEDIA_CODES = {
+    "invalid_sdp": INVALID_SDP,
+    "unsupported_codec": INVALID_SDP,
+    "offer_collision": OFFER_COLLISION,
+    "unknown_peer": INVALID_REQUEST,
+    "no_offer_pending": INVALID_REQUEST,
+}
+
+
+class RateLimit:
+    """Token bucket per socket: ``burst`` events at once, ``rate`` per second after that."""
+
+    def __init__(self, rate: float = 20.0, burst: float = 60.0) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, sid: str, now: float) -> bool:
+        tokens, at = self._buckets.get(sid, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens < 1:
+            self._buckets[sid] = (tokens, now)
+            return False
+        self._buckets[sid] = (tokens - 1, now)
+        return True
+
+    def forget(self, sid: str) -> None:
+        self._buckets.pop(sid, None)
+
+
+class Meeting:
+    def __init__(
+        self,
+        app: web.Application,
+        sio: socketio.AsyncServer,
+        service: RoomService,
+        fanout: Fanout,
+        bridge: MediaBridge,
+        connections: Connections,
+    ) -> None:
+        self.app = app
+        self.sio = sio
+        self.service = service
+        self.fanout = fanout
+        self.bridge = bridge
+        self.connections = connections
+        self.limits = RateLimit()
+        self._timers: dict[str, asyncio.Task[None]] = {}
+        self.events: dict[str, Handler] = {
+            "join": self.on_join,
+            "leave": self.on_leave,
+            "room:get": self.on_room_get,
+            "lobby:admit": self.on_admit,
+            "lobby:deny": self.on_deny,
+            "media:offer": self.on_media_offer,
+            "media:answer": self.on_media_answer,
+            "self:media": self.on_self_media,
+            "media:receive": self.on_media_receive,
+            "chat:send": self.on_chat,
+            "host:mute": self.on_mute,
+            "host:unmute-allow": self.on_unmute_allow,
+            "host:mute-all": self.on_mute_all,
+            "host:remove": self.on_remove,
+            "host:lock": self.on_lock,
+            "host:end": self.on_end,
+        }
+
+    # ------------------------------------------------------------------ registration, edge
+    def register(self) -> None:
+        self.sio.on("connect", self.on_connect)
+        self.sio.on("disconnect", self.on_disconnect)
+        for event, handler in self.events.items():
+            self.sio.on(event, self._edge(event, handler))
+        self.sio.on("*", self.on_unknown)
+
+    def _edge(self, event: str, handler: Handler) -> Callable[..., Awaitable[Ack]]:
+        async def run(sid: str, *args: Any) -> Ack:
+            if not self.limits.allow(sid, time.monotonic()):
+                return self._refuse(event, sid, RoomError(RATE_LIMITED, "Too many requests."))
+            if len(args) > 1:
+                return self._refuse(event, sid, payloads.bad("Send one payload object."))
+            try:
+                return await handler(sid, args[0] if args else None)
+            except RoomError as exc:
+                return self._refuse(event, sid, exc)
+            except MediaError as exc:
+                code = _MEDIA_CODES.get(exc.code, INTERNAL)
+                return self._refuse(event, sid, RoomError(code, exc.message))
+            except Exception:
+                log.exception("event %s from %s failed", event, sid)
+                return {"ok": False, "error": INTERNAL, "message": "Internal server error."}
+
+        return run
+
+    def _refuse(self, event: str, sid: str, exc: RoomError) -> Ack:
+        log.info("refused %s from %s: %s %s", event, sid, exc.code, exc.message)
+        return {"ok": False, "error": exc.code, "message": exc.message}
+
+    async def on_unknown(self, event: str, sid: str, *args: Any) -> Ack:
+        return self._refuse(event, sid, payloads.bad(f"Unknown event {str(event)[:40]!r}."))
+
+    def _seat(self, sid: str) -> Seat:
+        seat = self.connections.seat(sid)
+        if seat is None:
+            raise RoomError(NOT_IN_ROOM, "Join a session first.")
+        return seat
+
+    # ------------------------------------------------------------------ connection
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        user = await user_from_cookie_header(self.app, environ.get("HTTP_COOKIE"))
+        self.connections.connected(sid, user)
+        return True
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.limits.forget(sid)
+        seat = self.connections.disconnected(sid)
+        if seat is None:
+            return
+        try:
+            p = await self.service.disconnect(seat.room_id, seat.participant_id)
+            if p is not None and p.state is ParticipantState.DISCONNECTED:
+                await self.bridge.drop_connection(p.id)
+                self._start_grace(seat)
+            self.fanout.state_changed(seat.room_id)
+        except RoomError:
+            pass
+        except Exception:
+            log.exception("disconnect of %s failed", sid)
+
+    def _start_grace(self, seat: Seat) -> None:
+        async def expire() -> None:
+            await asyncio.sleep(self.service.grace + 0.05)
+            self._timers.pop(seat.participant_id, None)
+            p = await self.service.expire(seat.room_id, seat.participant_id)
+            if p is not None:
+                await self._gone(seat.room_id, p.id)
+
+        self._cancel_grace(seat.participant_id)
+        self._timers[seat.participant_id] = asyncio.get_running_loop().create_task(expire())
+
+    def _cancel_grace(self, participant_id: str) -> None:
+        timer = self._timers.pop(participant_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _gone(self, room_id: str, participant_id: str) -> None:
+        """A participant left the session for good: media and everyone's view follow."""
+        await self.bridge.forget(participant_id)
+        await self.bridge.apply(room_id)
+        self.fanout.state_changed(room_id)
+
+    async def _unseat(self, participant_id: str, room_id: str) -> None:
+        sid = self.connections.sid_of(participant_id)
+        if sid is not None:
+            self.connections.unseat(sid)
+            await self.sio.leave_room(sid, room_key(room_id))
+
+    # ------------------------------------------------------------------ joining
+    async def on_join(self, sid: str, data: Any) -> Ack:
+        request = payloads.parse_join(data)
+        if self.connections.seat(sid) is not None:
+            raise payloads.bad("This connection has already joined; send leave first.")
+        if request.site is not None:
+            if await self.app[SITES].get(request.site) is None:
+                raise payloads.bad(f"Unknown site {request.site!r}.")
+        user = self.connections.user(sid)
+        joiner = Joiner(
+            name=request.name,
+            site_code=request.site,
+            user_id=user.id if user else None,
+            may_host=bool(user and user.can_host),
+        )
+        joined = await self.service.join(request.room, joiner, request.resume)
+        p = joined.participant
+        previous = self.connections.sit(sid, Seat(p.room_id, p.id))
+        if joined.resumed:
+            self._cancel_grace(p.id)
+            await self.bridge.drop_connection(p.id)  # the client brings a fresh connection
+        if previous is not None:
+            await self.sio.leave_room(previous, room_key(p.room_id))
+            await self.sio.disconnect(previous)
+        if p.state is ParticipantState.ADMITTED:
+            await self.sio.enter_room(sid, room_key(p.room_id))
+            await self.bridge.apply(p.room_id)
+        self.fanout.state_changed(p.room_id)
+        ack: Ack = {
+            "ok": True,
+            "protocol": payloads.PROTOCOL_VERSION,
+            "participant": {"id": p.id, "name": p.name, "role": p.role.value},
+            "resume": joined.resume_token,
+            "resumed": joined.resumed,
+            "status": p.state.value,
+            "room": await self.fanout.view(p.room_id, p.id),
+            "ice_servers": browser_ice_servers(self.app[SETTINGS], p.id),
+        }
+        if p.state is ParticipantState.ADMITTED:
+            ack["chat"] = [_chat(m) for m in await self.service.store.chat(p.room_id)]
+        return ack
+
+    async def on_leave(self, sid: str, data: Any) -> Ack:
+        payloads.parse_empty(data)
+        seat = self._seat(sid)
+        await self.service.leave(seat.room_id, seat.participant_id)
+        self.connections.unseat(sid)
+        await self.sio.leave_room(sid, room_key(seat.room_id))
+        await self._gone(seat.room_id, seat.participant_id)
+        return {"ok": True}
+
+    async def on_room_get(self, sid: str, data: Any) -> Ack:
+        payloads.parse_empty(data)
+        seat = self._seat(sid)
+        return {"ok": True, "state": await self.fanout.view(seat.room_id, seat.participant_id)}
+
+    # ------------------------------------------------------------------ lobby
+    async def on_admit(self, sid: str, data: Any) -> Ack:
+        target = payloads.parse_participant(data)
+        seat = self._seat(sid)
+        p = await self.service.admit(seat.room_id, seat.participant_id, target)
+        target_sid = self.connections.sid_of(p.id)
+        if target_sid is not None:
+            await self.sio.enter_room(target_sid, room_key(seat.room_id))
+        await self.fanout.to_participant(p.id, "lobby:result", {"status": "admitted"})
+        await self.bridge.apply(seat.room_id)
+        self.fanout.state_changed(seat.room_id)
+        return {"ok": True, "participant": p.id}
+
+    async def on_deny(self, sid: str, data: Any) -> Ack:
+        target = payloads.parse_participant(data)
+        seat = self._seat(sid)
+        p = await self.service.deny(seat.room_id, seat.participant_id, target)
+        await self.fanout.to_participant(p.id, "lobby:result", {"status": "denied"})
+        await self._unseat(p.id, seat.room_id)
+        self.fanout.state_changed(seat.room_id)
+        return {"ok": True, "participant": p.id}
+
+    # ------------------------------------------------------------------ media
+    async def on_media_offer(self, sid: str, data: Any) -> Ack:
+        sdp = payloads.parse_sdp(data)
+        seat = self._seat(sid)
+        await self.service.admitted(seat.room_id, seat.participant_id)
+        answer, tracks = await self._sfu().answer(seat.participant_id, sdp)
+        return {"ok": True, "sdp": answer, "tracks": tracks}
+
+    async def on_media_answer(self, sid: str, data: Any) -> Ack:
+        sdp = payloads.parse_sdp(data)
+        seat = self._seat(sid)
+        await self.service.admitted(seat.room_id, seat.participant_id)
+        await self._sfu().accept_answer(seat.participant_id, sdp)
+        return {"ok": True}
+
+    def _sfu(self) -> Sfu:
+        if self.bridge.sfu is None:
+            raise RoomError(INTERNAL, "The media server is not running.")
+        return self.bridge.sfu
+
+    async def on_self_media(self, sid: str, data: Any) -> Ack:
+        change = payloads.parse_self_media(data)
+        seat = self._seat(sid)
+        await self.service.set_media(
+            seat.room_id, seat.participant_id, mic=change.mic, camera=change.camera
+        )
+        if change.mic is False:
+            self.bridge.detector.forget(seat.participant_id)
+        await self.bridge.apply(seat.room_id)
+        self.fanout.state_changed(seat.room_id)
+        return {"ok": True}
+
+    async def on_media_receive(self, sid: str, data: Any) -> Ack:
+        video = payloads.parse_receive(data)
+        seat = self._seat(sid)
+        await self.service.set_receive(seat.room_id, seat.participant_id, video)
+        await self.bridge.apply(seat.room_id)
+        return {"ok": True}
+
+    # ------------------------------------------------------------------ chat
+    async def on_chat(self, sid: str, data: Any) -> Ack:
+        text = payloads.parse_chat(data)
+        seat = self._seat(sid)
+        message = await self.service.chat(seat.room_id, seat.participant_id, text)
+        await self.fanout.to_room(seat.room_id, "chat", _chat(message))
+        return {"ok": True}
+
+    # ------------------------------------------------------------------ host actions
+    async def on_mute(self, sid: str, data: Any) -> Ack:
+        request = payloads.parse_mute(data)
+        seat = self._seat(sid)
+        p = await self.service.mute(
+            seat.room_id, seat.participant_id, request.participant, request.hard
+        )
+        self.bridge.detector.forget(p.id)
+        await self.bridge.apply(seat.room_id)
+        await self.fanout.to_participant(p.id, "muted", {"by": "host", "hard": p.hard_muted})
+        self.fanout.state_changed(seat.room_id)
+        return {"ok": True}
+
+    async def on_unmute_allow(self, sid: str, data: Any) -> Ack:
+        target = payloads.parse_participant(data)
+        seat = self._seat(sid)
+        await self.service.allow_unmute(seat.room_id, seat.participant_id, target)
+        self.fanout.state_changed(seat.room_id)
+        return {"ok": True}
+
+    async def on_mute_all(self, sid: str, data: Any) -> Ack:
+        hard = payloads.parse_hard(data)
+        seat = self._seat(sid)
+        muted = await self.service.mute_all(seat.room_id, seat.participant_id, hard)
+        await self.bridge.apply(seat.room_id)
+        for p in muted:
+            self.bridge.detector.forget(p.id)
+            await self.fanout.to_participant(p.id, "muted", {"by": "host", "hard": p.hard_muted})
+        self.fanout.state_changed(seat.room_id)
+        return {"ok": True, "muted": len(muted)}
+
+    async def on_remove(self, sid: str, data: Any) -> Ack:
+        target = payloads.parse_participant(data)
+        seat = self._seat(sid)
+        p = await self.service.remove(seat.room_id, seat.participant_id, target)
+        if p.state is ParticipantState.DENIED:
+            await self.fanout.to_participant(p.id, "lobby:result", {"status": "denied"})
+        else:
+            await self.fanout.to_participant(p.id, "removed", {})
+        self._cancel_grace(p.id)
+        await self._unseat(p.id, seat.room_id)
+        await self._gone(seat.room_id, p.id)
+        return {"ok": True}
+
+    async def on_lock(self, sid: str, data: Any) -> Ack:
+        locked = payloads.parse_lock(data)
+        seat = self._seat(sid)
+        room = await self.service.lock(seat.room_id, seat.participant_id, locked)
+        self.fanout.state_changed(seat.room_id)
+        return {"ok": True, "state": room.state.value}
+
+    async def on_end(self, sid: str, data: Any) -> Ack:
+        payloads.parse_empty(data)
+        seat = self._seat(sid)
+        await self.end(seat.room_id, seat.participant_id)
+        return {"ok": True}
+
+    async def end(self, room_id: str, actor_id: str | None) -> None:
+        """End a session for everyone (host:end, or POST /api/rooms/{id}/end)."""
+        ended = await self.service.end(room_id, actor_id)
+        for p in ended.participants:
+            await self.fanout.to_participant(p.id, "ended", {})
+        for p in ended.participants:
+            self._cancel_grace(p.id)
+            await self._unseat(p.id, room_id)
+            await self.bridge.forget(p.id)
+        await self.bridge.apply(room_id)
+
+    # ------------------------------------------------------------------ shutdown
+    async def close(self) -> None:
+        for timer in list(self._timers.values()):
+            timer.cancel()
+        await asyncio.gather(*self._timers.values(), return_exceptions=True)
+        self._timers.clear()
+
+
+def _chat(message: Any) -> dict[str, Any]:
+    return {"from": message.sender, "name": message.name, "text": message.text, "ts": message.ts}

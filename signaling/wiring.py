@@ -1,0 +1,46 @@
+"""Wiring of the meeting core into the aiohttp app: room store, room service, SFU, handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from media import Sfu
+from rooms import BuiltinSites, MemoryRoomStore, RoomRecords, RoomService
+from signaling.connections import Connections
+from signaling.fanout import Fanout
+from signaling.ice import media_settings
+from signaling.media_bridge import MediaBridge
+from signaling.meeting import Meeting
+from web.keys import DATABASE, MEETING, ROOMS, SETTINGS, SIO, SITES
+
+
+async def meeting_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx (after the database's): start the meeting core, and close every peer
+    connection and timer on the way out."""
+    service = RoomService(MemoryRoomStore(), RoomRecords(app[DATABASE]))
+    connections = Connections()
+    sio = app[SIO]
+    fanout = Fanout(sio, service, lambda: app[SITES], connections)
+    bridge = MediaBridge(service, fanout, connections)
+    sfu = Sfu(media_settings(app[SETTINGS]), bridge)
+    bridge.sfu = sfu
+    meeting = Meeting(app, sio, service, fanout, bridge, connections)
+    meeting.register()
+    app[ROOMS] = service
+    app[MEETING] = meeting
+    try:
+        yield
+    finally:
+        await meeting.close()
+        await fanout.close()
+        await bridge.close()
+        await sfu.close()
+
+
+def setup(app: web.Application) -> None:
+    """Register the meeting core; call after the database's cleanup context is appended."""
+    if SITES not in app:
+        app[SITES] = BuiltinSites()  # the inventory replaces it with the real directory
+    app.cleanup_ctx.append(meeting_context)

@@ -1,0 +1,110 @@
+"""The forwarding policy, table-driven: who receives whom in small and large rooms."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.forwarding import AUDIO_ONLY, BOTH, ForwardingPolicy, diff, plan, publisher_gates
+from rooms.model import Participant, ParticipantState, Role
+
+
+def people(hosts: int, sites: int, **states: ParticipantState) -> list[Participant]:
+    result = []
+    for i in range(hosts):
+        result.append(Participant(f"h{i}", "r", f"Host {i}", Role.HOST, ParticipantState.ADMITTED))
+    for i in range(sites):
+        pid = f"s{i}"
+        state = states.get(pid, ParticipantState.ADMITTED)
+        result.append(Participant(pid, "r", f"Site {i}", Role.PARTICIPANT, state))
+    return result
+
+
+def test_small_room_everyone_receives_everyone() -> None:
+    result = plan(people(1, 5))
+    ids = ["h0", "s0", "s1", "s2", "s3", "s4"]
+    assert result == {(a, b): BOTH for a in ids for b in ids if a != b}
+
+
+@pytest.mark.parametrize(
+    "pair,kinds",
+    [
+        (("s0", "h0"), BOTH),  # the host to every site
+        (("h0", "s5"), BOTH),  # every site to the host
+        (("h1", "s3"), BOTH),  # ... to every host
+        (("h0", "h1"), BOTH),
+        (("s0", "s1"), AUDIO_ONLY),  # s1 is a recent speaker
+        (("s5", "s3"), AUDIO_ONLY),
+        (("s0", "s2"), None),  # not among the last three speakers
+        (("s1", "s0"), None),
+        (("s3", "s3"), None),  # nobody receives themselves
+    ],
+)
+def test_large_room(pair: tuple[str, str], kinds: frozenset[str] | None) -> None:
+    speakers = ["s1", "s3", "h0", "s2"]  # s2 spoke fourth-most recently: out
+    result = plan(people(2, 6), speakers)
+    assert result.get(pair) == kinds
+
+
+def test_room_size_threshold_is_configurable() -> None:
+    room = people(1, 5)
+    assert ("s0", "s1") in plan(room, [], ForwardingPolicy(small_room=6))
+    assert ("s0", "s1") not in plan(room, [], ForwardingPolicy(small_room=5))
+    assert ("s0", "s1") in plan(room, ["s1"], ForwardingPolicy(small_room=5, active_speakers=1))
+
+
+def test_audio_only_receivers_get_no_video() -> None:
+    room = people(1, 3)
+    room[1].receive_video = False
+    result = plan(room)
+    assert result[("s0", "h0")] == AUDIO_ONLY
+    assert result[("s0", "s1")] == AUDIO_ONLY
+    assert result[("h0", "s0")] == BOTH  # others still receive s0's video
+    big = people(1, 8)
+    big[1].receive_video = False
+    result = plan(big, ["s1"])
+    assert result[("s0", "h0")] == AUDIO_ONLY
+    assert result[("s0", "s1")] == AUDIO_ONLY
+
+
+@pytest.mark.parametrize(
+    "state,included",
+    [
+        (ParticipantState.ADMITTED, True),
+        (ParticipantState.DISCONNECTED, True),  # keeps its slots for a quick resume
+        (ParticipantState.LOBBY, False),
+        (ParticipantState.LEFT, False),
+        (ParticipantState.REMOVED, False),
+        (ParticipantState.DENIED, False),
+    ],
+)
+def test_only_present_participants_are_forwarded(state: ParticipantState, included: bool) -> None:
+    result = plan(people(1, 2, s1=state))
+    assert (("h0", "s1") in result) is included
+    assert (("s1", "h0") in result) is included
+
+
+def test_disconnected_seats_count_towards_room_size() -> None:
+    room = people(1, 6, s5=ParticipantState.DISCONNECTED)
+    assert ("s0", "s1") not in plan(room)
+
+
+@pytest.mark.parametrize(
+    "mic,hard,camera,gates",
+    [
+        (True, False, True, {"audio": True, "video": True}),
+        (False, False, True, {"audio": False, "video": True}),
+        (True, True, False, {"audio": False, "video": False}),
+    ],
+)
+def test_publisher_gates(mic: bool, hard: bool, camera: bool, gates: dict[str, bool]) -> None:
+    p = people(0, 1)[0]
+    p.mic, p.hard_muted, p.camera = mic, hard, camera
+    assert publisher_gates(p) == gates
+
+
+def test_diff() -> None:
+    old = {("a", "b"): BOTH, ("a", "c"): BOTH, ("b", "a"): AUDIO_ONLY}
+    new = {("a", "b"): BOTH, ("a", "c"): AUDIO_ONLY, ("c", "a"): BOTH}
+    change = diff(old, new)
+    assert change.subscribe == {("a", "c"): AUDIO_ONLY, ("c", "a"): BOTH}
+    assert change.unsubscribe == {("b", "a")}

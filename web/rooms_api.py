@@ -1,0 +1,123 @@
+"""REST for sessions (rooms) and the join page's site picker; the host and join pages' routes.
+
+POST /api/rooms, GET /api/rooms, GET /api/rooms/{id}, POST /api/rooms/{id}/end,
+GET /api/sites/picker?parent=<code>. Documented in docs/protocol.md ("REST").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from rooms import Room, RoomError
+from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
+from rooms.model import ParticipantState, SessionState
+from rooms.records import RoomRecord
+from signaling.payloads import parse_title
+from web import pages
+from web.auth import require_host
+from web.errors import ApiError
+from web.keys import MEETING, ROOMS, SITES
+
+_STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, ROOM_ENDED: 409, ROOM_LOCKED: 409}
+
+
+def _api_error(exc: RoomError) -> ApiError:
+    return ApiError(exc.code, exc.message, status=_STATUS.get(exc.code, 400))
+
+
+def join_url(room_id: str) -> str:
+    return f"/j/{room_id}"
+
+
+def _room_json(room: Room | RoomRecord) -> dict[str, Any]:
+    return {
+        "id": room.id,
+        "title": room.title,
+        "state": room.state.value,
+        "join_url": join_url(room.id),
+        "created_by": room.created_by,
+        "created_at": room.created_at,
+    }
+
+
+async def create_room(request: web.Request) -> web.Response:
+    user = require_host(request)
+    try:
+        title = parse_title(await request.json())
+    except RoomError as exc:
+        raise _api_error(exc) from exc
+    except ValueError as exc:
+        raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
+    room = await request.app[ROOMS].create_room(title, user.id)
+    return web.json_response({"room": _room_json(room)}, status=201)
+
+
+async def list_rooms(request: web.Request) -> web.Response:
+    require_host(request)
+    try:
+        limit = min(max(int(request.query.get("limit", "50")), 1), 500)
+        offset = max(int(request.query.get("offset", "0")), 0)
+    except ValueError as exc:
+        raise ApiError("invalid_request", "limit and offset must be integers.") from exc
+    service = request.app[ROOMS]
+    records, total = await service.records.list(limit=limit, offset=offset)
+    items = []
+    for record in records:
+        item = _room_json(record)
+        participants = (
+            await service.participants(record.id) if record.state is not SessionState.ENDED else []
+        )
+        item["present"] = sum(1 for p in participants if p.present)
+        item["waiting"] = sum(1 for p in participants if p.state is ParticipantState.LOBBY)
+        live = await service.store.get_room(record.id)
+        if live is not None:
+            item["state"] = live.state.value
+        items.append(item)
+    return web.json_response({"items": items, "total": total})
+
+
+async def room_summary(request: web.Request) -> web.Response:
+    """Public: anyone with the link may see the title and whether it is open."""
+    try:
+        room = await request.app[ROOMS].room(request.match_info["room_id"])
+    except RoomError as exc:
+        raise _api_error(exc) from exc
+    return web.json_response(
+        {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
+    )
+
+
+async def end_room(request: web.Request) -> web.Response:
+    require_host(request)
+    room_id = request.match_info["room_id"]
+    try:
+        await request.app[MEETING].end(room_id, None)
+    except RoomError as exc:
+        raise _api_error(exc) from exc
+    return web.json_response({"ok": True})
+
+
+async def site_picker(request: web.Request) -> web.Response:
+    """The join page's site choices: the kecamatan, or the villages of ``parent``."""
+    parent = request.query.get("parent") or None
+    if parent is not None and len(parent) > 32:
+        raise ApiError("invalid_request", "parent is not a site code.")
+    sites = await request.app[SITES].children(parent)
+    return web.json_response(
+        {
+            "parent": parent,
+            "items": [{"code": s.code, "name": s.name, "kind": s.kind} for s in sites],
+        }
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/rooms", create_room)
+    app.router.add_get("/api/rooms", list_rooms)
+    app.router.add_get("/api/rooms/{room_id}", room_summary)
+    app.router.add_post("/api/rooms/{room_id}/end", end_room)
+    app.router.add_get("/api/sites/picker", site_picker)
+    pages.add_page(app, "/", "home.html")
+    pages.add_page(app, "/j/{room_id}", "room.html")
