@@ -215,6 +215,12 @@ def sender_counters(sender: Any) -> tuple[int, int]:
     )
 
 
+def receiver_packets(receiver: Any) -> int:
+    """RTP packets an ``RTCRtpReceiver`` has received (all its SSRCs, RTX included)."""
+    streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams
+    return sum(int(stream.packets_received) for stream in streams.values())
+
+
 def track_queue(track: Any) -> asyncio.Queue[Any]:
     """The queue a ``RemoteStreamTrack`` reads, fed by the decoder thread."""
     q: asyncio.Queue[Any] = track._queue

@@ -84,6 +84,7 @@ class Sfu:
         self._tasks: set[asyncio.Task[None]] = set()
         self._retired = SfuStats()
         self._frames = {"audio": KindStats(), "video": KindStats()}
+        self._received_frames = {"audio": 0, "video": 0}
         self._closed = False
 
     # ----------------------------------------------------------------- offers and answers
@@ -220,6 +221,8 @@ class Sfu:
             fwd.packets, fwd.bytes = retired.packets, retired.bytes
             fwd.frames = self._frames[kind].frames
             fwd.dropped = retired.dropped
+            out.received[kind].packets = self._retired.received[kind].packets
+            out.received[kind].frames = self._received_frames[kind]
         out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
         out.late_audio_dropped = self._retired.late_audio_dropped
         for peer in self._peers.values():
@@ -298,6 +301,7 @@ class Sfu:
         into.rtx_resent += peer.budget.allowed
         into.rtx_dropped += peer.budget.refused
         for pub in peer.publications.values():
+            into.received[pub.kind].packets += hooks.receiver_packets(pub.receiver)
             if pub.audio_buffer is not None:
                 into.late_audio_dropped += pub.audio_buffer.late
 
@@ -350,6 +354,7 @@ class Sfu:
         try:
             while True:
                 packet = await pub.track.recv()
+                self._received_frames[pub.kind] += 1
                 if not primary or not isinstance(packet, av.Packet) or key in self._disabled:
                     continue
                 slots = self._routes.get(key)

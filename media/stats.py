@@ -22,6 +22,9 @@ class SfuStats:
     forwarded: dict[str, KindStats] = field(
         default_factory=lambda: {"audio": KindStats(), "video": KindStats()}
     )
+    received: dict[str, KindStats] = field(  # from publishers (packets incl. RTX, frames)
+        default_factory=lambda: {"audio": KindStats(), "video": KindStats()}
+    )
     keyframe_requests: int = 0  # asked for (subscriber added, PLI/FIR forwarded, ...)
     keyframe_requests_sent: int = 0  # PLIs actually sent to publishers after throttling
     rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget

@@ -124,6 +124,87 @@ class SyntheticAudioTrack(MediaStreamTrack):
         return frame
 
 
+def encode_vp8_cycle(width: int, height: int, fps: float, bitrate: int, frames: int) -> list[bytes]:
+    """Encode ``frames`` synthetic pictures once: a keyframe first, then delta frames.
+
+    Looping over them is a valid VP8 stream with a keyframe every ``frames`` frames.
+    """
+    import av
+
+    source = SyntheticVideoTrack(width, height, fps)
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.bit_rate = bitrate
+    codec.framerate = fractions.Fraction(int(fps), 1)
+    codec.time_base = fractions.Fraction(1, int(fps))
+    codec.gop_size = frames
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    out: list[bytes] = []
+    for i in range(frames):
+        frame = VideoFrame(width=width, height=height, format="yuv420p")
+        for plane, data in zip(frame.planes, source._cycle[i % len(source._cycle)], strict=True):
+            plane.update(data)
+        frame.pts = i
+        frame.pict_type = (
+            av.video.frame.PictureType.I if i == 0 else av.video.frame.PictureType.NONE
+        )
+        out.extend(bytes(p) for p in codec.encode(frame))
+    out.extend(bytes(p) for p in codec.encode(None))
+    return out[:frames]
+
+
+def encode_opus_cycle(frames: int = 50) -> list[bytes]:
+    """Opus packets (20 ms each) of the synthetic tone."""
+    from aiortc.codecs.opus import OpusEncoder
+
+    encoder = OpusEncoder()
+    tone = SyntheticAudioTrack()
+    out: list[bytes] = []
+    for i in range(frames):
+        frame = AudioFrame(format="s16", layout="mono", samples=tone.samples)
+        frame.planes[0].update(tone._data)
+        frame.sample_rate, frame.pts = tone.rate, i * tone.samples
+        frame.time_base = fractions.Fraction(1, tone.rate)
+        payloads, _ = encoder.encode(frame)
+        out.extend(payloads)
+    return out
+
+
+class PreEncodedTrack(MediaStreamTrack):
+    """Loops pre-encoded packets at their frame rate: a publisher that costs no encoding.
+
+    aiortc's sender packs ``av.Packet`` objects as they are (``encoder.pack``), so many
+    synthetic publishers fit in one small process (benchmarks). Keyframe requests are not
+    honoured; the loop restarts with a keyframe every ``len(packets)`` frames.
+    """
+
+    def __init__(self, kind: str, packets: list[bytes], rate: float, clock: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self._packets = packets
+        self._rate = rate
+        self._clock = clock
+        self._start: float | None = None
+        self.sent = 0
+
+    async def recv(self) -> Any:
+        import av
+
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            wait = self._start + self.sent / self._rate - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        packet = av.Packet(self._packets[self.sent % len(self._packets)])
+        packet.pts = int(self.sent * self._clock / self._rate)
+        packet.time_base = fractions.Fraction(1, self._clock)
+        self.sent += 1
+        return packet
+
+
 @dataclass
 class Received:
     """Decoded frames of one remote track (keyed by mid in ``ClientPeer.received``)."""
@@ -154,6 +235,7 @@ class ClientPeer:
         host_addresses: tuple[str, ...] = LOOPBACK,
         consent_retransmissions: int | None = None,
         keep_times: bool = True,
+        decode: bool = True,
     ) -> None:
         hooks.install()
         self.name = name
@@ -163,6 +245,7 @@ class ClientPeer:
         self.host_addresses = host_addresses
         self.consent_retransmissions = consent_retransmissions
         self.keep_times = keep_times
+        self.decode = decode  # False: count complete encoded frames without decoding them
         self.received: dict[str, Received] = {}
         self.tracks: dict[str, TrackInfo] = {}
         self.outgoing_sdp: Callable[[str], str] = _sdp_identity  # e.g. candidate rewriting
@@ -179,7 +262,20 @@ class ClientPeer:
         width: int = 320,
         height: int = 240,
         fps: float = 20.0,
+        pre_encoded: tuple[list[bytes], list[bytes]] | None = None,
     ) -> None:
+        """Add sendonly tracks; ``pre_encoded`` = (opus packets, vp8 frames) to loop."""
+        if pre_encoded is not None:
+            opus, vp8 = pre_encoded
+            tracks: list[MediaStreamTrack] = []
+            if audio:
+                tracks.append(PreEncodedTrack("audio", opus, 50.0, 48000))
+            if video:
+                tracks.append(PreEncodedTrack("video", vp8, fps, VIDEO_CLOCK))
+            for t in tracks:
+                self.pc.addTransceiver(t, direction="sendonly")
+                self.local_tracks.append(t)
+            return
         if audio:
             track: MediaStreamTrack = SyntheticAudioTrack()
             self.pc.addTransceiver(track, direction="sendonly")
@@ -230,6 +326,8 @@ class ClientPeer:
     def _on_track(self, track: MediaStreamTrack) -> None:
         mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
         key = str(mid)
+        if not self.decode:
+            hooks.mark_passthrough(hooks.track_queue(track))
         self.received[key] = Received(kind=track.kind)
         task = asyncio.get_running_loop().create_task(self._consume(track, self.received[key]))
         self._tasks.add(task)
@@ -243,7 +341,7 @@ class ClientPeer:
                     if frame.width <= 0:
                         continue
                     rec.width, rec.height = frame.width, frame.height
-                elif not isinstance(frame, AudioFrame):
+                elif not isinstance(frame, AudioFrame) and self.decode:
                     continue
                 now = time.monotonic()
                 rec.frames += 1
