@@ -15,6 +15,8 @@ from aiohttp import web
 from accounts import AccountStore, Role
 from accounts.passwords import generate_password
 from accounts.schema import COMPONENT as ACCOUNTS_SCHEMA
+from network_inventory.history import COMPONENT as INVENTORY_HISTORY_SCHEMA
+from network_inventory.schema import COMPONENT as INVENTORY_SCHEMA
 from pendopo.config import Settings
 from pendopo.db import Component, Database
 from rooms.schema import COMPONENT as ROOMS_SCHEMA
@@ -22,7 +24,7 @@ from signaling import wiring as meeting
 from signaling.server import attach as attach_sio
 from signaling.server import close_sockets
 from signaling.server import create_server as create_sio
-from web import admin_api, auth, pages, rooms_api, security, turn
+from web import admin_api, auth, inventory_live_api, metrics, pages, rooms_api, security, turn
 from web.errors import error_middleware
 from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
 
@@ -32,7 +34,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY = 8 * 1024 * 1024
 """Largest request body (CSV/GeoJSON imports); larger ones get 413."""
 
-SCHEMA: list[Component] = [ACCOUNTS_SCHEMA, ROOMS_SCHEMA]
+SCHEMA: list[Component] = [
+    ACCOUNTS_SCHEMA,
+    ROOMS_SCHEMA,
+    INVENTORY_SCHEMA,
+    INVENTORY_HISTORY_SCHEMA,
+]
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -92,5 +99,7 @@ def create_app(settings: Settings) -> web.Application:
     turn.setup(app)
     pages.setup(app)
     rooms_api.setup(app)
+    inventory_live_api.setup(app)  # after _database: the prober reads and writes it
+    metrics.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
     return app

@@ -11,6 +11,7 @@ from accounts import AccountStore, User
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LoginLimiter
+from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
 from rooms.service import RoomService
@@ -29,6 +30,9 @@ AUDIT = web.AppKey("audit", AuditLog)
 INVITES = web.AppKey("invites", InviteService)
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 SERVER_KEY = web.AppKey("server_key", bytes)
+
+# the inventory's live half (web/inventory_live_api.py): prober, states, history, alerts.
+LIVE = web.AppKey("live", LiveService)
 
 # the meeting core (signaling/wiring.py): live rooms, the site list of the join page, handlers.
 ROOMS = web.AppKey("rooms", RoomService)
