@@ -24,7 +24,18 @@ from signaling import wiring as meeting
 from signaling.server import attach as attach_sio
 from signaling.server import close_sockets
 from signaling.server import create_server as create_sio
-from web import admin_api, auth, inventory_live_api, metrics, pages, rooms_api, security, turn
+from web import (
+    admin_api,
+    auth,
+    inventory_api,
+    inventory_live_api,
+    metrics,
+    openapi,
+    pages,
+    rooms_api,
+    security,
+    turn,
+)
 from web.errors import error_middleware
 from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
 
@@ -91,6 +102,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SIO] = create_sio(settings)
     attach_sio(app, app[SIO])
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(inventory_api.inventory_ctx)  # after _database: seeds on first start
     meeting.setup(app)  # after _database: the room service reads room records
     app.on_shutdown.append(_close_sockets)
     security.setup(app)
@@ -99,6 +111,8 @@ def create_app(settings: Settings) -> web.Application:
     turn.setup(app)
     pages.setup(app)
     rooms_api.setup(app)
+    inventory_api.setup(app)
+    openapi.setup(app)
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
     metrics.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)

@@ -11,6 +11,7 @@ from accounts import AccountStore, User
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LoginLimiter
+from network_inventory import Inventory
 from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
@@ -30,6 +31,8 @@ AUDIT = web.AppKey("audit", AuditLog)
 INVITES = web.AppKey("invites", InviteService)
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 SERVER_KEY = web.AppKey("server_key", bytes)
+# sites, links, probe targets, change log (network_inventory.Inventory; web/inventory_api.py)
+INVENTORY = web.AppKey("inventory", Inventory)
 
 # the inventory's live half (web/inventory_live_api.py): prober, states, history, alerts.
 LIVE = web.AppKey("live", LiveService)
