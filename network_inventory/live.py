@@ -216,8 +216,9 @@ class LiveService:
             return await self._sweep()
 
     async def _sweep(self) -> list[Transition]:
-        if self.prober is None:
+        if self.prober is None:  # a sweep asked for without start() (tests, one-off runs)
             self.prober = Prober(icmp_mode=self.config.icmp_mode)
+        self.dispatcher.start()
         cfg = self.config
         started = time.monotonic()
         now = time.time()

@@ -16,13 +16,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import socketio
 from aiohttp import web
 
 from network_inventory import history
-from network_inventory.live import LiveConfig, LiveService
+from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.state import Policy, State
-from web.auth import require_inventory_editor, require_user
+from web.auth import require_inventory_editor, require_user, user_from_cookie_header
 from web.errors import ApiError, NotFound, json_body
 from web.keys import DATABASE, LIVE, SETTINGS, SIO
 
@@ -259,9 +260,31 @@ async def delete_webhook(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+def _socket_handlers(app: web.Application) -> None:
+    """Namespace ``/inventory``: signed-in users only; a new client gets the summary at once."""
+    sio = app[SIO]
+
+    async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> bool:
+        user = await user_from_cookie_header(app, environ.get("HTTP_COOKIE"))
+        if user is None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"error": "unauthorised", "message": "Sign in first."}
+            )
+        live = app.get(LIVE)
+        if live is not None:  # sent once the connection is accepted, i.e. after this returns
+            sio.start_background_task(
+                sio.emit, "summary", live.summary(), to=sid, namespace=NAMESPACE
+            )
+        return True
+
+    sio.on("connect", connect, namespace=NAMESPACE)
+
+
 def setup(app: web.Application) -> None:
-    """Routes, and the live service's lifetime (register after the database's cleanup_ctx)."""
+    """Routes, socket.io namespace, and the live service's lifetime (register after the
+    database's cleanup_ctx)."""
     app.cleanup_ctx.append(_live_service)
+    _socket_handlers(app)
     r = app.router
     r.add_get("/api/state", get_state)
     r.add_get("/api/sites/{id}/history", get_history)
