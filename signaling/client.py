@@ -96,14 +96,14 @@ class ProtocolClient:
         return bool(self.sio.connected)
 
     # ------------------------------------------------------------------ requests
-    async def request(self, event: str, payload: Any = None, within: float = 20.0) -> Any:
-        """Emit with an ack and return the ack as it is (no checking)."""
-        args = () if payload is None else (payload,)
-        return await self.sio.call(event, *args, timeout=within)
+    async def request(self, event: str, *args: Any, within: float = 20.0) -> Any:
+        """Emit ``args`` with an ack and return the ack as it is (no checking)."""
+        data = None if not args else args[0] if len(args) == 1 else tuple(args)
+        return await self.sio.call(event, data, timeout=within)
 
     async def call(self, event: str, payload: Any = None, within: float = 20.0) -> dict[str, Any]:
         """Emit with an ack; raise ``ProtocolError`` unless the ack says ok."""
-        ack = await self.request(event, {} if payload is None else payload, within)
+        ack = await self.request(event, {} if payload is None else payload, within=within)
         if not isinstance(ack, dict) or not ack.get("ok"):
             code = ack.get("error", "?") if isinstance(ack, dict) else "?"
             message = ack.get("message", "") if isinstance(ack, dict) else repr(ack)
