@@ -27,7 +27,9 @@ def create_server(settings: Settings) -> socketio.AsyncServer:
         client_manager=manager,
         # Websocket only: long-polling needs sticky sessions across processes.
         transports=["websocket"],
-        cors_allowed_origins=[],  # same origin only
+        # None = same origin only (engineio compares Origin with Host / X-Forwarded-Host).
+        # Not []: an empty list turns the Origin check off (cross-site websocket hijacking).
+        cors_allowed_origins=None,
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         ping_interval=10,
         ping_timeout=10,

@@ -31,6 +31,9 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT_PREFIXES = ("/socket.io/",)
 """socket.io is GET + websocket only here, and python-engineio checks Origin itself."""
+SIGN_IN = ("POST", "/api/session")
+"""Signing in gets the anonymous rules even over a live session (a shared PC whose previous user
+did not sign out must still reach the sign-in form); it replaces that session anyway."""
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -162,7 +165,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if not _same_origin(request):
         raise CsrfError("Requests from other sites are not accepted.")
     session = request.cookies.get(SESSION_COOKIE)
-    if session and request_user(request) is not None:
+    if session and request_user(request) is not None and (request.method, request.path) != SIGN_IN:
         expected = csrf_token(request.app[SERVER_KEY], session)
         given = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
