@@ -29,6 +29,7 @@ from web import (
     auth,
     inventory_api,
     inventory_live_api,
+    inventory_pages,
     metrics,
     openapi,
     pages,
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> web.Application:
     rooms_api.setup(app)
     inventory_api.setup(app)
     openapi.setup(app)
+    inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
     metrics.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)

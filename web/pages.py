@@ -7,8 +7,11 @@ static/js/i18n.js (Bahasa Indonesia by default, English with ``?lang=en``).
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from aiohttp import web
+
+from web.keys import request_user
 
 PAGES_DIR = Path(__file__).parent / "static" / "pages"
 
@@ -18,10 +21,22 @@ PAGES: dict[str, str] = {
 }
 
 
-def add_page(app: web.Application, path: str, filename: str) -> None:
+def login_redirect(request: web.Request) -> web.HTTPFound:
+    """Where a page sends a visitor who is not signed in: /login?next=<this path and query>."""
+    query = {"next": request.path_qs}
+    if request.query.get("lang") == "en":
+        query["lang"] = "en"
+    return web.HTTPFound("/login?" + urlencode(query))
+
+
+def add_page(app: web.Application, path: str, filename: str, *, signed_in: bool = False) -> None:
+    """Serve static/pages/<filename> at ``path``; with ``signed_in``, visitors who are not signed
+    in are redirected to the sign-in page, which brings them back afterwards."""
     file = PAGES_DIR / filename
 
     async def page(request: web.Request) -> web.FileResponse:
+        if signed_in and request_user(request) is None:
+            raise login_redirect(request)
         response = web.FileResponse(file)
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,0 +1,310 @@
+// One site: its facts and live state, latency and loss charts over 24 h / 7 d / 30 d, its
+// uplinks, its probe targets and its recent state changes.
+
+import { apply, t, withLang } from "./i18n.js";
+import { ApiError } from "./http.js";
+import {
+  LiveConnection,
+  RANGES,
+  fetchEvents,
+  fetchHistory,
+  fetchLinks,
+  fetchProbes,
+  fetchSite,
+} from "./inventory-live.js";
+import { latencyChart, lossChart, summarise } from "./inventory-chart.js";
+import { marker, markerDefs, setMarker } from "./inventory-map.js";
+import {
+  fmtLoss,
+  fmtMs,
+  fmtPct,
+  fmtWhen,
+  kindText,
+  locale,
+  setupHeader,
+  stateText,
+} from "./inventory-text.js";
+
+/** @typedef {import("./inventory-live.js").Site} Site */
+
+const siteId = Number(location.pathname.split("/").filter(Boolean).pop());
+const params = new URLSearchParams(location.search);
+let range = RANGES.includes(/** @type {any} */ (params.get("range"))) ? String(params.get("range")) : "24h";
+/** @type {Site|null} */
+let site = null;
+let historyRequest = 0;
+
+apply();
+setupHeader();
+document.body.prepend(markerDefs());
+for (const id of ["back", "nav-inventory"]) {
+  document.getElementById(id)?.setAttribute("href", withLang("/inventory"));
+}
+main().catch(showError);
+
+async function main() {
+  site = await fetchSite(siteId);
+  document.title = `${site.name} — Pendopo`;
+  document.getElementById("site-name").textContent = `${site.name}`;
+  let parent = null;
+  if (site.parent_id != null) parent = await fetchSite(site.parent_id).catch(() => null);
+  renderFacts(site, parent);
+  setupRanges();
+  await Promise.all([loadHistory(), loadLinks(), loadProbes(), loadEvents()]);
+  new LiveConnection({
+    onStatus: (status) => {
+      document.getElementById("live").className = `live is-${status}`;
+      document.getElementById("live-text").textContent = t(`inv.live.${status}`);
+    },
+    onState: (ev) => {
+      if (!site || Number(ev.site_id) !== site.id) return;
+      Object.assign(site, {
+        state: String(ev.state).toUpperCase(),
+        rtt_ms: ev.rtt_ms,
+        loss: ev.loss,
+        method: ev.method ?? site.method,
+        changed_at: ev.changed_at ?? site.changed_at,
+      });
+      renderLiveFacts(site);
+      // A change of state is worth a fresh chart and history (one site, one request each).
+      if (ev.previous && ev.previous !== ev.state) {
+        loadEvents();
+        loadHistory();
+      }
+    },
+    onResync: async () => {
+      site = await fetchSite(siteId);
+      renderLiveFacts(site);
+      loadEvents();
+    },
+  });
+}
+
+/** @param {unknown} e */
+function showError(e) {
+  console.error(e);
+  const msg =
+    e instanceof ApiError && e.status === 404 ? t("inv.notfound") : e instanceof Error ? e.message : t("error.generic");
+  document.getElementById("site-error").textContent = msg;
+  document.getElementById("site-name").textContent = t("inv.site.title");
+}
+
+// ---- facts -------------------------------------------------------------------------------
+
+/** @param {Site} s @param {Site|null} parent */
+function renderFacts(s, parent) {
+  const dl = document.getElementById("facts");
+  dl.replaceChildren();
+  /** @param {string} key @param {Node|string} value @param {string} [id] */
+  const fact = (key, value, id) => {
+    const div = document.createElement("div");
+    const dt = document.createElement("dt");
+    dt.textContent = t(key);
+    const dd = document.createElement("dd");
+    if (id) dd.id = id;
+    dd.append(value);
+    div.append(dt, dd);
+    dl.append(div);
+  };
+  const chip = document.createElement("span");
+  chip.id = "state-chip";
+  chip.className = `chip big st-${s.state}`;
+  chip.append(marker(s.state, 16), document.createTextNode(stateText(s.state)));
+  fact("inv.site.state", chip);
+  fact("inv.site.rtt", `${fmtMs(s.rtt_ms)} ms`, "fact-rtt");
+  fact("inv.site.loss", `${fmtLoss(s.loss)} %`, "fact-loss");
+  fact("inv.site.since", fmtWhen(s.changed_at), "fact-since");
+  fact("inv.site.method", s.method ?? t("inv.never"), "fact-method");
+  fact("inv.site.kind", kindText(s.kind));
+  fact("inv.site.code", s.code ?? t("inv.never"));
+  if (parent) {
+    const a = document.createElement("a");
+    a.href = withLang(`/inventory/sites/${parent.id}`);
+    a.textContent = `${parent.name} (${kindText(parent.kind)})`;
+    fact("inv.site.parent", a);
+  }
+  if (s.lat != null && s.lon != null)
+    fact("inv.site.coords", `${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`);
+}
+
+/** @param {Site} s */
+function renderLiveFacts(s) {
+  const chip = document.getElementById("state-chip");
+  if (chip) {
+    chip.className = `chip big st-${s.state}`;
+    setMarker(/** @type {SVGElement} */ (chip.querySelector("svg")), s.state);
+    /** @type {Text} */ (chip.lastChild).textContent = stateText(s.state);
+  }
+  document.getElementById("fact-rtt").textContent = `${fmtMs(s.rtt_ms)} ms`;
+  document.getElementById("fact-loss").textContent = `${fmtLoss(s.loss)} %`;
+  document.getElementById("fact-since").textContent = fmtWhen(s.changed_at);
+  document.getElementById("fact-method").textContent = s.method ?? t("inv.never");
+}
+
+// ---- charts ------------------------------------------------------------------------------
+
+function setupRanges() {
+  for (const btn of document.querySelectorAll("#ranges button")) {
+    const r = /** @type {HTMLElement} */ (btn).dataset.range ?? "24h";
+    btn.setAttribute("aria-pressed", String(r === range));
+    btn.addEventListener("click", () => {
+      range = r;
+      for (const b of document.querySelectorAll("#ranges button"))
+        b.setAttribute("aria-pressed", String(/** @type {HTMLElement} */ (b).dataset.range === range));
+      const u = new URL(location.href);
+      u.searchParams.set("range", range);
+      history.replaceState(null, "", u.pathname + u.search);
+      loadHistory();
+    });
+  }
+}
+
+/** @type {Awaited<ReturnType<typeof fetchHistory>> | null} */
+let shown = null;
+
+async function loadHistory() {
+  const mine = ++historyRequest;
+  const h = await fetchHistory(siteId, range);
+  if (mine !== historyRequest) return; // a newer range was chosen meanwhile
+  shown = h;
+  drawCharts(h);
+}
+
+// Charts are drawn at the box's pixel width (text stays its real size): redraw on resize.
+let resizeTimer = 0;
+addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(() => shown && drawCharts(shown), 150);
+});
+
+/** @param {Awaited<ReturnType<typeof fetchHistory>>} h */
+function drawCharts(h) {
+  const rangeName = t(`inv.range.${range}`);
+  const width = Math.max(320, document.getElementById("latency-chart").clientWidth);
+  const lat = latencyChart(h, {
+    title: `${t("inv.chart.latency")} — ${rangeName}`,
+    yLabel: "ms",
+    empty: t("inv.chart.empty"),
+    locale: locale(),
+    width,
+    height: 210,
+  });
+  const loss = lossChart(h, {
+    title: `${t("inv.chart.loss")} — ${rangeName}`,
+    yLabel: "%",
+    empty: t("inv.chart.empty"),
+    locale: locale(),
+    width,
+    height: 120,
+  });
+  document.getElementById("latency-chart").replaceChildren(lat);
+  document.getElementById("loss-chart").replaceChildren(loss);
+  const s = summarise(h.points);
+  document.getElementById("chart-summary").textContent = h.points.length
+    ? `${rangeName}: ${t("inv.chart.summary", {
+        median: fmtMs(s.median),
+        min: fmtMs(s.min),
+        max: fmtMs(s.max),
+        loss: fmtPct(s.loss),
+        availability: fmtPct(s.availability),
+      })}`
+    : `${rangeName}: ${t("inv.chart.empty")}`;
+}
+
+// ---- links, probes, events ---------------------------------------------------------------
+
+/**
+ * A small table, or a "none" note.
+ * @param {string} boxId @param {string[]} headKeys @param {(Node|string)[][]} body @param {string} noneKey
+ */
+function table(boxId, headKeys, body, noneKey) {
+  const box = document.getElementById(boxId);
+  if (!body.length) {
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = t(noneKey);
+    box.replaceChildren(p);
+    return;
+  }
+  const tbl = document.createElement("table");
+  const thead = tbl.createTHead().insertRow();
+  for (const k of headKeys) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = t(k);
+    thead.append(th);
+  }
+  const tb = tbl.createTBody();
+  for (const r of body) {
+    const tr = tb.insertRow();
+    for (const v of r) tr.insertCell().append(v);
+  }
+  box.replaceChildren(tbl);
+}
+
+async function loadLinks() {
+  const links = await fetchLinks(siteId);
+  const names = new Map();
+  for (const l of links) {
+    const other = l.parent_site_id;
+    if (other != null && !names.has(other))
+      names.set(other, await fetchSite(other).then((s) => s.name).catch(() => String(other)));
+  }
+  table(
+    "links",
+    ["inv.links.parent", "inv.links.medium", "inv.links.provider", "inv.links.capacity", "inv.links.status", "inv.links.installed"],
+    links.map((/** @type {any} */ l) => {
+      const to = document.createElement("a");
+      to.href = withLang(`/inventory/sites/${l.parent_site_id}`);
+      to.textContent = names.get(l.parent_site_id) ?? String(l.parent_site_id);
+      const status = `${t(`inv.link.${l.status}`)}${l.is_backup || l.priority > 0 ? ` (${t("inv.links.backup")})` : ""}`;
+      const date = l.installed_date ?? (l.target_date ? `${t("inv.links.target")}: ${l.target_date}` : t("inv.never"));
+      return [to, l.medium ?? "", l.provider ?? t("inv.never"), l.capacity_kbps == null ? t("inv.never") : String(l.capacity_kbps), status, date];
+    }),
+    "inv.links.none",
+  );
+}
+
+async function loadProbes() {
+  const probes = await fetchProbes(siteId);
+  table(
+    "probes",
+    ["inv.probes.kind", "inv.probes.target", "inv.probes.interval", "inv.probes.timeout", "inv.probes.count", "inv.probes.enabled"],
+    probes.map((/** @type {any} */ p) => [
+      String(p.kind ?? "").toUpperCase(),
+      p.url ?? (p.port ? `${p.host}:${p.port}` : p.host),
+      p.interval_s == null ? t("inv.never") : String(p.interval_s),
+      p.timeout_s == null ? t("inv.never") : String(p.timeout_s),
+      p.count == null ? t("inv.never") : String(p.count),
+      t(p.enabled ? "inv.yes" : "inv.no"),
+    ]),
+    "inv.probes.none",
+  );
+}
+
+async function loadEvents() {
+  let events = [];
+  try {
+    events = await fetchEvents(siteId);
+  } catch {
+    events = [];
+  }
+  const ol = document.createElement("ol");
+  ol.className = "recent";
+  for (const ev of events) {
+    const li = document.createElement("li");
+    const state = String(ev.state ?? ev.to ?? "").toUpperCase();
+    const prev = String(ev.previous ?? ev.from ?? "").toUpperCase();
+    const time = document.createElement("time");
+    time.dateTime = ev.at ?? ev.changed_at ?? "";
+    time.textContent = fmtWhen(ev.at ?? ev.changed_at ?? null);
+    li.append(time, " ", marker(state, 12), ` ${prev ? `${stateText(prev)} → ` : ""}${stateText(state)}`);
+    ol.append(li);
+  }
+  if (!events.length) {
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = t("inv.events.none");
+    document.getElementById("events").replaceChildren(p);
+  } else document.getElementById("events").replaceChildren(ol);
+}
