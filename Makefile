@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite drives (browser, probes, TURN relay, Redis for scale-out tests).
-TEST_DEBS := chromium fping coturn redis-server iproute2
+TEST_DEBS := chromium fping coturn redis-server iproute2 iptables
 
 .PHONY: run test lint typecheck pytest system-deps clean bench
 

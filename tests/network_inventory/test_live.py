@@ -142,10 +142,9 @@ async def test_outage_of_a_kecamatan_end_to_end(live_server: RunningServer) -> N
         async with session.get("/metrics") as resp:
             text = await resp.text()
         assert resp.status == 200
-        assert (
-            f'pendopo_site_state{{code="T.1",kind="kecamatan",name="Kecamatan Uji",site_id="{kec}",state="down"}} 1.0'
-            in text
-        )
+        labels = f'code="T.1",kind="kecamatan",name="Kecamatan Uji",site_id="{kec}"'
+        assert f'pendopo_site_state{{{labels},state="down"}} 1.0' in text
+        assert f'pendopo_site_state{{{labels},state="up"}} 0.0' in text
         assert 'pendopo_probe_rounds_total{kind="tcp",result="failed"}' in text
         assert "pendopo_probe_sweep_duration_seconds" in text
 
