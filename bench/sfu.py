@@ -198,6 +198,8 @@ def print_report(
         f"delivered audio packets/s per pair: min {min(aps):.1f} "
         f"median {statistics.median(aps):.1f}"
     )
+    if args.verbose:
+        print("slow tracks (subscriber/mid:rate):", " ".join(report["slow"]))
     print(f"server RSS: {r['rss']:.0f} MB; client process CPU: {report['client_cpu']:.3f} core-s/s")
     print(
         f"keyframe requests sent {r['keyframes']}, rtx resent/dropped {r['rtx']}, "
@@ -266,9 +268,13 @@ async def run_client(args: argparse.Namespace) -> None:
     await task
     span = mark_times[1] - mark_times[0]
     video, audio = [], []
+    slow: list[str] = []
     for key, (end, is_video) in marks[1].items():
         start = marks[0].get(key, (0, 0))[0]
-        (video if is_video else audio).append((end - start) / span)
+        rate = (end - start) / span
+        (video if is_video else audio).append(rate)
+        if rate < (15 if is_video else 40):
+            slow.append(f"{key}:{rate:.1f}")
     await send(
         writer,
         {
@@ -277,6 +283,7 @@ async def run_client(args: argparse.Namespace) -> None:
             "audio_pps": audio or [0.0],
             "client_cpu": (cpu_marks[1] - cpu_marks[0]) / span,
             "load_before": load_before,
+            "slow": slow,
         },
     )
     for c in clients.values():
@@ -298,8 +305,9 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--fps", type=float, default=20.0)
     parser.add_argument(
-        "--bitrate", type=int, default=790_000, help="VP8 rate-control target (bits/s)"
+        "--bitrate", type=int, default=700_000, help="VP8 rate-control target (bits/s)"
     )
+    parser.add_argument("--verbose", action="store_true", help="list slow tracks")
     parser.add_argument("--decode", action="store_true", help="subscribers decode (costly)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)

@@ -131,3 +131,23 @@ async def test_invalid_sdp_is_refused_and_server_keeps_serving(harness: Harness)
     await harness.sfu.subscribe("lurah", "host", frozenset({"video"}))
     await sub.wait_frames("host", "video", 5)
     assert "mallory" not in harness.events.states
+
+
+async def test_host_and_sites_each_way(harness: Harness) -> None:
+    """Host's a+v to every site, every site's a+v to the host: many slots on one connection."""
+    sites = [f"site{i}" for i in range(4)]
+    peers = {}
+    for name in ["host", *sites]:
+        peer = harness.client(name)
+        peer.publish(audio=True, video=True, width=160, height=120, fps=10)
+        await connect(harness.sfu, name, peer)
+        peers[name] = peer
+    for site in sites:
+        await harness.sfu.subscribe(site, "host", BOTH)
+        await harness.sfu.subscribe("host", site, BOTH)
+    for site in sites:
+        await peers[site].wait_frames("host", "video", 5)
+        await peers["host"].wait_frames(site, "video", 5)
+        await peers["host"].wait_frames(site, "audio", 10)
+    assert harness.sfu.stats().slots == 2 * len(sites) * 2
+    assert not harness.events.errors
