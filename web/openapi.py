@@ -245,6 +245,20 @@ _describe_others(
         ("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings", "none"),
         ("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host"),
         ("GET", "/api/sites/picker", "Site choices of the join page", "meetings", "none"),
+        ("GET", "/api/state", "Every site's probe state and the rollout summary", "live", "user"),
+        (
+            "GET",
+            "/api/sites/{id}/history",
+            "A site's RTT/loss roll-ups over a range",
+            "live",
+            "user",
+        ),
+        ("GET", "/api/events", "State changes (event log), newest first", "live", "user"),
+        ("GET", "/api/webhooks", "Alert webhooks", "live", "user"),
+        ("POST", "/api/webhooks", "Add an alert webhook", "live", "editor"),
+        ("GET", "/api/webhooks/{id}", "One alert webhook", "live", "user"),
+        ("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor"),
+        ("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor"),
     ]
 )
 

@@ -36,7 +36,12 @@ async def test_shared_data_matches_all_228_and_sets_kinds(sragen: Inventory) -> 
     assert any("33.14" in note for note in report["notes"])  # the office takes the regency code
 
     kinds = await sragen.db.fetchall("SELECT kind, count(*) FROM sites GROUP BY kind")
-    assert dict(kinds) == {"kabupaten": 1, "kecamatan": 20, "desa": 196, "kelurahan": 12}
+    assert {r[0]: r[1] for r in kinds} == {
+        "kabupaten": 1,
+        "kecamatan": 20,
+        "desa": 196,
+        "kelurahan": 12,
+    }
     missing = await sragen.db.fetchone(
         "SELECT count(*) FROM sites WHERE kind <> 'kabupaten'"
         " AND (code IS NULL OR lat IS NULL OR boundary IS NULL)"
@@ -150,12 +155,13 @@ async def test_bad_rows_reject_the_whole_file(
 
 
 async def test_bad_headers_and_files_are_refused(sragen: Inventory) -> None:
-    for name, data, code in [
+    cases: list[tuple[str, bytes | str, str]] = [
         ("x.csv", "kode,nama\n1,2\n", "invalid_header"),
         ("x.csv", b"\xff\xfe\x00", "invalid_file"),
         ("x.geojson", "{}", "invalid_file"),
         ("x.txt", "code,name\n", "invalid_file"),
-    ]:
+    ]
+    for name, data, code in cases:
         with pytest.raises(ValidationError) as caught:
             await sragen.import_regions([(name, data)], user="it")
         assert caught.value.code == code
