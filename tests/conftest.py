@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,13 +63,16 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-async def start_server(settings: Settings) -> tuple[web.AppRunner, RunningServer]:
+async def start_server(
+    settings: Settings, *, ssl_context: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, RunningServer]:
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
     await site.start()
-    return runner, RunningServer(app, settings, f"http://{settings.host}:{settings.port}")
+    scheme = "https" if ssl_context else "http"
+    return runner, RunningServer(app, settings, f"{scheme}://{settings.host}:{settings.port}")
 
 
 @pytest.fixture
