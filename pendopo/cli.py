@@ -58,7 +58,12 @@ def _register_package_commands() -> None:
     """Import the modules that define further subcommands (each calls ``command``)."""
     import importlib
 
-    for module in ("network_inventory.cli", "network_inventory.cli_probe", "accounts.cli", "pendopo.tls"):
+    for module in (
+        "network_inventory.cli",
+        "network_inventory.cli_probe",
+        "accounts.cli",
+        "pendopo.tls",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
