@@ -1,6 +1,7 @@
 // Words of the inventory pages (dashboard and site page), Bahasa Indonesia first, and the small
 // formatting helpers both pages share.
 
+import { csrfToken } from "./http.js";
 import { lang, register, t } from "./i18n.js";
 
 register({
@@ -273,7 +274,11 @@ export function setupHeader() {
     link.setAttribute("href", u.pathname + u.search);
   }
   document.getElementById("signout")?.addEventListener("click", async () => {
-    await fetch("/api/session", { method: "DELETE", credentials: "same-origin" });
+    await fetch("/api/session", {
+      method: "DELETE",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrfToken() },
+    });
     location.assign(`/login${lang() === "en" ? "?lang=en" : ""}`);
   });
 }
