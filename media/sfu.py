@@ -31,6 +31,7 @@ from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
 from media.peer import Peer, Publication, Slot
 from media.receive import ImmediateAudioBuffer
+from media.renegotiation import create_offer
 from media.settings import KINDS, Kind, MediaSettings, TrackInfo, rtc_configuration
 from media.stats import KindStats, SfuStats
 
@@ -464,7 +465,7 @@ class Sfu:
         if not any(not s.live for s in peer.slots):
             return
         with self._host_addresses():
-            await peer.pc.setLocalDescription(await peer.pc.createOffer())
+            await peer.pc.setLocalDescription(await create_offer(peer.pc))
         tracks = self._track_map(peer)
         for slot in peer.slots:
             if not slot.live and slot.publisher is not None and slot.mid is not None:
