@@ -86,6 +86,11 @@ def participant_entry(page: Page, name: str) -> Locator:
     )
 
 
+def video(page: Page, name: str) -> Locator:
+    """The visible <video> whose accessible name is exactly ``name``."""
+    return page.locator("video:visible").and_(page.get_by_label(name, exact=True))
+
+
 _VIDEO_STATE = """async (name) => {
   const video = [...document.querySelectorAll("video")]
     .find((v) => v.getAttribute("aria-label") === name && v.checkVisibility());

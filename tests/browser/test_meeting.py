@@ -18,6 +18,7 @@ from tests.browser.pages import (
     new_page,
     participant_entry,
     sign_in,
+    video,
 )
 from tests.conftest import RunningServer
 
@@ -43,7 +44,7 @@ async def start_host(
 async def test_host_and_two_lurah_meet(browser: Browser, server: RunningServer) -> None:
     host_ctx, host, link = await start_host(browser, server, "Rapat koordinasi")
     # the host's name came from the account
-    await expect(host.get_by_label(HOST, exact=True)).to_have_count(1)
+    await expect(video(host, HOST)).to_have_count(1)
 
     ctx_a, lurah_a = await new_page(browser)
     ctx_b, lurah_b = await new_page(browser)
@@ -68,7 +69,7 @@ async def test_host_and_two_lurah_meet(browser: Browser, server: RunningServer) 
     await assert_all_see_each_other(pages)
     for page in pages.values():
         for name in pages:
-            await expect(page.get_by_label(name, exact=True)).to_have_count(1)
+            await expect(video(page, name)).to_have_count(1)
         await expect(participant_entry(page, SUTRISNO)).to_contain_text("Kalijambe")
 
     # The host mutes Pak Sutrisno: his Microphone shows off, and everyone sees him muted.
@@ -125,9 +126,9 @@ async def test_reload_within_grace_returns_without_lobby(
     await in_session(lurah)
     await expect(lurah.get_by_role("heading", name="Waiting for the host")).to_be_hidden()
     await expect(lobby_entry(host, SUTRISNO)).to_have_count(0)
-    await expect(host.get_by_role("list", name="Participants").get_by_role("listitem")).to_have_count(
-        2
-    )
+    await expect(
+        host.get_by_role("list", name="Participants").get_by_role("listitem")
+    ).to_have_count(2)
     await assert_all_see_each_other({HOST: host, SUTRISNO: lurah})
     await host_ctx.close()
     await ctx.close()
@@ -213,7 +214,7 @@ async def test_video_of_one_lurah_keeps_playing_after_another_leaves(
     await lurah_b.get_by_role("button", name="Leave", exact=True).click()
     await expect(lurah_b.get_by_role("heading", name="You left")).to_be_visible()
     await expect(participant_entry(host, LESTARI)).to_have_count(0)
-    await expect(host.get_by_label(LESTARI, exact=True)).to_have_count(0)
+    await expect(video(host, LESTARI)).to_have_count(0)
     await assert_video_playing(host, SUTRISNO)
     await assert_video_playing(lurah_a, HOST)
     for ctx in (host_ctx, ctx_a, ctx_b):

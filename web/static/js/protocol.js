@@ -145,9 +145,11 @@ export class MeetingClient extends EventTarget {
    * @param {object} opts
    * @param {string} opts.room          room id
    * @param {string} [opts.url]         server origin (default: this page's)
+   * @param {boolean} [opts.debug]      log every event in and out to the console
    */
-  constructor({ room, url }) {
+  constructor({ room, url, debug }) {
     super();
+    this.debug = Boolean(debug);
     this.room = room;
     this.url = url;
     /** @type {Status} */
@@ -204,6 +206,12 @@ export class MeetingClient extends EventTarget {
       timeout: 10000,
     });
     this.socket = socket;
+    if (this.debug) {
+      socket.onAny((ev, ...args) => console.debug("pendopo <-", ev, JSON.stringify(args).slice(0, 300)));
+      socket.onAnyOutgoing((ev, ...args) =>
+        console.debug("pendopo ->", ev, JSON.stringify(args).slice(0, 300)),
+      );
+    }
     return new Promise((resolve, reject) => {
       let first = true;
       socket.on("connect", async () => {
@@ -553,6 +561,7 @@ export class MeetingClient extends EventTarget {
   /** @param {unknown} e */
   _mediaFailed(e) {
     const err = e instanceof ProtocolError ? e : new ProtocolError("media_failed", String(e));
+    if (this.debug) console.error("pendopo media", err.code, err.message);
     this._emit("error", { code: err.code, message: err.message });
     if (["room_ended", "removed", "denied"].includes(err.code)) this._fail(err);
   }

@@ -75,6 +75,10 @@ let audioOnlyTouched = false;
 let soundBlocked = false;
 /** Whether the join ack came: before it, failures belong on the join form. */
 let joined = false;
+/** Camera and microphone asked for (the preview); joining waits for it. */
+let previewReady = Promise.resolve();
+/** The join form is filled in (account, remembered name, site list): Join waits for it. */
+let pageReady = Promise.resolve();
 
 window.pendopo = {
   get client() {
@@ -211,6 +215,7 @@ function chosenSite() {
 
 async function onJoinSubmit(/** @type {SubmitEvent} */ ev) {
   ev.preventDefault();
+  await pageReady;
   const err = $("join-error");
   err.textContent = "";
   const name = nameInput.value.trim();
@@ -245,8 +250,10 @@ async function enter({ name, site, resume, mic, camera }) {
   myName = name;
   const button = /** @type {HTMLButtonElement} */ ($("join-button"));
   button.disabled = true;
+  await previewReady; // join with the camera and microphone, not before they are there
   client?.close();
-  client = new MeetingClient({ room: ROOM });
+  const debug = new URLSearchParams(location.search).get("debug") === "1";
+  client = new MeetingClient({ room: ROOM, debug });
   client.micOn = mic;
   client.cameraOn = camera;
   wireClient(client, { name, site });
@@ -630,11 +637,26 @@ function setupSessionControls() {
 // Start
 
 async function main() {
+  /** @type {() => void} */
+  let ready = () => {};
+  pageReady = new Promise((resolve) => {
+    ready = () => resolve(undefined);
+  });
+  try {
+    await init();
+  } finally {
+    ready();
+  }
+}
+
+async function init() {
   apply();
   $("lang-link").setAttribute("href", lang() === "en" ? location.pathname : "?lang=en");
   setupSessionControls();
   previewToggles();
   show("join");
+  // Listen at once: a click on Join before the page is ready must not submit the form natively.
+  $("join-form").addEventListener("submit", onJoinSubmit);
 
   /** @type {{title: string, state: string}|null} */
   let info = null;
@@ -656,7 +678,7 @@ async function main() {
   // Reload within the grace period: straight back in, no form, no lobby.
   const resume = storedResume();
   if (resume?.token) {
-    await startPreview();
+    previewReady = startPreview();
     await enter({ name: resume.name, site: resume.site, resume: resume.token, mic: true, camera: true });
     return;
   }
@@ -678,13 +700,13 @@ async function main() {
   remember.addEventListener("change", () => {
     if (!remember.checked) localStorage.removeItem(REMEMBER_KEY);
   });
-  $("join-form").addEventListener("submit", onJoinSubmit);
+  previewReady = startPreview();
   await Promise.all([
+    previewReady,
     setupSitePicker({
       kecamatan: saved?.kecamatan ?? user?.site_code?.split(".").slice(0, 3).join(".") ?? undefined,
       village: saved?.village ?? (user?.site_code?.split(".").length === 4 ? user.site_code : undefined),
     }),
-    startPreview(),
   ]);
 }
 
