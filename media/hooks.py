@@ -24,6 +24,7 @@ import asyncio
 import logging
 import queue
 import random
+import socket
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -231,6 +232,23 @@ def ice_connection(transceiver: Any) -> aioice.ice.Connection:
     """The aioice ``Connection`` under a transceiver's ICE transport."""
     connection: aioice.ice.Connection = transceiver.receiver.transport.transport._connection
     return connection
+
+
+def set_receive_buffer(transceivers: Any, size: int) -> None:
+    """Grow SO_RCVBUF of the connection's UDP sockets (capped by net.core.rmem_max).
+
+    With BUNDLE one socket carries all of a peer's media; a 100 ms scheduling or GC stall at
+    3,000 packets/s overflows Linux's default 208 KiB buffer and every lost packet costs a NACK
+    round trip or a keyframe.
+    """
+    if size <= 0:
+        return
+    for transceiver in transceivers:
+        for protocol in getattr(ice_connection(transceiver), "_protocols", []):
+            transport = getattr(protocol, "transport", None)
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < size:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
 def set_consent_retransmissions(transceivers: Any, retransmissions: int) -> None:

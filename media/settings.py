@@ -32,6 +32,8 @@ class MediaSettings:
     # Extension: restrict the addresses the server gathers ICE host candidates on
     # (empty: every interface, aioice's default). Tests pass ("127.0.0.1",).
     host_addresses: tuple[str, ...] = ()
+    # Extension: SO_RCVBUF of each peer's UDP socket (bytes; 0 keeps the system default).
+    udp_receive_buffer: int = 2 * 1024 * 1024
 
 
 class TrackInfo(TypedDict):

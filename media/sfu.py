@@ -133,6 +133,7 @@ class Sfu:
                 raise MediaError("invalid_sdp", f"the offer was refused ({exc})") from exc
             peer.remote_ufrag = ufrag
             self._configure_consent(peer)
+            hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
             local_sdp = str(peer.pc.localDescription.sdp)
             tracks = self._track_map(peer)
         if peer.connected:

@@ -236,6 +236,7 @@ class ClientPeer:
         consent_retransmissions: int | None = None,
         keep_times: bool = True,
         decode: bool = True,
+        receive_buffer: int = 2 * 1024 * 1024,
     ) -> None:
         hooks.install()
         self.name = name
@@ -245,6 +246,7 @@ class ClientPeer:
         self.host_addresses = host_addresses
         self.consent_retransmissions = consent_retransmissions
         self.keep_times = keep_times
+        self.receive_buffer = receive_buffer
         self.decode = decode  # False: count complete encoded frames without decoding them
         self.received: dict[str, Received] = {}
         self.tracks: dict[str, TrackInfo] = {}
@@ -299,6 +301,7 @@ class ClientPeer:
             await self.pc.setLocalDescription(await make())
         finally:
             hooks.host_addresses.reset(token)
+        hooks.set_receive_buffer(self.pc.getTransceivers(), self.receive_buffer)
         if self.consent_retransmissions is not None:
             hooks.set_consent_retransmissions(
                 self.pc.getTransceivers(), self.consent_retransmissions
