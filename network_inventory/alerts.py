@@ -238,13 +238,14 @@ class WebhookDispatcher:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 status, error = None, f"{type(exc).__name__}: {exc}"[:200]
         ok = error is None
-        if ok:
-            self.delivered += 1
-        else:
-            self.failed += 1
+        if not ok:
             log.warning("webhook %s: giving up after %d attempts (%s)", url, attempt, error)
         await self._db.execute_write(
             "UPDATE inventory_webhooks SET last_attempt_at = ?, last_status = ?, last_error = ?,"
             " delivered = delivered + ?, failed = failed + ? WHERE id = ?",
             (time.time(), status, error, int(ok), int(not ok), hook_id),
         )
+        if ok:  # counted once recorded, so a reader of the counters finds the row updated
+            self.delivered += 1
+        else:
+            self.failed += 1

@@ -85,7 +85,10 @@ def test_payload_names_the_sites() -> None:
     assert body["site"]["loss"] == 1.0
     assert body["affected"][0]["name"] == "Dukuh"
     assert body["affected_count"] == 1
-    assert body["text"] == "DOWN: Kecamatan Tangen (33.14.11); 1 lokasi di belakangnya tidak terjangkau"
+    assert (
+        body["text"]
+        == "DOWN: Kecamatan Tangen (33.14.11); 1 lokasi di belakangnya tidak terjangkau"
+    )
 
 
 @pytest.fixture
@@ -171,7 +174,9 @@ async def test_webhook_gives_up_and_records_the_failure(db: Database) -> None:
         await dispatcher.stop()
         await runner.cleanup()
     assert len(receiver.attempts) == 3
-    row = await db.fetchone("SELECT delivered, failed, last_status, last_error FROM inventory_webhooks")
+    row = await db.fetchone(
+        "SELECT delivered, failed, last_status, last_error FROM inventory_webhooks"
+    )
     assert row is not None and tuple(row) == (0, 1, 500, "HTTP 500")
 
 

@@ -135,7 +135,9 @@ def test_recovery_of_the_parent_brings_children_back() -> None:
         (_facts(2, (1,)), None, State.UNKNOWN),  # active uplink, nothing probed
     ],
 )
-def test_planned_and_maintenance(facts: SiteFacts, obs: Observation | None, expected: State) -> None:
+def test_planned_and_maintenance(
+    facts: SiteFacts, obs: Observation | None, expected: State
+) -> None:
     rounds = [{1: OK, **({2: obs} if obs else {})}] * 3
     assert _run([_facts(1), facts], rounds)[-1][2] is expected
 
