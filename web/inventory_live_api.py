@@ -25,7 +25,7 @@ from network_inventory.model import iso
 from network_inventory.state import Policy, State
 from web.auth import require_inventory_editor, require_user, user_from_cookie_header
 from web.errors import ApiError, NotFound, json_body
-from web.keys import DATABASE, LIVE, SETTINGS, SIO
+from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SIO
 
 MAX_LIMIT = 1000
 
@@ -310,6 +310,11 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
     )
     live = LiveService(app[DATABASE], config, emitter=app[SIO])
     app[LIVE] = live
+    unsubscribe = None
+    inventory = app.get(INVENTORY)
+    if inventory is not None:  # state filters of the sites API; edits seen before the next sweep
+        inventory.states = live
+        unsubscribe = inventory.subscribe(live.inventory_changed)
     if settings.probe_enabled:
         await live.start()
     else:
@@ -317,4 +322,6 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if unsubscribe is not None:
+            unsubscribe()
         await live.stop()
