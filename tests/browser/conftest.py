@@ -8,7 +8,6 @@ browser from resolving or contacting anything but the loopback test server.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 CHROMIUM = Path(os.environ.get("PENDOPO_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_PRESENT = CHROMIUM.exists()
 
 CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+    if not CHROMIUM_PRESENT:
         pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (Debian package chromium)")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(

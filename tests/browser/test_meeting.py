@@ -137,7 +137,7 @@ async def test_reload_within_grace_returns_without_lobby(
 async def test_shared_pc_does_not_prefill_name_unless_remembered(
     browser: Browser, server: RunningServer
 ) -> None:
-    host_ctx, host, link = await start_host(browser, server, "Rapat siang")
+    host_ctx, _host, link = await start_host(browser, server, "Rapat siang")
     ctx, lurah = await new_page(browser)
     name_box = lurah.get_by_role("textbox", name="Name", exact=True)
 
@@ -219,3 +219,46 @@ async def test_video_of_one_lurah_keeps_playing_after_another_leaves(
     await assert_video_playing(lurah_a, HOST)
     for ctx in (host_ctx, ctx_a, ctx_b):
         await ctx.close()
+
+
+async def test_socket_drop_reconnects_without_reload(
+    browser: Browser, server: RunningServer
+) -> None:
+    """A network cut (the websocket closes under the page): the page says it is reconnecting,
+    rejoins with its resume token (no lobby) and a fresh RTCPeerConnection, without a reload."""
+    host_ctx, host, link = await start_host(browser, server, "Rapat jaringan")
+    ctx, lurah = await new_page(browser)
+    await join(lurah, link, SUTRISNO, "Sragen")
+    await in_lobby(lurah)
+    await lobby_entry(host, SUTRISNO).get_by_role("button", name="Admit", exact=True).click()
+    await in_session(lurah)
+    await assert_all_see_each_other({HOST: host, SUTRISNO: lurah})
+
+    before = await lurah.evaluate(
+        """() => {
+          window.__sameDocument = true;
+          window.__oldPc = window.pendopo.pc;
+          window.__statuses = [];
+          window.pendopo.client.addEventListener("status",
+            (e) => window.__statuses.push(e.detail.status));
+          window.pendopo.client.socket.io.engine.close();  // the transport dies, as in an outage
+          return window.pendopo.client.participantId;
+        }"""
+    )
+    await lurah.wait_for_function(
+        "() => window.__statuses.includes('reconnecting')"
+        " && window.pendopo.client.status === 'admitted'"
+        " && window.pendopo.pc && window.pendopo.pc !== window.__oldPc"
+    )
+    after = await lurah.evaluate(
+        "() => ({same: window.__sameDocument === true, id: window.pendopo.client.participantId,"
+        " statuses: window.__statuses})"
+    )
+    assert after["same"], "the page was reloaded"
+    assert after["id"] == before
+    assert "lobby" not in after["statuses"]
+    await expect(lurah.get_by_role("status")).to_have_text("Connected")
+    await expect(lobby_entry(host, SUTRISNO)).to_have_count(0)
+    await assert_all_see_each_other({HOST: host, SUTRISNO: lurah})
+    await host_ctx.close()
+    await ctx.close()

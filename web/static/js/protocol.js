@@ -34,6 +34,7 @@ const GATHER_TIMEOUT = 5000;
  * @property {boolean} hard_muted
  * @property {boolean} speaking
  * @property {LinkHealth|null} [link]
+ * @property {boolean} [connected]   false while their socket is gone (grace period)
  */
 /** @typedef {{id: string, name: string, site: Site|null}} LobbyEntry */
 /** @typedef {{id: string, title: string, state: "open"|"locked"|"ended"}} RoomInfo */
@@ -65,8 +66,11 @@ const GATHER_TIMEOUT = 5000;
  * @property {"lobby"|"admitted"} status
  * @property {RoomState|RoomInfo} [room]
  * @property {IceServer[]} [ice_servers]
+ * @property {boolean} [resumed]      true when the resume token brought us back (no lobby)
+ * @property {ChatMessage[]} [chat]   admitted joins: the last chat messages
  */
 /** `leave` {} -> OkAck. @typedef {Record<string, never>} LeaveRequest */
+/** `room:get` {} -> {ok: true, state: RoomState} (re-read after a missed push). */
 /** `lobby:admit` / `lobby:deny` (host) -> OkAck. @typedef {{participant: string}} LobbyDecision */
 /** `media:offer` (client -> server). @typedef {{sdp: string}} MediaOfferRequest */
 /** Ack of the client's `media:offer`. @typedef {{ok: true, sdp: string, tracks?: TrackMap}} MediaAnswerAck */
@@ -98,10 +102,12 @@ const TERMINAL = new Set(["denied", "removed", "ended", "left", "failed"]);
 
 /** An error ack, or a request that could not be made (code "not_connected", "timeout"). */
 export class ProtocolError extends Error {
-  /** @param {string} code @param {string} message */
-  constructor(code, message) {
+  /** @param {string} code @param {string} message @param {Record<string, unknown>} [details] */
+  constructor(code, message, details = {}) {
     super(message || code);
     this.code = code;
+    /** Extra fields of the refusal, e.g. `node` of `wrong_node` (scale-out). */
+    this.details = details;
   }
 }
 
@@ -134,6 +140,7 @@ function gathered(pc) {
  * - `state`   RoomState                          every `room:state` (and the join ack's snapshot)
  * - `media`   {streams: Map<string, MediaStream>} remote media per participant id changed
  * - `chat`    ChatMessage
+ * - `chathistory` {messages: ChatMessage[]}   on every admitted join (replaces what is shown)
  * - `speaking` Speaking
  * - `muted`   Muted                               the host muted this client's microphone
  * - `local`   {mic: boolean, camera: boolean}     own microphone/camera switched
@@ -276,7 +283,8 @@ export class MeetingClient extends EventTarget {
       throw new ProtocolError("timeout", `no answer to ${event}`);
     }
     if (!ack || ack.ok !== true) {
-      throw new ProtocolError(ack?.error ?? "internal", ack?.message ?? "");
+      const { ok, error, message, ...details } = ack ?? {};
+      throw new ProtocolError(error ?? "internal", message ?? "", details);
     }
     return ack;
   }
@@ -385,6 +393,7 @@ export class MeetingClient extends EventTarget {
     }
     this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
     if (ack.room && "participants" in ack.room) this._onState(/** @type {RoomState} */ (ack.room));
+    if (Array.isArray(ack.chat)) this._emit("chathistory", { messages: ack.chat });
     if (ack.status === "admitted") await this._admitted();
     else this._setStatus("lobby");
     return ack;
@@ -399,8 +408,11 @@ export class MeetingClient extends EventTarget {
     });
     socket.on("media:offer", (/** @type {ServerOffer} */ o) => this._onServerOffer(o));
     socket.on("media:tracks", (/** @type {TracksChanged} */ m) => {
-      this.tracks = m.tracks ?? {};
-      this._updateStreams();
+      // Merged into the known map (docs/protocol.md); ordered after pending negotiation steps.
+      this._enqueue(async () => {
+        Object.assign(this.tracks, m.tracks ?? {});
+        this._updateStreams();
+      });
     });
     socket.on("speaking", (/** @type {Speaking} */ s) => {
       const p = this.state?.participants.find((x) => x.id === s.participant);
@@ -528,13 +540,31 @@ export class MeetingClient extends EventTarget {
       }
     };
     this._emit("pc", { pc });
+    return this._offer(pc, generation, 0);
+  }
+
+  /**
+   * Send our offer; on `offer_collision` (the server's own offer is pending) roll back, let the
+   * server's offer (queued behind this step) be answered first, then offer again.
+   * @param {RTCPeerConnection} pc @param {number} generation @param {number} attempt
+   * @returns {Promise<void>}
+   */
+  _offer(pc, generation, attempt) {
     return this._enqueue(async () => {
       if (generation !== this._generation) return;
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
       if (generation !== this._generation) return;
       /** @type {MediaAnswerAck} */
-      const ack = await this.request("media:offer", { sdp: pc.localDescription?.sdp ?? "" });
+      let ack;
+      try {
+        ack = await this.request("media:offer", { sdp: pc.localDescription?.sdp ?? "" });
+      } catch (e) {
+        if (!(e instanceof ProtocolError) || e.code !== "offer_collision" || attempt >= 3) throw e;
+        await pc.setLocalDescription({ type: "rollback" });
+        this._offer(pc, generation, attempt + 1).catch((err) => this._mediaFailed(err));
+        return;
+      }
       if (generation !== this._generation) return;
       this.tracks = ack.tracks ?? {};
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });

@@ -178,6 +178,19 @@ function startMeter(/** @type {MediaStream} */ stream) {
   }
 }
 
+/** Toggles show "on"/"off" next to their (unchanging) accessible name. */
+function watchToggles() {
+  for (const button of document.querySelectorAll("button.toggle")) {
+    const state = button.querySelector(".state");
+    if (!state) continue;
+    const sync = () => {
+      state.textContent = t(button.getAttribute("aria-pressed") === "true" ? "ctl.on" : "ctl.off");
+    };
+    new MutationObserver(sync).observe(button, { attributes: true, attributeFilter: ["aria-pressed"] });
+    sync();
+  }
+}
+
 function previewToggles() {
   for (const [id, kind] of [
     ["preview-mic", "audio"],
@@ -261,6 +274,7 @@ async function enter({ name, site, resume, mic, camera }) {
     await client.join({ name, site, resume, stream: localStream });
     joined = true;
   } catch (e) {
+    if (goToNode(/** @type {any} */ (e)?.details?.node)) return;
     sessionStorage.removeItem(RESUME_KEY);
     show("join");
     $("join-error").textContent = errorText(e);
@@ -289,6 +303,10 @@ function wireClient(c, who) {
   c.addEventListener("local", () => renderLocal());
   c.addEventListener("speaking", () => client?.state && renderState(client.state));
   c.addEventListener("chat", (ev) => addChat(/** @type {CustomEvent} */ (ev).detail));
+  c.addEventListener("chathistory", (ev) => {
+    $("chat-log").replaceChildren();
+    for (const m of /** @type {CustomEvent} */ (ev).detail.messages) addChat(m);
+  });
   c.addEventListener("muted", (ev) => {
     const { hard } = /** @type {CustomEvent} */ (ev).detail;
     $("session-error").textContent = t(hard ? "session.hardMuted" : "session.mutedByHost");
@@ -379,6 +397,9 @@ function renderState(state) {
   }
   renderPeople(state);
   if (isHost) renderLobby(state.lobby ?? []);
+  // Someone waiting shows in the tab title too, so the host notices from another tab.
+  const waiting = isHost ? (state.lobby ?? []).length : 0;
+  document.title = waiting ? `(${waiting}) ${state.room?.title ?? "Pendopo"}` : state.room?.title ?? "Pendopo";
   renderVideos();
 }
 
@@ -394,6 +415,7 @@ function renderPeople(state) {
     status.push(p.mic ? t("people.micOn") : p.hard_muted ? t("people.hardMuted") : t("people.muted"));
     if (!p.camera) status.push(t("people.cameraOff"));
     if (p.speaking) status.push(t("people.speaking"));
+    if (p.connected === false) status.push(t("people.away"));
     const actions = [];
     if (isHost && !self) {
       actions.push(
@@ -497,11 +519,13 @@ function renderVideos() {
   /** @type {{id: string, name: string, stream: MediaStream|null, self: boolean, p: Participant|null}[]} */
   const tiles = [];
   const me = client.me();
-  tiles.push({ id: "self", name: me?.name ?? myName, stream: localStream, self: true, p: me });
-  for (const p of state?.participants ?? []) {
-    if (p.id === client.participantId) continue;
+  // The host first (the Bupati is who everyone watches), then the others, the self-view last.
+  const others = (state?.participants ?? []).filter((p) => p.id !== client?.participantId);
+  others.sort((a, b) => Number(b.role === "host") - Number(a.role === "host"));
+  for (const p of others) {
     tiles.push({ id: p.id, name: p.name, stream: streams.get(p.id) ?? null, self: false, p });
   }
+  tiles.push({ id: "self", name: me?.name ?? myName, stream: localStream, self: true, p: me });
   const keep = new Set(tiles.map((x) => `tile-${x.id}`));
   for (const child of [...grid.children]) if (!keep.has(child.id)) child.remove();
   tiles.forEach((tile, index) => {
@@ -522,16 +546,32 @@ function renderVideos() {
     const cameraOff = tile.self ? !client?.cameraOn : p ? !p.camera : false;
     const micOff = tile.self ? !client?.micOn : p ? !p.mic : false;
     box.classList.toggle("speaking", Boolean(p?.speaking));
+    box.classList.toggle("main", index === 0 && !tile.self && p?.role === "host" && tiles.length > 2);
     box.classList.toggle("no-video", cameraOff || (!tile.self && !client?.receiveVideo));
     const caption = /** @type {HTMLElement} */ (box.querySelector("figcaption"));
     const bits = [tile.self ? `${tile.name} (${t("people.you")})` : tile.name];
     if (p?.site) bits.push(siteName(p.site));
-    caption.replaceChildren(
-      h("span", { class: "name", text: bits.join(" · ") }),
-      micOff ? h("span", { class: "badge", text: t("people.muted") }) : null,
-      p?.speaking ? h("span", { class: "badge speak", text: t("people.speaking") }) : null,
-    );
+    caption.replaceChildren(h("span", { class: "name", text: bits.join(" · ") }));
+    if (micOff) caption.append(h("span", { class: "badge", text: t("people.muted") }));
+    if (p?.speaking) caption.append(h("span", { class: "badge speak", text: t("people.speaking") }));
   });
+}
+
+/**
+ * Scale-out: the session is served by another node (docs/scaling.md); open this page there.
+ * @param {unknown} node base URL of the node, or undefined
+ */
+function goToNode(node) {
+  if (typeof node !== "string") return false;
+  let target;
+  try {
+    target = new URL(node);
+  } catch {
+    return false;
+  }
+  if (target.origin === location.origin || !/^https?:$/.test(target.protocol)) return false;
+  location.replace(target.origin + location.pathname + location.search);
+  return true;
 }
 
 /** Play, falling back to muted playback when the browser refuses sound without a click. */
@@ -654,20 +694,24 @@ async function init() {
   $("lang-link").setAttribute("href", lang() === "en" ? location.pathname : "?lang=en");
   setupSessionControls();
   previewToggles();
+  watchToggles();
   show("join");
   // Listen at once: a click on Join before the page is ready must not submit the form natively.
   $("join-form").addEventListener("submit", onJoinSubmit);
 
   /** @type {{title: string, state: string}|null} */
   let info = null;
+  /** @type {any} */
+  let data;
   try {
-    const data = await api("GET", `/api/rooms/${encodeURIComponent(ROOM)}`);
+    data = await api("GET", `/api/rooms/${encodeURIComponent(ROOM)}`);
     info = data.room ?? data;
   } catch (e) {
     $("join-error").textContent = t("join.noRoom");
     /** @type {HTMLButtonElement} */ ($("join-button")).disabled = true;
     return;
   }
+  if (goToNode(data.node)) return;
   $("room-title").textContent = info?.title ?? "";
   $("join-room").textContent = info?.title ? t("join.room", { title: info.title }) : "";
   if (info?.state === "ended") {
