@@ -4,9 +4,9 @@ icmplib's ``async_ping`` opens a socket per host. With raw sockets the kernel ha
 incoming ICMP packet to *every* open raw socket, so N concurrent pings cost N² packet copies
 and parses (``bench/probe.py --library``: at 229 targets a third of the replies were lost and
 it cost 40x our CPU). Here icmplib creates the socket (raw when privileged, the kernel's ICMP
-datagram socket when ``ping_group_range`` admits us); requests are built by ``echo_request`` and
-replies read by one reader callback and handed to the waiting round by
-``(source address, sequence)``.
+datagram socket when ``ping_group_range`` admits us). Requests are built by ``echo_request``;
+a round (``icmp_round.Round``) schedules them; one reader callback resolves each reply's
+sequence number to the round's slot through a 65,536-entry table.
 """
 
 from __future__ import annotations
@@ -16,33 +16,25 @@ import itertools
 import os
 import random
 import socket
-import struct
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from icmplib import ICMPv4Socket
 from icmplib.exceptions import ICMPLibError
 
-PAYLOAD = b"pendopo-probe-0123456789"
-_PAYLOAD_SUM = sum(struct.unpack(f"!{len(PAYLOAD) // 2}H", PAYLOAD))
+from network_inventory.probing.icmp_round import EchoRequest, Round
+from network_inventory.probing.icmp_wire import (
+    DEST_UNREACHABLE,
+    ECHO_REPLY,
+    TIME_EXCEEDED,
+    echo_request,
+    parse_reply,
+    raw_type_filter,
+)
 
-
-def echo_request(ident: int, seq: int) -> bytes:
-    """An ICMP echo request with a fixed payload.
-
-    Built here rather than with icmplib's ``ICMPRequest``/``send``: those resolve the address,
-    set TTL and traffic class and draw a random payload on every packet, which tripled the CPU
-    of a 5,000-target sweep (bench/probe.py). Datagram sockets rewrite id and checksum.
-    """
-    total = 0x0800 + ident + seq + _PAYLOAD_SUM
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return struct.pack("!BBHHH", 8, 0, ~total & 0xFFFF, ident, seq) + PAYLOAD
-
-
-ECHO_REPLY = 0
-DEST_UNREACHABLE = 3
-TIME_EXCEEDED = 11
+SOL_RAW, ICMP_FILTER = 255, 1  # linux/icmp.h
+SEQUENCES = 0x10000
 
 
 class IcmpUnavailable(Exception):
@@ -57,11 +49,18 @@ class IcmpUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Echo:
-    """One round of echo requests to one address."""
+    """One round of echo requests (or connects) to one address."""
 
     sent: int
     rtts_ms: tuple[float, ...]
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class EchoOutcome:
+    echo: Echo
+    started_at: float
+    """Unix time when its first request went out (else when the round began)."""
 
 
 def open_socket(mode: str = "auto") -> tuple[ICMPv4Socket, str]:
@@ -80,31 +79,6 @@ def open_socket(mode: str = "auto") -> tuple[ICMPv4Socket, str]:
     raise IcmpUnavailable("; ".join(errors) or f"unknown ICMP mode {mode!r}")
 
 
-def parse_reply(packet: bytes, *, has_ip_header: bool) -> tuple[int, int, int] | None:
-    """``(type, id, sequence)`` of an echo reply, or of the echo request quoted in an error.
-
-    Raw sockets deliver the IPv4 header; datagram sockets on Linux start at the ICMP header.
-    """
-    offset = (packet[0] & 0x0F) * 4 if has_ip_header and packet else 0
-    if len(packet) < offset + 8:
-        return None
-    icmp_type = packet[offset]
-    if icmp_type == ECHO_REPLY:
-        ident, seq = struct.unpack_from("!HH", packet, offset + 4)
-        return icmp_type, ident, seq
-    if icmp_type in (DEST_UNREACHABLE, TIME_EXCEEDED):
-        # The error quotes the original IP header plus the first 8 bytes of our request.
-        inner = offset + 8
-        if len(packet) < inner + 1:
-            return None
-        inner_icmp = inner + (packet[inner] & 0x0F) * 4
-        if len(packet) < inner_icmp + 8 or packet[inner_icmp] != 8:
-            return None
-        ident, seq = struct.unpack_from("!HH", packet, inner_icmp + 4)
-        return icmp_type, ident, seq
-    return None
-
-
 class IcmpPinger:
     """Sends echo requests to many addresses at once over one socket."""
 
@@ -115,92 +89,151 @@ class IcmpPinger:
         # icmplib keeps the Python socket private; the reader needs its descriptor.
         self._fd: socket.socket = self._sock._sock
         _grow_receive_buffer(self._fd)
+        if self._raw:
+            try:  # the kernel drops what we never read (echo requests, redirects, ...)
+                keep = raw_type_filter(ECHO_REPLY, DEST_UNREACHABLE, TIME_EXCEEDED)
+                self._fd.setsockopt(SOL_RAW, ICMP_FILTER, keep)
+            except OSError:
+                pass
         # Raw sockets see everyone's ICMP: our id tells our replies apart. Datagram sockets get
         # an id (the "port") from the kernel, which also filters replies for us.
         self._ident = random.randrange(1, 0xFFFF) if self._raw else 0
-        self._seq = itertools.count(random.randrange(0, 0xFFFF))
-        self._waiting: dict[tuple[str, int], tuple[asyncio.Future[float | None], float]] = {}
+        self._seq = itertools.count(random.randrange(0, SEQUENCES))
+        # Sequence number -> (round, slot) of the request waiting for it.
+        self._owner: list[Round | None] = [None] * SEQUENCES
+        self._slot = [0] * SEQUENCES
+        self._rounds: set[Round] = set()
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self._fd.fileno(), self._on_readable)
+        self._closed = False
         self.packets_sent = 0
         self.packets_received = 0
 
     def close(self) -> None:
-        if self._sock is None:
+        if self._closed:
             return
+        self._closed = True
         self._loop.remove_reader(self._fd.fileno())
         self._sock.close()
-        for fut, _ in self._waiting.values():
-            if not fut.done():
-                fut.set_result(None)
-        self._waiting.clear()
+        for rnd in list(self._rounds):
+            rnd.abort("socket closed")
 
-    def _next_seq(self, address: str) -> int:
-        for _ in range(0x10000):
-            seq = next(self._seq) & 0xFFFF
-            if (address, seq) not in self._waiting:
-                return seq
-        raise IcmpUnavailable(f"too many echo requests in flight to {address}")
-
-    def _on_readable(self) -> None:
-        now = time.monotonic()
-        while True:
-            try:
-                packet, addr = self._fd.recvfrom(2048)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                return
-            parsed = parse_reply(packet, has_ip_header=self._raw)
-            if parsed is None:
-                continue
-            icmp_type, ident, seq = parsed
-            if self._raw and ident != self._ident:
-                continue
-            if icmp_type == ECHO_REPLY:
-                entry = self._waiting.pop((addr[0], seq), None)
-                if entry is not None and not entry[0].done():
-                    self.packets_received += 1
-                    entry[0].set_result((now - entry[1]) * 1000.0)
-            else:
-                # An error from a router about our request: the source is the router, so
-                # look for the sequence among the waiting requests.
-                for key in [k for k in self._waiting if k[1] == seq]:
-                    fut = self._waiting.pop(key)[0]
-                    if not fut.done():
-                        fut.set_result(None)
-
-    def _send(self, address: str, timeout_s: float) -> asyncio.Future[float | None]:
-        key = (address, self._next_seq(address))
-        fut: asyncio.Future[float | None] = self._loop.create_future()
-        self._waiting[key] = (fut, time.monotonic())
+    async def round(
+        self, requests: Sequence[EchoRequest], *, gap: float, concurrency: int, rate: float | None
+    ) -> list[EchoOutcome]:
+        """One round of every request (in order of their ``start``); outcomes in the same order."""
+        began = time.time()
+        resolved = await _resolve_all([r.host for r in requests])
+        kept = [(i, address) for i, (address, _) in enumerate(resolved) if address is not None]
+        rnd = Round([replace(requests[i], host=address) for i, address in kept])
+        if self._closed:
+            rnd.abort("socket closed")
+        self._rounds.add(rnd)
         try:
-            self._fd.sendto(echo_request(self._ident, key[1]), (address, 0))
-        except OSError:
-            self._waiting.pop(key, None)
-            fut.set_result(None)
-            return fut
-        self.packets_sent += 1
-        self._loop.call_later(timeout_s, self._expire, key, fut)
-        return fut
-
-    def _expire(self, key: tuple[str, int], fut: asyncio.Future[float | None]) -> None:
-        if not fut.done():
-            fut.set_result(None)
-        entry = self._waiting.get(key)
-        if entry is not None and entry[0] is fut:
-            del self._waiting[key]
+            await rnd.run(self._send, self._release, gap=gap, concurrency=concurrency, rate=rate)
+        finally:
+            self._rounds.discard(rnd)
+            for slot, seq in enumerate(rnd.seq):
+                if seq >= 0 and self._owner[seq] is rnd and self._slot[seq] == slot:
+                    self._owner[seq] = None
+        outcomes = [
+            EchoOutcome(Echo(r.count, (), resolved[i][1]), began) for i, r in enumerate(requests)
+        ]
+        for j, (i, _) in enumerate(kept):
+            rtts = rnd.rtts(j)
+            error = None if rtts else (rnd.error[j] or "no echo reply")
+            started = rnd.started_at[j] or began
+            outcomes[i] = EchoOutcome(Echo(requests[i].count, rtts, error), started)
+        return outcomes
 
     async def ping(self, address: str, *, count: int, timeout_s: float, gap: float) -> Echo:
         """``count`` echo requests, ``gap`` seconds apart, each waited for ``timeout_s``."""
-        futures: list[asyncio.Future[float | None]] = []
-        for i in range(count):
-            if i:
-                await asyncio.sleep(gap)
-            futures.append(self._send(address, timeout_s))
-        results = await asyncio.gather(*futures)
-        rtts = tuple(r for r in results if r is not None)
-        return Echo(sent=count, rtts_ms=rtts, error=None if rtts else "no echo reply")
+        [outcome] = await self.round(
+            [EchoRequest(address, count, timeout_s)], gap=gap, concurrency=1, rate=None
+        )
+        return outcome.echo
+
+    # -- the socket ----------------------------------------------------------------------------
+    def _send(self, rnd: Round, slot: int, address: str) -> int | None:
+        owner = self._owner
+        for _ in range(SEQUENCES):
+            seq = next(self._seq) & 0xFFFF
+            if owner[seq] is None:
+                break
+        else:
+            return None  # 65,536 requests in flight: count this one lost
+        self._fd.sendto(echo_request(self._ident, seq), (address, 0))
+        owner[seq] = rnd
+        self._slot[seq] = slot
+        self.packets_sent += 1
+        return seq
+
+    def _release(self, seq: int) -> None:
+        self._owner[seq] = None
+
+    def _on_readable(self) -> None:
+        recvfrom = self._fd.recvfrom
+        owner, slots = self._owner, self._slot
+        raw, ident = self._raw, self._ident
+        clock = time.monotonic
+        while True:
+            try:
+                packet, addr = recvfrom(2048)
+            except OSError:  # BlockingIOError: drained
+                return
+            now = clock()
+            parsed = parse_reply(packet, has_ip_header=raw)
+            if parsed is None:
+                continue
+            icmp_type, reply_ident, seq = parsed
+            if raw and reply_ident != ident:
+                continue
+            rnd = owner[seq]
+            if rnd is None:
+                continue
+            if icmp_type == ECHO_REPLY:
+                if rnd.reply(slots[seq], addr[0], now):
+                    owner[seq] = None
+                    self.packets_received += 1
+            else:
+                # From a router about our request: its source is the router, not the target.
+                owner[seq] = None
+                rnd.fail(slots[seq], _ERRORS.get(icmp_type, "ICMP error"))
+
+
+_ERRORS = {DEST_UNREACHABLE: "destination unreachable", TIME_EXCEEDED: "TTL exceeded in transit"}
+
+
+async def _resolve_all(hosts: Sequence[str]) -> list[tuple[str | None, str | None]]:
+    """``(IPv4 address, None)`` of each host in order, or ``(None, why not)``."""
+    out: list[tuple[str | None, str | None]] = [(h, None) for h in hosts]
+    names: dict[str, list[int]] = {}
+    for i, host in enumerate(hosts):
+        try:
+            socket.inet_pton(socket.AF_INET, host)
+        except OSError:
+            names.setdefault(host, []).append(i)
+    if names:
+        found = await asyncio.gather(*(_resolve(h) for h in names))
+        for indexes, answer in zip(names.values(), found, strict=True):
+            for i in indexes:
+                out[i] = answer
+    return out
+
+
+async def _resolve(host: str) -> tuple[str | None, str | None]:
+    if ":" in host:
+        return None, "ICMP echo to IPv6 addresses is not supported"
+    try:
+        async with asyncio.timeout(5.0):
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, None, family=socket.AF_INET, type=socket.SOCK_DGRAM
+            )
+    except (OSError, TimeoutError) as exc:
+        return None, f"cannot resolve {host}: {exc}"
+    if not infos:
+        return None, f"cannot resolve {host}"
+    return str(infos[0][4][0]), None
 
 
 RECEIVE_BUFFER = 4 * 1024 * 1024

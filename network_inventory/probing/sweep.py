@@ -13,6 +13,7 @@ import aiohttp
 from network_inventory.model import ProbeKind, ProbeTarget
 from network_inventory.probing.http_get import http_round
 from network_inventory.probing.icmp import Echo, IcmpPinger, IcmpUnavailable
+from network_inventory.probing.icmp_round import EchoRequest
 from network_inventory.probing.result import ProbeResult
 from network_inventory.probing.tcp import DEFAULT_FALLBACK_PORT, tcp_rounds
 
@@ -25,12 +26,19 @@ class SweepPlan:
 
     ``spread``: seconds over which the starts of the targets are spread (in the given order, so
     parents start before their children); ``gap``: seconds between the echo requests of one
-    round; ``concurrency``: targets probed at once at most.
+    round; ``concurrency``: targets probed at once at most — ICMP targets (one round-robin
+    sender) and TCP/HTTP targets (a task each) are bounded separately; ``rate``: ICMP echo
+    requests per second at most over all targets (None: no limit but the spread).
     """
 
     spread: float = 0.0
     gap: float = 0.2
     concurrency: int = 256
+    rate: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate is not None and self.rate <= 0:
+            raise ValueError("SweepPlan.rate must be positive (or None for no limit)")
 
 
 class Prober:
@@ -113,27 +121,66 @@ class Prober:
     async def sweep(
         self, targets: Sequence[ProbeTarget], plan: SweepPlan = SweepPlan()
     ) -> list[ProbeResult]:
-        """One round of each target, in order; results in the same order."""
+        """One round of each target, in order; results in the same order.
+
+        ICMP targets go to one round of the shared pinger (no task per target); TCP, HTTP and
+        TCP-fallback targets are a task each.
+        """
         if not targets:
             return []
+        step = plan.spread / len(targets)
+        icmp = [
+            i for i, t in enumerate(targets) if t.kind == ProbeKind.ICMP and self._icmp is not None
+        ]
+        icmp_set = set(icmp)
+        others = [i for i in range(len(targets)) if i not in icmp_set]
+        results: dict[int, ProbeResult] = {}
+
+        async def icmp_round(pinger: IcmpPinger) -> None:
+            requests = [
+                EchoRequest(
+                    targets[i].host, max(1, targets[i].count), targets[i].timeout_s, i * step
+                )
+                for i in icmp
+            ]
+            try:
+                outcomes = await pinger.round(
+                    requests, gap=plan.gap, concurrency=plan.concurrency, rate=plan.rate
+                )
+            except Exception as exc:  # a broken round must not end the sweep
+                log.exception("ICMP round of %d targets failed", len(requests))
+                results.update((i, _failed(targets[i], pinger.method, exc)) for i in icmp)
+                return
+            for i, outcome in zip(icmp, outcomes, strict=True):
+                echo, at = outcome.echo, outcome.started_at
+                results[i] = _result(targets[i], pinger.method, echo, at, {})
+
         semaphore = asyncio.Semaphore(plan.concurrency)
         loop = asyncio.get_running_loop()
         begin = loop.time()
-        step = plan.spread / len(targets)
 
-        async def one(index: int, target: ProbeTarget) -> ProbeResult:
+        async def one(index: int) -> None:
+            target = targets[index]
             delay = begin + index * step - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             async with semaphore:
                 try:
-                    return await self.probe(target, gap=plan.gap)
+                    results[index] = await self.probe(target, gap=plan.gap)
                 except Exception as exc:  # a broken target must not end the sweep
                     log.exception("probe of target %s failed", target.id)
-                    echo = Echo(max(1, target.count), (), f"probe error: {exc}")
-                    return _result(target, target.kind.value, echo, time.time(), {})
+                    results[index] = _failed(target, target.kind.value, exc)
 
-        return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(targets))))
+        jobs = [one(i) for i in others]
+        if icmp and self._icmp is not None:
+            jobs.append(icmp_round(self._icmp))
+        await asyncio.gather(*jobs)
+        return [results[i] for i in range(len(targets))]
+
+
+def _failed(target: ProbeTarget, method: str, exc: Exception) -> ProbeResult:
+    echo = Echo(max(1, target.count), (), f"probe error: {exc}")
+    return _result(target, method, echo, time.time(), {})
 
 
 def _result(

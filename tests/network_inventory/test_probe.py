@@ -12,7 +12,7 @@ from aiohttp import web
 
 from network_inventory.model import ProbeKind, ProbeTarget
 from network_inventory.probing import Prober, SweepPlan
-from network_inventory.probing.icmp import parse_reply
+from network_inventory.probing.icmp_wire import parse_reply
 from tests.conftest import free_port
 
 ROOT = os.geteuid() == 0
