@@ -53,6 +53,8 @@ class Settings:
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
     """Name of this process in the room-to-node registry (default: host:port)."""
+    public_url: str | None = None
+    """Base URL browsers reach this process at (scale-out: where ``wrong_node`` points)."""
     log_level: str = "INFO"
     secure_cookies: bool = False
     """Mark session cookies Secure (set when served over HTTPS)."""
@@ -68,6 +70,15 @@ class Settings:
     @property
     def node_name(self) -> str:
         return self.node_id or f"{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """``public_url`` without a trailing slash, else scheme://host:port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_cert else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
 
 
 ENV_PREFIX = "PENDOPO_"

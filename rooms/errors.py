@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 # The stable error codes of docs/protocol.md ("Errors"); nothing else is ever sent.
 UNSUPPORTED_VERSION: Final = "unsupported_version"
@@ -19,6 +19,8 @@ INVALID_SDP: Final = "invalid_sdp"
 OFFER_COLLISION: Final = "offer_collision"
 """The server's own offer is pending: answer it, then send the offer again."""
 RATE_LIMITED: Final = "rate_limited"
+WRONG_NODE: Final = "wrong_node"
+"""The session lives on another Pendopo node (scale-out): connect there (``node``)."""
 INTERNAL: Final = "internal"
 
 ERROR_CODES: Final = (
@@ -35,16 +37,19 @@ ERROR_CODES: Final = (
     INVALID_SDP,
     OFFER_COLLISION,
     RATE_LIMITED,
+    WRONG_NODE,
     INTERNAL,
 )
 
 
 class RoomError(Exception):
-    """A meeting operation was refused: ``code`` is in ERROR_CODES, ``message`` is for people."""
+    """A meeting operation was refused: ``code`` is in ERROR_CODES, ``message`` is for people;
+    ``details`` are extra fields of the refusal (e.g. ``node`` of ``wrong_node``)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown room error code {code!r}")
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.details: dict[str, Any] = details or {}

@@ -32,6 +32,7 @@ from signaling.connections import Connections, Seat
 from signaling.fanout import Fanout, room_key
 from signaling.ice import browser_ice_servers
 from signaling.media_bridge import MediaBridge
+from signaling.placement import REGISTRY, ensure_here
 from web.auth import user_from_cookie_header
 from web.keys import SETTINGS, SITES
 
@@ -135,7 +136,7 @@ class Meeting:
 
     def _refuse(self, event: str, sid: str, exc: RoomError) -> Ack:
         log.info("refused %s from %s: %s %s", event, sid, exc.code, exc.message)
-        return {"ok": False, "error": exc.code, "message": exc.message}
+        return {"ok": False, "error": exc.code, "message": exc.message, **exc.details}
 
     async def on_unknown(self, event: str, sid: str, *args: Any) -> Ack:
         return self._refuse(event, sid, payloads.bad(f"Unknown event {str(event)[:40]!r}."))
@@ -204,6 +205,7 @@ class Meeting:
         if request.site is not None:
             if await self.app[SITES].get(request.site) is None:
                 raise payloads.bad(f"Unknown site {request.site!r}.")
+        await ensure_here(self.app, request.room)  # else wrong_node: the room lives elsewhere
         user = self.connections.user(sid)
         joiner = Joiner(
             name=request.name,
@@ -381,6 +383,7 @@ class Meeting:
     async def end(self, room_id: str, actor_id: str | None) -> None:
         """End a session for everyone (host:end, or POST /api/rooms/{id}/end)."""
         ended = await self.service.end(room_id, actor_id)
+        await self.app[REGISTRY].release(room_id)
         for p in ended.participants:
             await self.fanout.to_participant(p.id, "ended", {})
         for p in ended.participants:

@@ -7,19 +7,28 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from media import Sfu
-from rooms import BuiltinSites, MemoryRoomStore, RoomRecords, RoomService
+from rooms import BuiltinSites, RoomRecords, RoomService
+from rooms.backends import open_backends
+from rooms.registry import NodeInfo
 from signaling.connections import Connections
 from signaling.fanout import Fanout
 from signaling.ice import media_settings
 from signaling.media_bridge import MediaBridge
 from signaling.meeting import Meeting
+from signaling.placement import REGISTRY
 from web.keys import DATABASE, MEETING, ROOMS, SETTINGS, SIO, SITES
 
 
 async def meeting_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx (after the database's): start the meeting core, and close every peer
     connection and timer on the way out."""
-    service = RoomService(MemoryRoomStore(), RoomRecords(app[DATABASE]))
+    settings = app[SETTINGS]
+    # Memory + this process, or Redis + the room-to-node registry (docs/scaling.md).
+    backends = await open_backends(
+        settings.redis_url, NodeInfo(settings.node_name, settings.base_url)
+    )
+    app[REGISTRY] = backends.registry
+    service = RoomService(backends.store, RoomRecords(app[DATABASE]))
     connections = Connections()
     sio = app[SIO]
     fanout = Fanout(sio, service, lambda: app[SITES], connections)
@@ -37,6 +46,7 @@ async def meeting_context(app: web.Application) -> AsyncIterator[None]:
         await fanout.close()
         await bridge.close()
         await sfu.close()
+        await backends.close()
 
 
 def setup(app: web.Application) -> None:

@@ -15,6 +15,7 @@ from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
 from rooms.records import RoomRecord
 from signaling.payloads import parse_title
+from signaling.placement import REGISTRY, ensure_here, owner_url
 from web import pages
 from web.auth import require_host
 from web.errors import ApiError
@@ -51,6 +52,7 @@ async def create_room(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
     room = await request.app[ROOMS].create_room(title, user.id)
+    await request.app[REGISTRY].claim(room.id)  # the creating node serves it (docs/scaling.md)
     return web.json_response({"room": _room_json(room)}, status=201)
 
 
@@ -84,17 +86,23 @@ async def room_summary(request: web.Request) -> web.Response:
         room = await request.app[ROOMS].room(request.match_info["room_id"])
     except RoomError as exc:
         raise _api_error(exc) from exc
-    return web.json_response(
-        {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
-    )
+    body: dict[str, Any] = {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
+    node = None if room.ended else await owner_url(request.app, room.id)
+    if node is not None:
+        body["node"] = node  # where the session is served (docs/scaling.md)
+    return web.json_response(body)
 
 
 async def end_room(request: web.Request) -> web.Response:
     require_host(request)
     room_id = request.match_info["room_id"]
     try:
+        await ensure_here(request.app, room_id)  # its sockets and media are on the owner
         await request.app[MEETING].end(room_id, None)
     except RoomError as exc:
+        if exc.details:  # wrong_node: tell where
+            body = {"error": exc.code, "message": exc.message, **exc.details}
+            return web.json_response(body, status=409)
         raise _api_error(exc) from exc
     return web.json_response({"ok": True})
 
