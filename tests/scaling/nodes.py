@@ -1,0 +1,81 @@
+"""Pendopo server processes for the scale-out tests: ``python -m pendopo run`` on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, REPO, free_port
+
+
+@dataclass
+class Node:
+    node_id: str
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    async def wait_ready(self, within: float = 60.0) -> None:
+        deadline = time.monotonic() + within
+        async with aiohttp.ClientSession() as http:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"node {self.node_id} exited:\n{self.log.read_text()}")
+                try:
+                    async with http.get(f"{self.url}/api/rooms/none") as resp:
+                        if resp.status == 404:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"node {self.node_id} not up:\n{self.log.read_text()}")
+                await asyncio.sleep(0.2)
+
+    def stop(self, within: float = 20.0) -> int:
+        """SIGTERM (aiohttp shuts down gracefully), SIGKILL if it takes too long."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(within)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def start_node(node_id: str, data_dir: Path, redis_url: str, logs: Path) -> Node:
+    port = free_port()
+    log = logs / f"{node_id}.log"
+    args = [sys.executable, "-m", "pendopo", "run", "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--data-dir", str(data_dir), "--redis-url", redis_url, "--node-id", node_id]
+    args += ["--probe-enabled", "false", "--log-level", "WARNING"]
+    env = {**os.environ, "PENDOPO_ADMIN_USER": ADMIN_USER, "PENDOPO_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Node(node_id, f"http://127.0.0.1:{port}", proc, log)
+
+
+async def signed_in(url: str) -> aiohttp.ClientSession:
+    """An admin HTTP session on ``url`` with the CSRF header set (close it yourself)."""
+    http = aiohttp.ClientSession(base_url=url, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with http.post(
+        "/api/session", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD}
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+        http.headers["X-CSRF-Token"] = (await resp.json())["csrf_token"]
+    return http
+
+
+def cookie_header(http: aiohttp.ClientSession, url: str) -> str:
+    from yarl import URL
+
+    cookies = http.cookie_jar.filter_cookies(URL(url))
+    return "; ".join(f"{k}={m.value}" for k, m in cookies.items())
