@@ -3,13 +3,17 @@
     .venv/bin/python bench/probe.py                  # 229 and 5,000 targets, 3 echoes each
     .venv/bin/python bench/probe.py --count 5 --gap 200 --sizes 229
     .venv/bin/python bench/probe.py --library --sizes 229,1000   # + icmplib's async_multiping
+    .venv/bin/python bench/probe.py --sizes 229 --count 5 --gap 200 --spread 15   # live pacing
 
 Targets are addresses in 127.0.0.0/8 (Linux answers ICMP on all of them; nothing leaves the
 machine). For each size it runs, in the same process run and with the same packet count, gap
 and timeout: our ``Prober.sweep`` (one shared ICMP socket), ``fping -C``, and optionally icmplib's
 ``async_multiping`` (one socket per host). It reports wall time, CPU seconds, replies, the
 ratio to fping, our resident memory, and the CPU share of a core that a sweep of that size every
-``--interval`` seconds would cost. Not a test: figures go to docs/performance.md.
+``--interval`` seconds would cost, and the 1-minute load average before and after each size
+(the machine is shared). With ``--spread`` our sweep starts its targets over that many seconds,
+as the live service does (fping has no such mode: its figures are then for an unspread sweep).
+Not a test: figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -44,7 +48,18 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def ours(hosts: list[str], count: int, gap_ms: float, timeout_ms: float) -> dict[str, float]:
+def load_average() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+async def ours(
+    hosts: list[str],
+    count: int,
+    gap_ms: float,
+    timeout_ms: float,
+    spread: float = 0.0,
+    rate: float | None = None,
+) -> dict[str, float]:
     targets = [
         ProbeTarget(
             id=i, site_id=i, kind=ProbeKind.ICMP, host=h, count=count, timeout_s=timeout_ms / 1000
@@ -53,7 +68,7 @@ async def ours(hosts: list[str], count: int, gap_ms: float, timeout_ms: float) -
     ]
     prober = Prober()
     try:
-        plan = SweepPlan(spread=0.0, gap=gap_ms / 1000, concurrency=len(targets))
+        plan = SweepPlan(spread=spread, gap=gap_ms / 1000, concurrency=len(targets), rate=rate)
         await prober.sweep(targets[:10], plan)  # warm up (imports, socket)
         cpu0, t0 = time.process_time(), time.perf_counter()
         results = await prober.sweep(targets, plan)
@@ -124,6 +139,8 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=1000, help="ms to wait for a reply")
     parser.add_argument("--interval", type=float, default=30, help="s between sweeps")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size (median shown)")
+    parser.add_argument("--spread", type=float, default=0.0, help="s over which targets start")
+    parser.add_argument("--rate", type=float, default=None, help="our echo requests/s at most")
     parser.add_argument("--library", action="store_true", help="also icmplib async_multiping")
     args = parser.parse_args()
     print(
@@ -132,7 +149,11 @@ async def main() -> None:
     )
     for n in (int(s) for s in args.sizes.split(",")):
         hosts = addresses(n)
-        runs = [await ours(hosts, args.count, args.gap, args.timeout) for _ in range(args.repeat)]
+        load_before = load_average()
+        runs = [
+            await ours(hosts, args.count, args.gap, args.timeout, args.spread, args.rate)
+            for _ in range(args.repeat)
+        ]
         fpings = [fping(hosts, args.count, args.gap, args.timeout) for _ in range(args.repeat)]
         us_wall = statistics.median(r["wall"] for r in runs)
         us_cpu = statistics.median(r["cpu"] for r in runs)
@@ -150,7 +171,8 @@ async def main() -> None:
         print(
             f"{'':>14}ratio pendopo/fping: wall {us_wall / fp_wall:.2f}x;"
             f" a sweep every {args.interval:g} s costs {100 * us_cpu / args.interval:.2f} %"
-            f" of a core (fping {100 * fp_cpu / args.interval:.2f} %)"
+            f" of a core (fping {100 * fp_cpu / args.interval:.2f} %);"
+            f" load average {load_before} -> {load_average()}"
         )
         if args.library:
             lib = await library(hosts, args.count, args.gap, args.timeout)

@@ -125,7 +125,12 @@ class IcmpPinger:
         began = time.time()
         resolved = await _resolve_all([r.host for r in requests])
         kept = [(i, address) for i, (address, _) in enumerate(resolved) if address is not None]
-        rnd = Round([replace(requests[i], host=address) for i, address in kept])
+        rnd = Round(
+            [
+                requests[i] if requests[i].host == address else replace(requests[i], host=address)
+                for i, address in kept
+            ]
+        )
         if self._closed:
             rnd.abort("socket closed")
         self._rounds.add(rnd)
@@ -136,14 +141,17 @@ class IcmpPinger:
             for slot, seq in enumerate(rnd.seq):
                 if seq >= 0 and self._owner[seq] is rnd and self._slot[seq] == slot:
                     self._owner[seq] = None
-        outcomes = [
-            EchoOutcome(Echo(r.count, (), resolved[i][1]), began) for i, r in enumerate(requests)
-        ]
-        for j, (i, _) in enumerate(kept):
+        round_of = {i: j for j, (i, _) in enumerate(kept)}
+        outcomes = []
+        for i, request in enumerate(requests):
+            j = round_of.get(i)
+            if j is None:  # not resolved
+                outcomes.append(EchoOutcome(Echo(request.count, (), resolved[i][1]), began))
+                continue
             rtts = rnd.rtts(j)
             error = None if rtts else (rnd.error[j] or "no echo reply")
             started = rnd.started_at[j] or began
-            outcomes[i] = EchoOutcome(Echo(requests[i].count, rtts, error), started)
+            outcomes.append(EchoOutcome(Echo(request.count, rtts, error), started))
         return outcomes
 
     async def ping(self, address: str, *, count: int, timeout_s: float, gap: float) -> Echo:

@@ -35,9 +35,10 @@ MIN_SLEEP = 0.0005
 UNSENT, IN_FLIGHT, ANSWERED, LOST = 0, 1, 2, 3
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EchoRequest:
-    """What to ask of one host in a round."""
+    """What to ask of one host in a round (not frozen: thousands are made per sweep, and a
+    frozen dataclass costs three times as much to create)."""
 
     host: str
     """An IPv4 address (a ``Round`` needs it resolved; ``IcmpPinger.round`` resolves names)."""
@@ -123,7 +124,10 @@ class Round:
     # -- results -----------------------------------------------------------------------------
     def rtts(self, j: int) -> tuple[float, ...]:
         lo, hi = self.first_slot[j], self.first_slot[j + 1]
-        return tuple(self.rtt_ms[s] for s in range(lo, hi) if self.state[s] == ANSWERED)
+        states = self.state[lo:hi]
+        if states.count(ANSWERED) == hi - lo:
+            return tuple(self.rtt_ms[lo:hi])
+        return tuple(r for r, st in zip(self.rtt_ms[lo:hi], states, strict=True) if st == ANSWERED)
 
     # -- the sender loop ---------------------------------------------------------------------
     async def run(
