@@ -7,11 +7,18 @@ process delivers to its own clients (shared room state lives in the room store, 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import socketio
 from aiohttp import web
 
 from pendopo.config import Settings
 
+log = logging.getLogger(__name__)
+
+CLOSE_SECONDS = 5.0
+"""Longest wait for clients' sockets to close at shutdown."""
 MAX_MESSAGE_BYTES = 256 * 1024
 """Largest socket.io message (an SDP offer with many m-lines is ~20 KB)."""
 
@@ -45,4 +52,10 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
 async def close_sockets(sio: socketio.AsyncServer) -> None:
     """Disconnect every client (app shutdown), so no websocket keeps the server waiting."""
     if sio.eio.sockets:
-        await sio.eio.disconnect()
+        # engineio's close waits for each socket's send queue to drain, which never happens for a
+        # client that went away meanwhile: bound it, or shutdown (and the node's withdrawal from
+        # the room registry, docs/scaling.md) hangs.
+        try:
+            await asyncio.wait_for(sio.eio.disconnect(), CLOSE_SECONDS)
+        except TimeoutError:
+            log.warning("some sockets did not close within %s s at shutdown", CLOSE_SECONDS)
