@@ -168,8 +168,9 @@ async def main() -> None:
             f"{'':>14}fping: {fp_wall:.3f} s wall, {fp_cpu:.3f} s CPU,"
             f" {min(r['replies'] for r in fpings):.0f}/{n * args.count} replies"
         )
+        ratio = f"wall {us_wall / fp_wall:.2f}x" if not args.spread else "(fping not spread)"
         print(
-            f"{'':>14}ratio pendopo/fping: wall {us_wall / fp_wall:.2f}x;"
+            f"{'':>14}ratio pendopo/fping: {ratio};"
             f" a sweep every {args.interval:g} s costs {100 * us_cpu / args.interval:.2f} %"
             f" of a core (fping {100 * fp_cpu / args.interval:.2f} %);"
             f" load average {load_before} -> {load_average()}"
