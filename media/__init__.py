@@ -5,6 +5,7 @@ Public API (contract with signaling/, kept in /work/notes/media-api.md and docs/
 
 from media.errors import MediaError
 from media.events import MediaEvents
+from media.quality import PeerQuality, QualitySample
 from media.settings import IceServer, MediaSettings, TrackInfo
 from media.sfu import Sfu
 from media.stats import KindStats, SfuStats
@@ -15,6 +16,8 @@ __all__ = [
     "MediaError",
     "MediaEvents",
     "MediaSettings",
+    "PeerQuality",
+    "QualitySample",
     "Sfu",
     "SfuStats",
     "TrackInfo",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine, Iterator
 from typing import Any
 
@@ -30,6 +31,8 @@ from media.events import MediaEvents
 from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
 from media.peer import Peer, Publication, Slot
+from media.quality import PeerQuality
+from media.quality import read as read_quality
 from media.receive import ImmediateAudioBuffer
 from media.renegotiation import create_offer
 from media.settings import KINDS, Kind, MediaSettings, TrackInfo, rtc_configuration
@@ -230,6 +233,19 @@ class Sfu:
         for peer in self._peers.values():
             self._add_peer_counters(peer, out)
         return out
+
+    async def peer_quality(self, peer_id: str) -> PeerQuality | None:
+        """Extension: cumulative call-quality counters of the peer's connection (RTT, loss and
+        jitter both ways, bytes; media/quality.py), or None while it is not connected."""
+        peer = self._peers.get(peer_id)
+        if peer is None or peer.closed or not peer.connected:
+            return None
+        try:
+            report = await peer.pc.getStats()
+        except Exception:  # closed under us: no figures this time
+            logger.debug("getStats of %s failed", peer_id, exc_info=True)
+            return None
+        return read_quality(report.values(), time.monotonic())
 
     async def close(self) -> None:
         self._closed = True

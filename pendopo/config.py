@@ -49,6 +49,10 @@ class Settings:
     """Consecutive failed (or degraded) rounds before a site is DOWN (or DEGRADED)."""
     probe_up_rounds: int = 2
     """Consecutive answered (or clean) rounds before a site leaves DOWN (or DEGRADED)."""
+    weak_site_min_kbps: int = 512
+    """A participant whose site's uplink has less capacity is admitted receiving audio only."""
+    call_quality_interval: float = 10.0
+    """Seconds between two call-quality samples of each participant's media connection."""
     redis_url: str | None = None
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
@@ -150,6 +154,8 @@ def load_settings(
         raise ConfigError("setting 'probe_interval' must be at least 1 second")
     if not 0 < settings.probe_loss_degraded <= 1:
         raise ConfigError("setting 'probe_loss_degraded' must be above 0 and at most 1")
+    if settings.call_quality_interval < 0.5:
+        raise ConfigError("setting 'call_quality_interval' must be at least 0.5 seconds")
     if settings.probe_down_rounds < 1 or settings.probe_up_rounds < 1:
         raise ConfigError("settings 'probe_down_rounds' and 'probe_up_rounds' must be at least 1")
     return settings

@@ -113,6 +113,9 @@ class Participant:
     hard_muted: bool = False
     receive_video: bool = True
     """False: low-bandwidth mode, the participant receives audio only."""
+    receive_auto: str | None = None
+    """Why the server chose audio only on admission (rooms.weak_links reason, e.g.
+    ``link_down``); None once the participant chose for themselves."""
     resume_hash: str | None = None
     """SHA-256 of the current resume token (the token itself is only given to the client)."""
     joined_at: float = 0.0

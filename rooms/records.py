@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ class RoomRecord:
     created_by: int | None
     created_at: float
     ended_at: float | None = None
+    invited_sites: tuple[str, ...] = ()
+    """Site codes the host invited (readiness: GET /api/rooms/{id}/readiness)."""
 
     def live(self) -> Room:
         return Room(self.id, self.title, self.state, self.created_by, self.created_at)
@@ -30,6 +33,7 @@ def _record(row: sqlite3.Row) -> RoomRecord:
         created_by=row["created_by"],
         created_at=row["created_at"],
         ended_at=row["ended_at"],
+        invited_sites=tuple(json.loads(row["invited_sites"] or "[]")),
     )
 
 
@@ -39,8 +43,8 @@ class RoomRecords:
 
     async def insert(self, record: RoomRecord) -> None:
         await self.db.execute_write(
-            "INSERT INTO rooms (id, title, state, created_by, created_at, ended_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rooms (id, title, state, created_by, created_at, ended_at, invited_sites)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.title,
@@ -48,6 +52,7 @@ class RoomRecords:
                 record.created_by,
                 record.created_at,
                 record.ended_at,
+                json.dumps(list(record.invited_sites)),
             ),
         )
 

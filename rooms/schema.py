@@ -16,5 +16,7 @@ COMPONENT = Component(
         );
         CREATE INDEX rooms_created_at ON rooms (created_at);
         """,
+        # 2: the sites invited to a session (JSON list of codes): readiness before it starts.
+        "ALTER TABLE rooms ADD COLUMN invited_sites TEXT NOT NULL DEFAULT '[]';",
     ],
 )

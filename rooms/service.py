@@ -100,13 +100,16 @@ class RoomService:
         self._locks: dict[str, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ rooms
-    async def create_room(self, title: str, created_by: int | None) -> Room:
+    async def create_room(
+        self, title: str, created_by: int | None, invited_sites: tuple[str, ...] = ()
+    ) -> Room:
         record = RoomRecord(
             id=new_room_id(),
             title=title,
             state=SessionState.OPEN,
             created_by=created_by,
             created_at=self.clock(),
+            invited_sites=invited_sites,
         )
         await self.records.insert(record)
         room = record.live()
@@ -371,10 +374,14 @@ class RoomService:
                 await self._forget_speaker(room_id, p.id)
             return p
 
-    async def set_receive(self, room_id: str, participant_id: str, video: bool) -> Participant:
+    async def set_receive(
+        self, room_id: str, participant_id: str, video: bool, *, auto: str | None = None
+    ) -> Participant:
+        """``auto``: the server decided (rooms.weak_links reason); None: the participant did."""
         async with self._locked(room_id):
             p = await self._admitted(room_id, participant_id)
             p.receive_video = video
+            p.receive_auto = auto
             await self.store.put_participant(p)
             return p
 

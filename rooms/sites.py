@@ -26,12 +26,23 @@ class Site:
 @dataclass(frozen=True)
 class LinkHealth:
     state: str
-    """"UP", "DOWN", "UNREACHABLE", "UNKNOWN" (the inventory's link states)."""
+    """"UP", "DEGRADED", "DOWN", "UNREACHABLE", "MAINTENANCE", "PLANNED", "UNKNOWN" (the
+    inventory's site states, upper case)."""
     rtt_ms: float | None = None
     loss: float | None = None
+    medium: str | None = None
+    """Medium of the site's active primary uplink (fiber, wireless, vsat, ...), if known."""
+    capacity_kbps: int | None = None
+    """Capacity of that uplink, if known."""
 
     def public(self) -> dict[str, object]:
-        return {"state": self.state, "rtt_ms": self.rtt_ms, "loss": self.loss}
+        return {
+            "state": self.state,
+            "rtt_ms": self.rtt_ms,
+            "loss": self.loss,
+            "medium": self.medium,
+            "capacity_kbps": self.capacity_kbps,
+        }
 
 
 class SiteDirectory(Protocol):

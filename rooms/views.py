@@ -58,6 +58,8 @@ def snapshot(
         view["participants"] = []
         return view
     view["participants"] = [participant_view(p, room, sites, links) for p in everyone if p.present]
+    # What the viewer receives; "auto" says why the server chose audio only (weak site link).
+    view["receive"] = {"video": viewer.receive_video, "auto": viewer.receive_auto}
     if viewer.is_host:
         view["lobby"] = [
             {"id": p.id, "name": p.name, "site": _site(p, sites)}

@@ -17,7 +17,7 @@ import socketio
 from aiohttp import web
 
 from media import MediaError, Sfu
-from rooms import ParticipantState, RoomError, RoomService
+from rooms import Participant, ParticipantState, RoomError, RoomService
 from rooms.errors import (
     INTERNAL,
     INVALID_REQUEST,
@@ -27,6 +27,7 @@ from rooms.errors import (
     RATE_LIMITED,
 )
 from rooms.service import Joiner
+from rooms.weak_links import WeakLinkPolicy, receive_profile
 from signaling import payloads
 from signaling.connections import Connections, Seat
 from signaling.fanout import Fanout, room_key
@@ -87,6 +88,7 @@ class Meeting:
         self.bridge = bridge
         self.connections = connections
         self.limits = RateLimit()
+        self.weak_links = WeakLinkPolicy(min_capacity_kbps=app[SETTINGS].weak_site_min_kbps)
         self._timers: dict[str, asyncio.Task[None]] = {}
         self.events: dict[str, Handler] = {
             "join": self.on_join,
@@ -223,6 +225,8 @@ class Meeting:
             await self.sio.leave_room(previous, room_key(p.room_id))
             await self.sio.disconnect(previous)
         if p.state is ParticipantState.ADMITTED:
+            if not joined.resumed:
+                await self._weak_link_profile(p)
             await self.sio.enter_room(sid, room_key(p.room_id))
             await self.bridge.apply(p.room_id)
         self.fanout.state_changed(p.room_id)
@@ -259,6 +263,7 @@ class Meeting:
         target = payloads.parse_participant(data)
         seat = self._seat(sid)
         p = await self.service.admit(seat.room_id, seat.participant_id, target)
+        await self._weak_link_profile(p)
         target_sid = self.connections.sid_of(p.id)
         if target_sid is not None:
             await self.sio.enter_room(target_sid, room_key(seat.room_id))
@@ -266,6 +271,15 @@ class Meeting:
         await self.bridge.apply(seat.room_id)
         self.fanout.state_changed(seat.room_id)
         return {"ok": True, "participant": p.id}
+
+    async def _weak_link_profile(self, p: Participant) -> None:
+        """On admission: a site whose known link is weak receives audio only (rooms.weak_links;
+        as if it had sent ``media:receive {"video": false}``; it may switch video back on)."""
+        if p.site_code is None:
+            return
+        profile = receive_profile(await self.app[SITES].link(p.site_code), self.weak_links)
+        if not profile.video:
+            await self.service.set_receive(p.room_id, p.id, False, auto=profile.reason)
 
     async def on_deny(self, sid: str, data: Any) -> Ack:
         target = payloads.parse_participant(data)
@@ -313,6 +327,7 @@ class Meeting:
         seat = self._seat(sid)
         await self.service.set_receive(seat.room_id, seat.participant_id, video)
         await self.bridge.apply(seat.room_id)
+        self.fanout.state_changed(seat.room_id)  # room:state carries "receive"
         return {"ok": True}
 
     # ------------------------------------------------------------------ chat

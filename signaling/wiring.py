@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from media import Sfu
+from network_inventory.call_quality import CallQuality
 from rooms import BuiltinSites, RoomRecords, RoomService
 from rooms.backends import open_backends
 from rooms.registry import NodeInfo
@@ -16,7 +17,8 @@ from signaling.ice import media_settings
 from signaling.media_bridge import MediaBridge
 from signaling.meeting import Meeting
 from signaling.placement import REGISTRY
-from web.keys import DATABASE, MEETING, ROOMS, SETTINGS, SIO, SITES
+from signaling.quality_sampler import QualitySampler
+from web.keys import CALL_QUALITY, DATABASE, MEETING, ROOMS, SETTINGS, SIO, SITES
 
 
 async def meeting_context(app: web.Application) -> AsyncIterator[None]:
@@ -39,9 +41,16 @@ async def meeting_context(app: web.Application) -> AsyncIterator[None]:
     meeting.register()
     app[ROOMS] = service
     app[MEETING] = meeting
+    # Each participant's call quality, kept by the inventory under their site.
+    quality = app[CALL_QUALITY] = CallQuality(app[DATABASE])
+    sampler = QualitySampler(
+        service, connections, lambda: bridge.sfu, quality, settings.call_quality_interval
+    )
+    sampler.start()
     try:
         yield
     finally:
+        await sampler.stop()
         await meeting.close()
         await fanout.close()
         await bridge.close()

@@ -15,6 +15,7 @@ from aiohttp import web
 from accounts import AccountStore, Role
 from accounts.passwords import generate_password
 from accounts.schema import COMPONENT as ACCOUNTS_SCHEMA
+from network_inventory.call_quality import COMPONENT as CALL_QUALITY_SCHEMA
 from network_inventory.history import COMPONENT as INVENTORY_HISTORY_SCHEMA
 from network_inventory.schema import COMPONENT as INVENTORY_SCHEMA
 from pendopo.config import Settings
@@ -27,6 +28,7 @@ from signaling.server import create_server as create_sio
 from web import (
     admin_api,
     auth,
+    call_quality_api,
     inventory_api,
     inventory_live_api,
     inventory_pages,
@@ -51,6 +53,7 @@ SCHEMA: list[Component] = [
     ROOMS_SCHEMA,
     INVENTORY_SCHEMA,
     INVENTORY_HISTORY_SCHEMA,
+    CALL_QUALITY_SCHEMA,
 ]
 
 
@@ -116,6 +119,7 @@ def create_app(settings: Settings) -> web.Application:
     openapi.setup(app)
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
+    call_quality_api.setup(app)
     metrics.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
     return app

@@ -27,12 +27,13 @@ from network_inventory import (
     ProbeKind,
     SiteKind,
 )
+from network_inventory.directory import InventorySites
 from network_inventory.importer import region_files
 from network_inventory.model import Page, Site
 from web import openapi
 from web.auth import require_inventory_editor, require_user
 from web.errors import json_body, register
-from web.keys import DATABASE, INVENTORY, SETTINGS
+from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
 
 log = logging.getLogger(__name__)
@@ -672,7 +673,11 @@ async def inventory_ctx(app: web.Application) -> AsyncIterator[None]:
             log.info("imported %s: %s", settings.region_data_dir, report.public()["matched"])
         except (InventoryError, OSError):
             log.exception("first-start import of %s failed", settings.region_data_dir)
+    # The join page's sites and each session's link health come from here (rooms.SiteDirectory).
+    directory = InventorySites(inventory, lambda: app[LIVE].status if LIVE in app else {})
+    app[SITES] = directory
     yield
+    directory.close()
 
 
 __all__ = ["IMPORT_MAX_BYTES", "ROUTES", "inventory_ctx", "setup"]

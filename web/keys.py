@@ -12,6 +12,7 @@ from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LoginLimiter
 from network_inventory import Inventory
+from network_inventory.call_quality import CallQuality
 from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
@@ -25,6 +26,8 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 ACCOUNTS = web.AppKey("accounts", AccountStore)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+# each site's call quality in sessions (network_inventory.call_quality; signaling/wiring.py)
+CALL_QUALITY = web.AppKey("call_quality", CallQuality)
 # accounts/security (web/auth.py sets them up): the audit log every package records into, invite
 # links, the sign-in rate limiter, and the server's secret key (invites, CSRF tokens).
 AUDIT = web.AppKey("audit", AuditLog)

@@ -16,10 +16,11 @@ from rooms.model import ParticipantState, SessionState
 from rooms.records import RoomRecord
 from signaling.payloads import parse_title
 from signaling.placement import REGISTRY, ensure_here, owner_url
-from web import pages
+from web import pages, readiness_api
 from web.auth import require_host
 from web.errors import ApiError
 from web.keys import MEETING, ROOMS, SITES
+from web.readiness_api import invited_sites
 
 _STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, ROOM_ENDED: 409, ROOM_LOCKED: 409}
 
@@ -46,14 +47,18 @@ def _room_json(room: Room | RoomRecord) -> dict[str, Any]:
 async def create_room(request: web.Request) -> web.Response:
     user = require_host(request)
     try:
-        title = parse_title(await request.json())
+        body = await request.json()
+        title = parse_title(body)
     except RoomError as exc:
         raise _api_error(exc) from exc
     except ValueError as exc:
         raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
-    room = await request.app[ROOMS].create_room(title, user.id)
+    invited = await invited_sites(request.app[SITES], body.get("invited_sites"))
+    room = await request.app[ROOMS].create_room(title, user.id, invited)
     await request.app[REGISTRY].claim(room.id)  # the creating node serves it (docs/scaling.md)
-    return web.json_response({"room": _room_json(room)}, status=201)
+    return web.json_response(
+        {"room": {**_room_json(room), "invited_sites": list(invited)}}, status=201
+    )
 
 
 async def list_rooms(request: web.Request) -> web.Response:
@@ -68,6 +73,7 @@ async def list_rooms(request: web.Request) -> web.Response:
     items = []
     for record in records:
         item = _room_json(record)
+        item["invited_sites"] = list(record.invited_sites)
         participants = (
             await service.participants(record.id) if record.state is not SessionState.ENDED else []
         )
@@ -127,5 +133,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/rooms/{room_id}", room_summary)
     app.router.add_post("/api/rooms/{room_id}/end", end_room)
     app.router.add_get("/api/sites/picker", site_picker)
+    app.router.add_get("/api/rooms/{room_id}/readiness", readiness_api.room_readiness)
     pages.add_page(app, "/", "home.html")
     pages.add_page(app, "/j/{room_id}", "room.html")

@@ -74,6 +74,7 @@ MATRIX: list[Case] = [
     Case("GET", "/api/rooms/{room_id}", EVERYONE, ok=(404,)),
     Case("POST", "/api/rooms/{room_id}/end", HOSTS, {}, ok=(404,)),
     Case("GET", "/api/sites/picker", EVERYONE),
+    Case("GET", "/api/rooms/{room_id}/readiness", HOSTS, ok=(404,)),
     # inventory (web/inventory_api.py): reads for anyone signed in, writes for IT
     Case("GET", "/api/sites", SIGNED_IN),
     Case("GET", "/api/sites/{ref}", SIGNED_IN, ok=HANDLED),
@@ -101,6 +102,7 @@ MATRIX: list[Case] = [
     Case("GET", "/api/state", EVERYONE),
     Case("GET", "/api/sites/{id}/history", EVERYONE, ok=HANDLED),
     Case("GET", "/api/events", EVERYONE),
+    Case("GET", "/api/sites/{id}/call-quality", SIGNED_IN, ok=HANDLED),
     Case("GET", "/api/webhooks", SIGNED_IN),
     Case("POST", "/api/webhooks", EDITORS, {"url": "http://127.0.0.1:9/hook"}, ok=HANDLED),
     Case("GET", "/api/webhooks/{id}", SIGNED_IN, ok=HANDLED),

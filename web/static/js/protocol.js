@@ -22,7 +22,7 @@ const GATHER_TIMEOUT = 5000;
 
 /** @typedef {{urls: string|string[], username?: string, credential?: string}} IceServer */
 /** @typedef {{code: string, name: string}} Site */
-/** @typedef {{state: string, rtt_ms?: number|null, loss?: number|null}} LinkHealth */
+/** @typedef {{state: string, rtt_ms?: number|null, loss?: number|null, medium?: string|null, capacity_kbps?: number|null}} LinkHealth */
 /**
  * @typedef {object} Participant
  * @property {string} id
@@ -45,6 +45,7 @@ const GATHER_TIMEOUT = 5000;
  * @property {string} you            own participant id
  * @property {Participant[]} participants
  * @property {LobbyEntry[]} [lobby]  only in the host's copy
+ * @property {{video: boolean, auto: string|null}} [receive]  what you receive; `auto`: why the server chose audio only
  */
 /** @typedef {{participant: string, kind: "audio"|"video"}} TrackInfo */
 /** @typedef {Record<string, TrackInfo>} TrackMap  mid -> whose media it carries */

@@ -372,16 +372,15 @@ function linkText(p) {
   return t("people.link", { health: parts.join(", ") });
 }
 
-/** Is a site's link weak enough to receive audio only? @param {Participant|null} p */
-function weakLink(p) {
-  const link = p?.link;
-  if (!link) return false;
-  return (
-    link.state === "DOWN" ||
-    link.state === "DEGRADED" ||
-    (typeof link.rtt_ms === "number" && link.rtt_ms > 400) ||
-    (typeof link.loss === "number" && link.loss > 0.02)
-  );
+/**
+ * The server admits a participant whose site link is weak receiving audio only (rooms/weak_links.py)
+ * and says so in `receive`; show the toggle on, unless the person already chose.
+ * @param {RoomState} state
+ */
+function followServerReceive(state) {
+  if (!client || audioOnlyTouched || state.receive?.video !== false || !client.receiveVideo) return;
+  client.receiveVideo = false; // the server already stopped video: nothing to send
+  $("audio-only").setAttribute("aria-pressed", "true");
 }
 
 /** @param {RoomState} state */
@@ -392,9 +391,7 @@ function renderState(state) {
   $("room-title").textContent = state.room?.title ?? "";
   $("host-panel").hidden = !isHost;
   $("lock").setAttribute("aria-pressed", String(state.room?.state === "locked"));
-  if (!audioOnlyTouched && weakLink(me) && client.receiveVideo) {
-    setAudioOnly(true).catch(() => {});
-  }
+  followServerReceive(state);
   renderPeople(state);
   if (isHost) renderLobby(state.lobby ?? []);
   // Someone waiting shows in the tab title too, so the host notices from another tab.

@@ -1,0 +1,247 @@
+"""Call quality kept by the inventory: what each site's sessions were like, next to its probes.
+
+The meeting core samples every participant's media connection (``Sfu.peer_quality``, every
+``call_quality_interval`` seconds) and records one row per participant per interval under the
+participant's site: round trip, loss in both directions, jitter, bitrates. Only the opaque
+participant id (random, per session) is kept — no name: the figures belong to the site's link,
+not to a person.
+
+Retention: 30 days of samples (the longest range the API serves). A session of 20 sites at one
+sample per 10 s is ~14,000 rows (~1 MB); a month of daily two-hour sessions ~40 MB.
+
+Component ``call_quality`` (after ``inventory`` and ``rooms``; no foreign keys, like the probe
+history: a site deleted meanwhile must not fail a write, readers join and drop orphans).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pendopo.db import Component, Database
+
+RETENTION_SECONDS = 30 * 86400
+RANGES = {"24h": (86400, 300), "7d": (7 * 86400, 3600), "30d": (30 * 86400, 3600)}
+"""API range name -> (seconds back, bucket seconds): the same steps as the probe history."""
+SESSIONS_SHOWN = 10
+
+COMPONENT = Component(
+    "call_quality",
+    [
+        """
+        CREATE TABLE call_quality_samples (
+            id INTEGER PRIMARY KEY,
+            site_id INTEGER NOT NULL,
+            room_id TEXT NOT NULL,
+            participant TEXT NOT NULL,
+            at REAL NOT NULL,
+            seconds REAL NOT NULL,
+            rtt_ms REAL,
+            loss_in REAL,
+            loss_out REAL,
+            jitter_ms REAL,
+            kbps_in REAL NOT NULL,
+            kbps_out REAL NOT NULL
+        );
+        CREATE INDEX call_quality_site_at ON call_quality_samples (site_id, at);
+        CREATE INDEX call_quality_at ON call_quality_samples (at);
+        """,
+    ],
+)
+
+
+@dataclass(frozen=True)
+class CallSample:
+    """One participant's figures over one sampling interval (site given by its code)."""
+
+    site_code: str
+    room_id: str
+    participant: str
+    at: float
+    seconds: float
+    rtt_ms: float | None
+    loss_in: float | None
+    loss_out: float | None
+    jitter_ms: float | None
+    kbps_in: float
+    kbps_out: float
+
+
+_COLUMNS = (
+    "site_id, room_id, participant, at, seconds, rtt_ms, loss_in, loss_out, jitter_ms,"
+    " kbps_in, kbps_out"
+)
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    items = [v for v in values if v is not None]
+    return round(statistics.median(items), 3) if items else None
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    items = [v for v in values if v is not None]
+    return round(statistics.fmean(items), 5) if items else None
+
+
+def summarise(rows: Sequence[sqlite3.Row]) -> dict[str, Any]:
+    """Figures of a group of samples (a bucket or a session)."""
+    rtts = [r["rtt_ms"] for r in rows if r["rtt_ms"] is not None]
+    return {
+        "samples": len(rows),
+        "rtt_min": min(rtts) if rtts else None,
+        "rtt_median": _median(rtts),
+        "rtt_max": max(rtts) if rtts else None,
+        "loss_in": _mean(r["loss_in"] for r in rows),
+        "loss_out": _mean(r["loss_out"] for r in rows),
+        "jitter_ms": _median(r["jitter_ms"] for r in rows),
+        "kbps_in": _mean(r["kbps_in"] for r in rows),
+        "kbps_out": _mean(r["kbps_out"] for r in rows),
+    }
+
+
+def _loss(figures: dict[str, Any]) -> float | None:
+    """The worse direction: what the charts draw as "loss"."""
+    both = [v for v in (figures["loss_in"], figures["loss_out"]) if v is not None]
+    return max(both) if both else None
+
+
+def insert(conn: sqlite3.Connection, samples: Sequence[CallSample]) -> int:
+    """Write samples whose site code the inventory knows; returns how many were written."""
+    written = 0
+    for s in samples:
+        row = conn.execute("SELECT id FROM sites WHERE code = ?", (s.site_code,)).fetchone()
+        if row is None:
+            continue
+        conn.execute(
+            f"INSERT INTO call_quality_samples ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+            (
+                row[0], s.room_id, s.participant, s.at, s.seconds, s.rtt_ms, s.loss_in,
+                s.loss_out, s.jitter_ms, s.kbps_in, s.kbps_out,
+            ),
+        )  # fmt: skip
+        written += 1
+    return written
+
+
+def apply_retention(conn: sqlite3.Connection, now: float) -> int:
+    return conn.execute(
+        "DELETE FROM call_quality_samples WHERE at < ?", (now - RETENTION_SECONDS,)
+    ).rowcount
+
+
+def _sessions(
+    conn: sqlite3.Connection, site_id: int, since: float, limit: int
+) -> list[dict[str, Any]]:
+    rooms = conn.execute(
+        "SELECT room_id, min(at) AS started, max(at) AS last FROM call_quality_samples"
+        " WHERE site_id = ? AND at >= ? GROUP BY room_id ORDER BY last DESC LIMIT ?",
+        (site_id, since, limit),
+    ).fetchall()
+    out = []
+    for room in rooms:
+        rows = conn.execute(
+            "SELECT * FROM call_quality_samples WHERE site_id = ? AND room_id = ? AND at >= ?",
+            (site_id, room["room_id"], since),
+        ).fetchall()
+        title = conn.execute("SELECT title FROM rooms WHERE id = ?", (room["room_id"],)).fetchone()
+        figures = summarise(rows)
+        out.append(
+            {
+                "room_id": room["room_id"],
+                "title": title[0] if title else None,
+                "started": room["started"],
+                "last": room["last"],
+                "participants": len({r["participant"] for r in rows}),
+                **figures,
+                "loss": _loss(figures),
+            }
+        )
+    return out
+
+
+def site_report(
+    conn: sqlite3.Connection, site_id: int, range_name: str, now: float
+) -> dict[str, Any]:
+    """Buckets (for the charts, in the probe history's point shape) and the recent sessions."""
+    span, step = RANGES[range_name]
+    since = now - span
+    rows = conn.execute(
+        "SELECT * FROM call_quality_samples WHERE site_id = ? AND at >= ? ORDER BY at",
+        (site_id, since),
+    ).fetchall()
+    buckets: dict[int, list[sqlite3.Row]] = {}
+    for r in rows:
+        buckets.setdefault(int(r["at"] - r["at"] % step), []).append(r)
+    points = []
+    for t, group in sorted(buckets.items()):
+        figures = summarise(group)
+        points.append({"t": t, **figures, "loss": _loss(figures)})
+    return {
+        "site_id": site_id,
+        "range": range_name,
+        "start": int(since),
+        "end": int(now),
+        "step": step,
+        "points": points,
+        "sessions": _sessions(conn, site_id, since, SESSIONS_SHOWN),
+    }
+
+
+def last_sessions(
+    conn: sqlite3.Connection, codes: Sequence[str], now: float
+) -> dict[str, dict[str, Any]]:
+    """Site code -> figures of that site's most recent session (within the retention)."""
+    out: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        row = conn.execute("SELECT id FROM sites WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            continue
+        sessions = _sessions(conn, row[0], now - RETENTION_SECONDS, 1)
+        if sessions:
+            out[code] = sessions[0]
+    return out
+
+
+class CallQuality:
+    """Async front over the database (writes on its writer thread, reads in the pool)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._retention_at = 0.0
+
+    async def record(self, samples: Sequence[CallSample], now: float) -> int:
+        prune = now - self._retention_at >= 3600  # once an hour is plenty
+
+        def run(conn: sqlite3.Connection) -> int:
+            written = insert(conn, samples)
+            if prune:
+                apply_retention(conn, now)
+            return written
+
+        written = await self.db.write(run)
+        if prune:
+            self._retention_at = now
+        return written
+
+    async def site_report(self, site_id: int, range_name: str, now: float) -> dict[str, Any]:
+        return await self.db.read(lambda c: site_report(c, site_id, range_name, now))
+
+    async def last_sessions(self, codes: Sequence[str], now: float) -> dict[str, dict[str, Any]]:
+        return await self.db.read(lambda c: last_sessions(c, codes, now))
+
+
+__all__ = [
+    "COMPONENT",
+    "RANGES",
+    "RETENTION_SECONDS",
+    "CallQuality",
+    "CallSample",
+    "apply_retention",
+    "insert",
+    "last_sessions",
+    "site_report",
+    "summarise",
+]

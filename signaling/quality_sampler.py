@@ -1,0 +1,107 @@
+"""Every few seconds: each admitted participant's call quality, recorded under their site.
+
+For every participant seated on this process (``Connections``) who named a site, read the SFU's
+counters of their media connection (``Sfu.peer_quality``), turn the change since the previous
+reading into figures (``media.quality.interval``) and hand them to the inventory's
+``CallQuality`` store in one write. Hosts without a site and people in the lobby are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from media import PeerQuality, Sfu
+from media.quality import interval
+from network_inventory.call_quality import CallQuality, CallSample
+from rooms import ParticipantState, RoomService
+from signaling.connections import Connections
+
+log = logging.getLogger(__name__)
+
+
+class QualitySampler:
+    def __init__(
+        self,
+        service: RoomService,
+        connections: Connections,
+        sfu: Callable[[], Sfu | None],
+        store: CallQuality,
+        every: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service = service
+        self.connections = connections
+        self.sfu = sfu
+        self.store = store
+        self.every = every
+        self.clock = clock
+        self._last: dict[str, PeerQuality] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="call-quality")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.sample_once()
+            except Exception:
+                log.exception("call-quality sampling failed")
+
+    async def sample_once(self) -> int:
+        """Read every seated participant once; returns the number of samples written."""
+        sfu = self.sfu()
+        if sfu is None:
+            return 0
+        now = self.clock()
+        samples: list[CallSample] = []
+        seen: set[str] = set()
+        for sid in self.connections.sids():
+            seat = self.connections.seat(sid)
+            if seat is None:
+                continue
+            p = await self.service.store.get_participant(seat.room_id, seat.participant_id)
+            if p is None or p.state is not ParticipantState.ADMITTED or p.site_code is None:
+                continue
+            reading = await sfu.peer_quality(p.id)
+            if reading is None:
+                continue
+            seen.add(p.id)
+            before = self._last.get(p.id)
+            self._last[p.id] = reading
+            figures = interval(before, reading) if before is not None else None
+            if figures is None:
+                continue
+            samples.append(
+                CallSample(
+                    site_code=p.site_code,
+                    room_id=p.room_id,
+                    participant=p.id,
+                    at=now,
+                    seconds=round(figures.seconds, 3),
+                    rtt_ms=None if figures.rtt_ms is None else round(figures.rtt_ms, 2),
+                    loss_in=figures.loss_in,
+                    loss_out=figures.loss_out,
+                    jitter_ms=None if figures.jitter_ms is None else round(figures.jitter_ms, 2),
+                    kbps_in=round(figures.kbps_in, 1),
+                    kbps_out=round(figures.kbps_out, 1),
+                )
+            )
+        for gone in set(self._last) - seen:
+            del self._last[gone]
+        if not samples:
+            return 0
+        return await self.store.record(samples, now)
+
+
+__all__ = ["QualitySampler"]

@@ -1,0 +1,95 @@
+"""``GET /api/sites/{id}/call-quality?range=24h|7d|30d`` (signed in): a site's call quality in
+sessions — buckets in the probe history's point shape (so the dashboard's charts draw them) and
+the recent sessions' figures. Recorded by signaling/quality_sampler.py."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from network_inventory.call_quality import RANGES
+from web import openapi
+from web.auth import require_user
+from web.errors import ApiError, NotFound
+from web.keys import CALL_QUALITY, DATABASE
+
+
+async def get_call_quality(request: web.Request) -> web.Response:
+    require_user(request)
+    raw = request.match_info["id"]
+    if not raw.isdigit():
+        raise ApiError("invalid_query", "The site id must be a whole number.")
+    site_id = int(raw)
+    range_name = request.query.get("range", "24h")
+    if range_name not in RANGES:
+        raise ApiError("invalid_query", "range must be one of: 24h, 7d, 30d.")
+    exists = await request.app[DATABASE].fetchone("SELECT 1 FROM sites WHERE id = ?", (site_id,))
+    if exists is None:
+        raise NotFound("not_found", f"No site {site_id}.")
+    report = await request.app[CALL_QUALITY].site_report(site_id, range_name, time.time())
+    return web.json_response(report)
+
+
+_FIGURES = {
+    "samples": {"type": "integer"},
+    "rtt_min": {"type": ["number", "null"], "description": "ms"},
+    "rtt_median": {"type": ["number", "null"], "description": "ms"},
+    "rtt_max": {"type": ["number", "null"], "description": "ms"},
+    "loss_in": {"type": ["number", "null"], "description": "0..1, what the server received"},
+    "loss_out": {"type": ["number", "null"], "description": "0..1, what the site received"},
+    "loss": {"type": ["number", "null"], "description": "the worse of the two"},
+    "jitter_ms": {"type": ["number", "null"]},
+    "kbps_in": {"type": ["number", "null"]},
+    "kbps_out": {"type": ["number", "null"]},
+}
+
+openapi.describe(
+    openapi.Operation(
+        "GET",
+        "/api/sites/{id}/call-quality",
+        "A site's call quality in sessions over a range: buckets and recent sessions",
+        "live",
+        "user",
+        params=(
+            openapi.Param("id", "path", {"type": "integer"}),
+            openapi.Param("range", schema={"enum": list(RANGES), "default": "24h"}),
+        ),
+        response={
+            "type": "object",
+            "required": ["site_id", "range", "start", "end", "step", "points", "sessions"],
+            "properties": {
+                "site_id": {"type": "integer"},
+                "range": {"type": "string"},
+                "start": {"type": "integer"},
+                "end": {"type": "integer"},
+                "step": {"type": "integer", "description": "bucket seconds"},
+                "points": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"t": {"type": "integer"}, **_FIGURES},
+                    },
+                },
+                "sessions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "room_id": {"type": "string"},
+                            "title": {"type": ["string", "null"]},
+                            "started": {"type": "number"},
+                            "last": {"type": "number"},
+                            "participants": {"type": "integer"},
+                            **_FIGURES,
+                        },
+                    },
+                },
+            },
+        },
+    )
+)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/sites/{id}/call-quality", get_call_quality)
