@@ -28,6 +28,22 @@ register({
     "state.open": "terbuka",
     "state.locked": "dikunci",
     "state.ended": "berakhir",
+    "home.invited": "Lokasi yang diundang",
+    "home.invitedHint": "Semua kecamatan terpilih. Tahan Ctrl (atau Cmd) lalu klik untuk mengubah.",
+    "home.col.readiness": "Kesiapan",
+    "ready.summary": "{ready} siap, {weak} lemah, {down} putus",
+    "ready.unknownCount": "{n} belum diketahui",
+    "ready.none": "Tidak ada lokasi diundang",
+    "ready.details": "Rincian lokasi",
+    "ready.failed": "Kesiapan tidak dapat dimuat",
+    "ready.ready": "siap",
+    "ready.weak": "lemah (hanya suara)",
+    "ready.down": "putus",
+    "ready.unknown": "belum diketahui",
+    "ready.lastCall": "panggilan terakhir {rtt} ms, hilang {loss} %",
+    "presence.present": "hadir",
+    "presence.lobby": "menunggu di lobi",
+    "presence.absent": "belum bergabung",
   },
   en: {
     "home.new": "New session",
@@ -52,10 +68,33 @@ register({
     "state.open": "open",
     "state.locked": "locked",
     "state.ended": "ended",
+    "home.invited": "Invited sites",
+    "home.invitedHint": "All kecamatan are selected. Hold Ctrl (or Cmd) and click to change.",
+    "home.col.readiness": "Readiness",
+    "ready.summary": "{ready} ready, {weak} weak, {down} down",
+    "ready.unknownCount": "{n} unknown",
+    "ready.none": "No invited sites",
+    "ready.details": "Sites",
+    "ready.failed": "Readiness could not be loaded",
+    "ready.ready": "ready",
+    "ready.weak": "weak (audio only)",
+    "ready.down": "down",
+    "ready.unknown": "unknown",
+    "ready.lastCall": "last call {rtt} ms, {loss} % lost",
+    "presence.present": "present",
+    "presence.lobby": "waiting in the lobby",
+    "presence.absent": "not joined",
   },
 });
 
-/** @typedef {{id: string, title: string, state: string, join_url: string, created_at?: number|string}} RoomRecord */
+/** @typedef {{id: string, title: string, state: string, join_url: string, created_at?: number|string, invited_sites?: string[]}} RoomRecord */
+/**
+ * One invited site in `GET /api/rooms/{id}/readiness` (docs/api.md).
+ * @typedef {{code: string, name: string, readiness: "ready"|"weak"|"down"|"unknown",
+ *   link: {state: string, rtt_ms?: number|null, loss?: number|null}|null,
+ *   last_call: {rtt_median?: number|null, loss?: number|null}|null,
+ *   presence: "present"|"lobby"|"absent"}} ReadinessSite
+ */
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -77,6 +116,63 @@ function formatTime(when) {
   });
 }
 
+/** @param {number|null|undefined} v @param {number} digits */
+const num = (v, digits = 0) => (typeof v === "number" ? v.toFixed(digits) : "–");
+
+/** @param {ReadinessSite} s */
+function siteLine(s) {
+  const parts = [t(`ready.${s.readiness}`)];
+  if (typeof s.link?.rtt_ms === "number") parts.push(`${Math.round(s.link.rtt_ms)} ms`);
+  if (s.last_call) {
+    parts.push(t("ready.lastCall", { rtt: num(s.last_call.rtt_median), loss: num((s.last_call.loss ?? 0) * 100, 1) }));
+  }
+  parts.push(t(`presence.${s.presence}`));
+  const li = document.createElement("li");
+  li.className = `r-${s.readiness}`;
+  li.textContent = `${s.name}: ${parts.join(", ")}`;
+  return li;
+}
+
+/**
+ * "18 ready, 1 weak, 1 down" and, in a disclosure, one line per invited site.
+ * @param {HTMLElement} cell @param {RoomRecord} room
+ */
+async function showReadiness(cell, room) {
+  cell.className = "readiness";
+  if (!room.invited_sites?.length) {
+    cell.textContent = t("ready.none");
+    return;
+  }
+  try {
+    const data = await api("GET", `/api/rooms/${encodeURIComponent(room.id)}/readiness`);
+    const c = data.counts ?? {};
+    let summary = t("ready.summary", { ready: c.ready ?? 0, weak: c.weak ?? 0, down: c.down ?? 0 });
+    if (c.unknown) summary += `, ${t("ready.unknownCount", { n: c.unknown })}`;
+    const details = document.createElement("details");
+    const head = document.createElement("summary");
+    head.textContent = summary;
+    head.setAttribute("aria-label", `${t("ready.details")}: ${summary}`);
+    const list = document.createElement("ul");
+    list.setAttribute("aria-label", `${t("ready.details")} — ${room.title}`);
+    for (const s of /** @type {ReadinessSite[]} */ (data.sites ?? [])) list.append(siteLine(s));
+    details.append(head, list);
+    cell.replaceChildren(details);
+  } catch {
+    cell.textContent = t("ready.failed");
+  }
+}
+
+/** The create form's "Invited sites": every kecamatan, all selected. */
+async function loadInvitable() {
+  const select = /** @type {HTMLSelectElement} */ ($("invited"));
+  const data = await api("GET", "/api/sites/picker");
+  select.replaceChildren();
+  for (const s of data.items ?? []) {
+    const option = new Option(s.name, s.code, true, true);
+    select.append(option);
+  }
+}
+
 async function loadSessions() {
   const body = /** @type {HTMLTableSectionElement} */ ($("sessions").querySelector("tbody"));
   const data = await api("GET", "/api/rooms");
@@ -91,6 +187,8 @@ async function loadSessions() {
     state.textContent = t(`state.${room.state}`);
     const created = document.createElement("td");
     created.textContent = formatTime(room.created_at);
+    const readiness = document.createElement("td");
+    if (room.state !== "ended") showReadiness(readiness, room);
     const link = document.createElement("td");
     if (room.state !== "ended") {
       const a = document.createElement("a");
@@ -99,7 +197,7 @@ async function loadSessions() {
       a.setAttribute("aria-label", t("home.open", { title: room.title }));
       link.append(a);
     }
-    row.append(title, state, created, link);
+    row.append(title, state, created, readiness, link);
     body.append(row);
   }
   $("sessions-empty").hidden = rooms.length > 0;
@@ -155,16 +253,20 @@ async function main() {
     ev.preventDefault();
     $("new-error").textContent = "";
     const title = /** @type {HTMLInputElement} */ ($("title")).value.trim();
+    const invited = [.../** @type {HTMLSelectElement} */ ($("invited")).selectedOptions].map((o) => o.value);
     try {
-      const data = await api("POST", "/api/rooms", { title });
+      const data = await api("POST", "/api/rooms", { title, invited_sites: invited });
       showCreated(data.room);
-      form.reset();
+      /** @type {HTMLInputElement} */ ($("title")).value = "";
       await loadSessions();
     } catch (e) {
       $("new-error").textContent = e instanceof Error ? e.message : t("error.generic");
     }
   });
+  if (canHost) await loadInvitable().catch(() => {});
   await loadSessions().catch(() => {});
+  // Link states change while the host waits: re-read the list (and its readiness) now and then.
+  setInterval(() => loadSessions().catch(() => {}), 30000);
 }
 
 main();

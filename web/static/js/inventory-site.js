@@ -1,8 +1,8 @@
 // One site: its facts and live state, latency and loss charts over 24 h / 7 d / 30 d, its
 // uplinks, its probe targets and its recent state changes.
 
-import { apply, t, withLang } from "./i18n.js";
-import { ApiError } from "./http.js";
+import { apply, register, t, withLang } from "./i18n.js";
+import { ApiError, api } from "./http.js";
 import {
   LiveConnection,
   RANGES,
@@ -11,6 +11,7 @@ import {
   fetchLinks,
   fetchProbes,
   fetchSite,
+  normaliseHistory,
 } from "./inventory-live.js";
 import { latencyChart, lossChart, summarise } from "./inventory-chart.js";
 import { marker, markerDefs, setMarker } from "./inventory-map.js";
@@ -34,6 +35,36 @@ let range = RANGES.includes(/** @type {any} */ (params.get("range"))) ? String(p
 let site = null;
 let historyRequest = 0;
 
+register({
+  id: {
+    "inv.cq.title": "Kualitas panggilan",
+    "inv.cq.chart": "Waktu pulang-pergi dalam sesi",
+    "inv.cq.none": "Belum ada sesi dari lokasi ini dalam rentang ini.",
+    "inv.cq.summary": "{sessions} sesi, {samples} sampel: median {rtt} ms, hilang masuk {in}, keluar {out}",
+    "inv.cq.session": "Sesi",
+    "inv.cq.started": "Mulai",
+    "inv.cq.samples": "Sampel",
+    "inv.cq.rtt": "RTT median (ms)",
+    "inv.cq.lossIn": "Hilang masuk",
+    "inv.cq.lossOut": "Hilang keluar",
+    "inv.cq.jitter": "Jitter (ms)",
+    "inv.cq.kbps": "kbps masuk / keluar",
+  },
+  en: {
+    "inv.cq.title": "Call quality",
+    "inv.cq.chart": "Round trip in sessions",
+    "inv.cq.none": "No sessions from this site in this range yet.",
+    "inv.cq.summary": "{sessions} sessions, {samples} samples: median {rtt} ms, loss in {in}, out {out}",
+    "inv.cq.session": "Session",
+    "inv.cq.started": "Started",
+    "inv.cq.samples": "Samples",
+    "inv.cq.rtt": "Median RTT (ms)",
+    "inv.cq.lossIn": "Loss in",
+    "inv.cq.lossOut": "Loss out",
+    "inv.cq.jitter": "Jitter (ms)",
+    "inv.cq.kbps": "kbps in / out",
+  },
+});
 apply();
 setupHeader();
 document.body.prepend(markerDefs());
@@ -50,7 +81,7 @@ async function main() {
   if (site.parent_id != null) parent = await fetchSite(site.parent_id).catch(() => null);
   renderFacts(site, parent);
   setupRanges();
-  await Promise.all([loadHistory(), loadLinks(), loadProbes(), loadEvents()]);
+  await Promise.all([loadHistory(), loadCallQuality(), loadLinks(), loadProbes(), loadEvents()]);
   new LiveConnection({
     onStatus: (status) => {
       document.getElementById("live").className = `live is-${status}`;
@@ -155,6 +186,7 @@ function setupRanges() {
       u.searchParams.set("range", range);
       history.replaceState(null, "", u.pathname + u.search);
       loadHistory();
+      loadCallQuality();
     });
   }
 }
@@ -209,6 +241,64 @@ function drawCharts(h) {
         availability: fmtPct(s.availability),
       })}`
     : `${rangeName}: ${t("inv.chart.empty")}`;
+}
+
+// ---- call quality in sessions (GET /api/sites/{id}/call-quality, docs/api.md) -------------
+
+let cqRequest = 0;
+
+async function loadCallQuality() {
+  const mine = ++cqRequest;
+  const data = await api("GET", `/api/sites/${siteId}/call-quality?range=${encodeURIComponent(range)}`);
+  if (mine !== cqRequest) return;
+  const sessions = /** @type {any[]} */ (data.sessions ?? []);
+  const rangeName = t(`inv.range.${range}`);
+  const samples = sessions.reduce((n, s) => n + (s.samples ?? 0), 0);
+  const median = (/** @type {number[]} */ a) => (a.length ? a.sort((x, y) => x - y)[Math.floor(a.length / 2)] : null);
+  const mean = (/** @type {number[]} */ a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+  const pick = (/** @type {string} */ k) => sessions.map((s) => s[k]).filter((v) => typeof v === "number");
+  document.getElementById("cq-summary").textContent = sessions.length
+    ? `${rangeName}: ${t("inv.cq.summary", {
+        sessions: sessions.length,
+        samples,
+        rtt: fmtMs(median(pick("rtt_median"))),
+        in: fmtPct(mean(pick("loss_in"))),
+        out: fmtPct(mean(pick("loss_out"))),
+      })}`
+    : `${rangeName}: ${t("inv.cq.none")}`;
+  const box = document.getElementById("cq-chart");
+  box.hidden = !sessions.length;
+  if (sessions.length) {
+    box.replaceChildren(
+      latencyChart(normaliseHistory(data), {
+        title: `${t("inv.cq.chart")} — ${rangeName}`,
+        yLabel: "ms",
+        empty: t("inv.cq.none"),
+        locale: locale(),
+        width: Math.max(320, box.clientWidth || document.getElementById("latency-chart").clientWidth),
+        height: 160,
+      }),
+    );
+  }
+  if (!sessions.length) {
+    document.getElementById("cq-sessions").replaceChildren();
+    return;
+  }
+  table(
+    "cq-sessions",
+    ["inv.cq.session", "inv.cq.started", "inv.cq.samples", "inv.cq.rtt", "inv.cq.lossIn", "inv.cq.lossOut", "inv.cq.jitter", "inv.cq.kbps"],
+    sessions.map((s) => [
+      s.title ?? s.room_id,
+      fmtWhen(new Date(s.started * 1000).toISOString()),
+      String(s.samples),
+      fmtMs(s.rtt_median),
+      fmtPct(s.loss_in),
+      fmtPct(s.loss_out),
+      fmtMs(s.jitter_ms),
+      `${Math.round(s.kbps_in ?? 0)} / ${Math.round(s.kbps_out ?? 0)}`,
+    ]),
+    "inv.cq.none",
+  );
 }
 
 // ---- links, probes, events ---------------------------------------------------------------
