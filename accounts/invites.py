@@ -4,7 +4,7 @@ A token is ``v1.<payload>.<signature>``: the payload (base64url JSON ``{"i": id,
 "s": site_code, "e": expires_at}``) is signed with HMAC-SHA256 under the server key. Checking a
 token needs the signature, the expiry *and* the database row (which is how revocation works); the
 token itself is never stored or logged — only its id is. The join link carries it in the URL
-fragment (``/join/<room>#invite=<token>``), which browsers never send to a server, so neither
+fragment (``/j/<room>#invite=<token>``), which browsers never send to a server, so neither
 Pendopo's nor nginx's access log ever sees it; the page passes it on in its join request.
 
 API for the rooms package::
@@ -13,6 +13,7 @@ API for the rooms package::
                                          created_by=user)
     invite = await invites.verify(token, room=room_id)   # raises InviteError
     await invites.revoke(invite.id) / await invites.revoke_room(room_id)
+    await invites.set_required(room_id, True)            # a plain link is no longer enough
 """
 
 from __future__ import annotations
@@ -200,6 +201,23 @@ class InviteService:
             return cur.rowcount
 
         return await self.db.write(run)
+
+    async def set_required(self, room: str, required: bool) -> None:
+        """Whether the room admits only invite holders (and hosts): a plain link is not enough."""
+        await self.db.execute_write(
+            "INSERT INTO invite_policies (room, required, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (room) DO UPDATE SET required = excluded.required,"
+            " updated_at = excluded.updated_at",
+            (room, int(required), self._clock()),
+        )
+
+    async def required(self, room: str) -> bool:
+        row = await self.db.fetchone("SELECT required FROM invite_policies WHERE room = ?", (room,))
+        return bool(row and row["required"])
+
+    async def get(self, invite_id: str) -> Invite | None:
+        row = await self.db.fetchone("SELECT * FROM invites WHERE id = ?", (invite_id,))
+        return None if row is None else _invite(row)
 
     async def for_room(self, room: str) -> list[Invite]:
         rows = await self.db.fetchall(

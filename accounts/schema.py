@@ -56,5 +56,13 @@ COMPONENT = Component(
         );
         CREATE INDEX invites_room ON invites (room);
         """,
+        # 4: sessions that admit only people with an invite link (accounts/invites.py).
+        """
+        CREATE TABLE invite_policies (
+            room TEXT PRIMARY KEY,
+            required INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL
+        );
+        """,
     ],
 )

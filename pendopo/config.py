@@ -66,6 +66,10 @@ class Settings:
     tls_key: Path | None = None
     forwarded_allow_ips: tuple[str, ...] = ()
     """Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed."""
+    lobby_max_per_room: int = 200
+    """Most people waiting in one session's lobby (lobby_full beyond)."""
+    lobby_max_per_address: int = 50
+    """Most lobby entries from one client address at a time, over all sessions."""
 
     @property
     def db_path(self) -> Path:
@@ -156,6 +160,8 @@ def load_settings(
         raise ConfigError("setting 'probe_loss_degraded' must be above 0 and at most 1")
     if settings.call_quality_interval < 0.5:
         raise ConfigError("setting 'call_quality_interval' must be at least 0.5 seconds")
+    if settings.lobby_max_per_room < 1 or settings.lobby_max_per_address < 1:
+        raise ConfigError("settings 'lobby_max_per_room' and 'lobby_max_per_address' must be >= 1")
     if settings.probe_down_rounds < 1 or settings.probe_up_rounds < 1:
         raise ConfigError("settings 'probe_down_rounds' and 'probe_up_rounds' must be at least 1")
     return settings

@@ -19,6 +19,14 @@ INVALID_SDP: Final = "invalid_sdp"
 OFFER_COLLISION: Final = "offer_collision"
 """The server's own offer is pending: answer it, then send the offer again."""
 RATE_LIMITED: Final = "rate_limited"
+"""Too many events from one socket (signaling/throttle.py); sustained, the socket is dropped."""
+LOBBY_FULL: Final = "lobby_full"
+"""The lobby of the session, or the lobby entries of one address, reached their cap."""
+INVITE_REQUIRED: Final = "invite_required"
+"""The session admits only people with an invite link (or hosts)."""
+INVITE_INVALID: Final = "invite_invalid"
+INVITE_EXPIRED: Final = "invite_expired"
+INVITE_REVOKED: Final = "invite_revoked"
 WRONG_NODE: Final = "wrong_node"
 """The session lives on another Pendopo node (scale-out): connect there (``node``)."""
 INTERNAL: Final = "internal"
@@ -37,6 +45,11 @@ ERROR_CODES: Final = (
     INVALID_SDP,
     OFFER_COLLISION,
     RATE_LIMITED,
+    LOBBY_FULL,
+    INVITE_REQUIRED,
+    INVITE_INVALID,
+    INVITE_EXPIRED,
+    INVITE_REVOKED,
     WRONG_NODE,
     INTERNAL,
 )

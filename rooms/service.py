@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from rooms.errors import (
     DENIED,
     FORBIDDEN,
+    LOBBY_FULL,
     NOT_ADMITTED,
     NOT_FOUND,
     NOT_IN_ROOM,
@@ -41,6 +42,8 @@ from rooms.store import RoomStore
 
 GRACE_SECONDS = 60.0
 """How long a participant whose socket dropped may come back without the lobby."""
+LOBBY_LIMIT = 200
+"""Most people waiting in one session's lobby (fake entrants cannot flood the host's view)."""
 
 
 def new_room_id() -> str:
@@ -65,6 +68,8 @@ class Joiner:
     user_id: int | None = None
     may_host: bool = False
     """Signed in with a role that hosts sessions (admin, host)."""
+    skip_lobby: bool = False
+    """Holds an invite link that admits at once (``require_lobby`` off)."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +97,12 @@ class RoomService:
         *,
         grace: float = GRACE_SECONDS,
         clock: Callable[[], float] = time.time,
+        lobby_limit: int = LOBBY_LIMIT,
     ) -> None:
         self.store = store
         self.records = records
         self.grace = grace
+        self.lobby_limit = lobby_limit
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -161,8 +168,11 @@ class RoomService:
                 role, state = Role.HOST, ParticipantState.ADMITTED
             elif room.state is SessionState.LOCKED:
                 raise RoomError(ROOM_LOCKED, "The host has locked this session.")
+            elif joiner.skip_lobby:
+                role, state = Role.PARTICIPANT, ParticipantState.ADMITTED
             else:
                 role, state = Role.PARTICIPANT, ParticipantState.LOBBY
+                await self._lobby_has_room(room.id)
             token = secrets.token_urlsafe(24)
             participant = Participant(
                 id=new_participant_id(),
@@ -177,6 +187,13 @@ class RoomService:
             )
             await self.store.put_participant(participant)
             return Joined(participant, token, resumed=False)
+
+    async def _lobby_has_room(self, room_id: str) -> None:
+        waiting = sum(
+            1 for p in await self.store.participants(room_id) if p.state is ParticipantState.LOBBY
+        )
+        if waiting >= self.lobby_limit:
+            raise RoomError(LOBBY_FULL, "The lobby of this session is full; try again later.")
 
     async def _resume(self, room: Room, token: str, now: float) -> Joined | None:
         p = await self.store.find_by_resume(room.id, hash_token(token))

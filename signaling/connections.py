@@ -17,19 +17,27 @@ class Seat:
 class Connections:
     def __init__(self) -> None:
         self._users: dict[str, User | None] = {}
+        self._addresses: dict[str, str] = {}
         self._seats: dict[str, Seat] = {}
         self._sids: dict[str, str] = {}  # participant id -> sid
 
-    def connected(self, sid: str, user: User | None) -> None:
+    def connected(self, sid: str, user: User | None, address: str | None = None) -> None:
         self._users[sid] = user
+        if address is not None:
+            self._addresses[sid] = address
 
     def disconnected(self, sid: str) -> Seat | None:
         """Forget the socket; returns the seat it held, if it still held one."""
         self._users.pop(sid, None)
+        self._addresses.pop(sid, None)
         return self.unseat(sid)
 
     def user(self, sid: str) -> User | None:
         return self._users.get(sid)
+
+    def address(self, sid: str) -> str:
+        """The client's address (the TCP peer, or X-Forwarded-For from a trusted proxy)."""
+        return self._addresses.get(sid, "unknown")
 
     def seat(self, sid: str) -> Seat | None:
         return self._seats.get(sid)

@@ -26,16 +26,19 @@ from rooms.errors import (
     OFFER_COLLISION,
     RATE_LIMITED,
 )
-from rooms.service import Joiner
+from rooms.service import Joined, Joiner
 from rooms.weak_links import WeakLinkPolicy, receive_profile
 from signaling import payloads
+from signaling.admission import admission
 from signaling.connections import Connections, Seat
 from signaling.fanout import Fanout, room_key
 from signaling.ice import browser_ice_servers
 from signaling.media_bridge import MediaBridge
 from signaling.placement import REGISTRY, ensure_here
+from signaling.throttle import AddressLobbies, EventLimiter, Verdict
 from web.auth import user_from_cookie_header
-from web.keys import SETTINGS, SITES
+from web.keys import AUDIT, INVITES, SETTINGS, SITES
+from web.security import client_address
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +52,6 @@ _MEDIA_CODES = {
     "unknown_peer": INVALID_REQUEST,
     "no_offer_pending": INVALID_REQUEST,
 }
-
-
-class RateLimit:
-    """Token bucket per socket: ``burst`` events at once, ``rate`` per second after that."""
-
-    def __init__(self, rate: float = 20.0, burst: float = 60.0) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def allow(self, sid: str, now: float) -> bool:
-        tokens, at = self._buckets.get(sid, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
-        if tokens < 1:
-            self._buckets[sid] = (tokens, now)
-            return False
-        self._buckets[sid] = (tokens - 1, now)
-        return True
-
-    def forget(self, sid: str) -> None:
-        self._buckets.pop(sid, None)
 
 
 class Meeting:
@@ -87,7 +70,8 @@ class Meeting:
         self.fanout = fanout
         self.bridge = bridge
         self.connections = connections
-        self.limits = RateLimit()
+        self.limits = EventLimiter()
+        self.lobbies = AddressLobbies(app[SETTINGS].lobby_max_per_address)
         self.weak_links = WeakLinkPolicy(min_capacity_kbps=app[SETTINGS].weak_site_min_kbps)
         self._timers: dict[str, asyncio.Task[None]] = {}
         self.events: dict[str, Handler] = {
@@ -119,8 +103,8 @@ class Meeting:
 
     def _edge(self, event: str, handler: Handler) -> Callable[..., Awaitable[Ack]]:
         async def run(sid: str, *args: Any) -> Ack:
-            if not self.limits.allow(sid, time.monotonic()):
-                return self._refuse(event, sid, RoomError(RATE_LIMITED, "Too many requests."))
+            if (refused := self._throttled(event, sid)) is not None:
+                return refused
             if len(args) > 1:
                 return self._refuse(event, sid, payloads.bad("Send one payload object."))
             try:
@@ -136,11 +120,27 @@ class Meeting:
 
         return run
 
+    def _throttled(self, event: str, sid: str) -> Ack | None:
+        """The ``rate_limited`` ack for an event over the socket's limit (signaling.throttle);
+        a socket that keeps flooding is disconnected as well."""
+        verdict = self.limits.check(sid, time.monotonic())
+        if verdict is Verdict.ALLOW:
+            return None
+        if verdict is Verdict.DROP:
+            log.warning("disconnecting %s (%s): it kept sending too fast", sid, self._from(sid))
+            self.sio.start_background_task(self.sio.disconnect, sid)
+        return {"ok": False, "error": RATE_LIMITED, "message": "Too many requests; slow down."}
+
+    def _from(self, sid: str) -> str:
+        return self.connections.address(sid)
+
     def _refuse(self, event: str, sid: str, exc: RoomError) -> Ack:
         log.info("refused %s from %s: %s %s", event, sid, exc.code, exc.message)
         return {"ok": False, "error": exc.code, "message": exc.message, **exc.details}
 
     async def on_unknown(self, event: str, sid: str, *args: Any) -> Ack:
+        if (refused := self._throttled("*", sid)) is not None:
+            return refused
         return self._refuse(event, sid, payloads.bad(f"Unknown event {str(event)[:40]!r}."))
 
     def _seat(self, sid: str) -> Seat:
@@ -152,7 +152,9 @@ class Meeting:
     # ------------------------------------------------------------------ connection
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         user = await user_from_cookie_header(self.app, environ.get("HTTP_COOKIE"))
-        self.connections.connected(sid, user)
+        request = environ.get("aiohttp.request")
+        address = client_address(request) if isinstance(request, web.Request) else None
+        self.connections.connected(sid, user, address or "unknown")
         return True
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -209,13 +211,18 @@ class Meeting:
                 raise payloads.bad(f"Unknown site {request.site!r}.")
         await ensure_here(self.app, request.room)  # else wrong_node: the room lives elsewhere
         user = self.connections.user(sid)
+        may_host = bool(user and user.can_host)
+        entry = await admission(
+            self.app[INVITES], request.room, request.invite, request.site, may_host
+        )
         joiner = Joiner(
             name=request.name,
-            site_code=request.site,
+            site_code=entry.site,
             user_id=user.id if user else None,
-            may_host=bool(user and user.can_host),
+            may_host=may_host,
+            skip_lobby=entry.skip_lobby,
         )
-        joined = await self.service.join(request.room, joiner, request.resume)
+        joined = await self._join(sid, request.room, joiner, request.resume)
         p = joined.participant
         previous = self.connections.sit(sid, Seat(p.room_id, p.id))
         if joined.resumed:
@@ -244,6 +251,41 @@ class Meeting:
             ack["chat"] = [_chat(m) for m in await self.service.store.chat(p.room_id)]
         return ack
 
+    async def _join(self, sid: str, room_id: str, joiner: Joiner, resume: str | None) -> Joined:
+        """``service.join``, within the lobby cap of the socket's address (signaling.throttle)."""
+        if joiner.may_host or joiner.skip_lobby:
+            return await self.service.join(room_id, joiner, resume)
+        address = self._from(sid)
+        await self.lobbies.reserve(address, self._waiting)
+        try:
+            joined = await self.service.join(room_id, joiner, resume)
+        except BaseException:
+            self.lobbies.release(address)
+            raise
+        p = joined.participant
+        if p.state is ParticipantState.LOBBY:
+            self.lobbies.entered(address, p.room_id, p.id)
+        else:
+            self.lobbies.release(address)
+        return joined
+
+    async def _waiting(self, room_id: str, participant_id: str) -> bool:
+        p = await self.service.store.get_participant(room_id, participant_id)
+        return p is not None and p.state is ParticipantState.LOBBY
+
+    async def _audit(
+        self, sid: str, action: str, room_id: str, target: Participant | None = None, **detail: Any
+    ) -> None:
+        """Record a host action (accounts.audit): who (the signed-in host), from where, on whom."""
+        what = f"room {room_id}" + (f": {target.name} ({target.id})" if target else "")
+        user = self.connections.user(sid)
+        try:
+            await self.app[AUDIT].record(
+                action, actor=user, address=self._from(sid), target=what, detail=detail or None
+            )
+        except Exception:
+            log.exception("could not record %s in the audit log", action)
+
     async def on_leave(self, sid: str, data: Any) -> Ack:
         payloads.parse_empty(data)
         seat = self._seat(sid)
@@ -270,6 +312,7 @@ class Meeting:
         await self.fanout.to_participant(p.id, "lobby:result", {"status": "admitted"})
         await self.bridge.apply(seat.room_id)
         self.fanout.state_changed(seat.room_id)
+        await self._audit(sid, "host.admit", seat.room_id, p)
         return {"ok": True, "participant": p.id}
 
     async def _weak_link_profile(self, p: Participant) -> None:
@@ -288,6 +331,7 @@ class Meeting:
         await self.fanout.to_participant(p.id, "lobby:result", {"status": "denied"})
         await self._unseat(p.id, seat.room_id)
         self.fanout.state_changed(seat.room_id)
+        await self._audit(sid, "host.deny", seat.room_id, p)
         return {"ok": True, "participant": p.id}
 
     # ------------------------------------------------------------------ media
@@ -349,13 +393,15 @@ class Meeting:
         await self.bridge.apply(seat.room_id)
         await self.fanout.to_participant(p.id, "muted", {"by": "host", "hard": p.hard_muted})
         self.fanout.state_changed(seat.room_id)
+        await self._audit(sid, "host.mute", seat.room_id, p, hard=request.hard)
         return {"ok": True}
 
     async def on_unmute_allow(self, sid: str, data: Any) -> Ack:
         target = payloads.parse_participant(data)
         seat = self._seat(sid)
-        await self.service.allow_unmute(seat.room_id, seat.participant_id, target)
+        p = await self.service.allow_unmute(seat.room_id, seat.participant_id, target)
         self.fanout.state_changed(seat.room_id)
+        await self._audit(sid, "host.unmute_allow", seat.room_id, p)
         return {"ok": True}
 
     async def on_mute_all(self, sid: str, data: Any) -> Ack:
@@ -367,6 +413,7 @@ class Meeting:
             self.bridge.detector.forget(p.id)
             await self.fanout.to_participant(p.id, "muted", {"by": "host", "hard": p.hard_muted})
         self.fanout.state_changed(seat.room_id)
+        await self._audit(sid, "host.mute_all", seat.room_id, hard=hard, muted=len(muted))
         return {"ok": True, "muted": len(muted)}
 
     async def on_remove(self, sid: str, data: Any) -> Ack:
@@ -380,6 +427,7 @@ class Meeting:
         self._cancel_grace(p.id)
         await self._unseat(p.id, seat.room_id)
         await self._gone(seat.room_id, p.id)
+        await self._audit(sid, "host.remove", seat.room_id, p)
         return {"ok": True}
 
     async def on_lock(self, sid: str, data: Any) -> Ack:
@@ -387,12 +435,14 @@ class Meeting:
         seat = self._seat(sid)
         room = await self.service.lock(seat.room_id, seat.participant_id, locked)
         self.fanout.state_changed(seat.room_id)
+        await self._audit(sid, "host.lock", seat.room_id, locked=locked)
         return {"ok": True, "state": room.state.value}
 
     async def on_end(self, sid: str, data: Any) -> Ack:
         payloads.parse_empty(data)
         seat = self._seat(sid)
         await self.end(seat.room_id, seat.participant_id)
+        await self._audit(sid, "host.end", seat.room_id)
         return {"ok": True}
 
     async def end(self, room_id: str, actor_id: str | None) -> None:

@@ -22,6 +22,7 @@ MAX_NAME = 80
 MAX_CHAT = 1000
 MAX_ID = 64
 MAX_TOKEN = 200
+MAX_INVITE = 1024
 MAX_TITLE = 200
 
 T = TypeVar("T")
@@ -92,6 +93,7 @@ class Join:
     site: str | None
     resume: str | None
     protocol: int
+    invite: str | None = None
 
 
 def parse_join(data: Any) -> Join:
@@ -111,6 +113,7 @@ def parse_join(data: Any) -> Join:
         site=_text(d, "site", MAX_ID, required=False),
         resume=_text(d, "resume", MAX_TOKEN, required=False),
         protocol=version,
+        invite=_text(d, "invite", MAX_INVITE, required=False),
     )
 
 

@@ -30,7 +30,9 @@ async def meeting_context(app: web.Application) -> AsyncIterator[None]:
         settings.redis_url, NodeInfo(settings.node_name, settings.base_url)
     )
     app[REGISTRY] = backends.registry
-    service = RoomService(backends.store, RoomRecords(app[DATABASE]))
+    service = RoomService(
+        backends.store, RoomRecords(app[DATABASE]), lobby_limit=settings.lobby_max_per_room
+    )
     connections = Connections()
     sio = app[SIO]
     fanout = Fanout(sio, service, lambda: app[SITES], connections)

@@ -32,6 +32,7 @@ from web import (
     inventory_api,
     inventory_live_api,
     inventory_pages,
+    invites_api,
     metrics,
     openapi,
     pages,
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> web.Application:
     turn.setup(app)
     pages.setup(app)
     rooms_api.setup(app)
+    invites_api.setup(app)
     inventory_api.setup(app)
     openapi.setup(app)
     inventory_pages.setup(app)

@@ -31,7 +31,7 @@ from network_inventory.directory import InventorySites
 from network_inventory.importer import region_files
 from network_inventory.model import Page, Site
 from web import openapi
-from web.auth import require_inventory_editor, require_user
+from web.auth import audit, require_inventory_editor, require_user
 from web.errors import json_body, register
 from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
@@ -181,6 +181,7 @@ async def create_site(request: web.Request) -> web.Response:
     user = _editor(request)
     inv = _inventory(request)
     site = await inv.create_site(await json_body(request), user=user)
+    await audit(request, "inventory.site_create", target=f"site {site.code} {site.name}")
     return web.json_response(_site_json(inv, site), status=201)
 
 
@@ -188,12 +189,14 @@ async def update_site(request: web.Request) -> web.Response:
     user = _editor(request)
     inv = _inventory(request)
     site = await inv.update_site(_path_ref(request), await json_body(request), user=user)
+    await audit(request, "inventory.site_update", target=f"site {site.code} {site.name}")
     return web.json_response(_site_json(inv, site))
 
 
 async def delete_site(request: web.Request) -> web.Response:
     user = _editor(request)
     await _inventory(request).delete_site(_path_ref(request), user=user)
+    await audit(request, "inventory.site_delete", target=f"site {request.match_info['ref']}")
     return web.Response(status=204)
 
 
@@ -220,6 +223,7 @@ async def get_link(request: web.Request) -> web.Response:
 async def create_link(request: web.Request) -> web.Response:
     user = _editor(request)
     link = await _inventory(request).create_link(await json_body(request), user=user)
+    await audit(request, "inventory.link_create", target=f"link {link.id}")
     return web.json_response(link.public(), status=201)
 
 
@@ -227,12 +231,14 @@ async def update_link(request: web.Request) -> web.Response:
     user = _editor(request)
     body = await json_body(request)
     link = await _inventory(request).update_link(_path_id(request), body, user=user)
+    await audit(request, "inventory.link_update", target=f"link {link.id}")
     return web.json_response(link.public())
 
 
 async def delete_link(request: web.Request) -> web.Response:
     user = _editor(request)
     await _inventory(request).delete_link(_path_id(request), user=user)
+    await audit(request, "inventory.link_delete", target=f"link {_path_id(request)}")
     return web.Response(status=204)
 
 
@@ -261,6 +267,7 @@ async def get_probe(request: web.Request) -> web.Response:
 async def create_probe(request: web.Request) -> web.Response:
     user = _editor(request)
     probe = await _inventory(request).create_probe(await json_body(request), user=user)
+    await audit(request, "inventory.probe_create", target=f"probe {probe.id}")
     return web.json_response(probe.public(), status=201)
 
 
@@ -268,12 +275,14 @@ async def update_probe(request: web.Request) -> web.Response:
     user = _editor(request)
     body = await json_body(request)
     probe = await _inventory(request).update_probe(_path_id(request), body, user=user)
+    await audit(request, "inventory.probe_update", target=f"probe {probe.id}")
     return web.json_response(probe.public())
 
 
 async def delete_probe(request: web.Request) -> web.Response:
     user = _editor(request)
     await _inventory(request).delete_probe(_path_id(request), user=user)
+    await audit(request, "inventory.probe_delete", target=f"probe {_path_id(request)}")
     return web.Response(status=204)
 
 
@@ -314,12 +323,23 @@ async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, b
     return [(name, body)]
 
 
+async def _audit_import(
+    request: web.Request, what: str, names: list[str], report: dict[str, Any]
+) -> None:
+    """An import that changed the inventory (not a dry run): its files and counts."""
+    if report.get("dry_run"):
+        return
+    counts = {k: v for k, v in report.items() if isinstance(v, int) and not isinstance(v, bool)}
+    await audit(request, f"inventory.{what}_import", target=", ".join(names)[:300], detail=counts)
+
+
 async def import_regions(request: web.Request) -> web.Response:
     user = _editor(request)
     files = await _uploads(request, "upload.csv")
     report = await _inventory(request).import_regions(
         files, user=user, dry_run=bool(_bool(request, "dry_run"))
     )
+    await _audit_import(request, "regions", [n for n, _ in files], report.public())
     return web.json_response(report.public())
 
 
@@ -332,6 +352,7 @@ async def import_links(request: web.Request) -> web.Response:
     report = await _inventory(request).import_links(
         data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
     )
+    await _audit_import(request, "links", [name], report.public())
     return web.json_response(report.public())
 
 
@@ -344,6 +365,7 @@ async def import_probes(request: web.Request) -> web.Response:
     report = await _inventory(request).import_probes(
         data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
     )
+    await _audit_import(request, "probes", [name], report.public())
     return web.json_response(report.public())
 
 

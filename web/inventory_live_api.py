@@ -23,7 +23,13 @@ from network_inventory import history
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.state import Policy, State
-from web.auth import require_inventory_editor, require_user, user_from_cookie_header
+from web.auth import (
+    audit,
+    require_inventory_editor,
+    require_staff,
+    require_user,
+    user_from_cookie_header,
+)
 from web.errors import ApiError, NotFound, json_body
 from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SIO
 
@@ -64,6 +70,7 @@ def _int_param(request: web.Request, *names: str) -> int | None:
 
 
 async def get_state(request: web.Request) -> web.Response:
+    require_staff(request)  # link states and addresses: staff only
     live = request.app[LIVE]
     limit, offset = _page(request, default=MAX_LIMIT)
     state = _state_filter(request)
@@ -90,6 +97,7 @@ async def get_state(request: web.Request) -> web.Response:
 
 
 async def get_history(request: web.Request) -> web.Response:
+    require_staff(request)
     site_id = _path_id(request)
     range_name = request.query.get("range", "24h")
     if range_name not in history.RANGES:
@@ -104,6 +112,7 @@ async def get_history(request: web.Request) -> web.Response:
 
 
 async def get_events(request: web.Request) -> web.Response:
+    require_staff(request)
     limit, offset = _page(request)
     site_id = _int_param(request, "site", "site_id")
     state = _state_filter(request)
@@ -233,6 +242,7 @@ async def create_webhook(request: web.Request) -> web.Response:
         " VALUES (?, ?, ?, ?, ?)",
         (values["url"], values.get("description", ""), values.get("enabled", 1), now, now),
     )
+    await audit(request, "inventory.webhook_create", target=f"webhook {hook_id}")
     return web.json_response(await _load_webhook(request, hook_id), status=201)
 
 
@@ -247,6 +257,7 @@ async def update_webhook(request: web.Request) -> web.Response:
             f"UPDATE inventory_webhooks SET {sets}, updated_at = ? WHERE id = ?",
             (*values.values(), time.time(), hook_id),
         )
+        await audit(request, "inventory.webhook_update", target=f"webhook {hook_id}")
     return web.json_response(await _load_webhook(request, hook_id))
 
 
@@ -257,6 +268,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
     await request.app[DATABASE].execute_write(
         "DELETE FROM inventory_webhooks WHERE id = ?", (hook_id,)
     )
+    await audit(request, "inventory.webhook_delete", target=f"webhook {hook_id}")
     return web.Response(status=204)
 
 

@@ -17,7 +17,7 @@ from rooms.records import RoomRecord
 from signaling.payloads import parse_title
 from signaling.placement import REGISTRY, ensure_here, owner_url
 from web import pages, readiness_api
-from web.auth import require_host
+from web.auth import audit, require_host
 from web.errors import ApiError
 from web.keys import MEETING, ROOMS, SITES
 from web.readiness_api import invited_sites
@@ -110,6 +110,7 @@ async def end_room(request: web.Request) -> web.Response:
             body = {"error": exc.code, "message": exc.message, **exc.details}
             return web.json_response(body, status=409)
         raise _api_error(exc) from exc
+    await audit(request, "host.end", target=f"room {room_id}")
     return web.json_response({"ok": True})
 
 

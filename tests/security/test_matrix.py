@@ -29,6 +29,8 @@ EVERYONE = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
 HOSTS = frozenset({"admin", "host"})
 EDITORS = frozenset({"admin", "it"})
+STAFF = frozenset({"admin", "host", "it", "viewer"})
+"""Signed in, but not a site seat: link states, history and events."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ MATRIX: list[Case] = [
     Case("POST", "/api/rooms/{room_id}/end", HOSTS, {}, ok=(404,)),
     Case("GET", "/api/sites/picker", EVERYONE),
     Case("GET", "/api/rooms/{room_id}/readiness", HOSTS, ok=(404,)),
+    # invite links (web/invites_api.py)
+    Case("POST", "/api/rooms/{room_id}/invites", HOSTS, {}, ok=(404,)),
+    Case("GET", "/api/rooms/{room_id}/invites", HOSTS, ok=(404,)),
+    Case("DELETE", "/api/rooms/{room_id}/invites/{invite_id}", HOSTS, ok=(404,)),
+    Case("PUT", "/api/rooms/{room_id}/invite-policy", HOSTS, {"required": True}, ok=(404,)),
     # inventory (web/inventory_api.py): reads for anyone signed in, writes for IT
     Case("GET", "/api/sites", SIGNED_IN),
     Case("GET", "/api/sites/{ref}", SIGNED_IN, ok=HANDLED),
@@ -99,9 +106,9 @@ MATRIX: list[Case] = [
     Case("GET", "/api/export/probes.csv", SIGNED_IN),
     Case("GET", "/api/changes", SIGNED_IN),
     # inventory live data (web/inventory_live_api.py)
-    Case("GET", "/api/state", EVERYONE),
-    Case("GET", "/api/sites/{id}/history", EVERYONE, ok=HANDLED),
-    Case("GET", "/api/events", EVERYONE),
+    Case("GET", "/api/state", STAFF),
+    Case("GET", "/api/sites/{id}/history", STAFF, ok=HANDLED),
+    Case("GET", "/api/events", STAFF),
     Case("GET", "/api/sites/{id}/call-quality", SIGNED_IN, ok=HANDLED),
     Case("GET", "/api/webhooks", SIGNED_IN),
     Case("POST", "/api/webhooks", EDITORS, {"url": "http://127.0.0.1:9/hook"}, ok=HANDLED),
@@ -110,7 +117,7 @@ MATRIX: list[Case] = [
     Case("DELETE", "/api/webhooks/{id}", EDITORS, ok=HANDLED),
 ]
 
-MADE_UP_IDS = {"room_id": "no-such-room", "id": 987654, "ref": "33.14.99"}
+MADE_UP_IDS = {"room_id": "no-such-room", "id": 987654, "ref": "33.14.99", "invite_id": "nope"}
 
 NOT_IN_MATRIX = {
     ("GET", "/api/openapi.json"),  # the public API description

@@ -54,8 +54,8 @@ const GATHER_TIMEOUT = 5000;
 /** @typedef {{ok: true}} OkAck */
 
 /**
- * `join` (client -> server).
- * @typedef {{protocol: number, room: string, name: string, site: string|null, resume?: string}} JoinRequest
+ * `join` (client -> server). `invite`: the token of an invite link (from the URL fragment).
+ * @typedef {{protocol: number, room: string, name: string, site: string|null, resume?: string, invite?: string}} JoinRequest
  */
 /**
  * Ack of `join`.
@@ -186,6 +186,8 @@ export class MeetingClient extends EventTarget {
     this._name = "";
     /** @type {string|null} */
     this._site = null;
+    /** @type {string|null} invite token, sent with every join (also after a reconnect) */
+    this._invite = null;
     this._generation = 0;
     /** @type {Promise<unknown>} negotiation steps run one at a time */
     this._queue = Promise.resolve();
@@ -195,12 +197,13 @@ export class MeetingClient extends EventTarget {
 
   /**
    * Connect and join. Resolves with the first join ack; rejects with a ProtocolError.
-   * @param {{name: string, site: string|null, resume?: string|null, stream?: MediaStream|null}} opts
+   * @param {{name: string, site: string|null, resume?: string|null, stream?: MediaStream|null, invite?: string|null}} opts
    * @returns {Promise<JoinAck>}
    */
-  join({ name, site, resume, stream }) {
+  join({ name, site, resume, stream, invite }) {
     this._name = name;
     this._site = site;
+    this._invite = invite ?? null;
     this.resumeToken = resume ?? null;
     this.localStream = stream ?? null;
     this._applyLocal();
@@ -385,6 +388,7 @@ export class MeetingClient extends EventTarget {
     /** @type {JoinRequest} */
     const req = { protocol: PROTOCOL_VERSION, room: this.room, name: this._name, site: this._site };
     if (this.resumeToken) req.resume = this.resumeToken;
+    if (this._invite) req.invite = this._invite;
     /** @type {JoinAck} */
     const ack = await this.request("join", req);
     this.participantId = ack.participant.id;

@@ -17,6 +17,11 @@ const ROOM = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop
 const REMEMBER_KEY = "pendopo.remember";
 /** sessionStorage (this tab only): how to come back after a reload within the grace period. */
 const RESUME_KEY = `pendopo.resume.${ROOM}`;
+/**
+ * The invite token of an invite link (`/j/<room>#invite=<token>`). It lives in the URL fragment,
+ * which the browser never sends to a server (no access log sees it); it goes only into `join`.
+ */
+const INVITE = new URLSearchParams(location.hash.slice(1)).get("invite");
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -271,7 +276,7 @@ async function enter({ name, site, resume, mic, camera }) {
   client.cameraOn = camera;
   wireClient(client, { name, site });
   try {
-    await client.join({ name, site, resume, stream: localStream });
+    await client.join({ name, site, resume, stream: localStream, invite: INVITE });
     joined = true;
   } catch (e) {
     if (goToNode(/** @type {any} */ (e)?.details?.node)) return;

@@ -1,0 +1,123 @@
+"""Invite links of a session, for its host (docs/protocol.md "REST", docs/security.md).
+
+POST   /api/rooms/{room_id}/invites               a new link (optionally bound to a site)
+GET    /api/rooms/{room_id}/invites               the session's links (never their tokens)
+DELETE /api/rooms/{room_id}/invites/{invite_id}   withdraw one
+PUT    /api/rooms/{room_id}/invite-policy         {"required": true}: a plain link is not enough
+
+The token is in the returned ``url``'s fragment (``/j/<room>#invite=<token>``) and nowhere else:
+it is not stored, not logged, and not shown again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from accounts.invites import MAX_TTL, Invite
+from rooms import RoomError
+from rooms.errors import NOT_FOUND, ROOM_ENDED
+from web.auth import audit, require_host
+from web.errors import ApiError, json_body
+from web.keys import INVITES, ROOMS, SITES
+
+MAX_SITE_CODE = 32
+
+
+async def _open_room(request: web.Request) -> str:
+    room_id = request.match_info["room_id"]
+    try:
+        room = await request.app[ROOMS].room(room_id)
+    except RoomError as exc:
+        raise ApiError(exc.code, exc.message, status=404 if exc.code == NOT_FOUND else 400) from exc
+    if room.ended:
+        raise ApiError(ROOM_ENDED, "This session has ended.", status=409)
+    return room_id
+
+
+def _invite_json(invite: Invite) -> dict[str, Any]:
+    return invite.public()
+
+
+async def create_invite(request: web.Request) -> web.Response:
+    """``{"site_code": "33.14.06"|null, "ttl_hours": 24, "require_lobby": true}`` (all optional)
+    -> 201 ``{"invite": {...}, "url": "/j/<room>#invite=<token>"}``."""
+    user = require_host(request)
+    room_id = await _open_room(request)
+    body = await json_body(request)
+    site = body.get("site_code")
+    if site is not None:
+        if not isinstance(site, str) or not 0 < len(site) <= MAX_SITE_CODE:
+            raise ApiError("invalid_request", "site_code must be a site code or null.")
+        if await request.app[SITES].get(site) is None:
+            raise ApiError("invalid_request", f"Unknown site {site!r}.")
+    hours = body.get("ttl_hours", 24)
+    if isinstance(hours, bool) or not isinstance(hours, int | float):
+        raise ApiError("invalid_request", "ttl_hours must be a number.")
+    if not 1 <= hours <= MAX_TTL / 3600:
+        raise ApiError("invalid_request", "ttl_hours must be from 1 to 720.")
+    require_lobby = body.get("require_lobby", True)
+    if not isinstance(require_lobby, bool):
+        raise ApiError("invalid_request", "require_lobby must be true or false.")
+    invite, token = await request.app[INVITES].create(
+        room_id,
+        site_code=site,
+        ttl=float(hours) * 3600,
+        require_lobby=require_lobby,
+        created_by=user,
+    )
+    await audit(
+        request,
+        "invite.create",
+        target=f"room {room_id}",
+        detail={"id": invite.id, "site": site, "require_lobby": require_lobby, "hours": hours},
+    )
+    return web.json_response(
+        {"invite": _invite_json(invite), "url": f"/j/{room_id}#invite={token}"}, status=201
+    )
+
+
+async def list_invites(request: web.Request) -> web.Response:
+    require_host(request)
+    room_id = request.match_info["room_id"]
+    try:
+        await request.app[ROOMS].room(room_id)
+    except RoomError as exc:
+        raise ApiError(exc.code, exc.message, status=404) from exc
+    invites = request.app[INVITES]
+    items = [_invite_json(i) for i in await invites.for_room(room_id)]
+    return web.json_response({"items": items, "invite_required": await invites.required(room_id)})
+
+
+async def revoke_invite(request: web.Request) -> web.Response:
+    require_host(request)
+    room_id = request.match_info["room_id"]
+    invite_id = request.match_info["invite_id"]
+    invites = request.app[INVITES]
+    invite = await invites.get(invite_id)
+    if invite is None or invite.room != room_id:
+        raise ApiError(NOT_FOUND, "There is no such invite link.", status=404)
+    revoked = await invites.revoke(invite_id)
+    if revoked:
+        await audit(request, "invite.revoke", target=f"room {room_id}", detail={"id": invite_id})
+    return web.json_response({"ok": True, "revoked": revoked})
+
+
+async def set_policy(request: web.Request) -> web.Response:
+    """``{"required": true}``: only invite holders (and hosts) may join from now on."""
+    require_host(request)
+    room_id = await _open_room(request)
+    required = (await json_body(request)).get("required")
+    if not isinstance(required, bool):
+        raise ApiError("invalid_request", "required must be true or false.")
+    await request.app[INVITES].set_required(room_id, required)
+    await audit(request, "invite.policy", target=f"room {room_id}", detail={"required": required})
+    return web.json_response({"ok": True, "invite_required": required})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/rooms/{room_id}/invites", create_invite)
+    app.router.add_get("/api/rooms/{room_id}/invites", list_invites)
+    app.router.add_delete("/api/rooms/{room_id}/invites/{invite_id}", revoke_invite)
+    app.router.add_put("/api/rooms/{room_id}/invite-policy", set_policy)
