@@ -3,6 +3,7 @@
 
 import { api } from "./http.js";
 import { apply, lang, register, t, withLang } from "./i18n.js";
+import { inviteButton, openInvites } from "./invites.js";
 
 register({
   id: {
@@ -195,7 +196,7 @@ async function loadSessions() {
       a.href = withLang(room.join_url);
       a.textContent = absolute(room.join_url);
       a.setAttribute("aria-label", t("home.open", { title: room.title }));
-      link.append(a);
+      link.append(a, " ", inviteButton(room));
     }
     row.append(title, state, created, readiness, link);
     body.append(row);
@@ -210,6 +211,7 @@ function showCreated(room) {
   linkInput.value = absolute(room.join_url);
   $("enter").setAttribute("href", withLang(room.join_url));
   $("copy-status").textContent = "";
+  openInvites(room).catch(() => {});
 }
 
 async function copyLink() {
