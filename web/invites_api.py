@@ -18,6 +18,7 @@ from aiohttp import web
 from accounts.invites import MAX_TTL, Invite
 from rooms import RoomError
 from rooms.errors import NOT_FOUND, ROOM_ENDED
+from web import openapi
 from web.auth import audit, require_host
 from web.errors import ApiError, json_body
 from web.keys import INVITES, ROOMS, SITES
@@ -121,3 +122,90 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/rooms/{room_id}/invites", list_invites)
     app.router.add_delete("/api/rooms/{room_id}/invites/{invite_id}", revoke_invite)
     app.router.add_put("/api/rooms/{room_id}/invite-policy", set_policy)
+
+
+_INVITE = {
+    "type": "object",
+    "description": "an invite link's record (never its token)",
+    "properties": {
+        "id": {"type": "integer"},
+        "room": {"type": "string"},
+        "site_code": {"type": ["string", "null"]},
+        "require_lobby": {"type": "boolean"},
+        "created_at": {"type": "number"},
+        "expires_at": {"type": "number"},
+        "revoked": {"type": "boolean"},
+    },
+}
+_ROOM_ID = openapi.Param("room_id", "path", required=True, description="session id")
+
+openapi.describe(
+    openapi.Operation(
+        "POST",
+        "/api/rooms/{room_id}/invites",
+        "New invite link (token only in the returned url's fragment, shown once)",
+        "meetings",
+        "host",
+        params=(_ROOM_ID,),
+        body={
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "site_code": {"type": ["string", "null"]},
+                        "ttl_hours": {"type": "number", "minimum": 1, "maximum": 720},
+                        "require_lobby": {"type": "boolean"},
+                    },
+                }
+            }
+        },
+        response={
+            "type": "object",
+            "properties": {"invite": _INVITE, "url": {"type": "string"}},
+        },
+        status=201,
+    ),
+    openapi.Operation(
+        "GET",
+        "/api/rooms/{room_id}/invites",
+        "The session's invite links (without tokens)",
+        "meetings",
+        "host",
+        params=(_ROOM_ID,),
+        response={
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": _INVITE},
+                "invite_required": {"type": "boolean"},
+            },
+        },
+    ),
+    openapi.Operation(
+        "DELETE",
+        "/api/rooms/{room_id}/invites/{invite_id}",
+        "Withdraw an invite link",
+        "meetings",
+        "host",
+        params=(
+            _ROOM_ID,
+            openapi.Param("invite_id", "path", required=True, schema={"type": "integer"}),
+        ),
+    ),
+    openapi.Operation(
+        "PUT",
+        "/api/rooms/{room_id}/invite-policy",
+        "Require an invite link to join (hosts excepted)",
+        "meetings",
+        "host",
+        params=(_ROOM_ID,),
+        body={
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["required"],
+                    "properties": {"required": {"type": "boolean"}},
+                }
+            }
+        },
+    ),
+)
