@@ -102,6 +102,11 @@ def require_inventory_editor(request: web.Request) -> User:
     return require_role(request, Role.IT, message="Only IT staff may change the inventory.")
 
 
+def require_address_reader(request: web.Request) -> User:
+    """IT staff (and admin): probe targets and webhook URLs are addresses, never shown to others."""
+    return require_role(request, Role.IT, message="Only IT staff may see network addresses.")
+
+
 def require_staff(request: web.Request) -> User:
     """Anyone signed in except a site seat: reads of the inventory and link data."""
     return require_role(

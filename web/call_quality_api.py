@@ -10,13 +10,13 @@ from aiohttp import web
 
 from network_inventory.call_quality import RANGES
 from web import openapi
-from web.auth import require_user
+from web.auth import require_staff
 from web.errors import ApiError, NotFound
 from web.keys import CALL_QUALITY, DATABASE
 
 
 async def get_call_quality(request: web.Request) -> web.Response:
-    require_user(request)
+    require_staff(request)
     raw = request.match_info["id"]
     if not raw.isdigit():
         raise ApiError("invalid_query", "The site id must be a whole number.")
@@ -50,7 +50,7 @@ openapi.describe(
         "/api/sites/{id}/call-quality",
         "A site's call quality in sessions over a range: buckets and recent sessions",
         "live",
-        "user",
+        "staff",
         params=(
             openapi.Param("id", "path", {"type": "integer"}),
             openapi.Param("range", schema={"enum": list(RANGES), "default": "24h"}),

@@ -31,7 +31,7 @@ from network_inventory.directory import InventorySites
 from network_inventory.importer import region_files
 from network_inventory.model import Page, Site
 from web import openapi
-from web.auth import audit, require_inventory_editor, require_user
+from web.auth import audit, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register
 from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
@@ -154,7 +154,7 @@ def _editor(request: web.Request) -> str:
 
 # -- sites ------------------------------------------------------------------------------------
 async def list_sites(request: web.Request) -> web.Response:
-    require_user(request)
+    require_staff(request)
     inv = _inventory(request)
     limit, offset = _paging(request)
     state = request.query.get("state") or None
@@ -172,7 +172,7 @@ async def list_sites(request: web.Request) -> web.Response:
 
 
 async def get_site(request: web.Request) -> web.Response:
-    require_user(request)
+    require_staff(request)
     inv = _inventory(request)
     return web.json_response(_site_json(inv, await inv.get_site(_path_ref(request))))
 
@@ -202,7 +202,7 @@ async def delete_site(request: web.Request) -> web.Response:
 
 # -- links ------------------------------------------------------------------------------------
 async def list_links(request: web.Request) -> web.Response:
-    require_user(request)
+    require_staff(request)
     limit, offset = _paging(request)
     page = await _inventory(request).list_links(
         site=_site_ref(request.query.get("site"), "site"),
@@ -216,7 +216,7 @@ async def list_links(request: web.Request) -> web.Response:
 
 
 async def get_link(request: web.Request) -> web.Response:
-    require_user(request)
+    require_staff(request)
     return web.json_response((await _inventory(request).get_link(_path_id(request))).public())
 
 
@@ -244,7 +244,7 @@ async def delete_link(request: web.Request) -> web.Response:
 
 # -- probe targets ----------------------------------------------------------------------------
 async def list_probes(request: web.Request) -> web.Response:
-    require_user(request)
+    require_address_reader(request)
     limit, offset = _paging(request)
     kinds = _choices(request, "kind", ProbeKind)
     if len(kinds) > 1:
@@ -260,7 +260,7 @@ async def list_probes(request: web.Request) -> web.Response:
 
 
 async def get_probe(request: web.Request) -> web.Response:
-    require_user(request)
+    require_address_reader(request)
     return web.json_response((await _inventory(request).get_probe(_path_id(request))).public())
 
 
@@ -371,7 +371,10 @@ async def import_probes(request: web.Request) -> web.Response:
 
 def _exporter(what: str) -> Handler:
     async def export(request: web.Request) -> web.Response:
-        require_user(request)
+        if what == "probes":
+            require_address_reader(request)
+        else:
+            require_staff(request)
         text = await _inventory(request).export_csv(what)
         return web.Response(
             text=text,
@@ -386,7 +389,7 @@ def _exporter(what: str) -> Handler:
 
 # -- change log -------------------------------------------------------------------------------
 async def list_changes(request: web.Request) -> web.Response:
-    require_user(request)
+    require_staff(request)
     limit, offset = _paging(request)
     entity = request.query.get("entity") or None
     if entity is not None and entity not in ("site", "link", "probe", "inventory"):
@@ -472,7 +475,7 @@ def _routes() -> Sequence[Route]:
     s, lk, p = "/api/sites", "/api/links", "/api/probes"
     E = "editor"
 
-    def op(method: str, path: str, summary: str, tag: str, auth: str = "user", **kw: Any) -> Any:
+    def op(method: str, path: str, summary: str, tag: str, auth: str = "staff", **kw: Any) -> Any:
         return Operation(method, path, summary, tag, auth, **kw)
 
     site_path, link_path, probe_path = f"{s}/{{ref}}", f"{lk}/{{id}}", f"{p}/{{id}}"
@@ -501,13 +504,13 @@ def _routes() -> Sequence[Route]:
               response=ref("Link"))),
         Route("DELETE", f"{lk}/{ID}", _edge(delete_link), op("DELETE", link_path,
               "Delete a link", "inventory", E, params=(_ID,), status=204)),
-        Route("GET", p, _edge(list_probes), op("GET", p, "List probe targets", "inventory",
+        Route("GET", p, _edge(list_probes), op("GET", p, "List probe targets", "inventory", E,
               params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"))),
         Route("POST", p, _edge(create_probe), op("POST", p, "Create a probe target",
               "inventory", E, body=_body("ProbeInput"), response=ref("ProbeTarget"),
               status=201)),
         Route("GET", f"{p}/{ID}", _edge(get_probe), op("GET", probe_path, "One probe target",
-              "inventory", params=(_ID,), response=ref("ProbeTarget"))),
+              "inventory", E, params=(_ID,), response=ref("ProbeTarget"))),
         Route("PATCH", f"{p}/{ID}", _edge(update_probe), op("PATCH", probe_path,
               "Change a probe target", "inventory", E, params=(_ID,),
               body=_body("ProbeInput"), response=ref("ProbeTarget"))),
@@ -527,7 +530,8 @@ def _routes() -> Sequence[Route]:
         *(
             Route("GET", f"/api/export/{what}.csv", _edge(_exporter(what)), op("GET",
                   f"/api/export/{what}.csv", f"Export {what} as CSV", "import",
-                  response=csv_response, content_type="text/csv"))
+                  E if what == "probes" else "staff", response=csv_response,
+                  content_type="text/csv"))
             for what in ("sites", "links", "probes")
         ),
         Route("GET", "/api/changes", _edge(list_changes), op("GET", "/api/changes",

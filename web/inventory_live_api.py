@@ -19,15 +19,16 @@ from urllib.parse import urlsplit
 import socketio
 from aiohttp import web
 
+from accounts import Role
 from network_inventory import history
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.state import Policy, State
 from web.auth import (
     audit,
+    require_address_reader,
     require_inventory_editor,
     require_staff,
-    require_user,
     user_from_cookie_header,
 )
 from web.errors import ApiError, NotFound, json_body
@@ -211,7 +212,7 @@ def _path_id(request: web.Request) -> int:
 
 
 async def list_webhooks(request: web.Request) -> web.Response:
-    require_user(request)  # URLs may carry tokens: signed-in users only
+    require_address_reader(request)  # URLs may carry tokens
     rows = await request.app[DATABASE].fetchall("SELECT * FROM inventory_webhooks ORDER BY id")
     items = [_webhook(r) for r in rows]
     return web.json_response(
@@ -220,7 +221,7 @@ async def list_webhooks(request: web.Request) -> web.Response:
 
 
 async def get_webhook(request: web.Request) -> web.Response:
-    require_user(request)
+    require_address_reader(request)
     return web.json_response(await _load_webhook(request, _path_id(request)))
 
 
@@ -281,6 +282,10 @@ def _socket_handlers(app: web.Application) -> None:
         if user is None:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"error": "unauthorised", "message": "Sign in first."}
+            )
+        if user.role is Role.SITE:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"error": "forbidden", "message": "Site accounts may not see this."}
             )
         live = app.get(LIVE)
         if live is not None:  # sent once the connection is accepted, i.e. after this returns

@@ -36,7 +36,8 @@ class Operation:
     summary: str
     tag: str
     auth: str = "user"
-    """none (public), user (any signed-in user), editor (admin or it), admin, host."""
+    """none (public), user (any signed-in user), staff (signed in, not a site seat), editor
+    (admin or it), admin, host."""
     params: tuple[Param, ...] = ()
     body: Mapping[str, Any] | None = None
     """Request body content: ``{"application/json": {"schema": ...}}``."""
@@ -241,22 +242,22 @@ _describe_others(
         ("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin", "admin"),
         ("GET", "/api/ice-servers", "STUN/TURN servers for the browser", "meetings", "user"),
         ("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host"),
-        ("GET", "/api/rooms", "List rooms", "meetings", "user"),
+        ("GET", "/api/rooms", "List rooms", "meetings", "host"),
         ("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings", "none"),
         ("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host"),
         ("GET", "/api/sites/picker", "Site choices of the join page", "meetings", "none"),
-        ("GET", "/api/state", "Every site's probe state and the rollout summary", "live", "user"),
+        ("GET", "/api/state", "Every site's probe state and the rollout summary", "live", "staff"),
         (
             "GET",
             "/api/sites/{id}/history",
             "A site's RTT/loss roll-ups over a range",
             "live",
-            "user",
+            "staff",
         ),
-        ("GET", "/api/events", "State changes (event log), newest first", "live", "user"),
-        ("GET", "/api/webhooks", "Alert webhooks", "live", "user"),
+        ("GET", "/api/events", "State changes (event log), newest first", "live", "staff"),
+        ("GET", "/api/webhooks", "Alert webhooks", "live", "editor"),
         ("POST", "/api/webhooks", "Add an alert webhook", "live", "editor"),
-        ("GET", "/api/webhooks/{id}", "One alert webhook", "live", "user"),
+        ("GET", "/api/webhooks/{id}", "One alert webhook", "live", "editor"),
         ("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor"),
         ("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor"),
     ]

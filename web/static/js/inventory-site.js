@@ -356,7 +356,15 @@ async function loadLinks() {
 }
 
 async function loadProbes() {
-  const probes = await fetchProbes(siteId);
+  let probes;
+  try {
+    probes = await fetchProbes(siteId);
+  } catch (e) {
+    // Probe targets are network addresses: only IT staff and admins may read them.
+    if (!(e instanceof ApiError && e.status === 403)) throw e;
+    table("probes", [], [], "inv.probes.hidden");
+    return;
+  }
   table(
     "probes",
     ["inv.probes.kind", "inv.probes.target", "inv.probes.interval", "inv.probes.timeout", "inv.probes.count", "inv.probes.enabled"],
