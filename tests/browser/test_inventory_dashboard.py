@@ -314,3 +314,53 @@ async def test_map_after_importing_the_shared_data(browser: Browser, tmp_path: P
         await context.close()
     finally:
         await runner.cleanup()
+
+
+async def test_a_change_while_the_page_loads_is_not_lost(
+    browser: Browser, tmp_path: Path, listener: Listener
+) -> None:
+    """A push sent after the page read its snapshot but before its socket joined /inventory is
+    heard by nobody: the page must re-read once its socket is connected.
+
+    The page's later reads of /api/state are held until the server has moved the village from
+    PLANNED to UP (and pushed that to no one), which fixes the order of the race."""
+    runner, server = await _probing_server(tmp_path)
+    try:
+        context = await browser.new_context(viewport={"width": 1366, "height": 768})
+        page = await context.new_page()
+        await sign_in_at(page, f"{server.url}/inventory")
+        await expect(page.locator("#live")).to_contain_text("Langsung")
+
+        snapshot_read = asyncio.Event()
+        changed = asyncio.Event()
+
+        async def hold_later_reads(route: Any) -> None:
+            if snapshot_read.is_set():
+                await changed.wait()
+            response = await route.fetch()  # answered by the server before the change
+            snapshot_read.set()
+            await route.fulfill(response=response)
+
+        await page.route(re.compile(r"/api/state(\?|$)"), hold_later_reads)
+        await page.reload()
+        await asyncio.wait_for(snapshot_read.wait(), DEADLINE)
+
+        village = await probe_village(server, listener.port)
+        http = await server.signed_in_session()
+        try:
+            for _ in range(int(DEADLINE / 0.1)):
+                async with http.get("/api/state", params={"state": "up"}) as r:
+                    if village["id"] in {s["site_id"] for s in (await _json(r))["items"]}:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the server never saw the village up")
+        finally:
+            await http.close()
+        changed.set()
+
+        await expect(row(page, village["id"]).locator(".chip")).to_have_text("Normal")
+        await expect(page.locator("#live")).to_contain_text("Langsung")
+        await context.close()
+    finally:
+        await runner.cleanup()

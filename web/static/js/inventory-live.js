@@ -269,6 +269,10 @@ export class SiteStore {
   constructor(sites = []) {
     /** @type {Map<number, Site>} */
     this.sites = new Map();
+    /** Pushes applied so far: a mark to tell what a re-read crossed. */
+    this.pushes = 0;
+    /** Site id -> the value of `pushes` at its last push. @type {Map<number, number>} */
+    this.pushedAt = new Map();
     this.replace(sites);
   }
 
@@ -321,7 +325,23 @@ export class SiteStore {
     site.loss = num(ev.loss);
     if (ev.method !== undefined) site.method = ev.method;
     if (ev.changed_at !== undefined) site.changed_at = ev.changed_at;
+    this.pushedAt.set(site.id, ++this.pushes);
     return site;
+  }
+
+  /**
+   * Sites just re-read, with the live fields of every site pushed after `mark` (a value of
+   * `pushes` taken before the re-read) kept as pushed: such a push may have been sent after the
+   * server answered the re-read, never before a change the re-read shows (pushes arrive in order).
+   * @param {Site[]} fresh @param {number} mark @returns {Site[]}
+   */
+  keepPushed(fresh, mark) {
+    return fresh.map((s) => {
+      const cur = this.sites.get(s.id);
+      if (!cur || (this.pushedAt.get(s.id) ?? 0) <= mark) return s;
+      const { state, rtt_ms, loss, method, changed_at } = cur;
+      return { ...s, state, rtt_ms, loss, method, changed_at };
+    });
   }
 
   /** Counts by state computed from the store (used until the server's summary arrives). */
@@ -413,7 +433,8 @@ export function comparator(store, key, dir) {
 /**
  * The live connection: socket.io namespace "/inventory".
  * Callbacks: onState(SiteStateEvent), onSummary(Summary), onStatus("live"|"offline"),
- * onResync() after each (re)connect, so the page can re-read what pushes it may have missed.
+ * onResync() after each connect (the first one too), so the page can re-read what pushes it may
+ * have missed; onStatus("live") follows once that re-read is done.
  */
 export class LiveConnection {
   /**
@@ -421,22 +442,27 @@ export class LiveConnection {
    *   onState?: (ev: SiteStateEvent) => void,
    *   onSummary?: (s: Summary) => void,
    *   onStatus?: (status: "live"|"offline") => void,
-   *   onResync?: () => void,
+   *   onResync?: () => void | Promise<void>,
    * }} handlers
    */
   constructor(handlers) {
     this.handlers = handlers;
-    this.connectedOnce = false;
     this.socket = io("/inventory", {
       transports: ["websocket"], // the server serves websocket only
       reconnectionDelay: 1000,
       reconnectionDelayMax: 10000,
       withCredentials: true,
     });
-    this.socket.on("connect", () => {
-      handlers.onStatus?.("live");
-      if (this.connectedOnce) handlers.onResync?.();
-      this.connectedOnce = true;
+    // Every connect, the first one too, is followed by a re-read: a push sent after the page
+    // read its snapshot but before this socket joined the namespace reached nobody. The page is
+    // called live only once that re-read is in, so a push heard from then on is the newest word.
+    this.socket.on("connect", async () => {
+      try {
+        await handlers.onResync?.();
+      } catch (e) {
+        console.warn("re-reading after connect", e);
+      }
+      if (this.socket.connected) handlers.onStatus?.("live");
     });
     this.socket.on("disconnect", () => handlers.onStatus?.("offline"));
     this.socket.on("connect_error", () => handlers.onStatus?.("offline"));

@@ -34,6 +34,8 @@ let range = RANGES.includes(/** @type {any} */ (params.get("range"))) ? String(p
 /** @type {Site|null} */
 let site = null;
 let historyRequest = 0;
+/** `site:state` pushes about this site heard so far. */
+let pushes = 0;
 
 register({
   id: {
@@ -89,6 +91,7 @@ async function main() {
     },
     onState: (ev) => {
       if (!site || Number(ev.site_id) !== site.id) return;
+      pushes += 1;
       Object.assign(site, {
         state: String(ev.state).toUpperCase(),
         rtt_ms: ev.rtt_ms,
@@ -104,8 +107,11 @@ async function main() {
       }
     },
     onResync: async () => {
-      site = await fetchSite(siteId);
-      renderLiveFacts(site);
+      const mark = pushes;
+      const fresh = await fetchSite(siteId);
+      // A push heard during the re-read is at least as new as what the re-read brings.
+      if (pushes === mark) site = fresh;
+      renderLiveFacts(/** @type {Site} */ (site));
       loadEvents();
     },
   });

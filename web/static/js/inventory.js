@@ -39,6 +39,8 @@ let sortDir = 1;
 /** @type {{update: (site: Site) => void} | null} */
 let map = null;
 let serverRollout = false;
+/** `summary` pushes heard so far (a re-read must not overwrite a newer one). */
+let summaryPushes = 0;
 
 const tbody = /** @type {HTMLTableSectionElement} */ (document.getElementById("site-rows"));
 const form = /** @type {HTMLFormElement} */ (document.getElementById("filters"));
@@ -72,6 +74,7 @@ async function main() {
     onStatus: renderLive,
     onState: onSiteState,
     onSummary: (s) => {
+      summaryPushes += 1;
       serverRollout = true;
       renderCounts(s.counts);
       renderRollout(s.rollout);
@@ -140,9 +143,11 @@ function localRollout() {
   };
 }
 
-async function refreshSummary() {
+/** @param {number} [mark] a value of `summaryPushes`: skip the answer if a push came since */
+async function refreshSummary(mark) {
   try {
     const s = await fetchSummary();
+    if (mark !== undefined && summaryPushes !== mark) return;
     renderCounts(s.counts);
     if (s.rollout.total > 0) {
       serverRollout = true;
@@ -458,9 +463,11 @@ function addRecent(site, before) {
   while (ol.children.length > 8) ol.lastElementChild?.remove();
 }
 
-/** After a reconnect: re-read states and touch only the rows that differ. */
+/** After each connect: re-read states and touch only the rows that differ. */
 async function resync() {
-  const sites = await fetchAllSites();
+  const mark = store.pushes;
+  const summaries = summaryPushes;
+  const sites = store.keepPushed(await fetchAllSites(), mark);
   const known = sites.every((s) => store.get(s.id)) && sites.length === store.sites.size;
   if (!known) {
     store.replace(sites);
@@ -481,5 +488,5 @@ async function resync() {
       }
     }
   }
-  await refreshSummary();
+  await refreshSummary(summaries);
 }
