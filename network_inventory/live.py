@@ -170,13 +170,17 @@ class LiveService:
         self._sweeps_since_summary = 0
         self._lock = asyncio.Lock()
         self._reloads: set[asyncio.Task[None]] = set()
+        self._reads_asked = 0
+        """Reads of the inventory asked for so far (each one's ticket)."""
+        self._read_shown = 0
+        """The ticket of the read ``self.inventory`` comes from."""
         self._last_sample_at = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     async def load(self) -> None:
         """Read the stored states and the inventory (enough for the API without probing)."""
         self.status = await self.db.read(history.load_status)
-        self.inventory = await self.db.read(load_inventory)
+        await self._read_inventory()
 
     async def start(self) -> None:
         await self.load()
@@ -223,7 +227,7 @@ class LiveService:
         cfg = self.config
         started = time.monotonic()
         now = time.time()
-        inv = self.inventory = await self.db.read(load_inventory)
+        inv = await self._read_inventory()
         order = order_sites({s.id: s.parent_id for s in inv.sites.values()})
         rank = {site: i for i, site in enumerate(order)}
         facts = [self._facts(inv.sites[s], inv, now) for s in order]
@@ -415,9 +419,25 @@ class LiveService:
 
     async def _reload(self) -> None:
         try:
-            self.inventory = await self.db.read(load_inventory)
+            await self._read_inventory()
         except Exception:
             log.exception("could not re-read the inventory")
+
+    async def _read_inventory(self) -> Inventory:
+        """Read the inventory and show it, unless a read asked for later was shown already.
+
+        Reads run on a pool of threads and finish in any order: a sweep's read begun before a
+        change may end after the re-read the change asked for, and must not put the inventory
+        from before the change back. A read asked for later starts after every change notified
+        before it was committed, so the latest ticket is the newest inventory.
+        """
+        self._reads_asked += 1
+        ticket = self._reads_asked
+        inv = await self.db.read(load_inventory)
+        if ticket > self._read_shown:
+            self._read_shown = ticket
+            self.inventory = inv
+        return inv
 
     def summary(self) -> dict[str, Any]:
         counts = {s.value: 0 for s in State}
