@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,16 +16,6 @@ from tests.signaling.meeting import (
     join_host,
     join_lobby,
 )
-
-
-@pytest.fixture
-async def people() -> AsyncIterator[list[Person]]:
-    everyone: list[Person] = []
-    try:
-        yield everyone
-    finally:
-        for person in everyone:
-            await person.close()
 
 
 async def error_of(client: ProtocolClient, event: str, *payload: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -21,16 +20,6 @@ from tests.signaling.meeting import (
     wait,
 )
 from web.keys import MEETING
-
-
-@pytest.fixture
-async def people() -> AsyncIterator[list[Person]]:
-    everyone: list[Person] = []
-    try:
-        yield everyone
-    finally:
-        for person in everyone:
-            await person.close()
 
 
 async def test_host_and_three_participants_see_each_other_then_one_leaves_one_joins_late(
