@@ -395,8 +395,8 @@ async def run_client(args: argparse.Namespace) -> None:
         {
             "op": "report",
             "index": args.client_index,
-            "video_fps": video or [0.0],
-            "audio_pps": audio or [0.0],
+            "video_fps": video,
+            "audio_pps": audio,
             "client_cpu": (cpu_marks[1] - cpu_marks[0]) / span,
             "load_before": load_before,
             "slow": slow,
