@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from network_inventory import changelog
 from network_inventory.model import Link
+from network_inventory.table import Table
 
 SELECT = """
 SELECT l.*, s.code AS site_code, p.code AS parent_code
@@ -41,6 +41,9 @@ class LinkFilter:
 def get(conn: sqlite3.Connection, link_id: int) -> Link | None:
     row = conn.execute(SELECT + " WHERE l.id = ?", (link_id,)).fetchone()
     return Link.from_row(row) if row else None
+
+
+TABLE = Table("links", "link", "link", get)
 
 
 def list_links(
@@ -84,21 +87,7 @@ def _values(fields: dict[str, Any]) -> dict[str, Any]:
 
 def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str | None) -> Link:
     """Insert a link (site ids resolved); ``user=None`` skips the change log (the seed)."""
-    values = _values(fields)
-    values["created_at"] = values["updated_at"] = time.time()
-    cols = ", ".join(values)
-    link_id = conn.execute(
-        f"INSERT INTO links ({cols}) VALUES ({', '.join('?' * len(values))})",
-        list(values.values()),
-    ).lastrowid
-    assert link_id is not None
-    link = get(conn, link_id)
-    assert link is not None
-    if user is not None:
-        changelog.record(
-            conn, user=user, entity="link", entity_id=link_id, action="create", after=link.record()
-        )
-    return link
+    return TABLE.insert(conn, _values(fields), user=user)
 
 
 def update(
@@ -111,20 +100,4 @@ def update(
     old, new = changelog.diff(before, after)
     if not new:
         return link, False
-    values = _values(new)
-    values["updated_at"] = time.time()
-    assignments = ", ".join(f"{k} = ?" for k in values)
-    conn.execute(f"UPDATE links SET {assignments} WHERE id = ?", [*values.values(), link.id])
-    changelog.record(
-        conn, user=user, entity="link", entity_id=link.id, action="update", before=old, after=new
-    )
-    updated = get(conn, link.id)
-    assert updated is not None
-    return updated, True
-
-
-def delete(conn: sqlite3.Connection, link: Link, *, user: str) -> None:
-    conn.execute("DELETE FROM links WHERE id = ?", (link.id,))
-    changelog.record(
-        conn, user=user, entity="link", entity_id=link.id, action="delete", before=link.record()
-    )
+    return TABLE.update(conn, link, _values(new), user=user, before=old, after=new), True

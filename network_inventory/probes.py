@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from network_inventory import changelog
 from network_inventory.errors import ValidationError
 from network_inventory.model import ProbeTarget
+from network_inventory.table import Table
 
 SELECT = """
 SELECT t.*, s.code AS site_code FROM probe_targets t JOIN sites s ON s.id = t.site_id
@@ -40,6 +40,9 @@ class ProbeFilter:
 def get(conn: sqlite3.Connection, probe_id: int) -> ProbeTarget | None:
     row = conn.execute(SELECT + " WHERE t.id = ?", (probe_id,)).fetchone()
     return ProbeTarget.from_row(row) if row else None
+
+
+TABLE = Table("probe_targets", "probe", "probe target", get)
 
 
 def list_probes(
@@ -94,20 +97,7 @@ def _values(fields: dict[str, Any]) -> dict[str, Any]:
 
 def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str) -> ProbeTarget:
     check_link(conn, fields["site_id"], fields.get("link_id"))
-    values = _values(fields)
-    values["created_at"] = values["updated_at"] = time.time()
-    cols = ", ".join(values)
-    probe_id = conn.execute(
-        f"INSERT INTO probe_targets ({cols}) VALUES ({', '.join('?' * len(values))})",
-        list(values.values()),
-    ).lastrowid
-    assert probe_id is not None
-    probe = get(conn, probe_id)
-    assert probe is not None
-    changelog.record(
-        conn, user=user, entity="probe", entity_id=probe_id, action="create", after=probe.record()
-    )
-    return probe
+    return TABLE.insert(conn, _values(fields), user=user)
 
 
 def update(
@@ -121,22 +111,4 @@ def update(
     if not new:
         return probe, False
     check_link(conn, after["site_id"], after["link_id"])
-    values = _values(new)
-    values["updated_at"] = time.time()
-    assignments = ", ".join(f"{k} = ?" for k in values)
-    conn.execute(
-        f"UPDATE probe_targets SET {assignments} WHERE id = ?", [*values.values(), probe.id]
-    )
-    changelog.record(
-        conn, user=user, entity="probe", entity_id=probe.id, action="update", before=old, after=new
-    )
-    updated = get(conn, probe.id)
-    assert updated is not None
-    return updated, True
-
-
-def delete(conn: sqlite3.Connection, probe: ProbeTarget, *, user: str) -> None:
-    conn.execute("DELETE FROM probe_targets WHERE id = ?", (probe.id,))
-    changelog.record(
-        conn, user=user, entity="probe", entity_id=probe.id, action="delete", before=probe.record()
-    )
+    return TABLE.update(conn, probe, _values(new), user=user, before=old, after=new), True

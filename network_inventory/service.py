@@ -21,11 +21,13 @@ from network_inventory import probes as probes_repo
 from network_inventory import sites as sites_repo
 from network_inventory.errors import InventoryError, NotFound, ValidationError
 from network_inventory.model import Change, Link, Page, ProbeTarget, Site, SiteKind
+from network_inventory.table import Stored, Table
 from network_inventory.validation import link_fields, probe_fields, site_fields
 from pendopo.db import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R", bound=Stored)
 
 
 class SiteStates(Protocol):
@@ -66,6 +68,10 @@ _WRITABLE = {
         "interval_s", "timeout_s", "count", "enabled",
     },
 }  # fmt: skip
+# Input references to sites (an id or a code) and the id column each one sets.
+_SITE_REFS = {"parent": "parent_id"}
+_LINK_REFS = {"site": "site_id", "parent": "parent_site_id"}
+_PROBE_REFS = {"site": "site_id"}
 
 
 class _DryRun(Exception):
@@ -81,6 +87,31 @@ def _only_known(entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
             details=[{"field": k, "message": "is not a field of a " + entity} for k in unknown],
         )
     return {k: v for k, v in data.items() if k in _WRITABLE[entity]}
+
+
+def _merged(current: Stored, patch: dict[str, Any], refs: Mapping[str, str]) -> dict[str, Any]:
+    """A record's stored columns with a patch over them; a site reference in the patch
+    replaces the id column it sets."""
+    merged: dict[str, Any] = {**current.record(), **patch}
+    for ref_key, id_key in refs.items():
+        if ref_key in patch:
+            merged.pop(id_key)
+    return merged
+
+
+def _resolve_refs(
+    conn: sqlite3.Connection, fields: dict[str, Any], refs: Mapping[str, str]
+) -> dict[str, Any]:
+    """Site references (id or code) to their id columns; an unknown site is a 400 naming the
+    field."""
+    for ref_key, id_key in refs.items():
+        try:
+            fields[id_key] = sites_repo.resolve(conn, fields.pop(ref_key)).id
+        except NotFound as exc:
+            raise ValidationError(
+                exc.message, details=[{"field": ref_key, "message": exc.message}]
+            ) from exc
+    return fields
 
 
 class Inventory:
@@ -109,6 +140,18 @@ class Inventory:
         result = await self.db.write(fn)
         self._notify(event)
         return result
+
+    async def _saved(self, entity: str, action: str, fn: Callable[[sqlite3.Connection], R]) -> R:
+        """One write that creates or changes a record, then its change event."""
+        record = await self.db.write(fn)
+        self._notify(ChangeEvent(entity, action, (record.id,)))
+        return record
+
+    async def _delete(self, table: Table[Any], row_id: int, *, user: str) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            table.delete(conn, table.require(conn, row_id), user=user)
+
+        await self._write(run, ChangeEvent(table.entity, "delete", (row_id,)))
 
     async def _maybe_dry(
         self, fn: Callable[[sqlite3.Connection], T], *, dry_run: bool, entity: str
@@ -197,29 +240,20 @@ class Inventory:
 
     async def create_site(self, data: Mapping[str, Any], *, user: str) -> Site:
         clean = _only_known("site", data)
-
-        def run(conn: sqlite3.Connection) -> Site:
-            return sites_repo.create(conn, self._site_input(conn, clean), user=user)
-
-        site = await self.db.write(run)
-        self._notify(ChangeEvent("site", "create", (site.id,)))
-        return site
+        return await self._saved(
+            "site", "create", lambda c: sites_repo.create(c, self._site_input(c, clean), user=user)
+        )
 
     async def update_site(self, ref: int | str, data: Mapping[str, Any], *, user: str) -> Site:
         patch = _only_known("site", data)
 
         def run(conn: sqlite3.Connection) -> Site:
             site = sites_repo.resolve(conn, ref)
-            merged: dict[str, Any] = {**site.record(), **patch}
-            if "parent" in patch:
-                merged.pop("parent_id")
-            fields = self._site_input(conn, merged)
+            fields = self._site_input(conn, _merged(site, patch, _SITE_REFS))
             updated, _ = sites_repo.update(conn, site, fields, user=user)
             return updated
 
-        site = await self.db.write(run)
-        self._notify(ChangeEvent("site", "update", (site.id,)))
-        return site
+        return await self._saved("site", "update", run)
 
     async def delete_site(self, ref: int | str, *, user: str) -> None:
         def run(conn: sqlite3.Connection) -> int:
@@ -251,59 +285,31 @@ class Inventory:
         return await self.db.read(run)
 
     async def get_link(self, link_id: int) -> Link:
-        link = await self.db.read(lambda c: links_repo.get(c, link_id))
-        if link is None:
-            raise NotFound(f"No link {link_id}.", code="link_not_found")
-        return link
+        return await self.db.read(lambda c: links_repo.TABLE.require(c, link_id))
 
     @staticmethod
     def _link_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-        fields = link_fields(data)
-        for ref_key, id_key in (("site", "site_id"), ("parent", "parent_site_id")):
-            try:
-                fields[id_key] = sites_repo.resolve(conn, fields.pop(ref_key)).id
-            except NotFound as exc:
-                raise ValidationError(
-                    exc.message, details=[{"field": ref_key, "message": exc.message}]
-                ) from exc
-        return fields
+        return _resolve_refs(conn, link_fields(data), _LINK_REFS)
 
     async def create_link(self, data: Mapping[str, Any], *, user: str) -> Link:
         clean = _only_known("link", data)
-        link = await self.db.write(
-            lambda c: links_repo.create(c, self._link_input(c, clean), user=user)
+        return await self._saved(
+            "link", "create", lambda c: links_repo.create(c, self._link_input(c, clean), user=user)
         )
-        self._notify(ChangeEvent("link", "create", (link.id,)))
-        return link
 
     async def update_link(self, link_id: int, data: Mapping[str, Any], *, user: str) -> Link:
         patch = _only_known("link", data)
 
         def run(conn: sqlite3.Connection) -> Link:
-            link = links_repo.get(conn, link_id)
-            if link is None:
-                raise NotFound(f"No link {link_id}.", code="link_not_found")
-            merged: dict[str, Any] = {**link.record(), **patch}
-            if "site" in patch:
-                merged.pop("site_id")
-            if "parent" in patch:
-                merged.pop("parent_site_id")
-            updated, _ = links_repo.update(conn, link, self._link_input(conn, merged), user=user)
+            link = links_repo.TABLE.require(conn, link_id)
+            fields = self._link_input(conn, _merged(link, patch, _LINK_REFS))
+            updated, _ = links_repo.update(conn, link, fields, user=user)
             return updated
 
-        link = await self.db.write(run)
-        self._notify(ChangeEvent("link", "update", (link.id,)))
-        return link
+        return await self._saved("link", "update", run)
 
     async def delete_link(self, link_id: int, *, user: str) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            link = links_repo.get(conn, link_id)
-            if link is None:
-                raise NotFound(f"No link {link_id}.", code="link_not_found")
-            links_repo.delete(conn, link, user=user)
-
-        await self.db.write(run)
-        self._notify(ChangeEvent("link", "delete", (link_id,)))
+        await self._delete(links_repo.TABLE, link_id, user=user)
 
     # -- probe targets ---------------------------------------------------------------------
     async def list_probes(
@@ -329,29 +335,19 @@ class Inventory:
         return list(page.items)
 
     async def get_probe(self, probe_id: int) -> ProbeTarget:
-        probe = await self.db.read(lambda c: probes_repo.get(c, probe_id))
-        if probe is None:
-            raise NotFound(f"No probe target {probe_id}.", code="probe_not_found")
-        return probe
+        return await self.db.read(lambda c: probes_repo.TABLE.require(c, probe_id))
 
     @staticmethod
     def _probe_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-        fields = probe_fields(data)
-        try:
-            fields["site_id"] = sites_repo.resolve(conn, fields.pop("site")).id
-        except NotFound as exc:
-            raise ValidationError(
-                exc.message, details=[{"field": "site", "message": exc.message}]
-            ) from exc
-        return fields
+        return _resolve_refs(conn, probe_fields(data), _PROBE_REFS)
 
     async def create_probe(self, data: Mapping[str, Any], *, user: str) -> ProbeTarget:
         clean = _only_known("probe", data)
-        probe = await self.db.write(
-            lambda c: probes_repo.create(c, self._probe_input(c, clean), user=user)
+        return await self._saved(
+            "probe",
+            "create",
+            lambda c: probes_repo.create(c, self._probe_input(c, clean), user=user),
         )
-        self._notify(ChangeEvent("probe", "create", (probe.id,)))
-        return probe
 
     async def update_probe(
         self, probe_id: int, data: Mapping[str, Any], *, user: str
@@ -359,31 +355,18 @@ class Inventory:
         patch = _only_known("probe", data)
 
         def run(conn: sqlite3.Connection) -> ProbeTarget:
-            probe = probes_repo.get(conn, probe_id)
-            if probe is None:
-                raise NotFound(f"No probe target {probe_id}.", code="probe_not_found")
-            merged: dict[str, Any] = {**probe.record(), **patch}
-            if "site" in patch:
-                merged.pop("site_id")
+            probe = probes_repo.TABLE.require(conn, probe_id)
+            merged = _merged(probe, patch, _PROBE_REFS)
             if merged.get("kind") == "http" and "host" not in patch:
                 merged.pop("host")  # follows the URL
             fields = self._probe_input(conn, merged)
             updated, _ = probes_repo.update(conn, probe, fields, user=user)
             return updated
 
-        probe = await self.db.write(run)
-        self._notify(ChangeEvent("probe", "update", (probe.id,)))
-        return probe
+        return await self._saved("probe", "update", run)
 
     async def delete_probe(self, probe_id: int, *, user: str) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            probe = probes_repo.get(conn, probe_id)
-            if probe is None:
-                raise NotFound(f"No probe target {probe_id}.", code="probe_not_found")
-            probes_repo.delete(conn, probe, user=user)
-
-        await self.db.write(run)
-        self._notify(ChangeEvent("probe", "delete", (probe_id,)))
+        await self._delete(probes_repo.TABLE, probe_id, user=user)
 
     # -- import / export -------------------------------------------------------------------
     async def import_regions(

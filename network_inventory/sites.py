@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from network_inventory import changelog
 from network_inventory.errors import Conflict, NotFound, ValidationError
 from network_inventory.model import Site
 from network_inventory.names import name_key
+from network_inventory.table import Table
 
 SELECT = """
 SELECT s.*, p.code AS parent_code,
@@ -53,6 +53,9 @@ class SiteFilter:
 def get(conn: sqlite3.Connection, site_id: int) -> Site | None:
     row = conn.execute(SELECT + " WHERE s.id = ?", (site_id,)).fetchone()
     return Site.from_row(row) if row else None
+
+
+TABLE = Table("sites", "site", "site", get)
 
 
 def by_code(conn: sqlite3.Connection, code: str) -> Site | None:
@@ -147,20 +150,7 @@ def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str) -> Si
     _check_parent(conn, None, fields.get("parent_id"))
     values = _values(fields)
     values["name_key"] = name_key(fields["name"])
-    now = time.time()
-    values["created_at"] = values["updated_at"] = now
-    cols = ", ".join(values)
-    marks = ", ".join("?" * len(values))
-    site_id = conn.execute(
-        f"INSERT INTO sites ({cols}) VALUES ({marks})", list(values.values())
-    ).lastrowid
-    assert site_id is not None
-    site = get(conn, site_id)
-    assert site is not None
-    changelog.record(
-        conn, user=user, entity="site", entity_id=site_id, action="create", after=site.record()
-    )
-    return site
+    return TABLE.insert(conn, values, user=user)
 
 
 def update(
@@ -187,15 +177,7 @@ def update(
     values = _values(new)
     if "name" in new:
         values["name_key"] = name_key(new["name"])
-    values["updated_at"] = time.time()
-    assignments = ", ".join(f"{k} = ?" for k in values)
-    conn.execute(f"UPDATE sites SET {assignments} WHERE id = ?", [*values.values(), site.id])
-    changelog.record(
-        conn, user=user, entity="site", entity_id=site.id, action=action, before=old, after=new
-    )
-    updated = get(conn, site.id)
-    assert updated is not None
-    return updated, True
+    return TABLE.update(conn, site, values, user=user, before=old, after=new, action=action), True
 
 
 def delete(conn: sqlite3.Connection, site: Site, *, user: str) -> None:
@@ -204,10 +186,7 @@ def delete(conn: sqlite3.Connection, site: Site, *, user: str) -> None:
         raise Conflict(
             f"Site {site.name} has child sites; move or delete them first.", code="has_children"
         )
-    conn.execute("DELETE FROM sites WHERE id = ?", (site.id,))
-    changelog.record(
-        conn, user=user, entity="site", entity_id=site.id, action="delete", before=site.record()
-    )
+    TABLE.delete(conn, site, user=user)
 
 
 def resolve_parent(conn: sqlite3.Connection, ref: int | str | None) -> int | None:
