@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import BodyPartReader, web
 
@@ -200,6 +200,67 @@ async def delete_site(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# -- links and probe targets: one-record reads and mutations ----------------------------------
+class _Record(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    def public(self) -> dict[str, Any]: ...
+
+
+class _Create(Protocol):
+    def __call__(
+        self, inv: Inventory, data: Mapping[str, Any], /, *, user: str
+    ) -> Awaitable[_Record]: ...
+
+
+class _Update(Protocol):
+    def __call__(
+        self, inv: Inventory, record_id: int, data: Mapping[str, Any], /, *, user: str
+    ) -> Awaitable[_Record]: ...
+
+
+class _Delete(Protocol):
+    def __call__(self, inv: Inventory, record_id: int, /, *, user: str) -> Awaitable[None]: ...
+
+
+def _record_handlers(
+    noun: str,
+    reader: Callable[[web.Request], object],
+    get: Callable[[Inventory, int], Awaitable[_Record]],
+    create: _Create,
+    update: _Update,
+    delete: _Delete,
+) -> tuple[Handler, Handler, Handler, Handler]:
+    """GET, POST, PATCH and DELETE of one record by id: ``reader`` checks who may read, an
+    inventory editor may change; each change is audited as ``inventory.<noun>_<action>``."""
+
+    async def get_one(request: web.Request) -> web.Response:
+        reader(request)
+        return web.json_response((await get(_inventory(request), _path_id(request))).public())
+
+    async def create_one(request: web.Request) -> web.Response:
+        user = _editor(request)
+        record = await create(_inventory(request), await json_body(request), user=user)
+        await audit(request, f"inventory.{noun}_create", target=f"{noun} {record.id}")
+        return web.json_response(record.public(), status=201)
+
+    async def update_one(request: web.Request) -> web.Response:
+        user = _editor(request)
+        body = await json_body(request)
+        record = await update(_inventory(request), _path_id(request), body, user=user)
+        await audit(request, f"inventory.{noun}_update", target=f"{noun} {record.id}")
+        return web.json_response(record.public())
+
+    async def delete_one(request: web.Request) -> web.Response:
+        user = _editor(request)
+        await delete(_inventory(request), _path_id(request), user=user)
+        await audit(request, f"inventory.{noun}_delete", target=f"{noun} {_path_id(request)}")
+        return web.Response(status=204)
+
+    return get_one, create_one, update_one, delete_one
+
+
 # -- links ------------------------------------------------------------------------------------
 async def list_links(request: web.Request) -> web.Response:
     require_staff(request)
@@ -215,31 +276,14 @@ async def list_links(request: web.Request) -> web.Response:
     return _page(page, [link.public() for link in page.items])
 
 
-async def get_link(request: web.Request) -> web.Response:
-    require_staff(request)
-    return web.json_response((await _inventory(request).get_link(_path_id(request))).public())
-
-
-async def create_link(request: web.Request) -> web.Response:
-    user = _editor(request)
-    link = await _inventory(request).create_link(await json_body(request), user=user)
-    await audit(request, "inventory.link_create", target=f"link {link.id}")
-    return web.json_response(link.public(), status=201)
-
-
-async def update_link(request: web.Request) -> web.Response:
-    user = _editor(request)
-    body = await json_body(request)
-    link = await _inventory(request).update_link(_path_id(request), body, user=user)
-    await audit(request, "inventory.link_update", target=f"link {link.id}")
-    return web.json_response(link.public())
-
-
-async def delete_link(request: web.Request) -> web.Response:
-    user = _editor(request)
-    await _inventory(request).delete_link(_path_id(request), user=user)
-    await audit(request, "inventory.link_delete", target=f"link {_path_id(request)}")
-    return web.Response(status=204)
+get_link, create_link, update_link, delete_link = _record_handlers(
+    "link",
+    require_staff,
+    Inventory.get_link,
+    Inventory.create_link,
+    Inventory.update_link,
+    Inventory.delete_link,
+)
 
 
 # -- probe targets ----------------------------------------------------------------------------
@@ -259,31 +303,14 @@ async def list_probes(request: web.Request) -> web.Response:
     return _page(page, [p.public() for p in page.items])
 
 
-async def get_probe(request: web.Request) -> web.Response:
-    require_address_reader(request)
-    return web.json_response((await _inventory(request).get_probe(_path_id(request))).public())
-
-
-async def create_probe(request: web.Request) -> web.Response:
-    user = _editor(request)
-    probe = await _inventory(request).create_probe(await json_body(request), user=user)
-    await audit(request, "inventory.probe_create", target=f"probe {probe.id}")
-    return web.json_response(probe.public(), status=201)
-
-
-async def update_probe(request: web.Request) -> web.Response:
-    user = _editor(request)
-    body = await json_body(request)
-    probe = await _inventory(request).update_probe(_path_id(request), body, user=user)
-    await audit(request, "inventory.probe_update", target=f"probe {probe.id}")
-    return web.json_response(probe.public())
-
-
-async def delete_probe(request: web.Request) -> web.Response:
-    user = _editor(request)
-    await _inventory(request).delete_probe(_path_id(request), user=user)
-    await audit(request, "inventory.probe_delete", target=f"probe {_path_id(request)}")
-    return web.Response(status=204)
+get_probe, create_probe, update_probe, delete_probe = _record_handlers(
+    "probe",
+    require_address_reader,
+    Inventory.get_probe,
+    Inventory.create_probe,
+    Inventory.update_probe,
+    Inventory.delete_probe,
+)
 
 
 # -- imports and exports ----------------------------------------------------------------------
