@@ -26,6 +26,7 @@ import aiohttp
 from network_inventory.model import iso
 from network_inventory.state import State
 from pendopo.db import Database
+from pendopo.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +190,8 @@ class WebhookDispatcher:
             self._task = asyncio.create_task(self._run(), name="webhooks")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -39,6 +39,7 @@ from network_inventory.state import (
     order_sites,
 )
 from pendopo.db import Database
+from pendopo.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +190,8 @@ class LiveService:
         self._task = asyncio.create_task(self._run(), name="prober")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.dispatcher.stop()
         if self.prober is not None:
             await self.prober.close()
