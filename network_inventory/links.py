@@ -16,18 +16,7 @@ SELECT l.*, s.code AS site_code, p.code AS parent_code
 FROM links l JOIN sites s ON s.id = l.site_id JOIN sites p ON p.id = l.parent_site_id
 """
 ORDER = " ORDER BY s.code IS NULL, s.code, l.site_id, l.priority, l.id"
-COLUMNS = (
-    "site_id",
-    "parent_site_id",
-    "medium",
-    "provider",
-    "capacity_kbps",
-    "status",
-    "target_date",
-    "installed_date",
-    "priority",
-    "notes",
-)
+COLUMNS = Link.COLUMNS
 
 
 @dataclass(frozen=True)

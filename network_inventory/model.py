@@ -11,7 +11,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 class SiteKind(enum.StrEnum):
@@ -64,8 +64,43 @@ def _json(text: str | None, default: Any) -> Any:
     return json.loads(text) if text else default
 
 
+def _stored(value: Any) -> Any:
+    """A field as stored and logged: an enum as its text, a tuple as a list."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class _Record:
+    """A record whose ``COLUMNS`` are the fields its table stores (and its repository writes)."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+
+    def record(self) -> dict[str, Any]:
+        """The stored columns (the change log's before/after)."""
+        return {name: _stored(getattr(self, name)) for name in self.COLUMNS}
+
+
 @dataclass(frozen=True)
-class Site:
+class Site(_Record):
+    COLUMNS = (
+        "code",
+        "name",
+        "kind",
+        "parent_id",
+        "lat",
+        "lon",
+        "boundary",
+        "address",
+        "contact",
+        "notes",
+        "tags",
+        "maintenance_from",
+        "maintenance_until",
+    )
+
     id: int
     code: str | None
     name: str
@@ -146,27 +181,22 @@ class Site:
             data["boundary"] = json.loads(self.boundary) if self.boundary else None
         return data
 
-    def record(self) -> dict[str, Any]:
-        """The stored columns (the change log's before/after)."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "kind": self.kind.value,
-            "parent_id": self.parent_id,
-            "lat": self.lat,
-            "lon": self.lon,
-            "boundary": self.boundary,
-            "address": self.address,
-            "contact": self.contact,
-            "notes": self.notes,
-            "tags": list(self.tags),
-            "maintenance_from": self.maintenance_from,
-            "maintenance_until": self.maintenance_until,
-        }
-
 
 @dataclass(frozen=True)
-class Link:
+class Link(_Record):
+    COLUMNS = (
+        "site_id",
+        "parent_site_id",
+        "medium",
+        "provider",
+        "capacity_kbps",
+        "status",
+        "target_date",
+        "installed_date",
+        "priority",
+        "notes",
+    )
+
     id: int
     site_id: int
     parent_site_id: int
@@ -229,23 +259,23 @@ class Link:
             "updated_at": iso(self.updated_at),
         }
 
-    def record(self) -> dict[str, Any]:
-        return {
-            "site_id": self.site_id,
-            "parent_site_id": self.parent_site_id,
-            "medium": self.medium.value,
-            "provider": self.provider,
-            "capacity_kbps": self.capacity_kbps,
-            "status": self.status.value,
-            "target_date": self.target_date,
-            "installed_date": self.installed_date,
-            "priority": self.priority,
-            "notes": self.notes,
-        }
-
 
 @dataclass(frozen=True)
-class ProbeTarget:
+class ProbeTarget(_Record):
+    COLUMNS = (
+        "site_id",
+        "link_id",
+        "kind",
+        "host",
+        "port",
+        "url",
+        "expect_status",
+        "interval_s",
+        "timeout_s",
+        "count",
+        "enabled",
+    )
+
     id: int
     site_id: int
     kind: ProbeKind
@@ -303,21 +333,6 @@ class ProbeTarget:
             "enabled": self.enabled,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
-        }
-
-    def record(self) -> dict[str, Any]:
-        return {
-            "site_id": self.site_id,
-            "link_id": self.link_id,
-            "kind": self.kind.value,
-            "host": self.host,
-            "port": self.port,
-            "url": self.url,
-            "expect_status": self.expect_status,
-            "interval_s": self.interval_s,
-            "timeout_s": self.timeout_s,
-            "count": self.count,
-            "enabled": self.enabled,
         }
 
 

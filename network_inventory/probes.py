@@ -15,19 +15,7 @@ SELECT = """
 SELECT t.*, s.code AS site_code FROM probe_targets t JOIN sites s ON s.id = t.site_id
 """
 ORDER = " ORDER BY s.code IS NULL, s.code, t.site_id, t.id"
-COLUMNS = (
-    "site_id",
-    "link_id",
-    "kind",
-    "host",
-    "port",
-    "url",
-    "expect_status",
-    "interval_s",
-    "timeout_s",
-    "count",
-    "enabled",
-)
+COLUMNS = ProbeTarget.COLUMNS
 
 
 @dataclass(frozen=True)

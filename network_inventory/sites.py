@@ -23,21 +23,7 @@ SELECT s.*, p.code AS parent_code,
 FROM sites s LEFT JOIN sites p ON p.id = s.parent_id
 """
 ORDER = " ORDER BY s.code IS NULL, s.code, s.name_key, s.id"
-COLUMNS = (
-    "code",
-    "name",
-    "kind",
-    "parent_id",
-    "lat",
-    "lon",
-    "boundary",
-    "address",
-    "contact",
-    "notes",
-    "tags",
-    "maintenance_from",
-    "maintenance_until",
-)
+COLUMNS = Site.COLUMNS
 
 
 @dataclass(frozen=True)
