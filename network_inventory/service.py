@@ -30,6 +30,13 @@ T = TypeVar("T")
 R = TypeVar("R", bound=Stored)
 
 
+class _Report(Protocol):
+    dry_run: bool
+
+
+ReportT = TypeVar("ReportT", bound=_Report)
+
+
 class SiteStates(Protocol):
     """What the prober offers the inventory: the current state of each site."""
 
@@ -154,19 +161,25 @@ class Inventory:
         await self._write(run, ChangeEvent(table.entity, "delete", (row_id,)))
 
     async def _maybe_dry(
-        self, fn: Callable[[sqlite3.Connection], T], *, dry_run: bool, entity: str
-    ) -> T:
-        """Run an import; a dry run does all the work, then rolls it back."""
-        if not dry_run:
-            return await self._write(fn, ChangeEvent(entity, "import"))
+        self, fn: Callable[[sqlite3.Connection], ReportT], *, dry_run: bool, entity: str
+    ) -> ReportT:
+        """Run an import and mark its report; a dry run does all the work, then rolls it back."""
 
-        def rehearse(conn: sqlite3.Connection) -> T:
-            raise _DryRun(fn(conn))
+        def run(conn: sqlite3.Connection) -> ReportT:
+            report = fn(conn)
+            report.dry_run = dry_run
+            return report
+
+        if not dry_run:
+            return await self._write(run, ChangeEvent(entity, "import"))
+
+        def rehearse(conn: sqlite3.Connection) -> ReportT:
+            raise _DryRun(run(conn))
 
         try:
             await self.db.write(rehearse)
         except _DryRun as done:
-            result: T = done.result
+            result: ReportT = done.result
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -384,32 +397,27 @@ class Inventory:
 
         records = await asyncio.to_thread(parse)
 
-        def run(conn: sqlite3.Connection) -> importer.RegionReport:
-            report = importer.import_regions(conn, records, user=user)
-            report.dry_run = dry_run
-            return report
-
-        return await self._maybe_dry(run, dry_run=dry_run, entity="site")
+        return await self._maybe_dry(
+            lambda c: importer.import_regions(c, records, user=user), dry_run=dry_run, entity="site"
+        )
 
     async def import_links(
         self, data: bytes | str, source: str, *, user: str, dry_run: bool = False
     ) -> rows_import.RowsReport:
-        def run(conn: sqlite3.Connection) -> rows_import.RowsReport:
-            report = rows_import.import_links(conn, data, source, user=user)
-            report.dry_run = dry_run
-            return report
-
-        return await self._maybe_dry(run, dry_run=dry_run, entity="link")
+        return await self._maybe_dry(
+            lambda c: rows_import.import_links(c, data, source, user=user),
+            dry_run=dry_run,
+            entity="link",
+        )
 
     async def import_probes(
         self, data: bytes | str, source: str, *, user: str, dry_run: bool = False
     ) -> rows_import.RowsReport:
-        def run(conn: sqlite3.Connection) -> rows_import.RowsReport:
-            report = rows_import.import_probes(conn, data, source, user=user)
-            report.dry_run = dry_run
-            return report
-
-        return await self._maybe_dry(run, dry_run=dry_run, entity="probe")
+        return await self._maybe_dry(
+            lambda c: rows_import.import_probes(c, data, source, user=user),
+            dry_run=dry_run,
+            entity="probe",
+        )
 
     async def export_csv(self, what: str) -> str:
         """``sites``, ``links`` or ``probes`` as CSV text."""

@@ -30,6 +30,7 @@ from network_inventory import (
 from network_inventory.directory import InventorySites
 from network_inventory.importer import region_files
 from network_inventory.model import Page, Site
+from network_inventory.rows_import import RowsReport
 from web import openapi
 from web.auth import audit, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register
@@ -370,30 +371,32 @@ async def import_regions(request: web.Request) -> web.Response:
     return web.json_response(report.public())
 
 
-async def import_links(request: web.Request) -> web.Response:
+class _ImportRows(Protocol):
+    def __call__(
+        self, inv: Inventory, data: bytes, source: str, /, *, user: str, dry_run: bool
+    ) -> Awaitable[RowsReport]: ...
+
+
+async def _import_rows(request: web.Request, what: str, run: _ImportRows) -> web.Response:
+    """One CSV file of links or probe targets (all rows or nothing), audited when not dry."""
     user = _editor(request)
-    files = await _uploads(request, "links.csv")
+    files = await _uploads(request, f"{what}.csv")
     if len(files) != 1:
         raise InventoryError("Send one CSV file.", code="one_file")
     name, data = files[0]
-    report = await _inventory(request).import_links(
-        data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
+    report = await run(
+        _inventory(request), data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
     )
-    await _audit_import(request, "links", [name], report.public())
+    await _audit_import(request, what, [name], report.public())
     return web.json_response(report.public())
+
+
+async def import_links(request: web.Request) -> web.Response:
+    return await _import_rows(request, "links", Inventory.import_links)
 
 
 async def import_probes(request: web.Request) -> web.Response:
-    user = _editor(request)
-    files = await _uploads(request, "probes.csv")
-    if len(files) != 1:
-        raise InventoryError("Send one CSV file.", code="one_file")
-    name, data = files[0]
-    report = await _inventory(request).import_probes(
-        data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
-    )
-    await _audit_import(request, "probes", [name], report.public())
-    return web.json_response(report.public())
+    return await _import_rows(request, "probes", Inventory.import_probes)
 
 
 def _exporter(what: str) -> Handler:
