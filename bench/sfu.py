@@ -119,7 +119,7 @@ def share(args: argparse.Namespace, index: int) -> list[str]:
 
 async def run_server(args: argparse.Namespace) -> None:
     events = WireEvents()
-    sfu = Sfu(MediaSettings(host_addresses=LOOPBACK), events)
+    sfu = Sfu(MediaSettings(host_addresses=LOOPBACK, forwarding=args.forwarding), events)
     pubs, subs, pairs = plan(args)
     nprocs = args.client_processes
     done = asyncio.get_running_loop().create_future()
@@ -238,7 +238,10 @@ def print_report(
     total = r["packets"]["audio"] + r["packets"]["video"]
     fps = report["video_fps"]
     aps = report["audio_pps"]
-    print(f"scenario {args.scenario}: {len(pubs)} publishers, {len(pairs)} forwarded a+v pairs")
+    print(
+        f"scenario {args.scenario}: {len(pubs)} publishers, {len(pairs)} forwarded a+v pairs, "
+        f"{args.forwarding} forwarding"
+    )
     print(f"load average before/after: {report['load_before']} / {os.getloadavg()[:3]}")
     print(f"window {r['elapsed']:.1f} s, connected peers {r['peers']}")
     print(f"server CPU: {r['cpu']:.3f} core-s/s ({r['cpu_seconds']:.2f} s)")
@@ -285,6 +288,7 @@ def print_report(
         }
         figures.update(
             scenario=args.scenario,
+            forwarding=args.forwarding,
             pairs=len(pairs),
             load_before=report["load_before"],
             load_after=os.getloadavg()[:3],
@@ -438,6 +442,12 @@ def main() -> None:
         type=float,
         default=0.0,
         help="clients send answers to server offers this many seconds late (slow signaling)",
+    )
+    parser.add_argument(
+        "--forwarding",
+        choices=("frame", "packet"),
+        default="frame",
+        help="SFU forwarding path (MediaSettings.forwarding)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--verbose", action="store_true", help="list slow tracks")

@@ -36,7 +36,9 @@ import aioice.ice
 import aiortc.rtcrtpreceiver
 import av
 from aioice import stun
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RTP_HISTORY_SIZE
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +251,43 @@ def set_receive_buffer(transceivers: Any, size: int) -> None:
             sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < size:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+def slot_payload_type(transceiver: Any) -> int:
+    """The payload type a transceiver sends with: its first negotiated codec's."""
+    payload_type: int = transceiver._codecs[0].payloadType
+    return payload_type
+
+
+def send_rtp_now(sender: Any, packet: Any, ntp: int) -> bool:
+    """Send an RTP packet on a sender's transport right away, as ``RTCRtpSender._run_rtp``
+    would (history for NACKs, counters for sender reports), without its await chain.
+
+    False (nothing sent) while the transport is not connected.
+    """
+    dtls = sender.transport
+    if dtls._state != DtlsState.CONNECTED:
+        return False
+    pair = ice_connection_of(dtls)._nominated.get(1)
+    udp = getattr(pair.protocol, "transport", None) if pair is not None else None
+    if pair is None or udp is None:
+        return False
+    data = packet.serialize(sender._RTCRtpSender__rtp_header_extensions_map)
+    sender._RTCRtpSender__rtp_history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
+    protected = dtls._tx_srtp.protect(data)
+    udp.sendto(protected, pair.remote_addr)
+    dtls._RTCDtlsTransport__tx_bytes += len(protected)
+    dtls._RTCDtlsTransport__tx_packets += 1
+    sender._RTCRtpSender__ntp_timestamp = ntp
+    sender._RTCRtpSender__rtp_timestamp = packet.timestamp
+    sender._RTCRtpSender__octet_count += len(packet.payload)
+    sender._RTCRtpSender__packet_count += 1
+    return True
+
+
+def ice_connection_of(dtls: Any) -> aioice.ice.Connection:
+    connection: aioice.ice.Connection = dtls.transport._connection
+    return connection
 
 
 def set_consent_retransmissions(transceivers: Any, retransmissions: int) -> None:

@@ -11,6 +11,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from media.budget import TokenBucket
 from media.forwarding import ForwardingTrack
 from media.receive import ImmediateAudioBuffer
+from media.rtp_forward import PacketForwarder
 from media.settings import Kind
 
 
@@ -35,6 +36,7 @@ class Slot:
     transceiver: RTCRtpTransceiver
     publisher: str | None = None  # participant id it carries, None when idle
     live: bool = False  # negotiated: the sender reads the track
+    forwarder: PacketForwarder | None = None  # packet forwarding only
 
     @property
     def sender(self) -> RTCRtpSender:

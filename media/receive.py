@@ -29,7 +29,9 @@ class ImmediateAudioBuffer:
         on_level: AudioLevelCallback | None = None,
         level_interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
+        on_packet: Callable[[RtpPacket], None] | None = None,
     ) -> None:
+        self._on_packet = on_packet  # packet forwarding: hand on the packet, not a frame
         self._max_seq: int | None = None
         self._on_level = on_level
         self._level_interval = level_interval
@@ -47,6 +49,9 @@ class ImmediateAudioBuffer:
             self.late += 1
             return False, None
         self._max_seq = seq
+        if self._on_packet is not None:
+            self._on_packet(packet)
+            return False, None
         return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
 
     def _level(self, voiced: bool, level: int) -> None:

@@ -34,6 +34,10 @@ class MediaSettings:
     host_addresses: tuple[str, ...] = ()
     # Extension: SO_RCVBUF of each peer's UDP socket (bytes; 0 keeps the system default).
     udp_receive_buffer: int = 2 * 1024 * 1024
+    # Extension: "packet" forwards each RTP packet with rewritten headers (media/rtp_forward.py);
+    # "frame" reassembles frames and re-packetizes them per subscriber (the earlier path, ~1.5x
+    # the CPU; kept selectable as a fallback).
+    forwarding: Literal["frame", "packet"] = "packet"
 
 
 class TrackInfo(TypedDict):

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import av
@@ -23,6 +23,7 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcpeerconnection import filter_preferred_codecs
+from aiortc.rtp import RtpPacket
 
 from media import hooks
 from media.budget import TokenBucket
@@ -35,6 +36,8 @@ from media.quality import PeerQuality
 from media.quality import read as read_quality
 from media.receive import ImmediateAudioBuffer
 from media.renegotiation import create_offer
+from media.rtp_forward import PacketForwarder, VideoPacketTap, is_vp8_keyframe_start
+from media.rtp_forward import now as packet_clock
 from media.settings import KINDS, Kind, MediaSettings, TrackInfo, rtc_configuration
 from media.stats import KindStats, SfuStats
 
@@ -60,6 +63,10 @@ def pin_codecs(transceiver: object, kind: str) -> bool:
     return True
 
 
+def _ignore_packet(packet: RtpPacket) -> None:
+    """A second track of one kind from the same connection is drained, not forwarded."""
+
+
 def _offer_ufrag(offer_sdp: str) -> str | None:
     try:
         description = aiortc_sdp.SessionDescription.parse(offer_sdp)
@@ -82,7 +89,7 @@ class Sfu:
         self._events = events
         self._peers: dict[str, Peer] = {}
         self._subscriptions: dict[str, dict[str, frozenset[Kind]]] = {}
-        self._routes: dict[tuple[str, str], set[ForwardingTrack]] = {}
+        self._routes: dict[tuple[str, str], set[Slot]] = {}
         self._disabled: set[tuple[str, str]] = set()
         self._keyframes: dict[str, KeyframeThrottle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -316,6 +323,8 @@ class Sfu:
             fwd.packets += packets
             fwd.bytes += octets
             fwd.dropped += slot.track.dropped
+            if slot.forwarder is not None:
+                fwd.dropped += slot.forwarder.dropped
         into.rtx_resent += peer.budget.allowed
         into.rtx_dropped += peer.budget.refused
         for pub in peer.publications.values():
@@ -346,15 +355,23 @@ class Sfu:
         hooks.mark_passthrough(hooks.track_queue(track))
         kind: Kind = "audio" if track.kind == "audio" else "video"
         pub = Publication(participant=peer.peer_id, kind=kind, track=track, receiver=receiver)
+        primary = kind not in peer.publications
+        packets = self._settings.forwarding == "packet"
+        on_packet = None
+        if packets:
+            on_packet = self._packet_tap(pub) if primary else _ignore_packet
         if kind == "audio":
             pub.audio_buffer = ImmediateAudioBuffer(
-                on_level=lambda level, voiced: self._notify_level(peer.peer_id, level, voiced)
+                on_level=lambda level, voiced: self._notify_level(peer.peer_id, level, voiced),
+                on_packet=on_packet,
             )
             hooks.set_receiver_jitter_buffer(receiver, pub.audio_buffer)
-        primary = kind not in peer.publications
+        elif on_packet is not None:
+            hooks.set_receiver_jitter_buffer(receiver, VideoPacketTap(on_packet))
         if primary:
             peer.publications[kind] = pub
-        pub.task = asyncio.get_running_loop().create_task(self._pump(pub, primary))
+        if not packets:
+            pub.task = asyncio.get_running_loop().create_task(self._pump(pub, primary))
         if primary:
             self._refed(peer.peer_id, kind)
 
@@ -379,11 +396,34 @@ class Sfu:
                 if not slots:
                     continue
                 keyframe = video and is_vp8_keyframe(packet)
-                for slot_track in slots:
-                    slot_track.push(packet, pub, keyframe)
+                for slot in slots:
+                    slot.track.push(packet, pub, keyframe)
                 counters.frames += len(slots)
         except (MediaStreamError, asyncio.CancelledError):
             pass
+
+    def _packet_tap(self, pub: Publication) -> Callable[[RtpPacket], None]:
+        """Packet forwarding: what the publisher's receiver calls with each accepted packet."""
+        key = (pub.participant, pub.kind)
+        video = pub.kind == "video"
+        counters = self._frames[pub.kind]
+
+        def on_packet(packet: RtpPacket) -> None:
+            end_of_frame = packet.marker or not video
+            if end_of_frame:
+                self._received_frames[pub.kind] += 1
+            slots = self._routes.get(key)
+            if not slots or key in self._disabled:
+                return
+            keyframe = video and is_vp8_keyframe_start(packet.payload)
+            ntp, wall = packet_clock()
+            for slot in slots:
+                if slot.forwarder is not None:
+                    slot.forwarder.forward(packet, pub, keyframe, ntp, wall)
+            if end_of_frame:
+                counters.frames += len(slots)
+
+        return on_packet
 
     # ----------------------------------------------------------------- internals: keyframes
 
@@ -410,7 +450,9 @@ class Sfu:
 
     def _route(self, slot: Slot) -> None:
         assert slot.publisher is not None
-        self._routes.setdefault((slot.publisher, slot.kind), set()).add(slot.track)
+        self._routes.setdefault((slot.publisher, slot.kind), set()).add(slot)
+        if slot.forwarder is not None:
+            slot.forwarder.restart()
         if slot.kind == "video":
             slot.track.need_keyframe = True
             self._request_keyframe(slot.publisher)
@@ -420,7 +462,7 @@ class Sfu:
             return
         routes = self._routes.get((slot.publisher, slot.kind))
         if routes is not None:
-            routes.discard(slot.track)
+            routes.discard(slot)
             if not routes:
                 del self._routes[(slot.publisher, slot.kind)]
 
@@ -454,6 +496,8 @@ class Sfu:
                     self._unroute(slot)
                     slot.publisher = None
                     slot.track.detach()
+                    if slot.forwarder is not None:
+                        slot.forwarder.restart()
                     refed = True
             assigned = {(s.publisher, s.kind) for s in peer.slots if s.publisher is not None}
             missing: list[tuple[str, Kind]] = []
@@ -497,6 +541,8 @@ class Sfu:
         transceiver = peer.pc.addTransceiver(track, direction="sendonly")
         pin_codecs(transceiver, kind)
         slot = Slot(kind=kind, track=track, transceiver=transceiver, publisher=publisher)
+        if self._settings.forwarding == "packet":
+            slot.forwarder = PacketForwarder(kind, transceiver)
         setattr(transceiver.sender, hooks.KEYFRAME_HANDLER, lambda: self._slot_needs_keyframe(slot))
         setattr(transceiver.sender, hooks.NACK_BUDGET, peer.budget)
         peer.slots.append(slot)

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
-from media import MediaError
-from media.testing import connect, wait_for
+from media import MediaError, MediaSettings
+from media.testing import LOOPBACK, connect, wait_for
 
 from .conftest import Harness
 
 BOTH = frozenset({"audio", "video"})
+
+
+@pytest.fixture(params=["packet", "frame"])
+async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    """Every test here runs on both forwarding paths (MediaSettings.forwarding)."""
+    h = Harness(MediaSettings(host_addresses=LOOPBACK, forwarding=request.param))
+    yield h
+    await h.close()
 
 
 async def test_publisher_to_three_subscribers_and_one_leaves(harness: Harness) -> None:
@@ -89,6 +98,15 @@ async def test_publisher_reconnect_refeeds_subscriber_without_new_offer(harness:
     assert (rec.width, rec.height) == (352, 288)  # really the new publisher's pictures
     assert harness.events.offers["lurah"] == offers  # no renegotiation of the subscriber
     assert harness.events.tracks_changes["lurah"] >= 1
+    # One continuous stream per slot, on the slot's own SSRC: sequence numbers go on from where
+    # the old publisher's stopped (a jump would count as thousands of lost packets).
+    slots = [t for t in sub.pc.getTransceivers() if t.mid in sub.tracks]
+    assert len(slots) == 2
+    for transceiver in slots:
+        streams = transceiver.receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+        assert len(streams) == 1, streams
+        stream = next(iter(streams.values()))
+        assert stream.packets_lost < 5, (transceiver.kind, stream.packets_lost)
 
 
 async def test_set_forwarding_stops_and_resumes_audio(harness: Harness) -> None:

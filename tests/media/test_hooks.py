@@ -13,6 +13,7 @@ import aiortc.rtcrtpreceiver
 from aioice import stun
 from aiortc import RTCPeerConnection
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket
@@ -149,3 +150,41 @@ def test_immediate_audio_buffer_forwards_at_once_and_drops_late() -> None:
 def test_pyproject_mentions_hooks() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert re.search(r"media/hooks\.py", text)
+
+
+async def test_packet_forwarding_private_attributes() -> None:
+    """media/hooks.py send_rtp_now writes what RTCRtpSender._run_rtp writes per packet."""
+    run_rtp = inspect.getsource(RTCRtpSender._run_rtp)
+    for marker in (
+        "self.__rtp_history[packet.sequence_number % RTP_HISTORY_SIZE]",
+        "packet.serialize(self.__rtp_header_extensions_map)",
+        "self.__ntp_timestamp = clock.current_ntp_time()",
+        "self.__rtp_timestamp = packet.timestamp",
+        "self.__octet_count += len(payload)",
+        "self.__packet_count += 1",
+        "packet.extensions.mid = self.__mid",
+    ):
+        assert marker in run_rtp, marker
+    send_rtp = inspect.getsource(RTCDtlsTransport._send_rtp)
+    for marker in ("self._tx_srtp.protect(data)", "self.__tx_bytes", "self.__tx_packets"):
+        assert marker in send_rtp, marker
+    assert "self._nominated.get(component)" in inspect.getsource(aioice.ice.Connection.sendto)
+    assert "self.__jitter_buffer.add(packet)" in inspect.getsource(
+        RTCRtpReceiver._handle_rtp_packet
+    )
+    pc = RTCPeerConnection(rtc_configuration(MediaSettings()))
+    try:
+        transceiver = pc.addTransceiver("video", direction="sendonly")
+        sender = transceiver.sender
+        for name in ("rtp_header_extensions_map", "rtp_history", "ntp_timestamp"):
+            assert hasattr(sender, f"_RTCRtpSender__{name}"), name
+        for name in ("rtp_timestamp", "octet_count", "packet_count"):
+            assert hasattr(sender, f"_RTCRtpSender__{name}"), name
+        dtls = sender.transport
+        assert hasattr(dtls, "_RTCDtlsTransport__tx_bytes") and hasattr(dtls, "_state")
+        assert hooks.ice_connection_of(dtls)._nominated == {}
+        packet = RtpPacket(payload_type=96, sequence_number=1, timestamp=2)
+        assert not hooks.send_rtp_now(sender, packet, 0)  # not connected: nothing sent
+        assert transceiver._codecs == [] or hooks.slot_payload_type(transceiver) > 0
+    finally:
+        await pc.close()
