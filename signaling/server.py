@@ -50,16 +50,27 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
 
 
 async def close_sockets(sio: socketio.AsyncServer) -> None:
-    """Disconnect every client (app shutdown), so no websocket keeps the server waiting."""
-    # engineio's close waits for each socket's send queue to drain, which never happens for a
-    # client that went away meanwhile: bound it, or shutdown (and the node's withdrawal from
-    # the room registry, docs/scaling.md) hangs.
+    """Disconnect every client (app shutdown), so no websocket keeps the server waiting.
+
+    Each socket is closed without waiting for its send queue to drain. engineio's own
+    ``disconnect()`` waits, and that queue never drains when a client's close crosses ours: the
+    socket's writer task has already ended, and the end-of-stream marker it puts back (or our
+    CLOSE packet) is never taken. Shutdown then hung, and with it the node's withdrawal from the
+    room registry (docs/scaling.md). A client still there gets the CLOSE packet from the writer
+    and closes its end; aiohttp's graceful shutdown waits for that.
+    """
     try:
-        await asyncio.wait_for(_disconnect_all(sio), CLOSE_SECONDS)
+        # Disconnect handlers run inline: bound them (in this task, so the order of the
+        # client's close and ours is the one the caller sees).
+        async with asyncio.timeout(CLOSE_SECONDS):
+            await _disconnect_all(sio)
     except TimeoutError:
         log.warning("some sockets did not close within %s s at shutdown", CLOSE_SECONDS)
+    await sio.shutdown()  # engineio's service task (documented: before the web server stops)
 
 
 async def _disconnect_all(sio: socketio.AsyncServer) -> None:
-    if sio.eio.sockets:  # checked in the same step as the call: engineio refuses an empty set
-        await sio.eio.disconnect()
+    eio = sio.eio
+    for sid, sock in list(eio.sockets.items()):
+        await sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+        eio.sockets.pop(sid, None)
