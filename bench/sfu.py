@@ -446,8 +446,8 @@ def main() -> None:
     parser.add_argument(
         "--forwarding",
         choices=("frame", "packet"),
-        default="frame",
-        help="SFU forwarding path (MediaSettings.forwarding)",
+        default=MediaSettings().forwarding,
+        help="SFU forwarding path (MediaSettings.forwarding; default: the SFU's default)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--verbose", action="store_true", help="list slow tracks")
