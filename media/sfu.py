@@ -211,6 +211,9 @@ class Sfu:
         if enabled:
             if (publisher, kind) in self._disabled:
                 self._disabled.discard((publisher, kind))
+                for slot in self._routes.get((publisher, kind), ()):
+                    if slot.forwarder is not None:
+                        slot.forwarder.restart()  # go on without a gap of the muted time
                 if kind == "video":
                     self._request_keyframe(publisher)
         else:

@@ -126,6 +126,12 @@ async def test_set_forwarding_stops_and_resumes_audio(harness: Harness) -> None:
 
     harness.sfu.set_forwarding("host", "audio", True)
     await sub.wait_frames("host", "audio", 25)
+    # Resumed as one stream: the muted second is not a gap of lost packets.
+    receiver = next(
+        t.receiver for t in sub.pc.getTransceivers() if t.mid in sub.tracks and t.kind == "audio"
+    )
+    streams = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    assert [s.packets_lost < 5 for s in streams.values()] == [True], streams
 
 
 async def test_invalid_sdp_is_refused_and_server_keeps_serving(harness: Harness) -> None:
