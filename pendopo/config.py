@@ -53,6 +53,8 @@ class Settings:
     """A participant whose site's uplink has less capacity is admitted receiving audio only."""
     call_quality_interval: float = 10.0
     """Seconds between two call-quality samples of each participant's media connection."""
+    media_forwarding: str = "packet"
+    """How the SFU forwards media: "packet" (RTP headers rewritten) or "frame" (reassembled)."""
     redis_url: str | None = None
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
@@ -158,6 +160,8 @@ def load_settings(
         raise ConfigError("setting 'probe_interval' must be at least 1 second")
     if not 0 < settings.probe_loss_degraded <= 1:
         raise ConfigError("setting 'probe_loss_degraded' must be above 0 and at most 1")
+    if settings.media_forwarding not in ("packet", "frame"):
+        raise ConfigError("setting 'media_forwarding' must be 'packet' or 'frame'")
     if settings.call_quality_interval < 0.5:
         raise ConfigError("setting 'call_quality_interval' must be at least 0.5 seconds")
     if settings.lobby_max_per_room < 1 or settings.lobby_max_per_address < 1:

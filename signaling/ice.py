@@ -7,7 +7,7 @@ configured by default, so no public STUN server is ever contacted.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Literal
 
 from media import IceServer, MediaSettings
 from pendopo.config import Settings
@@ -36,4 +36,5 @@ def media_settings(settings: Settings) -> MediaSettings:
         address = None
     if address is not None and not address.is_unspecified:
         host_addresses = (str(address),)
-    return MediaSettings(ice_servers=servers, host_addresses=host_addresses)
+    forwarding = "frame" if settings.media_forwarding == "frame" else "packet"
+    return MediaSettings(ice_servers=servers, host_addresses=host_addresses, forwarding=forwarding)

@@ -52,3 +52,13 @@ def test_unknown_key_in_file_is_an_error(tmp_path: Path) -> None:
 def test_cli_reports_bad_setting_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--port", "x"]) == 2
     assert "port" in capsys.readouterr().err
+
+
+def test_media_forwarding_reaches_the_sfu_settings() -> None:
+    from signaling.ice import media_settings
+
+    assert media_settings(load_settings({}, environ={})).forwarding == "packet"
+    frame = load_settings({}, environ={"PENDOPO_MEDIA_FORWARDING": "frame"})
+    assert media_settings(frame).forwarding == "frame"
+    with pytest.raises(ConfigError, match="media_forwarding"):
+        load_settings({}, environ={"PENDOPO_MEDIA_FORWARDING": "decode"})
