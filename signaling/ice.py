@@ -36,5 +36,7 @@ def media_settings(settings: Settings) -> MediaSettings:
         address = None
     if address is not None and not address.is_unspecified:
         host_addresses = (str(address),)
-    forwarding = "frame" if settings.media_forwarding == "frame" else "packet"
+    forwarding: Literal["frame", "packet"] = (
+        "frame" if settings.media_forwarding == "frame" else "packet"
+    )
     return MediaSettings(ice_servers=servers, host_addresses=host_addresses, forwarding=forwarding)
