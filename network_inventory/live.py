@@ -192,6 +192,8 @@ class LiveService:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
+        for reload in list(self._reloads):  # an edit just before shutdown: no read after close
+            await cancel_and_wait(reload)
         await self.dispatcher.stop()
         if self.prober is not None:
             await self.prober.close()
