@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import ssl
 from collections.abc import AsyncIterator
@@ -21,10 +22,25 @@ ADMIN_USER = "admin"
 ADMIN_PASSWORD = "rahasia-bupati-2026"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(*, udp: bool = False) -> int:
+    """A free TCP port (and UDP too, with ``udp``) on 127.0.0.1, below Linux's ephemeral range
+    (32768-60999).
+
+    A port the kernel hands out for ``bind(0)`` is an ephemeral one: any outgoing connection of
+    another test (a browser, a socket.io client) may take it before a server subprocess (pendopo,
+    redis-server, turnserver) gets to bind it. Ports below the range are never given out that way.
+    """
+    for _ in range(1000):
+        port = random.randint(20000, 32000)
+        try:
+            with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as dgram:
+                tcp.bind(("127.0.0.1", port))
+                if udp:
+                    dgram.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free TCP port below the ephemeral range")
 
 
 @dataclass

@@ -29,7 +29,7 @@ from aiortc import (
 )
 
 from pendopo.config import Settings
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, free_port
 from web.turn import TURN_TTL, ice_servers_for, turn_credentials
 
 SECRET = "uji-rahasia-turn-" + base64.b16encode(os.urandom(8)).decode()
@@ -68,12 +68,6 @@ async def test_ice_servers_route_needs_sign_in(server: RunningServer) -> None:
         await http.close()
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _stun_answers(port: int) -> bool:
     request = b"\x00\x01\x00\x00\x21\x12\xa4\x42" + os.urandom(12)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -91,8 +85,8 @@ def coturn(tmp_path: Path) -> Iterator[int]:
     binary = shutil.which("turnserver")
     if binary is None:
         pytest.skip("Debian's coturn (turnserver) is not installed: make system-deps installs it")
-    port = _free_udp_port()
-    low = 40000 + (port % 200) * 100
+    port = free_port(udp=True)  # coturn listens on both
+    low = port + 1  # relay ports right above it: also below the ephemeral range
     config = tmp_path / "turnserver.conf"
     config.write_text(
         "\n".join(
