@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright's async API.
 
-Never ``playwright install``: the browser is the distribution's package (``make system-deps``).
+Playwright never downloads a browser here: the browser is the distribution's package
+(``make system-deps``).
 The flags fake the camera and microphone, grant media permission without a prompt, and keep the
 browser from resolving or contacting anything but the loopback test server.
 """
