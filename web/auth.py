@@ -68,7 +68,8 @@ async def user_from_cookie_header(app: web.Application, cookie_header: str | Non
 async def user_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.cookies.get(COOKIE)
     user = None
-    if token is not None and 0 < len(token) <= 256:
+    # Static files are public and make up most requests of a page load: no database read.
+    if token is not None and 0 < len(token) <= 256 and not request.path.startswith("/static/"):
         user = await request.app[ACCOUNTS].user_for_token(token)
     request[REQUEST_USER] = user
     return await handler(request)
