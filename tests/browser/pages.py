@@ -74,6 +74,14 @@ async def in_lobby(page: Page) -> None:
     await expect(page.get_by_role("heading", name="Waiting for the host")).to_be_visible()
 
 
+async def join_and_admit(host: Page, page: Page, link: str, name: str, site: str) -> None:
+    """A lurah joins through the lobby and the host admits them."""
+    await join(page, link, name, site)
+    await in_lobby(page)
+    await lobby_entry(host, name).get_by_role("button", name="Admit", exact=True).click()
+    await in_session(page)
+
+
 def lobby_entry(host: Page, name: str) -> Locator:
     return host.get_by_role("list", name="Waiting in the lobby").get_by_role(
         "listitem", name=name, exact=True

@@ -14,6 +14,7 @@ from tests.browser.pages import (
     in_lobby,
     in_session,
     join,
+    join_and_admit,
     lobby_entry,
     new_page,
     participant_entry,
@@ -115,10 +116,7 @@ async def test_reload_within_grace_returns_without_lobby(
 ) -> None:
     host_ctx, host, link = await start_host(browser, server, "Rapat pagi")
     ctx, lurah = await new_page(browser)
-    await join(lurah, link, SUTRISNO, "Masaran")
-    await in_lobby(lurah)
-    await lobby_entry(host, SUTRISNO).get_by_role("button", name="Admit", exact=True).click()
-    await in_session(lurah)
+    await join_and_admit(host, lurah, link, SUTRISNO, "Masaran")
     await assert_all_see_each_other({HOST: host, SUTRISNO: lurah})
 
     await lurah.reload()
@@ -207,10 +205,7 @@ async def test_video_of_one_lurah_keeps_playing_after_another_leaves(
     ctx_a, lurah_a = await new_page(browser)
     ctx_b, lurah_b = await new_page(browser)
     for page, name, site in ((lurah_a, SUTRISNO, "Miri"), (lurah_b, LESTARI, "Gesi")):
-        await join(page, link, name, site)
-        await in_lobby(page)
-        await lobby_entry(host, name).get_by_role("button", name="Admit", exact=True).click()
-        await in_session(page)
+        await join_and_admit(host, page, link, name, site)
     await lurah_b.get_by_role("button", name="Leave", exact=True).click()
     await expect(lurah_b.get_by_role("heading", name="You left")).to_be_visible()
     await expect(participant_entry(host, LESTARI)).to_have_count(0)
@@ -228,10 +223,7 @@ async def test_socket_drop_reconnects_without_reload(
     rejoins with its resume token (no lobby) and a fresh RTCPeerConnection, without a reload."""
     host_ctx, host, link = await start_host(browser, server, "Rapat jaringan")
     ctx, lurah = await new_page(browser)
-    await join(lurah, link, SUTRISNO, "Sragen")
-    await in_lobby(lurah)
-    await lobby_entry(host, SUTRISNO).get_by_role("button", name="Admit", exact=True).click()
-    await in_session(lurah)
+    await join_and_admit(host, lurah, link, SUTRISNO, "Sragen")
     await assert_all_see_each_other({HOST: host, SUTRISNO: lurah})
 
     before = await lurah.evaluate(
