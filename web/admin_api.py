@@ -22,6 +22,7 @@ from aiohttp import web
 
 from accounts import Role, User
 from accounts.passwords import generate_password
+from web import openapi
 from web.auth import audit, require_admin
 from web.errors import ApiError, NotFound, json_body
 from web.keys import ACCOUNTS, AUDIT
@@ -212,3 +213,17 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/admin/users/{user_id}/sign-out", sign_out_user)
     r.add_get("/api/admin/audit", audit_entries)
     r.add_get("/api/admin/audit.csv", audit_csv)
+
+
+openapi.describe_routes(
+    [
+        ("GET", "/api/admin/users", "List users", "admin", "admin"),
+        ("POST", "/api/admin/users", "Create a user", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/password", "Reset a password", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/enable", "Enable a user", "admin", "admin"),
+        ("POST", "/api/admin/users/{user_id}/sign-out", "End a user's sessions", "admin", "admin"),
+        ("GET", "/api/admin/audit", "Security audit log", "admin", "admin"),
+        ("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin", "admin"),
+    ]
+)

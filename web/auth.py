@@ -22,6 +22,7 @@ from accounts.invites import InviteService
 from accounts.ratelimit import LockedOut, LoginLimiter
 from accounts.server_key import load_or_create
 from accounts.store import SESSION_LIFETIME
+from web import openapi
 from web.errors import ApiError, Forbidden, Unauthorised, error_response, json_body, register
 from web.keys import (
     ACCOUNTS,
@@ -253,3 +254,14 @@ def setup(app: web.Application) -> None:
     app.router.add_delete("/api/sessions", sign_out_everywhere)
     app.router.add_post("/api/me/password", change_own_password)
     app.router.add_get("/api/me", me)
+
+
+openapi.describe_routes(
+    [
+        ("POST", "/api/session", "Sign in (sets the session cookie)", "accounts", "none"),
+        ("DELETE", "/api/session", "Sign out", "accounts", "none"),
+        ("DELETE", "/api/sessions", "End every session of the signed-in user", "accounts", "user"),
+        ("GET", "/api/me", "The signed-in user, or null", "accounts", "none"),
+        ("POST", "/api/me/password", "Change the own password", "accounts", "user"),
+    ]
+)

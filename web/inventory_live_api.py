@@ -24,6 +24,7 @@ from network_inventory import history
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.state import Policy, State
+from web import openapi
 from web.auth import (
     audit,
     require_address_reader,
@@ -342,3 +343,23 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
         if unsubscribe is not None:
             unsubscribe()
         await live.stop()
+
+
+openapi.describe_routes(
+    [
+        ("GET", "/api/state", "Every site's probe state and the rollout summary", "live", "staff"),
+        (
+            "GET",
+            "/api/sites/{id}/history",
+            "A site's RTT/loss roll-ups over a range",
+            "live",
+            "staff",
+        ),
+        ("GET", "/api/events", "State changes (event log), newest first", "live", "staff"),
+        ("GET", "/api/webhooks", "Alert webhooks", "live", "editor"),
+        ("POST", "/api/webhooks", "Add an alert webhook", "live", "editor"),
+        ("GET", "/api/webhooks/{id}", "One alert webhook", "live", "editor"),
+        ("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor"),
+        ("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor"),
+    ]
+)

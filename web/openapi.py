@@ -220,48 +220,10 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(document(request.app))
 
 
-def _describe_others(ops: Iterable[tuple[str, str, str, str, str]]) -> None:
+def describe_routes(ops: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """Describe routes in brief: (method, path, summary, tag, auth) each."""
     describe(*(Operation(m, p, s, tag, auth) for m, p, s, tag, auth in ops))
 
-
-# Routes of modules that do not describe themselves (method, path, summary, tag, auth).
-_describe_others(
-    [
-        ("POST", "/api/session", "Sign in (sets the session cookie)", "accounts", "none"),
-        ("DELETE", "/api/session", "Sign out", "accounts", "none"),
-        ("DELETE", "/api/sessions", "End every session of the signed-in user", "accounts", "user"),
-        ("GET", "/api/me", "The signed-in user, or null", "accounts", "none"),
-        ("POST", "/api/me/password", "Change the own password", "accounts", "user"),
-        ("GET", "/api/admin/users", "List users", "admin", "admin"),
-        ("POST", "/api/admin/users", "Create a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/password", "Reset a password", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/enable", "Enable a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/sign-out", "End a user's sessions", "admin", "admin"),
-        ("GET", "/api/admin/audit", "Security audit log", "admin", "admin"),
-        ("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin", "admin"),
-        ("GET", "/api/ice-servers", "STUN/TURN servers for the browser", "meetings", "user"),
-        ("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host"),
-        ("GET", "/api/rooms", "List rooms", "meetings", "host"),
-        ("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings", "none"),
-        ("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host"),
-        ("GET", "/api/sites/picker", "Site choices of the join page", "meetings", "none"),
-        ("GET", "/api/state", "Every site's probe state and the rollout summary", "live", "staff"),
-        (
-            "GET",
-            "/api/sites/{id}/history",
-            "A site's RTT/loss roll-ups over a range",
-            "live",
-            "staff",
-        ),
-        ("GET", "/api/events", "State changes (event log), newest first", "live", "staff"),
-        ("GET", "/api/webhooks", "Alert webhooks", "live", "editor"),
-        ("POST", "/api/webhooks", "Add an alert webhook", "live", "editor"),
-        ("GET", "/api/webhooks/{id}", "One alert webhook", "live", "editor"),
-        ("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor"),
-        ("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor"),
-    ]
-)
 
 describe(Operation("GET", "/api/openapi.json", "This OpenAPI document", "meta", "none"))
 

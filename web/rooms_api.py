@@ -16,7 +16,7 @@ from rooms.model import ParticipantState, SessionState
 from rooms.records import RoomRecord
 from signaling.payloads import parse_title
 from signaling.placement import REGISTRY, ensure_here, owner_url
-from web import pages, readiness_api
+from web import openapi, pages, readiness_api
 from web.auth import audit, require_host
 from web.errors import ApiError
 from web.keys import MEETING, ROOMS, SITES
@@ -137,3 +137,14 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/rooms/{room_id}/readiness", readiness_api.room_readiness)
     pages.add_page(app, "/", "home.html")
     pages.add_page(app, "/j/{room_id}", "room.html")
+
+
+openapi.describe_routes(
+    [
+        ("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host"),
+        ("GET", "/api/rooms", "List rooms", "meetings", "host"),
+        ("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings", "none"),
+        ("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host"),
+        ("GET", "/api/sites/picker", "Site choices of the join page", "meetings", "none"),
+    ]
+)

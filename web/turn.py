@@ -22,6 +22,7 @@ import time
 from aiohttp import web
 
 from pendopo.config import Settings
+from web import openapi
 from web.auth import require_user
 from web.keys import SETTINGS
 
@@ -71,3 +72,10 @@ async def ice_servers(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/ice-servers", ice_servers)
+
+
+openapi.describe_routes(
+    [
+        ("GET", "/api/ice-servers", "STUN/TURN servers for the browser", "meetings", "user"),
+    ]
+)
