@@ -12,6 +12,9 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
 - ``RTCRtpSender._send_keyframe``: a sender carrying ``KEYFRAME_HANDLER`` calls it (forwarding the
   subscriber's PLI/FIR to the publisher) instead of asking a local encoder for a keyframe.
 - ``RTCRtpSender._retransmit``: a sender carrying ``NACK_BUDGET`` spends a token per resend.
+- ``RTCRtpSender._handle_rtcp_packet``: every listener in a sender's ``RTCP_LISTENERS`` list sees
+  each RTCP packet the subscriber sends about that sender (receiver reports, REMB, NACK, PLI)
+  before aiortc handles it: the input of per-receiver rate control and audio protection.
 - ``aioice.Connection.query_consent``: consent checks are retransmitted (RFC 7675 allows it), so a
   600 ms round trip no longer expires consent after ~30 s.
 - ``aioice.ice.get_host_addresses``: :data:`host_addresses` (a ContextVar) restricts the
@@ -49,6 +52,7 @@ PASSTHROUGH_FLAG = "_pendopo_passthrough"  # set on a RemoteStreamTrack's asynci
 KEYFRAME_HANDLER = "_pendopo_keyframe_handler"  # set on an RTCRtpSender: Callable[[], None]
 NACK_BUDGET = "_pendopo_nack_budget"  # set on an RTCRtpSender: a NackBudget
 CONSENT_RETRANSMISSIONS = "_pendopo_consent_retransmissions"  # set on an aioice Connection
+RTCP_LISTENERS = "_pendopo_rtcp_listeners"  # set on an RTCRtpSender: list[Callable[[Any], None]]
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -67,6 +71,7 @@ _lock = threading.Lock()
 _original_decoder_worker: Callable[..., None] = aiortc.rtcrtpreceiver.decoder_worker
 _original_send_keyframe: Callable[[RTCRtpSender], None] = RTCRtpSender._send_keyframe
 _original_retransmit: Callable[[RTCRtpSender, int], Any] = RTCRtpSender._retransmit
+_original_handle_rtcp_packet: Callable[[RTCRtpSender, Any], Any] = RTCRtpSender._handle_rtcp_packet
 _original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
 _original_query_consent: Callable[..., Any] = aioice.ice.Connection.query_consent
 
@@ -131,6 +136,33 @@ async def _retransmit(self: RTCRtpSender, sequence_number: int) -> None:
         await _original_retransmit(self, sequence_number)
 
 
+async def _handle_rtcp_packet(self: RTCRtpSender, packet: Any) -> None:
+    listeners: list[Callable[[Any], None]] | None = getattr(self, RTCP_LISTENERS, None)
+    if listeners:
+        for listener in listeners:
+            try:
+                listener(packet)
+            except Exception:  # a listener's bug must never stop aiortc's own RTCP handling
+                logger.exception("RTCP listener failed")
+    await _original_handle_rtcp_packet(self, packet)
+
+
+def add_rtcp_listener(sender: Any, listener: Callable[[Any], None]) -> None:
+    """Call ``listener(packet)`` for each RTCP packet (aiortc's ``Rtcp*Packet`` objects) that
+    reaches ``sender``: receiver reports whose blocks name its SSRC, REMB, NACK, PLI/FIR."""
+    listeners: list[Callable[[Any], None]] | None = getattr(sender, RTCP_LISTENERS, None)
+    if listeners is None:
+        listeners = []
+        setattr(sender, RTCP_LISTENERS, listeners)
+    listeners.append(listener)
+
+
+def sender_rtt(sender: Any) -> float | None:
+    """aiortc's smoothed round-trip time (seconds) of a sender, from receiver reports."""
+    rtt: float | None = sender._RTCRtpSender__rtt
+    return rtt
+
+
 async def query_consent(self: aioice.ice.Connection) -> None:
     """``Connection.query_consent`` of aioice 0.13 with retransmitted checks.
 
@@ -179,6 +211,7 @@ def install() -> None:
         aiortc.rtcrtpreceiver.decoder_worker = decoder_worker
         RTCRtpSender._send_keyframe = _send_keyframe  # type: ignore[method-assign]
         RTCRtpSender._retransmit = _retransmit  # type: ignore[method-assign]
+        RTCRtpSender._handle_rtcp_packet = _handle_rtcp_packet  # type: ignore[method-assign]
         aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
         aioice.ice.get_host_addresses = get_host_addresses
         _installed = True

@@ -67,7 +67,7 @@ def test_decoder_worker_hook_point() -> None:
 
 
 def test_sender_hook_points() -> None:
-    rtcp = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    rtcp = inspect.getsource(hooks._original_handle_rtcp_packet)
     assert "self._send_keyframe()" in rtcp
     assert "await self._retransmit(seq)" in rtcp
     assert list(inspect.signature(hooks._original_retransmit).parameters) == [
@@ -80,6 +80,37 @@ def test_sender_hook_points() -> None:
         "self",
         "media_ssrc",
     ]
+
+
+async def test_rtcp_listeners_see_packets_before_aiortc() -> None:
+    from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket, RtcpReceiverInfo, RtcpRrPacket
+
+    hooks.install()
+    pc = RTCPeerConnection(rtc_configuration(MediaSettings()))
+    try:
+        sender = pc.addTransceiver("video", direction="sendrecv").sender
+        seen: list[object] = []
+        keyframes: list[bool] = []
+        setattr(sender, hooks.KEYFRAME_HANDLER, lambda: keyframes.append(True))
+        hooks.add_rtcp_listener(sender, lambda p: seen.append(p))
+        hooks.add_rtcp_listener(sender, lambda p: 1 / 0)  # a failing listener changes nothing
+        report = RtcpReceiverInfo(
+            ssrc=sender._ssrc,
+            fraction_lost=12,
+            packets_lost=3,
+            highest_sequence=10,
+            jitter=0,
+            lsr=0,
+            dlsr=0,
+        )
+        rr = RtcpRrPacket(ssrc=1, reports=[report])
+        pli = RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=sender._ssrc)
+        await sender._handle_rtcp_packet(rr)
+        await sender._handle_rtcp_packet(pli)
+        assert seen == [rr, pli]
+        assert keyframes == [True]  # aiortc's own handling still ran
+    finally:
+        await pc.close()
 
 
 def test_aioice_consent_hook_point() -> None:
@@ -102,6 +133,7 @@ async def test_private_attributes_exist_on_live_objects() -> None:
         assert hooks.receiver_rtx_ssrcs(receiver) == {}
         assert hooks.receiver_active_ssrcs(receiver) == {}
         assert hooks.sender_counters(sender) == (0, 0)
+        assert hooks.sender_rtt(sender) is None
         hooks.set_receiver_jitter_buffer(receiver, ImmediateAudioBuffer())
         connection = hooks.ice_connection(transceiver)
         assert isinstance(connection, aioice.ice.Connection)
