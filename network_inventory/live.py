@@ -84,13 +84,16 @@ class SiteRow:
 
 
 @dataclass(frozen=True)
-class Inventory:
+class InventorySnapshot:
+    """What a sweep reads of the inventory: sites, each site's active uplinks, enabled targets.
+    (``network_inventory.service.Inventory`` is the service that edits it.)"""
+
     sites: dict[int, SiteRow]
     active_parents: dict[int, tuple[int, ...]]
     targets: list[ProbeTarget]
 
 
-def load_inventory(conn: sqlite3.Connection) -> Inventory:
+def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
     sites = {
         r["id"]: SiteRow(
             r["id"],
@@ -114,7 +117,7 @@ def load_inventory(conn: sqlite3.Connection) -> Inventory:
         ProbeTarget.from_row(r)
         for r in conn.execute("SELECT * FROM probe_targets WHERE enabled = 1 ORDER BY id")
     ]
-    return Inventory(sites, {k: tuple(v) for k, v in parents.items()}, targets)
+    return InventorySnapshot(sites, {k: tuple(v) for k, v in parents.items()}, targets)
 
 
 @dataclass
@@ -131,7 +134,24 @@ class Counters:
     sweep_durations: list[float] = field(default_factory=list)
 
 
-def pool(results: Sequence[ProbeResult]) -> tuple[Observation, dict[str, Any]]:
+@dataclass(frozen=True)
+class Measurement:
+    """One site's measurements in a sweep, pooled over all its targets' rounds."""
+
+    rtt_ms: float | None
+    """Median round trip (ms) over every reply, rounded to µs."""
+    rtt_min: float | None
+    rtt_max: float | None
+    loss: float
+    method: str | None
+    """The probe methods used, comma-separated (``icmp``, ``tcp``, ...)."""
+
+    def public(self) -> dict[str, Any]:
+        """What alerts and pushes show of it."""
+        return {"rtt_ms": self.rtt_ms, "loss": self.loss, "method": self.method}
+
+
+def pool(results: Sequence[ProbeResult]) -> tuple[Observation, Measurement]:
     """One site's observation from all its targets' rounds, and its measurement summary."""
     rtts = [r for res in results for r in res.rtts_ms]
     sent = sum(r.sent for r in results)
@@ -139,13 +159,46 @@ def pool(results: Sequence[ProbeResult]) -> tuple[Observation, dict[str, Any]]:
     median = statistics.median(rtts) if rtts else None
     methods = sorted({r.method for r in results})
     obs = Observation(sent, received, median)
-    return obs, {
-        "rtt_ms": None if median is None else round(median, 3),
-        "rtt_min": min(rtts) if rtts else None,
-        "rtt_max": max(rtts) if rtts else None,
-        "loss": round(obs.loss, 4),
-        "method": ",".join(methods) or None,
-    }
+    return obs, Measurement(
+        rtt_ms=None if median is None else round(median, 3),
+        rtt_min=min(rtts) if rtts else None,
+        rtt_max=max(rtts) if rtts else None,
+        loss=round(obs.loss, 4),
+        method=",".join(methods) or None,
+    )
+
+
+@dataclass(frozen=True)
+class Planned:
+    """Stage 1 of a sweep: what the inventory says and which targets are due, in probe order."""
+
+    inventory: InventorySnapshot
+    facts: list[SiteFacts]
+    due: list[ProbeTarget]
+    now: float
+
+
+@dataclass(frozen=True)
+class Probed:
+    """Stage 2: every due target's round, grouped by site, and each site's pooled figures."""
+
+    results: list[ProbeResult]
+    by_site: dict[int, list[ProbeResult]]
+    observations: dict[int, Observation]
+    measured: dict[int, Measurement]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Stage 3: the new states and everything a sweep writes and publishes because of them."""
+
+    transitions: list[Transition]
+    alerts: list[AlertPlan]
+    suppressed: dict[int, str]
+    payloads: list[dict[str, Any]]
+    infos: dict[int, SiteInfo]
+    statuses: dict[int, history.SiteStatus]
+    samples: list[history.Sample]
 
 
 class LiveService:
@@ -162,7 +215,7 @@ class LiveService:
         self.emitter = emitter
         self.dispatcher = dispatcher or WebhookDispatcher(db)
         self.status: dict[int, history.SiteStatus] = {}
-        self.inventory = Inventory({}, {}, [])
+        self.inventory = InventorySnapshot({}, {}, [])
         self.counters = Counters()
         self.prober: Prober | None = None
         self._task: asyncio.Task[None] | None = None
@@ -219,13 +272,23 @@ class LiveService:
             return await self._sweep()
 
     async def _sweep(self) -> list[Transition]:
+        """Plan, probe, judge, persist (one write transaction), publish."""
         if self.prober is None:  # a sweep asked for without start() (tests, one-off runs)
             self.prober = Prober(icmp_mode=self.config.icmp_mode)
         self.dispatcher.start()
-        cfg = self.config
         started = time.monotonic()
-        now = time.time()
-        inv = await self._read_inventory()
+        planned = self._plan(await self._read_inventory(), time.time())
+        probed = await self._probe(self.prober, planned)
+        verdict = self._judge(planned, probed)
+        alert_ids = await self.db.write(lambda conn: self._persist(conn, planned, probed, verdict))
+        self.status = verdict.statuses
+        self._count(probed.results, time.monotonic() - started, planned.now)
+        await self._publish(verdict, alert_ids, probed.measured, planned.now)
+        return verdict.transitions
+
+    def _plan(self, inv: InventorySnapshot, now: float) -> Planned:
+        """Sites in hierarchy order (parents before children) and the targets due now; planned
+        sites (no active uplink yet) are not probed."""
         order = order_sites({s.id: s.parent_id for s in inv.sites.values()})
         rank = {site: i for i, site in enumerate(order)}
         facts = [self._facts(inv.sites[s], inv, now) for s in order]
@@ -238,69 +301,88 @@ class LiveService:
             ),
             key=lambda t: (rank[t.site_id], t.id),
         )
+        return Planned(inv, facts, due, now)
+
+    async def _probe(self, prober: Prober, planned: Planned) -> Probed:
+        cfg = self.config
         plan = SweepPlan(
             spread=cfg.interval_s * cfg.spread_fraction, gap=cfg.gap_s, concurrency=cfg.concurrency
         )
-        results = await self.prober.sweep(due, plan)
-        for t in due:
-            self._last_probe[t.id] = now
+        results = await prober.sweep(planned.due, plan)
+        for t in planned.due:
+            self._last_probe[t.id] = planned.now
         by_site: dict[int, list[ProbeResult]] = {}
         for r in results:
             by_site.setdefault(r.site_id, []).append(r)
         observations: dict[int, Observation] = {}
-        measured: dict[int, dict[str, Any]] = {}
+        measured: dict[int, Measurement] = {}
         for site_id, site_results in by_site.items():
             observations[site_id], measured[site_id] = pool(site_results)
+        return Probed(list(results), by_site, observations, measured)
+
+    def _judge(self, planned: Planned, probed: Probed) -> Verdict:
+        """Run the state machine; derive transitions, grouped alerts, statuses and samples."""
+        now, inv = planned.now, planned.inventory
         old_tracks = {k: v.track for k, v in self.status.items()}
-        tracks = evaluate(facts, old_tracks, observations, cfg.policy, now)
-        transitions = [
-            Transition(sid, old_tracks[sid].shown if sid in old_tracks else State.UNKNOWN, t.shown)
-            for sid, t in tracks.items()
-            if (old_tracks[sid].shown if sid in old_tracks else State.UNKNOWN) is not t.shown
-        ]
-        plans, suppressed = plan_alerts(transitions, self._ancestors(inv))
+        tracks = evaluate(planned.facts, old_tracks, probed.observations, self.config.policy, now)
+        transitions = []
+        for sid, track in tracks.items():
+            previous = old_tracks[sid].shown if sid in old_tracks else State.UNKNOWN
+            if previous is not track.shown:
+                transitions.append(Transition(sid, previous, track.shown))
+        alerts, suppressed = plan_alerts(transitions, self._ancestors(inv))
         infos = {s.id: SiteInfo(s.id, s.code, s.name, s.kind) for s in inv.sites.values()}
-        public_measure = {
-            sid: {k: m[k] for k in ("rtt_ms", "loss", "method")} for sid, m in measured.items()
-        }
-        payloads = [alert_payload(p, infos, at=now, measurements=public_measure) for p in plans]
-        statuses = self._statuses(tracks, by_site, measured, now)
+        public = {sid: m.public() for sid, m in probed.measured.items()}
+        payloads = [alert_payload(a, infos, at=now, measurements=public) for a in alerts]
         # One sample per site per second at most (the key): sweeps run back to back in tests.
         sample_at = self._last_sample_at = max(int(now), self._last_sample_at + 1)
         samples = [
-            history.Sample(
-                sid,
-                sample_at,
-                o.sent,
-                o.received,
-                measured[sid]["rtt_min"],
-                measured[sid]["rtt_ms"],
-                measured[sid]["rtt_max"],
-            )
-            for sid, o in observations.items()
+            history.Sample(sid, sample_at, o.sent, o.received, m.rtt_min, m.rtt_ms, m.rtt_max)
+            for sid, o in probed.observations.items()
+            for m in (probed.measured[sid],)
         ]
+        statuses = self._statuses(tracks, probed.by_site, probed.measured, now)
+        return Verdict(
+            transitions, list(alerts), dict(suppressed), payloads, infos, statuses, samples
+        )
 
-        def persist(conn: sqlite3.Connection) -> list[int]:
-            history.insert_samples(conn, samples)
-            history.save_status(conn, statuses.values())
-            alert_ids = _insert_alerts(conn, plans, payloads, now)
-            _insert_events(conn, transitions, plans, alert_ids, suppressed, measured, now)
-            # Retention scans the roll-ups (~0.7 s at a year's steady state for 229 sites,
-            # bench/history_size.py): run it only when a 5-minute bucket was completed.
-            if history.roll_up(conn, now, cfg.retention):
-                history.apply_retention(conn, now, cfg.retention)
-            return alert_ids
+    def _persist(
+        self, conn: sqlite3.Connection, planned: Planned, probed: Probed, verdict: Verdict
+    ) -> list[int]:
+        """Samples, states, alerts and events in the caller's one write transaction."""
+        now, retention = planned.now, self.config.retention
+        history.insert_samples(conn, verdict.samples)
+        history.save_status(conn, verdict.statuses.values())
+        alert_ids = _insert_alerts(conn, verdict.alerts, verdict.payloads, now)
+        _insert_events(
+            conn,
+            verdict.transitions,
+            verdict.alerts,
+            alert_ids,
+            verdict.suppressed,
+            probed.measured,
+            now,
+        )
+        # Retention scans the roll-ups (~0.7 s at a year's steady state for 229 sites,
+        # bench/history_size.py): run it only when a 5-minute bucket was completed.
+        if history.roll_up(conn, now, retention):
+            history.apply_retention(conn, now, retention)
+        return alert_ids
 
-        alert_ids = await self.db.write(persist)
-        self.status = statuses
-        self._count(results, time.monotonic() - started, now)
-        for payload, alert_id in zip(payloads, alert_ids, strict=True):
+    async def _publish(
+        self,
+        verdict: Verdict,
+        alert_ids: Sequence[int],
+        measured: Mapping[int, Measurement],
+        now: float,
+    ) -> None:
+        """Hand the alerts to the webhooks, then push the changes to the dashboards."""
+        for payload, alert_id in zip(verdict.payloads, alert_ids, strict=True):
             payload["alert_id"] = alert_id
             self.dispatcher.submit(payload)
-        await self._push(transitions, infos, measured, now)
-        return transitions
+        await self._push(verdict.transitions, verdict.infos, measured, now)
 
-    def _facts(self, site: SiteRow, inv: Inventory, now: float) -> SiteFacts:
+    def _facts(self, site: SiteRow, inv: InventorySnapshot, now: float) -> SiteFacts:
         parents = inv.active_parents.get(site.id, ())
         return SiteFacts(
             site_id=site.id,
@@ -316,7 +398,7 @@ class LiveService:
         return last is None or now - last >= interval - self.config.interval_s * 0.5
 
     @staticmethod
-    def _ancestors(inv: Inventory) -> dict[int, list[int]]:
+    def _ancestors(inv: InventorySnapshot) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
         for site in inv.sites.values():
             chain: list[int] = []
@@ -331,7 +413,7 @@ class LiveService:
         self,
         tracks: Mapping[int, Track],
         by_site: Mapping[int, list[ProbeResult]],
-        measured: Mapping[int, dict[str, Any]],
+        measured: Mapping[int, Measurement],
         now: float,
     ) -> dict[int, history.SiteStatus]:
         out: dict[int, history.SiteStatus] = {}
@@ -339,9 +421,7 @@ class LiveService:
             if sid in measured:
                 m = measured[sid]
                 targets = tuple(r.public() for r in by_site[sid])
-                out[sid] = history.SiteStatus(
-                    track, m["rtt_ms"], m["loss"], m["method"], targets, now
-                )
+                out[sid] = history.SiteStatus(track, m.rtt_ms, m.loss, m.method, targets, now)
             else:
                 prev = self.status.get(sid)
                 if prev is not None and track.shown is not State.PLANNED:
@@ -369,14 +449,14 @@ class LiveService:
         self,
         transitions: Sequence[Transition],
         infos: Mapping[int, SiteInfo],
-        measured: Mapping[int, dict[str, Any]],
+        measured: Mapping[int, Measurement],
         now: float,
     ) -> None:
         if self.emitter is None:
             return
         for t in transitions:
             info = infos[t.site_id]
-            m = measured.get(t.site_id, {})
+            m = measured.get(t.site_id)
             await self.emitter.emit(
                 "site:state",
                 {
@@ -385,9 +465,9 @@ class LiveService:
                     "name": info.name,
                     "state": t.state.value,
                     "previous": t.previous.value,
-                    "rtt_ms": m.get("rtt_ms"),
-                    "loss": m.get("loss"),
-                    "method": m.get("method"),
+                    "rtt_ms": m.rtt_ms if m else None,
+                    "loss": m.loss if m else None,
+                    "method": m.method if m else None,
                     "changed_at": iso(now),
                 },
                 namespace=NAMESPACE,
@@ -421,7 +501,7 @@ class LiveService:
         except Exception:
             log.exception("could not re-read the inventory")
 
-    async def _read_inventory(self) -> Inventory:
+    async def _read_inventory(self) -> InventorySnapshot:
         """Read the inventory and show it, unless a read asked for later was shown already.
 
         Reads run on a pool of threads and finish in any order: a sweep's read begun before a
@@ -509,7 +589,7 @@ def _insert_events(
     plans: Sequence[AlertPlan],
     alert_ids: Sequence[int],
     suppressed: Mapping[int, str],
-    measured: Mapping[int, dict[str, Any]],
+    measured: Mapping[int, Measurement],
     now: float,
 ) -> None:
     alert_of: dict[int, int] = {}
@@ -526,15 +606,23 @@ def _insert_events(
                 t.site_id,
                 t.previous.value,
                 t.state.value,
-                measured.get(t.site_id, {}).get("rtt_ms"),
-                measured.get(t.site_id, {}).get("loss"),
-                measured.get(t.site_id, {}).get("method"),
+                m.rtt_ms if m else None,
+                m.loss if m else None,
+                m.method if m else None,
                 alert_of.get(t.site_id),
                 suppressed.get(t.site_id),
             )
             for t in transitions
+            for m in (measured.get(t.site_id),)
         ],
     )
 
 
-__all__ = ["NAMESPACE", "Inventory", "LiveConfig", "LiveService", "load_inventory"]
+__all__ = [
+    "NAMESPACE",
+    "InventorySnapshot",
+    "LiveConfig",
+    "LiveService",
+    "Measurement",
+    "load_inventory",
+]
