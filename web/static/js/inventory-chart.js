@@ -1,7 +1,7 @@
 // SVG charts of one site's history, drawn here (no chart library): round-trip time as a
 // min..max band with the median as a line, and packet loss as bars. Both share the time axis.
 
-import { svgEl } from "./inventory-map.js";
+import { svgEl } from "./svg.js";
 
 const M = { left: 52, right: 14, top: 20, bottom: 24 };
 

@@ -4,15 +4,7 @@
 // colour AND shape say its state (the shapes are the <symbol>s of markerDefs()).
 
 import { VILLAGE_KINDS } from "./inventory-live.js";
-
-const SVG = "http://www.w3.org/2000/svg";
-
-/** @param {string} name @param {Record<string, string|number>} [attrs] */
-export function svgEl(name, attrs = {}) {
-  const el = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
-}
+import { svgEl } from "./svg.js";
 
 /**
  * One shape per state, drawn in currentColor, centred on 0,0 within radius 1.

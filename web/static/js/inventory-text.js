@@ -1,7 +1,6 @@
 // Words of the inventory pages (dashboard and site page), Bahasa Indonesia first, and the small
 // formatting helpers both pages share.
 
-import { csrfToken } from "./http.js";
 import { lang, register, t } from "./i18n.js";
 
 register({
@@ -264,23 +263,4 @@ export function fmtWhen(iso) {
       ? { hour: "2-digit", minute: "2-digit", second: "2-digit" }
       : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" },
   ).format(d);
-}
-
-/** Header: sign-out and the language switch (keeps the rest of the query). */
-export function setupHeader() {
-  const link = document.getElementById("lang-link");
-  if (link) {
-    const u = new URL(location.href);
-    if (lang() === "en") u.searchParams.delete("lang");
-    else u.searchParams.set("lang", "en");
-    link.setAttribute("href", u.pathname + u.search);
-  }
-  document.getElementById("signout")?.addEventListener("click", async () => {
-    await fetch("/api/session", {
-      method: "DELETE",
-      credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrfToken() },
-    });
-    location.assign(`/login${lang() === "en" ? "?lang=en" : ""}`);
-  });
 }

@@ -22,9 +22,9 @@ import {
   fmtWhen,
   kindShort,
   kindText,
-  setupHeader,
   stateText,
 } from "./inventory-text.js";
+import { setupHeader } from "./header.js";
 
 /** @typedef {import("./inventory-live.js").Site} Site */
 
