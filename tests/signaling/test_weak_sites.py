@@ -137,11 +137,19 @@ async def test_weak_site_admitted_audio_only_quality_recorded_readiness_listed(
         assert tanon.client.state["receive"] == {"video": True, "auto": None}
         assert _me(tanon)["link"]["state"] == "UP"
 
-        # Media: Gondang hears the host but gets no video; Tanon gets both.
+        # Media: Gondang hears the host and sees at most a still of the host; Tanon gets both.
         await gondang.frames(host, "audio", 10)
         await tanon.frames(host, "video", 5)
-        await host.frames(gondang, "video", 5)  # sending video is not restricted
-        assert gondang.decoded(host, "video") == 0
+        await host.frames(gondang, "video", 5)  # its camera still reaches the host ...
+        assert gondang.decoded(host, "video") <= 3
+        # ... within limits: in audio-only mode the low layer at a few frames per second
+        # (while it waited in the lobby: the low layer only, as its link is down)
+        limits = await gondang.client.wait_event(
+            "media:limits", lambda d: d["reason"] != "link_down"
+        )
+        assert limits["low_only"] and limits["reason"] == "audio_only"
+        assert limits["max_framerate"] == 5.0
+        assert tanon.client.events("media:limits") == []  # a good link is not limited
 
         # Readiness: one of each, and both present.
         ready = await _json(http, "GET", f"/api/rooms/{room['id']}/readiness")
@@ -177,6 +185,10 @@ async def test_weak_site_admitted_audio_only_quality_recorded_readiness_listed(
         await gondang.client.receive(video=True)
         await gondang.client.wait_until(
             lambda: gondang.client.state.get("receive") == {"video": True, "auto": None}
+        )
+        # over a weak link the camera stays at the low layer, with the reason to show
+        await gondang.client.wait_event(
+            "media:limits", lambda d: d["reason"] == "link_down" and d["low_only"]
         )
         await gondang.frames(host, "video", 3)
     finally:
