@@ -20,9 +20,11 @@ from tests.browser.pages import (
     sign_in,
 )
 from tests.browser.test_meeting import HOST
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, free_port
+from tests.signaling.test_weak_sites import DOWN_SITE, http_json, probing_server, until
 
 LURAH = "Pak Sutrisno"
+__all__ = ["probing_server"]  # the fixture: a server that probes sites every second
 
 _CAMERA_LAYERS = """async () => {
   const pc = window.pendopo.pc;
@@ -143,6 +145,69 @@ async def test_layers_lobby_media_and_audio_only_notice(
         lambda r: r["senders"][0]["enc"].get("active", True) is True,
         "limits lifted",
     )
+    await assert_video_playing(lurah, HOST)
+    await lurah_ctx.close()
+    await host_ctx.close()
+
+
+async def test_weak_site_is_told_why_and_falls_back_when_video_is_switched_on(
+    browser: Browser, probing_server: RunningServer
+) -> None:
+    """A lurah whose site link is down joins in audio-only mode and the page says why; switching
+    video on gives the low layer with a message, and the camera stays at its low layer."""
+    server = probing_server
+    http = await server.signed_in_session()
+    try:
+        await http_json(
+            http,
+            "POST",
+            "/api/probes",
+            {"site": DOWN_SITE, "kind": "tcp", "host": "127.0.0.1", "port": free_port(),
+             "count": 1, "timeout_s": 0.5},
+        )  # fmt: skip
+
+        async def down() -> bool:
+            items = (await http_json(http, "GET", "/api/state"))["items"]
+            return any(i["code"] == DOWN_SITE and i["state"] == "down" for i in items)
+
+        await until(down, what="Gondang probed down")
+    finally:
+        await http.close()
+
+    host_ctx, host = await new_page(browser)
+    await sign_in(host, server.url)
+    link = await create_session(host, "Rapat koordinasi")
+    await join(host, link, name=None, site=None)
+    await expect(host.get_by_role("button", name="Leave", exact=True)).to_be_visible()
+    lurah_ctx, lurah = await new_page(browser)
+    await lurah.goto(link)
+    await lurah.get_by_role("textbox", name="Nama", exact=True).fill(LURAH)
+    picker = lurah.get_by_role("combobox", name="Lokasi", exact=True)
+    await expect(picker.locator("option", has_text="Gondang")).to_have_count(1)
+    await picker.select_option(label="Gondang")
+    await lurah.get_by_role("button", name="Gabung", exact=True).click()
+    await expect(lurah.get_by_role("heading", name="Menunggu tuan rumah")).to_be_visible()
+    await lobby_entry(host, LURAH).get_by_role("button", name="Admit", exact=True).click()
+
+    audio_only = lurah.get_by_role("button", name=re.compile("^Hanya suara"))
+    await expect(audio_only).to_have_attribute("aria-pressed", "true")
+    notice = lurah.locator("#media-notice")
+    await expect(notice).to_contain_text("Jaringan lemah: hanya suara (jaringan putus)")
+    await expect(notice).to_contain_text("Kamera Anda dikirim dalam kualitas rendah")
+
+    # Video on over a link that cannot carry it: the low layer and a message, not a collapse.
+    await audio_only.click()
+    await expect(notice).to_contain_text("Jaringan lemah: video ditampilkan dalam kualitas rendah")
+    await expect(notice).to_contain_text(
+        "Jaringan lemah: kamera Anda dikirim dalam kualitas rendah"
+    )
+    applied = await _eventually(
+        lurah,
+        _CAMERA_LAYERS,
+        lambda r: r["senders"][0]["enc"].get("active") is False,
+        "low layer only",
+    )
+    assert applied["senders"][1]["enc"]["maxFramerate"] == 15
     await assert_video_playing(lurah, HOST)
     await lurah_ctx.close()
     await host_ctx.close()
