@@ -8,18 +8,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.pages import (
     DEADLINE,
     assert_video_playing,
-    create_session,
-    join,
     lobby_entry,
     new_page,
-    sign_in,
 )
-from tests.browser.test_meeting import HOST
+from tests.browser.test_meeting import HOST, start_host
 from tests.conftest import RunningServer, free_port
 from tests.signaling.test_weak_sites import DOWN_SITE, http_json, probing_server, until
 
@@ -48,6 +45,20 @@ _INBOUND_BYTES = """async () => {
 }"""
 
 
+async def lurah_waits(browser: Browser, link: str, site: str) -> tuple[BrowserContext, Page]:
+    """The lurah opens the join link (Indonesian, the default), names the site, waits in the
+    lobby."""
+    context, page = await new_page(browser)
+    await page.goto(link)
+    await page.get_by_role("textbox", name="Nama", exact=True).fill(LURAH)
+    picker = page.get_by_role("combobox", name="Lokasi", exact=True)
+    await expect(picker.locator("option", has_text=site)).to_have_count(1)
+    await picker.select_option(label=site)
+    await page.get_by_role("button", name="Gabung", exact=True).click()
+    await expect(page.get_by_role("heading", name="Menunggu tuan rumah")).to_be_visible()
+    return context, page
+
+
 async def _eventually(page: Page, script: str, check: Any, what: str) -> Any:
     """Evaluate ``script`` until ``check(result)`` holds (media needs a moment)."""
     deadline = DEADLINE * 1000
@@ -65,11 +76,7 @@ async def _eventually(page: Page, script: str, check: Any, what: str) -> Any:
 async def test_layers_lobby_media_and_audio_only_notice(
     browser: Browser, server: RunningServer
 ) -> None:
-    host_ctx, host = await new_page(browser)
-    await sign_in(host, server.url)
-    link = await create_session(host, "Rapat koordinasi")
-    await join(host, link, name=None, site=None)
-    await expect(host.get_by_role("button", name="Leave", exact=True)).to_be_visible()
+    host_ctx, host, link = await start_host(browser, server, "Rapat koordinasi")
 
     # The host's camera goes out as two layers: high with temporal layers, and a ~180p clone.
     layers = await _eventually(
@@ -88,14 +95,7 @@ async def test_layers_lobby_media_and_audio_only_notice(
     assert "dependency-descriptor" not in layers["answer"]
 
     # The lurah joins in Indonesian (the default) and waits in the lobby, media already up.
-    lurah_ctx, lurah = await new_page(browser)
-    await lurah.goto(link)
-    await lurah.get_by_role("textbox", name="Nama", exact=True).fill(LURAH)
-    picker = lurah.get_by_role("combobox", name="Lokasi", exact=True)
-    await expect(picker.locator("option", has_text="Kalijambe")).to_have_count(1)
-    await picker.select_option(label="Kalijambe")
-    await lurah.get_by_role("button", name="Gabung", exact=True).click()
-    await expect(lurah.get_by_role("heading", name="Menunggu tuan rumah")).to_be_visible()
+    lurah_ctx, lurah = await lurah_waits(browser, link, "Kalijambe")
     await _eventually(
         lurah,
         "() => window.pendopo.pc && window.pendopo.pc.connectionState",
@@ -174,19 +174,8 @@ async def test_weak_site_is_told_why_and_falls_back_when_video_is_switched_on(
     finally:
         await http.close()
 
-    host_ctx, host = await new_page(browser)
-    await sign_in(host, server.url)
-    link = await create_session(host, "Rapat koordinasi")
-    await join(host, link, name=None, site=None)
-    await expect(host.get_by_role("button", name="Leave", exact=True)).to_be_visible()
-    lurah_ctx, lurah = await new_page(browser)
-    await lurah.goto(link)
-    await lurah.get_by_role("textbox", name="Nama", exact=True).fill(LURAH)
-    picker = lurah.get_by_role("combobox", name="Lokasi", exact=True)
-    await expect(picker.locator("option", has_text="Gondang")).to_have_count(1)
-    await picker.select_option(label="Gondang")
-    await lurah.get_by_role("button", name="Gabung", exact=True).click()
-    await expect(lurah.get_by_role("heading", name="Menunggu tuan rumah")).to_be_visible()
+    host_ctx, host, link = await start_host(browser, server, "Rapat koordinasi")
+    lurah_ctx, lurah = await lurah_waits(browser, link, "Gondang")
     await lobby_entry(host, LURAH).get_by_role("button", name="Admit", exact=True).click()
 
     audio_only = lurah.get_by_role("button", name=re.compile("^Hanya suara"))
