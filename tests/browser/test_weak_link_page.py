@@ -36,6 +36,9 @@ _CAMERA_LAYERS = """async () => {
   return {senders, heights, mlines, answer: pc.remoteDescription ? pc.remoteDescription.sdp : ""};
 }"""
 
+_SENDING = """() => window.pendopo.pc.getSenders().filter((s) => s.track)
+  .map((s) => s.getParameters().encodings.every((e) => e.active !== false))"""
+
 _INBOUND_BYTES = """async () => {
   let bytes = 0;
   (await window.pendopo.pc.getStats()).forEach((s) => {
@@ -105,6 +108,8 @@ async def test_layers_lobby_media_and_audio_only_notice(
     await lurah.evaluate("() => { window.lobbyPc = window.pendopo.pc; }")
     await lurah.wait_for_timeout(1500)
     assert await lurah.evaluate(_INBOUND_BYTES) == 0  # nothing reaches the lobby
+    # and the page sends nothing while it waits: microphone private, uplink free
+    assert await lurah.evaluate(_SENDING) == [False, False, False]
     await expect(host.locator("video").and_(host.get_by_label(LURAH, exact=True))).to_have_count(0)
 
     # Admitted: the same connection now carries the host's media.
@@ -113,6 +118,7 @@ async def test_layers_lobby_media_and_audio_only_notice(
     await assert_video_playing(lurah, HOST)
     assert await lurah.evaluate("() => window.pendopo.pc === window.lobbyPc")
     await assert_video_playing(host, LURAH)
+    assert await lurah.evaluate(_SENDING) == [True, True, True]
 
     # Every tile shows its live link quality, with an accessible name.
     indicator = lurah.get_by_role("img", name=re.compile(rf"^Kualitas jaringan {HOST}: "))

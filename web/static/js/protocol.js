@@ -276,6 +276,8 @@ export class MeetingClient extends EventTarget {
     this.layers = new Map();
     /** @type {{high: RTCRtpSender, low: RTCRtpSender, lowTrack: MediaStreamTrack}|null} */
     this._camera = null;
+    /** @type {RTCRtpSender|null} the microphone's sender */
+    this._audio = null;
     /** @type {Map<string, {received: number, lost: number}>} previous getStats counters */
     this._counters = new Map();
     /** @type {TrackMap} */
@@ -519,7 +521,7 @@ export class MeetingClient extends EventTarget {
     socket.on("media:offer", (/** @type {ServerOffer} */ o) => this._onServerOffer(o));
     socket.on("media:limits", (/** @type {MediaLimits} */ l) => {
       this.limits = l;
-      this._applyLimits().catch(() => {});
+      this._applySending().catch(() => {});
       this._emit("limits", l);
     });
     socket.on("media:layer", (/** @type {MediaLayer} */ l) => {
@@ -574,9 +576,13 @@ export class MeetingClient extends EventTarget {
     if (!this.cameraOn) Object.assign(off, { camera: false });
     if (Object.keys(off).length) this.request("self:media", off).catch(() => {});
     if (!this.receiveVideo) this.request("media:receive", { video: false }).catch(() => {});
-    // The connection set up in the lobby carries on; the server now offers the session's media.
+    // The connection set up in the lobby carries on (now sending); the server offers the
+    // session's media on it.
     const pc = this.pc;
-    if (pc && !["failed", "closed"].includes(pc.connectionState)) return;
+    if (pc && !["failed", "closed"].includes(pc.connectionState)) {
+      await this._applySending();
+      return;
+    }
     await this._startMedia();
   }
 
@@ -627,15 +633,23 @@ export class MeetingClient extends EventTarget {
     this._emit("local", { mic: this.micOn, camera: this.cameraOn });
   }
 
-  /** Apply the server's `media:limits` to both camera layers (RTCRtpSender.setParameters). */
-  async _applyLimits() {
-    const camera = this._camera;
-    if (!camera) return;
+  /**
+   * What we send (RTCRtpSender.setParameters): nothing while waiting in the lobby (the server
+   * would forward none of it; the microphone stays private and a thin uplink stays free — on
+   * admission the encoder starts with the keyframe the server asks for), else the server's
+   * `media:limits` on both camera layers.
+   */
+  async _applySending() {
+    const waiting = this.status === "lobby";
     const wanted = layerEncodings(this.limits);
-    for (const [sender, encoding] of [
-      [camera.high, wanted.high],
-      [camera.low, wanted.low],
-    ]) {
+    /** @type {[RTCRtpSender, Record<string, any>][]} */
+    const plan = [];
+    if (this._audio) plan.push([this._audio, { active: !waiting }]);
+    if (this._camera) {
+      plan.push([this._camera.high, { ...wanted.high, active: wanted.high.active && !waiting }]);
+      plan.push([this._camera.low, { ...wanted.low, active: !waiting }]);
+    }
+    for (const [sender, encoding] of plan) {
       const params = sender.getParameters();
       if (!params.encodings?.length) continue;
       const current = /** @type {Record<string, any>} */ (params.encodings[0]);
@@ -744,6 +758,7 @@ export class MeetingClient extends EventTarget {
     }
     this._camera?.lowTrack.stop();
     this._camera = null;
+    this._audio = null;
     this._counters.clear();
     this.layers.clear();
     this.tracks = {};
@@ -758,10 +773,12 @@ export class MeetingClient extends EventTarget {
     this.pc = pc;
     const stream = this.localStream ?? new MediaStream();
     const audio = stream.getAudioTracks()[0];
-    pc.addTransceiver(audio ?? "audio", { direction: "sendrecv", streams: [stream] });
+    const mic = pc.addTransceiver(audio ?? "audio", { direction: "sendrecv", streams: [stream] });
+    this._audio = audio ? mic.sender : null;
     const camera = stream.getVideoTracks()[0];
     if (camera) this._addCamera(pc, stream, camera);
     else pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] });
+    this._applySending().catch(() => {}); // in the lobby: connect, but send nothing yet
     pc.ontrack = (ev) => {
       ev.track.addEventListener("unmute", () => this._updateStreams());
       this._updateStreams();
@@ -802,7 +819,7 @@ export class MeetingClient extends EventTarget {
       if (generation !== this._generation) return;
       this.tracks = ack.tracks ?? {};
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
-      await this._applyLimits().catch(() => {});
+      await this._applySending().catch(() => {});
       this._updateStreams();
     });
   }
