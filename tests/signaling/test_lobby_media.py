@@ -84,17 +84,20 @@ async def wait_async(
         await asyncio.sleep(0.1)
 
 
-async def test_denied_or_gone_lobby_peers_are_closed(
+async def test_denied_left_or_gone_lobby_peers_are_closed(
     server: RunningServer, people: list[Person]
 ) -> None:
     room, host = await hosted_room(server, people)
     denied = await join_lobby(server, room, "Lurah Tanon")
     gone = await join_lobby(server, room, "Lurah Sambirejo")
-    people.extend([denied, gone])
-    await denied.start_media()
-    await gone.start_media()
-    await wait(lambda: _sfu_peers(server) == 3, what="three media connections")
+    left = await join_lobby(server, room, "Lurah Jenar")
+    people.extend([denied, gone, left])
+    for person in (denied, gone, left):
+        await person.start_media()
+    await wait(lambda: _sfu_peers(server) == 4, what="four media connections")
 
+    await left.client.leave()
+    await wait(lambda: _sfu_peers(server) == 3, what="peer that left closed")
     await host.client.wait_until(lambda: len(host.client.lobby()) == 2, what="lobby")
     await host.client.deny(denied.id)
     await denied.client.wait_event("lobby:result", lambda d: d["status"] == "denied")
