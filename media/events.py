@@ -19,3 +19,6 @@ class MediaEvents(Protocol):
 
     def peer_state(self, peer_id: str, state: str) -> None:
         """connectionState changes of a peer ("connected", "failed", "closed", ...)."""
+
+    def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        """A slot's forwarded layer changed. reason: "ok", "bandwidth", "ceiling", "no_source"."""

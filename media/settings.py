@@ -47,6 +47,14 @@ class TrackInfo(TypedDict):
     kind: Kind
 
 
+@dataclass(frozen=True)
+class UplinkStats:
+    """What the server receives from one publisher's connection (all its video)."""
+
+    received_bps: int
+    loss: float
+
+
 def rtc_configuration(settings: MediaSettings) -> RTCConfiguration:
     """MAX_BUNDLE and explicit ICE servers (never aiortc's public STUN default)."""
     servers = [

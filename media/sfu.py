@@ -38,7 +38,7 @@ from media.receive import ImmediateAudioBuffer
 from media.renegotiation import create_offer
 from media.rtp_forward import PacketForwarder, VideoPacketTap, is_vp8_keyframe_start
 from media.rtp_forward import now as packet_clock
-from media.settings import KINDS, Kind, MediaSettings, TrackInfo, rtc_configuration
+from media.settings import KINDS, Kind, MediaSettings, TrackInfo, UplinkStats, rtc_configuration
 from media.stats import KindStats, SfuStats
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ hooks.install()
 # Nothing is transcoded, so every slot carries exactly what publishers send: VP8 and Opus.
 _PINNED_MIME = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
 _REOFFER_DELAY = 0.1  # let signaling deliver the answer before a server offer follows it
+_LAYERS = ("high", "low", "low_base", "still", "off")
 
 
 def pin_codecs(transceiver: object, kind: str) -> bool:
@@ -97,6 +98,9 @@ class Sfu:
         self._frames = {"audio": KindStats(), "video": KindStats()}
         self._received_frames = {"audio": 0, "video": 0}
         self._closed = False
+        self._priors: dict[str, int | None] = {}
+        self._ceilings: dict[str, str] = {}
+        self._gated: set[Slot] = set()
 
     # ----------------------------------------------------------------- offers and answers
 
@@ -182,6 +186,8 @@ class Sfu:
             if subs.pop(participant, None) is not None:
                 await self._sync(subscriber)
         await self.remove(participant)
+        self._priors.pop(participant, None)
+        self._ceilings.pop(participant, None)
         throttle = self._keyframes.pop(participant, None)
         if throttle is not None:
             throttle.cancel()
@@ -218,6 +224,46 @@ class Sfu:
                     self._request_keyframe(publisher)
         else:
             self._disabled.add((publisher, kind))
+
+    # ----------------------------------------------------------------- receive policy
+    # The single-layer form of issue 8's API (the "layers" work replaces it): the prior is kept
+    # for the rate controller, a ceiling of "still" or "off" stops the subscriber's video (there
+    # is no low stream to take a still from), anything higher forwards the one stream.
+
+    def set_downlink_prior(self, peer_id: str, bps: int | None) -> None:
+        self._priors[peer_id] = bps
+
+    def set_video_ceiling(self, peer_id: str, layer: str) -> None:
+        if layer not in _LAYERS:
+            raise MediaError("invalid_layer", f"unknown video layer: {layer}")
+        self._ceilings[peer_id] = layer
+        peer = self._peers.get(peer_id)
+        for slot in peer.slots if peer is not None else ():
+            if slot.kind == "video":
+                self._gate(peer_id, slot)
+
+    def uplink(self, peer_id: str) -> UplinkStats | None:
+        return None  # no estimate of what a publisher's connection carries yet
+
+    def _gate(self, peer_id: str, slot: Slot) -> None:
+        stopped = self._ceilings.get(peer_id, "high") in ("still", "off")
+        if stopped == (slot in self._gated):
+            return
+        if stopped:
+            self._gated.add(slot)
+        else:
+            self._gated.discard(slot)
+            slot.track.need_keyframe = True
+            if slot.forwarder is not None:
+                slot.forwarder.restart()
+            if slot.publisher is not None:
+                self._request_keyframe(slot.publisher)
+        if slot.publisher is not None:
+            layer, reason = ("off", "ceiling") if stopped else ("high", "ok")
+            try:
+                self._events.video_layer(peer_id, slot.publisher, layer, reason)
+            except Exception:
+                logger.exception("video_layer(%s) failed", peer_id)
 
     # ----------------------------------------------------------------- stats and shutdown
 
@@ -311,6 +357,7 @@ class Sfu:
         peer.closed = True
         for slot in peer.slots:
             self._unroute(slot)
+            self._gated.discard(slot)
         self._add_peer_counters(peer, self._retired)
         pubs = list(peer.publications.values())
         peer.publications.clear()
@@ -400,7 +447,8 @@ class Sfu:
                     continue
                 keyframe = video and is_vp8_keyframe(packet)
                 for slot in slots:
-                    slot.track.push(packet, pub, keyframe)
+                    if slot not in self._gated:
+                        slot.track.push(packet, pub, keyframe)
                 counters.frames += len(slots)
         except (MediaStreamError, asyncio.CancelledError):
             pass
@@ -421,7 +469,7 @@ class Sfu:
             keyframe = video and is_vp8_keyframe_start(packet.payload)
             ntp, wall = packet_clock()
             for slot in slots:
-                if slot.forwarder is not None:
+                if slot.forwarder is not None and slot not in self._gated:
                     slot.forwarder.forward(packet, pub, keyframe, ntp, wall)
             if end_of_frame:
                 counters.frames += len(slots)
@@ -549,6 +597,8 @@ class Sfu:
         setattr(transceiver.sender, hooks.KEYFRAME_HANDLER, lambda: self._slot_needs_keyframe(slot))
         setattr(transceiver.sender, hooks.NACK_BUDGET, peer.budget)
         peer.slots.append(slot)
+        if kind == "video":
+            self._gate(peer.peer_id, slot)
         return slot
 
     def _slot_needs_keyframe(self, slot: Slot) -> None:

@@ -4,7 +4,12 @@
 - in a small room (at most ``small_room`` admitted) everyone receives everyone;
 - in a larger room a site receives another site's audio only while that site is among the last
   ``active_speakers`` speakers, and no other site's video;
-- a participant in low-bandwidth mode (``receive_video`` false) receives no video at all.
+- a participant in audio-only mode (``receive_video`` false) receives no video but the host's,
+  which the SFU holds at a still every few seconds (``Sfu.set_video_ceiling("still")``,
+  rooms.weak_links.video_ceiling): the lurah sees who is speaking, not a black tile.
+
+Nobody in the lobby is in the plan: a lobby participant's media connection (set up while they
+wait, docs/protocol.md) is neither fed nor read until they are admitted.
 
 Muting is not decided here: a muted or hard-muted microphone stays subscribed (so unmuting needs
 no renegotiation) and is gated at the publisher by :func:`publisher_gates`.
@@ -55,7 +60,7 @@ def plan(
                 kinds = AUDIO_ONLY
             else:
                 continue
-            if not sub.receive_video:
+            if not sub.receive_video and not pub.is_host:
                 kinds = kinds - {VIDEO}
             if kinds:
                 result[(sub.id, pub.id)] = frozenset(kinds)

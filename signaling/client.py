@@ -25,6 +25,8 @@ PUSHED_EVENTS = (
     "lobby:result",
     "media:offer",
     "media:tracks",
+    "media:limits",
+    "media:layer",
     "speaking",
     "chat",
     "muted",

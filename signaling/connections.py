@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts import User
+from rooms import Participant, ParticipantState, RoomService
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,18 @@ class Connections:
 
     def sids(self) -> list[str]:
         return list(self._users)
+
+
+async def seated(
+    service: RoomService, connections: Connections, *states: ParticipantState
+) -> list[Participant]:
+    """The participants seated on this process's sockets, in one of ``states``."""
+    found = []
+    for sid in connections.sids():
+        seat = connections.seat(sid)
+        if seat is None:
+            continue
+        p = await service.store.get_participant(seat.room_id, seat.participant_id)
+        if p is not None and p.state in states:
+            found.append(p)
+    return found

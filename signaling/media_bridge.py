@@ -1,6 +1,6 @@
 """Between the rooms and the SFU: applies ``rooms.forwarding`` decisions with ``Sfu.subscribe`` /
-``set_forwarding``, and implements ``media.MediaEvents`` (offers, track maps and audio levels
-coming back from the SFU become socket.io events and speaking changes)."""
+``set_forwarding``, and implements ``media.MediaEvents`` (offers, track maps, video layers and
+audio levels coming back from the SFU become socket.io events and speaking changes)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rooms.forwarding import ForwardingPolicy, Plan, diff, plan, publisher_gates
 from rooms.speaking import SpeakingDetector
 from signaling.connections import Connections
 from signaling.fanout import Fanout
+from signaling.payloads import MediaLayer
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,12 @@ class MediaBridge:
         change = self.detector.level(peer_id, level_dbov, self.clock())
         if change is not None:
             self._spawn(self._speaking(room_id, peer_id, change))
+
+    def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        """The layer of ``publisher``'s video forwarded to ``subscriber`` changed: the page says
+        why video is reduced or off (docs/protocol.md ``media:layer``)."""
+        payload: MediaLayer = {"publisher": publisher, "layer": layer, "reason": reason}
+        self._spawn(self.fanout.to_participant(subscriber, "media:layer", payload))
 
     def peer_state(self, peer_id: str, state: str) -> None:
         log.debug("media connection of %s: %s", peer_id, state)

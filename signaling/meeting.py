@@ -27,12 +27,12 @@ from rooms.errors import (
     RATE_LIMITED,
 )
 from rooms.service import Joined, Joiner
-from rooms.weak_links import WeakLinkPolicy, receive_profile
 from signaling import payloads
 from signaling.admission import admission
 from signaling.connections import Connections, Seat
 from signaling.fanout import Fanout, room_key
 from signaling.ice import browser_ice_servers
+from signaling.link_policy import LinkPolicy
 from signaling.media_bridge import MediaBridge
 from signaling.placement import REGISTRY, ensure_here
 from signaling.throttle import AddressLobbies, EventLimiter, Verdict
@@ -54,6 +54,11 @@ _MEDIA_CODES = {
 }
 
 
+LOBBY_EVENTS = frozenset({"leave", "room:get", "media:offer", "media:answer"})
+"""What a participant waiting in the lobby may send (docs/protocol.md "The lobby"); the other
+events need admission (``RoomService`` refuses them with ``not_admitted``)."""
+
+
 class Meeting:
     def __init__(
         self,
@@ -63,6 +68,7 @@ class Meeting:
         fanout: Fanout,
         bridge: MediaBridge,
         connections: Connections,
+        links: LinkPolicy,
     ) -> None:
         self.app = app
         self.sio = sio
@@ -70,9 +76,9 @@ class Meeting:
         self.fanout = fanout
         self.bridge = bridge
         self.connections = connections
+        self.links = links
         self.limits = EventLimiter()
         self.lobbies = AddressLobbies(app[SETTINGS].lobby_max_per_address)
-        self.weak_links = WeakLinkPolicy(min_capacity_kbps=app[SETTINGS].weak_site_min_kbps)
         self._timers: dict[str, asyncio.Task[None]] = {}
         self.events: dict[str, Handler] = {
             "join": self.on_join,
@@ -165,8 +171,11 @@ class Meeting:
         try:
             p = await self.service.disconnect(seat.room_id, seat.participant_id)
             if p is not None and p.state is ParticipantState.DISCONNECTED:
+                self.links.forget(p.id)
                 await self.bridge.drop_connection(p.id)
                 self._start_grace(seat)
+            elif p is not None and p.state is ParticipantState.LEFT:
+                await self._forget_media(p.id)  # left from the lobby: its connection goes too
             self.fanout.state_changed(seat.room_id)
         except RoomError:
             pass
@@ -191,9 +200,13 @@ class Meeting:
 
     async def _gone(self, room_id: str, participant_id: str) -> None:
         """A participant left the session for good: media and everyone's view follow."""
-        await self.bridge.forget(participant_id)
+        await self._forget_media(participant_id)
         await self.bridge.apply(room_id)
         self.fanout.state_changed(room_id)
+
+    async def _forget_media(self, participant_id: str) -> None:
+        self.links.forget(participant_id)
+        await self.bridge.forget(participant_id)
 
     async def _unseat(self, participant_id: str, room_id: str) -> None:
         sid = self.connections.sid_of(participant_id)
@@ -233,7 +246,7 @@ class Meeting:
             await self.sio.disconnect(previous)
         if p.state is ParticipantState.ADMITTED:
             if not joined.resumed:
-                await self._weak_link_profile(p)
+                p = await self.links.admitted(p)
             await self.sio.enter_room(sid, room_key(p.room_id))
             await self.bridge.apply(p.room_id)
         self.fanout.state_changed(p.room_id)
@@ -305,7 +318,7 @@ class Meeting:
         target = payloads.parse_participant(data)
         seat = self._seat(sid)
         p = await self.service.admit(seat.room_id, seat.participant_id, target)
-        await self._weak_link_profile(p)
+        p = await self.links.admitted(p)  # its media connection may be up since the lobby
         target_sid = self.connections.sid_of(p.id)
         if target_sid is not None:
             await self.sio.enter_room(target_sid, room_key(seat.room_id))
@@ -315,21 +328,13 @@ class Meeting:
         await self._audit(sid, "host.admit", seat.room_id, p)
         return {"ok": True, "participant": p.id}
 
-    async def _weak_link_profile(self, p: Participant) -> None:
-        """On admission: a site whose known link is weak receives audio only (rooms.weak_links;
-        as if it had sent ``media:receive {"video": false}``; it may switch video back on)."""
-        if p.site_code is None:
-            return
-        profile = receive_profile(await self.app[SITES].link(p.site_code), self.weak_links)
-        if not profile.video:
-            await self.service.set_receive(p.room_id, p.id, False, auto=profile.reason)
-
     async def on_deny(self, sid: str, data: Any) -> Ack:
         target = payloads.parse_participant(data)
         seat = self._seat(sid)
         p = await self.service.deny(seat.room_id, seat.participant_id, target)
         await self.fanout.to_participant(p.id, "lobby:result", {"status": "denied"})
         await self._unseat(p.id, seat.room_id)
+        await self._forget_media(p.id)  # the connection it set up in the lobby
         self.fanout.state_changed(seat.room_id)
         await self._audit(sid, "host.deny", seat.room_id, p)
         return {"ok": True, "participant": p.id}
@@ -338,16 +343,26 @@ class Meeting:
     async def on_media_offer(self, sid: str, data: Any) -> Ack:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
-        await self.service.admitted(seat.room_id, seat.participant_id)
+        p = await self._in_session_or_lobby(seat)
         answer, tracks = await self._sfu().answer(seat.participant_id, sdp)
+        await self.links.apply(p, fresh=True)  # possibly a new connection: ceiling, limits
         return {"ok": True, "sdp": answer, "tracks": tracks}
 
     async def on_media_answer(self, sid: str, data: Any) -> Ack:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
-        await self.service.admitted(seat.room_id, seat.participant_id)
+        await self._in_session_or_lobby(seat)
         await self._sfu().accept_answer(seat.participant_id, sdp)
         return {"ok": True}
+
+    async def _in_session_or_lobby(self, seat: Seat) -> Participant:
+        """Media may be set up from the lobby (``LOBBY_EVENTS``; admission then costs one
+        message and a keyframe): ``rooms.forwarding`` leaves lobby participants out, so nothing
+        reaches or leaves them."""
+        p = await self.service.participant(seat.room_id, seat.participant_id)
+        if p.state is not ParticipantState.LOBBY:
+            p = await self.service.admitted(seat.room_id, seat.participant_id)
+        return p
 
     def _sfu(self) -> Sfu:
         if self.bridge.sfu is None:
@@ -369,7 +384,8 @@ class Meeting:
     async def on_media_receive(self, sid: str, data: Any) -> Ack:
         video = payloads.parse_receive(data)
         seat = self._seat(sid)
-        await self.service.set_receive(seat.room_id, seat.participant_id, video)
+        p = await self.service.set_receive(seat.room_id, seat.participant_id, video)
+        await self.links.apply(p)
         await self.bridge.apply(seat.room_id)
         self.fanout.state_changed(seat.room_id)  # room:state carries "receive"
         return {"ok": True}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from rooms.errors import INVALID_REQUEST, UNSUPPORTED_VERSION, RoomError
 
@@ -182,3 +182,25 @@ def parse_title(data: Any) -> str:
     value = _text(_object(data), "title", MAX_TITLE)
     assert value is not None
     return value
+
+
+# ----------------------------------------------------------------------------- server -> client
+# Payloads the server pushes that issue 8 added (docs/protocol.md; web/static/js/protocol.js).
+
+
+class MediaLimits(TypedDict):
+    """``media:limits``: what the page's camera may send (rooms.weak_links.SendLimits)."""
+
+    max_bitrate: int | None
+    scale_down: float
+    max_framerate: float | None
+    low_only: bool
+    reason: str
+
+
+class MediaLayer(TypedDict):
+    """``media:layer``: which layer of ``publisher``'s video the server now forwards to you."""
+
+    publisher: str
+    layer: str
+    reason: str

@@ -8,8 +8,6 @@ reading into figures (``media.quality.interval``) and hand them to the inventory
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable
 
@@ -17,9 +15,8 @@ from media import PeerQuality, Sfu
 from media.quality import interval
 from network_inventory.call_quality import CallQuality, CallSample
 from rooms import ParticipantState, RoomService
-from signaling.connections import Connections
-
-log = logging.getLogger(__name__)
+from signaling.connections import Connections, seated
+from signaling.periodic import Periodic
 
 
 class QualitySampler:
@@ -39,24 +36,13 @@ class QualitySampler:
         self.every = every
         self.clock = clock
         self._last: dict[str, PeerQuality] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("call-quality sampling", every, self.sample_once)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="call-quality")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            try:
-                await self.sample_once()
-            except Exception:
-                log.exception("call-quality sampling failed")
+        await self._loop.stop()
 
     async def sample_once(self) -> int:
         """Read every seated participant once; returns the number of samples written."""
@@ -66,12 +52,8 @@ class QualitySampler:
         now = self.clock()
         samples: list[CallSample] = []
         seen: set[str] = set()
-        for sid in self.connections.sids():
-            seat = self.connections.seat(sid)
-            if seat is None:
-                continue
-            p = await self.service.store.get_participant(seat.room_id, seat.participant_id)
-            if p is None or p.state is not ParticipantState.ADMITTED or p.site_code is None:
+        for p in await seated(self.service, self.connections, ParticipantState.ADMITTED):
+            if p.site_code is None:
                 continue
             reading = await sfu.peer_quality(p.id)
             if reading is None:

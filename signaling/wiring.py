@@ -11,9 +11,11 @@ from network_inventory.call_quality import CallQuality
 from rooms import BuiltinSites, RoomRecords, RoomService
 from rooms.backends import open_backends
 from rooms.registry import NodeInfo
+from rooms.weak_links import WeakLinkPolicy
 from signaling.connections import Connections
 from signaling.fanout import Fanout
 from signaling.ice import media_settings
+from signaling.link_policy import LinkPolicy
 from signaling.media_bridge import MediaBridge
 from signaling.meeting import Meeting
 from signaling.placement import REGISTRY
@@ -39,7 +41,16 @@ async def meeting_context(app: web.Application) -> AsyncIterator[None]:
     bridge = MediaBridge(service, fanout, connections)
     sfu = Sfu(media_settings(app[SETTINGS]), bridge)
     bridge.sfu = sfu
-    meeting = Meeting(app, sio, service, fanout, bridge, connections)
+    links = LinkPolicy(
+        service,
+        connections,
+        fanout,
+        lambda: bridge.sfu,
+        lambda: app[SITES],
+        WeakLinkPolicy(min_capacity_kbps=settings.weak_site_min_kbps),
+        settings.call_quality_interval,
+    )
+    meeting = Meeting(app, sio, service, fanout, bridge, connections, links)
     meeting.register()
     app[ROOMS] = service
     app[MEETING] = meeting
@@ -49,9 +60,11 @@ async def meeting_context(app: web.Application) -> AsyncIterator[None]:
         service, connections, lambda: bridge.sfu, quality, settings.call_quality_interval
     )
     sampler.start()
+    links.start()
     try:
         yield
     finally:
+        await links.stop()
         await sampler.stop()
         await meeting.close()
         await fanout.close()

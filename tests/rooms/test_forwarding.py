@@ -52,17 +52,19 @@ def test_room_size_threshold_is_configurable() -> None:
     assert ("s0", "s1") in plan(room, ["s1"], ForwardingPolicy(small_room=5, active_speakers=1))
 
 
-def test_audio_only_receivers_get_no_video() -> None:
+def test_audio_only_receivers_get_only_the_hosts_video() -> None:
+    """Only the host's video stays subscribed in audio-only mode: the SFU holds it at a still
+    (the video ceiling), so the lurah sees the Bupati instead of a black tile."""
     room = people(1, 3)
     room[1].receive_video = False
     result = plan(room)
-    assert result[("s0", "h0")] == AUDIO_ONLY
+    assert result[("s0", "h0")] == BOTH
     assert result[("s0", "s1")] == AUDIO_ONLY
     assert result[("h0", "s0")] == BOTH  # others still receive s0's video
     big = people(1, 8)
     big[1].receive_video = False
     result = plan(big, ["s1"])
-    assert result[("s0", "h0")] == AUDIO_ONLY
+    assert result[("s0", "h0")] == BOTH
     assert result[("s0", "s1")] == AUDIO_ONLY
 
 

@@ -120,3 +120,12 @@ async def wait(predicate: Any, within: float = 20.0, what: str = "condition") ->
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {within} s")
         await asyncio.sleep(0.05)
+
+
+async def hosted_room(server: RunningServer, people: list[Person]) -> tuple[str, Person]:
+    """A new session whose host has joined and publishes audio and video."""
+    room = await create_room(server)
+    host = await join_host(server, room)
+    people.append(host)
+    await host.start_media()
+    return room, host

@@ -38,6 +38,15 @@ def test_every_pushed_event_is_documented() -> None:
     assert not missing, f"docs/protocol.md does not document: {missing}"
 
 
+def test_the_lobby_events_are_documented() -> None:
+    """The doc lists exactly the events a lobby participant may send."""
+    match = re.search(r"lobby may send only (.+?) \(`LOBBY_EVENTS`", DOC, re.S)
+    assert match, "docs/protocol.md has no list of the lobby's events"
+    listed = set(re.findall(r"`([a-z:-]+)`", match.group(1)))
+    assert listed == set(meeting.LOBBY_EVENTS)
+    assert set(meeting.LOBBY_EVENTS) <= handled_events()
+
+
 def test_every_error_code_is_documented() -> None:
     missing = sorted(c for c in ERROR_CODES if f"`{c}`" not in DOC)
     assert not missing, f"docs/protocol.md does not list error codes: {missing}"

@@ -39,13 +39,13 @@ async def probing_server(tmp_path: Path) -> AsyncIterator[RunningServer]:
         await runner.cleanup()
 
 
-async def _json(http: aiohttp.ClientSession, method: str, path: str, body: Any = None) -> Any:
+async def http_json(http: aiohttp.ClientSession, method: str, path: str, body: Any = None) -> Any:
     async with http.request(method, path, json=body) as resp:
         assert resp.status < 300, f"{method} {path}: {resp.status} {await resp.text()}"
         return await resp.json()
 
 
-async def _until(check: Any, within: float = 30.0, what: str = "condition") -> Any:
+async def until(check: Any, within: float = 30.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + within
     while True:
         result = await check()
@@ -72,32 +72,32 @@ async def test_weak_site_admitted_audio_only_quality_recorded_readiness_listed(
         closed_port = free_port()
         open_port = listener.sockets[0].getsockname()[1]
         for code, port in ((DOWN_SITE, closed_port), (UP_SITE, open_port)):
-            await _json(
+            await http_json(
                 http,
                 "POST",
                 "/api/probes",
                 {"site": code, "kind": "tcp", "host": "127.0.0.1", "port": port, "count": 1,
                  "timeout_s": 0.5},
             )  # fmt: skip
-        down_id = (await _json(http, "GET", f"/api/sites/{DOWN_SITE}"))["id"]
+        down_id = (await http_json(http, "GET", f"/api/sites/{DOWN_SITE}"))["id"]
 
         async def states() -> bool:
-            items = (await _json(http, "GET", "/api/state"))["items"]
+            items = (await http_json(http, "GET", "/api/state"))["items"]
             by_code = {i["code"]: i["state"] for i in items}
             return by_code.get(DOWN_SITE) == "down" and by_code.get(UP_SITE) == "up"
 
-        await _until(states, what="probe states")
+        await until(states, what="probe states")
 
         # The join page's picker now lists the inventory's kecamatan and their villages.
-        picker = await _json(http, "GET", "/api/sites/picker")
+        picker = await http_json(http, "GET", "/api/sites/picker")
         assert len(picker["items"]) == 20
-        villages = await _json(http, "GET", f"/api/sites/picker?parent={DOWN_SITE}")
+        villages = await http_json(http, "GET", f"/api/sites/picker?parent={DOWN_SITE}")
         assert villages["items"] and all(
             v["code"].startswith(DOWN_SITE + ".") for v in villages["items"]
         )
 
         room = (
-            await _json(
+            await http_json(
                 http,
                 "POST",
                 "/api/rooms",
@@ -118,7 +118,7 @@ async def test_weak_site_admitted_audio_only_quality_recorded_readiness_listed(
         tanon = await join_lobby(server, room["id"], "Lurah Tanon", site=UP_SITE)
         people.append(tanon)
 
-        waiting = await _json(http, "GET", f"/api/rooms/{room['id']}/readiness")
+        waiting = await http_json(http, "GET", f"/api/rooms/{room['id']}/readiness")
         assert [s["presence"] for s in waiting["sites"]] == ["lobby", "lobby", "absent"]
 
         await admit(host, gondang)
@@ -137,14 +137,22 @@ async def test_weak_site_admitted_audio_only_quality_recorded_readiness_listed(
         assert tanon.client.state["receive"] == {"video": True, "auto": None}
         assert _me(tanon)["link"]["state"] == "UP"
 
-        # Media: Gondang hears the host but gets no video; Tanon gets both.
+        # Media: Gondang hears the host and sees at most a still of the host; Tanon gets both.
         await gondang.frames(host, "audio", 10)
         await tanon.frames(host, "video", 5)
-        await host.frames(gondang, "video", 5)  # sending video is not restricted
-        assert gondang.decoded(host, "video") == 0
+        await host.frames(gondang, "video", 5)  # its camera still reaches the host ...
+        assert gondang.decoded(host, "video") <= 3
+        # ... within limits: in audio-only mode the low layer at a few frames per second
+        # (while it waited in the lobby: the low layer only, as its link is down)
+        limits = await gondang.client.wait_event(
+            "media:limits", lambda d: d["reason"] != "link_down"
+        )
+        assert limits["low_only"] and limits["reason"] == "audio_only"
+        assert limits["max_framerate"] == 5.0
+        assert tanon.client.events("media:limits") == []  # a good link is not limited
 
         # Readiness: one of each, and both present.
-        ready = await _json(http, "GET", f"/api/rooms/{room['id']}/readiness")
+        ready = await http_json(http, "GET", f"/api/rooms/{room['id']}/readiness")
         assert ready["counts"] == {"ready": 1, "weak": 0, "down": 1, "unknown": 1}
         by_code = {s["code"]: s for s in ready["sites"]}
         assert by_code[DOWN_SITE]["readiness"] == "down"
@@ -157,26 +165,30 @@ async def test_weak_site_admitted_audio_only_quality_recorded_readiness_listed(
 
         # A short call later, the inventory keeps Gondang's call quality.
         async def recorded() -> dict[str, Any] | None:
-            report = await _json(http, "GET", f"/api/sites/{down_id}/call-quality?range=24h")
+            report = await http_json(http, "GET", f"/api/sites/{down_id}/call-quality?range=24h")
             sessions = report["sessions"]
             if sessions and sessions[0]["samples"] >= 3 and sessions[0]["rtt_median"] is not None:
                 return dict(report)
             return None
 
-        report = await _until(recorded, what="call-quality samples")
+        report = await until(recorded, what="call-quality samples")
         session = report["sessions"][0]
         assert session["room_id"] == room["id"] and session["title"] == "Rapat"
         assert session["participants"] == 1
         assert session["kbps_out"] > 0 and session["kbps_in"] > 0  # audio out, audio+video in
         assert 0 <= session["rtt_median"] < 1000 and session["loss_in"] < 0.05
         assert report["points"] and report["points"][-1]["samples"] >= 1
-        last = (await _json(http, "GET", f"/api/rooms/{room['id']}/readiness"))["sites"][0]
+        last = (await http_json(http, "GET", f"/api/rooms/{room['id']}/readiness"))["sites"][0]
         assert last["last_call"]["room_id"] == room["id"]
 
         # The participant may override: video on again.
         await gondang.client.receive(video=True)
         await gondang.client.wait_until(
             lambda: gondang.client.state.get("receive") == {"video": True, "auto": None}
+        )
+        # over a weak link the camera stays at the low layer, with the reason to show
+        await gondang.client.wait_event(
+            "media:limits", lambda d: d["reason"] == "link_down" and d["low_only"]
         )
         await gondang.frames(host, "video", 3)
     finally:

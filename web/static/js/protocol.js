@@ -1,10 +1,12 @@
 // Client side of the Pendopo meeting protocol (docs/protocol.md). No DOM: the UI (room.js)
 // listens to this module's events and renders; this module only talks socket.io and WebRTC.
 //
-// One socket.io connection (websocket only) and, once admitted, exactly one RTCPeerConnection to
-// the server. The client makes the first offer (its microphone and camera, sendrecv); after that
-// the server offers when participants come and go, and `tracks` maps each mid to the participant
-// whose media it carries. When the socket drops, the client shows "reconnecting", lets socket.io
+// One socket.io connection (websocket only) and exactly one RTCPeerConnection to the server, set
+// up already while waiting in the lobby (the server forwards nothing to or from it until the host
+// admits us, so admission costs one message and a keyframe). The client makes the first offer
+// (its microphone, its camera as a "high" VP8 layer with temporal layers and a ~320x180 "low"
+// clone); after that the server offers when participants come and go, and `tracks` maps each mid
+// to the participant whose media it carries. When the socket drops, the client shows "reconnecting", lets socket.io
 // reconnect, joins again with its resume token (no lobby within the grace period) and builds a
 // fresh RTCPeerConnection: no page reload.
 
@@ -16,6 +18,12 @@ export const PROTOCOL_VERSION = 1;
 const ACK_TIMEOUT = 15000;
 /** How long to wait for ICE gathering before sending what we have (no trickle ICE). */
 const GATHER_TIMEOUT = 5000;
+/** The low layer (docs/protocol.md `media:offer`): ~320x180, at most 150 kbit/s and 15 fps. */
+export const LOW_LAYER = { height: 180, maxBitrate: 150000, maxFramerate: 15 };
+/** VP8 with three temporal layers: the server thins them per receiver without decoding. */
+const SCALABILITY = "L1T3";
+/** The dependency descriptor would take the temporal layer out of the VP8 payload descriptor. */
+const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
 
 // ---------------------------------------------------------------------------------------------
 // Messages (one typedef per message of docs/protocol.md)
@@ -92,6 +100,25 @@ const GATHER_TIMEOUT = 5000;
 /** `speaking`. @typedef {{participant: string, speaking: boolean}} Speaking */
 /** `chat`. @typedef {{from: string, name: string, text: string, ts: number}} ChatMessage */
 /** `muted` (to the muted participant). @typedef {{by: string, hard: boolean}} Muted */
+/**
+ * `media:limits` (server -> client): what the camera may send (applied with setParameters).
+ * `max_bitrate` bit/s for the whole camera (null: the browser decides); `scale_down` the high
+ * layer's scaleResolutionDownBy; `max_framerate` caps both layers; `low_only` switches the high
+ * layer off. `reason`: "ok" (no limits), "audio_only", a weak-link reason ("vsat", ...),
+ * "uplink_loss", "uplink_rate".
+ * @typedef {{max_bitrate: number|null, scale_down: number, max_framerate: number|null, low_only: boolean, reason: string}} MediaLimits
+ */
+/**
+ * `media:layer` (server -> client): which layer of `publisher`'s video the server forwards to us.
+ * `layer`: "high", "low", "low_base", "still", "off"; `reason`: "ok", "bandwidth", "ceiling", "no_source".
+ * @typedef {{publisher: string, layer: string, reason: string}} MediaLayer
+ */
+/**
+ * Live quality of one media path, from getStats (`linkQuality()`): loss 0..1 and jitter of the
+ * inbound streams from a participant (or, for ourselves, what the server reports of our uplink),
+ * the connection's round trip. `level`: "good", "fair", "poor".
+ * @typedef {{loss: number|null, jitter_ms: number|null, rtt_ms: number|null, level: "good"|"fair"|"poor"}} LinkQuality
+ */
 /** `removed` {} and `ended` {}: the session is over for this client. */
 
 /**
@@ -101,6 +128,45 @@ const GATHER_TIMEOUT = 5000;
 
 const TERMINAL = new Set(["denied", "removed", "ended", "left", "failed"]);
 
+/**
+ * One word for a path's quality: "poor" beyond what keeps a call usable (5 % loss, 700 ms round
+ * trip, 60 ms jitter), "fair" beyond a clean link (2 %, 300 ms, 30 ms), else "good".
+ * @param {{loss: number|null, jitter_ms: number|null, rtt_ms: number|null}} q
+ * @returns {"good"|"fair"|"poor"}
+ */
+export function qualityLevel({ loss, jitter_ms, rtt_ms }) {
+  const over = (/** @type {number|null} */ v, /** @type {number} */ limit) => v !== null && v > limit;
+  if (over(loss, 0.05) || over(rtt_ms, 700) || over(jitter_ms, 60)) return "poor";
+  if (over(loss, 0.02) || over(rtt_ms, 300) || over(jitter_ms, 30)) return "fair";
+  return "good";
+}
+
+/**
+ * The encodings of both camera layers under `limits` (null: none). Pure: the caller copies them
+ * into `RTCRtpSender.getParameters().encodings[0]`.
+ * @param {MediaLimits|null} limits
+ * @returns {{high: Record<string, any>, low: Record<string, any>}}
+ */
+export function layerEncodings(limits) {
+  const l = limits && limits.reason !== "ok" ? limits : null;
+  const budget = l?.max_bitrate ?? null;
+  const lowRate = budget === null ? LOW_LAYER.maxBitrate : Math.min(LOW_LAYER.maxBitrate, budget);
+  const fps = l?.max_framerate ?? null;
+  return {
+    high: {
+      active: !l?.low_only,
+      scaleResolutionDownBy: Math.max(1, l?.scale_down ?? 1),
+      maxBitrate: budget === null ? undefined : Math.max(50000, budget - lowRate),
+      maxFramerate: fps ?? undefined,
+    },
+    low: {
+      active: true,
+      maxBitrate: lowRate,
+      maxFramerate: Math.min(LOW_LAYER.maxFramerate, fps ?? LOW_LAYER.maxFramerate),
+    },
+  };
+}
+
 /** An error ack, or a request that could not be made (code "not_connected", "timeout"). */
 export class ProtocolError extends Error {
   /** @param {string} code @param {string} message @param {Record<string, unknown>} [details] */
@@ -109,6 +175,31 @@ export class ProtocolError extends Error {
     this.code = code;
     /** Extra fields of the refusal, e.g. `node` of `wrong_node` (scale-out). */
     this.details = details;
+  }
+}
+
+/**
+ * Put VP8 (and its RTX) first and leave out the dependency-descriptor header extension, where
+ * the browser lets us (the server's answer leaves it out anyway).
+ * @param {RTCRtpTransceiver} transceiver
+ */
+function preferVp8(transceiver) {
+  try {
+    const codecs = RTCRtpReceiver.getCapabilities("video")?.codecs ?? [];
+    const vp8 = codecs.filter((c) => /^video\/(vp8|rtx)$/i.test(c.mimeType));
+    if (vp8.length) transceiver.setCodecPreferences(vp8);
+  } catch {
+    // the server pins VP8 in its answer in any case
+  }
+  const t = /** @type {any} */ (transceiver);
+  if (typeof t.getHeaderExtensionsToNegotiate !== "function") return;
+  try {
+    const extensions = t.getHeaderExtensionsToNegotiate().map((/** @type {any} */ e) =>
+      e.uri === DEPENDENCY_DESCRIPTOR ? { ...e, direction: "stopped" } : e,
+    );
+    t.setHeaderExtensionsToNegotiate(extensions);
+  } catch {
+    // older browsers: the server's answer leaves it out
   }
 }
 
@@ -137,6 +228,8 @@ function gathered(pc) {
  * A meeting client for one room.
  *
  * Events (all `CustomEvent`, payload in `detail`):
+ * - `limits`  MediaLimits                        the server's limits for our camera (applied)
+ * - `layer`   MediaLayer                         the layer of someone's video we receive changed
  * - `status`  {status: Status, reason?: string}  connection / lobby / session lifecycle
  * - `state`   RoomState                          every `room:state` (and the join ack's snapshot)
  * - `media`   {streams: Map<string, MediaStream>} remote media per participant id changed
@@ -177,6 +270,16 @@ export class MeetingClient extends EventTarget {
     this.micOn = true;
     this.cameraOn = true;
     this.receiveVideo = true;
+    /** @type {MediaLimits|null} the server's latest limits for our camera */
+    this.limits = null;
+    /** @type {Map<string, MediaLayer>} publisher id -> the layer of their video we receive */
+    this.layers = new Map();
+    /** @type {{high: RTCRtpSender, low: RTCRtpSender, lowTrack: MediaStreamTrack}|null} */
+    this._camera = null;
+    /** @type {RTCRtpSender|null} the microphone's sender */
+    this._audio = null;
+    /** @type {Map<string, {received: number, lost: number}>} previous getStats counters */
+    this._counters = new Map();
     /** @type {TrackMap} */
     this.tracks = {};
     /** @type {Map<string, MediaStream>} participant id -> stream kept stable across changes */
@@ -400,7 +503,11 @@ export class MeetingClient extends EventTarget {
     if (ack.room && "participants" in ack.room) this._onState(/** @type {RoomState} */ (ack.room));
     if (Array.isArray(ack.chat)) this._emit("chathistory", { messages: ack.chat });
     if (ack.status === "admitted") await this._admitted();
-    else this._setStatus("lobby");
+    else {
+      this._setStatus("lobby");
+      // Media ready while we wait: the host's admission then costs one message and a keyframe.
+      this._startMedia().catch((e) => this._mediaFailed(e));
+    }
     return ack;
   }
 
@@ -412,6 +519,15 @@ export class MeetingClient extends EventTarget {
       else this._finish("denied");
     });
     socket.on("media:offer", (/** @type {ServerOffer} */ o) => this._onServerOffer(o));
+    socket.on("media:limits", (/** @type {MediaLimits} */ l) => {
+      this.limits = l;
+      this._applySending().catch(() => {});
+      this._emit("limits", l);
+    });
+    socket.on("media:layer", (/** @type {MediaLayer} */ l) => {
+      this.layers.set(l.publisher, l);
+      this._emit("layer", l);
+    });
     socket.on("media:tracks", (/** @type {TracksChanged} */ m) => {
       // Merged into the known map (docs/protocol.md); ordered after pending negotiation steps.
       this._enqueue(async () => {
@@ -460,6 +576,13 @@ export class MeetingClient extends EventTarget {
     if (!this.cameraOn) Object.assign(off, { camera: false });
     if (Object.keys(off).length) this.request("self:media", off).catch(() => {});
     if (!this.receiveVideo) this.request("media:receive", { video: false }).catch(() => {});
+    // The connection set up in the lobby carries on (now sending); the server offers the
+    // session's media on it.
+    const pc = this.pc;
+    if (pc && !["failed", "closed"].includes(pc.connectionState)) {
+      await this._applySending();
+      return;
+    }
     await this._startMedia();
   }
 
@@ -506,7 +629,122 @@ export class MeetingClient extends EventTarget {
   _applyLocal() {
     for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = this.micOn;
     for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = this.cameraOn;
+    if (this._camera) this._camera.lowTrack.enabled = this.cameraOn;
     this._emit("local", { mic: this.micOn, camera: this.cameraOn });
+  }
+
+  /**
+   * What we send (RTCRtpSender.setParameters): nothing while waiting in the lobby (the server
+   * would forward none of it; the microphone stays private and a thin uplink stays free — on
+   * admission the encoder starts with the keyframe the server asks for), else the server's
+   * `media:limits` on both camera layers.
+   */
+  async _applySending() {
+    const waiting = this.status === "lobby";
+    const wanted = layerEncodings(this.limits);
+    /** @type {[RTCRtpSender, Record<string, any>][]} */
+    const plan = [];
+    if (this._audio) plan.push([this._audio, { active: !waiting }]);
+    if (this._camera) {
+      plan.push([this._camera.high, { ...wanted.high, active: wanted.high.active && !waiting }]);
+      plan.push([this._camera.low, { ...wanted.low, active: !waiting }]);
+    }
+    for (const [sender, encoding] of plan) {
+      const params = sender.getParameters();
+      if (!params.encodings?.length) continue;
+      const current = /** @type {Record<string, any>} */ (params.encodings[0]);
+      for (const [key, value] of Object.entries(encoding)) {
+        if (value === undefined) delete current[key];
+        else current[key] = value;
+      }
+      await sender.setParameters(params);
+    }
+  }
+
+  /**
+   * Our camera as two layers (docs/protocol.md `media:offer`): the track itself with temporal
+   * layers ("high"), and a ~320x180 clone ("low", send only). VP8 first; no dependency
+   * descriptor.
+   * @param {RTCPeerConnection} pc @param {MediaStream} stream @param {MediaStreamTrack} camera
+   */
+  _addCamera(pc, stream, camera) {
+    const height = camera.getSettings().height || 360;
+    const lowTrack = camera.clone();
+    lowTrack.enabled = this.cameraOn;
+    const low = {
+      scaleResolutionDownBy: Math.max(1, height / LOW_LAYER.height),
+      maxBitrate: LOW_LAYER.maxBitrate,
+      maxFramerate: LOW_LAYER.maxFramerate,
+    };
+    const add = (/** @type {MediaStreamTrack} */ track, /** @type {any} */ init) => {
+      const direction = track === camera ? "sendrecv" : "sendonly";
+      try {
+        return pc.addTransceiver(track, {
+          direction,
+          streams: [stream],
+          sendEncodings: [{ ...init, scalabilityMode: SCALABILITY }],
+        });
+      } catch {
+        return pc.addTransceiver(track, { direction, streams: [stream], sendEncodings: [init] });
+      }
+    };
+    const high = add(camera, {});
+    const lowTransceiver = add(lowTrack, low);
+    for (const tr of [high, lowTransceiver]) preferVp8(tr);
+    this._camera = { high: high.sender, low: lowTransceiver.sender, lowTrack };
+  }
+
+  /**
+   * Live link quality per participant id from getStats (loss and jitter of what we receive
+   * from them, since the previous call; the connection's round trip), and under our own id what
+   * the server reports of our uplink.
+   * @returns {Promise<Map<string, LinkQuality>>}
+   */
+  async linkQuality() {
+    /** @type {Map<string, LinkQuality>} */
+    const result = new Map();
+    const pc = this.pc;
+    if (!pc) return result;
+    /** @type {Map<string, string>} receiving track id -> participant */
+    const owner = new Map();
+    for (const tr of pc.getTransceivers()) {
+      const info = tr.mid != null ? this.tracks[tr.mid] : undefined;
+      if (info && tr.receiver.track) owner.set(tr.receiver.track.id, info.participant);
+    }
+    const report = await pc.getStats();
+    /** @type {number|null} */
+    let rtt = null;
+    /** @type {Map<string, {received: number, lost: number, jitter: number}>} */
+    const sums = new Map();
+    const add = (/** @type {string} */ who, /** @type {number} */ received, /** @type {number} */ lost, /** @type {number} */ jitter) => {
+      const sum = sums.get(who) ?? { received: 0, lost: 0, jitter: 0 };
+      sum.received += received;
+      sum.lost += lost;
+      sum.jitter = Math.max(sum.jitter, jitter);
+      sums.set(who, sum);
+    };
+    report.forEach((/** @type {any} */ s) => {
+      if (s.type === "candidate-pair" && s.nominated && typeof s.currentRoundTripTime === "number") {
+        rtt = s.currentRoundTripTime * 1000;
+      } else if (s.type === "inbound-rtp") {
+        const who = owner.get(s.trackIdentifier);
+        const before = this._counters.get(s.id) ?? { received: 0, lost: 0 };
+        const now = { received: s.packetsReceived ?? 0, lost: Math.max(0, s.packetsLost ?? 0) };
+        this._counters.set(s.id, now);
+        if (who) add(who, now.received - before.received, now.lost - before.lost, (s.jitter ?? 0) * 1000);
+      } else if (s.type === "remote-inbound-rtp" && this.participantId) {
+        // What the server receives of what we send: its receiver reports.
+        const lost = typeof s.fractionLost === "number" ? s.fractionLost : 0;
+        add(this.participantId, 1000, lost * 1000, (s.jitter ?? 0) * 1000);
+      }
+    });
+    for (const [who, sum] of sums) {
+      const total = sum.received + sum.lost;
+      /** @type {Omit<LinkQuality, "level">} */
+      const q = { loss: total > 0 ? sum.lost / total : null, jitter_ms: sum.jitter, rtt_ms: rtt };
+      result.set(who, { ...q, level: qualityLevel(q) });
+    }
+    return result;
   }
 
   _closePc() {
@@ -518,6 +756,11 @@ export class MeetingClient extends EventTarget {
       this.pc = null;
       this._emit("pc", { pc: null });
     }
+    this._camera?.lowTrack.stop();
+    this._camera = null;
+    this._audio = null;
+    this._counters.clear();
+    this.layers.clear();
     this.tracks = {};
     this._updateStreams();
   }
@@ -529,10 +772,13 @@ export class MeetingClient extends EventTarget {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
     this.pc = pc;
     const stream = this.localStream ?? new MediaStream();
-    for (const kind of ["audio", "video"]) {
-      const track = stream.getTracks().find((t) => t.kind === kind);
-      pc.addTransceiver(track ?? kind, { direction: "sendrecv", streams: [stream] });
-    }
+    const audio = stream.getAudioTracks()[0];
+    const mic = pc.addTransceiver(audio ?? "audio", { direction: "sendrecv", streams: [stream] });
+    this._audio = audio ? mic.sender : null;
+    const camera = stream.getVideoTracks()[0];
+    if (camera) this._addCamera(pc, stream, camera);
+    else pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] });
+    this._applySending().catch(() => {}); // in the lobby: connect, but send nothing yet
     pc.ontrack = (ev) => {
       ev.track.addEventListener("unmute", () => this._updateStreams());
       this._updateStreams();
@@ -573,6 +819,7 @@ export class MeetingClient extends EventTarget {
       if (generation !== this._generation) return;
       this.tracks = ack.tracks ?? {};
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
+      await this._applySending().catch(() => {});
       this._updateStreams();
     });
   }

@@ -84,6 +84,11 @@ let joined = false;
 let previewReady = Promise.resolve();
 /** The join form is filled in (account, remembered name, site list): Join waits for it. */
 let pageReady = Promise.resolve();
+/** @typedef {import("./protocol.js").LinkQuality} LinkQuality */
+/** @type {Map<string, LinkQuality>} live link quality per participant id (getStats) */
+let quality = new Map();
+/** How often the link-quality indicators are read from getStats (ms). */
+const QUALITY_EVERY = 2000;
 
 window.pendopo = {
   get client() {
@@ -305,7 +310,15 @@ function wireClient(c, who) {
   });
   c.addEventListener("state", (ev) => renderState(/** @type {CustomEvent} */ (ev).detail));
   c.addEventListener("media", () => renderVideos());
-  c.addEventListener("local", () => renderLocal());
+  c.addEventListener("local", () => {
+    renderLocal();
+    renderNotice();
+  });
+  c.addEventListener("limits", () => renderNotice());
+  c.addEventListener("layer", () => {
+    renderVideos();
+    renderNotice();
+  });
   c.addEventListener("speaking", () => client?.state && renderState(client.state));
   c.addEventListener("chat", (ev) => addChat(/** @type {CustomEvent} */ (ev).detail));
   c.addEventListener("chathistory", (ev) => {
@@ -397,6 +410,7 @@ function renderState(state) {
   $("host-panel").hidden = !isHost;
   $("lock").setAttribute("aria-pressed", String(state.room?.state === "locked"));
   followServerReceive(state);
+  renderNotice();
   renderPeople(state);
   if (isHost) renderLobby(state.lobby ?? []);
   // Someone waiting shows in the tab title too, so the host notices from another tab.
@@ -549,14 +563,111 @@ function renderVideos() {
     const micOff = tile.self ? !client?.micOn : p ? !p.mic : false;
     box.classList.toggle("speaking", Boolean(p?.speaking));
     box.classList.toggle("main", index === 0 && !tile.self && p?.role === "host" && tiles.length > 2);
-    box.classList.toggle("no-video", cameraOff || (!tile.self && !client?.receiveVideo));
+    const layer = tile.self ? undefined : client?.layers.get(tile.id);
+    // Audio only keeps the host's video as a still; other video is not received at all.
+    const notReceived = !tile.self && !client?.receiveVideo && p?.role !== "host";
+    box.classList.toggle("no-video", cameraOff || notReceived || layer?.layer === "off");
     const caption = /** @type {HTMLElement} */ (box.querySelector("figcaption"));
     const bits = [tile.self ? `${tile.name} (${t("people.you")})` : tile.name];
     if (p?.site) bits.push(siteName(p.site));
     caption.replaceChildren(h("span", { class: "name", text: bits.join(" · ") }));
+    const q = quality.get(tile.self ? (client?.participantId ?? "") : tile.id);
+    if (q) caption.append(qualityBadge(q, tile.name));
     if (micOff) caption.append(h("span", { class: "badge", text: t("people.muted") }));
     if (p?.speaking) caption.append(h("span", { class: "badge speak", text: t("people.speaking") }));
+    const layerKey = layer && !cameraOff ? layerBadgeKey(layer) : null;
+    if (layerKey) caption.append(h("span", { class: "badge layer", text: t(layerKey) }));
   });
+}
+
+/**
+ * Why a video is reduced, for its caption (null: shown as sent).
+ * @param {import("./protocol.js").MediaLayer} layer
+ */
+function layerBadgeKey(layer) {
+  if (layer.layer === "still") return "layer.still";
+  if (layer.layer === "off" && layer.reason === "bandwidth") return "layer.offWeak";
+  if ((layer.layer === "low" || layer.layer === "low_base") && layer.reason !== "ok") return "layer.low";
+  return null;
+}
+
+/**
+ * A small signal-bars indicator of a participant's live link quality; its accessible name says
+ * the level and the figures.
+ * @param {LinkQuality} q @param {string} name
+ */
+function qualityBadge(q, name) {
+  const figures = [];
+  if (q.loss !== null) figures.push(t("quality.loss", { pct: (q.loss * 100).toFixed(1) }));
+  if (q.rtt_ms !== null) figures.push(t("quality.rtt", { ms: Math.round(q.rtt_ms) }));
+  if (q.jitter_ms !== null) figures.push(t("quality.jitter", { ms: Math.round(q.jitter_ms) }));
+  const label = t("quality.label", { name, level: t(`quality.${q.level}`), figures: figures.join(", ") });
+  const bars = q.level === "good" ? 3 : q.level === "fair" ? 2 : 1;
+  const span = h("span", { class: `quality q-${q.level}`, role: "img", "aria-label": label, title: label });
+  for (let i = 1; i <= 3; i += 1) span.append(h("i", { class: i <= bars ? "on" : undefined }));
+  return span;
+}
+
+/** Read the link quality every few seconds while in the session. */
+function watchQuality() {
+  setInterval(async () => {
+    if (!client || client.status !== "admitted" || $("session-view").hidden) return;
+    try {
+      quality = await client.linkQuality();
+    } catch {
+      return; // the connection is being replaced: next time
+    }
+    renderVideos();
+  }, QUALITY_EVERY);
+}
+
+/** The weak-link reasons of the server (`auto` of room:state, `reason` of media:limits). */
+const WEAK_REASONS = new Set([
+  "vsat",
+  "low_capacity",
+  "slow_link",
+  "lossy_link",
+  "link_down",
+  "link_degraded",
+  "link_unreachable",
+]);
+
+/** @param {string} reason */
+function whyText(reason) {
+  const key = `why.${reason}`;
+  return t(key) !== key ? t(key) : reason;
+}
+
+/**
+ * Say why video is reduced or off, and what our own camera sends (the server's receive mode,
+ * `media:layer` and `media:limits`).
+ */
+function renderNotice() {
+  const box = $("media-notice");
+  if (!client) {
+    box.textContent = "";
+    return;
+  }
+  const lines = [];
+  const receive = client.state?.receive;
+  const limits = client.limits;
+  const layers = [...client.layers.values()];
+  if (receive?.video === false || !client.receiveVideo) {
+    lines.push(receive?.auto ? t("notice.weakAudioOnly", { why: whyText(receive.auto) }) : t("notice.audioOnly"));
+  } else if (
+    (limits && WEAK_REASONS.has(limits.reason)) ||
+    layers.some((l) => l.reason === "ceiling" && l.layer !== "high")
+  ) {
+    lines.push(t("notice.fallback")); // video switched on over a weak link: low layer, audio first
+  } else if (layers.some((l) => l.reason === "bandwidth" && l.layer === "off")) {
+    lines.push(t("notice.videoOff"));
+  } else if (layers.some((l) => l.reason === "bandwidth")) {
+    lines.push(t("notice.videoReduced"));
+  }
+  if (client.cameraOn && limits && limits.reason !== "ok") {
+    lines.push(t(limits.reason === "audio_only" ? "notice.cameraStill" : limits.low_only ? "notice.cameraLow" : "notice.cameraReduced"));
+  }
+  box.textContent = lines.join(" ");
 }
 
 /**
@@ -695,6 +806,7 @@ async function init() {
   apply();
   $("lang-link").setAttribute("href", lang() === "en" ? location.pathname : "?lang=en");
   setupSessionControls();
+  watchQuality();
   previewToggles();
   watchToggles();
   show("join");

@@ -1,0 +1,123 @@
+"""What a participant's site link means for their media, kept in line in the SFU and the page.
+
+Decided by the pure functions of ``rooms.weak_links`` from the site's link in the inventory:
+
+- on admission, the audio-only default of a weak site (``receive_profile``; as if the
+  participant had sent ``media:receive {"video": false}``; they may switch video back on);
+- receiving: the SFU's video ceiling (``video_ceiling``: ``"still"`` in audio-only mode) and its
+  downlink prior (``downlink_prior``: a VSAT site starts low), set whenever the participant is
+  admitted, changes mode or brings a new media connection;
+- sending: ``media:limits`` (``send_limits``) pushed to the page when they change — also to a
+  page waiting in the lobby, whose connection is already up — and re-read every few seconds
+  against the SFU's estimate of what arrives from the page (``Sfu.uplink``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from media import Sfu
+from rooms import Participant, ParticipantState, RoomService
+from rooms.sites import LinkHealth, SiteDirectory
+from rooms.weak_links import (
+    SendLimits,
+    WeakLinkPolicy,
+    downlink_prior,
+    receive_profile,
+    send_limits,
+    video_ceiling,
+)
+from signaling.connections import Connections, seated
+from signaling.fanout import Fanout
+from signaling.payloads import MediaLimits
+from signaling.periodic import Periodic
+
+_SEATED = (ParticipantState.LOBBY, ParticipantState.ADMITTED)
+
+
+class LinkPolicy:
+    """One per process."""
+
+    def __init__(
+        self,
+        service: RoomService,
+        connections: Connections,
+        fanout: Fanout,
+        sfu: Callable[[], Sfu | None],
+        sites: Callable[[], SiteDirectory],
+        policy: WeakLinkPolicy,
+        every: float,
+    ) -> None:
+        self.service = service
+        self.connections = connections
+        self.fanout = fanout
+        self.sfu = sfu
+        self.sites = sites
+        self.policy = policy
+        self._receiving: dict[str, tuple[int | None, str]] = {}
+        self._limits: dict[str, SendLimits] = {}
+        self._loop = Periodic("uplink limits", every, self.refresh)
+
+    def start(self) -> None:
+        self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def _link(self, p: Participant) -> LinkHealth | None:
+        return None if p.site_code is None else await self.sites().link(p.site_code)
+
+    async def admitted(self, p: Participant) -> Participant:
+        """A participant was just admitted (not resumed): a weak site starts in audio-only mode;
+        then the SFU and the page follow."""
+        profile = receive_profile(await self._link(p), self.policy)
+        if not profile.video:
+            p = await self.service.set_receive(p.room_id, p.id, False, auto=profile.reason)
+        await self.apply(p)
+        return p
+
+    async def apply(self, p: Participant, *, fresh: bool = False) -> None:
+        """Bring the SFU's ceiling and prior and the page's send limits in line for ``p``.
+        ``fresh``: a new media connection (nothing of it is known to be set yet)."""
+        if fresh:
+            self.forget(p.id)
+        link = await self._link(p)
+        sfu = self.sfu()
+        if p.state is ParticipantState.ADMITTED and sfu is not None:
+            receiving = (
+                downlink_prior(link, self.policy),
+                video_ceiling(p.receive_video, receive_profile(link, self.policy)),
+            )
+            if self._receiving.get(p.id) != receiving:
+                self._receiving[p.id] = receiving
+                sfu.set_downlink_prior(p.id, receiving[0])
+                sfu.set_video_ceiling(p.id, receiving[1])
+        uplink = sfu.uplink(p.id) if sfu is not None else None
+        await self._send(p.id, send_limits(link, uplink, not p.receive_video, self.policy))
+
+    async def _send(self, participant_id: str, limits: SendLimits) -> None:
+        """Push ``media:limits`` when they changed (the first time only when there are any)."""
+        before = self._limits.get(participant_id)
+        if before == limits or (before is None and limits.reason == "ok"):
+            return
+        self._limits[participant_id] = limits
+        payload: MediaLimits = {
+            "max_bitrate": limits.max_bitrate,
+            "scale_down": limits.scale_down,
+            "max_framerate": limits.max_framerate,
+            "low_only": limits.low_only,
+            "reason": limits.reason,
+        }
+        await self.fanout.to_participant(participant_id, "media:limits", payload)
+
+    async def refresh(self) -> None:
+        """Every few seconds: the limits of everyone seated here, against the SFU's estimate."""
+        for p in await seated(self.service, self.connections, *_SEATED):
+            await self.apply(p)
+
+    def forget(self, participant_id: str) -> None:
+        self._receiving.pop(participant_id, None)
+        self._limits.pop(participant_id, None)
+
+
+__all__ = ["LinkPolicy"]
