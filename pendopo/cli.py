@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from pendopo.config import ConfigError, Settings, add_setting_flags, load_settings
+from pendopo.listen import bind_sockets
 
 Command = Callable[[Settings, argparse.Namespace], int]
 # name -> (help, add_arguments, run); packages register theirs in register_commands().
@@ -50,12 +51,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
-    scheme = "https" if ssl_context else "http"
-    print(f"Pendopo serving on {scheme}://{settings.host}:{settings.port}", flush=True)
+    try:
+        sockets = bind_sockets(settings.listen_addresses)
+    except OSError as exc:
+        print(f"pendopo run: {exc}", file=sys.stderr)
+        return 1
+    urls = ", ".join(a.url(settings.scheme) for a in settings.listen_addresses)
+    print(f"Pendopo serving on {urls}", flush=True)
     web.run_app(
         app,
-        host=settings.host,
-        port=settings.port,
+        sock=sockets,
         ssl_context=ssl_context,
         backlog=1024,  # the default 128 overflows in a connect storm of many clients
         print=None,
