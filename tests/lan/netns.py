@@ -99,6 +99,28 @@ class Lan:
             ip("-n", ns, "addr", "add", address, "dev", interface)
             ip("-n", ns, "link", "set", interface, "up")
 
+    def firewall(self, ns: str, tcp_port: int) -> str:
+        """What the README asks to open, and nothing else: ``tcp_port`` and UDP in the ephemeral
+        range (where ICE binds) in, answers to what ``ns`` sent; returns the UDP range."""
+        found = subprocess.run(
+            self.exec(ns, "sysctl", "-n", "net.ipv4.ip_local_port_range"),
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        low, high = found.stdout.split()
+        rules = [
+            ["-A", "INPUT", "-i", "lo", "-j", "ACCEPT"],
+            ["-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"],
+            ["-A", "INPUT", "-p", "tcp", "--dport", str(tcp_port), "-j", "ACCEPT"],
+            ["-A", "INPUT", "-p", "udp", "--dport", f"{low}:{high}", "-j", "ACCEPT"],
+            ["-P", "INPUT", "DROP"],
+        ]
+        for rule in rules:
+            subprocess.run(self.exec(ns, "iptables", *rule), check=True, capture_output=True)
+        return f"{low}-{high}"
+
     def exec(self, ns: str, *argv: str) -> list[str]:
         """``argv`` run inside ``ns``."""
         return ["ip", "netns", "exec", ns, *argv]

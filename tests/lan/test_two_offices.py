@@ -9,11 +9,12 @@ by bridges in ``pdlan<id>b`` (tests/lan/netns.py). Two layouts:
   ``pendopo run --listen 10.77.1.254:P --listen 10.77.2.254:P``; each PC reaches it only at the
   address on its own LAN.
 
-Chromium trusts the certificate by its public key (``--ignore-certificate-errors-spki-list``), as
-a PC that imported ``cert.pem`` would. The host signs in on PC 1 and creates a session; the lurah
-on PC 2 opens the join link (on the server's address in PC 2's LAN), joins, is admitted; both
-see the other's video decoding, over a candidate pair whose server side is the address that PC
-reaches the server at.
+The server's namespace drops every packet but what the README says to open (the TCP port, UDP in
+the ephemeral range) and answers. Chromium trusts the certificate by its public key
+(``--ignore-certificate-errors-spki-list``), as a PC that imported ``cert.pem`` would. The host
+signs in on PC 1 and creates a session; the lurah on PC 2 opens the join link (on the server's
+address in PC 2's LAN), joins, is admitted; both see the other's video decoding, over a
+candidate pair whose server side is the address that PC reaches the server at.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def lan_server(lan: Lan, tmp_path: Path) -> Iterator[LanServer]:
     assert made.returncode == 0, made.stderr
     assert "PENDOPO_TLS_CERT=" in made.stdout
     port = free_port()
+    lan.firewall(lan.server, port)  # README: open the TCP port and UDP for media, nothing else
     env = {
         **os.environ,
         "PENDOPO_TLS_CERT": str(tls / "cert.pem"),
