@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import logging
 import sys
@@ -56,8 +57,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"pendopo run: {exc}", file=sys.stderr)
         return 1
-    urls = ", ".join(a.url(settings.scheme) for a in settings.listen_addresses)
-    print(f"Pendopo serving on {urls}", flush=True)
+    print(f"Pendopo serving on {_serving(settings)}", flush=True)
     web.run_app(
         app,
         sock=sockets,
@@ -67,6 +67,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         access_log=None,
     )
     return 0
+
+
+def _serving(settings: Settings) -> str:
+    """The listening URLs; a wildcard one with the addresses other PCs can use."""
+    from signaling.ice import interface_addresses
+
+    shown = []
+    for listen in settings.listen_addresses:
+        shown.append(listen.url(settings.scheme))
+        if listen.wildcard:
+            every = interface_addresses(ipv6=listen.host == "::")
+            named = [dataclasses.replace(listen, host=a).url(settings.scheme) for a in every]
+            shown[-1] += f" (from other PCs: {', '.join(named) or 'no address found'})"
+    return ", ".join(shown)
 
 
 def _register_package_commands() -> None:

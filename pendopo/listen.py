@@ -45,8 +45,8 @@ def parse_listen(entry: str, default_port: int) -> ListenAddress:
     elif text.count(":") > 1:
         host = str(ipaddress.IPv6Address(text))  # a bare IPv6 address, no port
     else:
-        host, _, given = text.partition(":")
-        port = given or port
+        host, sep, given = text.partition(":")
+        port = given if sep else port
     if not host or any(c.isspace() or c in "/@?#" for c in host):
         raise ValueError(f"{entry!r} has no host")
     if not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -54,9 +54,9 @@ def parse_listen(entry: str, default_port: int) -> ListenAddress:
     return ListenAddress(host, int(port))
 
 
-def bind_sockets(addresses: tuple[ListenAddress, ...]) -> list[socket.socket]:
-    """One bound TCP socket per address the entries resolve to (a host name may give several);
-    aiohttp makes them listen. Closes what it bound and raises OSError when one bind fails."""
+def bind_sockets(addresses: tuple[ListenAddress, ...], backlog: int = 1024) -> list[socket.socket]:
+    """One listening TCP socket per address the entries resolve to (a host name may give
+    several). Closes what it opened and raises OSError naming the address when one fails."""
     bound: list[socket.socket] = []
     seen: set[tuple[int, str, int]] = set()
     for address in addresses:
@@ -75,6 +75,7 @@ def bind_sockets(addresses: tuple[ListenAddress, ...]) -> list[socket.socket]:
                 if family == socket.AF_INET6:  # "::" is IPv6 only, as asyncio does it
                     sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 sock.bind(sockaddr)
+                sock.listen(backlog)  # now: with SO_REUSEADDR a taken port fails only here
         except OSError as exc:
             for sock in bound:
                 sock.close()
@@ -97,4 +98,10 @@ def parse_announce(entries: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-__all__ = ["WILDCARDS", "ListenAddress", "bind_sockets", "parse_announce", "parse_listen"]
+__all__ = [
+    "WILDCARDS",
+    "ListenAddress",
+    "bind_sockets",
+    "parse_announce",
+    "parse_listen",
+]
