@@ -219,7 +219,9 @@ _MEDIA_PATH = """async () => {
   });
   const remote = pair && stats.get(pair.remoteCandidateId);
   const local = pair && stats.get(pair.localCandidateId);
-  return {frames, remote: remote && remote.address, local: local && local.address};
+  const offered = (pc.remoteDescription?.sdp ?? "").split("\\r\\n")
+    .filter((line) => line.startsWith("a=candidate:")).map((line) => line.split(" ")[4]);
+  return {frames, remote: remote && remote.address, local: local && local.address, offered};
 }"""
 
 
@@ -267,6 +269,9 @@ async def test_two_office_pcs_meet_over_the_lan(
         for page, server, address in zip((host, lurah), servers, PC_ADDRESSES, strict=True):
             path = await media_path(page)
             assert path["remote"] == server, path  # the server's address in this PC's LAN
+            # What the server offers (docs/configuration.md): on 0.0.0.0 every address but
+            # loopback; with --listen, the listen addresses.
+            assert set(path["offered"]) == set(lan.server_addresses), path
             assert path["local"] in (address, None), path
         await expect(host.get_by_role("button", name="Leave", exact=True)).to_be_visible()
     finally:
