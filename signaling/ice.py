@@ -47,7 +47,7 @@ def media_host_addresses(settings: Settings) -> tuple[str, ...]:
     """Where the server gathers ICE host candidates: ``ice_host_addresses``; else the concrete
     listen addresses (127.0.0.1 keeps media on loopback; a host name: what it resolves to),
     plus :func:`interface_addresses` for a ``0.0.0.0`` (IPv4) or ``::`` (IPv4 and IPv6)
-    listener. Interfaces are read once, at start-up."""
+    listener (none found: 127.0.0.1). Interfaces are read once, at start-up."""
     if settings.ice_host_addresses:
         return settings.ice_host_addresses
     chosen: list[str] = []
@@ -60,7 +60,8 @@ def media_host_addresses(settings: Settings) -> tuple[str, ...]:
         except ValueError:
             found = socket.getaddrinfo(listen.host, None, type=socket.SOCK_DGRAM)
             chosen += [str(info[4][0]) for info in found]
-    return tuple(dict.fromkeys(chosen))
+    # Never empty: an empty tuple would mean aioice's own choice (every address but 127.0.0.1).
+    return tuple(dict.fromkeys(chosen)) or ("127.0.0.1",)
 
 
 def media_settings(settings: Settings) -> MediaSettings:
@@ -75,7 +76,7 @@ def media_settings(settings: Settings) -> MediaSettings:
     )
     host_addresses = media_host_addresses(settings)
     announced = parse_announce(settings.ice_announce_addresses)
-    log.info("ICE host candidates on %s", ", ".join(host_addresses) or "every interface")
+    log.info("ICE host candidates on %s", ", ".join(host_addresses))
     forwarding: Literal["frame", "packet"] = (
         "frame" if settings.media_forwarding == "frame" else "packet"
     )

@@ -117,6 +117,30 @@ def test_ice_addresses_reach_the_sfu_settings() -> None:
         ("10.0.0.6", "198.51.100.2"),
     )
     # 0.0.0.0: every interface address but loopback and link-local.
-    everywhere = media(host="0.0.0.0")[0]
-    assert everywhere == tuple(interface_addresses())
-    assert not any(a.startswith(("127.", "169.254.")) or ":" in a for a in everywhere)
+    found = interface_addresses()
+    assert not any(a.startswith(("127.", "169.254.")) or ":" in a for a in found)
+    assert media(host="0.0.0.0")[0] == (tuple(found) or ("127.0.0.1",))
+
+
+def test_interface_addresses_leave_out_loopback_and_link_local(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ifaddr
+
+    from signaling import ice
+
+    def ips(*addresses: str | tuple[str, int, int]) -> list[ifaddr.IP]:
+        return [ifaddr.IP(a, 24, "x") for a in addresses]
+
+    adapters = [
+        ifaddr.Adapter("lo", "lo", ips("127.0.0.1", ("::1", 0, 0))),
+        ifaddr.Adapter("eth0", "eth0", ips("10.0.0.5", ("fe80::1", 0, 2), ("2001:db8::5", 0, 0))),
+        ifaddr.Adapter("eth1", "eth1", ips("169.254.3.4", "127.0.1.1", "192.168.1.10")),
+    ]
+    monkeypatch.setattr(ice.ifaddr, "get_adapters", lambda: adapters)
+    assert ice.interface_addresses() == ["10.0.0.5", "192.168.1.10"]
+    assert ice.interface_addresses(ipv6=True) == ["10.0.0.5", "2001:db8::5", "192.168.1.10"]
+    settings = load_settings({"listen": ["[::]:8443"]}, environ={})
+    assert ice.media_host_addresses(settings) == ("10.0.0.5", "2001:db8::5", "192.168.1.10")
+    monkeypatch.setattr(ice.ifaddr, "get_adapters", lambda: adapters[:1])
+    assert ice.media_host_addresses(settings) == ("127.0.0.1",)  # nothing else: loopback
