@@ -66,11 +66,12 @@ def browser_url(node: NodeInfo, request: web.Request | None) -> str:
     the node's URLs (``public_url``, else one per listening address): the one on that host;
     else — not through a proxy — the one on the address the request arrived at, named as the
     browser named this node; else a wildcard (``0.0.0.0``/``::``) listener under that name;
-    else the first.
+    else the first that is not a wildcard.
     """
     urls = node.every_url
+    concrete = next((u for u in urls if _host_of(u) not in WILDCARDS), urls[0])
     if request is None:
-        return next((u for u in urls if _host_of(u) not in WILDCARDS), urls[0])
+        return concrete
     proxied = behind_trusted_proxy(request)
     forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
     try:
@@ -78,7 +79,7 @@ def browser_url(node: NodeInfo, request: web.Request | None) -> str:
     except ValueError:
         seen = None
     if not seen:
-        return urls[0]
+        return concrete
     seen = seen.lower()
     sockname = (
         None
@@ -96,4 +97,4 @@ def browser_url(node: NodeInfo, request: web.Request | None) -> str:
     for url in urls:
         if _host_of(url) in WILDCARDS:
             return str(URL(url).with_host(seen))
-    return urls[0]
+    return concrete
