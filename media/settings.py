@@ -32,6 +32,9 @@ class MediaSettings:
     # Extension: restrict the addresses the server gathers ICE host candidates on
     # (empty: every interface, aioice's default). Tests pass ("127.0.0.1",).
     host_addresses: tuple[str, ...] = ()
+    # Extension, 1:1 NAT: (LOCAL or "*", PUBLIC) — host candidates gathered on LOCAL are
+    # announced as PUBLIC in the server's SDP (media/announce.py).
+    announced_addresses: tuple[tuple[str, str], ...] = ()
     # Extension: SO_RCVBUF of each peer's UDP socket (bytes; 0 keeps the system default).
     udp_receive_buffer: int = 2 * 1024 * 1024
     # Extension: "packet" forwards each RTP packet with rewritten headers (media/rtp_forward.py);

@@ -26,6 +26,7 @@ from aiortc.rtcpeerconnection import filter_preferred_codecs
 from aiortc.rtp import RtpPacket
 
 from media import hooks
+from media.announce import announce
 from media.budget import TokenBucket
 from media.errors import MediaError
 from media.events import MediaEvents
@@ -148,7 +149,7 @@ class Sfu:
             peer.remote_ufrag = ufrag
             self._configure_consent(peer)
             hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
-            local_sdp = str(peer.pc.localDescription.sdp)
+            local_sdp = self._local_sdp(peer)
             tracks = self._track_map(peer)
         if peer.connected:
             self._spawn(self._sync_later(peer_id, _REOFFER_DELAY))
@@ -387,6 +388,9 @@ class Sfu:
             peer.pc.getTransceivers(), self._settings.consent_retransmissions
         )
 
+    def _local_sdp(self, peer: Peer) -> str:
+        return announce(str(peer.pc.localDescription.sdp), self._settings.announced_addresses)
+
     @contextlib.contextmanager
     def _host_addresses(self) -> Iterator[None]:
         if not self._settings.host_addresses:
@@ -583,7 +587,7 @@ class Sfu:
             if not slot.live and slot.publisher is not None and slot.mid is not None:
                 tracks[slot.mid] = {"participant": slot.publisher, "kind": slot.kind}
         try:
-            await self._events.send_offer(peer.peer_id, str(peer.pc.localDescription.sdp), tracks)
+            await self._events.send_offer(peer.peer_id, self._local_sdp(peer), tracks)
         except Exception:
             logger.exception("send_offer to %s failed", peer.peer_id)
 

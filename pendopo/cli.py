@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import logging
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from pendopo.config import ConfigError, Settings, add_setting_flags, load_settings
+from pendopo.listen import bind_sockets
 
 Command = Callable[[Settings, argparse.Namespace], int]
 # name -> (help, add_arguments, run); packages register theirs in register_commands().
@@ -50,18 +52,35 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
-    scheme = "https" if ssl_context else "http"
-    print(f"Pendopo serving on {scheme}://{settings.host}:{settings.port}", flush=True)
+    try:
+        sockets = bind_sockets(settings.listen_addresses)
+    except OSError as exc:
+        print(f"pendopo run: {exc}", file=sys.stderr)
+        return 1
+    print(f"Pendopo serving on {_serving(settings)}", flush=True)
     web.run_app(
         app,
-        host=settings.host,
-        port=settings.port,
+        sock=sockets,
         ssl_context=ssl_context,
         backlog=1024,  # the default 128 overflows in a connect storm of many clients
         print=None,
         access_log=None,
     )
     return 0
+
+
+def _serving(settings: Settings) -> str:
+    """The listening URLs; a wildcard one with the addresses other PCs can use."""
+    from signaling.ice import interface_addresses
+
+    shown = []
+    for listen in settings.listen_addresses:
+        shown.append(listen.url(settings.scheme))
+        if listen.wildcard:
+            every = interface_addresses(ipv6=listen.host == "::")
+            named = [dataclasses.replace(listen, host=a).url(settings.scheme) for a in every]
+            shown[-1] += f" (from other PCs: {', '.join(named) or 'no address found'})"
+    return ", ".join(shown)
 
 
 def _register_package_commands() -> None:

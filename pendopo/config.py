@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from pendopo.listen import ListenAddress, parse_announce, parse_listen
 
 
 class ConfigError(Exception):
@@ -25,6 +28,8 @@ class ConfigError(Exception):
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
+    listen: tuple[str, ...] = ()
+    """Addresses to listen on ("HOST:PORT", "[IPv6]:PORT"); empty: host:port."""
     data_dir: Path = Path("data")
     """Where the SQLite database (pendopo.sqlite3) lives."""
     admin_user: str = "admin"
@@ -36,6 +41,11 @@ class Settings:
     """Optional folder with Kemendagri-coded CSV/GeoJSON imported on first start."""
     ice_servers: tuple[str, ...] = ()
     """STUN/TURN URLs handed to browsers and the server's own peer connections (none by default)."""
+    ice_host_addresses: tuple[str, ...] = ()
+    """IP addresses the server gathers ICE host candidates on (default: see media_host_addresses
+    in signaling/ice.py — the concrete listen addresses, or every non-loopback interface)."""
+    ice_announce_addresses: tuple[str, ...] = ()
+    """1:1 NAT: "PUBLIC" or "LOCAL=PUBLIC"; the server's SDP names PUBLIC instead of LOCAL."""
     turn_secret: str | None = None
     """coturn static-auth-secret: enables time-limited TURN credentials."""
     probe_enabled: bool = True
@@ -78,17 +88,26 @@ class Settings:
         return self.data_dir / "pendopo.sqlite3"
 
     @property
-    def node_name(self) -> str:
-        return self.node_id or f"{self.host}:{self.port}"
+    def listen_addresses(self) -> tuple[ListenAddress, ...]:
+        """``listen``, else ``host``:``port`` (an entry without a port takes ``port``)."""
+        entries = self.listen or (f"[{self.host}]" if ":" in self.host else self.host,)
+        return tuple(parse_listen(entry, self.port) for entry in entries)
 
     @property
-    def base_url(self) -> str:
-        """``public_url`` without a trailing slash, else scheme://host:port."""
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or str(self.listen_addresses[0])
+
+    @property
+    def node_urls(self) -> tuple[str, ...]:
+        """Base URLs of this process, no trailing slash: ``public_url``, else one per listen
+        address (``0.0.0.0``/``::`` stand for the name the browser used: signaling/placement.py)."""
         if self.public_url:
-            return self.public_url.rstrip("/")
-        scheme = "https" if self.tls_cert else "http"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{host}:{self.port}"
+            return (self.public_url.rstrip("/"),)
+        return tuple(a.url(self.scheme) for a in self.listen_addresses)
 
 
 ENV_PREFIX = "PENDOPO_"
@@ -116,9 +135,10 @@ def _convert(name: str, raw: Any) -> Any:
             return float(raw)
         if "Path" in str(kind):
             return Path(str(raw)).expanduser()
-        if "tuple" in str(kind):
-            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
-            return tuple(str(i).strip() for i in items if str(i).strip())
+        if "tuple" in str(kind):  # a list (TOML, repeated flag) of comma-separated items
+            items = raw if isinstance(raw, list | tuple) else [raw]
+            split = [part.strip() for item in items for part in str(item).split(",")]
+            return tuple(part for part in split if part)
         return str(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r}: cannot use {raw!r} (default {default!r})") from exc
@@ -156,6 +176,20 @@ def load_settings(
     settings = Settings(**values)
     if not 0 <= settings.port <= 65535:
         raise ConfigError(f"setting 'port': {settings.port} is not a TCP port")
+    try:
+        if not settings.listen_addresses:
+            raise ValueError("no address")
+    except ValueError as exc:
+        raise ConfigError(f"setting 'listen': {exc}") from exc
+    try:
+        parse_announce(settings.ice_announce_addresses)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'ice_announce_addresses': {exc}") from exc
+    for address in settings.ice_host_addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise ConfigError(f"setting 'ice_host_addresses': {exc}") from exc
     if settings.probe_interval < 1:
         raise ConfigError("setting 'probe_interval' must be at least 1 second")
     if not 0 < settings.probe_loss_degraded <= 1:
@@ -177,8 +211,13 @@ def add_setting_flags(parser: argparse.ArgumentParser, only: Sequence[str] | Non
         if only is not None and f.name not in only:
             continue
         flag = "--" + f.name.replace("_", "-")
+        repeated = "tuple" in str(f.type)  # --listen A --listen B (or --listen A,B)
         parser.add_argument(
-            flag, dest=f.name, default=None, help=f"(env {ENV_PREFIX}{f.name.upper()})"
+            flag,
+            dest=f.name,
+            default=None,
+            action="append" if repeated else "store",
+            help=f"(env {ENV_PREFIX}{f.name.upper()}{'; repeatable' if repeated else ''})",
         )
 
 

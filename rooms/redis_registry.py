@@ -84,7 +84,7 @@ class RedisRegistry:
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     async def _announce(self) -> None:
-        data = json.dumps({"id": self._me.id, "url": self._me.url})
+        data = json.dumps({"id": self._me.id, "url": self._me.url, "urls": self._me.urls})
         await self.redis.set(self._node_key(self._me.id), data, px=int(self.ttl * 1000))
 
     async def _beat(self) -> None:
@@ -141,4 +141,5 @@ class RedisRegistry:
         if raw is None:
             return None
         data = json.loads(raw)
-        return NodeInfo(id=str(data["id"]), url=str(data["url"]))
+        urls = tuple(str(u) for u in data.get("urls", ()))
+        return NodeInfo(id=str(data["id"]), url=str(data["url"]), urls=urls)

@@ -23,7 +23,14 @@ class NodeInfo:
     id: str
     """``Settings.node_name``: unique per process."""
     url: str
-    """Base URL browsers reach this node at (``Settings.base_url``), no trailing slash."""
+    """Base URL browsers reach this node at, no trailing slash: the first of ``urls``."""
+    urls: tuple[str, ...] = ()
+    """Every base URL (``Settings.node_urls``: one per listening address, or ``public_url``);
+    a host ``0.0.0.0``/``[::]`` stands for whatever name the browser used. Empty: ``(url,)``."""
+
+    @property
+    def every_url(self) -> tuple[str, ...]:
+        return self.urls or (self.url,)
 
 
 class NodeRegistry(Protocol):
@@ -50,13 +57,15 @@ class NodeRegistry(Protocol):
 
 
 class WrongNode(RoomError):
-    """The room is served by another node: the client must connect to ``node.url``."""
+    """The room is served by another node: the client must connect to ``url`` (by default
+    ``node.url``; the edge passes the one the client can reach: signaling/placement.py)."""
 
-    def __init__(self, node: NodeInfo) -> None:
+    def __init__(self, node: NodeInfo, url: str | None = None) -> None:
+        url = url or node.url
         super().__init__(
             WRONG_NODE,
-            f"This session is served by another node: connect to {node.url}.",
-            {"node": node.url},
+            f"This session is served by another node: connect to {url}.",
+            {"node": url},
         )
         self.node = node
 

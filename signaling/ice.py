@@ -7,20 +7,65 @@ configured by default, so no public STUN server is ever contacted.
 from __future__ import annotations
 
 import ipaddress
+import logging
+import socket
 from typing import Any, Literal
+
+import ifaddr
 
 from media import IceServer, MediaSettings
 from pendopo.config import Settings
+from pendopo.listen import parse_announce
 from web.turn import ice_servers_for
+
+log = logging.getLogger(__name__)
 
 
 def browser_ice_servers(settings: Settings, label: str) -> list[dict[str, Any]]:
     return ice_servers_for(settings, label)
 
 
+def interface_addresses(*, ipv4: bool = True, ipv6: bool = False) -> list[str]:
+    """This machine's addresses other browsers could reach: IPv4 but loopback (127.0.0.0/8) and
+    link-local (169.254.0.0/16); with ``ipv6`` global IPv6 (not ::1, fe80::/10, scoped)."""
+    found: list[str] = []
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str):
+                address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address(
+                    ip.ip
+                )
+                wanted = ipv4
+            else:
+                address, wanted = ipaddress.IPv6Address(ip.ip[0]), ipv6 and ip.ip[2] == 0
+            if wanted and not (address.is_loopback or address.is_link_local):
+                found.append(str(address))
+    return list(dict.fromkeys(found))
+
+
+def media_host_addresses(settings: Settings) -> tuple[str, ...]:
+    """Where the server gathers ICE host candidates: ``ice_host_addresses``; else the concrete
+    listen addresses (127.0.0.1 keeps media on loopback; a host name: what it resolves to),
+    plus :func:`interface_addresses` for a ``0.0.0.0`` (IPv4) or ``::`` (IPv4 and IPv6)
+    listener (none found: 127.0.0.1). Interfaces are read once, at start-up."""
+    if settings.ice_host_addresses:
+        return settings.ice_host_addresses
+    chosen: list[str] = []
+    for listen in settings.listen_addresses:
+        if listen.wildcard:
+            chosen += interface_addresses(ipv6=listen.host == "::")
+            continue
+        try:
+            chosen.append(str(ipaddress.ip_address(listen.host)))
+        except ValueError:
+            found = socket.getaddrinfo(listen.host, None, type=socket.SOCK_DGRAM)
+            chosen += [str(info[4][0]) for info in found]
+    # Never empty: an empty tuple would mean aioice's own choice (every address but 127.0.0.1).
+    return tuple(dict.fromkeys(chosen)) or ("127.0.0.1",)
+
+
 def media_settings(settings: Settings) -> MediaSettings:
-    """The SFU's settings. A server bound to one address gathers ICE candidates only there
-    (127.0.0.1 keeps media on loopback); bound to 0.0.0.0 or ::, on every interface."""
+    """The SFU's settings: STUN/TURN, where ICE gathers and what it announces (1:1 NAT)."""
     servers = tuple(
         IceServer(
             urls=tuple(entry["urls"]),  # type: ignore[arg-type]
@@ -29,14 +74,15 @@ def media_settings(settings: Settings) -> MediaSettings:
         )
         for entry in ice_servers_for(settings, "pendopo-server")
     )
-    host_addresses: tuple[str, ...] = ()
-    try:
-        address = ipaddress.ip_address(settings.host)
-    except ValueError:
-        address = None
-    if address is not None and not address.is_unspecified:
-        host_addresses = (str(address),)
+    host_addresses = media_host_addresses(settings)
+    announced = parse_announce(settings.ice_announce_addresses)
+    log.info("ICE host candidates on %s", ", ".join(host_addresses))
     forwarding: Literal["frame", "packet"] = (
         "frame" if settings.media_forwarding == "frame" else "packet"
     )
-    return MediaSettings(ice_servers=servers, host_addresses=host_addresses, forwarding=forwarding)
+    return MediaSettings(
+        ice_servers=servers,
+        host_addresses=host_addresses,
+        announced_addresses=announced,
+        forwarding=forwarding,
+    )

@@ -163,6 +163,12 @@ class Meeting:
         self.connections.connected(sid, user, address or "unknown")
         return True
 
+    def _http_request(self, sid: str) -> web.Request | None:
+        """The HTTP request that opened the socket (its Host, its proxy headers)."""
+        environ = self.sio.get_environ(sid)
+        request = environ.get("aiohttp.request") if environ else None
+        return request if isinstance(request, web.Request) else None
+
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.limits.forget(sid)
         seat = self.connections.disconnected(sid)
@@ -222,7 +228,8 @@ class Meeting:
         if request.site is not None:
             if await self.app[SITES].get(request.site) is None:
                 raise payloads.bad(f"Unknown site {request.site!r}.")
-        await ensure_here(self.app, request.room)  # else wrong_node: the room lives elsewhere
+        # else wrong_node: the room lives elsewhere, at the URL this client reaches it by
+        await ensure_here(self.app, request.room, self._http_request(sid))
         user = self.connections.user(sid)
         may_host = bool(user and user.can_host)
         entry = await admission(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import socketio
 from aiohttp import web
@@ -34,15 +35,32 @@ def create_server(settings: Settings) -> socketio.AsyncServer:
         client_manager=manager,
         # Websocket only: long-polling needs sticky sessions across processes.
         transports=["websocket"],
-        # None = same origin only (engineio compares Origin with Host / X-Forwarded-Host).
-        # Not []: an empty list turns the Origin check off (cross-site websocket hijacking).
-        cors_allowed_origins=None,
+        # Same origin only. Not []: an empty list turns the Origin check off (cross-site
+        # websocket hijacking).
+        cors_allowed_origins=same_origin,
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         ping_interval=10,
         ping_timeout=10,
         logger=False,
         engineio_logger=False,
     )
+
+
+def same_origin(origin: str, environ: dict[str, Any]) -> bool:
+    """engineio's own check (``cors_allowed_origins=None``: Origin is the request's scheme and
+    Host, or X-Forwarded-Proto/-Host), knowing that aiohttp itself may serve TLS: engineio's
+    aiohttp driver says "http" unless a proxy says otherwise, which refused every browser of
+    ``pendopo run`` with ``tls_cert``."""
+    request = environ.get("aiohttp.request")
+    secure = isinstance(request, web.Request) and request.secure
+    scheme = "https" if secure else str(environ.get("wsgi.url_scheme", "http"))
+    host = str(environ.get("HTTP_HOST", ""))
+    allowed = {f"{scheme}://{host}"}
+    if "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_HOST" in environ:
+        proto = str(environ.get("HTTP_X_FORWARDED_PROTO", scheme)).split(",")[0].strip()
+        forwarded = str(environ.get("HTTP_X_FORWARDED_HOST", host)).split(",")[0].strip()
+        allowed.add(f"{proto}://{forwarded}")
+    return origin in allowed
 
 
 def attach(app: web.Application, sio: socketio.AsyncServer) -> None:

@@ -28,9 +28,8 @@ async def meeting_context(app: web.Application) -> AsyncIterator[None]:
     connection and timer on the way out."""
     settings = app[SETTINGS]
     # Memory + this process, or Redis + the room-to-node registry (docs/scaling.md).
-    backends = await open_backends(
-        settings.redis_url, NodeInfo(settings.node_name, settings.base_url)
-    )
+    urls = settings.node_urls
+    backends = await open_backends(settings.redis_url, NodeInfo(settings.node_name, urls[0], urls))
     app[REGISTRY] = backends.registry
     service = RoomService(
         backends.store, RoomRecords(app[DATABASE]), lobby_limit=settings.lobby_max_per_room

@@ -15,7 +15,7 @@ from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
 from rooms.records import RoomRecord
 from signaling.payloads import parse_title
-from signaling.placement import REGISTRY, ensure_here, owner_url
+from signaling.placement import REGISTRY, elsewhere_url, ensure_here
 from web import openapi, pages, readiness_api
 from web.auth import audit, require_host
 from web.errors import ApiError
@@ -93,9 +93,9 @@ async def room_summary(request: web.Request) -> web.Response:
     except RoomError as exc:
         raise _api_error(exc) from exc
     body: dict[str, Any] = {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
-    node = None if room.ended else await owner_url(request.app, room.id)
+    node = None if room.ended else await elsewhere_url(request.app, room.id, request)
     if node is not None:
-        body["node"] = node  # where the session is served (docs/scaling.md)
+        body["node"] = node  # another node serves the session: go there (docs/scaling.md)
     return web.json_response(body)
 
 
@@ -103,7 +103,7 @@ async def end_room(request: web.Request) -> web.Response:
     require_host(request)
     room_id = request.match_info["room_id"]
     try:
-        await ensure_here(request.app, room_id)  # its sockets and media are on the owner
+        await ensure_here(request.app, room_id, request)  # its sockets and media are on the owner
         await request.app[MEETING].end(room_id, None)
     except RoomError as exc:
         if exc.details:  # wrong_node: tell where

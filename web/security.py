@@ -81,10 +81,15 @@ def client_address(request: web.Request) -> str | None:
     return peer
 
 
+def behind_trusted_proxy(request: web.Request) -> bool:
+    """The TCP peer is a reverse proxy listed in ``forwarded_allow_ips``."""
+    return _trusted(request.remote, request.app[SETTINGS].forwarded_allow_ips)
+
+
 def is_https(request: web.Request) -> bool:
     if request.secure:
         return True
-    if _trusted(request.remote, request.app[SETTINGS].forwarded_allow_ips):
+    if behind_trusted_proxy(request):
         return request.headers.get("X-Forwarded-Proto", "").lower() == "https"
     return False
 

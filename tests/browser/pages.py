@@ -41,12 +41,14 @@ async def sign_in(page: Page, base_url: str) -> None:
     await expect(page.get_by_role("heading", name="New session", exact=True)).to_be_visible()
 
 
-async def create_session(page: Page, title: str) -> str:
-    """On the host home: New session -> Title -> Create; returns the join link."""
+async def create_session(page: Page, title: str, origin: str | None = None) -> str:
+    """On the host home: New session -> Title -> Create; returns the join link (on
+    ``origin``, default the loopback test server)."""
     await page.get_by_role("textbox", name="Title", exact=True).fill(title)
     await page.get_by_role("button", name="Create", exact=True).click()
     link = page.get_by_role("textbox", name="Join link", exact=True)
-    await expect(link).to_have_value(JOIN_LINK)
+    pattern = JOIN_LINK if origin is None else re.compile(f"^{re.escape(origin)}/j/[\\w-]+$")
+    await expect(link).to_have_value(pattern)
     await expect(link).to_have_attribute("readonly", "")
     await expect(page.get_by_role("button", name="Copy", exact=True)).to_be_visible()
     return await link.input_value()

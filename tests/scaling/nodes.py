@@ -51,16 +51,22 @@ class Node:
         return self.proc.returncode
 
 
-def start_node(node_id: str, data_dir: Path, redis_url: str, logs: Path) -> Node:
+def start_node(
+    node_id: str, data_dir: Path, redis_url: str, logs: Path, hosts: tuple[str, ...] = ()
+) -> Node:
+    """A node on 127.0.0.1 (``--host``/``--port``), or on each of ``hosts`` (``--listen``,
+    one port; ``url`` is on the first)."""
     port = free_port()
     log = logs / f"{node_id}.log"
     args = [sys.executable, "-m", "pendopo", "run", "--host", "127.0.0.1", "--port", str(port)]
+    for host in hosts:
+        args += ["--listen", f"{host}:{port}"]
     args += ["--data-dir", str(data_dir), "--redis-url", redis_url, "--node-id", node_id]
     args += ["--probe-enabled", "false", "--log-level", "WARNING"]
     env = {**os.environ, "PENDOPO_ADMIN_USER": ADMIN_USER, "PENDOPO_ADMIN_PASSWORD": ADMIN_PASSWORD}
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Node(node_id, f"http://127.0.0.1:{port}", proc, log)
+    return Node(node_id, f"http://{hosts[0] if hosts else '127.0.0.1'}:{port}", proc, log)
 
 
 async def signed_in(url: str) -> aiohttp.ClientSession:

@@ -87,3 +87,36 @@ async def test_server_speaks_https_with_the_generated_certificate(tmp_path: Path
         assert running.url.startswith("https://")
     finally:
         await runner.cleanup()
+
+
+async def test_socket_io_accepts_its_own_https_origin_only(tmp_path: Path) -> None:
+    """Served over TLS by Pendopo itself (no proxy), the page's own origin is https://host:port:
+    its websocket is accepted (engineio alone compared it with http:// and refused every
+    browser); another origin is still refused."""
+    from pendopo.tls import make_self_signed
+
+    files = make_self_signed([], ["127.0.0.1"], tmp_path / "tls")
+    settings = make_settings(tmp_path, tls_cert=files.cert, tls_key=files.key, secure_cookies=True)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(files.cert, files.key)
+    runner, running = await start_server(settings, ssl_context=server_ctx)
+    trusting = ssl.create_default_context(cafile=str(files.cert))
+    socket_url = f"{running.url}/socket.io/?EIO=4&transport=websocket"
+
+    async def opens(origin: str) -> bool:
+        async with aiohttp.ClientSession() as http:
+            try:
+                async with http.ws_connect(
+                    socket_url, headers={"Origin": origin}, ssl=trusting
+                ) as ws:
+                    msg = await ws.receive(timeout=20)
+                    return msg.type is aiohttp.WSMsgType.TEXT and msg.data.startswith("0{")
+            except aiohttp.WSServerHandshakeError:
+                return False
+
+    try:
+        assert await opens(running.url)
+        assert not await opens(running.url.replace("https://", "http://"))
+        assert not await opens("https://evil.example")
+    finally:
+        await runner.cleanup()
