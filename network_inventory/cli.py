@@ -87,7 +87,7 @@ def import_regions(settings: Settings, args: argparse.Namespace) -> int:
         files = [(p.name, p.read_bytes()) for p in paths]
 
         async def work(inv: Inventory) -> dict[str, Any]:
-            await inv.seed(settings.region)
+            await inv.first_start(settings.region, settings.region_data_dir)
             report = await inv.import_regions(files, user=_user(), dry_run=args.dry_run)
             report.notes[:0] = notes
             return report.public()
@@ -109,7 +109,7 @@ def _rows_command(what: str) -> Callable[[Settings, argparse.Namespace], int]:
             data = args.file.read_bytes()
 
             async def work(inv: Inventory) -> dict[str, Any]:
-                await inv.seed(settings.region)
+                await inv.first_start(settings.region, settings.region_data_dir)
                 do = inv.import_links if what == "links" else inv.import_probes
                 report = await do(data, args.file.name, user=_user(), dry_run=args.dry_run)
                 return report.public()
@@ -138,7 +138,7 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 @command("export", "export sites, links or probe targets as CSV", _export_args)
 def export(settings: Settings, args: argparse.Namespace) -> int:
     async def work(inv: Inventory) -> str:
-        await inv.seed(settings.region)
+        await inv.first_start(settings.region, settings.region_data_dir)
         return await inv.export_csv(args.what)
 
     try:

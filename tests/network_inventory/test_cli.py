@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from pendopo.cli import main
-from tests.conftest import SHARED_DATA
+from tests.conftest import SRAGEN_DATA
 
 
 def test_import_regions_export_and_rejected_probe_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
-    assert main(["import-regions", *data, "--dir", str(SHARED_DATA)]) == 0
+    assert main(["import-regions", *data, "--dir", str(SRAGEN_DATA)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["matched"] == {"kecamatan": 20, "village": 208}
     assert report["kinds"] == {"desa": 196, "kelurahan": 12}
