@@ -21,6 +21,7 @@ from network_inventory.service import Inventory
 from pendopo.cli import command, run_async
 from pendopo.config import Settings
 from pendopo.db import Database
+from pendopo.schema import components
 
 T = TypeVar("T")
 
@@ -33,11 +34,9 @@ def _user() -> str:
 
 
 def _with_inventory(settings: Settings, work: Callable[[Inventory], Awaitable[T]]) -> T:
-    from web.app import SCHEMA  # every component, so the database is fully migrated
-
     async def run() -> T:
         db = Database(settings.db_path)
-        db.open(SCHEMA)
+        db.open(components())  # every package's, so it is fully migrated
         try:
             return await work(Inventory(db))
         finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,18 @@ def test_import_regions_export_and_rejected_probe_file(
     assert main(["export", "sites", *data, "--output", str(out)]) == 0
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 230 and ",33.14.20.2007," in "\n".join(lines)
+
+
+def test_the_inventory_commands_do_not_load_the_web_app(tmp_path: Path) -> None:
+    """The domain CLIs migrate the database from pendopo.schema, not from the web app."""
+    script = (
+        "import sys\nfrom pendopo.cli import main\n"
+        f"code = main(['export', 'links', '--data-dir', {str(tmp_path)!r},"
+        f" '--output', {str(tmp_path / 'links.csv')!r}])\n"
+        "print(code, sorted(m for m in sys.modules if m == 'web' or m.startswith('web.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split("\n")[0] == "0 []", done.stdout + done.stderr
+    assert len((tmp_path / "links.csv").read_text(encoding="utf-8").splitlines()) == 229

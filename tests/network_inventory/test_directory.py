@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 
 from network_inventory import Inventory
-from network_inventory.call_quality import COMPONENT as CALL_QUALITY
 from network_inventory.call_quality import CallQuality, CallSample
 from network_inventory.directory import InventorySites
-from network_inventory.history import COMPONENT as HISTORY
 from network_inventory.history import SiteStatus
-from network_inventory.schema import COMPONENT as INVENTORY
 from network_inventory.state import State, Track
 from pendopo.db import Database
-from rooms.schema import COMPONENT as ROOMS
+from pendopo.schema import components
 from rooms.sites import LinkHealth
 
 USER = "test"
@@ -25,7 +22,7 @@ USER = "test"
 @pytest.fixture
 async def inventory(tmp_path: Path) -> AsyncIterator[Inventory]:
     db = Database(tmp_path / "t.sqlite3")
-    db.open([ROOMS, INVENTORY, HISTORY, CALL_QUALITY])
+    db.open(components())
     try:
         yield Inventory(db)
     finally:
