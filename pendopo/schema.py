@@ -17,6 +17,7 @@ MODULES = (
     "network_inventory.schema",  # before the components whose tables reference its tables
     "network_inventory.history",
     "network_inventory.call_quality",
+    "network_inventory.revision",
 )
 """Modules defining a ``COMPONENT``; append a new one, never reorder (migrations run in order)."""
 
