@@ -1,6 +1,6 @@
 """Pass-through SFU on aiortc 1.16: forwards encoded Opus/VP8 without decoding.
 
-Public API (contract with signaling/, kept in /work/notes/media-api.md and docs/media.md).
+Public API: the contract with signaling/ is docs/media.md, section "API".
 """
 
 from media.errors import MediaError

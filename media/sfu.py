@@ -83,7 +83,7 @@ def _offer_ufrag(offer_sdp: str) -> str | None:
 
 
 class Sfu:
-    """See /work/notes/media-api.md (docs/media.md) for the contract."""
+    """The contract with signaling/: docs/media.md, section "API"."""
 
     def __init__(self, settings: MediaSettings, events: MediaEvents) -> None:
         hooks.install()

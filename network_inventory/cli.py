@@ -21,6 +21,7 @@ from network_inventory.service import Inventory
 from pendopo.cli import command, run_async
 from pendopo.config import Settings
 from pendopo.db import Database
+from pendopo.schema import components
 
 T = TypeVar("T")
 
@@ -33,11 +34,9 @@ def _user() -> str:
 
 
 def _with_inventory(settings: Settings, work: Callable[[Inventory], Awaitable[T]]) -> T:
-    from web.app import SCHEMA  # every component, so the database is fully migrated
-
     async def run() -> T:
         db = Database(settings.db_path)
-        db.open(SCHEMA)
+        db.open(components())  # every package's, so it is fully migrated
         try:
             return await work(Inventory(db))
         finally:
@@ -87,7 +86,7 @@ def import_regions(settings: Settings, args: argparse.Namespace) -> int:
         files = [(p.name, p.read_bytes()) for p in paths]
 
         async def work(inv: Inventory) -> dict[str, Any]:
-            await inv.seed(settings.region)
+            await inv.first_start(settings.region, settings.region_data_dir)
             report = await inv.import_regions(files, user=_user(), dry_run=args.dry_run)
             report.notes[:0] = notes
             return report.public()
@@ -109,7 +108,7 @@ def _rows_command(what: str) -> Callable[[Settings, argparse.Namespace], int]:
             data = args.file.read_bytes()
 
             async def work(inv: Inventory) -> dict[str, Any]:
-                await inv.seed(settings.region)
+                await inv.first_start(settings.region, settings.region_data_dir)
                 do = inv.import_links if what == "links" else inv.import_probes
                 report = await do(data, args.file.name, user=_user(), dry_run=args.dry_run)
                 return report.public()
@@ -138,7 +137,7 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 @command("export", "export sites, links or probe targets as CSV", _export_args)
 def export(settings: Settings, args: argparse.Namespace) -> int:
     async def work(inv: Inventory) -> str:
-        await inv.seed(settings.region)
+        await inv.first_start(settings.region, settings.region_data_dir)
         return await inv.export_csv(args.what)
 
     try:

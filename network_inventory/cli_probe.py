@@ -18,6 +18,7 @@ from network_inventory.probing import Prober, ProbeResult
 from pendopo.cli import command, run_async
 from pendopo.config import Settings
 from pendopo.db import Database
+from pendopo.schema import components
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,10 +47,8 @@ def format_result(target: ProbeTarget, result: ProbeResult) -> str:
 async def probe_site(
     settings: Settings, ref: str, icmp_mode: str
 ) -> tuple[dict[str, Any] | None, list[tuple[ProbeTarget, ProbeResult]]]:
-    from web.app import SCHEMA  # every component, so the database is fully migrated
-
     db = Database(settings.db_path)
-    db.open(SCHEMA)
+    db.open(components())  # every package's, so it is fully migrated
     try:
         column = "id" if ref.isdigit() else "code"
         site = await db.fetchone(

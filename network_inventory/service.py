@@ -13,9 +13,10 @@ import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from network_inventory import changelog, export, importer, rows_import, seed
+from network_inventory import changelog, export, importer, regions, rows_import, seed
 from network_inventory import links as links_repo
 from network_inventory import probes as probes_repo
 from network_inventory import sites as sites_repo
@@ -55,6 +56,24 @@ class ChangeEvent:
 
 
 Listener = Callable[[ChangeEvent], None]
+
+
+@dataclass(frozen=True)
+class FirstStart:
+    """What ``Inventory.first_start`` wrote: the seed and the import of the region's codes."""
+
+    seeded: seed.SeedReport
+    imported: importer.RegionReport | None
+    """None when no region data was found (names only, no codes)."""
+    source: Path | None
+
+    def summary(self) -> str:
+        text = f"seeded {self.seeded.region}: {self.seeded.sites} sites, {self.seeded.links} links"
+        if self.imported is None:
+            return text + "; no region data, so no Kemendagri codes (pendopo import-regions)"
+        matched = self.imported.public()["matched_total"]
+        return text + f"; codes of {matched} sites from {self.source}"
+
 
 _READ_ONLY = {
     "site": {"id", "parent_code", "uplink_status", "created_at", "updated_at", "state"},
@@ -193,6 +212,32 @@ class Inventory:
         if report is not None:
             log.info("seeded %s: %d sites, %d links", report.region, report.sites, report.links)
         return report
+
+    async def first_start(self, region: str, data_dir: Path | None = None) -> FirstStart | None:
+        """When there are no sites yet: the seed of ``region`` and, in the same transaction, the
+        Kemendagri import of ``data_dir`` or else of the files shipped for the region
+        (:mod:`network_inventory.regions`; none: names only). Bad files raise and write nothing."""
+        if await self.db.read(sites_repo.count) > 0:
+            return None
+        tree = await asyncio.to_thread(seed.load_region, region)
+        source = data_dir if data_dir is not None else regions.bundled_dir(tree.name)
+        records: list[importer.RegionRecord] = []
+        if source is not None:
+            records, _notes = await asyncio.to_thread(importer.read_folder, source)
+
+        def run(conn: sqlite3.Connection) -> FirstStart | None:
+            seeded = seed.seed(conn, tree)
+            if seeded is None:  # another process seeded it meanwhile
+                return None
+            imported = None
+            if records:
+                imported = importer.import_regions(conn, records, user=seed.SEED_USER)
+            return FirstStart(seeded, imported, source)
+
+        done = await self._write(run, ChangeEvent("import", "seed"))
+        if done is not None:
+            log.info("first start: %s", done.summary())
+        return done
 
     # -- sites -----------------------------------------------------------------------------
     async def list_sites(

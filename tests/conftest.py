@@ -17,7 +17,8 @@ from pendopo.config import Settings
 from web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+SRAGEN_DATA = REPO / "network_inventory" / "regions" / "sragen"
+"""The Kemendagri files shipped in the repo (what the first start imports)."""
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "rahasia-bupati-2026"
 

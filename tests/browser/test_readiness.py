@@ -11,14 +11,13 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.pages import create_session, new_page, sign_in
-from tests.conftest import SHARED_DATA, RunningServer, free_port, make_settings, start_server
+from tests.conftest import RunningServer, free_port, make_settings, start_server
 
 
 @pytest.fixture
 async def probing_server(tmp_path: Path) -> AsyncIterator[RunningServer]:
     settings = make_settings(
         tmp_path,
-        region_data_dir=SHARED_DATA,
         probe_enabled=True,
         probe_interval=1.0,
         probe_down_rounds=1,

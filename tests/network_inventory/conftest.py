@@ -9,13 +9,13 @@ import pytest
 
 from network_inventory import Inventory
 from pendopo.db import Database
-from web.app import SCHEMA
+from pendopo.schema import components
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(tmp_path / "inventory.sqlite3")
-    database.open(SCHEMA)
+    database.open(components())
     try:
         yield database
     finally:

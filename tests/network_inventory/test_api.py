@@ -9,7 +9,7 @@ import pytest
 
 from accounts import Role
 from tests.conftest import RunningServer
-from tests.network_inventory.helpers import shared_region_files
+from tests.network_inventory.helpers import sragen_region_files
 from web.inventory_api import IMPORT_MAX_BYTES
 from web.keys import ACCOUNTS
 
@@ -21,9 +21,9 @@ async def http(server: RunningServer) -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def _import_shared(http: aiohttp.ClientSession) -> dict[str, object]:
+async def _import_sragen(http: aiohttp.ClientSession) -> dict[str, object]:
     form = aiohttp.FormData()
-    for name, data in shared_region_files():
+    for name, data in sragen_region_files():
         form.add_field("files", data, filename=name, content_type="application/octet-stream")
     async with http.post("/api/import/regions", data=form) as resp:
         assert resp.status == 200, await resp.text()
@@ -38,7 +38,7 @@ async def test_list_pagination_filters_and_total(http: aiohttp.ClientSession) ->
     assert len(body["items"]) == 29
     async with http.get("/api/sites", params={"kind": "kecamatan"}) as resp:
         assert (await resp.json())["total"] == 20
-    report = await _import_shared(http)
+    report = await _import_sragen(http)
     assert report["matched"] == {"kecamatan": 20, "village": 208}
     async with http.get("/api/sites", params={"kind": "desa,kelurahan"}) as resp:
         assert (await resp.json())["total"] == 208
@@ -59,7 +59,7 @@ async def test_list_pagination_filters_and_total(http: aiohttp.ClientSession) ->
 
 
 async def test_site_link_probe_crud_with_change_log(http: aiohttp.ClientSession) -> None:
-    await _import_shared(http)
+    await _import_sragen(http)
     new = {"name": "Puskesmas Tangen", "kind": "other", "parent": "33.14.19", "tags": ["health"]}
     async with http.post("/api/sites", json=new) as resp:
         assert resp.status == 201, await resp.text()
@@ -176,7 +176,7 @@ async def test_reads_need_sign_in_and_mutations_need_an_editor(server: RunningSe
 
 
 async def test_csv_imports_all_or_nothing_and_export(http: aiohttp.ClientSession) -> None:
-    await _import_shared(http)
+    await _import_sragen(http)
     good = (
         "site_code,kind,host,port,url,count\n"
         "33.14.01,icmp,10.14.1.1,,,5\n"

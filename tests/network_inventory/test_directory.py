@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from network_inventory import Inventory
-from network_inventory.call_quality import COMPONENT as CALL_QUALITY
+from network_inventory import Inventory, revision
 from network_inventory.call_quality import CallQuality, CallSample
-from network_inventory.directory import InventorySites
-from network_inventory.history import COMPONENT as HISTORY
+from network_inventory.directory import RECHECK_S, InventorySites
 from network_inventory.history import SiteStatus
-from network_inventory.schema import COMPONENT as INVENTORY
 from network_inventory.state import State, Track
 from pendopo.db import Database
-from rooms.schema import COMPONENT as ROOMS
+from pendopo.schema import components
 from rooms.sites import LinkHealth
 
 USER = "test"
@@ -25,7 +24,7 @@ USER = "test"
 @pytest.fixture
 async def inventory(tmp_path: Path) -> AsyncIterator[Inventory]:
     db = Database(tmp_path / "t.sqlite3")
-    db.open([ROOMS, INVENTORY, HISTORY, CALL_QUALITY])
+    db.open(components())
     try:
         yield Inventory(db)
     finally:
@@ -132,3 +131,62 @@ async def test_call_quality_buckets_sessions_and_retention(inventory: Inventory)
     rows = await inventory.db.fetchone("SELECT count(*) FROM call_quality_samples WHERE at < ?",
                                        (now - 30 * 86400,))  # fmt: skip
     assert rows is not None and rows[0] == 0
+
+
+async def test_a_change_committed_by_another_process_is_read_within_a_second(
+    inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _sites(inventory)
+    now = [1000.0]
+    sites = InventorySites(inventory, clock=lambda: now[0])
+    names = [s.name for s in await sites.children("33.14.06")]
+    assert names == ["Bumiaji", "Wonotolo"]
+    reads = []
+    read = inventory.db.read
+
+    async def counted(fn: Any) -> Any:
+        reads.append(fn)
+        return await read(fn)
+
+    monkeypatch.setattr(inventory.db, "read", counted)
+    # Another process (pendopo import-regions, a sqlite3 shell): its own connection, no event.
+    other = sqlite3.connect(inventory.db.path)
+    with other:
+        other.execute("UPDATE sites SET name = 'Wonotolo Baru' WHERE code = '33.14.06.2002'")
+    other.close()
+    now[0] += RECHECK_S / 2
+    assert [s.name for s in await sites.children("33.14.06")] == names
+    assert reads == []  # within RECHECK_S the snapshot answers without any database read
+    now[0] += RECHECK_S
+    assert [s.name for s in await sites.children("33.14.06")] == ["Bumiaji", "Wonotolo Baru"]
+    assert len(reads) == 2  # the revision, then the snapshot
+    now[0] += RECHECK_S * 2
+    await sites.children("33.14.06")
+    assert len(reads) == 3  # nothing changed: the revision alone
+    sites.close()
+
+
+async def test_the_revision_counts_changes_of_sites_links_and_probes(inventory: Inventory) -> None:
+    async def current() -> int:
+        return await inventory.db.read(revision.read)
+
+    start = await current()
+    ids = await _sites(inventory)
+    after_sites = await current()
+    assert after_sites > start
+    link = await inventory.create_link(
+        {"site": ids["33.14.12"], "parent": ids["33.14"], "medium": "vsat"}, user=USER
+    )
+    assert await current() > after_sites
+    before = await current()
+    probe = await inventory.create_probe(
+        {"site": ids["33.14.12"], "kind": "icmp", "host": "127.0.0.1"}, user=USER
+    )
+    await inventory.delete_probe(probe.id, user=USER)
+    await inventory.delete_link(link.id, user=USER)
+    assert await current() == before + 3
+    # call-quality samples and probe history are not inventory changes
+    steady = await current()
+    await inventory.db.execute_write("CREATE TABLE scratch (x)")
+    await inventory.db.execute_write("INSERT INTO scratch VALUES (1)")
+    assert await current() == steady

@@ -1,4 +1,5 @@
-"""Kemendagri import against ../shared/data: codes, kinds, coordinates, boundaries, spelling."""
+"""Kemendagri import of the Sragen files shipped in the repo: codes, kinds, coordinates,
+boundaries, spelling."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from network_inventory import Inventory, ValidationError
 from network_inventory.importer import kind_from_code
-from tests.network_inventory.helpers import shared_file, shared_region_files
+from tests.network_inventory.helpers import sragen_file, sragen_region_files
 
 
 async def _change_count(inv: Inventory) -> int:
@@ -17,8 +18,8 @@ async def _change_count(inv: Inventory) -> int:
     return int(row[0])
 
 
-async def test_shared_data_matches_all_228_and_sets_kinds(sragen: Inventory) -> None:
-    report = (await sragen.import_regions(shared_region_files(), user="it")).public()
+async def test_shipped_data_matches_all_228_and_sets_kinds(sragen: Inventory) -> None:
+    report = (await sragen.import_regions(sragen_region_files(), user="it")).public()
     assert report["matched"] == {"kecamatan": 20, "village": 208}
     assert report["kinds"] == {"desa": 196, "kelurahan": 12}
     assert report["added"] == [] and report["unmatched"] == []
@@ -50,7 +51,7 @@ async def test_shared_data_matches_all_228_and_sets_kinds(sragen: Inventory) -> 
 
 
 async def test_duplicate_names_join_on_code_and_parent(sragen: Inventory) -> None:
-    await sragen.import_regions(shared_region_files(), user="it")
+    await sragen.import_regions(sragen_region_files(), user="it")
     for code, parent in (("33.14.07.2006", "33.14.07"), ("33.14.20.2007", "33.14.20")):
         site = await sragen.get_site(code)
         assert site.name == "Banyurip" and site.parent_code == parent
@@ -70,7 +71,7 @@ async def test_duplicate_names_join_on_code_and_parent(sragen: Inventory) -> Non
 
 
 async def test_second_run_matches_by_code_and_changes_nothing(sragen: Inventory) -> None:
-    files = shared_region_files()
+    files = sragen_region_files()
     await sragen.import_regions(files, user="it")
     before = await _change_count(sragen)
     export_before = await sragen.export_csv("sites")
@@ -83,7 +84,7 @@ async def test_second_run_matches_by_code_and_changes_nothing(sragen: Inventory)
 
 async def test_dry_run_reports_but_writes_nothing(sragen: Inventory) -> None:
     before = await _change_count(sragen)
-    report = await sragen.import_regions(shared_region_files(), user="it", dry_run=True)
+    report = await sragen.import_regions(sragen_region_files(), user="it", dry_run=True)
     assert report.dry_run and sum(report.matched.values()) == 228
     assert await _change_count(sragen) == before
     coded = await sragen.db.fetchone("SELECT count(*) FROM sites WHERE code IS NOT NULL")
@@ -93,7 +94,7 @@ async def test_dry_run_reports_but_writes_nothing(sragen: Inventory) -> None:
 async def test_unknown_parent_is_unmatched_with_reason_and_new_village_added(
     sragen: Inventory,
 ) -> None:
-    await sragen.import_regions(shared_region_files(), user="it")
+    await sragen.import_regions(sragen_region_files(), user="it")
     csv = (
         "code,kecamatan_code,name,kind,lat,lon\n"
         "33.14.99.2001,33.14.99,Desa Entah,desa,-7.4,110.9\n"
@@ -143,7 +144,7 @@ async def test_bad_rows_reject_the_whole_file(
     text = f"code,kecamatan_code,name,kind,lat,lon\n{good}\n{row}\n"
     with pytest.raises(ValidationError) as caught:
         await sragen.import_regions(
-            [("sragen_kecamatan.csv", shared_file("sragen_kecamatan.csv").read_bytes()),
+            [("sragen_kecamatan.csv", sragen_file("sragen_kecamatan.csv").read_bytes()),
              ("bad.csv", text)],
             user="it",
         )  # fmt: skip

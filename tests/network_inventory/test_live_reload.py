@@ -17,8 +17,8 @@ import pytest
 from network_inventory import Inventory
 from network_inventory.live import LiveService, load_inventory
 from pendopo.db import Database
+from pendopo.schema import components
 from tests.network_inventory.live_helpers import add_site, wait_for
-from web.app import SCHEMA
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ class HeldRead(Database):
 @pytest.fixture
 async def held_db(tmp_path: Path) -> AsyncIterator[HeldRead]:
     db = HeldRead(tmp_path / "inventory.sqlite3")
-    db.open(SCHEMA)
+    db.open(components())
     try:
         yield db
     finally:

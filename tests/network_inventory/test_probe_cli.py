@@ -10,14 +10,14 @@ import pytest
 
 from pendopo.cli import main
 from pendopo.db import Database
+from pendopo.schema import components
 from tests.network_inventory.live_helpers import add_site, add_target
-from web.app import SCHEMA
 
 
 def _prepare(data_dir: Path) -> None:
     async def fill() -> None:
         db = Database(data_dir / "pendopo.sqlite3")
-        db.open(SCHEMA)
+        db.open(components())
         try:
             site = await add_site(db, "C.1", "Kecamatan Coba", "kecamatan", None)
             await add_target(db, site, "icmp", "127.0.0.7", count=4)

@@ -8,7 +8,7 @@ from pathlib import Path
 from network_inventory import Inventory
 from network_inventory.schema import _V1, COMPONENT
 from pendopo.db import Component, Database, migrate
-from web.app import SCHEMA
+from pendopo.schema import components
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -36,14 +36,14 @@ def test_inventory_v1_database_is_upgraded_keeping_sites(tmp_path: Path) -> None
 async def test_an_accounts_only_database_gains_the_inventory_and_is_seeded(tmp_path: Path) -> None:
     path = tmp_path / "pendopo.sqlite3"
     conn = _connect(path)
-    migrate(conn, [SCHEMA[0]])  # the skeleton's database: accounts only
+    migrate(conn, [components()[0]])  # the skeleton's database: accounts only
     conn.execute(
         "INSERT INTO users (username, password_hash, role, display_name, created_at)"
         " VALUES ('admin', 'x', 'admin', 'Kantor Bupati', 0)"
     )
     conn.close()
     db = Database(path)
-    db.open(SCHEMA)
+    db.open(components())
     try:
         users = await db.fetchone("SELECT count(*) FROM users")
         assert users is not None and users[0] == 1

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import SHARED_DATA, RunningServer, free_port, make_settings, start_server
+from tests.conftest import RunningServer, free_port, make_settings, start_server
 from tests.signaling.meeting import Person, admit, join_host, join_lobby, wait
 
 DOWN_SITE = "33.14.06"  # Gondang: its probe target is a closed loopback port
@@ -25,7 +25,6 @@ SILENT_SITE = "33.14.01"  # Kalijambe: no probe target at all
 async def probing_server(tmp_path: Path) -> AsyncIterator[RunningServer]:
     settings = make_settings(
         tmp_path,
-        region_data_dir=SHARED_DATA,  # Kemendagri codes for the 229 sites
         probe_enabled=True,
         probe_interval=1.0,
         probe_down_rounds=1,
