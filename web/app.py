@@ -18,6 +18,7 @@ from accounts.schema import COMPONENT as ACCOUNTS_SCHEMA
 from network_inventory.call_quality import COMPONENT as CALL_QUALITY_SCHEMA
 from network_inventory.history import COMPONENT as INVENTORY_HISTORY_SCHEMA
 from network_inventory.schema import COMPONENT as INVENTORY_SCHEMA
+from pendopo.backup import hold_serving_lock
 from pendopo.config import Settings
 from pendopo.db import Component, Database
 from rooms.schema import COMPONENT as ROOMS_SCHEMA
@@ -60,6 +61,7 @@ SCHEMA: list[Component] = [
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    lock = hold_serving_lock(settings.data_dir)  # `pendopo restore` refuses while it is held
     db = Database(settings.db_path)
     db.open(SCHEMA)
     app[DATABASE] = db
@@ -69,6 +71,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         db.close()
+        lock.release()
 
 
 async def _bootstrap_admin(app: web.Application) -> None:
