@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from aiohttp import web
 
@@ -30,6 +29,7 @@ from web import (
     admin_api,
     auth,
     call_quality_api,
+    compression,
     inventory_api,
     inventory_live_api,
     inventory_pages,
@@ -39,6 +39,7 @@ from web import (
     pages,
     rooms_api,
     security,
+    static_files,
     turn,
 )
 from web.errors import error_middleware
@@ -46,7 +47,6 @@ from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY = 8 * 1024 * 1024
 """Largest request body (CSV/GeoJSON imports); larger ones get 413."""
 
@@ -126,5 +126,6 @@ def create_app(settings: Settings) -> web.Application:
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
     call_quality_api.setup(app)
     metrics.setup(app)
-    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
+    static_files.setup(app)  # /static/ (versioned, gzipped), /favicon.ico; pages use it
+    compression.setup(app)
     return app
