@@ -11,12 +11,13 @@ Restore writes, so it never runs beside a server: every running server holds a s
 ``<data_dir>/pendopo.lock`` (:func:`hold_serving_lock`), restore takes it exclusively and refuses
 when it cannot. There is no ``--force``: a running server keeps caches of the database (the
 site directory, the rooms, the prober's state) that a file swapped under it would contradict.
-The database being replaced is first backed up next to it (``pendopo.sqlite3.before-restore-*``).
+The database being replaced is moved aside, not deleted (``pendopo.sqlite3.before-restore-*``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -151,7 +152,7 @@ def backup(db_path: Path, dest: Path) -> BackupInfo:
 class RestoreInfo:
     versions: dict[str, int]
     previous: Path | None
-    """The database that was replaced, backed up next to it (None when there was none)."""
+    """The database that was replaced, moved aside next to it (None when there was none)."""
 
 
 def restore(
@@ -176,7 +177,7 @@ def restore(
             )
         try:
             previous = _set_aside(db_path)
-            _replace(source, db_path)
+            _copy(source, db_path)
         finally:
             os.close(fd)
     finally:
@@ -185,24 +186,27 @@ def restore(
 
 
 def _set_aside(db_path: Path) -> Path | None:
-    """Back up the current database next to it and fold its WAL in (no server is running)."""
+    """Move the current database (and its WAL) aside under a dated name (no server is running).
+
+    Renamed, not copied: a damaged database, the usual reason for a restore, is kept as it was.
+    """
     if not db_path.exists():
         return None
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    previous = backup(db_path, db_path.with_name(f"{db_path.name}.before-restore-{stamp}"))
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-    return previous.path
-
-
-def _replace(source: sqlite3.Connection, db_path: Path) -> None:
-    # A -wal or -shm of the old database beside the new file would be replayed into it.
-    for suffix in ("-wal", "-shm"):
-        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
-    _copy(source, db_path)
+    with contextlib.suppress(sqlite3.DatabaseError):  # fold the WAL in when the file allows it
+        conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+    aside = db_path.with_name(f"{db_path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.replace(db_path, aside)
+    wal = db_path.with_name(db_path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:  # SQLite finds a WAL by its database's name
+        os.replace(wal, aside.with_name(aside.name + "-wal"))
+    wal.unlink(missing_ok=True)
+    db_path.with_name(db_path.name + "-shm").unlink(missing_ok=True)
+    _fsync_dir(db_path.parent)
+    return aside
 
 
 # -- command line -----------------------------------------------------------------------------
@@ -214,7 +218,7 @@ def _file_argument(parser: argparse.ArgumentParser) -> None:
 def backup_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
         info = backup(settings.db_path, args.file)
-    except BackupError as exc:
+    except (BackupError, OSError) as exc:
         print(f"pendopo backup: {exc}", file=sys.stderr)
         return 1
     schema = ", ".join(f"{c} {v}" for c, v in sorted(info.versions.items()))
@@ -229,7 +233,7 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     known = {component.name: len(component.migrations) for component in SCHEMA}
     try:
         info = restore(args.file, settings.data_dir, settings.db_path, known)
-    except BackupError as exc:
+    except (BackupError, OSError) as exc:
         print(f"pendopo restore: {exc}", file=sys.stderr)
         return 1
     if info.previous is not None:

@@ -158,6 +158,35 @@ async def test_restore_is_refused_while_serving_then_brings_the_backup_back(
     assert "camat-later" in names, "the replaced database was not kept"
 
 
+async def test_restore_over_a_damaged_database_keeps_the_damaged_one_aside(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    dest = tmp_path / "good.sqlite3"
+    runner, _server = await start_server(settings)
+    try:
+        code, out = await pendopo(settings, "backup", str(dest))
+        assert code == 0, out
+    finally:
+        await runner.cleanup()
+    conn = sqlite3.connect(settings.db_path)  # every commit in the file itself, then damage it
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with settings.db_path.open("r+b") as live:  # what a failing disk leaves: pages of garbage
+        live.seek(4096)
+        live.write(b"\xde\xad" * 8192)
+    code, out = await pendopo(settings, "restore", str(dest))
+    assert code == 0, out
+    (aside,) = settings.data_dir.glob("pendopo.sqlite3.before-restore-*")
+    assert b"\xde\xad" * 8192 in aside.read_bytes()  # the damaged file itself, kept
+    runner, server = await start_server(settings)
+    try:
+        assert (await server.app[DATABASE].fetchone("PRAGMA integrity_check"))[0] == "ok"  # type: ignore[index]
+        await (await server.signed_in_session()).close()
+    finally:
+        await runner.cleanup()
+
+
 @pytest.mark.parametrize("content", [b"", b"not a database at all" * 100])
 async def test_restore_refuses_a_file_that_is_no_database(tmp_path: Path, content: bytes) -> None:
     settings = make_settings(tmp_path)

@@ -63,11 +63,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     lock = hold_serving_lock(settings.data_dir)  # `pendopo restore` refuses while it is held
     db = Database(settings.db_path)
-    db.open(SCHEMA)
-    app[DATABASE] = db
-    app[ACCOUNTS] = AccountStore(db)
-    await _bootstrap_admin(app)
     try:
+        db.open(SCHEMA)
+        app[DATABASE] = db
+        app[ACCOUNTS] = AccountStore(db)
+        await _bootstrap_admin(app)
         yield
     finally:
         db.close()
