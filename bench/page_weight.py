@@ -1,6 +1,6 @@
 """Bytes a kecamatan PC downloads to show the join page, first visit and repeat visit.
 
-    .venv/bin/python bench/page_weight.py [--page join|home|inventory]
+    .venv/bin/python bench/page_weight.py [--page join|login]
 
 Starts a server on a loopback port (temporary data folder, probes off), makes a session, opens its
 join link in headless Chromium (Debian's /usr/bin/chromium) and sums the Resource Timing figures of
@@ -57,7 +57,7 @@ def _print(title: str, entries: list[dict[str, Any]], base: str) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--page", choices=("join", "home", "login"), default="join")
+    parser.add_argument("--page", choices=("join", "login"), default="join")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         runner, server = await start_server(make_settings(Path(tmp)))
@@ -65,7 +65,7 @@ async def main() -> None:
             http = await server.signed_in_session()
             async with http, http.post("/api/rooms", json={"title": "Ukur halaman"}) as resp:
                 room = (await resp.json())["room"]["id"]
-            path = {"join": f"/j/{room}", "home": "/login?next=/", "login": "/login"}[args.page]
+            path = {"join": f"/j/{room}", "login": "/login"}[args.page]
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(
                     executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

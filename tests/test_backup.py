@@ -4,36 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from pendopo.config import Settings
-from tests.conftest import REPO, make_settings, start_server
+from tests.cli import pendopo
+from tests.conftest import make_settings, start_server
 from web.keys import DATABASE
 
 FILL_ROWS = 150_000
 """Enough probe samples that a backup spans many of the writer's commits."""
-
-
-async def pendopo(settings: Settings, *args: str) -> tuple[int, str]:
-    """Run the ``pendopo`` command line in its own process, as an operator would."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pendopo",
-        *args,
-        "--data-dir",
-        str(settings.data_dir),
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode()
 
 
 def _fill(conn: sqlite3.Connection) -> None:

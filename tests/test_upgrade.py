@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from tests.cli import pendopo
 from tests.conftest import ADMIN_PASSWORD, make_settings, start_server
 from web.app import SCHEMA
 from web.keys import DATABASE
@@ -74,5 +75,23 @@ async def test_previous_database_is_migrated_and_keeps_its_data(tmp_path: Path) 
             ) as resp:
                 assert resp.status == 200, await resp.text()
         await (await server.signed_in_session("camat-gondang", "gondang-2026-kantor")).close()
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_backup_of_the_previous_version_restores_and_upgrades(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    old_backup = tmp_path / "old" / "pendopo-Mon.sqlite3"
+    _load_previous(old_backup)
+    code, out = await pendopo(settings, "restore", str(old_backup))
+    assert code == 0, out
+    runner, server = await start_server(settings)
+    try:
+        rows = await server.app[DATABASE].fetchall(
+            "SELECT component, version FROM schema_migrations"
+        )
+        assert {r[0]: r[1] for r in rows} == {c.name: len(c.migrations) for c in SCHEMA}
+        http = await server.signed_in_session("camat-gondang", "gondang-2026-kantor")
+        await http.close()
     finally:
         await runner.cleanup()
