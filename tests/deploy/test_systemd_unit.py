@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -132,3 +133,42 @@ def test_system_call_filter_keeps_what_probes_and_media_use() -> None:
     needed = {"socket", "bind", "connect", "sendto", "recvfrom", "sendmsg", "recvmsg"}
     needed |= {"setsockopt", "getsockopt", "epoll_wait", "clone3", "mmap"}
     assert needed <= allowed, needed - allowed
+
+
+PROBE_SOCKET = (
+    "from network_inventory.probing.icmp import open_socket\n"
+    "sock, name = open_socket('raw')\n"
+    "print(name)\n"
+)
+
+
+def _as_service_user(caps: list[str]) -> subprocess.CompletedProcess[str]:
+    """Python as an unprivileged user holding exactly ``caps`` (ambient, bounded, no new
+    privileges): what systemd makes of the unit's capability lines."""
+    names = ",".join("+" + c.lower().removeprefix("cap_") for c in caps)
+    args = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs"]
+    if names:
+        args += [f"--inh-caps={names}", f"--ambient-caps={names}"]
+    args += [f"--bounding-set=-all{',' + names if names else ''}"]
+    return subprocess.run(
+        [*args, sys.executable, "-c", PROBE_SOCKET],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+
+
+@pytest.mark.skipif(
+    shutil.which("setpriv") is None or sys.platform != "linux", reason="util-linux setpriv"
+)
+def test_the_units_capabilities_open_the_probers_raw_icmp_socket() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("setpriv needs root to change user and capabilities")
+    unit = _directives(UNIT.read_text(encoding="utf-8"))
+    caps = " ".join(unit["Service.AmbientCapabilities"]).split()
+    granted = _as_service_user(caps)
+    assert granted.returncode == 0, granted.stderr[-1000:]
+    assert granted.stdout.strip() == "icmp-raw"
+    refused = _as_service_user([])  # the control: without them the same user gets no raw socket
+    assert refused.returncode != 0 and "privileges" in refused.stderr.lower(), refused.stderr
