@@ -1,6 +1,6 @@
 """Bytes a kecamatan PC downloads to show the join page, first visit and repeat visit.
 
-    .venv/bin/python bench/page_weight.py [--page join|login]
+    .venv/bin/python bench/page_weight.py [--page join|login] [--region-data DIR]
 
 Starts a server on a loopback port (temporary data folder, probes off), makes a session, opens its
 join link in headless Chromium (Debian's /usr/bin/chromium) and sums the Resource Timing figures of
@@ -58,9 +58,16 @@ def _print(title: str, entries: list[dict[str, Any]], base: str) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--page", choices=("join", "login"), default="join")
+    parser.add_argument(
+        "--region-data",
+        type=Path,
+        default=None,
+        help="Kemendagri CSV/GeoJSON folder seeded on start (the picker then lists codes)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        runner, server = await start_server(make_settings(Path(tmp)))
+        settings = make_settings(Path(tmp), region_data_dir=args.region_data)
+        runner, server = await start_server(settings)
         try:
             http = await server.signed_in_session()
             async with http, http.post("/api/rooms", json={"title": "Ukur halaman"}) as resp:
