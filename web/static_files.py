@@ -35,7 +35,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 FAVICON_CACHE = "public, max-age=86400"
-TEXT_TYPES = {
+TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
     ".html": "text/html",
@@ -44,8 +44,10 @@ TEXT_TYPES = {
     ".svg": "image/svg+xml",
     ".md": "text/markdown",
     ".txt": "text/plain",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
 }
-BINARY_TYPES = {".ico": "image/x-icon", ".png": "image/png"}
+"""Fixed here, not from the system's mime.types (which differ between machines)."""
 _IMPORT = re.compile(
     r"""(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.{1,2}/[^"'?#\s]+)\2""",
 )
@@ -66,10 +68,7 @@ class Asset:
 
 def _content_type(name: str) -> str:
     suffix = posixpath.splitext(name)[1].lower()
-    if suffix in TEXT_TYPES or suffix in BINARY_TYPES:
-        return TEXT_TYPES.get(suffix) or BINARY_TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(name)
-    return guessed or "application/octet-stream"
+    return TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 _COMPRESSIBLE = {"application/json", "application/geo+json", "image/svg+xml", "image/x-icon"}
