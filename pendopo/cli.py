@@ -92,6 +92,7 @@ def _register_package_commands() -> None:
         "network_inventory.cli_probe",
         "accounts.cli",
         "pendopo.tls",
+        "pendopo.backup",
     ):
         try:
             importlib.import_module(module)

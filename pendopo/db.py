@@ -7,6 +7,9 @@ touches SQLite directly. WAL mode lets readers go on while the writer writes.
 Each component (accounts, inventory, history, ...) registers its own ordered list of migrations
 under its own name; ``schema_migrations`` remembers how far each component has been upgraded,
 so an existing database is upgraded in place on start.
+
+``pendopo backup`` (pendopo/backup.py) copies the file through SQLite's backup API as one more
+reader; ``pendopo restore`` writes only while no server holds the data folder's lock.
 """
 
 from __future__ import annotations

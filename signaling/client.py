@@ -53,11 +53,15 @@ class Pushed:
 
 
 class ProtocolClient:
-    def __init__(self, url: str, *, cookie: str | None = None, name: str = "client") -> None:
+    def __init__(
+        self, url: str, *, cookie: str | None = None, name: str = "client", **options: Any
+    ) -> None:
+        """``options`` go to ``socketio.AsyncClient`` (e.g. ``http_session`` for TLS settings,
+        ``websocket_extra_options`` for an ``Origin``)."""
         self.url = url
         self.cookie = cookie
         self.name = name
-        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio = socketio.AsyncClient(reconnection=False, **options)
         self.pushed: list[Pushed] = []
         self.state: dict[str, Any] | None = None
         """The latest ``room:state`` (or the snapshot of the join ack)."""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from aiohttp import web
 
 from accounts import AccountStore, Role
 from accounts.passwords import generate_password
+from pendopo.backup import hold_serving_lock
 from pendopo.config import Settings
 from pendopo.db import Component, Database
 from pendopo.schema import components
@@ -25,6 +25,7 @@ from web import (
     admin_api,
     auth,
     call_quality_api,
+    compression,
     inventory_api,
     inventory_live_api,
     inventory_pages,
@@ -34,6 +35,7 @@ from web import (
     pages,
     rooms_api,
     security,
+    static_files,
     turn,
 )
 from web.errors import error_middleware
@@ -41,7 +43,6 @@ from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY = 8 * 1024 * 1024
 """Largest request body (CSV/GeoJSON imports); larger ones get 413."""
 
@@ -51,15 +52,17 @@ SCHEMA: list[Component] = components()
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    lock = hold_serving_lock(settings.data_dir)  # `pendopo restore` refuses while it is held
     db = Database(settings.db_path)
-    db.open(SCHEMA)
-    app[DATABASE] = db
-    app[ACCOUNTS] = AccountStore(db)
-    await _bootstrap_admin(app)
     try:
+        db.open(SCHEMA)
+        app[DATABASE] = db
+        app[ACCOUNTS] = AccountStore(db)
+        await _bootstrap_admin(app)
         yield
     finally:
         db.close()
+        lock.release()
 
 
 async def _bootstrap_admin(app: web.Application) -> None:
@@ -114,5 +117,6 @@ def create_app(settings: Settings) -> web.Application:
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
     call_quality_api.setup(app)
     metrics.setup(app)
-    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
+    static_files.setup(app)  # /static/ (versioned, gzipped), /favicon.ico; pages use it
+    compression.setup(app)
     return app

@@ -1,19 +1,18 @@
 """HTML pages: plain files under static/pages, served at friendly paths.
 
 Pages are static (no templates, no build step); their text is translated in the browser by
-static/js/i18n.js (Bahasa Indonesia by default, English with ``?lang=en``).
+static/js/i18n.js (Bahasa Indonesia by default, English with ``?lang=en``). They are served by
+``web/static_files.py``: script and stylesheet URLs versioned, gzipped, ``no-cache``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from web.keys import request_user
-
-PAGES_DIR = Path(__file__).parent / "static" / "pages"
+from web.static_files import REVALIDATE, STATIC_FILES
 
 # path -> file under static/pages; each package adds its own pages with add_page().
 PAGES: dict[str, str] = {
@@ -32,14 +31,16 @@ def login_redirect(request: web.Request) -> web.HTTPFound:
 def add_page(app: web.Application, path: str, filename: str, *, signed_in: bool = False) -> None:
     """Serve static/pages/<filename> at ``path``; with ``signed_in``, visitors who are not signed
     in are redirected to the sign-in page, which brings them back afterwards."""
-    file = PAGES_DIR / filename
+    name = f"pages/{filename}"
 
-    async def page(request: web.Request) -> web.FileResponse:
+    async def page(request: web.Request) -> web.Response:
         if signed_in and request_user(request) is None:
             raise login_redirect(request)
-        response = web.FileResponse(file)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        files = request.app[STATIC_FILES]
+        asset = files.get(name)
+        if asset is None:
+            raise web.HTTPNotFound()
+        return files.respond(request, asset, REVALIDATE)
 
     app.router.add_get(path, page)
 

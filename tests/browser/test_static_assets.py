@@ -1,0 +1,41 @@
+"""The join page in Chromium: nothing answers 404 (the favicon), scripts and styles come gzipped
+and cacheable for a year, and the whole first visit stays small enough for a 256 kbit/s VSAT."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, Response
+
+from tests.conftest import RunningServer
+
+FIRST_VISIT_BUDGET = 60_000
+"""Bytes on the wire for the join page's first visit (about 43 KB gzipped, 128 KB before:
+docs/performance.md "Page weight over slow links")."""
+
+
+async def test_join_page_loads_compressed_and_cached_without_404(
+    browser: Browser, server: RunningServer
+) -> None:
+    http = await server.signed_in_session()
+    async with http, http.post("/api/rooms", json={"title": "Uji halaman"}) as resp:
+        room = (await resp.json())["room"]["id"]
+    context = await browser.new_context()
+    page = await context.new_page()
+    responses: list[Response] = []
+    page.on("response", lambda response: responses.append(response))
+    await page.goto(f"{server.url}/j/{room}", wait_until="networkidle")
+    failed = [(r.url, r.status) for r in responses if r.status >= 400]
+    assert failed == []
+    static = [r for r in responses if "/static/" in r.url]
+    assert any("favicon.svg" in r.url for r in static)
+    for response in static:
+        headers = await response.all_headers()
+        assert headers["cache-control"] == "public, max-age=31536000, immutable", response.url
+        if response.url.split("?")[0].endswith((".js", ".css")):
+            assert headers.get("content-encoding") == "gzip", response.url
+    on_wire = await page.evaluate(
+        """() => [...performance.getEntriesByType("navigation"),
+                  ...performance.getEntriesByType("resource")]
+                 .reduce((sum, e) => sum + e.transferSize, 0)"""
+    )
+    assert 0 < on_wire < FIRST_VISIT_BUDGET
+    await context.close()

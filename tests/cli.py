@@ -1,0 +1,27 @@
+"""Run the ``pendopo`` command line in its own process, as an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from pendopo.config import Settings
+from tests.conftest import REPO
+
+
+async def pendopo(settings: Settings, *args: str) -> tuple[int, str]:
+    """``pendopo ARGS --data-dir <settings.data_dir>``: exit code and output (stderr included)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pendopo",
+        *args,
+        "--data-dir",
+        str(settings.data_dir),
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
