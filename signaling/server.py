@@ -63,8 +63,30 @@ def same_origin(origin: str, environ: dict[str, Any]) -> bool:
     return origin in allowed
 
 
+PATH = "/socket.io/"
+
+
 def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
-    sio.attach(app, socketio_path="socket.io")
+    """Route ``/socket.io/`` to the server (what ``sio.attach`` does), refusing a websocket
+    request that is no websocket upgrade first: engineio answers it with a value aiohttp cannot
+    send (a 500), e.g. when a proxy drops the ``Connection: upgrade`` header."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.query.get("transport") == "websocket" and request.method == "GET":
+            if not web.WebSocketResponse().can_prepare(request).ok:
+                return web.json_response(
+                    {
+                        "error": "invalid_request",
+                        "message": "Not a websocket upgrade (does a proxy drop the "
+                        "Connection: upgrade or Upgrade header?).",
+                    },
+                    status=400,
+                )
+        response: web.StreamResponse = await sio.handle_request(request)
+        return response
+
+    for method in ("GET", "POST", "OPTIONS"):
+        app.router.add_route(method, PATH, handle)
 
 
 async def close_sockets(sio: socketio.AsyncServer) -> None:
