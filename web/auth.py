@@ -6,17 +6,25 @@ Role checks for every route are one call at the top of the handler::
 
 and an action worth remembering is one more::
 
-    await audit(request, "inventory.link_update", target=f"link {link_id}", detail={...})
+    await audit(request, "auth.sign_out")
+
+— or, for a change of stored data, the change's own transaction carries it::
+
+    then = audited(request, "inventory.link_update", target=lambda link: f"link {link.id}")
+    await inventory.update_link(link_id, body, user=username, then=then)
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
+from typing import Any
 
 from aiohttp import web
 
 from accounts import AccountError, Role, User
+from accounts import audit as audit_log
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LockedOut, LoginLimiter
@@ -133,6 +141,25 @@ async def audit(
         target=target,
         detail=detail,
     )
+
+
+def audited(
+    request: web.Request,
+    action: str,
+    target: Callable[[Any], str | None],
+    detail: Callable[[Any], Mapping[str, object] | None] = lambda _: None,
+) -> Callable[[sqlite3.Connection, Any], None]:
+    """The audit record of a change, written in the change's own transaction: pass it as the
+    change's ``then`` (``Inventory.create_site(..., then=audited(request, ...))``); ``target`` and
+    ``detail`` are made from the changed record (or the import's report)."""
+    actor, address = request_user(request), client_address(request)
+
+    def write(conn: sqlite3.Connection, result: Any) -> None:
+        audit_log.write(
+            conn, action, actor=actor, address=address, target=target(result), detail=detail(result)
+        )
+
+    return write
 
 
 # -- routes -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from network_inventory import (
     Conflict,
@@ -31,11 +32,13 @@ from network_inventory.directory import InventorySites
 from network_inventory.importer import region_files
 from network_inventory.model import Page, Site
 from network_inventory.rows_import import RowsReport
+from network_inventory.service import Then
 from web import openapi
-from web.auth import audit, require_address_reader, require_inventory_editor, require_staff
+from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register
 from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
+from web.path_ids import storable_id
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,7 @@ def _site_ref(text: str | None, name: str) -> int | str | None:
     if text is None or text == "":
         return None
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and storable_id(text):
         return int(text)
     from network_inventory.validation import CODE_RE
 
@@ -178,26 +181,41 @@ async def get_site(request: web.Request) -> web.Response:
     return web.json_response(_site_json(inv, await inv.get_site(_path_ref(request))))
 
 
+def site_target(site: Site) -> str:
+    """How the audit log names a site: ``site Kalijambe (33.14.01, id 5)``, or ``site Pos
+    Ronda (id 230)`` for a site without a Kemendagri code."""
+    return f"site {site.name} ({site.code + ', ' if site.code else ''}id {site.id})"
+
+
+def _audited(request: web.Request, action: str) -> Then:
+    """The audit record of an inventory change, in the change's transaction."""
+    noun = action.removeprefix("inventory.").split("_")[0]
+    target: Callable[[Any], str] = (
+        site_target if noun == "site" else lambda record: f"{noun} {record.id}"
+    )
+    return audited(request, action, target)
+
+
 async def create_site(request: web.Request) -> web.Response:
     user = _editor(request)
     inv = _inventory(request)
-    site = await inv.create_site(await json_body(request), user=user)
-    await audit(request, "inventory.site_create", target=f"site {site.code} {site.name}")
+    then = _audited(request, "inventory.site_create")
+    site = await inv.create_site(await json_body(request), user=user, then=then)
     return web.json_response(_site_json(inv, site), status=201)
 
 
 async def update_site(request: web.Request) -> web.Response:
     user = _editor(request)
     inv = _inventory(request)
-    site = await inv.update_site(_path_ref(request), await json_body(request), user=user)
-    await audit(request, "inventory.site_update", target=f"site {site.code} {site.name}")
+    then = _audited(request, "inventory.site_update")
+    site = await inv.update_site(_path_ref(request), await json_body(request), user=user, then=then)
     return web.json_response(_site_json(inv, site))
 
 
 async def delete_site(request: web.Request) -> web.Response:
     user = _editor(request)
-    await _inventory(request).delete_site(_path_ref(request), user=user)
-    await audit(request, "inventory.site_delete", target=f"site {request.match_info['ref']}")
+    then = _audited(request, "inventory.site_delete")
+    await _inventory(request).delete_site(_path_ref(request), user=user, then=then)
     return web.Response(status=204)
 
 
@@ -211,18 +229,27 @@ class _Record(Protocol):
 
 class _Create(Protocol):
     def __call__(
-        self, inv: Inventory, data: Mapping[str, Any], /, *, user: str
+        self, inv: Inventory, data: Mapping[str, Any], /, *, user: str, then: Then | None
     ) -> Awaitable[_Record]: ...
 
 
 class _Update(Protocol):
     def __call__(
-        self, inv: Inventory, record_id: int, data: Mapping[str, Any], /, *, user: str
+        self,
+        inv: Inventory,
+        record_id: int,
+        data: Mapping[str, Any],
+        /,
+        *,
+        user: str,
+        then: Then | None,
     ) -> Awaitable[_Record]: ...
 
 
 class _Delete(Protocol):
-    def __call__(self, inv: Inventory, record_id: int, /, *, user: str) -> Awaitable[None]: ...
+    def __call__(
+        self, inv: Inventory, record_id: int, /, *, user: str, then: Then | None
+    ) -> Awaitable[None]: ...
 
 
 def _record_handlers(
@@ -242,21 +269,21 @@ def _record_handlers(
 
     async def create_one(request: web.Request) -> web.Response:
         user = _editor(request)
-        record = await create(_inventory(request), await json_body(request), user=user)
-        await audit(request, f"inventory.{noun}_create", target=f"{noun} {record.id}")
+        then = _audited(request, f"inventory.{noun}_create")
+        record = await create(_inventory(request), await json_body(request), user=user, then=then)
         return web.json_response(record.public(), status=201)
 
     async def update_one(request: web.Request) -> web.Response:
         user = _editor(request)
         body = await json_body(request)
-        record = await update(_inventory(request), _path_id(request), body, user=user)
-        await audit(request, f"inventory.{noun}_update", target=f"{noun} {record.id}")
+        then = _audited(request, f"inventory.{noun}_update")
+        record = await update(_inventory(request), _path_id(request), body, user=user, then=then)
         return web.json_response(record.public())
 
     async def delete_one(request: web.Request) -> web.Response:
         user = _editor(request)
-        await delete(_inventory(request), _path_id(request), user=user)
-        await audit(request, f"inventory.{noun}_delete", target=f"{noun} {_path_id(request)}")
+        then = _audited(request, f"inventory.{noun}_delete")
+        await delete(_inventory(request), _path_id(request), user=user, then=then)
         return web.Response(status=204)
 
     return get_one, create_one, update_one, delete_one
@@ -320,13 +347,12 @@ class _TooLarge(web.HTTPRequestEntityTooLarge):
         super().__init__(max_size=IMPORT_MAX_BYTES, actual_size=IMPORT_MAX_BYTES + 1)
 
 
-async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, bytes]]:
-    """Files of a multipart form (any field with a filename), or the raw body as one file."""
-    if request.content_length is not None and request.content_length > IMPORT_MAX_BYTES:
-        raise _TooLarge()
-    if request.content_type.startswith("multipart/"):
-        files: list[tuple[str, bytes]] = []
-        total = 0
+async def _form_files(request: web.Request) -> list[tuple[str, bytes]]:
+    """Every part of a multipart form that carries a filename (all together at most
+    ``IMPORT_MAX_BYTES``); a form aiohttp cannot parse is a 400 ``invalid_multipart``."""
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
@@ -339,9 +365,27 @@ async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, b
                 chunks.append(chunk)
             if part.filename:
                 files.append((part.filename, b"".join(chunks)))
-        if not files:
-            raise InventoryError("The form has no file.", code="no_files")
-        return files
+    except ValueError as exc:  # no boundary, or a part without one
+        raise _bad_form("it has no boundary or a part is cut off") from exc
+    except HttpProcessingError as exc:  # a part header with a control character, ...
+        raise _bad_form("a part's header is malformed") from exc
+    if not files:
+        raise InventoryError("The form has no file.", code="no_files")
+    return files
+
+
+def _bad_form(why: str) -> InventoryError:
+    return InventoryError(
+        f"The upload is not a valid multipart form: {why}.", code="invalid_multipart"
+    )
+
+
+async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, bytes]]:
+    """Files of a multipart form (any field with a filename), or the raw body as one file."""
+    if request.content_length is not None and request.content_length > IMPORT_MAX_BYTES:
+        raise _TooLarge()
+    if request.content_type.startswith("multipart/"):
+        return await _form_files(request)
     body = await request.read()
     if not body:
         raise InventoryError("The request body is empty.", code="no_files")
@@ -351,29 +395,40 @@ async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, b
     return [(name, body)]
 
 
-async def _audit_import(
-    request: web.Request, what: str, names: list[str], report: dict[str, Any]
-) -> None:
-    """An import that changed the inventory (not a dry run): its files and counts."""
-    if report.get("dry_run"):
-        return
-    counts = {k: v for k, v in report.items() if isinstance(v, int) and not isinstance(v, bool)}
-    await audit(request, f"inventory.{what}_import", target=", ".join(names)[:300], detail=counts)
+def _audited_import(request: web.Request, what: str, names: list[str]) -> Then:
+    """The audit record of an import (not of a dry run: it writes nothing): its files and
+    counts, in the import's transaction."""
+
+    def counts(report: Any) -> dict[str, object]:
+        public = report.public()
+        return {k: v for k, v in public.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    return audited(request, f"inventory.{what}_import", lambda _: ", ".join(names)[:300], counts)
 
 
 async def import_regions(request: web.Request) -> web.Response:
     user = _editor(request)
     files = await _uploads(request, "upload.csv")
     report = await _inventory(request).import_regions(
-        files, user=user, dry_run=bool(_bool(request, "dry_run"))
+        files,
+        user=user,
+        dry_run=bool(_bool(request, "dry_run")),
+        then=_audited_import(request, "regions", [n for n, _ in files]),
     )
-    await _audit_import(request, "regions", [n for n, _ in files], report.public())
     return web.json_response(report.public())
 
 
 class _ImportRows(Protocol):
     def __call__(
-        self, inv: Inventory, data: bytes, source: str, /, *, user: str, dry_run: bool
+        self,
+        inv: Inventory,
+        data: bytes,
+        source: str,
+        /,
+        *,
+        user: str,
+        dry_run: bool,
+        then: Then | None,
     ) -> Awaitable[RowsReport]: ...
 
 
@@ -385,9 +440,13 @@ async def _import_rows(request: web.Request, what: str, run: _ImportRows) -> web
         raise InventoryError("Send one CSV file.", code="one_file")
     name, data = files[0]
     report = await run(
-        _inventory(request), data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
+        _inventory(request),
+        data,
+        name,
+        user=user,
+        dry_run=bool(_bool(request, "dry_run")),
+        then=_audited_import(request, what, [name]),
     )
-    await _audit_import(request, what, [name], report.public())
     return web.json_response(report.public())
 
 

@@ -26,7 +26,7 @@ from network_inventory.model import iso
 from network_inventory.state import Policy, State
 from web import openapi
 from web.auth import (
-    audit,
+    audited,
     require_address_reader,
     require_inventory_editor,
     require_staff,
@@ -34,8 +34,10 @@ from web.auth import (
 )
 from web.errors import ApiError, NotFound, json_body
 from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SIO
+from web.path_ids import storable_id
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**9
 
 
 def _page(request: web.Request, default: int = 100) -> tuple[int, int]:
@@ -44,8 +46,8 @@ def _page(request: web.Request, default: int = 100) -> tuple[int, int]:
         offset = int(request.query.get("offset", 0))
     except ValueError as exc:
         raise ApiError("invalid_query", "limit and offset must be whole numbers.") from exc
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise ApiError("invalid_query", f"limit must be 1..{MAX_LIMIT} and offset at least 0.")
+    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
+        raise ApiError("invalid_query", f"limit must be 1..{MAX_LIMIT} and offset 0..{MAX_OFFSET}.")
     return limit, offset
 
 
@@ -64,10 +66,9 @@ def _int_param(request: web.Request, *names: str) -> int | None:
     for name in names:
         raw = request.query.get(name)
         if raw:
-            try:
-                return int(raw)
-            except ValueError as exc:
-                raise ApiError("invalid_query", f"{name} must be a site id.") from exc
+            if not raw.isascii() or not raw.isdigit() or not storable_id(raw):
+                raise ApiError("invalid_query", f"{name} must be a site id.")
+            return int(raw)
     return None
 
 
@@ -235,16 +236,33 @@ async def _load_webhook(request: web.Request, hook_id: int) -> dict[str, Any]:
     return _webhook(row)
 
 
+async def _write_audited(
+    request: web.Request, action: str, sql: str, params: tuple[object, ...], hook_id: int = 0
+) -> int:
+    """One webhook statement and its audit record in one transaction; the webhook's id
+    (``hook_id``, or the new row's)."""
+    then = audited(request, action, lambda row_id: f"webhook {row_id}")
+
+    def run(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute(sql, params)
+        row_id = hook_id or cursor.lastrowid or 0
+        then(conn, row_id)
+        return row_id
+
+    return await request.app[DATABASE].write(run)
+
+
 async def create_webhook(request: web.Request) -> web.Response:
     require_inventory_editor(request)
     values = _validate_webhook(await json_body(request), partial=False)
     now = time.time()
-    hook_id = await request.app[DATABASE].execute_write(
+    hook_id = await _write_audited(
+        request,
+        "inventory.webhook_create",
         "INSERT INTO inventory_webhooks (url, description, enabled, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (values["url"], values.get("description", ""), values.get("enabled", 1), now, now),
     )
-    await audit(request, "inventory.webhook_create", target=f"webhook {hook_id}")
     return web.json_response(await _load_webhook(request, hook_id), status=201)
 
 
@@ -255,11 +273,13 @@ async def update_webhook(request: web.Request) -> web.Response:
     await _load_webhook(request, hook_id)
     if values:
         sets = ", ".join(f"{k} = ?" for k in values)
-        await request.app[DATABASE].execute_write(
+        await _write_audited(
+            request,
+            "inventory.webhook_update",
             f"UPDATE inventory_webhooks SET {sets}, updated_at = ? WHERE id = ?",
             (*values.values(), time.time(), hook_id),
+            hook_id,
         )
-        await audit(request, "inventory.webhook_update", target=f"webhook {hook_id}")
     return web.json_response(await _load_webhook(request, hook_id))
 
 
@@ -267,10 +287,13 @@ async def delete_webhook(request: web.Request) -> web.Response:
     require_inventory_editor(request)
     hook_id = _path_id(request)
     await _load_webhook(request, hook_id)
-    await request.app[DATABASE].execute_write(
-        "DELETE FROM inventory_webhooks WHERE id = ?", (hook_id,)
+    await _write_audited(
+        request,
+        "inventory.webhook_delete",
+        "DELETE FROM inventory_webhooks WHERE id = ?",
+        (hook_id,),
+        hook_id,
     )
-    await audit(request, "inventory.webhook_delete", target=f"webhook {hook_id}")
     return web.Response(status=204)
 
 

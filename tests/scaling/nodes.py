@@ -51,11 +51,14 @@ class Node:
         return self.proc.returncode
 
 
-def start_node(node_id: str, data_dir: Path, redis_url: str, logs: Path) -> Node:
+def start_node(node_id: str, data_dir: Path, redis_url: str | None, logs: Path) -> Node:
+    """A ``pendopo run`` process (without ``redis_url``: a lone server, no Redis)."""
     port = free_port()
     log = logs / f"{node_id}.log"
     args = [sys.executable, "-m", "pendopo", "run", "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--data-dir", str(data_dir), "--redis-url", redis_url, "--node-id", node_id]
+    args += ["--data-dir", str(data_dir), "--node-id", node_id]
+    if redis_url is not None:
+        args += ["--redis-url", redis_url]
     args += ["--probe-enabled", "false", "--log-level", "WARNING"]
     env = {**os.environ, "PENDOPO_ADMIN_USER": ADMIN_USER, "PENDOPO_ADMIN_PASSWORD": ADMIN_PASSWORD}
     with log.open("wb") as out:

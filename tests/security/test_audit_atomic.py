@@ -1,0 +1,165 @@
+"""A change of the inventory, its change-log entry and its audit record commit together.
+
+Outside testing killed the server (``kill -9``) during a burst of edits and found committed site
+creations with a change-log entry and no audit record: the audit record had its own transaction
+after the change's. Now it is written inside the change's transaction (``then=`` of
+``network_inventory.service``), so a failure between the two — or a crash — keeps neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import RunningServer
+from tests.scaling.nodes import signed_in, start_node
+from web.keys import DATABASE
+
+FAIL_AUDIT = (
+    "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log"
+    " WHEN NEW.action LIKE 'inventory.%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+)
+
+
+async def _count(server: RunningServer, sql: str, *params: object) -> int:
+    row = await server.app[DATABASE].fetchone(sql, params)
+    assert row is not None
+    return int(row[0])
+
+
+async def _snapshot(server: RunningServer) -> tuple[int, int, int, int, int]:
+    return (
+        await _count(server, "SELECT count(*) FROM sites"),
+        await _count(server, "SELECT count(*) FROM links"),
+        await _count(server, "SELECT count(*) FROM probe_targets"),
+        await _count(server, "SELECT count(*) FROM change_log"),
+        await _count(server, "SELECT count(*) FROM audit_log WHERE action LIKE 'inventory.%'"),
+    )
+
+
+async def test_a_failing_audit_record_undoes_the_change(server: RunningServer) -> None:
+    http = await server.signed_in_session()
+    try:
+        async with http.post("/api/sites", json={"name": "Pos Uji", "kind": "other"}) as resp:
+            assert resp.status == 201
+            site = await resp.json()
+        async with http.post("/api/sites", json={"name": "Kantor Uji", "kind": "other"}) as resp:
+            parent = await resp.json()
+        link = {"site": site["id"], "parent": parent["id"], "medium": "fiber"}
+        async with http.post("/api/links", json=link) as resp:
+            assert resp.status == 201, await resp.text()
+            link_id = (await resp.json())["id"]
+        probe = {"site": site["id"], "kind": "icmp", "host": "127.0.0.1"}
+        async with http.post("/api/probes", json=probe) as resp:
+            assert resp.status == 201, await resp.text()
+            probe_id = (await resp.json())["id"]
+        webhook = {"url": "http://127.0.0.1:9/hook"}
+        async with http.post("/api/webhooks", json=webhook) as resp:
+            assert resp.status == 201, await resp.text()
+            hook_id = (await resp.json())["id"]
+
+        await server.app[DATABASE].execute_write(FAIL_AUDIT)
+        before = await _snapshot(server)
+        hooks_before = await _count(server, "SELECT count(*) FROM inventory_webhooks")
+        csv = f"site_id,parent_site_id,medium\r\n{site['id']},{parent['id']},vsat\r\n"
+        attempts = [
+            ("POST", "/api/sites", {"name": "Pos Baru", "kind": "other"}),
+            ("PATCH", f"/api/sites/{site['id']}", {"name": "Pos Ganti"}),
+            ("DELETE", f"/api/links/{link_id}", None),
+            ("PATCH", f"/api/probes/{probe_id}", {"enabled": False}),
+            ("DELETE", f"/api/sites/{site['id']}", None),
+            ("POST", "/api/webhooks", webhook),
+            ("DELETE", f"/api/webhooks/{hook_id}", None),
+        ]
+        for method, path, body in attempts:
+            async with http.request(method, path, json=body) as resp:
+                assert resp.status == 500, (method, path, resp.status, await resp.text())
+        async with http.post(
+            "/api/import/links", data=csv, headers={"Content-Type": "text/csv"}
+        ) as resp:
+            assert resp.status == 500, await resp.text()
+        # Nothing of any of them was kept: not the change, not its change-log entry.
+        assert await _snapshot(server) == before
+        assert await _count(server, "SELECT count(*) FROM inventory_webhooks") == hooks_before
+        async with http.get(f"/api/sites/{site['id']}") as resp:
+            assert (await resp.json())["name"] == "Pos Uji"
+        # A dry run writes nothing, so it needs no audit record and still works.
+        async with http.post(
+            "/api/import/links?dry_run=1", data=csv, headers={"Content-Type": "text/csv"}
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+    finally:
+        await http.close()
+
+
+@pytest.mark.timeout(120)
+async def test_kill_9_during_a_burst_of_edits_keeps_no_change_without_its_audit_record(
+    tmp_path: Path,
+) -> None:
+    node = start_node("burst", tmp_path / "data", None, tmp_path)
+    try:
+        await node.wait_ready()
+        http = await signed_in(node.url)
+        killed = asyncio.Event()
+
+        async def create(i: int) -> None:
+            while not killed.is_set():
+                try:
+                    body = {"name": f"Pos Burst {i}", "kind": "other"}
+                    async with http.post("/api/sites", json=body) as resp:
+                        await resp.read()
+                    i += 1000
+                except (TimeoutError, aiohttp.ClientError):
+                    return
+
+        async def kill_mid_burst() -> None:
+            db = tmp_path / "data" / "pendopo.sqlite3"
+            while True:
+                await asyncio.sleep(0.05)
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                    made = conn.execute(
+                        "SELECT count(*) FROM change_log"
+                        " WHERE entity = 'site' AND action = 'create'"
+                    ).fetchone()[0]
+                if made >= 60:
+                    break
+            node.proc.send_signal(signal.SIGKILL)
+            node.proc.wait()
+            killed.set()
+
+        try:
+            await asyncio.gather(kill_mid_burst(), *(create(i) for i in range(16)))
+        finally:
+            await http.close()
+    finally:
+        node.stop()
+
+    conn = sqlite3.connect(tmp_path / "data" / "pendopo.sqlite3")
+    try:
+        created = conn.execute(
+            "SELECT c.entity_id, s.name FROM change_log c JOIN sites s ON s.id = c.entity_id"
+            " WHERE c.entity = 'site' AND c.action = 'create'"
+        ).fetchall()
+        audited = [
+            row[0]
+            for row in conn.execute(
+                "SELECT target FROM audit_log WHERE action = 'inventory.site_create'"
+            )
+        ]
+        sites = conn.execute("SELECT count(*) FROM sites WHERE name LIKE 'Pos Burst %'").fetchone()
+    finally:
+        conn.close()
+    assert len(created) >= 60
+    assert sites[0] == len(created)
+    missing = [
+        name
+        for _, name in created
+        if not any(t.endswith(f" {name}") or f" {name} (" in t for t in audited)
+    ]
+    assert not missing, f"{len(missing)} of {len(created)} sites have no audit record: {missing}"
+    assert len(audited) == len(created)
