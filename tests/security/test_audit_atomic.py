@@ -163,3 +163,21 @@ async def test_kill_9_during_a_burst_of_edits_keeps_no_change_without_its_audit_
     ]
     assert not missing, f"{len(missing)} of {len(created)} sites have no audit record: {missing}"
     assert len(audited) == len(created)
+
+
+async def test_audit_targets_name_sites_with_and_without_a_code(server: RunningServer) -> None:
+    http = await server.signed_in_session()
+    try:
+        async with http.post("/api/sites", json={"name": "Pos Ronda", "kind": "other"}) as resp:
+            plain = await resp.json()
+        body = {"name": "Desa Uji", "kind": "desa", "code": "33.14.99.2001"}
+        async with http.post("/api/sites", json=body) as resp:
+            coded = await resp.json()
+            assert resp.status == 201, coded
+        async with http.get("/api/admin/audit?action=inventory.site_create") as resp:
+            targets = [e["target"] for e in (await resp.json())["items"]]
+    finally:
+        await http.close()
+    assert f"site Pos Ronda (id {plain['id']})" in targets
+    assert f"site Desa Uji (33.14.99.2001, id {coded['id']})" in targets
+    assert not any("None" in t for t in targets), targets
