@@ -215,15 +215,54 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/admin/audit.csv", audit_csv)
 
 
-openapi.describe_routes(
-    [
-        ("GET", "/api/admin/users", "List users", "admin", "admin"),
-        ("POST", "/api/admin/users", "Create a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/password", "Reset a password", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/enable", "Enable a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/sign-out", "End a user's sessions", "admin", "admin"),
-        ("GET", "/api/admin/audit", "Security audit log", "admin", "admin"),
-        ("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin", "admin"),
-    ]
+_ROLE = {"enum": [r.value for r in Role]}
+_USER_ID = openapi.Param("user_id", "path", {"type": "integer", "minimum": 1})
+_OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
+_ADMIN_USER = {"allOf": [openapi.ref("User")], "properties": {"disabled": {"type": "boolean"}}}
+_AUDIT_FILTERS = (
+    openapi.Param(
+        "action",
+        schema={"type": "string", "maxLength": 100},
+        description="prefix: host. gives every host action",
+    ),
+    openapi.Param("actor", schema={"type": "string", "maxLength": 256}),
+    openapi.Param("since", schema={"type": "number", "minimum": 0, "maximum": 1e12}),
+    openapi.Param("until", schema={"type": "number", "minimum": 0, "maximum": 1e12}),
 )
+_GENERATED = {"generated_password": {"type": "string", "description": "shown this once"}}
+
+openapi.describe(
+    openapi.Operation("GET", "/api/admin/users", "List users", "admin", "admin",
+        response={"type": "object", "required": ["items", "total"], "properties": {
+            "items": {"type": "array", "items": _ADMIN_USER}, "total": {"type": "integer"}}}),
+    openapi.Operation("POST", "/api/admin/users", "Create a user (password generated when not "
+        "given, answered once)", "admin", "admin",
+        body={"application/json": {"schema": {"type": "object", "required": ["username", "role"],
+            "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64},
+                           "role": _ROLE,
+                           "password": {"type": "string", "minLength": 8, "maxLength": 1024},
+                           "display_name": {"type": ["string", "null"], "maxLength": 100},
+                           "site_code": {"type": ["string", "null"], "pattern": r"^\d+(\.\d+)*$",
+                                         "description": "required for role site"}}}}},
+        response={"type": "object", "required": ["user"],
+                  "properties": {"user": _ADMIN_USER, **_GENERATED}}, status=201),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/password", "Reset a password "
+        "(generated when not given)", "admin", "admin", params=(_USER_ID,),
+        response={**_OK, "properties": {"ok": {"const": True}, **_GENERATED}}),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin",
+        "admin", params=(_USER_ID,), response=_OK, errors=(409,)),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/enable", "Enable a user", "admin",
+        "admin", params=(_USER_ID,), response=_OK),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/sign-out", "End a user's sessions",
+        "admin", "admin", params=(_USER_ID,),
+        response={"type": "object", "required": ["ok", "ended"],
+                  "properties": {"ok": {"const": True}, "ended": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/admin/audit", "Security audit log", "admin", "admin",
+        params=(*_AUDIT_FILTERS, *openapi.PAGE_PARAMS),
+        response={"type": "object", "required": ["items", "total", "limit", "offset"],
+                  "properties": {"items": {"type": "array", "items": {"type": "object"}},
+                                 "total": {"type": "integer"}, "limit": {"type": "integer"},
+                                 "offset": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin",
+        "admin", params=_AUDIT_FILTERS, content_type="text/csv"),
+)  # fmt: skip

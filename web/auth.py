@@ -283,12 +283,57 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/me", me)
 
 
-openapi.describe_routes(
-    [
-        ("POST", "/api/session", "Sign in (sets the session cookie)", "accounts", "none"),
-        ("DELETE", "/api/session", "Sign out", "accounts", "none"),
-        ("DELETE", "/api/sessions", "End every session of the signed-in user", "accounts", "user"),
-        ("GET", "/api/me", "The signed-in user, or null", "accounts", "none"),
-        ("POST", "/api/me/password", "Change the own password", "accounts", "user"),
-    ]
+openapi.add_schemas(
+    {
+        "User": {
+            "type": "object",
+            "required": ["id", "username", "role"],
+            "properties": {
+                "id": {"type": "integer"},
+                "username": {"type": "string"},
+                "role": {"enum": [r.value for r in Role]},
+                "display_name": {"type": ["string", "null"]},
+                "site_code": {"type": ["string", "null"]},
+            },
+        }
+    }
 )
+_OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
+_SIGNED_IN = {
+    "type": "object",
+    "required": ["ok", "user", "csrf_token"],
+    "properties": {
+        "ok": {"const": True},
+        "user": openapi.ref("User"),
+        "csrf_token": {"type": "string", "description": "send it as X-CSRF-Token"},
+    },
+}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+openapi.describe(
+    openapi.Operation("POST", "/api/session", "Sign in (sets the session cookie)", "accounts",
+        "none", body=_json({"type": "object", "required": ["username", "password"],
+                            "properties": {"username": {"type": "string"},
+                                           "password": {"type": "string"}}}),
+        response=_SIGNED_IN, errors=(401, 429)),
+    openapi.Operation("DELETE", "/api/session", "Sign out", "accounts", "none", response=_OK),
+    openapi.Operation("DELETE", "/api/sessions", "End every session of the signed-in user",
+        "accounts", "user",
+        response={"type": "object", "required": ["ok", "ended"],
+                  "properties": {"ok": {"const": True}, "ended": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/me", "The signed-in user, or null (200 either way)",
+        "accounts", "none",
+        response={"type": "object", "required": ["user"], "properties": {
+            "user": {"oneOf": [openapi.ref("User"), {"type": "null"}]},
+            "csrf_token": {"type": "string", "description": "only when signed in"}}}),
+    openapi.Operation("POST", "/api/me/password", "Change the own password (every session ends)",
+        "accounts", "user",
+        body=_json({"type": "object", "required": ["current", "new"],
+                    "properties": {"current": {"type": "string"},
+                                   "new": {"type": "string", "minLength": 8, "maxLength": 1024}}}),
+        response=_OK),
+)  # fmt: skip

@@ -565,6 +565,8 @@ def _routes() -> Sequence[Route]:
     E = "editor"
 
     def op(method: str, path: str, summary: str, tag: str, auth: str = "staff", **kw: Any) -> Any:
+        if method in ("POST", "PATCH", "DELETE") and not path.startswith("/api/import/"):
+            kw.setdefault("errors", (409,))  # duplicate_code, has_children, parent_cycle
         return Operation(method, path, summary, tag, auth, **kw)
 
     site_path, link_path, probe_path = f"{s}/{{ref}}", f"{lk}/{{id}}", f"{p}/{{id}}"

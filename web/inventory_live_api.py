@@ -368,21 +368,90 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
         await live.stop()
 
 
-openapi.describe_routes(
-    [
-        ("GET", "/api/state", "Every site's probe state and the rollout summary", "live", "staff"),
-        (
-            "GET",
-            "/api/sites/{id}/history",
-            "A site's RTT/loss roll-ups over a range",
-            "live",
-            "staff",
-        ),
-        ("GET", "/api/events", "State changes (event log), newest first", "live", "staff"),
-        ("GET", "/api/webhooks", "Alert webhooks", "live", "editor"),
-        ("POST", "/api/webhooks", "Add an alert webhook", "live", "editor"),
-        ("GET", "/api/webhooks/{id}", "One alert webhook", "live", "editor"),
-        ("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor"),
-        ("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor"),
-    ]
+_NS, _NN = {"type": ["string", "null"]}, {"type": ["number", "null"]}
+_STATES = {"enum": [st.value for st in State]}
+_WEBHOOK = {
+    "type": "object",
+    "required": ["id", "url", "enabled"],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "description": {"type": "string"},
+        "enabled": {"type": "boolean"},
+        "created_at": _NS,
+        "updated_at": _NS,
+        "last_attempt_at": _NS,
+        "last_status": {"type": ["integer", "null"]},
+        "last_error": _NS,
+        "delivered": {"type": "integer"},
+        "failed": {"type": "integer"},
+    },
+}
+_WEBHOOK_FIELDS = {
+    "url": {"type": "string", "format": "uri", "description": "http:// or https://"},
+    "description": {"type": "string", "maxLength": 500},
+    "enabled": {"type": "boolean"},
+}
+_WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1})
+_PAGE = (
+    openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+    openapi.Param("offset", schema={"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
 )
+_SITE_ID = {"type": "integer", "minimum": 1}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {"items": {"type": "array", "items": items}, "total": {"type": "integer"},
+                       "limit": {"type": "integer"}, "offset": {"type": "integer"}, **extra},
+    }  # fmt: skip
+
+
+openapi.describe(
+    openapi.Operation("GET", "/api/state", "Every site's probe state and the rollout summary",
+        "live", "staff",
+        params=(openapi.Param("state", schema=_STATES), openapi.Param("kind"),
+                openapi.Param("parent", schema=_SITE_ID, description="parent site id"),
+                openapi.Param("parent_id", schema=_SITE_ID), *_PAGE),
+        response=_list({"type": "object", "properties": {"site_id": {"type": "integer"},
+                        "state": _STATES}},
+                       counts={"type": "object", "additionalProperties": {"type": "integer"}},
+                       rollout={"type": "object"}, probing={"type": "object"})),
+    openapi.Operation("GET", "/api/sites/{id}/history", "A site's RTT/loss roll-ups over a range",
+        "live", "staff",
+        params=(openapi.Param("id", "path", _SITE_ID),
+                openapi.Param("range", schema={"enum": list(history.RANGES), "default": "24h"})),
+        response={"type": "object", "required": ["site_id", "range", "points"],
+                  "properties": {"site_id": {"type": "integer"}, "range": {"type": "string"},
+                                 "points": {"type": "array", "items": {"type": "object"}}}}),
+    openapi.Operation("GET", "/api/events", "State changes (event log), newest first", "live",
+        "staff",
+        params=(openapi.Param("site", schema=_SITE_ID, description="site id"),
+                openapi.Param("site_id", schema=_SITE_ID),
+                openapi.Param("state", schema=_STATES), *_PAGE),
+        response=_list({"type": "object", "properties": {
+            "id": {"type": "integer"}, "at": _NS, "site_id": {"type": ["integer", "null"]},
+            "code": _NS, "name": _NS, "previous": _NS, "state": {"type": "string"},
+            "rtt_ms": _NN, "loss": _NN, "method": _NS}})),
+    openapi.Operation("GET", "/api/webhooks", "Alert webhooks", "live", "address",
+        response=_list(_WEBHOOK)),
+    openapi.Operation("POST", "/api/webhooks", "Add an alert webhook", "live", "editor",
+        body=_json_body({"type": "object", "required": ["url"], "properties": _WEBHOOK_FIELDS,
+                         "additionalProperties": False}),
+        response=_WEBHOOK, status=201),
+    openapi.Operation("GET", "/api/webhooks/{id}", "One alert webhook", "live", "address",
+        params=(_WEBHOOK_ID,), response=_WEBHOOK),
+    openapi.Operation("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor",
+        params=(_WEBHOOK_ID,),
+        body=_json_body({"type": "object", "properties": _WEBHOOK_FIELDS,
+                         "additionalProperties": False}),
+        response=_WEBHOOK),
+    openapi.Operation("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor",
+        params=(_WEBHOOK_ID,), status=204),
+)  # fmt: skip
