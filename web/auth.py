@@ -310,15 +310,16 @@ _SIGNED_IN = {
 }
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
+def _json(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema, "example": example}}
 
 
 openapi.describe(
     openapi.Operation("POST", "/api/session", "Sign in (sets the session cookie)", "accounts",
         "none", body=_json({"type": "object", "required": ["username", "password"],
                             "properties": {"username": {"type": "string"},
-                                           "password": {"type": "string"}}}),
+                                           "password": {"type": "string"}}},
+                          {"username": "tamu", "password": "bukan-sandinya"}),
         response=_SIGNED_IN, errors=(401, 429)),
     openapi.Operation("DELETE", "/api/session", "Sign out", "accounts", "none", response=_OK),
     openapi.Operation("DELETE", "/api/sessions", "End every session of the signed-in user",
@@ -334,6 +335,7 @@ openapi.describe(
         "accounts", "user",
         body=_json({"type": "object", "required": ["current", "new"],
                     "properties": {"current": {"type": "string"},
-                                   "new": {"type": "string", "minLength": 8, "maxLength": 1024}}}),
+                                   "new": {"type": "string", "minLength": 8, "maxLength": 1024}}},
+                    {"current": "bukan-sandinya", "new": "kata-sandi-baru-1"}),
         response=_OK),
 )  # fmt: skip

@@ -501,7 +501,10 @@ ID = r"{id:\d+}"
 
 _JSON = "application/json"
 _CSV_BODY = {
-    "text/csv": {"schema": {"type": "string"}},
+    "text/csv": {
+        "schema": {"type": "string"},
+        "example": "site_id,parent_site_id,medium\r\n2,1,fiber\r\n",
+    },
     "multipart/form-data": {
         "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
     },
@@ -518,14 +521,21 @@ _REGION_BODY = {
         }
     },
 }
-_DRY = Param("dry_run", schema={"type": "boolean"}, description="check and report, write nothing")
+_DRY = Param(
+    "dry_run",
+    schema={"type": "boolean"},
+    description="check and report, write nothing",
+    example=True,
+)
 _FILENAME = Param("filename", description="name of a raw-body upload (.csv or .geojson)")
-_REF = Param("ref", "path", {"type": "string"}, "site id or code")
-_ID = Param("id", "path", {"type": "integer"})
+_REF = Param(
+    "ref", "path", {"type": "string", "pattern": r"^\d+(\.\d+)*$"}, "site id or code", example="1"
+)
+_ID = Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 
 
-def _body(name: str) -> dict[str, Any]:
-    return {_JSON: {"schema": ref(name)}}
+def _body(name: str, example: Mapping[str, Any]) -> dict[str, Any]:
+    return {_JSON: {"schema": ref(name), "example": example}}
 
 
 @dataclass(frozen=True)
@@ -553,12 +563,12 @@ def _routes() -> Sequence[Route]:
     )
     probe_filters = (
         Param("site", description="site id or code"),
-        Param("kind", description="icmp, tcp or http"),
+        Param("kind", schema=_enum(ProbeKind)),
         Param("enabled", schema={"type": "boolean"}),
     )
     change_filters = (
-        Param("entity", description="site, link, probe or inventory"),
-        Param("entity_id", schema={"type": "integer"}),
+        Param("entity", schema={"enum": ["site", "link", "probe", "inventory"]}),
+        Param("entity_id", schema={"type": "integer", "minimum": 1, "maximum": 2**62}),
         Param("user"),
     )
     s, lk, p = "/api/sites", "/api/links", "/api/probes"
@@ -573,38 +583,44 @@ def _routes() -> Sequence[Route]:
     csv_response = {"type": "string"}
     return [
         Route("GET", s, _edge(list_sites), op("GET", s, "List sites", "inventory",
-              params=(*site_filters, *PAGE_PARAMS), response=page_of("Site"))),
+              params=(*site_filters, *PAGE_PARAMS), response=page_of("Site"),
+              errors=(404,))),
         Route("POST", s, _edge(create_site), op("POST", s, "Create a site", "inventory", E,
-              body=_body("SiteInput"), response=ref("Site"), status=201)),
+              body=_body("SiteInput", {"name": "Pos Uji", "kind": "other", "parent": 1}),
+              response=ref("Site"), status=201)),
         Route("GET", f"{s}/{SITE_REF}", _edge(get_site), op("GET", site_path, "One site",
               "inventory", params=(_REF,), response=ref("Site"))),
         Route("PATCH", f"{s}/{SITE_REF}", _edge(update_site), op("PATCH", site_path,
               "Change a site (only the given fields)", "inventory", E, params=(_REF,),
-              body=_body("SiteInput"), response=ref("Site"))),
+              body=_body("SiteInput", {"notes": "diperiksa"}), response=ref("Site"))),
         Route("DELETE", f"{s}/{SITE_REF}", _edge(delete_site), op("DELETE", site_path,
               "Delete a site without children (its links and probes go too)", "inventory",
               E, params=(_REF,), status=204)),
         Route("GET", lk, _edge(list_links), op("GET", lk, "List links", "inventory",
-              params=(*link_filters, *PAGE_PARAMS), response=page_of("Link"))),
+              params=(*link_filters, *PAGE_PARAMS), response=page_of("Link"),
+              errors=(404,))),
         Route("POST", lk, _edge(create_link), op("POST", lk, "Create a link", "inventory", E,
-              body=_body("LinkInput"), response=ref("Link"), status=201)),
+              body=_body("LinkInput", {"site": 3, "parent": 1, "medium": "wireless"}),
+              response=ref("Link"), status=201)),
         Route("GET", f"{lk}/{ID}", _edge(get_link), op("GET", link_path, "One link",
               "inventory", params=(_ID,), response=ref("Link"))),
         Route("PATCH", f"{lk}/{ID}", _edge(update_link), op("PATCH", link_path,
-              "Change a link", "inventory", E, params=(_ID,), body=_body("LinkInput"),
-              response=ref("Link"))),
+              "Change a link", "inventory", E, params=(_ID,),
+              body=_body("LinkInput", {"notes": "ok"}), response=ref("Link"))),
         Route("DELETE", f"{lk}/{ID}", _edge(delete_link), op("DELETE", link_path,
               "Delete a link", "inventory", E, params=(_ID,), status=204)),
         Route("GET", p, _edge(list_probes), op("GET", p, "List probe targets", "inventory", E,
-              params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"))),
+              params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"),
+              errors=(404,))),
         Route("POST", p, _edge(create_probe), op("POST", p, "Create a probe target",
-              "inventory", E, body=_body("ProbeInput"), response=ref("ProbeTarget"),
+              "inventory", E, response=ref("ProbeTarget"),
+              body=_body("ProbeInput", {"site": 1, "kind": "icmp", "host": "127.0.0.1"}),
               status=201)),
         Route("GET", f"{p}/{ID}", _edge(get_probe), op("GET", probe_path, "One probe target",
               "inventory", E, params=(_ID,), response=ref("ProbeTarget"))),
         Route("PATCH", f"{p}/{ID}", _edge(update_probe), op("PATCH", probe_path,
               "Change a probe target", "inventory", E, params=(_ID,),
-              body=_body("ProbeInput"), response=ref("ProbeTarget"))),
+              body=_body("ProbeInput", {"enabled": False}), response=ref("ProbeTarget"))),
         Route("DELETE", f"{p}/{ID}", _edge(delete_probe), op("DELETE", probe_path,
               "Delete a probe target", "inventory", E, params=(_ID,), status=204)),
         Route("POST", "/api/import/regions", _edge(import_regions), op("POST",

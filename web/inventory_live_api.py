@@ -392,7 +392,7 @@ _WEBHOOK_FIELDS = {
     "description": {"type": "string", "maxLength": 500},
     "enabled": {"type": "boolean"},
 }
-_WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1})
+_WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 _PAGE = (
     openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
     openapi.Param("offset", schema={"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
@@ -400,8 +400,8 @@ _PAGE = (
 _SITE_ID = {"type": "integer", "minimum": 1}
 
 
-def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
+def _json_body(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema, "example": example}}
 
 
 def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -425,7 +425,7 @@ openapi.describe(
                        rollout={"type": "object"}, probing={"type": "object"})),
     openapi.Operation("GET", "/api/sites/{id}/history", "A site's RTT/loss roll-ups over a range",
         "live", "staff",
-        params=(openapi.Param("id", "path", _SITE_ID),
+        params=(openapi.Param("id", "path", _SITE_ID, example=1),
                 openapi.Param("range", schema={"enum": list(history.RANGES), "default": "24h"})),
         response={"type": "object", "required": ["site_id", "range", "points"],
                   "properties": {"site_id": {"type": "integer"}, "range": {"type": "string"},
@@ -443,14 +443,14 @@ openapi.describe(
         response=_list(_WEBHOOK)),
     openapi.Operation("POST", "/api/webhooks", "Add an alert webhook", "live", "editor",
         body=_json_body({"type": "object", "required": ["url"], "properties": _WEBHOOK_FIELDS,
-                         "additionalProperties": False}),
+                         "additionalProperties": False}, {"url": "http://127.0.0.1:9/hook"}),
         response=_WEBHOOK, status=201),
     openapi.Operation("GET", "/api/webhooks/{id}", "One alert webhook", "live", "address",
         params=(_WEBHOOK_ID,), response=_WEBHOOK),
     openapi.Operation("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor",
         params=(_WEBHOOK_ID,),
         body=_json_body({"type": "object", "properties": _WEBHOOK_FIELDS,
-                         "additionalProperties": False}),
+                         "additionalProperties": False}, {"enabled": False}),
         response=_WEBHOOK),
     openapi.Operation("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor",
         params=(_WEBHOOK_ID,), status=204),

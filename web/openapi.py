@@ -26,6 +26,8 @@ class Param:
     schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
     description: str = ""
     required: bool = False
+    example: Any = None
+    """A value that works (schemathesis tries it first: it reaches the success path)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ def _operation(op: Operation) -> dict[str, Any]:
             "required": p.required or p.where == "path",
             "schema": dict(p.schema),
             **({"description": p.description} if p.description else {}),
+            **({"example": p.example} if p.example is not None else {}),
         }
         for p in op.params
     ]

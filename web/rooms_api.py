@@ -175,7 +175,7 @@ _ROOM_INPUT = {
 
 openapi.describe(
     openapi.Operation("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host",
-        body={"application/json": {"schema": _ROOM_INPUT}},
+        body={"application/json": {"schema": _ROOM_INPUT, "example": {"title": "Rapat uji"}}},
         response={"type": "object", "required": ["room"], "properties": {"room": _ROOM}},
         status=201),
     openapi.Operation("GET", "/api/rooms", "List rooms, newest first", "meetings", "host",
