@@ -24,7 +24,7 @@ from network_inventory.errors import InventoryError, NotFound, ValidationError
 from network_inventory.model import Change, Link, Page, ProbeTarget, Site, SiteKind
 from network_inventory.table import Stored, Table
 from network_inventory.validation import link_fields, probe_fields, site_fields
-from pendopo.db import Database
+from pendopo.db import Database, Then, and_then
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,24 +56,6 @@ class ChangeEvent:
 
 
 Listener = Callable[[ChangeEvent], None]
-Then = Callable[[sqlite3.Connection, Any], None]
-"""Runs in a change's own transaction, after the change, with the record created, changed or
-deleted (an import: its report): the web edge writes the audit record there, so the change, its
-change-log entry and its audit record commit together or not at all."""
-
-
-def _and_then(
-    fn: Callable[[sqlite3.Connection], T], then: Then | None
-) -> Callable[[sqlite3.Connection], T]:
-    if then is None:
-        return fn
-
-    def run(conn: sqlite3.Connection) -> T:
-        result = fn(conn)
-        then(conn, result)
-        return result
-
-    return run
 
 
 _READ_ONLY = {
@@ -176,7 +158,7 @@ class Inventory:
         then: Then | None = None,
     ) -> R:
         """One write that creates or changes a record, then its change event."""
-        record = await self.db.write(_and_then(fn, then))
+        record = await self.db.write(and_then(fn, then))
         self._notify(ChangeEvent(entity, action, (record.id,)))
         return record
 
@@ -188,7 +170,7 @@ class Inventory:
             table.delete(conn, current, user=user)
             return current
 
-        await self._write(_and_then(run, then), ChangeEvent(table.entity, "delete", (row_id,)))
+        await self._write(and_then(run, then), ChangeEvent(table.entity, "delete", (row_id,)))
 
     async def _maybe_dry(
         self,
@@ -319,7 +301,7 @@ class Inventory:
             sites_repo.delete(conn, site, user=user)
             return site
 
-        site = await self.db.write(_and_then(run, then))
+        site = await self.db.write(and_then(run, then))
         self._notify(ChangeEvent("site", "delete", (site.id,)))
 
     # -- links -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from aiohttp import web
 from accounts import Role, User
 from accounts.passwords import generate_password
 from web import openapi
-from web.auth import audit, require_admin
+from web.auth import audit, audited, require_admin
 from web.errors import ApiError, NotFound, json_body
 from web.keys import ACCOUNTS, AUDIT
 from web.pages import add_page
@@ -83,14 +83,14 @@ async def create_user(request: web.Request) -> web.Response:
     password = _optional_str(body, "password", limit=1024)
     generated = password is None
     password = password or generate_password()
-    user = await request.app[ACCOUNTS].create_user(
-        username, password, role, display_name=display_name, site_code=site_code
-    )
-    await audit(
+    then = audited(
         request,
         "user.create",
-        target=user.username,
-        detail={"role": role.value, "site_code": site_code},
+        lambda user: user.username,
+        lambda _: {"role": role.value, "site_code": site_code},
+    )
+    user = await request.app[ACCOUNTS].create_user(
+        username, password, role, display_name=display_name, site_code=site_code, then=then
     )
     answer: dict[str, object] = {"user": user.public() | {"disabled": False}}
     if generated:
@@ -105,8 +105,8 @@ async def reset_password(request: web.Request) -> web.Response:
     password = _optional_str(body, "password", limit=1024)
     generated = password is None
     password = password or generate_password()
-    await request.app[ACCOUNTS].set_password(target.id, password)
-    await audit(request, "user.password_reset", target=target.username)
+    then = audited(request, "user.password_reset", lambda _: target.username)
+    await request.app[ACCOUNTS].set_password(target.id, password, then=then)
     answer: dict[str, object] = {"ok": True}
     if generated:
         answer["generated_password"] = password
@@ -118,8 +118,9 @@ async def _set_disabled(request: web.Request, disabled: bool) -> web.Response:
     target = await _user_from_path(request)
     if disabled and target.id == admin.id:
         raise ApiError("cannot_disable_self", "You cannot disable your own account.", status=409)
-    await request.app[ACCOUNTS].set_disabled(target.id, disabled)
-    await audit(request, "user.disable" if disabled else "user.enable", target=target.username)
+    action = "user.disable" if disabled else "user.enable"
+    then = audited(request, action, lambda _: target.username)
+    await request.app[ACCOUNTS].set_disabled(target.id, disabled, then=then)
     return web.json_response({"ok": True})
 
 
@@ -134,10 +135,10 @@ async def enable_user(request: web.Request) -> web.Response:
 async def sign_out_user(request: web.Request) -> web.Response:
     require_admin(request)
     target = await _user_from_path(request)
-    ended = await request.app[ACCOUNTS].end_all_sessions(target.id)
-    await audit(
-        request, "user.sign_out_everywhere", target=target.username, detail={"ended": ended}
+    then = audited(
+        request, "user.sign_out_everywhere", lambda _: target.username, lambda n: {"ended": n}
     )
+    ended = await request.app[ACCOUNTS].end_all_sessions(target.id, then=then)
     return web.json_response({"ok": True, "ended": ended})
 
 

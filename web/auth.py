@@ -30,6 +30,7 @@ from accounts.invites import InviteService
 from accounts.ratelimit import LockedOut, LoginLimiter
 from accounts.server_key import load_or_create
 from accounts.store import SESSION_LIFETIME
+from pendopo.db import Then
 from web import openapi
 from web.errors import ApiError, Forbidden, Unauthorised, error_response, json_body, register
 from web.keys import (
@@ -148,7 +149,7 @@ def audited(
     action: str,
     target: Callable[[Any], str | None],
     detail: Callable[[Any], Mapping[str, object] | None] = lambda _: None,
-) -> Callable[[sqlite3.Connection, Any], None]:
+) -> Then:
     """The audit record of a change, written in the change's own transaction: pass it as the
     change's ``then`` (``Inventory.create_site(..., then=audited(request, ...))``); ``target`` and
     ``detail`` are made from the changed record (or the import's report)."""
@@ -227,8 +228,10 @@ async def sign_out(request: web.Request) -> web.Response:
 
 async def sign_out_everywhere(request: web.Request) -> web.Response:
     user = require_user(request)
-    ended = await request.app[ACCOUNTS].end_all_sessions(user.id)
-    await audit(request, "auth.sign_out_everywhere", target=user.username, detail={"ended": ended})
+    then = audited(
+        request, "auth.sign_out_everywhere", lambda _: user.username, lambda n: {"ended": n}
+    )
+    ended = await request.app[ACCOUNTS].end_all_sessions(user.id, then=then)
     response = web.json_response({"ok": True, "ended": ended})
     _clear_session_cookies(response)
     return response
@@ -245,8 +248,8 @@ async def change_own_password(request: web.Request) -> web.Response:
         await request.app[ACCOUNTS].authenticate(user.username, current)
     except AccountError as exc:
         raise ApiError("bad_credentials", "The current password is wrong.", status=403) from exc
-    await request.app[ACCOUNTS].set_password(user.id, new)
-    await audit(request, "auth.password_changed", target=user.username)
+    then = audited(request, "auth.password_changed", lambda _: user.username)
+    await request.app[ACCOUNTS].set_password(user.id, new, then=then)
     response = web.json_response({"ok": True})
     _clear_session_cookies(response)
     return response

@@ -32,7 +32,7 @@ from network_inventory.directory import InventorySites
 from network_inventory.importer import region_files
 from network_inventory.model import Page, Site
 from network_inventory.rows_import import RowsReport
-from network_inventory.service import Then
+from pendopo.db import Then
 from web import openapi
 from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register

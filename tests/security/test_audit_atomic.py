@@ -21,8 +21,9 @@ from tests.scaling.nodes import signed_in, start_node
 from web.keys import DATABASE
 
 FAIL_AUDIT = (
-    "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log"
-    " WHEN NEW.action LIKE 'inventory.%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+    "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.action LIKE 'inventory.%'"
+    " OR NEW.action LIKE 'user.%' OR NEW.action LIKE 'invite.%'"
+    " BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
 )
 
 
@@ -95,6 +96,43 @@ async def test_a_failing_audit_record_undoes_the_change(server: RunningServer) -
             assert resp.status == 200, await resp.text()
     finally:
         await http.close()
+
+
+async def test_user_and_invite_changes_fail_with_their_audit_record(
+    server: RunningServer,
+) -> None:
+    http = await server.signed_in_session()
+    try:
+        body = {"username": "pemantau", "role": "viewer", "password": "kata-sandi-lama-1"}
+        async with http.post("/api/admin/users", json=body) as resp:
+            user = (await resp.json())["user"]
+        async with http.post("/api/rooms", json={"title": "Rapat"}) as resp:
+            room = (await resp.json())["room"]["id"]
+        async with http.post(f"/api/rooms/{room}/invites", json={}) as resp:
+            invite = (await resp.json())["invite"]["id"]
+        await server.app[DATABASE].execute_write(FAIL_AUDIT)
+        users = await _count(server, "SELECT count(*) FROM users")
+        attempts = [
+            ("POST", "/api/admin/users", {"username": "baru", "role": "viewer"}),
+            ("POST", f"/api/admin/users/{user['id']}/password", {"password": "kata-sandi-baru-1"}),
+            ("POST", f"/api/admin/users/{user['id']}/disable", {}),
+            ("POST", f"/api/rooms/{room}/invites", {}),
+            ("DELETE", f"/api/rooms/{room}/invites/{invite}", None),
+            ("PUT", f"/api/rooms/{room}/invite-policy", {"required": True}),
+        ]
+        for method, path, payload in attempts:
+            async with http.request(method, path, json=payload) as resp:
+                assert resp.status == 500, (method, path, resp.status, await resp.text())
+        assert await _count(server, "SELECT count(*) FROM users") == users
+        assert await _count(server, "SELECT count(*) FROM users WHERE disabled = 1") == 0
+        assert await _count(server, "SELECT count(*) FROM invites") == 1
+        assert await _count(server, "SELECT count(*) FROM invites WHERE revoked_at IS NULL") == 1
+        assert await _count(server, "SELECT count(*) FROM invite_policies WHERE required = 1") == 0
+    finally:
+        await http.close()
+    # The old password still works: the reset was undone with its record.
+    again = await server.signed_in_session("pemantau", "kata-sandi-lama-1")
+    await again.close()
 
 
 @pytest.mark.timeout(120)
