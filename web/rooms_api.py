@@ -22,6 +22,7 @@ from web.errors import ApiError
 from web.keys import MEETING, ROOMS, SITES
 from web.readiness_api import MAX_INVITED, invited_sites
 
+MAX_OFFSET = 10**9
 _STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, ROOM_ENDED: 409, ROOM_LOCKED: 409}
 
 
@@ -68,6 +69,8 @@ async def list_rooms(request: web.Request) -> web.Response:
         offset = max(int(request.query.get("offset", "0")), 0)
     except ValueError as exc:
         raise ApiError("invalid_request", "limit and offset must be integers.") from exc
+    if offset > MAX_OFFSET:  # SQLite's integers end at 2^63
+        raise ApiError("invalid_request", f"offset must be at most {MAX_OFFSET}.")
     service = request.app[ROOMS]
     records, total = await service.records.list(limit=limit, offset=offset)
     items = []
@@ -180,7 +183,8 @@ openapi.describe(
         status=201),
     openapi.Operation("GET", "/api/rooms", "List rooms, newest first", "meetings", "host",
         params=(openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),
-                openapi.Param("offset", schema={"type": "integer", "minimum": 0})),
+                openapi.Param("offset", schema={"type": "integer", "minimum": 0,
+                                                "maximum": MAX_OFFSET})),
         response={"type": "object", "required": ["items", "total"], "properties": {
             "items": {"type": "array", "items": _ROOM}, "total": {"type": "integer"}}}),
     openapi.Operation("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings",

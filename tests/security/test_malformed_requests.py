@@ -142,3 +142,14 @@ async def test_405_outside_the_api_keeps_allow_too(server: RunningServer) -> Non
         assert resp.status in (403, 405)
         if resp.status == 405:
             assert "GET" in resp.headers["Allow"]
+
+
+async def test_huge_offsets_are_400_not_500(server: RunningServer) -> None:
+    http = await server.signed_in_session()
+    try:
+        for path in ("/api/rooms", "/api/events", "/api/changes", "/api/sites", "/api/state"):
+            for number in TOO_LARGE[:3]:
+                async with http.get(f"{path}?offset={number}") as resp:
+                    assert resp.status == 400, (path, number, await resp.text())
+    finally:
+        await http.close()
