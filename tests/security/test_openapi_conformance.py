@@ -13,6 +13,7 @@ user-management operations aim at a throw-away account, so the run does not sign
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -65,8 +66,6 @@ def _sign_in(url: str, username: str, password: str) -> requests.Session:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    import asyncio
-
     tmp: Path = tmp_path_factory.mktemp("openapi")
     running = start_node("openapi", tmp / "data", None, tmp)
     try:
@@ -170,6 +169,8 @@ def test_every_answer_matches_the_openapi_document(node: Node) -> None:
     for caller in callers[1:]:
         me = caller.http.get(f"{node.url}/api/me").json()
         assert me["user"] is not None, caller.role
+    for caller in callers:
+        caller.http.close()
     kinds = {f.split("\n")[0][:120]: f for f in failures}  # one of each operation/role/answer
     assert not failures, f"{len(failures)} answers differ from the document:\n\n" + "\n\n".join(
         list(kinds.values())[:80]
