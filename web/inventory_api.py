@@ -548,9 +548,9 @@ class Route:
 
 def _routes() -> Sequence[Route]:
     site_filters = (
-        Param("kind", description="comma-separated: " + ",".join(k.value for k in SiteKind)),
+        Param("kind", schema=_list_of(SiteKind), description="comma-separated"),
         Param("parent", description="parent site id or code"),
-        Param("status", description="primary uplink status (comma-separated)"),
+        Param("status", schema=_list_of(LinkStatus), description="primary uplink status"),
         Param("state", description="state reported by the prober (UP, DOWN, ...)"),
         Param("q", description="search in names and codes"),
         Param("boundary", schema={"type": "boolean"}, description="include boundaries"),
@@ -558,8 +558,8 @@ def _routes() -> Sequence[Route]:
     link_filters = (
         Param("site", description="site id or code"),
         Param("parent", description="parent site id or code"),
-        Param("status", description="comma-separated link statuses"),
-        Param("medium", description="comma-separated media"),
+        Param("status", schema=_list_of(LinkStatus), description="comma-separated"),
+        Param("medium", schema=_list_of(Medium), description="comma-separated"),
     )
     probe_filters = (
         Param("site", description="site id or code"),
@@ -649,6 +649,11 @@ def _routes() -> Sequence[Route]:
 
 def _enum(enum_type: type[StrEnum]) -> dict[str, Any]:
     return {"type": "string", "enum": [e.value for e in enum_type]}
+
+
+def _list_of(enum_type: type[StrEnum]) -> dict[str, Any]:
+    """A comma-separated query list of enum values (``?kind=desa,kelurahan``)."""
+    return {"type": "array", "items": _enum(enum_type), "uniqueItems": True}
 
 
 _S, _N, _I, _B = {"type": "string"}, {"type": "number"}, {"type": "integer"}, {"type": "boolean"}

@@ -187,6 +187,8 @@ def _operation(op: Operation) -> dict[str, Any]:
             "schema": dict(p.schema),
             **({"description": p.description} if p.description else {}),
             **({"example": p.example} if p.example is not None else {}),
+            # A list in a query is comma-separated: ?kind=desa,kelurahan
+            **({"style": "form", "explode": False} if p.schema.get("type") == "array" else {}),
         }
         for p in op.params
     ]
