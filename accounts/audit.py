@@ -4,6 +4,9 @@ Every package records its own actions through one call::
 
     await audit.record("host.admit", actor=user, address=addr, target="room 7: Lurah Gondang")
 
+and a change of stored data records itself in the change's own transaction (:func:`write`
+inside ``db.write``), so a crash can never keep the change and lose its record.
+
 Actions are dotted names; ``docs/security.md`` lists the ones in use (sign-in, host actions,
 inventory edits, user management). ``detail`` is a small JSON object; keys that look like
 secrets (password, token, secret, credential) are replaced by ``"[redacted]"`` before storing,
@@ -100,6 +103,41 @@ def _csv_cell(value: object) -> str:
     return text
 
 
+def write(
+    conn: sqlite3.Connection,
+    action: str,
+    *,
+    actor: User | str | None = None,
+    address: str | None = None,
+    target: str | None = None,
+    detail: Mapping[str, object] | None = None,
+) -> None:
+    """Append one entry inside the caller's transaction: it commits or rolls back with the
+    change it records."""
+    actor_name: str | None
+    actor_id: int | None
+    role: str | None
+    if isinstance(actor, User):
+        actor_name, actor_id, role = actor.username, actor.id, actor.role.value
+    else:
+        actor_name, actor_id, role = actor, None, None
+    payload = json.dumps(redact(detail), default=str, ensure_ascii=False)[:4000]
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, actor_id, role, address, action, target, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            time.time(),
+            _cut(actor_name),
+            actor_id,
+            role,
+            _cut(address),
+            action[:100],
+            _cut(target),
+            payload,
+        ),
+    )
+
+
 class AuditLog:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -113,28 +151,13 @@ class AuditLog:
         target: str | None = None,
         detail: Mapping[str, object] | None = None,
     ) -> None:
-        """Append one entry. ``actor`` is the signed-in user, or a label (a guest's name)."""
-        actor_name: str | None
-        actor_id: int | None
-        role: str | None
-        if isinstance(actor, User):
-            actor_name, actor_id, role = actor.username, actor.id, actor.role.value
-        else:
-            actor_name, actor_id, role = actor, None, None
-        payload = json.dumps(redact(detail), default=str, ensure_ascii=False)[:4000]
-        await self.db.execute_write(
-            "INSERT INTO audit_log (at, actor, actor_id, role, address, action, target, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                time.time(),
-                _cut(actor_name),
-                actor_id,
-                role,
-                _cut(address),
-                action[:100],
-                _cut(target),
-                payload,
-            ),
+        """Append one entry in a transaction of its own. ``actor`` is the signed-in user, or a
+        label (a guest's name). For a change of stored data use :func:`write` in the change's
+        own transaction instead, so that neither commits without the other."""
+        await self.db.write(
+            lambda conn: write(
+                conn, action, actor=actor, address=address, target=target, detail=detail
+            )
         )
 
     async def entries(

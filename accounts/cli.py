@@ -11,14 +11,14 @@ import argparse
 import getpass
 import sys
 
-from accounts.audit import AuditLog
+from accounts import audit
 from accounts.model import Role
 from accounts.passwords import generate_password
 from accounts.schema import COMPONENT
 from accounts.store import AccountError, AccountStore
 from pendopo.cli import command, run_async
 from pendopo.config import Settings
-from pendopo.db import Database
+from pendopo.db import Database, Then
 
 ACTIONS = ("add", "passwd", "disable", "enable", "signout", "list")
 
@@ -51,11 +51,16 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return generate_password(), True
 
 
+def _audited(action: str, username: str) -> Then:
+    """The CLI's audit record of a change, written in the change's transaction."""
+    return lambda conn, _: audit.write(conn, action, actor="cli", target=username)
+
+
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.db_path)
     db.open([COMPONENT])
     try:
-        store, audit = AccountStore(db), AuditLog(db)
+        store = AccountStore(db)
         if args.action == "list":
             for u in await store.list_users():
                 state = "disabled" if u.disabled else "active"
@@ -71,8 +76,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 Role(args.role),
                 display_name=args.display_name,
                 site_code=args.site_code,
+                then=_audited("user.create", args.username),
             )
-            await audit.record("user.create", actor="cli", target=user.username)
             print(f"created {user.username} ({user.role.value})")
         else:
             user_or_none = await store.get_user_by_name(args.username)
@@ -80,17 +85,15 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 raise AccountError("no_such_user", f"There is no user {args.username!r}.")
             user = user_or_none
             generated, password = False, ""
+            action = {"passwd": "user.password_reset", "signout": "user.sign_out_everywhere"}
+            then = _audited(action.get(args.action, f"user.{args.action}"), user.username)
             if args.action == "passwd":
                 password, generated = _password(args)
-                await store.set_password(user.id, password)
+                await store.set_password(user.id, password, then=then)
             elif args.action in ("disable", "enable"):
-                await store.set_disabled(user.id, args.action == "disable")
+                await store.set_disabled(user.id, args.action == "disable", then=then)
             else:
-                await store.end_all_sessions(user.id)
-            action = {"passwd": "user.password_reset", "signout": "user.sign_out_everywhere"}
-            await audit.record(
-                action.get(args.action, f"user.{args.action}"), actor="cli", target=user.username
-            )
+                await store.end_all_sessions(user.id, then=then)
             print(f"{args.action}: {user.username}")
         if generated:
             print(f"password (shown once): {password}")

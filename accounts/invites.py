@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from accounts.model import User
 from accounts.store import AccountError
-from pendopo.db import Database
+from pendopo.db import Database, Then, and_then
 
 DEFAULT_TTL = 24 * 3600.0
 MAX_TTL = 30 * 24 * 3600.0
@@ -112,8 +112,10 @@ class InviteService:
         ttl: float = DEFAULT_TTL,
         require_lobby: bool = True,
         created_by: User | None = None,
+        then: Then | None = None,
     ) -> tuple[Invite, str]:
-        """A new invite and its token (hand the token out once; it is not kept)."""
+        """A new invite and its token (hand the token out once; it is not kept); ``then`` runs
+        in the same transaction with the invite (the caller's audit record)."""
         if not room or len(room) > 200:
             raise InviteError("invalid_room", "An invite needs a room id of 1 to 200 characters.")
         if not 60 <= ttl <= MAX_TTL:
@@ -129,19 +131,24 @@ class InviteService:
             expires_at=now + ttl,
             revoked_at=None,
         )
-        await self.db.execute_write(
-            "INSERT INTO invites (id, room, site_code, require_lobby, created_by, created_at,"
-            " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                invite.id,
-                invite.room,
-                invite.site_code,
-                int(invite.require_lobby),
-                invite.created_by,
-                invite.created_at,
-                invite.expires_at,
-            ),
-        )
+
+        def insert(conn: sqlite3.Connection) -> Invite:
+            conn.execute(
+                "INSERT INTO invites (id, room, site_code, require_lobby, created_by, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    invite.id,
+                    invite.room,
+                    invite.site_code,
+                    int(invite.require_lobby),
+                    invite.created_by,
+                    invite.created_at,
+                    invite.expires_at,
+                ),
+            )
+            return invite
+
+        await self.db.write(and_then(insert, then))
         body = {"i": invite.id, "r": room, "s": site_code, "e": int(invite.expires_at)}
         payload = _b64e(json.dumps(body, separators=(",", ":")).encode("utf-8"))
         return invite, f"{_PREFIX}.{payload}.{self._sign(payload)}"
@@ -178,8 +185,9 @@ class InviteService:
             raise InviteError("invite_expired", "This invite link has expired.")
         return invite
 
-    async def revoke(self, invite_id: str) -> bool:
-        """Withdraw one invite; False when there is no such (unrevoked) invite."""
+    async def revoke(self, invite_id: str, *, then: Then | None = None) -> bool:
+        """Withdraw one invite; False when there is no such (unrevoked) invite. ``then`` gets
+        that answer, in the same transaction."""
 
         def run(conn: sqlite3.Connection) -> bool:
             cur = conn.execute(
@@ -188,7 +196,7 @@ class InviteService:
             )
             return cur.rowcount > 0
 
-        return await self.db.write(run)
+        return await self.db.write(and_then(run, then))
 
     async def revoke_room(self, room: str) -> int:
         """Withdraw every invite of a room (e.g. when its session ends); returns how many."""
@@ -202,14 +210,18 @@ class InviteService:
 
         return await self.db.write(run)
 
-    async def set_required(self, room: str, required: bool) -> None:
+    async def set_required(self, room: str, required: bool, *, then: Then | None = None) -> None:
         """Whether the room admits only invite holders (and hosts): a plain link is not enough."""
-        await self.db.execute_write(
-            "INSERT INTO invite_policies (room, required, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (room) DO UPDATE SET required = excluded.required,"
-            " updated_at = excluded.updated_at",
-            (room, int(required), self._clock()),
-        )
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO invite_policies (room, required, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (room) DO UPDATE SET required = excluded.required,"
+                " updated_at = excluded.updated_at",
+                (room, int(required), self._clock()),
+            )
+
+        await self.db.write(and_then(run, then))
 
     async def required(self, room: str) -> bool:
         row = await self.db.fetchone("SELECT required FROM invite_policies WHERE room = ?", (room,))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from accounts.model import Role, User
 from accounts.passwords import hash_password, verify_password
-from pendopo.db import Database
+from pendopo.db import Database, Then, and_then
 
 SESSION_LIFETIME = 12 * 3600.0
 
@@ -88,6 +88,7 @@ class AccountStore:
         *,
         display_name: str | None = None,
         site_code: str | None = None,
+        then: Then | None = None,
     ) -> User:
         username = username.strip()
         if not username or len(username) > 64:
@@ -114,7 +115,7 @@ class AccountStore:
             row = conn.execute("SELECT * FROM users WHERE id = ?", (cur.lastrowid,)).fetchone()
             return _user(row)
 
-        return await self.db.write(insert)
+        return await self.db.write(and_then(insert, then))
 
     async def get_user(self, user_id: int) -> User | None:
         row = await self.db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
@@ -128,8 +129,9 @@ class AccountStore:
         rows = await self.db.fetchall("SELECT * FROM users ORDER BY username")
         return [_user(r) for r in rows]
 
-    async def set_password(self, user_id: int, password: str) -> None:
-        """Replace a password and end every session of that user."""
+    async def set_password(self, user_id: int, password: str, *, then: Then | None = None) -> None:
+        """Replace a password and end every session of that user (``then``: the caller's audit
+        record, in the same transaction)."""
         _check_password(password)
         encoded = await asyncio.to_thread(hash_password, password)
 
@@ -141,9 +143,9 @@ class AccountStore:
                 raise AccountError("no_such_user", "There is no such user.")
             conn.execute("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,))
 
-        await self.db.write(run)
+        await self.db.write(and_then(run, then))
 
-    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+    async def set_disabled(self, user_id: int, disabled: bool, *, then: Then | None = None) -> None:
         """Disable (ending every session) or re-enable an account."""
 
         def run(conn: sqlite3.Connection) -> None:
@@ -155,7 +157,7 @@ class AccountStore:
             if disabled:
                 conn.execute("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,))
 
-        await self.db.write(run)
+        await self.db.write(and_then(run, then))
 
     async def authenticate(self, username: str, password: str) -> User:
         if len(password) > MAX_PASSWORD or len(username) > 256:
@@ -196,13 +198,13 @@ class AccountStore:
             "DELETE FROM auth_sessions WHERE token_hash = ?", (_token_hash(token),)
         )
 
-    async def end_all_sessions(self, user_id: int) -> int:
+    async def end_all_sessions(self, user_id: int, *, then: Then | None = None) -> int:
         """Sign a user out everywhere; returns how many sessions ended."""
 
         def run(conn: sqlite3.Connection) -> int:
             return conn.execute("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,)).rowcount
 
-        return await self.db.write(run)
+        return await self.db.write(and_then(run, then))
 
     async def purge_expired_sessions(self) -> int:
         def run(conn: sqlite3.Connection) -> int:

@@ -69,11 +69,21 @@ def _ignore_packet(packet: RtpPacket) -> None:
     """A second track of one kind from the same connection is drained, not forwarded."""
 
 
+def _reason(exc: Exception) -> str:
+    """Why aiortc refused an SDP, for people: its own messages ("RTCP mux is not enabled") are
+    kept; a bare assert, a KeyError or the like from its parser says nothing to a reader and
+    becomes a plain description instead of a Python exception name."""
+    text = str(exc).strip()
+    if isinstance(exc, ValueError | RuntimeError) and text and text.isprintable():
+        return text[:200]
+    return "a line is malformed, or a required one is missing"
+
+
 def _offer_ufrag(offer_sdp: str) -> str | None:
     try:
         description = aiortc_sdp.SessionDescription.parse(offer_sdp)
     except Exception as exc:  # aiortc's parser raises many kinds on garbage
-        raise MediaError("invalid_sdp", f"the offer is not valid SDP ({exc!r})") from exc
+        raise MediaError("invalid_sdp", f"the offer is not valid SDP: {_reason(exc)}") from exc
     if not description.media:
         raise MediaError("invalid_sdp", "the offer has no media section")
     for media in description.media:
@@ -145,7 +155,7 @@ class Sfu:
             except Exception as exc:
                 if created:
                     await self._drop_peer(peer)
-                raise MediaError("invalid_sdp", f"the offer was refused ({exc})") from exc
+                raise MediaError("invalid_sdp", f"the offer was refused: {_reason(exc)}") from exc
             peer.remote_ufrag = ufrag
             self._configure_consent(peer)
             hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
@@ -165,7 +175,7 @@ class Sfu:
             try:
                 await peer.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
             except Exception as exc:
-                raise MediaError("invalid_sdp", f"the answer was refused ({exc})") from exc
+                raise MediaError("invalid_sdp", f"the answer was refused: {_reason(exc)}") from exc
             for slot in peer.slots:
                 if not slot.live and slot.mid is not None:
                     slot.live = True

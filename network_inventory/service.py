@@ -1,7 +1,8 @@
 """``Inventory``: the one object the web app, the prober and the dashboard share.
 
 It owns no state besides the database: every method is one ``db.read`` or one ``db.write``
-(so each mutation, its change-log entry and any import are a single transaction). Listeners
+(so each mutation, its change-log entry and any import are a single transaction; a mutation's
+``then`` adds the caller's own record — the audit entry — to that same transaction). Listeners
 registered with ``subscribe`` hear about committed changes (the prober reloads its targets, the
 dashboard pushes). Site states come from the prober through the ``states`` hook.
 """
@@ -24,7 +25,7 @@ from network_inventory.errors import InventoryError, NotFound, ValidationError
 from network_inventory.model import Change, Link, Page, ProbeTarget, Site, SiteKind
 from network_inventory.table import Stored, Table
 from network_inventory.validation import link_fields, probe_fields, site_fields
-from pendopo.db import Database
+from pendopo.db import Database, Then, and_then
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -167,26 +168,44 @@ class Inventory:
         self._notify(event)
         return result
 
-    async def _saved(self, entity: str, action: str, fn: Callable[[sqlite3.Connection], R]) -> R:
+    async def _saved(
+        self,
+        entity: str,
+        action: str,
+        fn: Callable[[sqlite3.Connection], R],
+        then: Then | None = None,
+    ) -> R:
         """One write that creates or changes a record, then its change event."""
-        record = await self.db.write(fn)
+        record = await self.db.write(and_then(fn, then))
         self._notify(ChangeEvent(entity, action, (record.id,)))
         return record
 
-    async def _delete(self, table: Table[Any], row_id: int, *, user: str) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            table.delete(conn, table.require(conn, row_id), user=user)
+    async def _delete(
+        self, table: Table[Any], row_id: int, *, user: str, then: Then | None = None
+    ) -> None:
+        def run(conn: sqlite3.Connection) -> Stored:
+            current = table.require(conn, row_id)
+            table.delete(conn, current, user=user)
+            return current
 
-        await self._write(run, ChangeEvent(table.entity, "delete", (row_id,)))
+        await self._write(and_then(run, then), ChangeEvent(table.entity, "delete", (row_id,)))
 
     async def _maybe_dry(
-        self, fn: Callable[[sqlite3.Connection], ReportT], *, dry_run: bool, entity: str
+        self,
+        fn: Callable[[sqlite3.Connection], ReportT],
+        *,
+        dry_run: bool,
+        entity: str,
+        then: Then | None = None,
     ) -> ReportT:
-        """Run an import and mark its report; a dry run does all the work, then rolls it back."""
+        """Run an import and mark its report; a dry run does all the work, then rolls it back
+        (``then`` runs only for a real import)."""
 
         def run(conn: sqlite3.Connection) -> ReportT:
             report = fn(conn)
             report.dry_run = dry_run
+            if then is not None and not dry_run:
+                then(conn, report)
             return report
 
         if not dry_run:
@@ -296,13 +315,20 @@ class Inventory:
         fields["parent_id"] = sites_repo.resolve_parent(conn, fields.pop("parent"))
         return fields
 
-    async def create_site(self, data: Mapping[str, Any], *, user: str) -> Site:
+    async def create_site(
+        self, data: Mapping[str, Any], *, user: str, then: Then | None = None
+    ) -> Site:
         clean = _only_known("site", data)
         return await self._saved(
-            "site", "create", lambda c: sites_repo.create(c, self._site_input(c, clean), user=user)
+            "site",
+            "create",
+            lambda c: sites_repo.create(c, self._site_input(c, clean), user=user),
+            then,
         )
 
-    async def update_site(self, ref: int | str, data: Mapping[str, Any], *, user: str) -> Site:
+    async def update_site(
+        self, ref: int | str, data: Mapping[str, Any], *, user: str, then: Then | None = None
+    ) -> Site:
         patch = _only_known("site", data)
 
         def run(conn: sqlite3.Connection) -> Site:
@@ -311,16 +337,16 @@ class Inventory:
             updated, _ = sites_repo.update(conn, site, fields, user=user)
             return updated
 
-        return await self._saved("site", "update", run)
+        return await self._saved("site", "update", run, then)
 
-    async def delete_site(self, ref: int | str, *, user: str) -> None:
-        def run(conn: sqlite3.Connection) -> int:
+    async def delete_site(self, ref: int | str, *, user: str, then: Then | None = None) -> None:
+        def run(conn: sqlite3.Connection) -> Site:
             site = sites_repo.resolve(conn, ref)
             sites_repo.delete(conn, site, user=user)
-            return site.id
+            return site
 
-        site_id = await self.db.write(run)
-        self._notify(ChangeEvent("site", "delete", (site_id,)))
+        site = await self.db.write(and_then(run, then))
+        self._notify(ChangeEvent("site", "delete", (site.id,)))
 
     # -- links -----------------------------------------------------------------------------
     async def list_links(
@@ -349,13 +375,20 @@ class Inventory:
     def _link_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
         return _resolve_refs(conn, link_fields(data), _LINK_REFS)
 
-    async def create_link(self, data: Mapping[str, Any], *, user: str) -> Link:
+    async def create_link(
+        self, data: Mapping[str, Any], *, user: str, then: Then | None = None
+    ) -> Link:
         clean = _only_known("link", data)
         return await self._saved(
-            "link", "create", lambda c: links_repo.create(c, self._link_input(c, clean), user=user)
+            "link",
+            "create",
+            lambda c: links_repo.create(c, self._link_input(c, clean), user=user),
+            then,
         )
 
-    async def update_link(self, link_id: int, data: Mapping[str, Any], *, user: str) -> Link:
+    async def update_link(
+        self, link_id: int, data: Mapping[str, Any], *, user: str, then: Then | None = None
+    ) -> Link:
         patch = _only_known("link", data)
 
         def run(conn: sqlite3.Connection) -> Link:
@@ -364,10 +397,10 @@ class Inventory:
             updated, _ = links_repo.update(conn, link, fields, user=user)
             return updated
 
-        return await self._saved("link", "update", run)
+        return await self._saved("link", "update", run, then)
 
-    async def delete_link(self, link_id: int, *, user: str) -> None:
-        await self._delete(links_repo.TABLE, link_id, user=user)
+    async def delete_link(self, link_id: int, *, user: str, then: Then | None = None) -> None:
+        await self._delete(links_repo.TABLE, link_id, user=user, then=then)
 
     # -- probe targets ---------------------------------------------------------------------
     async def list_probes(
@@ -399,16 +432,19 @@ class Inventory:
     def _probe_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
         return _resolve_refs(conn, probe_fields(data), _PROBE_REFS)
 
-    async def create_probe(self, data: Mapping[str, Any], *, user: str) -> ProbeTarget:
+    async def create_probe(
+        self, data: Mapping[str, Any], *, user: str, then: Then | None = None
+    ) -> ProbeTarget:
         clean = _only_known("probe", data)
         return await self._saved(
             "probe",
             "create",
             lambda c: probes_repo.create(c, self._probe_input(c, clean), user=user),
+            then,
         )
 
     async def update_probe(
-        self, probe_id: int, data: Mapping[str, Any], *, user: str
+        self, probe_id: int, data: Mapping[str, Any], *, user: str, then: Then | None = None
     ) -> ProbeTarget:
         patch = _only_known("probe", data)
 
@@ -421,14 +457,19 @@ class Inventory:
             updated, _ = probes_repo.update(conn, probe, fields, user=user)
             return updated
 
-        return await self._saved("probe", "update", run)
+        return await self._saved("probe", "update", run, then)
 
-    async def delete_probe(self, probe_id: int, *, user: str) -> None:
-        await self._delete(probes_repo.TABLE, probe_id, user=user)
+    async def delete_probe(self, probe_id: int, *, user: str, then: Then | None = None) -> None:
+        await self._delete(probes_repo.TABLE, probe_id, user=user, then=then)
 
     # -- import / export -------------------------------------------------------------------
     async def import_regions(
-        self, files: Sequence[tuple[str, bytes | str]], *, user: str, dry_run: bool = False
+        self,
+        files: Sequence[tuple[str, bytes | str]],
+        *,
+        user: str,
+        dry_run: bool = False,
+        then: Then | None = None,
     ) -> importer.RegionReport:
         """Kemendagri CSV/GeoJSON files (name, content); see :mod:`network_inventory.importer`."""
         if not files:
@@ -443,25 +484,42 @@ class Inventory:
         records = await asyncio.to_thread(parse)
 
         return await self._maybe_dry(
-            lambda c: importer.import_regions(c, records, user=user), dry_run=dry_run, entity="site"
+            lambda c: importer.import_regions(c, records, user=user),
+            dry_run=dry_run,
+            entity="site",
+            then=then,
         )
 
     async def import_links(
-        self, data: bytes | str, source: str, *, user: str, dry_run: bool = False
+        self,
+        data: bytes | str,
+        source: str,
+        *,
+        user: str,
+        dry_run: bool = False,
+        then: Then | None = None,
     ) -> rows_import.RowsReport:
         return await self._maybe_dry(
             lambda c: rows_import.import_links(c, data, source, user=user),
             dry_run=dry_run,
             entity="link",
+            then=then,
         )
 
     async def import_probes(
-        self, data: bytes | str, source: str, *, user: str, dry_run: bool = False
+        self,
+        data: bytes | str,
+        source: str,
+        *,
+        user: str,
+        dry_run: bool = False,
+        then: Then | None = None,
     ) -> rows_import.RowsReport:
         return await self._maybe_dry(
             lambda c: rows_import.import_probes(c, data, source, user=user),
             dry_run=dry_run,
             entity="probe",
+            then=then,
         )
 
     async def export_csv(self, what: str) -> str:
@@ -497,4 +555,4 @@ class Inventory:
         return list(page.items)
 
 
-__all__ = ["ChangeEvent", "Inventory", "SiteKind", "SiteStates"]
+__all__ = ["ChangeEvent", "Inventory", "SiteKind", "SiteStates", "Then"]

@@ -79,6 +79,10 @@ class Settings:
     tls_key: Path | None = None
     forwarded_allow_ips: tuple[str, ...] = ()
     """Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed."""
+    metrics_token: str | None = None
+    """Bearer token a Prometheus scraper sends for ``/metrics``; once set, it is required."""
+    metrics_allow_ips: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    """Without ``metrics_token``: the addresses/networks that may read ``/metrics``."""
     lobby_max_per_room: int = 200
     """Most people waiting in one session's lobby (lobby_full beyond)."""
     lobby_max_per_address: int = 50

@@ -32,6 +32,26 @@ T = TypeVar("T")
 Migration = Callable[[sqlite3.Connection], None] | str
 """A migration is SQL (a script, run with executescript) or a function given the connection."""
 
+Then = Callable[[sqlite3.Connection, Any], None]
+"""A step a caller adds to someone else's write, in the same transaction, given that write's
+result: the web edge writes a change's audit record this way, so the change and its record
+commit together or not at all (``docs/security.md``, "Audit log")."""
+
+
+def and_then(
+    fn: Callable[[sqlite3.Connection], T], then: Then | None
+) -> Callable[[sqlite3.Connection], T]:
+    """``fn`` followed by ``then(conn, result)`` in one write function (one transaction)."""
+    if then is None:
+        return fn
+
+    def run(conn: sqlite3.Connection) -> T:
+        result = fn(conn)
+        then(conn, result)
+        return result
+
+    return run
+
 
 @dataclass(frozen=True)
 class Component:

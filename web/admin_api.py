@@ -23,7 +23,7 @@ from aiohttp import web
 from accounts import Role, User
 from accounts.passwords import generate_password
 from web import openapi
-from web.auth import audit, require_admin
+from web.auth import audit, audited, require_admin
 from web.errors import ApiError, NotFound, json_body
 from web.keys import ACCOUNTS, AUDIT
 from web.pages import add_page
@@ -83,14 +83,14 @@ async def create_user(request: web.Request) -> web.Response:
     password = _optional_str(body, "password", limit=1024)
     generated = password is None
     password = password or generate_password()
-    user = await request.app[ACCOUNTS].create_user(
-        username, password, role, display_name=display_name, site_code=site_code
-    )
-    await audit(
+    then = audited(
         request,
         "user.create",
-        target=user.username,
-        detail={"role": role.value, "site_code": site_code},
+        lambda user: user.username,
+        lambda _: {"role": role.value, "site_code": site_code},
+    )
+    user = await request.app[ACCOUNTS].create_user(
+        username, password, role, display_name=display_name, site_code=site_code, then=then
     )
     answer: dict[str, object] = {"user": user.public() | {"disabled": False}}
     if generated:
@@ -105,8 +105,8 @@ async def reset_password(request: web.Request) -> web.Response:
     password = _optional_str(body, "password", limit=1024)
     generated = password is None
     password = password or generate_password()
-    await request.app[ACCOUNTS].set_password(target.id, password)
-    await audit(request, "user.password_reset", target=target.username)
+    then = audited(request, "user.password_reset", lambda _: target.username)
+    await request.app[ACCOUNTS].set_password(target.id, password, then=then)
     answer: dict[str, object] = {"ok": True}
     if generated:
         answer["generated_password"] = password
@@ -118,8 +118,9 @@ async def _set_disabled(request: web.Request, disabled: bool) -> web.Response:
     target = await _user_from_path(request)
     if disabled and target.id == admin.id:
         raise ApiError("cannot_disable_self", "You cannot disable your own account.", status=409)
-    await request.app[ACCOUNTS].set_disabled(target.id, disabled)
-    await audit(request, "user.disable" if disabled else "user.enable", target=target.username)
+    action = "user.disable" if disabled else "user.enable"
+    then = audited(request, action, lambda _: target.username)
+    await request.app[ACCOUNTS].set_disabled(target.id, disabled, then=then)
     return web.json_response({"ok": True})
 
 
@@ -134,10 +135,10 @@ async def enable_user(request: web.Request) -> web.Response:
 async def sign_out_user(request: web.Request) -> web.Response:
     require_admin(request)
     target = await _user_from_path(request)
-    ended = await request.app[ACCOUNTS].end_all_sessions(target.id)
-    await audit(
-        request, "user.sign_out_everywhere", target=target.username, detail={"ended": ended}
+    then = audited(
+        request, "user.sign_out_everywhere", lambda _: target.username, lambda n: {"ended": n}
     )
+    ended = await request.app[ACCOUNTS].end_all_sessions(target.id, then=then)
     return web.json_response({"ok": True, "ended": ended})
 
 
@@ -215,15 +216,54 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/admin/audit.csv", audit_csv)
 
 
-openapi.describe_routes(
-    [
-        ("GET", "/api/admin/users", "List users", "admin", "admin"),
-        ("POST", "/api/admin/users", "Create a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/password", "Reset a password", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/enable", "Enable a user", "admin", "admin"),
-        ("POST", "/api/admin/users/{user_id}/sign-out", "End a user's sessions", "admin", "admin"),
-        ("GET", "/api/admin/audit", "Security audit log", "admin", "admin"),
-        ("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin", "admin"),
-    ]
+_ROLE = {"enum": [r.value for r in Role]}
+_USER_ID = openapi.Param("user_id", "path", {"type": "integer", "minimum": 1})
+_OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
+_ADMIN_USER = {"allOf": [openapi.ref("User")], "properties": {"disabled": {"type": "boolean"}}}
+_AUDIT_FILTERS = (
+    openapi.Param(
+        "action",
+        schema={"type": "string", "maxLength": 100},
+        description="prefix: host. gives every host action",
+    ),
+    openapi.Param("actor", schema={"type": "string", "maxLength": 256}),
+    openapi.Param("since", schema={"type": "number", "minimum": 0, "maximum": 1e12}),
+    openapi.Param("until", schema={"type": "number", "minimum": 0, "maximum": 1e12}),
 )
+_GENERATED = {"generated_password": {"type": "string", "description": "shown this once"}}
+
+openapi.describe(
+    openapi.Operation("GET", "/api/admin/users", "List users", "admin", "admin",
+        response={"type": "object", "required": ["items", "total"], "properties": {
+            "items": {"type": "array", "items": _ADMIN_USER}, "total": {"type": "integer"}}}),
+    openapi.Operation("POST", "/api/admin/users", "Create a user (password generated when not "
+        "given, answered once)", "admin", "admin",
+        body={"application/json": {"schema": {"type": "object", "required": ["username", "role"],
+            "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64},
+                           "role": _ROLE,
+                           "password": {"type": "string", "minLength": 8, "maxLength": 1024},
+                           "display_name": {"type": ["string", "null"], "maxLength": 100},
+                           "site_code": {"type": ["string", "null"], "pattern": r"^\d+(\.\d+)*$",
+                                         "description": "required for role site"}}}}},
+        response={"type": "object", "required": ["user"],
+                  "properties": {"user": _ADMIN_USER, **_GENERATED}}, status=201),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/password", "Reset a password "
+        "(generated when not given)", "admin", "admin", params=(_USER_ID,),
+        response={**_OK, "properties": {"ok": {"const": True}, **_GENERATED}}),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin",
+        "admin", params=(_USER_ID,), response=_OK, errors=(409,)),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/enable", "Enable a user", "admin",
+        "admin", params=(_USER_ID,), response=_OK),
+    openapi.Operation("POST", "/api/admin/users/{user_id}/sign-out", "End a user's sessions",
+        "admin", "admin", params=(_USER_ID,),
+        response={"type": "object", "required": ["ok", "ended"],
+                  "properties": {"ok": {"const": True}, "ended": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/admin/audit", "Security audit log", "admin", "admin",
+        params=(*_AUDIT_FILTERS, *openapi.PAGE_PARAMS),
+        response={"type": "object", "required": ["items", "total", "limit", "offset"],
+                  "properties": {"items": {"type": "array", "items": {"type": "object"}},
+                                 "total": {"type": "integer"}, "limit": {"type": "integer"},
+                                 "offset": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin",
+        "admin", params=_AUDIT_FILTERS, content_type="text/csv"),
+)  # fmt: skip

@@ -40,6 +40,7 @@ from web import (
 )
 from web.errors import error_middleware
 from web.keys import ACCOUNTS, DATABASE, SETTINGS, SIO
+from web.path_ids import path_id_middleware
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,12 @@ async def _close_sockets(app: web.Application) -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[error_middleware, auth.user_middleware, security.csrf_middleware],
+        middlewares=[
+            error_middleware,
+            auth.user_middleware,
+            security.csrf_middleware,
+            path_id_middleware,
+        ],
     )
     app[SETTINGS] = settings
     app[SIO] = create_sio(settings)

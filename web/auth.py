@@ -6,22 +6,31 @@ Role checks for every route are one call at the top of the handler::
 
 and an action worth remembering is one more::
 
-    await audit(request, "inventory.link_update", target=f"link {link_id}", detail={...})
+    await audit(request, "auth.sign_out")
+
+— or, for a change of stored data, the change's own transaction carries it::
+
+    then = audited(request, "inventory.link_update", target=lambda link: f"link {link.id}")
+    await inventory.update_link(link_id, body, user=username, then=then)
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
+from typing import Any
 
 from aiohttp import web
 
 from accounts import AccountError, Role, User
+from accounts import audit as audit_log
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LockedOut, LoginLimiter
 from accounts.server_key import load_or_create
 from accounts.store import SESSION_LIFETIME
+from pendopo.db import Then
 from web import openapi
 from web.errors import ApiError, Forbidden, Unauthorised, error_response, json_body, register
 from web.keys import (
@@ -135,6 +144,25 @@ async def audit(
     )
 
 
+def audited(
+    request: web.Request,
+    action: str,
+    target: Callable[[Any], str | None],
+    detail: Callable[[Any], Mapping[str, object] | None] = lambda _: None,
+) -> Then:
+    """The audit record of a change, written in the change's own transaction: pass it as the
+    change's ``then`` (``Inventory.create_site(..., then=audited(request, ...))``); ``target`` and
+    ``detail`` are made from the changed record (or the import's report)."""
+    actor, address = request_user(request), client_address(request)
+
+    def write(conn: sqlite3.Connection, result: Any) -> None:
+        audit_log.write(
+            conn, action, actor=actor, address=address, target=target(result), detail=detail(result)
+        )
+
+    return write
+
+
 # -- routes -----------------------------------------------------------------------------------
 def _set_session_cookies(
     request: web.Request, response: web.StreamResponse, token: str, csrf: str
@@ -200,8 +228,10 @@ async def sign_out(request: web.Request) -> web.Response:
 
 async def sign_out_everywhere(request: web.Request) -> web.Response:
     user = require_user(request)
-    ended = await request.app[ACCOUNTS].end_all_sessions(user.id)
-    await audit(request, "auth.sign_out_everywhere", target=user.username, detail={"ended": ended})
+    then = audited(
+        request, "auth.sign_out_everywhere", lambda _: user.username, lambda n: {"ended": n}
+    )
+    ended = await request.app[ACCOUNTS].end_all_sessions(user.id, then=then)
     response = web.json_response({"ok": True, "ended": ended})
     _clear_session_cookies(response)
     return response
@@ -218,8 +248,8 @@ async def change_own_password(request: web.Request) -> web.Response:
         await request.app[ACCOUNTS].authenticate(user.username, current)
     except AccountError as exc:
         raise ApiError("bad_credentials", "The current password is wrong.", status=403) from exc
-    await request.app[ACCOUNTS].set_password(user.id, new)
-    await audit(request, "auth.password_changed", target=user.username)
+    then = audited(request, "auth.password_changed", lambda _: user.username)
+    await request.app[ACCOUNTS].set_password(user.id, new, then=then)
     response = web.json_response({"ok": True})
     _clear_session_cookies(response)
     return response
@@ -256,12 +286,59 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/me", me)
 
 
-openapi.describe_routes(
-    [
-        ("POST", "/api/session", "Sign in (sets the session cookie)", "accounts", "none"),
-        ("DELETE", "/api/session", "Sign out", "accounts", "none"),
-        ("DELETE", "/api/sessions", "End every session of the signed-in user", "accounts", "user"),
-        ("GET", "/api/me", "The signed-in user, or null", "accounts", "none"),
-        ("POST", "/api/me/password", "Change the own password", "accounts", "user"),
-    ]
+openapi.add_schemas(
+    {
+        "User": {
+            "type": "object",
+            "required": ["id", "username", "role"],
+            "properties": {
+                "id": {"type": "integer"},
+                "username": {"type": "string"},
+                "role": {"enum": [r.value for r in Role]},
+                "display_name": {"type": ["string", "null"]},
+                "site_code": {"type": ["string", "null"]},
+            },
+        }
+    }
 )
+_OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
+_SIGNED_IN = {
+    "type": "object",
+    "required": ["ok", "user", "csrf_token"],
+    "properties": {
+        "ok": {"const": True},
+        "user": openapi.ref("User"),
+        "csrf_token": {"type": "string", "description": "send it as X-CSRF-Token"},
+    },
+}
+
+
+def _json(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema, "example": example}}
+
+
+openapi.describe(
+    openapi.Operation("POST", "/api/session", "Sign in (sets the session cookie)", "accounts",
+        "none", body=_json({"type": "object", "required": ["username", "password"],
+                            "properties": {"username": {"type": "string"},
+                                           "password": {"type": "string"}}},
+                          {"username": "tamu", "password": "bukan-sandinya"}),
+        response=_SIGNED_IN, errors=(401, 429)),
+    openapi.Operation("DELETE", "/api/session", "Sign out", "accounts", "none", response=_OK),
+    openapi.Operation("DELETE", "/api/sessions", "End every session of the signed-in user",
+        "accounts", "user",
+        response={"type": "object", "required": ["ok", "ended"],
+                  "properties": {"ok": {"const": True}, "ended": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/me", "The signed-in user, or null (200 either way)",
+        "accounts", "none",
+        response={"type": "object", "required": ["user"], "properties": {
+            "user": {"oneOf": [openapi.ref("User"), {"type": "null"}]},
+            "csrf_token": {"type": "string", "description": "only when signed in"}}}),
+    openapi.Operation("POST", "/api/me/password", "Change the own password (every session ends)",
+        "accounts", "user",
+        body=_json({"type": "object", "required": ["current", "new"],
+                    "properties": {"current": {"type": "string"},
+                                   "new": {"type": "string", "minLength": 8, "maxLength": 1024}}},
+                    {"current": "bukan-sandinya", "new": "kata-sandi-baru-1"}),
+        response=_OK),
+)  # fmt: skip

@@ -46,6 +46,16 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status)
 
 
+def _http_error(exc: web.HTTPException) -> web.Response:
+    """aiohttp's own 4xx (no such route, wrong method) as JSON; a 405 keeps ``Allow``."""
+    allow = exc.headers.get("Allow")
+    message = f"This address takes {allow}." if allow is not None else exc.reason
+    response = error_response(exc.status, exc.reason.lower().replace(" ", "_"), message)
+    if allow is not None:
+        response.headers["Allow"] = allow
+    return response
+
+
 # Typed errors of the inner packages carry ``code`` and ``message``; each package registers its
 # exception base and the HTTP status it maps to (e.g. ``register(AccountError, 400)``).
 _TRANSLATED: dict[type[Exception], int] = {}
@@ -68,7 +78,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(413, "too_large", "The request body is too large.")
     except web.HTTPException as exc:
         if exc.status >= 400 and request.path.startswith("/api/"):
-            return error_response(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+            return _http_error(exc)
         raise
     except json.JSONDecodeError:
         return error_response(400, "invalid_json", "The request body is not valid JSON.")

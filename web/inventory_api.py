@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from network_inventory import (
     Conflict,
@@ -29,11 +30,13 @@ from network_inventory import (
 from network_inventory.directory import InventorySites
 from network_inventory.model import Page, Site
 from network_inventory.rows_import import RowsReport
+from pendopo.db import Then
 from web import openapi
-from web.auth import audit, require_address_reader, require_inventory_editor, require_staff
+from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register
 from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
+from web.path_ids import storable_id
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ def _site_ref(text: str | None, name: str) -> int | str | None:
     if text is None or text == "":
         return None
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and storable_id(text):
         return int(text)
     from network_inventory.validation import CODE_RE
 
@@ -176,26 +179,41 @@ async def get_site(request: web.Request) -> web.Response:
     return web.json_response(_site_json(inv, await inv.get_site(_path_ref(request))))
 
 
+def site_target(site: Site) -> str:
+    """How the audit log names a site: ``site Kalijambe (33.14.01, id 5)``, or ``site Pos
+    Ronda (id 230)`` for a site without a Kemendagri code."""
+    return f"site {site.name} ({site.code + ', ' if site.code else ''}id {site.id})"
+
+
+def _audited(request: web.Request, action: str) -> Then:
+    """The audit record of an inventory change, in the change's transaction."""
+    noun = action.removeprefix("inventory.").split("_")[0]
+    target: Callable[[Any], str] = (
+        site_target if noun == "site" else lambda record: f"{noun} {record.id}"
+    )
+    return audited(request, action, target)
+
+
 async def create_site(request: web.Request) -> web.Response:
     user = _editor(request)
     inv = _inventory(request)
-    site = await inv.create_site(await json_body(request), user=user)
-    await audit(request, "inventory.site_create", target=f"site {site.code} {site.name}")
+    then = _audited(request, "inventory.site_create")
+    site = await inv.create_site(await json_body(request), user=user, then=then)
     return web.json_response(_site_json(inv, site), status=201)
 
 
 async def update_site(request: web.Request) -> web.Response:
     user = _editor(request)
     inv = _inventory(request)
-    site = await inv.update_site(_path_ref(request), await json_body(request), user=user)
-    await audit(request, "inventory.site_update", target=f"site {site.code} {site.name}")
+    then = _audited(request, "inventory.site_update")
+    site = await inv.update_site(_path_ref(request), await json_body(request), user=user, then=then)
     return web.json_response(_site_json(inv, site))
 
 
 async def delete_site(request: web.Request) -> web.Response:
     user = _editor(request)
-    await _inventory(request).delete_site(_path_ref(request), user=user)
-    await audit(request, "inventory.site_delete", target=f"site {request.match_info['ref']}")
+    then = _audited(request, "inventory.site_delete")
+    await _inventory(request).delete_site(_path_ref(request), user=user, then=then)
     return web.Response(status=204)
 
 
@@ -209,18 +227,27 @@ class _Record(Protocol):
 
 class _Create(Protocol):
     def __call__(
-        self, inv: Inventory, data: Mapping[str, Any], /, *, user: str
+        self, inv: Inventory, data: Mapping[str, Any], /, *, user: str, then: Then | None
     ) -> Awaitable[_Record]: ...
 
 
 class _Update(Protocol):
     def __call__(
-        self, inv: Inventory, record_id: int, data: Mapping[str, Any], /, *, user: str
+        self,
+        inv: Inventory,
+        record_id: int,
+        data: Mapping[str, Any],
+        /,
+        *,
+        user: str,
+        then: Then | None,
     ) -> Awaitable[_Record]: ...
 
 
 class _Delete(Protocol):
-    def __call__(self, inv: Inventory, record_id: int, /, *, user: str) -> Awaitable[None]: ...
+    def __call__(
+        self, inv: Inventory, record_id: int, /, *, user: str, then: Then | None
+    ) -> Awaitable[None]: ...
 
 
 def _record_handlers(
@@ -240,21 +267,21 @@ def _record_handlers(
 
     async def create_one(request: web.Request) -> web.Response:
         user = _editor(request)
-        record = await create(_inventory(request), await json_body(request), user=user)
-        await audit(request, f"inventory.{noun}_create", target=f"{noun} {record.id}")
+        then = _audited(request, f"inventory.{noun}_create")
+        record = await create(_inventory(request), await json_body(request), user=user, then=then)
         return web.json_response(record.public(), status=201)
 
     async def update_one(request: web.Request) -> web.Response:
         user = _editor(request)
         body = await json_body(request)
-        record = await update(_inventory(request), _path_id(request), body, user=user)
-        await audit(request, f"inventory.{noun}_update", target=f"{noun} {record.id}")
+        then = _audited(request, f"inventory.{noun}_update")
+        record = await update(_inventory(request), _path_id(request), body, user=user, then=then)
         return web.json_response(record.public())
 
     async def delete_one(request: web.Request) -> web.Response:
         user = _editor(request)
-        await delete(_inventory(request), _path_id(request), user=user)
-        await audit(request, f"inventory.{noun}_delete", target=f"{noun} {_path_id(request)}")
+        then = _audited(request, f"inventory.{noun}_delete")
+        await delete(_inventory(request), _path_id(request), user=user, then=then)
         return web.Response(status=204)
 
     return get_one, create_one, update_one, delete_one
@@ -318,13 +345,12 @@ class _TooLarge(web.HTTPRequestEntityTooLarge):
         super().__init__(max_size=IMPORT_MAX_BYTES, actual_size=IMPORT_MAX_BYTES + 1)
 
 
-async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, bytes]]:
-    """Files of a multipart form (any field with a filename), or the raw body as one file."""
-    if request.content_length is not None and request.content_length > IMPORT_MAX_BYTES:
-        raise _TooLarge()
-    if request.content_type.startswith("multipart/"):
-        files: list[tuple[str, bytes]] = []
-        total = 0
+async def _form_files(request: web.Request) -> list[tuple[str, bytes]]:
+    """Every part of a multipart form that carries a filename (all together at most
+    ``IMPORT_MAX_BYTES``); a form aiohttp cannot parse is a 400 ``invalid_multipart``."""
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
@@ -337,9 +363,27 @@ async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, b
                 chunks.append(chunk)
             if part.filename:
                 files.append((part.filename, b"".join(chunks)))
-        if not files:
-            raise InventoryError("The form has no file.", code="no_files")
-        return files
+    except ValueError as exc:  # no boundary, or a part without one
+        raise _bad_form("it has no boundary or a part is cut off") from exc
+    except HttpProcessingError as exc:  # a part header with a control character, ...
+        raise _bad_form("a part's header is malformed") from exc
+    if not files:
+        raise InventoryError("The form has no file.", code="no_files")
+    return files
+
+
+def _bad_form(why: str) -> InventoryError:
+    return InventoryError(
+        f"The upload is not a valid multipart form: {why}.", code="invalid_multipart"
+    )
+
+
+async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, bytes]]:
+    """Files of a multipart form (any field with a filename), or the raw body as one file."""
+    if request.content_length is not None and request.content_length > IMPORT_MAX_BYTES:
+        raise _TooLarge()
+    if request.content_type.startswith("multipart/"):
+        return await _form_files(request)
     body = await request.read()
     if not body:
         raise InventoryError("The request body is empty.", code="no_files")
@@ -349,29 +393,40 @@ async def _uploads(request: web.Request, default_name: str) -> list[tuple[str, b
     return [(name, body)]
 
 
-async def _audit_import(
-    request: web.Request, what: str, names: list[str], report: dict[str, Any]
-) -> None:
-    """An import that changed the inventory (not a dry run): its files and counts."""
-    if report.get("dry_run"):
-        return
-    counts = {k: v for k, v in report.items() if isinstance(v, int) and not isinstance(v, bool)}
-    await audit(request, f"inventory.{what}_import", target=", ".join(names)[:300], detail=counts)
+def _audited_import(request: web.Request, what: str, names: list[str]) -> Then:
+    """The audit record of an import (not of a dry run: it writes nothing): its files and
+    counts, in the import's transaction."""
+
+    def counts(report: Any) -> dict[str, object]:
+        public = report.public()
+        return {k: v for k, v in public.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    return audited(request, f"inventory.{what}_import", lambda _: ", ".join(names)[:300], counts)
 
 
 async def import_regions(request: web.Request) -> web.Response:
     user = _editor(request)
     files = await _uploads(request, "upload.csv")
     report = await _inventory(request).import_regions(
-        files, user=user, dry_run=bool(_bool(request, "dry_run"))
+        files,
+        user=user,
+        dry_run=bool(_bool(request, "dry_run")),
+        then=_audited_import(request, "regions", [n for n, _ in files]),
     )
-    await _audit_import(request, "regions", [n for n, _ in files], report.public())
     return web.json_response(report.public())
 
 
 class _ImportRows(Protocol):
     def __call__(
-        self, inv: Inventory, data: bytes, source: str, /, *, user: str, dry_run: bool
+        self,
+        inv: Inventory,
+        data: bytes,
+        source: str,
+        /,
+        *,
+        user: str,
+        dry_run: bool,
+        then: Then | None,
     ) -> Awaitable[RowsReport]: ...
 
 
@@ -383,9 +438,13 @@ async def _import_rows(request: web.Request, what: str, run: _ImportRows) -> web
         raise InventoryError("Send one CSV file.", code="one_file")
     name, data = files[0]
     report = await run(
-        _inventory(request), data, name, user=user, dry_run=bool(_bool(request, "dry_run"))
+        _inventory(request),
+        data,
+        name,
+        user=user,
+        dry_run=bool(_bool(request, "dry_run")),
+        then=_audited_import(request, what, [name]),
     )
-    await _audit_import(request, what, [name], report.public())
     return web.json_response(report.public())
 
 
@@ -440,7 +499,10 @@ ID = r"{id:\d+}"
 
 _JSON = "application/json"
 _CSV_BODY = {
-    "text/csv": {"schema": {"type": "string"}},
+    "text/csv": {
+        "schema": {"type": "string"},
+        "example": "site_id,parent_site_id,medium\r\n2,1,fiber\r\n",
+    },
     "multipart/form-data": {
         "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
     },
@@ -457,14 +519,21 @@ _REGION_BODY = {
         }
     },
 }
-_DRY = Param("dry_run", schema={"type": "boolean"}, description="check and report, write nothing")
+_DRY = Param(
+    "dry_run",
+    schema={"type": "boolean"},
+    description="check and report, write nothing",
+    example=True,
+)
 _FILENAME = Param("filename", description="name of a raw-body upload (.csv or .geojson)")
-_REF = Param("ref", "path", {"type": "string"}, "site id or code")
-_ID = Param("id", "path", {"type": "integer"})
+_REF = Param(
+    "ref", "path", {"type": "string", "pattern": r"^\d+(\.\d+)*$"}, "site id or code", example="1"
+)
+_ID = Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 
 
-def _body(name: str) -> dict[str, Any]:
-    return {_JSON: {"schema": ref(name)}}
+def _body(name: str, example: Mapping[str, Any]) -> dict[str, Any]:
+    return {_JSON: {"schema": ref(name), "example": example}}
 
 
 @dataclass(frozen=True)
@@ -477,9 +546,9 @@ class Route:
 
 def _routes() -> Sequence[Route]:
     site_filters = (
-        Param("kind", description="comma-separated: " + ",".join(k.value for k in SiteKind)),
+        Param("kind", schema=_list_of(SiteKind), description="comma-separated"),
         Param("parent", description="parent site id or code"),
-        Param("status", description="primary uplink status (comma-separated)"),
+        Param("status", schema=_list_of(LinkStatus), description="primary uplink status"),
         Param("state", description="state reported by the prober (UP, DOWN, ...)"),
         Param("q", description="search in names and codes"),
         Param("boundary", schema={"type": "boolean"}, description="include boundaries"),
@@ -487,61 +556,69 @@ def _routes() -> Sequence[Route]:
     link_filters = (
         Param("site", description="site id or code"),
         Param("parent", description="parent site id or code"),
-        Param("status", description="comma-separated link statuses"),
-        Param("medium", description="comma-separated media"),
+        Param("status", schema=_list_of(LinkStatus), description="comma-separated"),
+        Param("medium", schema=_list_of(Medium), description="comma-separated"),
     )
     probe_filters = (
         Param("site", description="site id or code"),
-        Param("kind", description="icmp, tcp or http"),
+        Param("kind", schema=_enum(ProbeKind)),
         Param("enabled", schema={"type": "boolean"}),
     )
     change_filters = (
-        Param("entity", description="site, link, probe or inventory"),
-        Param("entity_id", schema={"type": "integer"}),
+        Param("entity", schema={"enum": ["site", "link", "probe", "inventory"]}),
+        Param("entity_id", schema={"type": "integer", "minimum": 1, "maximum": 2**62}),
         Param("user"),
     )
     s, lk, p = "/api/sites", "/api/links", "/api/probes"
     E = "editor"
 
     def op(method: str, path: str, summary: str, tag: str, auth: str = "staff", **kw: Any) -> Any:
+        if method in ("POST", "PATCH", "DELETE") and not path.startswith("/api/import/"):
+            kw.setdefault("errors", (409,))  # duplicate_code, has_children, parent_cycle
         return Operation(method, path, summary, tag, auth, **kw)
 
     site_path, link_path, probe_path = f"{s}/{{ref}}", f"{lk}/{{id}}", f"{p}/{{id}}"
     csv_response = {"type": "string"}
     return [
         Route("GET", s, _edge(list_sites), op("GET", s, "List sites", "inventory",
-              params=(*site_filters, *PAGE_PARAMS), response=page_of("Site"))),
+              params=(*site_filters, *PAGE_PARAMS), response=page_of("Site"),
+              errors=(404,))),
         Route("POST", s, _edge(create_site), op("POST", s, "Create a site", "inventory", E,
-              body=_body("SiteInput"), response=ref("Site"), status=201)),
+              body=_body("SiteInput", {"name": "Pos Uji", "kind": "other", "parent": 1}),
+              response=ref("Site"), status=201)),
         Route("GET", f"{s}/{SITE_REF}", _edge(get_site), op("GET", site_path, "One site",
               "inventory", params=(_REF,), response=ref("Site"))),
         Route("PATCH", f"{s}/{SITE_REF}", _edge(update_site), op("PATCH", site_path,
               "Change a site (only the given fields)", "inventory", E, params=(_REF,),
-              body=_body("SiteInput"), response=ref("Site"))),
+              body=_body("SiteInput", {"notes": "diperiksa"}), response=ref("Site"))),
         Route("DELETE", f"{s}/{SITE_REF}", _edge(delete_site), op("DELETE", site_path,
               "Delete a site without children (its links and probes go too)", "inventory",
               E, params=(_REF,), status=204)),
         Route("GET", lk, _edge(list_links), op("GET", lk, "List links", "inventory",
-              params=(*link_filters, *PAGE_PARAMS), response=page_of("Link"))),
+              params=(*link_filters, *PAGE_PARAMS), response=page_of("Link"),
+              errors=(404,))),
         Route("POST", lk, _edge(create_link), op("POST", lk, "Create a link", "inventory", E,
-              body=_body("LinkInput"), response=ref("Link"), status=201)),
+              body=_body("LinkInput", {"site": 3, "parent": 1, "medium": "wireless"}),
+              response=ref("Link"), status=201)),
         Route("GET", f"{lk}/{ID}", _edge(get_link), op("GET", link_path, "One link",
               "inventory", params=(_ID,), response=ref("Link"))),
         Route("PATCH", f"{lk}/{ID}", _edge(update_link), op("PATCH", link_path,
-              "Change a link", "inventory", E, params=(_ID,), body=_body("LinkInput"),
-              response=ref("Link"))),
+              "Change a link", "inventory", E, params=(_ID,),
+              body=_body("LinkInput", {"notes": "ok"}), response=ref("Link"))),
         Route("DELETE", f"{lk}/{ID}", _edge(delete_link), op("DELETE", link_path,
               "Delete a link", "inventory", E, params=(_ID,), status=204)),
         Route("GET", p, _edge(list_probes), op("GET", p, "List probe targets", "inventory", E,
-              params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"))),
+              params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"),
+              errors=(404,))),
         Route("POST", p, _edge(create_probe), op("POST", p, "Create a probe target",
-              "inventory", E, body=_body("ProbeInput"), response=ref("ProbeTarget"),
+              "inventory", E, response=ref("ProbeTarget"),
+              body=_body("ProbeInput", {"site": 1, "kind": "icmp", "host": "127.0.0.1"}),
               status=201)),
         Route("GET", f"{p}/{ID}", _edge(get_probe), op("GET", probe_path, "One probe target",
               "inventory", E, params=(_ID,), response=ref("ProbeTarget"))),
         Route("PATCH", f"{p}/{ID}", _edge(update_probe), op("PATCH", probe_path,
               "Change a probe target", "inventory", E, params=(_ID,),
-              body=_body("ProbeInput"), response=ref("ProbeTarget"))),
+              body=_body("ProbeInput", {"enabled": False}), response=ref("ProbeTarget"))),
         Route("DELETE", f"{p}/{ID}", _edge(delete_probe), op("DELETE", probe_path,
               "Delete a probe target", "inventory", E, params=(_ID,), status=204)),
         Route("POST", "/api/import/regions", _edge(import_regions), op("POST",
@@ -570,6 +647,11 @@ def _routes() -> Sequence[Route]:
 
 def _enum(enum_type: type[StrEnum]) -> dict[str, Any]:
     return {"type": "string", "enum": [e.value for e in enum_type]}
+
+
+def _list_of(enum_type: type[StrEnum]) -> dict[str, Any]:
+    """A comma-separated query list of enum values (``?kind=desa,kelurahan``)."""
+    return {"type": "array", "items": _enum(enum_type), "uniqueItems": True}
 
 
 _S, _N, _I, _B = {"type": "string"}, {"type": "number"}, {"type": "integer"}, {"type": "boolean"}

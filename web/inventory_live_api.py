@@ -26,7 +26,7 @@ from network_inventory.model import iso
 from network_inventory.state import Policy, State
 from web import openapi
 from web.auth import (
-    audit,
+    audited,
     require_address_reader,
     require_inventory_editor,
     require_staff,
@@ -34,8 +34,10 @@ from web.auth import (
 )
 from web.errors import ApiError, NotFound, json_body
 from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SIO
+from web.path_ids import storable_id
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**9
 
 
 def _page(request: web.Request, default: int = 100) -> tuple[int, int]:
@@ -44,8 +46,8 @@ def _page(request: web.Request, default: int = 100) -> tuple[int, int]:
         offset = int(request.query.get("offset", 0))
     except ValueError as exc:
         raise ApiError("invalid_query", "limit and offset must be whole numbers.") from exc
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise ApiError("invalid_query", f"limit must be 1..{MAX_LIMIT} and offset at least 0.")
+    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
+        raise ApiError("invalid_query", f"limit must be 1..{MAX_LIMIT} and offset 0..{MAX_OFFSET}.")
     return limit, offset
 
 
@@ -64,10 +66,9 @@ def _int_param(request: web.Request, *names: str) -> int | None:
     for name in names:
         raw = request.query.get(name)
         if raw:
-            try:
-                return int(raw)
-            except ValueError as exc:
-                raise ApiError("invalid_query", f"{name} must be a site id.") from exc
+            if not raw.isascii() or not raw.isdigit() or not storable_id(raw):
+                raise ApiError("invalid_query", f"{name} must be a site id.")
+            return int(raw)
     return None
 
 
@@ -235,16 +236,33 @@ async def _load_webhook(request: web.Request, hook_id: int) -> dict[str, Any]:
     return _webhook(row)
 
 
+async def _write_audited(
+    request: web.Request, action: str, sql: str, params: tuple[object, ...], hook_id: int = 0
+) -> int:
+    """One webhook statement and its audit record in one transaction; the webhook's id
+    (``hook_id``, or the new row's)."""
+    then = audited(request, action, lambda row_id: f"webhook {row_id}")
+
+    def run(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute(sql, params)
+        row_id = hook_id or cursor.lastrowid or 0
+        then(conn, row_id)
+        return row_id
+
+    return await request.app[DATABASE].write(run)
+
+
 async def create_webhook(request: web.Request) -> web.Response:
     require_inventory_editor(request)
     values = _validate_webhook(await json_body(request), partial=False)
     now = time.time()
-    hook_id = await request.app[DATABASE].execute_write(
+    hook_id = await _write_audited(
+        request,
+        "inventory.webhook_create",
         "INSERT INTO inventory_webhooks (url, description, enabled, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (values["url"], values.get("description", ""), values.get("enabled", 1), now, now),
     )
-    await audit(request, "inventory.webhook_create", target=f"webhook {hook_id}")
     return web.json_response(await _load_webhook(request, hook_id), status=201)
 
 
@@ -255,11 +273,13 @@ async def update_webhook(request: web.Request) -> web.Response:
     await _load_webhook(request, hook_id)
     if values:
         sets = ", ".join(f"{k} = ?" for k in values)
-        await request.app[DATABASE].execute_write(
+        await _write_audited(
+            request,
+            "inventory.webhook_update",
             f"UPDATE inventory_webhooks SET {sets}, updated_at = ? WHERE id = ?",
             (*values.values(), time.time(), hook_id),
+            hook_id,
         )
-        await audit(request, "inventory.webhook_update", target=f"webhook {hook_id}")
     return web.json_response(await _load_webhook(request, hook_id))
 
 
@@ -267,10 +287,13 @@ async def delete_webhook(request: web.Request) -> web.Response:
     require_inventory_editor(request)
     hook_id = _path_id(request)
     await _load_webhook(request, hook_id)
-    await request.app[DATABASE].execute_write(
-        "DELETE FROM inventory_webhooks WHERE id = ?", (hook_id,)
+    await _write_audited(
+        request,
+        "inventory.webhook_delete",
+        "DELETE FROM inventory_webhooks WHERE id = ?",
+        (hook_id,),
+        hook_id,
     )
-    await audit(request, "inventory.webhook_delete", target=f"webhook {hook_id}")
     return web.Response(status=204)
 
 
@@ -345,21 +368,90 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
         await live.stop()
 
 
-openapi.describe_routes(
-    [
-        ("GET", "/api/state", "Every site's probe state and the rollout summary", "live", "staff"),
-        (
-            "GET",
-            "/api/sites/{id}/history",
-            "A site's RTT/loss roll-ups over a range",
-            "live",
-            "staff",
-        ),
-        ("GET", "/api/events", "State changes (event log), newest first", "live", "staff"),
-        ("GET", "/api/webhooks", "Alert webhooks", "live", "editor"),
-        ("POST", "/api/webhooks", "Add an alert webhook", "live", "editor"),
-        ("GET", "/api/webhooks/{id}", "One alert webhook", "live", "editor"),
-        ("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor"),
-        ("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor"),
-    ]
+_NS, _NN = {"type": ["string", "null"]}, {"type": ["number", "null"]}
+_STATES = {"enum": [st.value for st in State]}
+_WEBHOOK = {
+    "type": "object",
+    "required": ["id", "url", "enabled"],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "description": {"type": "string"},
+        "enabled": {"type": "boolean"},
+        "created_at": _NS,
+        "updated_at": _NS,
+        "last_attempt_at": _NS,
+        "last_status": {"type": ["integer", "null"]},
+        "last_error": _NS,
+        "delivered": {"type": "integer"},
+        "failed": {"type": "integer"},
+    },
+}
+_WEBHOOK_FIELDS = {
+    "url": {"type": "string", "format": "uri", "description": "http:// or https://"},
+    "description": {"type": "string", "maxLength": 500},
+    "enabled": {"type": "boolean"},
+}
+_WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
+_PAGE = (
+    openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+    openapi.Param("offset", schema={"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
 )
+_SITE_ID = {"type": "integer", "minimum": 1}
+
+
+def _json_body(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema, "example": example}}
+
+
+def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {"items": {"type": "array", "items": items}, "total": {"type": "integer"},
+                       "limit": {"type": "integer"}, "offset": {"type": "integer"}, **extra},
+    }  # fmt: skip
+
+
+openapi.describe(
+    openapi.Operation("GET", "/api/state", "Every site's probe state and the rollout summary",
+        "live", "staff",
+        params=(openapi.Param("state", schema=_STATES), openapi.Param("kind"),
+                openapi.Param("parent", schema=_SITE_ID, description="parent site id"),
+                openapi.Param("parent_id", schema=_SITE_ID), *_PAGE),
+        response=_list({"type": "object", "properties": {"site_id": {"type": "integer"},
+                        "state": _STATES}},
+                       counts={"type": "object", "additionalProperties": {"type": "integer"}},
+                       rollout={"type": "object"}, probing={"type": "object"})),
+    openapi.Operation("GET", "/api/sites/{id}/history", "A site's RTT/loss roll-ups over a range",
+        "live", "staff",
+        params=(openapi.Param("id", "path", _SITE_ID, example=1),
+                openapi.Param("range", schema={"enum": list(history.RANGES), "default": "24h"})),
+        response={"type": "object", "required": ["site_id", "range", "points"],
+                  "properties": {"site_id": {"type": "integer"}, "range": {"type": "string"},
+                                 "points": {"type": "array", "items": {"type": "object"}}}}),
+    openapi.Operation("GET", "/api/events", "State changes (event log), newest first", "live",
+        "staff",
+        params=(openapi.Param("site", schema=_SITE_ID, description="site id"),
+                openapi.Param("site_id", schema=_SITE_ID),
+                openapi.Param("state", schema=_STATES), *_PAGE),
+        response=_list({"type": "object", "properties": {
+            "id": {"type": "integer"}, "at": _NS, "site_id": {"type": ["integer", "null"]},
+            "code": _NS, "name": _NS, "previous": _NS, "state": {"type": "string"},
+            "rtt_ms": _NN, "loss": _NN, "method": _NS}})),
+    openapi.Operation("GET", "/api/webhooks", "Alert webhooks", "live", "address",
+        response=_list(_WEBHOOK)),
+    openapi.Operation("POST", "/api/webhooks", "Add an alert webhook", "live", "editor",
+        body=_json_body({"type": "object", "required": ["url"], "properties": _WEBHOOK_FIELDS,
+                         "additionalProperties": False}, {"url": "http://127.0.0.1:9/hook"}),
+        response=_WEBHOOK, status=201),
+    openapi.Operation("GET", "/api/webhooks/{id}", "One alert webhook", "live", "address",
+        params=(_WEBHOOK_ID,), response=_WEBHOOK),
+    openapi.Operation("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor",
+        params=(_WEBHOOK_ID,),
+        body=_json_body({"type": "object", "properties": _WEBHOOK_FIELDS,
+                         "additionalProperties": False}, {"enabled": False}),
+        response=_WEBHOOK),
+    openapi.Operation("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor",
+        params=(_WEBHOOK_ID,), status=204),
+)  # fmt: skip

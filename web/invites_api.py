@@ -11,6 +11,7 @@ it is not stored, not logged, and not shown again.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from accounts.invites import MAX_TTL, Invite
 from rooms import RoomError
 from rooms.errors import NOT_FOUND, ROOM_ENDED
 from web import openapi
-from web.auth import audit, require_host
+from web.auth import audited, require_host
 from web.errors import ApiError, json_body
 from web.keys import INVITES, ROOMS, SITES
 
@@ -61,18 +62,24 @@ async def create_invite(request: web.Request) -> web.Response:
     require_lobby = body.get("require_lobby", True)
     if not isinstance(require_lobby, bool):
         raise ApiError("invalid_request", "require_lobby must be true or false.")
+    then = audited(
+        request,
+        "invite.create",
+        lambda _: f"room {room_id}",
+        lambda invite: {
+            "id": invite.id,
+            "site": site,
+            "require_lobby": require_lobby,
+            "hours": hours,
+        },
+    )
     invite, token = await request.app[INVITES].create(
         room_id,
         site_code=site,
         ttl=float(hours) * 3600,
         require_lobby=require_lobby,
         created_by=user,
-    )
-    await audit(
-        request,
-        "invite.create",
-        target=f"room {room_id}",
-        detail={"id": invite.id, "site": site, "require_lobby": require_lobby, "hours": hours},
+        then=then,
     )
     return web.json_response(
         {"invite": _invite_json(invite), "url": f"/j/{room_id}#invite={token}"}, status=201
@@ -99,9 +106,15 @@ async def revoke_invite(request: web.Request) -> web.Response:
     invite = await invites.get(invite_id)
     if invite is None or invite.room != room_id:
         raise ApiError(NOT_FOUND, "There is no such invite link.", status=404)
-    revoked = await invites.revoke(invite_id)
-    if revoked:
-        await audit(request, "invite.revoke", target=f"room {room_id}", detail={"id": invite_id})
+    record = audited(
+        request, "invite.revoke", lambda _: f"room {room_id}", lambda _: {"id": invite_id}
+    )
+
+    def then(conn: sqlite3.Connection, revoked: bool) -> None:
+        if revoked:  # withdrawing it again changes nothing: nothing to record
+            record(conn, revoked)
+
+    revoked = await invites.revoke(invite_id, then=then)
     return web.json_response({"ok": True, "revoked": revoked})
 
 
@@ -112,8 +125,10 @@ async def set_policy(request: web.Request) -> web.Response:
     required = (await json_body(request)).get("required")
     if not isinstance(required, bool):
         raise ApiError("invalid_request", "required must be true or false.")
-    await request.app[INVITES].set_required(room_id, required)
-    await audit(request, "invite.policy", target=f"room {room_id}", detail={"required": required})
+    then = audited(
+        request, "invite.policy", lambda _: f"room {room_id}", lambda _: {"required": required}
+    )
+    await request.app[INVITES].set_required(room_id, required, then=then)
     return web.json_response({"ok": True, "invite_required": required})
 
 
@@ -188,7 +203,7 @@ openapi.describe(
         "host",
         params=(
             _ROOM_ID,
-            openapi.Param("invite_id", "path", required=True, schema={"type": "integer"}),
+            openapi.Param("invite_id", "path", required=True, description="the invite's id"),
         ),
     ),
     openapi.Operation(

@@ -3,10 +3,18 @@
 Per-site values are read from the live service at scrape time by a custom collector, so a site
 removed from the inventory disappears from the exposition instead of lingering as a stale
 series. Each app has its own registry (tests run several apps in one process).
+
+Who may read it (docs/security.md, "Metrics"): the exposition names every site and its live
+state, which the inventory shows to staff only. A Prometheus server is no signed-in user, so:
+with ``metrics_token`` set, a scraper sends ``Authorization: Bearer <token>`` (from anywhere);
+without it, only the addresses in ``metrics_allow_ips`` (default loopback: a scraper on the
+server itself) may read it. A signed-in staff user may always read it (they see the same on the
+dashboard).
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
 from aiohttp import web
@@ -16,7 +24,10 @@ from prometheus_client.registry import Collector
 
 from network_inventory.live import LiveService
 from network_inventory.state import State
-from web.keys import LIVE
+from web.auth import require_staff
+from web.errors import error_response
+from web.keys import LIVE, SETTINGS, request_user
+from web.security import address_in, client_address
 
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 
@@ -97,7 +108,33 @@ class ProbeCollector(Collector):
         yield last
 
 
+def _refusal(request: web.Request) -> web.Response | None:
+    """None when the request may read the metrics, else the 401/403 answer."""
+    if request_user(request) is not None:
+        require_staff(request)  # 403 for a site seat
+        return None
+    settings = request.app[SETTINGS]
+    if settings.metrics_token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        token = settings.metrics_token.encode()
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token):
+            return None
+        response = error_response(
+            401, "unauthorised", "Send the metrics token: Authorization: Bearer <token>."
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="pendopo-metrics"'
+        return response
+    if address_in(client_address(request), settings.metrics_allow_ips):
+        return None
+    return error_response(
+        403, "forbidden", "Metrics are only for the addresses in metrics_allow_ips."
+    )
+
+
 async def metrics(request: web.Request) -> web.Response:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
     body = generate_latest(request.app[METRICS_REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -26,6 +26,8 @@ class Param:
     schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
     description: str = ""
     required: bool = False
+    example: Any = None
+    """A value that works (schemathesis tries it first: it reaches the success path)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Operation:
     tag: str
     auth: str = "user"
     """none (public), user (any signed-in user), staff (signed in, not a site seat), editor
-    (admin or it), admin, host."""
+    (admin or it), address (admin or it: reads of network addresses), admin, host."""
     params: tuple[Param, ...] = ()
     body: Mapping[str, Any] | None = None
     """Request body content: ``{"application/json": {"schema": ...}}``."""
@@ -45,6 +47,9 @@ class Operation:
     """Success schema (JSON) — or a full content map when ``content_type`` is not JSON."""
     status: int = 200
     content_type: str = "application/json"
+    errors: tuple[int, ...] = ()
+    """Error statuses besides the ones every route of its kind has (see :func:`error_codes`),
+    e.g. 409 or 429."""
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {}
@@ -94,7 +99,7 @@ def page_of(name: str) -> dict[str, Any]:
 
 PAGE_PARAMS = (
     Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
-    Param("offset", schema={"type": "integer", "minimum": 0, "default": 0}),
+    Param("offset", schema={"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}),
 )
 
 _REGEX_PART = re.compile(r"\{(\w+):[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
@@ -123,13 +128,33 @@ def missing(app: web.Application) -> list[tuple[str, str]]:
 
 
 _ERRORS = {
-    "400": "Invalid input (validation_failed, invalid_json, invalid_rows, ...)",
-    "401": "Not signed in",
-    "403": "The user's role may not do this",
-    "404": "No such record",
-    "409": "Conflicts with stored data",
-    "413": "The request body is too large",
+    400: "Invalid input (validation_failed, invalid_json, invalid_rows, ...)",
+    401: "Not signed in (or wrong credentials)",
+    403: "The user's role may not do this (forbidden), or a CSRF check failed (csrf_failed)",
+    404: "No such record",
+    409: "Conflicts with stored data",
+    413: "The request body is too large",
+    429: "Too many attempts: wait Retry-After seconds",
 }
+ROLE_LIMITED = ("staff", "editor", "address", "admin", "host")
+"""``auth`` values a signed-in user may still be refused (403)."""
+
+
+def error_codes(op: Operation) -> list[int]:
+    """The error statuses an operation can answer, from what every route of its kind does:
+    400 bad input (any query, path or body), 401 for signed-in routes, 403 for role-limited ones
+    and for every state-changing request (the CSRF and Origin checks of web/security.py), 404
+    for a path with a variable (web/path_ids.py too), 413 for a body."""
+    codes = {400, *op.errors}
+    if op.auth != "none":
+        codes.add(401)
+    if op.auth in ROLE_LIMITED or op.method in ("POST", "PATCH", "DELETE", "PUT"):
+        codes.add(403)
+    if "{" in op.path:
+        codes.add(404)
+    if op.body:
+        codes.add(413)
+    return sorted(codes)
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -141,17 +166,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
     if op.status == 204:
         responses["204"] = {"description": "Done"}
-    codes = ["400"]
-    if op.auth != "none":
-        codes.append("401")
-    if op.auth in ("editor", "admin", "host"):
-        codes.append("403")
-    if "{" in op.path:
-        codes.append("404")
-    if op.method in ("POST", "PATCH", "DELETE", "PUT"):
-        codes += ["409", "413"] if op.body else ["409"]
-    for code in codes:
-        responses[code] = {
+    for code in error_codes(op):
+        responses[str(code)] = {
             "description": _ERRORS[code],
             "content": {"application/json": {"schema": ref("Error")}},
         }
@@ -170,6 +186,9 @@ def _operation(op: Operation) -> dict[str, Any]:
             "required": p.required or p.where == "path",
             "schema": dict(p.schema),
             **({"description": p.description} if p.description else {}),
+            **({"example": p.example} if p.example is not None else {}),
+            # A list in a query is comma-separated: ?kind=desa,kelurahan
+            **({"style": "form", "explode": False} if p.schema.get("type") == "array" else {}),
         }
         for p in op.params
     ]

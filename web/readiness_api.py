@@ -104,6 +104,7 @@ openapi.describe(
         "Readiness of a session's invited sites: link, last call quality, presence",
         "meetings",
         "host",
+        params=(openapi.Param("room_id", "path", description="session id"),),
         response={
             "type": "object",
             "required": ["room", "counts", "sites"],

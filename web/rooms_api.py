@@ -20,8 +20,9 @@ from web import openapi, pages, readiness_api
 from web.auth import audit, require_host
 from web.errors import ApiError
 from web.keys import MEETING, ROOMS, SITES
-from web.readiness_api import invited_sites
+from web.readiness_api import MAX_INVITED, invited_sites
 
+MAX_OFFSET = 10**9
 _STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, ROOM_ENDED: 409, ROOM_LOCKED: 409}
 
 
@@ -68,6 +69,8 @@ async def list_rooms(request: web.Request) -> web.Response:
         offset = max(int(request.query.get("offset", "0")), 0)
     except ValueError as exc:
         raise ApiError("invalid_request", "limit and offset must be integers.") from exc
+    if offset > MAX_OFFSET:  # SQLite's integers end at 2^63
+        raise ApiError("invalid_request", f"offset must be at most {MAX_OFFSET}.")
     service = request.app[ROOMS]
     records, total = await service.records.list(limit=limit, offset=offset)
     items = []
@@ -139,12 +142,67 @@ def setup(app: web.Application) -> None:
     pages.add_page(app, "/j/{room_id}", "room.html")
 
 
-openapi.describe_routes(
-    [
-        ("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host"),
-        ("GET", "/api/rooms", "List rooms", "meetings", "host"),
-        ("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings", "none"),
-        ("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host"),
-        ("GET", "/api/sites/picker", "Site choices of the join page", "meetings", "none"),
-    ]
-)
+_ROOM_ID = openapi.Param("room_id", "path", description="session id (11 characters)")
+_STATE = {"enum": [st.value for st in SessionState]}
+_SUMMARY_FIELDS: dict[str, Any] = {
+    "id": {"type": "string"},
+    "title": {"type": "string"},
+    "state": _STATE,
+}
+_SUMMARY = {"type": "object", "required": ["id", "title", "state"], "properties": _SUMMARY_FIELDS}
+_ROOM = {
+    "type": "object",
+    "required": ["id", "title", "state", "join_url"],
+    "properties": {
+        **_SUMMARY_FIELDS,
+        "join_url": {"type": "string"},
+        "created_by": {"type": ["integer", "null"]},
+        "created_at": {"type": "number"},
+        "invited_sites": {"type": "array", "items": {"type": "string"}},
+        "present": {"type": "integer"},
+        "waiting": {"type": "integer"},
+    },
+}
+_ROOM_INPUT = {
+    "type": "object",
+    "required": ["title"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "invited_sites": {
+            "type": "array",
+            "maxItems": MAX_INVITED,
+            "items": {"type": "string", "description": "Kemendagri code the server knows"},
+        },
+    },
+}
+
+openapi.describe(
+    openapi.Operation("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host",
+        body={"application/json": {"schema": _ROOM_INPUT, "example": {"title": "Rapat uji"}}},
+        response={"type": "object", "required": ["room"], "properties": {"room": _ROOM}},
+        status=201),
+    openapi.Operation("GET", "/api/rooms", "List rooms, newest first", "meetings", "host",
+        params=(openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),
+                openapi.Param("offset", schema={"type": "integer", "minimum": 0,
+                                                "maximum": MAX_OFFSET})),
+        response={"type": "object", "required": ["items", "total"], "properties": {
+            "items": {"type": "array", "items": _ROOM}, "total": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings",
+        "none", params=(_ROOM_ID,),
+        response={"type": "object", "required": ["room"], "properties": {
+            "room": _SUMMARY,
+            "node": {"type": "string", "description": "base URL of the node serving it"}}}),
+    openapi.Operation("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host",
+        params=(_ROOM_ID,), errors=(409,),
+        response={"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}),
+    openapi.Operation("GET", "/api/sites/picker", "Site choices of the join page", "meetings",
+        "none",
+        params=(openapi.Param("parent", schema={"type": "string", "maxLength": 32},
+                              description="a kecamatan's code: its villages"),),
+        response={"type": "object", "required": ["parent", "items"], "properties": {
+            "parent": {"type": ["string", "null"]},
+            "items": {"type": "array", "items": {"type": "object", "required": ["code", "name"],
+                      "properties": {"code": {"type": ["string", "null"]},
+                                     "name": {"type": "string"},
+                                     "kind": {"type": "string"}}}}}}),
+)  # fmt: skip

@@ -48,14 +48,15 @@ class CsrfError(ApiError):
 
 
 # -- client address ---------------------------------------------------------------------------
-def _trusted(address: str | None, trusted: tuple[str, ...]) -> bool:
-    if not address or not trusted:
+def address_in(address: str | None, networks: tuple[str, ...]) -> bool:
+    """Whether ``address`` is one of ``networks`` (addresses or CIDR networks)."""
+    if not address or not networks:
         return False
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    for entry in trusted:
+    for entry in networks:
         try:
             if ip in ipaddress.ip_network(entry, strict=False):
                 return True
@@ -69,11 +70,11 @@ def client_address(request: web.Request) -> str | None:
     (``forwarded_allow_ips``) — the right-most untrusted address of ``X-Forwarded-For``."""
     trusted = request.app[SETTINGS].forwarded_allow_ips
     peer = request.remote
-    if not _trusted(peer, trusted):
+    if not address_in(peer, trusted):
         return peer
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, trusted):
+        if not address_in(hop, trusted):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
@@ -83,7 +84,7 @@ def client_address(request: web.Request) -> str | None:
 
 def behind_trusted_proxy(request: web.Request) -> bool:
     """The TCP peer is a reverse proxy listed in ``forwarded_allow_ips``."""
-    return _trusted(request.remote, request.app[SETTINGS].forwarded_allow_ips)
+    return address_in(request.remote, request.app[SETTINGS].forwarded_allow_ips)
 
 
 def is_https(request: web.Request) -> bool:

@@ -74,8 +74,20 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/ice-servers", ice_servers)
 
 
-openapi.describe_routes(
-    [
-        ("GET", "/api/ice-servers", "STUN/TURN servers for the browser", "meetings", "user"),
-    ]
+openapi.describe(
+    openapi.Operation(
+        "GET",
+        "/api/ice-servers",
+        "STUN/TURN servers for the browser",
+        "meetings",
+        "user",
+        response={
+            "type": "object",
+            "required": ["iceServers", "ttl"],
+            "properties": {
+                "iceServers": {"type": "array", "items": {"type": "object"}},
+                "ttl": {"type": "integer", "description": "seconds the credentials stay valid"},
+            },
+        },
+    )
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -140,6 +141,8 @@ async def test_invalid_sdp_is_refused_and_server_keeps_serving(harness: Harness)
         with pytest.raises(MediaError) as info:
             await harness.sfu.answer("mallory", bad)
         assert info.value.code == "invalid_sdp"
+        # For people: no Python exception names such as AssertionError() in the message.
+        assert not re.search(r"Error|Exception|\w\(\)", info.value.message), info.value.message
     with pytest.raises(MediaError) as info:
         await harness.sfu.accept_answer("nobody", "v=0\r\n")
     assert info.value.code == "unknown_peer"

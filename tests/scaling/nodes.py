@@ -52,16 +52,22 @@ class Node:
 
 
 def start_node(
-    node_id: str, data_dir: Path, redis_url: str, logs: Path, hosts: tuple[str, ...] = ()
+    node_id: str,
+    data_dir: Path,
+    redis_url: str | None,
+    logs: Path,
+    hosts: tuple[str, ...] = (),
 ) -> Node:
-    """A node on 127.0.0.1 (``--host``/``--port``), or on each of ``hosts`` (``--listen``,
-    one port; ``url`` is on the first)."""
+    """A ``pendopo run`` process on 127.0.0.1 (``--host``/``--port``), or on each of ``hosts``
+    (``--listen``, one port; ``url`` is on the first); without ``redis_url`` a lone server."""
     port = free_port()
     log = logs / f"{node_id}.log"
     args = [sys.executable, "-m", "pendopo", "run", "--host", "127.0.0.1", "--port", str(port)]
     for host in hosts:
         args += ["--listen", f"{host}:{port}"]
-    args += ["--data-dir", str(data_dir), "--redis-url", redis_url, "--node-id", node_id]
+    args += ["--data-dir", str(data_dir), "--node-id", node_id]
+    if redis_url is not None:
+        args += ["--redis-url", redis_url]
     args += ["--probe-enabled", "false", "--log-level", "WARNING"]
     env = {**os.environ, "PENDOPO_ADMIN_USER": ADMIN_USER, "PENDOPO_ADMIN_PASSWORD": ADMIN_PASSWORD}
     with log.open("wb") as out:
