@@ -26,6 +26,7 @@ from aiortc.rtcpeerconnection import filter_preferred_codecs
 from aiortc.rtp import RtpPacket
 
 from media import hooks
+from media.audio_protection import AudioProtection
 from media.budget import TokenBucket
 from media.errors import MediaError
 from media.events import MediaEvents
@@ -97,6 +98,7 @@ class Sfu:
         self._frames = {"audio": KindStats(), "video": KindStats()}
         self._received_frames = {"audio": 0, "video": 0}
         self._closed = False
+        self._audio = AudioProtection()
 
     # ----------------------------------------------------------------- offers and answers
 
@@ -131,8 +133,10 @@ class Sfu:
                         raise MediaError(
                             "unsupported_codec", f"no Opus/VP8 offered for {transceiver.kind}"
                         )
+                answer = await peer.pc.createAnswer()
+                answer = self._audio.protect_answer(peer, offer_sdp, answer)
                 with self._host_addresses():
-                    await peer.pc.setLocalDescription(await peer.pc.createAnswer())
+                    await peer.pc.setLocalDescription(answer)
             except MediaError:
                 if created:
                     await self._drop_peer(peer)
@@ -161,6 +165,7 @@ class Sfu:
                 await peer.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
             except Exception as exc:
                 raise MediaError("invalid_sdp", f"the answer was refused ({exc})") from exc
+            self._audio.answered(peer, answer_sdp)
             for slot in peer.slots:
                 if not slot.live and slot.mid is not None:
                     slot.live = True
@@ -364,6 +369,7 @@ class Sfu:
         if packets:
             on_packet = self._packet_tap(pub) if primary else _ignore_packet
         if kind == "audio":
+            self._audio.add_publication(peer.peer_id, receiver)
             pub.audio_buffer = ImmediateAudioBuffer(
                 on_level=lambda level, voiced: self._notify_level(peer.peer_id, level, voiced),
                 on_packet=on_packet,
@@ -529,7 +535,8 @@ class Sfu:
         if not any(not s.live for s in peer.slots):
             return
         with self._host_addresses():
-            await peer.pc.setLocalDescription(await create_offer(peer.pc))
+            offer = self._audio.protect_offer(peer, await create_offer(peer.pc))
+            await peer.pc.setLocalDescription(offer)
         tracks = self._track_map(peer)
         for slot in peer.slots:
             if not slot.live and slot.publisher is not None and slot.mid is not None:
@@ -548,6 +555,8 @@ class Sfu:
             slot.forwarder = PacketForwarder(kind, transceiver)
         setattr(transceiver.sender, hooks.KEYFRAME_HANDLER, lambda: self._slot_needs_keyframe(slot))
         setattr(transceiver.sender, hooks.NACK_BUDGET, peer.budget)
+        if kind == "audio":
+            self._audio.add_slot(peer, slot)
         peer.slots.append(slot)
         return slot
 
