@@ -123,6 +123,7 @@ class AudioProtection:
         self._red = red
         self._subscribers: weakref.WeakKeyDictionary[Any, _Subscriber] = weakref.WeakKeyDictionary()
         self._worst: dict[str, WorstLoss] = {}
+        self.red_packets = 0  # audio packets sent as RED carrying at least one earlier frame
 
     # ----------------------------------------------------------------- SDP
 
@@ -180,7 +181,7 @@ class AudioProtection:
 
         hooks.add_rtcp_listener(slot.sender, on_rtcp)
         if slot.forwarder is not None and self._red:
-            slot.forwarder.rewrite_payload = _red_rewriter(state, slot)
+            slot.forwarder.rewrite_payload = self._red_rewriter(state, slot)
 
     def add_publication(self, participant: str, receiver: Any) -> None:
         """The server's receiver reports to this publisher carry its subscribers' worst loss."""
@@ -197,6 +198,21 @@ class AudioProtection:
         state = self._subscribers.get(peer)
         return 0 if state is None else state.switch.distance()
 
+    def _red_rewriter(self, state: _Subscriber, slot: Slot) -> Callable[[RtpPacket], None]:
+        encoder = RedEncoder()
+
+        def rewrite(packet: RtpPacket) -> None:
+            red_pt = state.red.get(slot.mid or "")
+            distance = state.switch.distance() if red_pt is not None else 0
+            wrapped = encoder.wrapped
+            payload = encoder.wrap(packet.timestamp, packet.payload, packet.payload_type, distance)
+            if red_pt is not None and distance:
+                packet.payload = payload
+                packet.payload_type = red_pt
+                self.red_packets += encoder.wrapped - wrapped
+
+        return rewrite
+
     def _subscriber(self, peer: Any) -> _Subscriber:
         state = self._subscribers.get(peer)
         if state is None:
@@ -209,17 +225,3 @@ class AudioProtection:
         if worst is None:
             worst = self._worst[participant] = WorstLoss(self._clock)
         return worst
-
-
-def _red_rewriter(state: _Subscriber, slot: Slot) -> Callable[[RtpPacket], None]:
-    encoder = RedEncoder()
-
-    def rewrite(packet: RtpPacket) -> None:
-        red_pt = state.red.get(slot.mid or "")
-        distance = state.switch.distance() if red_pt is not None else 0
-        payload = encoder.wrap(packet.timestamp, packet.payload, packet.payload_type, distance)
-        if red_pt is not None and distance:
-            packet.payload = payload
-            packet.payload_type = red_pt
-
-    return rewrite

@@ -245,6 +245,7 @@ class Sfu:
             out.received[kind].frames = self._received_frames[kind]
         out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
         out.late_audio_dropped = self._retired.late_audio_dropped
+        out.red_packets = self._audio.red_packets
         for peer in self._peers.values():
             self._add_peer_counters(peer, out)
         return out

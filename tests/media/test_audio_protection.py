@@ -229,6 +229,7 @@ async def test_red_follows_the_subscribers_loss_and_the_publisher_hears_it(
     await wait_for(lambda: bool(reflected), within=5, what="a receiver report to the host")
     # no loss: plain Opus only, and the host hears no loss
     assert red.total().red == 0 and red.total().plain >= 50
+    assert harness.sfu.stats().red_packets == 0
     assert reflected and max(reflected) == 0
 
     red.drop_every = 8  # 12.5 % of the lurah's audio lost
@@ -237,6 +238,7 @@ async def test_red_follows_the_subscribers_loss_and_the_publisher_hears_it(
     assert seen.offsets <= {960, 1920} and 960 in seen.offsets
     assert seen.redundant_blocks > seen.red  # heavy loss: two earlier frames per packet
     assert seen.mismatched == 0  # each block is the frame first sent at that time
+    assert harness.sfu.stats().red_packets >= 50
     await lurah.wait_frames("host", "audio", 50)  # the stock receiver still decodes
     await wait_for(lambda: max(reflected) >= 20, within=10, what="loss reflected to the host")
     assert max(reflected) <= 64  # the lurah's loss, not more
