@@ -193,13 +193,21 @@ async def test_receiver_reports_to_the_publisher_carry_the_worst_loss(
     assert bytes(packet)[12] == 40  # on the wire: the fraction byte of the first block
 
 
-def _answer_with_red(mid: str, red_pt: int) -> str:
+def _section(mid: str, direction: str, red_pt: int | None) -> str:
+    pts = "111" if red_pt is None else f"111 {red_pt}"
+    red = "" if red_pt is None else f"a=rtpmap:{red_pt} red/48000/2\r\na=fmtp:{red_pt} 111/111\r\n"
     return (
-        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
-        f"m=audio 9 UDP/TLS/RTP/SAVPF 111 {red_pt}\r\nc=IN IP4 0.0.0.0\r\n"
-        f"a=mid:{mid}\r\na=recvonly\r\na=rtpmap:111 opus/48000/2\r\n"
-        f"a=rtpmap:{red_pt} red/48000/2\r\na=fmtp:{red_pt} 111/111\r\n"
+        f"m=audio 9 UDP/TLS/RTP/SAVPF {pts}\r\nc=IN IP4 0.0.0.0\r\n"
+        f"a=mid:{mid}\r\na={direction}\r\na=rtpmap:111 opus/48000/2\r\n{red}"
     )
+
+
+def _sdp(*sections: str) -> str:
+    return "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" + "".join(sections)
+
+
+def _answer_with_red(mid: str, red_pt: int) -> str:
+    return _sdp(_section(mid, "recvonly", red_pt))
 
 
 # ------------------------------------------------------------------ end to end, real aiortc peers
@@ -250,3 +258,29 @@ async def test_red_follows_the_subscribers_loss_and_the_publisher_hears_it(
     before = red.total().red
     await lurah.wait_frames("host", "audio", 25)
     assert red.total().red == before  # it stays off while the loss stays low
+
+
+async def test_answer_to_a_client_reoffer_keeps_red_on_slots(pc: RTCPeerConnection) -> None:
+    """A page that re-offers (camera on) lists RED on every audio m-line; the server's answer
+    keeps it on the slots (server sendonly) and never puts it where the server receives."""
+    from aiortc import RTCSessionDescription
+
+    protection = AudioProtection(Clock())
+    peer, slot_obj = _audio_slot(pc, publisher="bupati")
+    protection.add_slot(peer, slot_obj)
+    offer = _sdp(_section("0", "sendonly", 63), _section("1", "recvonly", 63))
+    aiortc_answer = _sdp(_section("0", "recvonly", None), _section("1", "sendonly", None))
+    out = protection.protect_answer(peer, offer, RTCSessionDescription(aiortc_answer, "answer"))
+    publisher, slot = out.sdp.split("m=audio")[1:]
+    assert "red/48000/2" not in publisher
+    assert "a=rtpmap:63 red/48000/2" in slot and "a=fmtp:63 111/111" in slot
+    assert " 111 63\r\n" in slot.splitlines(keepends=True)[0]
+    for section in (publisher, slot):
+        assert "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1" in section
+    # the slot on mid "1" wraps in RED once its subscriber reports loss
+    await slot_obj.sender._handle_rtcp_packet(_rr(slot_obj.sender._ssrc, 13))
+    packet = RtpPacket(payload_type=111, sequence_number=1, timestamp=960)
+    packet.payload = b"opus"
+    assert slot_obj.forwarder is not None and slot_obj.forwarder.rewrite_payload is not None
+    slot_obj.forwarder.rewrite_payload(packet)
+    assert packet.payload_type == 63 and parse(packet.payload) == [RedBlock(111, 0, b"opus")]
