@@ -42,16 +42,18 @@ def pack(payload_type: int, primary: bytes, redundant: list[tuple[int, bytes]]) 
     """
     if not 0 <= payload_type < 128:
         raise ValueError(f"payload type {payload_type} out of range")
-    headers = bytearray()
+    parts: list[bytes] = []
     for offset, data in redundant:
         if not 0 < offset <= MAX_OFFSET:
             raise ValueError(f"timestamp offset {offset} out of range")
         if len(data) > MAX_BLOCK:
             raise ValueError(f"redundant block of {len(data)} bytes is too long")
-        word = (offset << 10) | len(data)
-        headers += bytes((0x80 | payload_type, word >> 16, (word >> 8) & 0xFF, word & 0xFF))
-    headers.append(payload_type)
-    return bytes(headers) + b"".join(data for _, data in redundant) + primary
+        header = (0x80 | payload_type) << 24 | offset << 10 | len(data)
+        parts.append(header.to_bytes(4, "big"))
+    parts.append(bytes((payload_type,)))
+    parts.extend(data for _, data in redundant)
+    parts.append(primary)
+    return b"".join(parts)
 
 
 def parse(payload: bytes) -> list[RedBlock]:
@@ -102,14 +104,18 @@ class RedEncoder:
         if distance > 0:
             redundant: list[tuple[int, bytes]] = []
             size = len(payload) + 1
-            for earlier_ts, data in reversed(list(self._history)[-distance:]):  # newest first
+            history = self._history
+            newest = len(history) - 1
+            for k in range(newest, max(-1, newest - distance), -1):  # newest first
+                earlier_ts, data = history[k]
                 offset = (timestamp - earlier_ts) & 0xFFFFFFFF
                 if not 0 < offset <= MAX_OFFSET or len(data) > MAX_BLOCK or not data:
                     continue
                 if size + 4 + len(data) > MAX_PAYLOAD:
                     continue
-                redundant.insert(0, (offset, data))
+                redundant.append((offset, data))
                 size += 4 + len(data)
+            redundant.reverse()  # oldest first on the wire
             out = pack(payload_type, payload, redundant)
             if redundant:
                 self.wrapped += 1
