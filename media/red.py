@@ -105,8 +105,8 @@ class RedEncoder:
             redundant: list[tuple[int, bytes]] = []
             size = len(payload) + 1
             history = self._history
-            newest = len(history) - 1
-            for k in range(newest, max(-1, newest - distance), -1):  # newest first
+            last = len(history) - 1
+            for k in range(last, max(-1, last - distance), -1):  # newest first
                 earlier_ts, data = history[k]
                 offset = (timestamp - earlier_ts) & 0xFFFFFFFF
                 if not 0 < offset <= MAX_OFFSET or len(data) > MAX_BLOCK or not data:
@@ -123,7 +123,3 @@ class RedEncoder:
         if newest is None or 0 < ((timestamp - newest) & 0xFFFFFFFF) < 0x80000000:
             self._history.append((timestamp, payload))
         return out
-
-    def reset(self) -> None:
-        """Forget earlier frames (the stream's source changed)."""
-        self._history.clear()
