@@ -185,8 +185,11 @@ class AudioProtection:
 
     def add_publication(self, participant: str, receiver: Any) -> None:
         """The server's receiver reports to this publisher carry its subscribers' worst loss."""
-        worst = self._worst_of(participant)
-        hooks.set_rr_loss_floor(receiver, worst.worst)
+        hooks.set_rr_loss_floor(receiver, lambda: self.worst_loss(participant))
+
+    def forget(self, participant: str) -> None:
+        """The participant left for good: drop what its listeners reported."""
+        self._worst.pop(participant, None)
 
     def worst_loss(self, participant: str) -> int:
         """The ``fraction_lost`` (0..255) reflected to the participant's audio right now."""

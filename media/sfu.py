@@ -187,6 +187,7 @@ class Sfu:
             if subs.pop(participant, None) is not None:
                 await self._sync(subscriber)
         await self.remove(participant)
+        self._audio.forget(participant)
         throttle = self._keyframes.pop(participant, None)
         if throttle is not None:
             throttle.cancel()

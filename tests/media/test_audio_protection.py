@@ -284,3 +284,19 @@ async def test_answer_to_a_client_reoffer_keeps_red_on_slots(pc: RTCPeerConnecti
     assert slot_obj.forwarder is not None and slot_obj.forwarder.rewrite_payload is not None
     slot_obj.forwarder.rewrite_payload(packet)
     assert packet.payload_type == 63 and parse(packet.payload) == [RedBlock(111, 0, b"opus")]
+
+
+async def test_forget_drops_what_listeners_reported(pc: RTCPeerConnection) -> None:
+    protection = AudioProtection(Clock())
+    peer, slot = _audio_slot(pc, publisher="bupati")
+    protection.add_slot(peer, slot)
+    receiver = pc.addTransceiver("audio", direction="recvonly").receiver
+    protection.add_publication("bupati", receiver)
+    await slot.sender._handle_rtcp_packet(_rr(slot.sender._ssrc, 30))
+    packet = _rr(1234, 0)
+    await receiver._send_rtcp(packet)
+    assert packet.reports[0].fraction_lost == 30
+    protection.forget("bupati")
+    assert protection.worst_loss("bupati") == 0
+    await receiver._send_rtcp(packet := _rr(1234, 0))
+    assert packet.reports[0].fraction_lost == 0
