@@ -29,7 +29,7 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
 
 from media import audio_sdp, hooks
-from media.peer import Slot
+from media.peer import Peer, Slot
 from media.red import RedEncoder
 
 Clock = Callable[[], float]
@@ -118,21 +118,22 @@ class _Subscriber:
 class AudioProtection:
     """Opus FEC/DTX parameters, RED per subscriber, subscriber loss reflected to publishers."""
 
-    def __init__(self, clock: Clock = time.monotonic, red: bool = True) -> None:
+    def __init__(self, clock: Clock = time.monotonic) -> None:
         self._clock = clock
-        self._red = red
-        self._subscribers: weakref.WeakKeyDictionary[Any, _Subscriber] = weakref.WeakKeyDictionary()
+        self._subscribers: weakref.WeakKeyDictionary[Peer, _Subscriber] = (
+            weakref.WeakKeyDictionary()
+        )
         self._worst: dict[str, WorstLoss] = {}
         self.red_packets = 0  # audio packets sent as RED carrying at least one earlier frame
 
     # ----------------------------------------------------------------- SDP
 
     def protect_answer(
-        self, peer: Any, offer_sdp: str, answer: RTCSessionDescription
+        self, peer: Peer, offer_sdp: str, answer: RTCSessionDescription
     ) -> RTCSessionDescription:
         """The server's answer with Opus fmtp everywhere and RED kept on the slots where the
         client's offer has it (a client re-offer must not drop what was negotiated)."""
-        offered = audio_sdp.accepted_red(offer_sdp) if self._red else {}
+        offered = audio_sdp.accepted_red(offer_sdp)
         description = aiortc_sdp.SessionDescription.parse(answer.sdp)
         red: dict[str, int] = {}
         for media in description.media:
@@ -146,25 +147,22 @@ class AudioProtection:
         self._subscriber(peer).red = red
         return RTCSessionDescription(sdp=str(description), type="answer")
 
-    def protect_offer(self, peer: Any, offer: RTCSessionDescription) -> RTCSessionDescription:
+    def protect_offer(self, peer: Peer, offer: RTCSessionDescription) -> RTCSessionDescription:
         """A server offer with Opus fmtp everywhere and RED on every subscriber slot."""
-        red_pt: int | None = None
-        if self._red:
-            described = [aiortc_sdp.SessionDescription.parse(offer.sdp)]
-            remote = peer.pc.remoteDescription
-            if remote is not None:
-                described.insert(0, aiortc_sdp.SessionDescription.parse(remote.sdp))
-            red_pt = audio_sdp.red_payload_type(*described)
-        sdp = audio_sdp.protect_offer(offer.sdp, red_pt)
+        described = [aiortc_sdp.SessionDescription.parse(offer.sdp)]
+        remote = peer.pc.remoteDescription
+        if remote is not None:
+            described.insert(0, aiortc_sdp.SessionDescription.parse(remote.sdp))
+        sdp = audio_sdp.protect_offer(offer.sdp, audio_sdp.red_payload_type(*described))
         return RTCSessionDescription(sdp=sdp, type="offer")
 
-    def answered(self, peer: Any, answer_sdp: str) -> None:
+    def answered(self, peer: Peer, answer_sdp: str) -> None:
         """The client answered a server offer: which slots now carry RED."""
-        self._subscriber(peer).red = audio_sdp.accepted_red(answer_sdp) if self._red else {}
+        self._subscriber(peer).red = audio_sdp.accepted_red(answer_sdp)
 
     # ----------------------------------------------------------------- media
 
-    def add_slot(self, peer: Any, slot: Slot) -> None:
+    def add_slot(self, peer: Peer, slot: Slot) -> None:
         """Watch an audio slot's receiver reports; wrap its packets in RED when lossy."""
         state = self._subscriber(peer)
         ssrc = hooks.sender_ssrc(slot.sender)
@@ -180,7 +178,7 @@ class AudioProtection:
                     self._worst_of(slot.publisher).report(state.peer_id, report.fraction_lost)
 
         hooks.add_rtcp_listener(slot.sender, on_rtcp)
-        if slot.forwarder is not None and self._red:
+        if slot.forwarder is not None:
             slot.forwarder.rewrite_payload = self._red_rewriter(state, slot)
 
     def add_publication(self, participant: str, receiver: Any) -> None:
@@ -196,7 +194,7 @@ class AudioProtection:
         worst = self._worst.get(participant)
         return 0 if worst is None else worst.worst()
 
-    def red_distance(self, peer: Any) -> int:
+    def red_distance(self, peer: Peer) -> int:
         """Earlier frames per packet the subscriber's audio slots carry now (0: plain Opus)."""
         state = self._subscribers.get(peer)
         return 0 if state is None else state.switch.distance()
@@ -216,7 +214,7 @@ class AudioProtection:
 
         return rewrite
 
-    def _subscriber(self, peer: Any) -> _Subscriber:
+    def _subscriber(self, peer: Peer) -> _Subscriber:
         state = self._subscribers.get(peer)
         if state is None:
             state = _Subscriber(peer_id=peer.peer_id, switch=RedSwitch(self._clock))
