@@ -44,13 +44,18 @@ def audio_sections(sdp: str) -> list[str]:
     return ["m=audio" + part.split("\nm=", 1)[0] for part in sdp.split("m=audio")[1:]]
 
 
-def concealment(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
-    """Packets received and lost, and the fraction of samples concealed, from a to b."""
+async def measure(page: Page, seconds: float) -> dict[str, float]:
+    """The page's received audio over ``seconds``: packets received and lost, the fraction of
+    samples concealed, and packets NetEq repaired from Opus FEC."""
+    a = (await audio_stats(page))["inbound"]
+    await asyncio.sleep(seconds)
+    b = (await audio_stats(page))["inbound"]
     samples = b["totalSamplesReceived"] - a["totalSamplesReceived"]
     return {
         "received": b["packetsReceived"] - a["packetsReceived"],
         "lost": b["packetsLost"] - a["packetsLost"],
         "concealed": (b["concealedSamples"] - a["concealedSamples"]) / max(1, samples),
+        "fec": b.get("fecPacketsReceived", 0) - a.get("fecPacketsReceived", 0),
     }
 
 
@@ -104,10 +109,8 @@ async def test_chromium_gets_fec_and_red_and_the_host_hears_the_loss(
     assert "red/48000/2" in lurah_local  # Chromium accepted RED on the slot
 
     # Clean: plain Opus, the audio plays.
-    before = await audio_stats(lurah)
-    await asyncio.sleep(3)
-    clean = await audio_stats(lurah)
-    assert clean["inbound"]["packetsReceived"] > before["inbound"]["packetsReceived"] + 50
+    clean = await measure(lurah, 3)
+    assert clean["received"] > 50
     assert sfu.stats().red_packets == 0
 
     # Lossy: every 10th audio packet the server sends is lost.
@@ -115,9 +118,7 @@ async def test_chromium_gets_fec_and_red_and_the_host_hears_the_loss(
     # Control: the same loss without RED (the switch held off) is heard.
     monkeypatch.setattr(RedSwitch, "distance", lambda self: 0)
     await asyncio.sleep(2)
-    start = await audio_stats(lurah)
-    await asyncio.sleep(6)
-    plain = concealment(start["inbound"], (await audio_stats(lurah))["inbound"])
+    plain = await measure(lurah, 6)
     print(f"lurah audio without RED: {plain}")
     assert plain["lost"] >= plain["received"] / 20 and plain["concealed"] > 0.03
     monkeypatch.undo()
@@ -126,10 +127,7 @@ async def test_chromium_gets_fec_and_red_and_the_host_hears_the_loss(
     while sfu.stats().red_packets < 100:
         assert time.monotonic() < deadline, "no RED within 30 s of 10 % loss"
         await asyncio.sleep(0.5)
-    start = await audio_stats(lurah)
-    await asyncio.sleep(8)
-    end = await audio_stats(lurah)
-    red = concealment(start["inbound"], end["inbound"])
+    red = await measure(lurah, 8)
     print(f"lurah audio with RED: {red}")
     assert red["received"] > 200 and red["lost"] >= red["received"] / 20  # the loss is real
     assert red["concealed"] < min(0.03, plain["concealed"] / 3)  # and RED hides it
@@ -177,23 +175,15 @@ async def test_host_encoder_adds_fec_for_the_lurah_loss(
 
     monkeypatch.setattr(AudioProtection, "worst_loss", gated)
     await asyncio.sleep(6)  # longer than the reflection takes below
-    start = await audio_stats(lurah)
-    await asyncio.sleep(6)
-    end = await audio_stats(lurah)
-    without = concealment(start["inbound"], end["inbound"])
-    fec_without = end["inbound"]["fecPacketsReceived"] - start["inbound"]["fecPacketsReceived"]
-    print(f"lurah audio, host not told: {without}, {fec_without} FEC packets")
-    assert without["lost"] >= without["received"] / 20 and fec_without == 0
+    without = await measure(lurah, 6)
+    print(f"lurah audio, host not told: {without}")
+    assert without["lost"] >= without["received"] / 20 and without["fec"] == 0
 
     passed_on = True
     deadline = time.monotonic() + 25
     while (await audio_stats(lurah))["inbound"]["fecPacketsReceived"] < 50:
         assert time.monotonic() < deadline, "the host's Opus added no FEC within 25 s"
         await asyncio.sleep(0.5)
-    start = await audio_stats(lurah)
-    await asyncio.sleep(6)
-    end = await audio_stats(lurah)
-    told = concealment(start["inbound"], end["inbound"])
-    fec = end["inbound"]["fecPacketsReceived"] - start["inbound"]["fecPacketsReceived"]
-    print(f"lurah audio, host told: {told}, {fec} FEC packets")
-    assert fec > 100 and told["concealed"] < without["concealed"] / 2
+    told = await measure(lurah, 6)
+    print(f"lurah audio, host told: {told}")
+    assert told["fec"] > 100 and told["concealed"] < without["concealed"] / 2
