@@ -15,6 +15,9 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
 - ``RTCRtpSender._handle_rtcp_packet``: every listener in a sender's ``RTCP_LISTENERS`` list sees
   each RTCP packet the subscriber sends about that sender (receiver reports, REMB, NACK, PLI)
   before aiortc handles it: the input of per-receiver rate control and audio protection.
+- ``RTCRtpReceiver._send_rtcp``: a receiver carrying ``RR_LOSS_FLOOR`` (a callable giving a
+  ``fraction_lost`` 0..255) raises the ``fraction_lost`` of its receiver reports to it: the
+  publisher's Opus encoder hears the worst loss of its listeners (media/audio_protection.py).
 - ``aioice.Connection.query_consent``: consent checks are retransmitted (RFC 7675 allows it), so a
   600 ms round trip no longer expires consent after ~30 s.
 - ``aioice.ice.get_host_addresses``: :data:`host_addresses` (a ContextVar) restricts the
@@ -40,8 +43,9 @@ import aiortc.rtcrtpreceiver
 import av
 from aioice import stun
 from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.rtp import RTP_HISTORY_SIZE
+from aiortc.rtp import RTP_HISTORY_SIZE, RtcpRrPacket
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ KEYFRAME_HANDLER = "_pendopo_keyframe_handler"  # set on an RTCRtpSender: Callab
 NACK_BUDGET = "_pendopo_nack_budget"  # set on an RTCRtpSender: a NackBudget
 CONSENT_RETRANSMISSIONS = "_pendopo_consent_retransmissions"  # set on an aioice Connection
 RTCP_LISTENERS = "_pendopo_rtcp_listeners"  # set on an RTCRtpSender: list[Callable[[Any], None]]
+RR_LOSS_FLOOR = "_pendopo_rr_loss_floor"  # set on an RTCRtpReceiver: Callable[[], int]
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -72,6 +77,7 @@ _original_decoder_worker: Callable[..., None] = aiortc.rtcrtpreceiver.decoder_wo
 _original_send_keyframe: Callable[[RTCRtpSender], None] = RTCRtpSender._send_keyframe
 _original_retransmit: Callable[[RTCRtpSender, int], Any] = RTCRtpSender._retransmit
 _original_handle_rtcp_packet: Callable[[RTCRtpSender, Any], Any] = RTCRtpSender._handle_rtcp_packet
+_original_send_rtcp: Callable[[RTCRtpReceiver, Any], Any] = RTCRtpReceiver._send_rtcp
 _original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
 _original_query_consent: Callable[..., Any] = aioice.ice.Connection.query_consent
 
@@ -157,6 +163,26 @@ def add_rtcp_listener(sender: Any, listener: Callable[[Any], None]) -> None:
     listeners.append(listener)
 
 
+async def _send_rtcp(self: RTCRtpReceiver, packet: Any) -> None:
+    floor: Callable[[], int] | None = getattr(self, RR_LOSS_FLOOR, None)
+    if floor is not None and isinstance(packet, RtcpRrPacket) and packet.reports:
+        try:
+            worst = max(0, min(255, int(floor())))
+        except Exception:  # never lose a receiver report to a bug in the floor
+            logger.exception("RR loss floor failed")
+            worst = 0
+        for report in packet.reports:
+            # fraction_lost only: Chromium's Opus encoder reads it; its bandwidth estimate
+            # reads the cumulative packets_lost, which stays the server's own count.
+            report.fraction_lost = max(report.fraction_lost, worst)
+    await _original_send_rtcp(self, packet)
+
+
+def set_rr_loss_floor(receiver: Any, floor: Callable[[], int]) -> None:
+    """Receiver reports of ``receiver`` say at least ``floor()`` (0..255) as fraction lost."""
+    setattr(receiver, RR_LOSS_FLOOR, floor)
+
+
 def sender_rtt(sender: Any) -> float | None:
     """aiortc's smoothed round-trip time (seconds) of a sender, from receiver reports."""
     rtt: float | None = sender._RTCRtpSender__rtt
@@ -212,6 +238,7 @@ def install() -> None:
         RTCRtpSender._send_keyframe = _send_keyframe  # type: ignore[method-assign]
         RTCRtpSender._retransmit = _retransmit  # type: ignore[method-assign]
         RTCRtpSender._handle_rtcp_packet = _handle_rtcp_packet  # type: ignore[method-assign]
+        RTCRtpReceiver._send_rtcp = _send_rtcp  # type: ignore[method-assign]
         aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
         aioice.ice.get_host_addresses = get_host_addresses
         _installed = True
@@ -284,6 +311,25 @@ def set_receive_buffer(transceivers: Any, size: int) -> None:
             sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < size:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+def sender_ssrc(sender: Any) -> int:
+    """The SSRC an ``RTCRtpSender`` sends media with."""
+    ssrc: int = sender._ssrc
+    return ssrc
+
+
+def tap_received_rtp(dtls: Any, tap: Callable[[Any], bool]) -> None:
+    """Show every RTP packet a DTLS transport receives to ``tap`` before it is routed to a
+    receiver (tests: raw payload types and bytes, simulated loss); ``tap`` may change the
+    packet in place and returns False to drop it. Per transport, not process-wide."""
+    router = dtls._rtp_router
+    route = router.route_rtp
+
+    def route_rtp(packet: Any) -> Any:
+        return route(packet) if tap(packet) else None
+
+    router.route_rtp = route_rtp
 
 
 def slot_payload_type(transceiver: Any) -> int:

@@ -123,6 +123,8 @@ class PacketForwarder:
         self.need_keyframe = kind == "video"
         self.sent = 0
         self.dropped = 0
+        # Extension point: changes each outgoing packet in place (RED: media/audio_protection.py)
+        self.rewrite_payload: PacketCallback | None = None
 
     def restart(self) -> None:
         """Start again from the next keyframe (route added, slot detached or re-fed)."""
@@ -173,6 +175,8 @@ class PacketForwarder:
         )
         out.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
         out.extensions.mid = self._transceiver.mid
+        if self.rewrite_payload is not None:
+            self.rewrite_payload(out)
         if hooks.send_rtp_now(self._transceiver.sender, out, ntp):
             self.sent += 1
             if self._last_seq is None or ((seq - self._last_seq) & 0xFFFF) < 0x8000:

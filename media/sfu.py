@@ -27,6 +27,7 @@ from aiortc.rtp import RtpPacket
 
 from media import hooks
 from media.announce import announce
+from media.audio_protection import AudioProtection
 from media.budget import TokenBucket
 from media.errors import MediaError
 from media.events import MediaEvents
@@ -112,6 +113,7 @@ class Sfu:
         self._priors: dict[str, int | None] = {}
         self._ceilings: dict[str, str] = {}
         self._gated: set[Slot] = set()
+        self._audio = AudioProtection()
 
     # ----------------------------------------------------------------- offers and answers
 
@@ -146,8 +148,10 @@ class Sfu:
                         raise MediaError(
                             "unsupported_codec", f"no Opus/VP8 offered for {transceiver.kind}"
                         )
+                answer = await peer.pc.createAnswer()
+                answer = self._audio.protect_answer(peer, offer_sdp, answer)
                 with self._host_addresses():
-                    await peer.pc.setLocalDescription(await peer.pc.createAnswer())
+                    await peer.pc.setLocalDescription(answer)
             except MediaError:
                 if created:
                     await self._drop_peer(peer)
@@ -176,6 +180,7 @@ class Sfu:
                 await peer.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
             except Exception as exc:
                 raise MediaError("invalid_sdp", f"the answer was refused: {_reason(exc)}") from exc
+            self._audio.answered(peer, answer_sdp)
             for slot in peer.slots:
                 if not slot.live and slot.mid is not None:
                     slot.live = True
@@ -199,6 +204,7 @@ class Sfu:
         await self.remove(participant)
         self._priors.pop(participant, None)
         self._ceilings.pop(participant, None)
+        self._audio.forget(participant)
         throttle = self._keyframes.pop(participant, None)
         if throttle is not None:
             throttle.cancel()
@@ -297,6 +303,7 @@ class Sfu:
             out.received[kind].frames = self._received_frames[kind]
         out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
         out.late_audio_dropped = self._retired.late_audio_dropped
+        out.red_packets = self._audio.red_packets
         for peer in self._peers.values():
             self._add_peer_counters(peer, out)
         return out
@@ -425,6 +432,7 @@ class Sfu:
         if packets:
             on_packet = self._packet_tap(pub) if primary else _ignore_packet
         if kind == "audio":
+            self._audio.add_publication(peer.peer_id, receiver)
             pub.audio_buffer = ImmediateAudioBuffer(
                 on_level=lambda level, voiced: self._notify_level(peer.peer_id, level, voiced),
                 on_packet=on_packet,
@@ -591,7 +599,8 @@ class Sfu:
         if not any(not s.live for s in peer.slots):
             return
         with self._host_addresses():
-            await peer.pc.setLocalDescription(await create_offer(peer.pc))
+            offer = self._audio.protect_offer(peer, await create_offer(peer.pc))
+            await peer.pc.setLocalDescription(offer)
         tracks = self._track_map(peer)
         for slot in peer.slots:
             if not slot.live and slot.publisher is not None and slot.mid is not None:
@@ -610,6 +619,8 @@ class Sfu:
             slot.forwarder = PacketForwarder(kind, transceiver)
         setattr(transceiver.sender, hooks.KEYFRAME_HANDLER, lambda: self._slot_needs_keyframe(slot))
         setattr(transceiver.sender, hooks.NACK_BUDGET, peer.budget)
+        if kind == "audio":
+            self._audio.add_slot(peer, slot)
         peer.slots.append(slot)
         if kind == "video":
             self._gate(peer.peer_id, slot)

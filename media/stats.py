@@ -30,3 +30,4 @@ class SfuStats:
     rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget
     rtx_dropped: int = 0  # NACKed packets refused by the budget
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
+    red_packets: int = 0  # audio packets sent as RED with an earlier frame (lossy subscribers)

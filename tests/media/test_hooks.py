@@ -16,7 +16,7 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RtcpReceiverInfo, RtpPacket
 
 import media  # noqa: F401  (installs the hooks)
 from media import hooks
@@ -42,6 +42,7 @@ def test_hooks_installed_once() -> None:
     assert aiortc.rtcrtpreceiver.decoder_worker is hooks.decoder_worker
     assert RTCRtpSender._send_keyframe is hooks._send_keyframe
     assert RTCRtpSender._retransmit is hooks._retransmit
+    assert RTCRtpReceiver._send_rtcp is hooks._send_rtcp
     assert aioice.ice.Connection.query_consent is hooks.query_consent
     assert aioice.ice.get_host_addresses is hooks.get_host_addresses
 
@@ -218,5 +219,38 @@ async def test_packet_forwarding_private_attributes() -> None:
         packet = RtpPacket(payload_type=96, sequence_number=1, timestamp=2)
         assert not hooks.send_rtp_now(sender, packet, 0)  # not connected: nothing sent
         assert transceiver._codecs == [] or hooks.slot_payload_type(transceiver) > 0
+    finally:
+        await pc.close()
+
+
+def test_receiver_report_hook_points() -> None:
+    """media/hooks.py raises fraction_lost in the RRs aiortc's receiver builds and sends."""
+    run_rtcp = inspect.getsource(RTCRtpReceiver._run_rtcp)
+    assert "RtcpRrPacket(ssrc=self.__rtcp_ssrc, reports=reports)" in run_rtcp
+    assert "await self._send_rtcp(packet)" in run_rtcp
+    assert "fraction_lost=stream.fraction_lost" in run_rtcp
+    assert list(inspect.signature(hooks._original_send_rtcp).parameters) == ["self", "packet"]
+    assert "bytes(packet)" in inspect.getsource(hooks._original_send_rtcp)
+    fields = inspect.signature(RtcpReceiverInfo).parameters
+    assert "fraction_lost" in fields and "packets_lost" in fields
+
+
+def test_received_rtp_tap_hook_point() -> None:
+    """tap_received_rtp wraps the transport's router, which every received RTP packet meets."""
+    handle = inspect.getsource(RTCDtlsTransport._handle_rtp_data)
+    assert "receiver = self._rtp_router.route_rtp(packet)" in handle
+    assert "RtpRouter()" in inspect.getsource(RTCDtlsTransport.__init__)
+
+
+async def test_sender_ssrc_is_the_media_ssrc() -> None:
+    pc = RTCPeerConnection(rtc_configuration(MediaSettings()))
+    try:
+        transceiver = pc.addTransceiver("audio", direction="sendonly")
+        assert hooks.sender_ssrc(transceiver.sender) == transceiver.sender._ssrc
+        seen: list[RtpPacket] = []
+        hooks.tap_received_rtp(transceiver.receiver.transport, lambda p: not seen.append(p))
+        packet = RtpPacket(payload_type=111, sequence_number=1, timestamp=1, ssrc=5)
+        assert transceiver.receiver.transport._rtp_router.route_rtp(packet) is None
+        assert seen == [packet]
     finally:
         await pc.close()
