@@ -34,6 +34,7 @@ from web import (
     pages,
     rooms_api,
     security,
+    services_api,
     turn,
 )
 from web.errors import error_middleware
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> web.Application:
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
     call_quality_api.setup(app)
+    services_api.setup(app)  # after inventory_api: its first start seeds the kecamatan
     metrics.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)
     return app
