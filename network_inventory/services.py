@@ -133,10 +133,13 @@ def _office_refs(value: Any, problems: list[dict[str, str]]) -> list[int | str]:
         return []
     refs: list[int | str] = []
     for item in value:
-        if isinstance(item, bool) or not isinstance(item, int | str) or item == "":
-            problems.append({"field": "kecamatan", "message": f"{item!r} is not a kecamatan code"})
+        if isinstance(item, str) and item.strip() and len(item) <= 64:
+            text = item.strip()
+            refs.append(int(text) if text.isascii() and text.isdigit() and len(text) < 18 else text)
+        elif isinstance(item, int) and not isinstance(item, bool) and 0 < item < 2**62:
+            refs.append(item)
         else:
-            refs.append(item.strip() if isinstance(item, str) else item)
+            problems.append({"field": "kecamatan", "message": f"{str(item)[:40]!r} is not a code"})
     return refs
 
 
@@ -157,7 +160,7 @@ def check_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         out["name"] = name
     if "kind" in data or not partial:
         kind = data.get("kind")
-        if kind not in {k.value for k in ServiceKind}:
+        if not isinstance(kind, str) or kind not in {k.value for k in ServiceKind}:
             problems.append({"field": "kind", "message": "must be perizinan or non-perizinan"})
         out["kind"] = kind
     if "duration" in data:
@@ -238,9 +241,8 @@ def _resolve_offices(conn: sqlite3.Connection, refs: Sequence[int | str]) -> lis
     ids: list[int] = []
     problems = []
     for ref in refs:
-        column = "id" if isinstance(ref, int) or ref.isdigit() else "code"
-        key: int | str = int(ref) if column == "id" else ref
-        row = conn.execute(f"SELECT id, kind FROM sites WHERE {column} = ?", (key,)).fetchone()
+        column = "id" if isinstance(ref, int) else "code"
+        row = conn.execute(f"SELECT id, kind FROM sites WHERE {column} = ?", (ref,)).fetchone()
         if row is None:
             problems.append({"field": "kecamatan", "message": f"no kecamatan {ref}"})
         elif row["kind"] != SiteKind.KECAMATAN.value:

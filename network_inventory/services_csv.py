@@ -52,7 +52,7 @@ def _row_data(row: dict[str, str]) -> tuple[int | None, dict[str, Any]]:
     raw_id = row.get("id", "").strip()
     service_id = None
     if raw_id:
-        if raw_id.isdigit():
+        if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 18:
             service_id = int(raw_id)
         else:
             problems.append({"field": "id", "message": "must be a whole number"})

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from accounts import Role
-from network_inventory import InventoryError
+from network_inventory import InventoryError, NotFound
 from network_inventory.catalogue import ServiceCatalogue
 from network_inventory.services import ServiceKind
 from network_inventory.services_csv import COLUMNS
@@ -40,7 +40,10 @@ def _catalogue(request: web.Request) -> ServiceCatalogue:
 
 
 def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])
+    text = request.match_info["id"]
+    if len(text) > 18:  # beyond SQLite's integers: no such service
+        raise NotFound(f"No service {text[:20]}….", code="service_not_found")
+    return int(text)
 
 
 async def list_services(request: web.Request) -> web.Response:
