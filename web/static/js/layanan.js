@@ -84,6 +84,14 @@ const CLOCK = new Intl.DateTimeFormat(LOCALE, {
 });
 const PCT = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2, style: "percent" });
 
+/** "2026-11" as "November 2026". @param {string} label */
+function monthName(label) {
+  const [y, m] = label.split("-").map(Number);
+  if (!y || !m) return label;
+  const fmt = new Intl.DateTimeFormat(LOCALE, { timeZone: "UTC", month: "long", year: "numeric" });
+  return fmt.format(new Date(Date.UTC(y, m - 1, 15)));
+}
+
 /** @param {string|null} iso */
 function when(iso) {
   return iso ? TIME.format(new Date(iso)) : "";
@@ -137,7 +145,8 @@ function officeItem(o, month) {
 /** @param {any} data */
 function draw(data) {
   const offices = document.getElementById("offices");
-  offices?.replaceChildren(...data.kecamatan.map((/** @type {OfficeNow} */ o) => officeItem(o, data.last_month)));
+  const month = monthName(data.last_month);
+  offices?.replaceChildren(...data.kecamatan.map((/** @type {OfficeNow} */ o) => officeItem(o, month)));
   const none = document.getElementById("no-offices");
   if (none) none.hidden = data.kecamatan.length > 0;
   const rows = document.getElementById("catalogue-rows");
