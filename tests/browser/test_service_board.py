@@ -19,8 +19,9 @@ from tests.browser.test_inventory_dashboard import (
     Listener,
     _probing_server,
     listener,
+    sign_in_at,
 )
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, make_settings, start_server
 
 __all__ = ["listener"]  # the fixture, shared with the dashboard's test
 
@@ -61,8 +62,13 @@ def tile(page: Page, name: str) -> Any:
 
 
 async def _controls_are_named(page: Page) -> None:
-    for control in await page.locator("a:visible, button:visible, input:visible").all():
-        label = (await control.get_attribute("aria-label")) or (await control.inner_text())
+    for control in await page.locator(
+        "a:visible, button:visible, input:visible, select:visible, textarea:visible"
+    ).all():
+        label = await control.evaluate(
+            "e => e.getAttribute('aria-label') || (e.labels && e.labels.length"
+            " ? [...e.labels].map(l => l.textContent).join(' ') : e.textContent) || ''"
+        )
         assert label.strip(), await control.evaluate("e => e.outerHTML")
 
 
@@ -128,4 +134,32 @@ async def test_kecamatan_down_shows_its_ktp_interrupted(
             await phone.close()
             await tv.close()
     finally:
+        await runner.cleanup()
+
+
+async def test_the_kpt_edits_its_catalogue_in_the_admin_page(
+    browser: Browser, tmp_path: Path
+) -> None:
+    runner, server = await start_server(make_settings(tmp_path))
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = await context.new_page()
+        await sign_in_at(page, f"{server.url}/layanan/kelola")
+        ktp = page.locator('#service-rows tr[data-service="KTP"]')
+        await expect(ktp).to_contain_text("20 kecamatan")
+        await expect(page.locator("#structure")).to_contain_text("1 dari 52")
+        await _controls_are_named(page)
+        await page.get_by_role("button", name="Ubah KTP").click()
+        await page.locator("#s-duration").fill("10 menit")
+        await page.get_by_role("button", name="Kosongkan").click()
+        await page.get_by_label("Gondang").check()
+        await page.get_by_role("button", name="Simpan").click()
+        await expect(ktp).to_contain_text("10 menit")
+        await expect(ktp).to_contain_text("1 kecamatan")
+        await page.locator("#s-name").fill("=SUM(A1)")
+        await page.get_by_role("button", name="Simpan").click()
+        await expect(page.locator("#form-errors")).to_contain_text("must start with a letter")
+        await expect(page.locator("#service-rows tr")).to_have_count(1)
+    finally:
+        await context.close()
         await runner.cleanup()
