@@ -30,9 +30,15 @@ class _Rehearsed(Exception):
         self.report = report
 
 
+UPTIME_CACHE_S = 600.0
+"""How long a month's availability figures are reused: a month that is over no longer changes
+(the few seconds after midnight aside), so each refresh of the board reads only the catalogue."""
+
+
 class ServiceCatalogue:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._uptimes: tuple[str, frozenset[int], float, dict[int, uptime.Uptime]] | None = None
 
     async def seed(self) -> Service | None:
         """First start (after the inventory's seed): the regency's example, once per database."""
@@ -90,12 +96,17 @@ class ServiceCatalogue:
         at = time.time() if now is None else now
         period = uptime.previous_month(at)
 
+        cached = self._uptimes
+
         def run(conn: sqlite3.Connection) -> dict[str, Any]:
             catalogue = services.list_all(conn)
-            sites = {o.site_id for s in catalogue if s.delegated for o in s.offices}
-            return service_board.board(
-                catalogue, statuses, uptime.uptimes(conn, sites, period), period, at
-            )
+            sites = frozenset(o.site_id for s in catalogue if s.delegated for o in s.offices)
+            if cached and cached[:2] == (period.label, sites) and at - cached[2] < UPTIME_CACHE_S:
+                figures = cached[3]
+            else:
+                figures = uptime.uptimes(conn, sites, period)
+                self._uptimes = (period.label, sites, at, figures)
+            return service_board.board(catalogue, statuses, figures, period, at)
 
         return await self.db.read(run)
 

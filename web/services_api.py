@@ -18,7 +18,7 @@ from aiohttp import web
 from accounts import Role
 from network_inventory import InventoryError, NotFound
 from network_inventory.catalogue import ServiceCatalogue
-from network_inventory.services import ServiceKind
+from network_inventory.services import STRUCTURE, ServiceKind
 from network_inventory.services_csv import COLUMNS
 from web import openapi
 from web.auth import audit, require_role, require_staff
@@ -50,7 +50,13 @@ async def list_services(request: web.Request) -> web.Response:
     require_staff(request)
     items = [s.public() for s in await _catalogue(request).list_services()]
     return web.json_response(
-        {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+        {
+            "items": items,
+            "total": len(items),
+            "limit": len(items),
+            "offset": 0,
+            "structure": STRUCTURE.public(),
+        }
     )
 
 
@@ -211,7 +217,9 @@ ROUTES = [
     ("GET", "/api/services", list_services, Operation(
         "GET", "/api/services", "The KPT service catalogue", "services", "staff",
         response={"type": "object", "properties": {"items": {"type": "array",
-                  "items": ref("Service")}, "total": {"type": "integer"}}})),
+                  "items": ref("Service")}, "total": {"type": "integer"},
+                  "structure": {"type": "object", "description": "the regency's totals: "
+                                "perizinan, non_perizinan, delegated"}}})),
     ("POST", "/api/services", create_service, Operation(
         "POST", "/api/services", "Add a service", "services", _E, body=_JSON_BODY,
         response=ref("Service"), status=201)),

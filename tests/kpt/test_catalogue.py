@@ -184,12 +184,24 @@ async def test_board_follows_each_kecamatan_state(
     statuses[codes["33.14.07"]] = _status(codes["33.14.07"], State.MAINTENANCE, since)
     statuses[codes["33.14.08"]] = _status(codes["33.14.08"], State.DEGRADED, since)
     del statuses[codes["33.14.09"]]
+    month = previous_month(time.time())
+    half = (month.start + month.end) / 2
+    events = [(month.start - 100, "unknown", "up"), (half, "up", "down")]
+    await db.write(
+        lambda conn: conn.executemany(
+            "INSERT INTO inventory_events (at, site_id, previous, state) VALUES (?, ?, ?, ?)",
+            [(at, codes["33.14.06"], p, s) for at, p, s in events],
+        )
+    )
     board = await catalogue.board(statuses)
     by_name = {k["name"]: k for k in board["kecamatan"]}
     names = await db.fetchall("SELECT code, name FROM sites WHERE kind = 'kecamatan'")
     name = {r[0]: r[1] for r in names}
     assert by_name[name["33.14.06"]]["status"] == "interrupted"
     assert by_name[name["33.14.06"]]["since"] is not None
+    assert by_name[name["33.14.06"]]["availability_last_month"] == 50.0
+    assert by_name[name["33.14.07"]]["availability_last_month"] is None
+    assert board["last_month"] == month.label
     assert by_name[name["33.14.07"]]["status"] == "maintenance"
     assert by_name[name["33.14.08"]]["status"] == "available"
     assert by_name[name["33.14.09"]]["status"] == "unknown"

@@ -9,6 +9,7 @@ import "./layanan-strings.js";
 
 register({
   id: {
+    "kptAdmin.pageTitle": "Kelola layanan KPT — Pendopo",
     "kptAdmin.public": "Papan layanan",
     "kptAdmin.title": "Kelola layanan KPT",
     "kptAdmin.list": "Daftar layanan",
@@ -46,6 +47,7 @@ register({
     "kptAdmin.forbidden": "Hanya staf TI dan administrator yang dapat mengubah daftar layanan.",
   },
   en: {
+    "kptAdmin.pageTitle": "Manage KPT services — Pendopo",
     "kptAdmin.public": "Service board",
     "kptAdmin.title": "Manage KPT services",
     "kptAdmin.list": "Services",
@@ -83,11 +85,10 @@ register({
   },
 });
 
-/** The regency's catalogue structure (network_inventory/services.py STRUCTURE). */
-const STRUCTURE = { perizinan: 52, non_perizinan: 10, delegated: 16 };
-
 /** @type {any[]} */
 let services = [];
+/** The regency's totals, from GET /api/services. */
+let structure = { perizinan: 0, non_perizinan: 0, delegated: 0 };
 
 /** @param {string} id */
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
@@ -147,11 +148,11 @@ function drawProgress() {
   const permits = services.filter((s) => s.kind === "perizinan");
   $("structure").textContent = t("kptAdmin.progress", {
     perizinan: permits.length,
-    perizinanTotal: STRUCTURE.perizinan,
+    perizinanTotal: structure.perizinan,
     delegated: permits.filter((s) => s.delegated).length,
-    delegatedTotal: STRUCTURE.delegated,
+    delegatedTotal: structure.delegated,
     non: services.length - permits.length,
-    nonTotal: STRUCTURE.non_perizinan,
+    nonTotal: structure.non_perizinan,
   });
 }
 
@@ -187,6 +188,7 @@ function drawList() {
 async function load() {
   const data = await call("GET", "/api/services");
   services = data.items;
+  structure = data.structure;
   drawList();
 }
 

@@ -8,6 +8,7 @@ import "./layanan-strings.js";
 
 register({
   id: {
+    "kpt.pageTitle": "Layanan KPT — Pendopo",
     "kpt.header": "Kantor Pelayanan Terpadu",
     "kpt.title": "Layanan di kecamatan saat ini",
     "kpt.intro":
@@ -31,10 +32,11 @@ register({
     "kpt.month.none": "Ketersediaan bulan lalu ({month}): belum ada data",
     "kpt.services": "Layanan: {names}",
     "kpt.structure":
-      "KPT Sragen memberikan {perizinan} layanan perizinan dan {non_perizinan} layanan non-perizinan; {delegated} di antaranya dilimpahkan ke kecamatan.",
+      "KPT memberikan {perizinan} layanan perizinan ({delegated} di antaranya dilimpahkan ke kecamatan) dan {non_perizinan} layanan non-perizinan.",
     "kpt.board.open": "Mode papan",
   },
   en: {
+    "kpt.pageTitle": "KPT services — Pendopo",
     "kpt.header": "One-stop service office (KPT)",
     "kpt.title": "Services at the kecamatan offices now",
     "kpt.intro":
@@ -58,7 +60,7 @@ register({
     "kpt.month.none": "Availability last month ({month}): no data yet",
     "kpt.services": "Services: {names}",
     "kpt.structure":
-      "Sragen's KPT gives {perizinan} permit and {non_perizinan} non-permit services; {delegated} of them are delegated to the kecamatan.",
+      "The KPT gives {perizinan} permit services ({delegated} of them delegated to the kecamatan) and {non_perizinan} non-permit services.",
     "kpt.board.open": "Board mode",
   },
 });
