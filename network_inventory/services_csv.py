@@ -4,8 +4,9 @@ Columns: ``id, name, kind, duration, delegated, kecamatan, notes``; ``kecamatan`
 offering kecamatan's codes separated by ``;`` (commas or spaces also work), ``delegated`` is
 ``true``/``false`` (``ya``/``tidak``, ``1``/``0`` too). Every row is checked first; any bad row
 rejects the whole file with one error per row and nothing is written. A row updates the service
-its ``id`` names, else the one of the same name, else creates one; services missing from the
-file stay (delete them in the admin page or over REST).
+its ``id`` names, else the one of the same name, else creates one; a column left out of the file
+keeps the updated services' values; services missing from the file stay (delete them in the
+admin page or over REST).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def _row_data(row: dict[str, str]) -> tuple[int | None, dict[str, Any]]:
 def _apply(
     conn: sqlite3.Connection, service_id: int | None, data: dict[str, Any], user: str
 ) -> str:
+    """Create, or update with only the file's columns (a column left out keeps its value)."""
     fields = services.check_fields(data, partial=False)
     if service_id is not None:
         services.get(conn, service_id)  # NotFound names the id
@@ -85,8 +87,8 @@ def _apply(
     if found is None:
         services.create(conn, fields, user=user)
         return "created"
-    fields.setdefault("kecamatan", [])
-    _service, changed = services.update(conn, found, fields, user=user)
+    changes = services.check_fields(data, partial=True)
+    _service, changed = services.update(conn, found, changes, user=user)
     return "updated" if changed else "unchanged"
 
 

@@ -119,6 +119,9 @@ async def test_csv_round_trip_and_all_or_nothing(catalogue: ServiceCatalogue) ->
     report = await catalogue.import_csv(text.encode(), "services.csv", user="kpt")
     assert (report.rows, report.created, report.updated, report.unchanged) == (2, 0, 0, 2)
     assert await catalogue.export_csv() == text
+    short = await catalogue.import_csv(b"name,kind\r\nKTP,perizinan\r\n", "k.csv", user="kpt")
+    assert short.unchanged == 1  # columns left out keep their values (KTP stays delegated at 20)
+    assert await catalogue.export_csv() == text
     bad = text + "\r\n,Layanan C,perizinan,,maybe,33.14.01,\r\n,Layanan D,izin,,false,,\r\n"
     with pytest.raises(ValidationError) as caught:
         await catalogue.import_csv(bad.encode(), "s.csv", user="kpt")

@@ -206,6 +206,8 @@ tick();
 setInterval(tick, 15000);
 refresh();
 setInterval(refresh, REFRESH_S * 1000);
+// A TV runs for weeks: reload the page itself twice a day to pick up a new version of it.
+if (BOARD) setTimeout(() => location.reload(), 12 * 3600 * 1000);
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) refresh();
 });
