@@ -160,6 +160,8 @@ async def test_the_kpt_edits_its_catalogue_in_the_admin_page(
         await page.get_by_role("button", name="Simpan").click()
         await expect(page.locator("#form-errors")).to_contain_text("must start with a letter")
         await expect(page.locator("#service-rows tr")).to_have_count(1)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "layanan-kelola.png"), full_page=True)
     finally:
         await context.close()
         await runner.cleanup()

@@ -195,7 +195,9 @@ async function load() {
 async function loadOffices() {
   const data = await call("GET", "/api/sites?kind=kecamatan&limit=1000");
   $("office-boxes").replaceChildren(
-    ...data.items.map((/** @type {any} */ site) => {
+    ...data.items
+      .sort((/** @type {any} */ a, /** @type {any} */ b) => a.name.localeCompare(b.name))
+      .map((/** @type {any} */ site) => {
       const label = document.createElement("label");
       const box = document.createElement("input");
       box.type = "checkbox";
