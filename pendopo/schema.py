@@ -18,6 +18,7 @@ MODULES = (
     "network_inventory.history",
     "network_inventory.call_quality",
     "network_inventory.revision",
+    "network_inventory.services_schema",  # the KPT service catalogue (references sites)
 )
 """Modules defining a ``COMPONENT``; append a new one, never reorder (migrations run in order)."""
 

@@ -35,6 +35,7 @@ from web import (
     pages,
     rooms_api,
     security,
+    services_api,
     static_files,
     turn,
 )
@@ -122,6 +123,7 @@ def create_app(settings: Settings) -> web.Application:
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
     call_quality_api.setup(app)
+    services_api.setup(app)  # after inventory_api: its first start seeds the kecamatan
     metrics.setup(app)
     static_files.setup(app)  # /static/ (versioned, gzipped), /favicon.ico; pages use it
     compression.setup(app)

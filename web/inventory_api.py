@@ -479,8 +479,8 @@ async def list_changes(request: web.Request) -> web.Response:
     require_staff(request)
     limit, offset = _paging(request)
     entity = request.query.get("entity") or None
-    if entity is not None and entity not in ("site", "link", "probe", "inventory"):
-        raise _bad("entity must be site, link, probe or inventory.", "entity")
+    if entity is not None and entity not in ("site", "link", "probe", "inventory", "service"):
+        raise _bad("entity must be site, link, probe, inventory or service.", "entity")
     entity_id = _int(request, "entity_id", 0, 1, 2**62) or None
     page = await _inventory(request).changes(
         entity=entity,
@@ -565,7 +565,7 @@ def _routes() -> Sequence[Route]:
         Param("enabled", schema={"type": "boolean"}),
     )
     change_filters = (
-        Param("entity", schema={"enum": ["site", "link", "probe", "inventory"]}),
+        Param("entity", schema={"enum": ["site", "link", "probe", "inventory", "service"]}),
         Param("entity_id", schema={"type": "integer", "minimum": 1, "maximum": 2**62}),
         Param("user"),
     )

@@ -13,6 +13,7 @@ from accounts.invites import InviteService
 from accounts.ratelimit import LoginLimiter
 from network_inventory import Inventory
 from network_inventory.call_quality import CallQuality
+from network_inventory.catalogue import ServiceCatalogue
 from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
@@ -36,6 +37,9 @@ LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 SERVER_KEY = web.AppKey("server_key", bytes)
 # sites, links, probe targets, change log (network_inventory.Inventory; web/inventory_api.py)
 INVENTORY = web.AppKey("inventory", Inventory)
+
+# the KPT service catalogue and its public board (web/services_api.py)
+SERVICES = web.AppKey("services", ServiceCatalogue)
 
 # the inventory's live half (web/inventory_live_api.py): prober, states, history, alerts.
 LIVE = web.AppKey("live", LiveService)

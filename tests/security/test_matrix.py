@@ -115,6 +115,15 @@ MATRIX: list[Case] = [
     Case("GET", "/api/webhooks/{id}", EDITORS, ok=HANDLED),
     Case("PATCH", "/api/webhooks/{id}", EDITORS, {"enabled": False}, ok=HANDLED),
     Case("DELETE", "/api/webhooks/{id}", EDITORS, ok=HANDLED),
+    # the KPT service catalogue (web/services_api.py); its board is public
+    Case("GET", "/api/services", STAFF),
+    Case("POST", "/api/services", EDITORS, {"name": "Uji {nonce}"}, ok=HANDLED),
+    Case("GET", "/api/services/{id}", STAFF, ok=HANDLED),
+    Case("PATCH", "/api/services/{id}", EDITORS, {"notes": "x"}, ok=HANDLED),
+    Case("DELETE", "/api/services/{id}", EDITORS, ok=HANDLED),
+    Case("POST", "/api/import/services", EDITORS, {}, ok=HANDLED),
+    Case("GET", "/api/export/services.csv", STAFF),
+    Case("GET", "/api/public/services", EVERYONE),
 ]
 
 MADE_UP_IDS = {"room_id": "no-such-room", "id": 987654, "ref": "33.14.99", "invite_id": "nope"}

@@ -1,0 +1,267 @@
+"""The KPT service board: the catalogue's REST routes, its admin page and the public board.
+
+``GET /api/services``, ``GET /api/services/{id}``, ``GET /api/export/services.csv``: staff.
+``POST /api/services``, ``PATCH/DELETE /api/services/{id}``, ``POST /api/import/services``:
+catalogue editors (admin, it). ``GET /api/public/services``: anyone, no sign-in — names,
+statuses, times and percentages only. Pages: ``/layanan`` (public board; ``?mode=board`` for
+the TV at the KPT entrance) and ``/layanan/kelola`` (the catalogue editor, signed in).
+Inventory errors are translated as in ``web/inventory_api.py`` (400 with ``details``, 404, 409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from accounts import Role
+from network_inventory import InventoryError, NotFound
+from network_inventory.catalogue import ServiceCatalogue
+from network_inventory.services import STRUCTURE, ServiceKind
+from network_inventory.services_csv import COLUMNS
+from web import openapi
+from web.auth import audit, require_role, require_staff
+from web.errors import json_body
+from web.inventory_api import _bool, _edge, _uploads
+from web.keys import DATABASE, LIVE, SERVICES
+from web.openapi import Operation, Param, ref
+from web.pages import add_page
+
+
+def require_catalogue_editor(request: web.Request) -> str:
+    """Admin or IT staff (the KPT's maintainers hold an ``it`` account: docs/security.md)."""
+    user = require_role(request, Role.IT, message="Only IT staff may change the service list.")
+    return user.username
+
+
+def _catalogue(request: web.Request) -> ServiceCatalogue:
+    return request.app[SERVICES]
+
+
+def _id(request: web.Request) -> int:
+    text = request.match_info["id"]
+    if len(text) > 18:  # beyond SQLite's integers: no such service
+        raise NotFound(f"No service {text[:20]}….", code="service_not_found")
+    return int(text)
+
+
+async def list_services(request: web.Request) -> web.Response:
+    require_staff(request)
+    items = [s.public() for s in await _catalogue(request).list_services()]
+    return web.json_response(
+        {
+            "items": items,
+            "total": len(items),
+            "limit": len(items),
+            "offset": 0,
+            "structure": STRUCTURE.public(),
+        }
+    )
+
+
+async def get_service(request: web.Request) -> web.Response:
+    require_staff(request)
+    return web.json_response((await _catalogue(request).get(_id(request))).public())
+
+
+async def create_service(request: web.Request) -> web.Response:
+    user = require_catalogue_editor(request)
+    service = await _catalogue(request).create(await json_body(request), user=user)
+    await audit(request, "service.create", target=f"service {service.id} {service.name}")
+    return web.json_response(service.public(), status=201)
+
+
+async def update_service(request: web.Request) -> web.Response:
+    user = require_catalogue_editor(request)
+    body = await json_body(request)
+    service = await _catalogue(request).update(_id(request), body, user=user)
+    await audit(request, "service.update", target=f"service {service.id} {service.name}")
+    return web.json_response(service.public())
+
+
+async def delete_service(request: web.Request) -> web.Response:
+    user = require_catalogue_editor(request)
+    service = await _catalogue(request).delete(_id(request), user=user)
+    await audit(request, "service.delete", target=f"service {service.id} {service.name}")
+    return web.Response(status=204)
+
+
+async def import_services(request: web.Request) -> web.Response:
+    user = require_catalogue_editor(request)
+    files = await _uploads(request, "services.csv")
+    if len(files) != 1:
+        raise InventoryError("Send one CSV file.", code="one_file")
+    name, data = files[0]
+    dry_run = bool(_bool(request, "dry_run"))
+    report = await _catalogue(request).import_csv(data, name, user=user, dry_run=dry_run)
+    if not dry_run:
+        counts = {k: v for k, v in report.public().items() if k != "dry_run"}
+        await audit(request, "service.import", target=name[:300], detail=counts)
+    return web.json_response(report.public())
+
+
+async def export_services(request: web.Request) -> web.Response:
+    require_staff(request)
+    return web.Response(
+        text=await _catalogue(request).export_csv(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="services.csv"'},
+    )
+
+
+async def public_board(request: web.Request) -> web.Response:
+    """No sign-in: the board of the KPT entrance (names, statuses, times, percentages)."""
+    live = request.app.get(LIVE)
+    statuses = live.status if live is not None else {}
+    body = await _catalogue(request).board(statuses)
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+# -- route table and OpenAPI ------------------------------------------------------------------
+ID = r"{id:\d+}"
+_S, _NS, _B = {"type": "string"}, {"type": ["string", "null"]}, {"type": "boolean"}
+_NN = {"type": ["number", "null"]}
+_KIND = {"type": "string", "enum": [k.value for k in ServiceKind]}
+_FIELDS: dict[str, Any] = {
+    "name": {**_S, "description": "as on the board; starts with a letter or digit"},
+    "kind": _KIND,
+    "duration": {**_NS, "description": 'promised duration as on the board, e.g. "5 menit"'},
+    "delegated": {**_B, "description": "delegated to the kecamatan offices"},
+    "notes": _NS,
+}
+_OFFICE_NOW: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": _S,
+        "status": {
+            "type": "string",
+            "enum": ["available", "interrupted", "maintenance", "unknown"],
+        },
+        "since": {**_NS, "format": "date-time"},
+        "availability_last_month": {**_NN, "description": "percent; maintenance left out"},
+    },
+}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Service": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            **_FIELDS,
+            "kecamatan": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"code": _NS, "name": _S}},
+            },
+            "created_at": _S,
+            "updated_at": _S,
+        },
+    },
+    "ServiceInput": {
+        "type": "object",
+        "properties": {
+            **_FIELDS,
+            "kecamatan": {
+                "type": "array",
+                "items": {"type": ["string", "integer"]},
+                "description": "codes (or ids) of the kecamatan offering it; delegated only",
+            },
+        },
+        "required": ["name", "kind"],
+    },
+    "ServiceBoard": {
+        "type": "object",
+        "properties": {
+            "generated_at": _S,
+            "last_month": {**_S, "description": "YYYY-MM (WIB) of availability_last_month"},
+            "structure": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "services": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": _S,
+                        "kind": _KIND,
+                        "duration": _NS,
+                        "delegated": _B,
+                        "available_at": {"type": "integer"},
+                        "offices": {"type": "array", "items": _OFFICE_NOW},
+                    },
+                },
+            },
+            "kecamatan": {
+                "type": "array",
+                "items": {
+                    **_OFFICE_NOW,
+                    "properties": {
+                        **_OFFICE_NOW["properties"],
+                        "services": {"type": "array", "items": _S},
+                    },
+                },
+            },
+        },
+    },
+}
+_JSON_BODY = {"application/json": {"schema": ref("ServiceInput")}}
+_CSV_BODY = {
+    "text/csv": {"schema": {"type": "string", "description": ",".join(COLUMNS)}},
+    "multipart/form-data": {
+        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+    },
+}
+_ID = Param("id", "path", {"type": "integer"})
+_DRY = Param("dry_run", schema={"type": "boolean"}, description="check and report, write nothing")
+_E = "editor"
+_one = "/api/services/{id}"
+ROUTES = [
+    ("GET", "/api/services", list_services, Operation(
+        "GET", "/api/services", "The KPT service catalogue", "services", "staff",
+        response={"type": "object", "properties": {"items": {"type": "array",
+                  "items": ref("Service")}, "total": {"type": "integer"},
+                  "structure": {"type": "object", "description": "the regency's totals: "
+                                "perizinan, non_perizinan, delegated"}}})),
+    ("POST", "/api/services", create_service, Operation(
+        "POST", "/api/services", "Add a service", "services", _E, body=_JSON_BODY,
+        response=ref("Service"), status=201)),
+    ("GET", f"/api/services/{ID}", get_service, Operation(
+        "GET", _one, "One service", "services", "staff", params=(_ID,),
+        response=ref("Service"))),
+    ("PATCH", f"/api/services/{ID}", update_service, Operation(
+        "PATCH", _one, "Change a service (only the given fields)", "services", _E,
+        params=(_ID,), body=_JSON_BODY, response=ref("Service"))),
+    ("DELETE", f"/api/services/{ID}", delete_service, Operation(
+        "DELETE", _one, "Delete a service", "services", _E, params=(_ID,), status=204)),
+    ("POST", "/api/import/services", import_services, Operation(
+        "POST", "/api/import/services", "Import services from CSV (all rows or nothing)",
+        "services", _E, params=(_DRY,), body=_CSV_BODY, response=ref("RowsReport"))),
+    ("GET", "/api/export/services.csv", export_services, Operation(
+        "GET", "/api/export/services.csv", "Export the catalogue as CSV", "services", "staff",
+        response={"type": "string"}, content_type="text/csv")),
+    ("GET", "/api/public/services", public_board, Operation(
+        "GET", "/api/public/services", "The public service board: which delegated service is "
+        "available at which kecamatan now, since when, and last month's availability",
+        "services", "none", response=ref("ServiceBoard"))),
+]  # fmt: skip
+
+openapi.add_schemas(SCHEMAS)
+openapi.describe(*(op for *_rest, op in ROUTES))
+
+
+async def _catalogue_ctx(app: web.Application) -> AsyncIterator[None]:
+    """After the inventory's first start (the seed needs the kecamatan)."""
+    catalogue = ServiceCatalogue(app[DATABASE])
+    app[SERVICES] = catalogue
+    await catalogue.seed()
+    yield
+
+
+def setup(app: web.Application) -> None:
+    """Register after ``inventory_api.inventory_ctx`` (its cleanup context seeds the sites)."""
+    app.cleanup_ctx.append(_catalogue_ctx)
+    for method, pattern, handler, _op in ROUTES:
+        app.router.add_route(method, pattern, _edge(handler))
+    add_page(app, "/layanan", "layanan.html")
+    add_page(app, "/layanan/kelola", "layanan-kelola.html", signed_in=True)
+
+
+__all__ = ["ROUTES", "require_catalogue_editor", "setup"]
