@@ -190,8 +190,8 @@ async def test_public_board_needs_no_sign_in_and_shows_nothing_internal(
 
 
 async def test_odd_ids_and_references_are_4xx(http: aiohttp.ClientSession) -> None:
-    async with http.get("/api/services/" + "9" * 30) as r:
-        assert (await _json(r, 404))["error"] == "service_not_found"
+    async with http.get("/api/services/" + "9" * 30) as r:  # refused before the handler
+        assert (await _json(r, 404))["error"] == "not_found"  # (web/path_ids.py)
     body = {"name": "Uji", "kind": "perizinan", "delegated": True,
             "kecamatan": [2**70, "9" * 30, "²", {"a": 1}, True]}  # fmt: skip
     async with http.post("/api/services", json=body) as r:
