@@ -32,6 +32,7 @@ from web import (
     metrics,
     openapi,
     pages,
+    report_api,
     rooms_api,
     security,
     turn,
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> web.Application:
     openapi.setup(app)
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
+    report_api.setup(app)
     call_quality_api.setup(app)
     metrics.setup(app)
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False, append_version=False)

@@ -73,6 +73,7 @@ document.body.prepend(markerDefs());
 for (const id of ["back", "nav-inventory"]) {
   document.getElementById(id)?.setAttribute("href", withLang("/inventory"));
 }
+document.getElementById("nav-report")?.setAttribute("href", withLang("/inventory/report"));
 main().catch(showError);
 
 async function main() {

@@ -5,6 +5,7 @@ import { lang, register, t } from "./i18n.js";
 
 register({
   id: {
+    "nav.report": "Laporan",
     "inv.title": "Jaringan Kabupaten",
     "inv.site.title": "Situs",
     "inv.live.live": "Langsung",
@@ -113,6 +114,7 @@ register({
     "inv.notfound": "Situs tidak ditemukan.",
   },
   en: {
+    "nav.report": "Report",
     "inv.title": "Regency network",
     "inv.site.title": "Site",
     "inv.live.live": "Live",
