@@ -118,7 +118,11 @@ function yAxis(f, max, unit, locale) {
   const { W, H, axis } = f;
   const { top, ticks, decimals } = yTicks(max, H - M.top - M.bottom >= 120 ? 4 : 2);
   const y = (/** @type {number} */ v) => H - M.bottom - (v / top) * (H - M.top - M.bottom);
-  const fmt = new Intl.NumberFormat(locale, { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  const fmt = new Intl.NumberFormat(locale, {
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+    useGrouping: false,
+  });
   ticks.forEach((v, i) => {
     const yy = y(v).toFixed(1);
     if (i > 0) axis.append(svgEl("line", { x1: M.left, x2: W - M.right, y1: yy, y2: yy, class: "grid" }));
