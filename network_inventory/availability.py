@@ -330,23 +330,27 @@ def _sites(conn: sqlite3.Connection) -> list[SiteInfo]:
 
 
 def _timelines(conn: sqlite3.Connection, start: float, end: float) -> dict[int, Timeline]:
+    """Each site's state at ``start`` and its changes until ``end``. The state at ``start`` is
+    that of the last change before it, else what the first change after it changed from, else
+    (no change ever recorded) the stored state if it held since before ``start``."""
     initial: dict[int, State] = {}
-    for site_id, state in conn.execute(
-        "SELECT e.site_id, e.state FROM inventory_events e JOIN ("
-        " SELECT site_id, max(at) AS at FROM inventory_events WHERE at <= ? GROUP BY site_id"
-        ") last ON last.site_id = e.site_id AND last.at = e.at ORDER BY e.id",
+    # SQLite: with max()/min(), the bare columns come from the row holding the extreme.
+    for site_id, state, _ in conn.execute(
+        "SELECT site_id, state, max(at) FROM inventory_events WHERE at <= ? GROUP BY site_id",
         (start,),
     ):
         initial[site_id] = State(state)
-    changes: dict[int, list[tuple[float, State]]] = {}
-    for site_id, at, previous, state in conn.execute(
-        "SELECT site_id, at, previous, state FROM inventory_events"
-        " WHERE at > ? AND at < ? ORDER BY at, id",
-        (start, end),
+    for site_id, previous, _ in conn.execute(
+        "SELECT site_id, previous, min(at) FROM inventory_events WHERE at > ? GROUP BY site_id",
+        (start,),
     ):
         initial.setdefault(site_id, State(previous))
+    changes: dict[int, list[tuple[float, State]]] = {}
+    for site_id, at, state in conn.execute(
+        "SELECT site_id, at, state FROM inventory_events WHERE at > ? AND at < ? ORDER BY at, id",
+        (start, end),
+    ):
         changes.setdefault(site_id, []).append((at, State(state)))
-    # A site with no change at all: its stored state, if it held since before the period.
     for site_id, shown, since in conn.execute(
         "SELECT site_id, shown, since FROM inventory_site_state"
     ):
@@ -361,27 +365,30 @@ def _timelines(conn: sqlite3.Connection, start: float, end: float) -> dict[int, 
 
 
 def _measured(conn: sqlite3.Connection, start: float, end: float) -> dict[int, Measured]:
-    rows = conn.execute(
-        "SELECT site_id, bucket, samples, answered, sent, received, rtt_min, rtt_median, rtt_max"
-        " FROM probe_rollups WHERE level = ? AND bucket >= ? AND bucket < ?",
+    """Hourly medians and echo counts per site: the hourly roll-ups, plus the raw samples not
+    rolled up yet (the month in progress)."""
+    out: dict[int, Measured] = {}
+    where = "level = ? AND bucket >= ? AND bucket < ?"
+    for site_id, sent, received in conn.execute(
+        f"SELECT site_id, sum(sent), sum(received) FROM probe_rollups WHERE {where}"
+        " GROUP BY site_id",
         (history.HOUR, start, end),
-    ).fetchall()
-    rollups = [history.Rollup(*r) for r in rows]
+    ):
+        out[site_id] = Measured([], sent, received)
+    for site_id, median in conn.execute(
+        f"SELECT site_id, rtt_median FROM probe_rollups WHERE {where} AND rtt_median IS NOT NULL",
+        (history.HOUR, start, end),
+    ):
+        out[site_id].medians.append(median)
     done = conn.execute(
         "SELECT done_until FROM history_watermarks WHERE level = ?", (history.HOUR,)
     ).fetchone()
-    raw_from = max(start, float(done[0]) if done else start)
     raw = conn.execute(
         "SELECT site_id, at, sent, received, rtt_min, rtt_median, rtt_max FROM probe_samples"
         " WHERE at >= ? AND at < ?",
-        (raw_from, end),
+        (max(start, float(done[0]) if done else start), end),
     ).fetchall()
-    rollups.extend(history.roll((history.Sample(*r) for r in raw), history.HOUR))
-    out: dict[int, Measured] = {}
-    for r in rollups:
+    for r in history.roll((history.Sample(*row) for row in raw), history.HOUR):
         m = out.setdefault(r.site_id, Measured())
-        m.sent += r.sent
-        m.received += r.received
-        if r.rtt_median is not None:
-            m.medians.append(r.rtt_median)
+        m.add(Measured([r.rtt_median] if r.rtt_median is not None else [], r.sent, r.received))
     return out

@@ -166,6 +166,7 @@ async def test_load_reads_events_state_links_and_rollups(tmp_path: Path) -> None
                 (2, "33.14.01", "Kalijambe", "kecamatan", 1),
                 (3, "33.14.01.2001", "Desa A", "desa", 2),
                 (4, "33.14.01.2002", "Desa B", "desa", 2),
+                (5, "33.14.01.2003", "Desa C", "desa", 2),
             ]:
                 conn.execute(
                     "INSERT INTO sites (id, code, name, kind, parent_id, created_at, updated_at,"
@@ -185,6 +186,7 @@ async def test_load_reads_events_state_links_and_rollups(tmp_path: Path) -> None
                 (S + 14 * H, 3, "down", "up"),
                 (S + 360 * H, 4, "planned", "up"),  # planned until mid-month
                 (E + H, 3, "up", "down"),  # next month
+                (E + 2 * H, 5, "up", "down"),  # its only change: after the month
             ]
             conn.executemany(
                 "INSERT INTO inventory_events (at, site_id, previous, state) VALUES (?, ?, ?, ?)",
@@ -207,7 +209,7 @@ async def test_load_reads_events_state_links_and_rollups(tmp_path: Path) -> None
     finally:
         db.close()
     rows = {r["site_id"]: r for r in report["sites"]}
-    assert set(rows) == {2, 3, 4}
+    assert set(rows) == {2, 3, 4, 5}
     a = rows[3]
     assert (a["provider"], a["medium"]) == ("Sat Co", "vsat")
     assert (a["outages"], a["down_s"], a["maintenance_s"]) == (1, 2 * H, 2 * H)
@@ -216,3 +218,4 @@ async def test_load_reads_events_state_links_and_rollups(tmp_path: Path) -> None
     assert a["rtt_median_ms"] is not None and 600 <= a["rtt_median_ms"] <= 840
     assert rows[4]["counted_s"] == 360 * H and rows[4]["availability"] == 1.0
     assert rows[2]["availability"] == 1.0
+    assert rows[5]["counted_s"] == 720 * H and rows[5]["outages"] == 0
