@@ -37,7 +37,7 @@ WIB = timezone(timedelta(hours=7), "WIB")
 """Asia/Jakarta: UTC+7 all year."""
 
 COUNTED = frozenset({State.UP, State.DEGRADED, State.DOWN})
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 
 
 class InvalidMonth(ValueError):
@@ -68,7 +68,7 @@ def parse_month(text: str | None, now: float) -> Month:
     if text is None or text == "":
         today = datetime.fromtimestamp(now, WIB)
         return Month(today.year, today.month)
-    match = _MONTH_RE.match(text)
+    match = _MONTH_RE.fullmatch(text)
     if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1970:
         raise InvalidMonth("month must be YYYY-MM, e.g. 2026-11.")
     month = Month(int(match[1]), int(match[2]))

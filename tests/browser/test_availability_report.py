@@ -59,6 +59,7 @@ async def test_report_page_screen_print_and_english(browser: Browser, tmp_path: 
             "Laporan Ketersediaan Jaringan — November 2026"
         )
         await expect(page.locator("#print-region")).to_be_visible()
+        await expect(page.locator("#printed")).to_contain_text("Dicetak")
         header_repeats = await page.evaluate(
             "getComputedStyle(document.querySelector('#sites thead')).display"
         )
@@ -72,9 +73,20 @@ async def test_report_page_screen_print_and_english(browser: Browser, tmp_path: 
         assert sizes == {A4_POINTS}, sizes
         await page.emulate_media(media="screen")
 
-        # A bad month: a message, no tables.
-        await page.get_by_label("Bulan", exact=True).fill("2099-01")
+        # Another month through the picker: nothing was watched before 31 October.
+        await page.get_by_label("Bulan", exact=True).fill("2026-09")
         await page.get_by_role("button", name="Tampilkan").click()
+        await expect(page).to_have_url(re.compile(r"month=2026-09"))
+        await expect(page.locator("#report-summary")).to_have_text(
+            "Tidak ada lokasi yang beroperasi pada bulan ini."
+        )
+        await expect(page.locator("#kecamatan table")).to_have_count(0)
+
+        # A month not begun: the picker refuses it; typed into the address: a message, no tables.
+        month = page.get_by_label("Bulan", exact=True)
+        await month.fill("2099-01")
+        assert await month.evaluate("(el) => el.validity.rangeOverflow")
+        await page.goto(f"{server.url}/inventory/report?month=2099-01")
         await expect(page.get_by_role("alert")).to_have_text(
             "Bulan tidak valid atau belum dimulai."
         )

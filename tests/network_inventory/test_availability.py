@@ -42,6 +42,7 @@ def test_month_is_wib() -> None:
         ("2026-1", "YYYY-MM"),
         ("November", "YYYY-MM"),
         ("2026-00", "YYYY-MM"),
+        ("2026-11\n", "YYYY-MM"),
         ("2027-01", "has not begun"),
     ],
 )

@@ -51,6 +51,7 @@ register({
     "rep.h": "{h} jam {m} mnt",
     "rep.m": "{m} mnt",
     "rep.badMonth": "Bulan tidak valid atau belum dimulai.",
+    "rep.printed": "Dicetak {when} WIB dari Pendopo. Data: riwayat status dan pengukuran jaringan kabupaten.",
   },
   en: {
     "rep.title": "Network availability report",
@@ -96,6 +97,7 @@ register({
     "rep.h": "{h} h {m} min",
     "rep.m": "{m} min",
     "rep.badMonth": "Invalid month, or it has not begun.",
+    "rep.printed": "Printed {when} WIB from Pendopo. Data: the regency network's state history and measurements.",
   },
 });
 apply();
@@ -106,6 +108,7 @@ for (const id of ["nav-inventory", "nav-report"]) {
 }
 
 const input = /** @type {HTMLInputElement} */ (document.getElementById("month"));
+input.max = currentMonth();
 input.value = new URLSearchParams(location.search).get("month") ?? currentMonth();
 document.getElementById("month-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
@@ -189,6 +192,8 @@ function render(r) {
     summary += ` ${t("rep.partial", { end: `${end.format(new Date(r.end))} WIB` })}`;
   }
   document.getElementById("report-summary").textContent = summary;
+  const when = new Intl.DateTimeFormat(locale(), { dateStyle: "long", timeStyle: "short", timeZone: "Asia/Jakarta" });
+  document.getElementById("printed").textContent = t("rep.printed", { when: when.format(new Date()) });
   const figureCols = ["rep.col.sites", "rep.col.availability", "rep.col.outages", "rep.col.longest", "rep.col.mttr", "rep.col.rtt", "rep.col.loss"];
   /** @param {any} row */
   const figures = (row) => [
