@@ -112,12 +112,15 @@ class Figures:
     def mttr_s(self) -> float | None:
         return sum(o.down_s for o in self.outages) / len(self.outages) if self.outages else None
 
-    def __add__(self, other: Figures) -> Figures:
+    @staticmethod
+    def total(parts: Iterable[Figures]) -> Figures:
+        """A group's figures: its sites' seconds and outages together."""
+        items = list(parts)
         return Figures(
-            self.counted_s + other.counted_s,
-            self.down_s + other.down_s,
-            self.maintenance_s + other.maintenance_s,
-            self.outages + other.outages,
+            sum(f.counted_s for f in items),
+            sum(f.down_s for f in items),
+            sum(f.maintenance_s for f in items),
+            tuple(o for f in items for o in f.outages),
         )
 
 
@@ -180,6 +183,13 @@ class Measured:
         self.medians.extend(other.medians)
         self.sent += other.sent
         self.received += other.received
+
+    @staticmethod
+    def total(parts: Iterable[Measured]) -> Measured:
+        out = Measured()
+        for m in parts:
+            out.add(m)
+        return out
 
     @property
     def rtt_median(self) -> float | None:
@@ -250,23 +260,22 @@ def build(
             cur = by_id.get(cur.parent_id) if cur.parent_id is not None else None
         return None
 
+    def figures_of(members: Sequence[SiteInfo]) -> dict[str, Any]:
+        return _row(
+            Figures.total(figures[m.site_id] for m in members),
+            Measured.total(measured.get(m.site_id, empty) for m in members),
+        )
+
     def group(key: Any, *, skip_none: bool = False) -> list[dict[str, Any]]:
-        groups: dict[Any, tuple[Figures, Measured, int]] = {}
+        members: dict[Any, list[SiteInfo]] = {}
         for s in shown:
             k = key(s)
-            if k is None and skip_none:
-                continue
-            f, m, n = groups.get(k, (Figures(), Measured(), 0))
-            m2 = Measured(list(m.medians), m.sent, m.received)
-            m2.add(measured.get(s.site_id, empty))
-            groups[k] = (f + figures[s.site_id], m2, n + 1)
-        return [{"key": k, "sites": n, **_row(f, m)} for k, (f, m, n) in groups.items()]
+            if k is not None or not skip_none:
+                members.setdefault(k, []).append(s)
+        return [{"key": k, "sites": len(ms), **figures_of(ms)} for k, ms in members.items()]
 
-    total_f, total_m = Figures(), Measured()
     site_rows = []
     for s in shown:
-        total_f = total_f + figures[s.site_id]
-        total_m.add(measured.get(s.site_id, empty))
         kec = kecamatan_of(s)
         site_rows.append(
             {
@@ -294,7 +303,7 @@ def build(
         "end": _iso(end),
         "complete": now >= month.end,
         "regency": regency,
-        "total": {"sites": len(shown), **_row(total_f, total_m)},
+        "total": {"sites": len(shown), **figures_of(shown)},
         "sites": sorted(site_rows, key=lambda r: (r["kecamatan"] or "", r["code"] or r["name"])),
         "kecamatan": sorted(kecamatan_rows, key=lambda r: r["code"] or r["name"]),
         "providers": sorted(providers, key=lambda r: (r["provider"] is None, r["provider"] or "")),

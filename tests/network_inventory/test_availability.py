@@ -97,7 +97,7 @@ def test_changes_outside_the_period_are_ignored() -> None:
 def test_figures_add_up() -> None:
     a = site_figures(UP, [(S + 10 * H, DOWN), (S + 14 * H, UP)], S, E)
     b = site_figures(UP, [(S + 10 * H, DOWN), (S + 12 * H, UP)], S, E)
-    both = a + b
+    both = Figures.total([a, b])
     assert both.availability == pytest.approx(1 - 6 / 1440)
     assert both.longest_s == 4 * H
     assert both.mttr_s == 3 * H
