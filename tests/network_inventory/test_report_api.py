@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from accounts import Role
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, make_settings, start_server
+from tests.network_inventory.live_helpers import add_site, add_target, wait_for
 from tests.network_inventory.report_helpers import H, kalijambe_november
-from web.keys import ACCOUNTS
+from web.keys import ACCOUNTS, DATABASE, LIVE
 
 
 @pytest.fixture
@@ -88,3 +91,46 @@ async def test_roles(server: RunningServer) -> None:
         async with anonymous.get("/inventory/report?month=2026-11", allow_redirects=False) as r:
             assert r.status == 302
             assert r.headers["Location"].startswith("/login?next=")
+
+
+async def test_a_real_outage_seen_by_the_prober_is_in_the_report(tmp_path: Path) -> None:
+    """Probing every second: a TCP target closed for a few seconds is one outage this month."""
+    settings = make_settings(
+        tmp_path, probe_enabled=True, probe_interval=1.0, probe_down_rounds=1, probe_up_rounds=1
+    )
+    runner, server = await start_server(settings)
+
+    async def accept(_r: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    listener = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        db = server.app[DATABASE]
+        office = (await db.fetchone("SELECT id FROM sites WHERE kind = 'kabupaten'"))[0]
+        site = await add_site(db, "33.14.99", "Puskesmas Uji", "other", office)
+        await add_target(db, site, "tcp", "127.0.0.1", port=port, count=1, interval_s=1)
+        live = server.app[LIVE]
+
+        def state() -> str | None:
+            return live.state_of(site)
+
+        await wait_for(lambda: state() == "up")
+        listener.close()
+        await listener.wait_closed()
+        await wait_for(lambda: state() == "down")
+        await asyncio.sleep(2)
+        listener = await asyncio.start_server(accept, "127.0.0.1", port)
+        await wait_for(lambda: state() == "up")
+        async with await server.signed_in_session() as http:
+            async with http.get("/api/reports/availability") as resp:
+                assert resp.status == 200, await resp.text()
+                report = await resp.json()
+        (row,) = [r for r in report["sites"] if r["site_id"] == site]
+        assert row["outages"] == 1 and row["down_s"] >= 2, row
+        assert 0 < row["availability"] < 1 and row["longest_outage_s"] == row["down_s"]
+        assert row["rtt_median_ms"] is not None and row["loss"] > 0  # from the raw samples
+    finally:
+        listener.close()
+        await listener.wait_closed()
+        await runner.cleanup()
