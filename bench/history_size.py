@@ -68,10 +68,11 @@ def main() -> None:
             for bucket in range(now - span, stop, level):
                 for s in range(1, args.sites + 1):
                     n = level // args.interval
-                    lo, med, hi = sorted(rnd.uniform(2, 80) for _ in range(3))
-                    rows.append((level, s, bucket, n, n, 5 * n, 5 * n - 1, lo, med, hi))
+                    lo, rlo, med, rhi, hi = sorted(rnd.uniform(2, 80) for _ in range(5))
+                    rows.append((level, s, bucket, n, n, 5 * n, 5 * n - 1, lo, med, hi, rlo, rhi))
             conn.executemany(
-                "INSERT OR IGNORE INTO probe_rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT OR IGNORE INTO probe_rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
             )
             conn.execute("COMMIT")
 

@@ -2,7 +2,9 @@
 
 One raw sample per site per sweep (all the site's targets pooled). Roll-ups are computed from the
 raw samples once their bucket is complete: min / median / max RTT (the median is the median of
-the samples' medians), loss (1 - received / sent) and availability (answered samples / samples).
+the samples' medians), the typical round's spread (``round_min`` / ``round_max``: the medians of
+the rounds' own min and max — the chart's "smoke": wide for a jittery VSAT link, thin for a
+steady fibre one), loss (1 - received / sent) and availability (answered samples / samples).
 Retention (``Retention``) deletes what is older than each level keeps; ``docs/probing.md`` gives
 the size after a year (``bench/history_size.py`` measures it).
 
@@ -116,7 +118,12 @@ CREATE TABLE inventory_webhooks (
 );
 """
 
-COMPONENT = Component("inventory_history", [_V1])
+_V2 = """
+ALTER TABLE probe_rollups ADD COLUMN round_min REAL;
+ALTER TABLE probe_rollups ADD COLUMN round_max REAL;
+"""
+
+COMPONENT = Component("inventory_history", [_V1, _V2])
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,10 @@ class Rollup:
     rtt_min: float | None
     rtt_median: float | None
     rtt_max: float | None
+    round_min: float | None = None
+    """Median of the rounds' minimum RTT (a round: one sample, all its echoes)."""
+    round_max: float | None = None
+    """Median of the rounds' maximum RTT."""
 
     @property
     def loss(self) -> float | None:
@@ -167,6 +178,8 @@ class Rollup:
             "rtt_min": _r(self.rtt_min),
             "rtt_median": _r(self.rtt_median),
             "rtt_max": _r(self.rtt_max),
+            "round_min": _r(self.round_min),
+            "round_max": _r(self.round_max),
         }
 
 
@@ -189,6 +202,8 @@ def aggregate(site_id: int, bucket: int, samples: Sequence[Sample]) -> Rollup:
         rtt_min=min(mins) if mins else None,
         rtt_median=statistics.median(medians) if medians else None,
         rtt_max=max(maxes) if maxes else None,
+        round_min=statistics.median(mins) if mins else None,
+        round_max=statistics.median(maxes) if maxes else None,
     )
 
 
@@ -237,8 +252,8 @@ def roll_up(conn: sqlite3.Connection, now: float, retention: Retention = Retenti
             rollups = roll((Sample(*r) for r in rows), level)
             conn.executemany(
                 "INSERT OR REPLACE INTO probe_rollups (level, site_id, bucket, samples, answered,"
-                " sent, received, rtt_min, rtt_median, rtt_max)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " sent, received, rtt_min, rtt_median, rtt_max, round_min, round_max)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         level,
@@ -251,6 +266,8 @@ def roll_up(conn: sqlite3.Connection, now: float, retention: Retention = Retenti
                         r.rtt_min,
                         r.rtt_median,
                         r.rtt_max,
+                        r.round_min,
+                        r.round_max,
                     )
                     for r in rollups
                 ],
@@ -359,8 +376,9 @@ def site_history(
     span, level = RANGES[range_name]
     since = now - span
     rows = conn.execute(
-        "SELECT site_id, bucket, samples, answered, sent, received, rtt_min, rtt_median, rtt_max"
-        " FROM probe_rollups WHERE level = ? AND site_id = ? AND bucket >= ? ORDER BY bucket",
+        "SELECT site_id, bucket, samples, answered, sent, received, rtt_min, rtt_median, rtt_max,"
+        " round_min, round_max FROM probe_rollups"
+        " WHERE level = ? AND site_id = ? AND bucket >= ? ORDER BY bucket",
         (level, site_id, since - since % level),
     ).fetchall()
     points = [Rollup(*r) for r in rows]

@@ -33,6 +33,7 @@ from web import (
     metrics,
     openapi,
     pages,
+    report_api,
     rooms_api,
     security,
     services_api,
@@ -122,6 +123,7 @@ def create_app(settings: Settings) -> web.Application:
     openapi.setup(app)
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after _database: the prober reads and writes it
+    report_api.setup(app)
     call_quality_api.setup(app)
     services_api.setup(app)  # after inventory_api: its first start seeds the kecamatan
     metrics.setup(app)

@@ -147,3 +147,19 @@ async def assert_all_see_each_other(pages: dict[str, Page]) -> None:
         if other != me
     ]
     await asyncio.gather(*checks)
+
+
+async def unnamed_controls(page: Page, selector: str = "a, button, input, select") -> list[str]:
+    """The visible controls (and any inside ``#map``) that have no accessible name."""
+    found: list[str] = await page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)]
+             .filter((el) => el.offsetParent !== null || el.closest('#map'))
+             .filter((el) => {
+               const label = el.getAttribute('aria-label') || el.textContent.trim()
+                 || (el.labels && [...el.labels].map((l) => l.textContent).join(''));
+               return !label || !label.trim();
+             })
+             .map((el) => el.outerHTML.slice(0, 80))""",
+        selector,
+    )
+    return found

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.browser.pages import unnamed_controls
 from tests.conftest import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -244,16 +245,7 @@ async def test_language_switch_and_accessible_names(browser: Browser, tmp_path: 
             "aria-sort", "ascending"
         )
 
-        unnamed = await page.evaluate(
-            """() => [...document.querySelectorAll('a, button, input, select, progress')]
-                 .filter((el) => el.offsetParent !== null || el.closest('#map'))
-                 .filter((el) => {
-                   const label = el.getAttribute('aria-label') || el.textContent.trim()
-                     || (el.labels && [...el.labels].map((l) => l.textContent).join(''));
-                   return !label || !label.trim();
-                 })
-                 .map((el) => el.outerHTML.slice(0, 80))"""
-        )
+        unnamed = await unnamed_controls(page, "a, button, input, select, progress")
         assert unnamed == []
         await context.close()
     finally:

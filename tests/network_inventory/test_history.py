@@ -86,7 +86,8 @@ async def test_retention_keeps_each_level_for_its_time(db: Database) -> None:
         assert isinstance(c, sqlite3.Connection)
         history.insert_samples(c, [Sample(1, now - 50, 1, 1), Sample(1, now - 150, 1, 1)])
         c.executemany(
-            "INSERT INTO probe_rollups VALUES (?, 1, ?, 1, 1, 1, 1, NULL, NULL, NULL)",
+            "INSERT INTO probe_rollups (level, site_id, bucket, samples, answered, sent, received)"
+            " VALUES (?, 1, ?, 1, 1, 1, 1)",
             [(300, now - 500), (300, now - 1500), (3600, now - 5000), (3600, now - 15_000)],
         )
 
@@ -109,3 +110,23 @@ async def test_site_history_reaches_the_present(db: Database) -> None:
     assert [p["samples"] for p in data["points"]] == [10, 10, 10]  # 2 rolled + 1 from raw
     assert data["points"][0]["t"] == T0
     assert data["points"][0]["availability"] == 1.0
+
+
+def test_round_spread_tells_jitter_from_a_spike() -> None:
+    """A steady link with one spike: wide envelope, thin typical round; a jittery one: wide."""
+    steady = [Sample(1, T0 + i * 30, 5, 5, 2.0, 2.1, 900.0 if i == 3 else 2.3) for i in range(10)]
+    jittery = [Sample(1, T0 + i * 30, 5, 5, 560.0, 640.0, 900.0) for i in range(10)]
+    s, j = aggregate(1, T0, steady), aggregate(1, T0, jittery)
+    assert (s.rtt_min, s.rtt_max, s.round_min, s.round_max) == (2.0, 900.0, 2.0, 2.3)
+    assert (j.round_min, j.round_max) == (560.0, 900.0)
+    assert s.public()["round_max"] == 2.3
+
+
+async def test_history_serves_the_round_spread(db: Database) -> None:
+    samples = [Sample(1, T0 + i * 30, 5, 5, 10.0 + i, 20.0, 30.0 + i) for i in range(20)]
+    await db.write(lambda c: history.insert_samples(c, samples))
+    await db.write(lambda c: history.roll_up(c, T0 + 300))  # the second bucket: raw only
+    data = await db.read(lambda c: history.site_history(c, 1, "24h", T0 + 610))
+    first, second = data["points"]
+    assert (first["round_min"], first["round_max"]) == (14.5, 34.5)  # rolled up
+    assert (second["round_min"], second["round_max"]) == (24.5, 44.5)  # from the raw samples

@@ -109,6 +109,8 @@ MATRIX: list[Case] = [
     Case("GET", "/api/state", STAFF),
     Case("GET", "/api/sites/{id}/history", STAFF, ok=HANDLED),
     Case("GET", "/api/events", STAFF),
+    Case("GET", "/api/reports/availability", STAFF),
+    Case("GET", "/api/reports/availability.csv", STAFF),
     Case("GET", "/api/sites/{id}/call-quality", STAFF, ok=HANDLED),
     Case("GET", "/api/webhooks", EDITORS),
     Case("POST", "/api/webhooks", EDITORS, {"url": "http://127.0.0.1:9/hook"}, ok=HANDLED),

@@ -1,5 +1,7 @@
-// SVG charts of one site's history, drawn here (no chart library): round-trip time as a
-// min..max band with the median as a line, and packet loss as bars. Both share the time axis.
+// SVG charts of one site's history, drawn here (no chart library): round-trip time as
+// Smokeping-style "smoke" — per bucket, the typical probe round's spread (its echoes' min..max)
+// as a shaded column over the faint min..max envelope — with the median as a line, and packet
+// loss as bars. Both share the time axis.
 
 import { svgEl } from "./svg.js";
 
@@ -11,6 +13,8 @@ const M = { left: 52, right: 14, top: 20, bottom: 24 };
  * @property {number|null} min
  * @property {number|null} median
  * @property {number|null} max
+ * @property {number|null} [lo]          the typical round's minimum (median of the rounds' min)
+ * @property {number|null} [hi]          the typical round's maximum (median of the rounds' max)
  * @property {number|null} loss          0..1
  * @property {number|null} availability  0..1
  */
@@ -25,12 +29,30 @@ const M = { left: 52, right: 14, top: 20, bottom: 24 };
  * @property {number} height
  */
 
-/** A "nice" upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten. @param {number} v */
-export function niceMax(v) {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
-  return 10 * p;
+/**
+ * Ticks of a y axis from 0 to at least `max`: a "nice" step (1, 2, 2.5 or 5 × 10^n) giving at
+ * most `most` divisions, and how many decimals the labels need so that every gridline is
+ * labelled with its exact value (2.5 → one decimal, 0.25 → two).
+ * @param {number} max @param {number} most
+ */
+export function yTicks(max, most) {
+  const v = max > 0 ? max : 1;
+  const raw = v / Math.max(1, most);
+  const e = Math.floor(Math.log10(raw));
+  let step = 10 ** (e + 1);
+  let mantissa = 1;
+  for (const m of [1, 2, 2.5, 5]) {
+    if (m * 10 ** e >= raw * (1 - 1e-9)) {
+      step = m * 10 ** e;
+      mantissa = m;
+      break;
+    }
+  }
+  const exp = Math.floor(Math.log10(step) + 1e-9);
+  const decimals = Math.max(0, -exp + (mantissa === 2.5 ? 1 : 0));
+  const n = Math.max(1, Math.ceil(v / step - 1e-9));
+  const ticks = Array.from({ length: n + 1 }, (_, i) => Number((i * step).toFixed(decimals)));
+  return { top: ticks[n], step: Number(step.toFixed(decimals)), ticks, decimals };
 }
 
 /** Tick positions between start and end (ms), aligned to whole hours or days in local time. @param {number} start @param {number} end */
@@ -87,26 +109,31 @@ function frame(start, end, text) {
 }
 
 /**
- * @param {{W: number, H: number, axis: SVGGElement}} f @param {number} top @param {string} unit
- * @param {(v: number) => string} fmt
+ * The y axis: nice ticks up to at least `max` (four divisions when there is room, two on a short
+ * chart), each gridline labelled with its exact value. Returns the scale and the top value.
+ * @param {{W: number, H: number, axis: SVGGElement}} f @param {number} max @param {string} unit
+ * @param {string} locale
  */
-function yAxis(f, top, unit, fmt) {
+function yAxis(f, max, unit, locale) {
   const { W, H, axis } = f;
+  const { top, ticks, decimals } = yTicks(max, H - M.top - M.bottom >= 120 ? 4 : 2);
   const y = (/** @type {number} */ v) => H - M.bottom - (v / top) * (H - M.top - M.bottom);
-  // Four divisions when there is room, two on a short chart (labels stay whole numbers).
-  const n = H - M.top - M.bottom >= 120 ? 4 : 2;
-  for (let i = 0; i <= n; i++) {
-    const v = (top * i) / n;
+  const fmt = new Intl.NumberFormat(locale, {
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+    useGrouping: false,
+  });
+  ticks.forEach((v, i) => {
     const yy = y(v).toFixed(1);
     if (i > 0) axis.append(svgEl("line", { x1: M.left, x2: W - M.right, y1: yy, y2: yy, class: "grid" }));
     const label = svgEl("text", { x: M.left - 6, y: Number(yy) + 4, "text-anchor": "end" });
-    label.textContent = fmt(v);
+    label.textContent = fmt.format(v);
     axis.append(label);
-  }
+  });
   const u = svgEl("text", { x: M.left - 6, y: M.top - 8, "text-anchor": "end", class: "unit" });
   u.textContent = unit;
   axis.append(u);
-  return y;
+  return { y, top };
 }
 
 /** @param {{W: number, H: number, svg: SVGElement}} f @param {string} text */
@@ -141,7 +168,8 @@ function runs(points, has, step) {
 }
 
 /**
- * Round-trip time: min..max band and the median line.
+ * Round-trip time: the faint min..max envelope, per bucket the typical round's spread as a
+ * shaded column (the smoke), and the median line.
  * @param {{start: number, end: number, step: number, points: Point[]}} h @param {ChartText} text
  */
 export function latencyChart(h, text) {
@@ -149,13 +177,15 @@ export function latencyChart(h, text) {
   const { svg, x } = f;
   const withRtt = h.points.filter((p) => p.median != null);
   if (!withRtt.length) {
-    yAxis(f, 10, text.yLabel, (v) => v.toFixed(0));
+    yAxis(f, 10, text.yLabel, text.locale);
     emptyNote(f, text.empty);
     return svg;
   }
-  const top = niceMax(Math.max(...withRtt.map((p) => p.max ?? p.median ?? 0)) * 1.05);
-  const y = yAxis(f, top, text.yLabel, (v) => String(Number(v.toFixed(top < 4 ? 2 : 0))));
+  const { y } = yAxis(f, Math.max(...withRtt.map((p) => p.max ?? p.median ?? 0)) * 1.05, text.yLabel, text.locale);
   const step = h.step || 0;
+  const span = h.end - h.start || 1;
+  const cw = step ? Math.max(1, ((f.W - M.left - M.right) * step) / span) : 3;
+  const smoke = svgEl("g", { class: "smoke" });
   for (const run of runs(h.points, (p) => p.median != null, step)) {
     const upper = run.map((p) => `${x(p.t).toFixed(1)},${y(p.max ?? p.median ?? 0).toFixed(1)}`);
     const lower = run
@@ -172,6 +202,19 @@ export function latencyChart(h, text) {
         })
       : svgEl("polygon", { points: [...upper, ...lower].join(" "), class: "band" });
     svg.append(band);
+    for (const p of run) {
+      if (p.lo == null || p.hi == null) continue;
+      const top = y(p.hi);
+      smoke.append(
+        svgEl("rect", {
+          x: (x(p.t) - cw / 2).toFixed(1),
+          y: top.toFixed(1),
+          width: cw.toFixed(1),
+          height: Math.max(1, y(p.lo) - top).toFixed(1),
+        }),
+      );
+    }
+    svg.append(smoke);
     const d = run.map((p, i) => `${i ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.median ?? 0).toFixed(1)}`).join("");
     if (run.length === 1) {
       const p = run[0];
@@ -191,8 +234,7 @@ export function lossChart(h, text) {
   const f = frame(h.start, h.end, text);
   const { svg, x, W, H } = f;
   const withLoss = h.points.filter((p) => p.loss != null);
-  const top = niceMax(Math.max(5, ...withLoss.map((p) => (p.loss ?? 0) * 100)));
-  const y = yAxis(f, top, text.yLabel, (v) => `${v.toFixed(top < 10 ? 1 : 0)}`);
+  const { y, top } = yAxis(f, Math.max(5, ...withLoss.map((p) => (p.loss ?? 0) * 100)), text.yLabel, text.locale);
   if (!withLoss.length) {
     emptyNote(f, text.empty);
     return svg;
@@ -227,6 +269,10 @@ export function summarise(points) {
   const maxs = points.map((p) => p.max).filter((v) => v != null);
   const loss = points.map((p) => p.loss).filter((v) => v != null);
   const avail = points.map((p) => p.availability).filter((v) => v != null);
+  const spread = points
+    .map((p) => (p.lo != null && p.hi != null ? p.hi - p.lo : null))
+    .filter((v) => v != null)
+    .sort((a, b) => a - b);
   const mean = (/** @type {number[]} */ a) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : null);
   return {
     min: mins.length ? Math.min(.../** @type {number[]} */ (mins)) : null,
@@ -234,5 +280,7 @@ export function summarise(points) {
     max: maxs.length ? Math.max(.../** @type {number[]} */ (maxs)) : null,
     loss: mean(/** @type {number[]} */ (loss)),
     availability: mean(/** @type {number[]} */ (avail)),
+    /** The typical round's spread (max − min of its echoes), median over the range. */
+    spread: spread.length ? /** @type {number} */ (spread[Math.floor(spread.length / 2)]) : null,
   };
 }

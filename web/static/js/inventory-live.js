@@ -200,6 +200,8 @@ export function normaliseHistory(data) {
     min: num(p.rtt_min ?? p.min_ms ?? p.min),
     median: num(p.rtt_median ?? p.median_ms ?? p.median),
     max: num(p.rtt_max ?? p.max_ms ?? p.max),
+    lo: num(p.round_min),
+    hi: num(p.round_max),
     loss: num(p.loss),
     availability: num(p.availability),
   }));

@@ -73,6 +73,7 @@ document.body.prepend(markerDefs());
 for (const id of ["back", "nav-inventory"]) {
   document.getElementById(id)?.setAttribute("href", withLang("/inventory"));
 }
+document.getElementById("nav-report")?.setAttribute("href", withLang("/inventory/report"));
 main().catch(showError);
 
 async function main() {
@@ -238,6 +239,7 @@ function drawCharts(h) {
   document.getElementById("latency-chart").replaceChildren(lat);
   document.getElementById("loss-chart").replaceChildren(loss);
   const s = summarise(h.points);
+  const spread = s.spread == null ? "" : ` · ${t("inv.chart.spread", { spread: fmtMs(s.spread) })}`;
   document.getElementById("chart-summary").textContent = h.points.length
     ? `${rangeName}: ${t("inv.chart.summary", {
         median: fmtMs(s.median),
@@ -245,7 +247,7 @@ function drawCharts(h) {
         max: fmtMs(s.max),
         loss: fmtPct(s.loss),
         availability: fmtPct(s.availability),
-      })}`
+      })}${spread}`
     : `${rangeName}: ${t("inv.chart.empty")}`;
 }
 

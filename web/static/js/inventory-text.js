@@ -5,6 +5,7 @@ import { lang, register, t } from "./i18n.js";
 
 register({
   id: {
+    "nav.report": "Laporan",
     "inv.title": "Jaringan Kabupaten",
     "inv.site.title": "Situs",
     "inv.live.live": "Langsung",
@@ -73,7 +74,7 @@ register({
     "inv.range.24h": "24 jam",
     "inv.range.7d": "7 hari",
     "inv.range.30d": "30 hari",
-    "inv.chart.latency": "Waktu pulang-pergi (ms): rentang min–maks dan median",
+    "inv.chart.latency": "Waktu pulang-pergi (ms): sebaran per putaran, min–maks dan median",
     "inv.chart.loss": "Paket hilang (%)",
     "inv.chart.empty": "Belum ada data untuk rentang ini",
     "inv.chart.summary":
@@ -81,6 +82,9 @@ register({
     "inv.chart.band": "min–maks",
     "inv.chart.median": "median",
     "inv.chart.lossbar": "hilang",
+    "inv.chart.smoke": "sebaran satu putaran uji (tipikal)",
+    "inv.chart.legend": "Keterangan grafik",
+    "inv.chart.spread": "sebaran per putaran {spread} ms",
     "inv.links": "Tautan (uplink)",
     "inv.links.none": "Belum ada tautan tercatat.",
     "inv.links.medium": "Media",
@@ -113,6 +117,7 @@ register({
     "inv.notfound": "Situs tidak ditemukan.",
   },
   en: {
+    "nav.report": "Report",
     "inv.title": "Regency network",
     "inv.site.title": "Site",
     "inv.live.live": "Live",
@@ -181,7 +186,7 @@ register({
     "inv.range.24h": "24 hours",
     "inv.range.7d": "7 days",
     "inv.range.30d": "30 days",
-    "inv.chart.latency": "Round-trip time (ms): min–max band and median",
+    "inv.chart.latency": "Round-trip time (ms): spread per round, min–max and median",
     "inv.chart.loss": "Packet loss (%)",
     "inv.chart.empty": "No data for this range yet",
     "inv.chart.summary":
@@ -189,6 +194,9 @@ register({
     "inv.chart.band": "min–max",
     "inv.chart.median": "median",
     "inv.chart.lossbar": "loss",
+    "inv.chart.smoke": "spread of one probe round (typical)",
+    "inv.chart.legend": "Chart legend",
+    "inv.chart.spread": "spread per round {spread} ms",
     "inv.links": "Links (uplinks)",
     "inv.links.none": "No links recorded.",
     "inv.links.medium": "Medium",

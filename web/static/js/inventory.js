@@ -47,6 +47,7 @@ const form = /** @type {HTMLFormElement} */ (document.getElementById("filters"))
 
 apply();
 setupHeader();
+document.getElementById("nav-report")?.setAttribute("href", withLang("/inventory/report"));
 document.body.prepend(markerDefs());
 buildCounts();
 buildLegend();
