@@ -73,6 +73,9 @@ class WireEvents:
     def peer_state(self, peer_id: str, state: str) -> None:
         pass
 
+    def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        pass
+
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)

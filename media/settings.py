@@ -54,3 +54,12 @@ def rtc_configuration(settings: MediaSettings) -> RTCConfiguration:
         for s in settings.ice_servers
     ]
     return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
+@dataclass(frozen=True)
+class UplinkStats:
+    """What the server receives from one publisher's connection (all its video streams), over
+    the last second: signaling derives the page's send limits from it."""
+
+    received_bps: int
+    loss: float  # fraction of the media packets lost on the way to the server (before repair)

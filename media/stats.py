@@ -30,3 +30,8 @@ class SfuStats:
     rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget
     rtx_dropped: int = 0  # NACKed packets refused by the budget
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
+    # video layers (packet path): packets sent per layer ("high", "low", "low_base", "still"),
+    # packets dropped by a slot's temporal cap, and runs started on another layer
+    layer_packets: dict[str, int] = field(default_factory=dict)
+    thinned: int = 0
+    layer_switches: int = 0

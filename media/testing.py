@@ -406,6 +406,7 @@ class LoopbackEvents:
         self.tracks_changes: Counter[str] = Counter()
         self.levels: dict[str, list[tuple[int, bool]]] = {}
         self.states: dict[str, list[str]] = {}
+        self.layers: list[tuple[str, str, str, str]] = []  # (subscriber, publisher, layer, why)
         self.errors: list[BaseException] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -439,6 +440,16 @@ class LoopbackEvents:
 
     def peer_state(self, peer_id: str, state: str) -> None:
         self.states.setdefault(peer_id, []).append(state)
+
+    def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        self.layers.append((subscriber, publisher, layer, reason))
+
+    def last_layer(self, subscriber: str, publisher: str) -> tuple[str, str] | None:
+        """(layer, reason) the subscriber was last told for the publisher's video."""
+        for sub, pub, layer, reason in reversed(self.layers):
+            if (sub, pub) == (subscriber, publisher):
+                return layer, reason
+        return None
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -65,6 +65,11 @@ class MediaBridge:
     def peer_state(self, peer_id: str, state: str) -> None:
         log.debug("media connection of %s: %s", peer_id, state)
 
+    def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        """The layer of a subscriber's video of a publisher changed: logged (the page's
+        notice of reduced video builds on this event)."""
+        log.debug("video %s -> %s: %s (%s)", publisher, subscriber, layer, reason)
+
     # ------------------------------------------------------------------ forwarding
     async def _speaking(self, room_id: str, participant_id: str, speaking: bool) -> None:
         if await self.service.speaking(room_id, participant_id, speaking):
