@@ -265,8 +265,12 @@ class ClientPeer:
         height: int = 240,
         fps: float = 20.0,
         pre_encoded: tuple[list[bytes], list[bytes]] | None = None,
+        low: tuple[int, int] | None = None,
     ) -> None:
-        """Add sendonly tracks; ``pre_encoded`` = (opus packets, vp8 frames) to loop."""
+        """Add sendonly tracks; ``pre_encoded`` = (opus packets, vp8 frames) to loop.
+
+        ``low`` = (width, height): a second video track after the first, as a page sends its
+        low layer (the SFU takes a connection's second video m-line as the "low" stream)."""
         if pre_encoded is not None:
             opus, vp8 = pre_encoded
             tracks: list[MediaStreamTrack] = []
@@ -284,6 +288,10 @@ class ClientPeer:
             self.local_tracks.append(track)
         if video:
             track = SyntheticVideoTrack(width, height, fps)
+            self.pc.addTransceiver(track, direction="sendonly")
+            self.local_tracks.append(track)
+        if video and low is not None:
+            track = SyntheticVideoTrack(low[0], low[1], fps)
             self.pc.addTransceiver(track, direction="sendonly")
             self.local_tracks.append(track)
 
