@@ -7,10 +7,12 @@ still, high TID 0, high TID <= 1, high. With one stream without layers: still, h
 
 :class:`LayerChoice` moves a subscriber's slots on their ladders against a video budget (the
 downlink estimate minus what audio needs: audio comes first). Galène's hysteresis: step down
-while the forwarded rate is above 1.5x the budget (the dearest slot first, several steps at
-once); step up one rung at a time when the new total stays below 7/8 of the budget, never
-within ``hold_off`` seconds of a step down and at most one step per ``up_interval``. New slots
-are placed at once as high as the 7/8 rule allows (their start is not a probe).
+while the forwarded rate is above 1.5x the budget, once that lasted ``OVER_FOR`` (the dearest
+slot first, several steps at once); step up one rung at a time when the new total stays
+below 7/8 of the budget, never within ``hold_off`` seconds of a step down and at most one step
+per ``up_interval`` — that is the careful probe near the limit; far below it (the new total
+under ``FREE_BELOW`` of the budget) slots climb at once. New slots are placed at once as high
+as the 7/8 rule allows (their start is not a probe).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ LAYERS: tuple[Layer, ...] = ("off", "still", "low_base", "low", "high")  # by ra
 
 STEP_DOWN_ABOVE = 1.5
 STEP_UP_BELOW = 7 / 8
+OVER_FOR = 1.0  # seconds the overload must last before a step down (one tick: not a blip)
+FREE_BELOW = 0.5  # step-ups keeping the total under this share of the budget are not probes
 HOLD_OFF = 10.0
 UP_INTERVAL = 4.0
 STILL_BPS = 16_000  # one keyframe of the low stream every ~5 s
@@ -107,6 +111,7 @@ class LayerChoice:
         self.last_up = float("-inf")
         self.steps_down = 0
         self.steps_up = 0
+        self._over_since: float | None = None  # when the total went over the threshold
 
     def choose(self, slots: list[SlotView], budget: int, now: float) -> list[int]:
         """New rung per slot (-1 = off)."""
@@ -122,7 +127,12 @@ class LayerChoice:
                 idx.append(min(s.current, s.cap))
         self._place(slots, idx, fresh, budget)
         total = self._total(slots, idx)
-        if total > STEP_DOWN_ABOVE * budget:
+        over = total > STEP_DOWN_ABOVE * budget
+        if not over:
+            self._over_since = None
+        elif self._over_since is None:
+            self._over_since = now
+        if self._over_since is not None and now - self._over_since >= OVER_FOR:
             while total > STEP_DOWN_ABOVE * budget:
                 on = [i for i in range(len(slots)) if idx[i] > 0]
                 if not on:
@@ -132,8 +142,11 @@ class LayerChoice:
                 total = self._total(slots, idx)
             self.last_down = now
             self.steps_down += 1
-        elif now - self.last_down >= self.hold_off and now - self.last_up >= self.up_interval:
-            if self._step_up(slots, idx, budget):
+            self._over_since = None
+        elif not over and now - self.last_down >= self.hold_off:
+            while self._step_up(slots, idx, budget, share=FREE_BELOW):
+                self.steps_up += 1
+            if now - self.last_up >= self.up_interval and self._step_up(slots, idx, budget):
                 self.last_up = now
                 self.steps_up += 1
         return idx
@@ -143,9 +156,14 @@ class LayerChoice:
             pass
 
     def _step_up(
-        self, slots: list[SlotView], idx: list[int], budget: int, among: list[int] | None = None
+        self,
+        slots: list[SlotView],
+        idx: list[int],
+        budget: int,
+        among: list[int] | None = None,
+        share: float = STEP_UP_BELOW,
     ) -> bool:
-        """One rung up for the cheapest slot that can take it within 7/8 of the budget."""
+        """One rung up for the cheapest slot that can take it within ``share`` of the budget."""
         total = self._total(slots, idx)
         candidates = [
             i
@@ -155,7 +173,7 @@ class LayerChoice:
         candidates.sort(key=lambda i: slots[i].rates[idx[i]])
         for i in candidates:
             after = total - slots[i].rates[idx[i]] + slots[i].rates[idx[i] + 1]
-            if after < STEP_UP_BELOW * budget:
+            if after < share * budget:
                 idx[i] += 1
                 return True
         return False

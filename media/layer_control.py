@@ -32,6 +32,7 @@ from aiortc.rtp import (
 )
 
 from media import hooks
+from media.estimate import MAX_BPS
 from media.layer_choice import (
     AUDIO_BPS,
     LAYERS,
@@ -55,14 +56,20 @@ RequestKeyframe = Callable[[str, str], None]  # publisher, stream
 
 class LayerControl:
     def __init__(
-        self, peers: dict[str, Peer], notify: Notify, request_keyframe: RequestKeyframe
+        self,
+        peers: dict[str, Peer],
+        notify: Notify,
+        request_keyframe: RequestKeyframe,
+        rate_control: bool = True,
     ) -> None:
         self._peers = peers
+        self._rate_control = rate_control
         self._notify = notify
         self._request_keyframe = request_keyframe
         self.priors: dict[str, int | None] = {}
         self.ceilings: dict[str, Layer] = {}
         self._last_tick: float | None = None
+        self.replayed = 0  # slot starts and stills served from a keyframe cache
 
     # ------------------------------------------------------------------ inputs
 
@@ -104,7 +111,7 @@ class LayerControl:
                     sender
                 ):  # once per REMB, not once per SSRC
                     _ntp, wall = packet_clock()
-                    estimate.report_remb(bitrate, wall)
+                    estimate.report_remb(bitrate, wall, tuple(ssrcs))
             elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
                 estimate.report_nacks(len(packet.lost))
 
@@ -122,13 +129,25 @@ class LayerControl:
         for peer in peers:
             if peer.closed or not any(s.video is not None for s in peer.slots):
                 continue
-            sent = sum(hooks.sender_counters(s.sender)[0] for s in peer.slots)
-            peer.estimate.update(now, sent - peer.packets_sent_mark)
-            peer.packets_sent_mark = sent
+            self._update_estimate(peer, now, dt)
             self.choose(peer, now)
             for slot in peer.slots:
                 if slot.video is not None and slot.video.waiting(now):
                     self.kick(slot, now)
+
+    def _update_estimate(self, peer: Peer, now: float, dt: float) -> None:
+        """The subscriber's RTCP since the last tick, against what was sent to it."""
+        packets = octets = 0
+        by_ssrc: dict[int, int] = {}
+        for slot in peer.slots:
+            p, o = hooks.sender_counters(slot.sender)
+            packets, octets = packets + p, octets + o
+            if dt > 0:
+                by_ssrc[hooks.sender_ssrc(slot.sender)] = int((o - slot.sent_octets) * 8 / dt)
+            slot.sent_octets = o
+        sent_bps = int((octets - peer.sent_mark[1]) * 8 / dt) if dt > 0 else 0
+        peer.estimate.update(now, packets - peer.sent_mark[0], sent_bps, by_ssrc)
+        peer.sent_mark = (packets, octets)
 
     def _measure(self, peer: Peer, dt: float) -> None:
         total = 0.0
@@ -179,7 +198,8 @@ class LayerControl:
             views.append(SlotView([rung_rate(r, rates) for r in rungs], cap, slot.rung))
         if not slots:
             return
-        budget = max(0, peer.estimate.value(now) - AUDIO_BPS * audio)
+        estimate = peer.estimate.value(now) if self._rate_control else MAX_BPS
+        budget = max(0, estimate - AUDIO_BPS * audio)
         for slot, view, index in zip(
             slots, views, peer.choice.choose(views, budget, now), strict=True
         ):
@@ -233,6 +253,7 @@ class LayerControl:
         elif not video.forwarding:
             cached = target.cache.since_keyframe(now)
         if cached:
+            self.replayed += 1
             ntp, wall = packet_clock()
             for packet, desc in cached:
                 video.forward(packet, target, desc, ntp, wall)

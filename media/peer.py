@@ -53,6 +53,7 @@ class Slot:
     rung: int | None = None  # index into ladder (-1: off), None: not chosen yet
     told: tuple[str, str] = ("", "")  # (layer, reason) last sent to events.video_layer
     still_key_at: float = float("-inf")  # the cached keyframe last replayed as a still
+    sent_octets: int = 0  # payload bytes sent, at the last controller tick
 
     @property
     def sender(self) -> RTCRtpSender:
@@ -80,7 +81,7 @@ class Peer:
     # as a subscriber: what its downlink carries and which layers its slots get
     estimate: DownlinkEstimate = field(default_factory=DownlinkEstimate)
     choice: LayerChoice = field(default_factory=LayerChoice)
-    packets_sent_mark: int = 0
+    sent_mark: tuple[int, int] = (0, 0)  # (packets, payload bytes) sent on its slots
     # as a publisher: what the server receives from it (media/settings.py UplinkStats)
     uplink_bps: float = 0.0
     uplink_loss: float = 0.0

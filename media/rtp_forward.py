@@ -61,6 +61,7 @@ class PacketForwarder:
     def __init__(self, kind: Kind, transceiver: Any) -> None:
         self.kind = kind
         self._transceiver = transceiver
+        self._ssrc = hooks.sender_ssrc(transceiver.sender) if transceiver is not None else 0
         self._clock_rate = 90000 if kind == "video" else 48000
         self._source: object | None = None
         self._seq_offset = 0
@@ -121,7 +122,7 @@ class PacketForwarder:
             marker=packet.marker,
             sequence_number=seq,
             timestamp=ts,
-            ssrc=hooks.sender_ssrc(self._transceiver.sender),
+            ssrc=self._ssrc,
             payload=payload,
         )
         out.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF

@@ -38,6 +38,9 @@ class MediaSettings:
     # "frame" reassembles frames and re-packetizes them per subscriber (the earlier path, ~1.5x
     # the CPU; kept selectable as a fallback).
     forwarding: Literal["frame", "packet"] = "packet"
+    # Extension: False gives every video slot the best layer its ceiling allows, whatever its
+    # receiver reports (benchmarks of the forwarding cost with CPU-starved synthetic clients).
+    rate_control: bool = True
 
 
 class TrackInfo(TypedDict):

@@ -96,7 +96,9 @@ class Sfu:
         self._routes: dict[tuple[str, str], set[Slot]] = {}
         self._disabled: set[tuple[str, str]] = set()
         self._keyframes: dict[tuple[str, str], KeyframeThrottle] = {}  # (publisher, stream)
-        self._layers = LayerControl(self._peers, self._notify_layer, self._request_keyframe)
+        self._layers = LayerControl(
+            self._peers, self._notify_layer, self._request_keyframe, settings.rate_control
+        )
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._retired = SfuStats()
@@ -270,6 +272,7 @@ class Sfu:
             slots=sum(len(p.slots) for p in self._peers.values()),
             keyframe_requests=sum(t.requested for t in self._keyframes.values()),
             keyframe_requests_sent=sum(t.sent for t in self._keyframes.values()),
+            keyframes_from_cache=self._layers.replayed,
         )
         for kind in KINDS:
             retired = self._retired.forwarded[kind]

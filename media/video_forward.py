@@ -46,13 +46,16 @@ class VideoForwarder(PacketForwarder):
         self._still_due = 0.0  # monotonic time the next still may start
         self._seq: ThinningMap | None = None
         self._pic: ThinningMap | None = None
-        self._frame_kept = True  # the decision for the newest picture id
+        self._frame_in: int | None = None  # the newest frame's picture id ...
+        self._frame_out: int | None = None  # ... what it became ...
+        self._frame_kept = True  # ... and whether it is forwarded
+        self._sent_mark = 0  # self.sent when the current layer became active
         self._tl0_offset = 0
         self._last_pic: int | None = None
         self._last_tl0: int | None = None
         self.thinned = 0  # packets dropped by the temporal cap
         self.switches = 0  # runs started on another stream or layer than the previous one
-        self.sent_by_layer: dict[str, int] = {}
+        self._sent_by_layer: dict[str, int] = {}
 
     # ------------------------------------------------------------------ the SFU's side
 
@@ -68,7 +71,7 @@ class VideoForwarder(PacketForwarder):
         self._still = still
         self._target = target
         if target is self._source and target is not None and layer != self._active:
-            self._active = layer
+            self._set_active(layer)
             self.switches += 1  # a temporal step on the same stream
 
     def restart(self) -> None:
@@ -85,6 +88,19 @@ class VideoForwarder(PacketForwarder):
     @property
     def target(self) -> object | None:
         return self._target
+
+    @property
+    def sent_by_layer(self) -> dict[str, int]:
+        """Packets sent per layer name (the current layer's run included)."""
+        counts = dict(self._sent_by_layer)
+        counts[self._active] = counts.get(self._active, 0) + self.sent - self._sent_mark
+        return {k: v for k, v in counts.items() if v}
+
+    def _set_active(self, layer: str) -> None:
+        counts = self._sent_by_layer
+        counts[self._active] = counts.get(self._active, 0) + self.sent - self._sent_mark
+        self._sent_mark = self.sent
+        self._active = layer
 
     @property
     def still_mode(self) -> bool:
@@ -111,39 +127,26 @@ class VideoForwarder(PacketForwarder):
         if source is not self._source:
             if source is not self._target:
                 return  # another stream of the publisher, not wanted here
-            if desc is None or not desc.keyframe or (self._still and wall < self._still_due):
-                self.dropped += 1
+            if self._still:
+                if wall < self._still_due or desc is None or not desc.keyframe:
+                    return  # between stills: not a drop
+            elif desc is None or not desc.keyframe:
+                self.dropped += 1  # waiting for a keyframe
                 return
             self._start(source, packet, desc, wall)
+        picture = desc.picture_id if desc is not None else None
+        if picture is not None and picture == self._frame_in:  # the newest frame: decided
+            keep = self._frame_kept
+            pic_out = self._frame_out
+        else:
+            keep, pic_out = self._frame(desc, picture)
         seq_map = self._seq
         assert seq_map is not None
-        seq_in = packet.sequence_number
-        tid = 0 if desc is None or desc.tid is None else desc.tid
-        picture = desc.picture_id if desc is not None else None
-        pic_out = picture
-        pic_map = self._pic
-        if picture is None or pic_map is None:
-            keep = tid <= self._max_tid
-        elif pic_map.is_newer(picture):  # a new frame
-            assert desc is not None
-            self._adjust_cap(desc, tid)
-            keep = self._frame_kept = tid <= self._max_tid
-            if keep:
-                pic_out = pic_map.keep(picture)
-            else:
-                pic_map.skip(picture)
-        elif picture == pic_map.newest:
-            keep = self._frame_kept
-            if keep:
-                pic_out = pic_map.keep(picture)
-        else:  # a late packet of an older frame: forwarded only if its frame was
-            pic_out = pic_map.keep(picture)
-            keep = pic_out is not None
         if not keep:
-            seq_map.skip(seq_in)
+            seq_map.skip(packet.sequence_number)
             self.thinned += 1
             return
-        seq_out = seq_map.keep(seq_in)
+        seq_out = seq_map.keep(packet.sequence_number)
         if seq_out is None:
             self.dropped += 1  # older than this run (or a late packet of a thinned frame)
             return
@@ -152,27 +155,41 @@ class VideoForwarder(PacketForwarder):
             tl0 = desc.tl0picidx
             tl0_out = (tl0 + self._tl0_offset) & 0xFF if tl0 is not None else 0
             payload = vp8_layers.rewrite(payload, desc, pic_out or 0, tl0_out)
-            if tl0 is not None:
-                self._last_tl0 = tl0_out
-        elif desc is not None and desc.tl0picidx is not None:
-            self._last_tl0 = desc.tl0picidx
-        if pic_out is not None:
-            self._last_pic = pic_out
         self._send(
             packet, seq_out, (packet.timestamp + self._ts_offset) & 0xFFFFFFFF, payload, ntp, wall
         )
-        counts = self.sent_by_layer
-        counts[self._active] = counts.get(self._active, 0) + 1
         if self._still and packet.marker:
             self._source = None  # the still is whole: nothing more until the next one
             self._still_due = wall + STILL_INTERVAL
+
+    def _frame(self, desc: Vp8Descriptor | None, picture: int | None) -> tuple[bool, int | None]:
+        """(forward it?, its output picture id) for a packet not of the newest frame."""
+        tid = 0 if desc is None or desc.tid is None else desc.tid
+        pic_map = self._pic
+        if picture is None or pic_map is None or desc is None:
+            return tid <= self._max_tid, picture
+        if not pic_map.is_newer(picture):  # a late packet: forwarded only if its frame was
+            late = pic_map.keep(picture)
+            return late is not None, late
+        self._adjust_cap(desc, tid)
+        keep = tid <= self._max_tid
+        out: int | None = None
+        if keep:
+            out = pic_map.keep(picture)
+            self._last_pic = out
+            if desc.tl0picidx is not None:
+                self._last_tl0 = (desc.tl0picidx + self._tl0_offset) & 0xFF
+        else:
+            pic_map.skip(picture)
+        self._frame_in, self._frame_out, self._frame_kept = picture, out, keep
+        return keep, out
 
     def _start(self, source: object, packet: RtpPacket, desc: Vp8Descriptor, wall: float) -> None:
         """A keyframe of the target: a new run continuing the numbers sent so far."""
         if self._last_seq is not None and self._active != self._layer:
             self.switches += 1
         self._source = source
-        self._active = self._layer
+        self._set_active(self._layer)
         self._seq = ThinningMap(0x10000, packet.sequence_number, self._next_seq() & 0xFFFF)
         self._ts_offset = (self._next_ts(wall) - packet.timestamp) & 0xFFFFFFFF
         picture = desc.picture_id
@@ -188,7 +205,12 @@ class VideoForwarder(PacketForwarder):
         else:
             self._tl0_offset = 0
         self._max_tid = self._want_tid
-        self._frame_kept = True
+        # the keyframe is the newest frame, forwarded
+        self._frame_in, self._frame_out, self._frame_kept = picture, None, True
+        if picture is not None and self._pic is not None:
+            self._frame_out = self._last_pic = self._pic.keep(picture)
+        if tl0 is not None:
+            self._last_tl0 = (tl0 + self._tl0_offset) & 0xFF
 
     def _adjust_cap(self, desc: Vp8Descriptor, tid: int) -> None:
         """At the first packet of a new frame: the temporal cap moves toward the wanted one."""

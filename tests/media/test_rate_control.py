@@ -25,7 +25,7 @@ from media.layer_choice import (
 Second = tuple[list[int], int | None, int]
 
 
-def run(prior: int | None, seconds: list[Second]) -> list[int]:
+def run(prior: int | None, seconds: list[Second], sent_bps: int = 500_000) -> list[int]:
     estimate = DownlinkEstimate(prior)
     out = []
     for now, (losses, remb, nacks) in enumerate(seconds):
@@ -34,7 +34,7 @@ def run(prior: int | None, seconds: list[Second]) -> list[int]:
         if remb is not None:
             estimate.report_remb(remb, float(now))
         estimate.report_nacks(nacks)
-        out.append(estimate.update(float(now), 100))
+        out.append(estimate.update(float(now), 100, sent_bps))
     return out
 
 
@@ -51,7 +51,7 @@ def run(prior: int | None, seconds: list[Second]) -> list[int]:
         (500_000, [([], None, 0)] * 3, [500_000] * 3),
         # NACKs count as loss when the receiver reports none: 30 of 100 packets -> -15 %
         (500_000, [([0], None, 30)], [425_000]),
-        # REMB below the loss-based estimate wins, and expires after 5 s
+        # REMB below the loss-based estimate (and below the 500k sent) wins; expires after 5 s
         (1_000_000, [([], 300_000, 0)] + [([], None, 0)] * 6, [300_000] * 6 + [1_000_000]),
         # unknown prior: a LAN-ish start
         (None, [([], None, 0)], [UNKNOWN_PRIOR_BPS]),
@@ -61,6 +61,37 @@ def run(prior: int | None, seconds: list[Second]) -> list[int]:
 )
 def test_estimate(prior: int | None, seconds: list[Second], expected: list[int]) -> None:
     assert run(prior, seconds) == pytest.approx(expected, abs=1)
+
+
+def test_remb_above_what_is_sent_says_nothing() -> None:
+    """After a cut to a low layer the receiver's REMB follows the low rate up only to ~1.5x:
+    it must not hold the layer down for good."""
+    assert run(1_000_000, [([], 300_000, 0)], sent_bps=200_000) == [1_000_000]
+    assert run(1_000_000, [([], 300_000, 0)], sent_bps=400_000) == [300_000]
+
+
+def test_one_remb_dip_is_not_taken() -> None:
+    estimate = DownlinkEstimate(2_000_000)
+    estimate.update(0.0, 100, 1_000_000)
+    for now, remb in ((0.0, 900_000), (1.0, 400_000), (2.0, 950_000)):
+        estimate.report_remb(remb, now)
+    assert estimate.value(2.0) == 950_000
+    for now in (3.0, 4.0, 5.5):
+        estimate.report_remb(400_000, now)
+    assert estimate.value(5.5) == 400_000  # lasting 3 s: it is the link
+
+
+def test_remb_per_stream_counts_only_the_streams_it_covers() -> None:
+    """aiortc sends one REMB per received stream, Chrome one for all: a REMB binds by the
+    deficit on the SSRCs it lists, not as a figure for the whole connection."""
+    estimate = DownlinkEstimate(5_000_000)
+    estimate.update(0.0, 100, 1_000_000, {1: 500_000, 2: 400_000})
+    estimate.report_remb(700_000, 0.0, (1,))  # above what stream 1 gets: says nothing
+    estimate.report_remb(300_000, 0.0, (2,))  # stream 2 gets 400k, takes 300k: 100k short
+    assert estimate.value(0.0) == 900_000
+    estimate.report_remb(800_000, 0.5, (1, 2))  # Chrome-style, for both: 100k short too
+    assert estimate.value(0.5) == 800_000
+    assert estimate.value(6.0) == 5_000_000  # all of them stale
 
 
 def test_several_blocks_in_one_second_are_averaged() -> None:
@@ -129,21 +160,26 @@ def test_step_down_above_one_and_a_half_budget_and_temporal_first() -> None:
     choice = LayerChoice()
     slot = SlotView(TWO, 4, current=4)  # high, 600k
     assert choice.choose([slot], 500_000, 0.0) == [4]  # 600k < 1.5 x 500k: keep
-    assert choice.choose([slot], 350_000, 1.0) == [3]  # 600k > 525k: high at half the rate
+    assert choice.choose([slot], 350_000, 1.0) == [4]  # 600k > 525k, but only for a moment
+    assert choice.choose([slot], 500_000, 1.5) == [4]  # ... gone again
+    assert choice.choose([slot], 350_000, 2.0) == [4]
+    assert choice.choose([slot], 350_000, 3.0) == [3]  # a second later: high at half the rate
     slot.current = 3
-    assert choice.choose([slot], 90_000, 2.0) == [1]  # several steps at once (135k > low)
+    assert choice.choose([slot], 90_000, 4.0) == [3]
+    assert choice.choose([slot], 90_000, 5.0) == [1]  # several steps at once (135k > low)
     assert choice.steps_down == 2
 
 
 def test_step_up_one_rung_after_the_hold_off_and_paced() -> None:
     choice = LayerChoice(hold_off=10.0, up_interval=4.0)
-    slot = SlotView(TWO, 4, current=1)
+    slot = SlotView([10_000, 100_000, 200_000, 300_000, 400_000], 4, current=1)
+    choice.choose([slot], 20_000, -1.0)
     assert choice.choose([slot], 20_000, 0.0) == [0]  # down at t=0
     slot.current = 0
-    big = 2_000_000
-    timeline = [(5.0, 0), (9.9, 0), (10.0, 1), (12.0, 1), (14.0, 2), (18.0, 3), (22.0, 4)]
+    # after the hold-off: at once up to half the budget (250k), then one probe per 4 s
+    timeline = [(5.0, 0), (9.9, 0), (10.0, 3), (12.0, 3), (14.0, 4)]
     for now, expected in timeline:
-        got = choice.choose([slot], big, now)
+        got = choice.choose([slot], 500_000, now)
         assert got == [expected], now
         slot.current = got[0]
 
@@ -163,7 +199,8 @@ def test_several_publishers_share_the_budget_cheapest_first() -> None:
     for s, i in zip(slots, [2, 2, 2], strict=True):
         s.current = i
     # the budget halves: the dearest goes down first, until under 1.5x
-    assert choice.choose(slots, 250_000, 1.0) == [1, 2, 2]
+    choice.choose(slots, 250_000, 1.0)
+    assert choice.choose(slots, 250_000, 2.0) == [1, 2, 2]
 
 
 def test_ceiling_caps_at_once_and_off_is_off() -> None:

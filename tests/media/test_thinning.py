@@ -51,6 +51,7 @@ class Recorder(VideoForwarder):
         self, packet: RtpPacket, seq: int, ts: int, payload: bytes, ntp: int, wall: float
     ) -> None:
         self.out.append((seq, ts, payload, bool(packet.marker)))
+        self.sent += 1
         self._last_seq, self._last_ts, self._last_wall = seq, ts, wall
 
     def descs(self) -> list[Any]:
