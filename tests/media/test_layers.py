@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from media import MediaError, MediaSettings, hooks
+from media import MediaError, MediaSettings, hooks, vp8_layers
 from media.testing import LOOPBACK, ClientPeer, connect, wait_for
 
 from .conftest import Harness
@@ -138,3 +138,34 @@ async def test_second_subscriber_gets_a_picture_from_the_keyframe_cache(harness:
     )
     stats = harness.sfu.stats()
     assert stats.keyframe_requests_sent == sent and stats.keyframes_from_cache >= 1
+
+
+async def test_a_lost_keyframe_is_asked_for_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's VSAT run: the one keyframe the publisher sent was lost and nothing asked
+    for another. Here the SFU does not see the first keyframes after the subscription (as if
+    lost on the way in); the slot must keep asking until one arrives."""
+    host = harness.client("host")
+    host.publish(audio=False, video=True, width=160, height=120, fps=10)
+    await connect(harness.sfu, "host", host)
+    lurah = harness.client("lurah")
+    await connect(harness.sfu, "lurah", lurah)
+    await wait_for(lambda: lurah.state == "connected", what="lurah connected")
+    await asyncio.sleep(1.5)  # the host's first keyframe is older than the cache keeps
+    hidden = [0]
+    parse = vp8_layers.parse
+
+    def losing(payload: bytes) -> vp8_layers.Vp8Descriptor | None:
+        desc = parse(payload)
+        if desc is not None and desc.keyframe and hidden[0] < 2:
+            hidden[0] += 1
+            desc.keyframe = False  # its first packet "never arrived"
+        return desc
+
+    monkeypatch.setattr(vp8_layers, "parse", losing)
+    before = harness.sfu.stats().keyframe_requests_sent
+    await harness.sfu.subscribe("lurah", "host", frozenset({"video"}))
+    await lurah.wait_frames("host", "video", 3, within=10)
+    assert hidden[0] == 2  # two keyframes went missing, the third got through
+    assert harness.sfu.stats().keyframe_requests_sent - before >= 3
