@@ -18,6 +18,7 @@ publisher's low stream appears, a prior or ceiling is set):
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -107,11 +108,9 @@ class LayerControl:
                     bitrate, ssrcs = unpack_remb_fci(packet.fci)
                 except ValueError:
                     return
-                if ssrcs and ssrcs[0] == hooks.sender_ssrc(
-                    sender
-                ):  # once per REMB, not once per SSRC
-                    _ntp, wall = packet_clock()
-                    estimate.report_remb(bitrate, wall, tuple(ssrcs))
+                # aiortc hands one REMB to every sender it names: take it once
+                if ssrcs and ssrcs[0] == hooks.sender_ssrc(sender):
+                    estimate.report_remb(bitrate, time.monotonic(), tuple(ssrcs))
             elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
                 estimate.report_nacks(len(packet.lost))
 

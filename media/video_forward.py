@@ -11,7 +11,7 @@ descriptor; the forwarder:
   arrives, then switches (a *run* starts: sequence number, timestamp, picture id and TL0PICIDX
   continue from the last ones sent, as on a publisher rejoin);
 - lowers the temporal cap at the next frame, raises it at a keyframe or at a layer-sync frame
-  (Y bit) of the layer it climbs to;
+  (Y bit) of the layer it climbs to (after ``RAISE_WAIT`` without one, it asks for a keyframe);
 - drops frames above the cap and closes the holes (media/thinning.py): sequence numbers and
   picture ids stay consecutive, so a thinned frame is not a loss to the receiver, and a late
   packet (a retransmission the server recovered) maps to the number it would have had;
@@ -31,6 +31,7 @@ from media.thinning import ThinningMap
 from media.vp8_layers import Vp8Descriptor
 
 STILL_INTERVAL = 5.0  # seconds between stills of the host in audio-only mode
+RAISE_WAIT = 2.0  # seconds a temporal climb waits for a layer-sync frame before a keyframe
 ALL_TIDS = 3
 
 
@@ -44,6 +45,7 @@ class VideoForwarder(PacketForwarder):
         self._max_tid = ALL_TIDS
         self._still = False
         self._still_due = 0.0  # monotonic time the next still may start
+        self._raise_since: float | None = None  # a temporal climb waiting since (monotonic)
         self._seq: ThinningMap | None = None
         self._pic: ThinningMap | None = None
         self._frame_in: int | None = None  # the newest frame's picture id ...
@@ -80,9 +82,18 @@ class VideoForwarder(PacketForwarder):
         self._still_due = 0.0
 
     def waiting(self, now: float) -> bool:
-        """True while the slot waits for a keyframe of its target (the SFU asks for one)."""
-        if self._target is None or self._source is self._target:
+        """True while the slot waits for a keyframe of its target (the SFU asks for one): a
+        stream switch, a still that is due, or a temporal climb that has seen no layer-sync
+        frame for ``RAISE_WAIT`` seconds."""
+        if self._target is None:
             return False
+        if self._source is self._target:
+            if self._want_tid <= self._max_tid or self._still:
+                self._raise_since = None
+                return False
+            if self._raise_since is None:
+                self._raise_since = now
+            return now - self._raise_since >= RAISE_WAIT
         return not self._still or now >= self._still_due
 
     @property

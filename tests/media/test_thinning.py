@@ -96,6 +96,20 @@ def test_raising_the_cap_waits_for_a_layer_sync_frame() -> None:
     assert consecutive([d.picture_id for d in fwd.descs() if d.frame_start], 1 << 15)
 
 
+def test_a_climb_without_layer_sync_asks_for_a_keyframe() -> None:
+    source = object()
+    fwd = Recorder()
+    fwd.select(source, "low_base", 0, still=False)
+    packets = l1t3_stream(4)
+    feed(fwd, source, packets)
+    fwd.select(source, "low", 3, still=False)
+    assert not fwd.waiting(10.0)  # the climb starts waiting for a layer-sync frame
+    assert not fwd.waiting(11.9)
+    assert fwd.waiting(12.0)  # none in 2 s: the SFU asks the stream for a keyframe
+    feed(fwd, source, l1t3_stream(4, first_seq=1008, first_picture=104))  # a keyframe
+    assert not fwd.waiting(12.5)
+
+
 def test_retransmissions_map_to_their_first_numbers() -> None:
     source = object()
     fwd = Recorder()
