@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiortc.rtp import (
     RTCP_PSFB_APP,
@@ -260,5 +260,5 @@ class LayerControl:
             self._request_keyframe(slot.publisher, target.stream)
 
 
-def valid_layer(layer: str) -> bool:
+def valid_layer(layer: str) -> TypeGuard[Layer]:
     return layer in LAYERS

@@ -31,7 +31,6 @@ from media.errors import MediaError
 from media.events import MediaEvents
 from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
-from media.layer_choice import Layer
 from media.layer_control import LayerControl, valid_layer
 from media.peer import Peer, Publication, Slot
 from media.quality import PeerQuality
@@ -243,8 +242,7 @@ class Sfu:
         "low_base", "still" (audio-only mode: a still of each publisher every ~5 s), "off"."""
         if not valid_layer(layer):
             raise MediaError("invalid_layer", f"unknown video layer: {layer!r}")
-        ceiling: Layer = layer  # type: ignore[assignment]
-        self._layers.set_ceiling(peer_id, ceiling, time.monotonic())
+        self._layers.set_ceiling(peer_id, layer, time.monotonic())
 
     def uplink(self, peer_id: str) -> UplinkStats | None:
         """What the server received from the publisher's video over the last second, or None
