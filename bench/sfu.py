@@ -73,6 +73,9 @@ class WireEvents:
     def peer_state(self, peer_id: str, state: str) -> None:
         pass
 
+    def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        pass
+
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -119,7 +122,12 @@ def share(args: argparse.Namespace, index: int) -> list[str]:
 
 async def run_server(args: argparse.Namespace) -> None:
     events = WireEvents()
-    sfu = Sfu(MediaSettings(host_addresses=LOOPBACK, forwarding=args.forwarding), events)
+    settings = MediaSettings(
+        host_addresses=LOOPBACK,
+        forwarding=args.forwarding,
+        rate_control=not args.no_rate_control,
+    )
+    sfu = Sfu(settings, events)
     pubs, subs, pairs = plan(args)
     nprocs = args.client_processes
     done = asyncio.get_running_loop().create_future()
@@ -224,6 +232,9 @@ async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.
         dropped={k: s1.forwarded[k].dropped - s0.forwarded[k].dropped for k in ("audio", "video")},
         peers=s1.connected_peers,
         udp_rcvbuf_errors=u1 - u0,
+        thinned=s1.thinned - s0.thinned,
+        switches=s1.layer_switches - s0.layer_switches,
+        layers={k: v - s0.layer_packets.get(k, 0) for k, v in s1.layer_packets.items()},
     )
 
 
@@ -240,7 +251,7 @@ def print_report(
     aps = report["audio_pps"]
     print(
         f"scenario {args.scenario}: {len(pubs)} publishers, {len(pairs)} forwarded a+v pairs, "
-        f"{args.forwarding} forwarding"
+        f"{args.forwarding} forwarding, rate control {'off' if args.no_rate_control else 'on'}"
     )
     print(f"load average before/after: {report['load_before']} / {os.getloadavg()[:3]}")
     print(f"window {r['elapsed']:.1f} s, connected peers {r['peers']}")
@@ -277,6 +288,7 @@ def print_report(
         f"keyframe requests sent {r['keyframes']}, rtx resent/dropped {r['rtx']}, "
         f"slot drops {r['dropped']}"
     )
+    print(f"video layers: packets {r['layers']}, thinned {r['thinned']}, switches {r['switches']}")
     print(
         f"tracks with media before the warm-up: {report['flowing']} of {report['tracks']}; "
         f"silent in the window: video {report['silent_video']}, audio {report['silent_audio']}; "
@@ -448,6 +460,14 @@ def main() -> None:
         choices=("frame", "packet"),
         default=MediaSettings().forwarding,
         help="SFU forwarding path (MediaSettings.forwarding; default: the SFU's default)",
+    )
+    parser.add_argument(
+        "--no-rate-control",
+        action="store_true",
+        help="every slot gets the best layer (MediaSettings.rate_control=False): the "
+        "synthetic subscribers' REMB drops when their process is CPU-starved, and the "
+        "per-receiver controller then (rightly) sends them less, which is not the figure "
+        "this benchmark is after",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--verbose", action="store_true", help="list slow tracks")

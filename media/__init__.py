@@ -6,7 +6,7 @@ Public API: the contract with signaling/ is docs/media.md, section "API".
 from media.errors import MediaError
 from media.events import MediaEvents
 from media.quality import PeerQuality, QualitySample
-from media.settings import IceServer, MediaSettings, TrackInfo
+from media.settings import IceServer, MediaSettings, TrackInfo, UplinkStats
 from media.sfu import Sfu
 from media.stats import KindStats, SfuStats
 
@@ -21,4 +21,5 @@ __all__ = [
     "Sfu",
     "SfuStats",
     "TrackInfo",
+    "UplinkStats",
 ]

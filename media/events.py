@@ -21,4 +21,9 @@ class MediaEvents(Protocol):
         """connectionState changes of a peer ("connected", "failed", "closed", ...)."""
 
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
-        """A slot's forwarded layer changed. reason: "ok", "bandwidth", "ceiling", "no_source"."""
+        """The layer a video slot forwards changed (``Sfu.set_video_ceiling`` / the per-receiver
+        controller): ``layer`` is "high", "low", "low_base", "still" or "off"; ``reason`` is
+        "ok" (best available), "bandwidth" (the receiver's estimate or loss holds it lower),
+        "ceiling" (set_video_ceiling) or "no_source" (the publisher sends no video, or only
+        one layer where a lower one would have been chosen). Told when the choice is made; the
+        switch itself follows at the target stream's next keyframe."""

@@ -284,6 +284,31 @@ def receiver_packets(receiver: Any) -> int:
     return sum(int(stream.packets_received) for stream in streams.values())
 
 
+def receiver_media_counts(receiver: Any) -> tuple[int, int]:
+    """(packets expected, packets received) on a receiver's media SSRCs (RTX excluded), from
+    aiortc's per-SSRC statistics: their difference is what the network lost before repair."""
+    streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams
+    rtx = receiver_rtx_ssrcs(receiver)
+    expected = received = 0
+    for ssrc, stream in streams.items():
+        if ssrc in rtx or stream.base_seq is None or stream.max_seq is None:
+            continue
+        expected += stream.cycles + stream.max_seq - stream.base_seq + 1
+        received += stream.packets_received
+    return expected, received
+
+
+def sender_ssrc(sender: Any) -> int:
+    """The media SSRC an ``RTCRtpSender`` sends with."""
+    ssrc: int = sender._ssrc
+    return ssrc
+
+
+def send_pli(receiver: Any, media_ssrc: int) -> Any:
+    """The coroutine sending a PLI for ``media_ssrc`` from an ``RTCRtpReceiver``."""
+    return receiver._send_rtcp_pli(media_ssrc)
+
+
 def track_queue(track: Any) -> asyncio.Queue[Any]:
     """The queue a ``RemoteStreamTrack`` reads, fed by the decoder thread."""
     q: asyncio.Queue[Any] = track._queue
@@ -311,12 +336,6 @@ def set_receive_buffer(transceivers: Any, size: int) -> None:
             sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < size:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-
-
-def sender_ssrc(sender: Any) -> int:
-    """The SSRC an ``RTCRtpSender`` sends media with."""
-    ssrc: int = sender._ssrc
-    return ssrc
 
 
 def tap_received_rtp(dtls: Any, tap: Callable[[Any], bool]) -> None:

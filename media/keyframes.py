@@ -7,8 +7,10 @@ import time
 from collections.abc import Callable
 
 from aiortc import RTCRtpReceiver
+from aiortc.rtp import RtpPacket
 
 from media import hooks
+from media.vp8_layers import Vp8Descriptor
 
 
 def media_ssrc(receiver: RTCRtpReceiver) -> int | None:
@@ -65,3 +67,53 @@ class KeyframeThrottle:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+class KeyframeCache:
+    """A video stream's packets since its last keyframe, kept while that keyframe is recent.
+
+    A subscriber whose slot starts (newly admitted, reused) within ``max_age`` of a keyframe
+    gets the keyframe and the frames after it at once, instead of waiting for a PLI that the
+    per-publisher throttle may hold back (the second subscriber's first picture took 3x the
+    first's). The keyframe frame itself (up to its marker bit) is kept at any age: the still
+    of an audio-only subscriber.
+    """
+
+    __slots__ = ("_max_age", "_max_packets", "at", "key", "key_complete", "open", "packets")
+
+    def __init__(self, max_age: float = 1.0, max_packets: int = 400) -> None:
+        self._max_age = max_age
+        self._max_packets = max_packets
+        self.at = float("-inf")  # monotonic arrival of the last keyframe's first packet
+        self.packets: list[tuple[RtpPacket, Vp8Descriptor | None]] = []
+        self.key: list[tuple[RtpPacket, Vp8Descriptor | None]] = []
+        self.key_complete = False
+        self.open = False
+
+    def add(self, packet: RtpPacket, desc: Vp8Descriptor | None, now: float) -> None:
+        if desc is not None and desc.keyframe:
+            self.at = now
+            self.packets = [(packet, desc)]
+            self.key = [(packet, desc)]
+            self.key_complete = bool(packet.marker)
+            self.open = True
+            return
+        if not self.key_complete and self.key and packet.timestamp == self.key[0][0].timestamp:
+            self.key.append((packet, desc))
+            self.key_complete = bool(packet.marker)
+        if self.open:
+            if len(self.packets) >= self._max_packets or now - self.at > self._max_age:
+                self.open = False
+                self.packets = []
+            else:
+                self.packets.append((packet, desc))
+
+    def since_keyframe(self, now: float) -> list[tuple[RtpPacket, Vp8Descriptor | None]]:
+        """The keyframe and everything after it, if it is recent; else nothing."""
+        if self.open and now - self.at <= self._max_age:
+            return list(self.packets)
+        return []
+
+    def still(self) -> list[tuple[RtpPacket, Vp8Descriptor | None]]:
+        """The last whole keyframe (any age), or nothing."""
+        return list(self.key) if self.key_complete else []

@@ -9,10 +9,14 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransc
 from aiortc.mediastreams import MediaStreamTrack
 
 from media.budget import TokenBucket
+from media.estimate import DownlinkEstimate
 from media.forwarding import ForwardingTrack
+from media.keyframes import KeyframeCache
+from media.layer_choice import LayerChoice, Rung
 from media.receive import ImmediateAudioBuffer
 from media.rtp_forward import PacketForwarder
 from media.settings import Kind
+from media.video_forward import VideoForwarder
 
 
 @dataclass(eq=False)
@@ -25,6 +29,12 @@ class Publication:
     receiver: RTCRtpReceiver
     audio_buffer: ImmediateAudioBuffer | None = None
     task: asyncio.Task[None] | None = None
+    stream: str = "high"  # video: "high" (first video m-line) or "low" (second)
+    cache: KeyframeCache = field(default_factory=KeyframeCache)
+    layered: bool = False  # its VP8 descriptors carry temporal layers (TID)
+    octets_by_tid: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # cumulative
+    octet_marks: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # at the last tick
+    rates: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # bits/s by TID
 
 
 @dataclass(eq=False)
@@ -37,6 +47,13 @@ class Slot:
     publisher: str | None = None  # participant id it carries, None when idle
     live: bool = False  # negotiated: the sender reads the track
     forwarder: PacketForwarder | None = None  # packet forwarding only
+    # video on the packet path: the forwarder's layers and what the subscriber was last told
+    video: VideoForwarder | None = None
+    ladder: tuple[Rung, ...] = ()
+    rung: int | None = None  # index into ladder (-1: off), None: not chosen yet
+    told: tuple[str, str] = ("", "")  # (layer, reason) last sent to events.video_layer
+    still_key_at: float = float("-inf")  # the cached keyframe last replayed as a still
+    sent_octets: int = 0  # payload bytes sent, at the last controller tick
 
     @property
     def sender(self) -> RTCRtpSender:
@@ -60,6 +77,15 @@ class Peer:
     slots: list[Slot] = field(default_factory=list)
     negotiation_needed: bool = False
     closed: bool = False
+    low: Publication | None = None  # the second video m-line it sends ("low" layer)
+    # as a subscriber: what its downlink carries and which layers its slots get
+    estimate: DownlinkEstimate = field(default_factory=DownlinkEstimate)
+    choice: LayerChoice = field(default_factory=LayerChoice)
+    sent_mark: tuple[int, int] = (0, 0)  # (packets, payload bytes) sent on its slots
+    # as a publisher: what the server receives from it (media/settings.py UplinkStats)
+    uplink_bps: float = 0.0
+    uplink_loss: float = 0.0
+    uplink_counts: tuple[int, int] = (0, 0)  # (expected, received) media packets, cumulative
 
     @property
     def connected(self) -> bool:

@@ -41,6 +41,9 @@ class MediaSettings:
     # "frame" reassembles frames and re-packetizes them per subscriber (the earlier path, ~1.5x
     # the CPU; kept selectable as a fallback).
     forwarding: Literal["frame", "packet"] = "packet"
+    # Extension: False gives every video slot the best layer its ceiling allows, whatever its
+    # receiver reports (benchmarks of the forwarding cost with CPU-starved synthetic clients).
+    rate_control: bool = True
 
 
 class TrackInfo(TypedDict):
@@ -50,14 +53,6 @@ class TrackInfo(TypedDict):
     kind: Kind
 
 
-@dataclass(frozen=True)
-class UplinkStats:
-    """What the server receives from one publisher's connection (all its video)."""
-
-    received_bps: int
-    loss: float
-
-
 def rtc_configuration(settings: MediaSettings) -> RTCConfiguration:
     """MAX_BUNDLE and explicit ICE servers (never aiortc's public STUN default)."""
     servers = [
@@ -65,3 +60,12 @@ def rtc_configuration(settings: MediaSettings) -> RTCConfiguration:
         for s in settings.ice_servers
     ]
     return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
+@dataclass(frozen=True)
+class UplinkStats:
+    """What the server receives from one publisher's connection (all its video streams), over
+    the last second: signaling derives the page's send limits from it."""
+
+    received_bps: int
+    loss: float  # fraction of the media packets lost on the way to the server (before repair)

@@ -25,7 +25,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcpeerconnection import filter_preferred_codecs
 from aiortc.rtp import RtpPacket
 
-from media import hooks
+from media import hooks, vp8_layers
 from media.announce import announce
 from media.audio_protection import AudioProtection
 from media.budget import TokenBucket
@@ -33,15 +33,17 @@ from media.errors import MediaError
 from media.events import MediaEvents
 from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
+from media.layer_control import LayerControl, valid_layer
 from media.peer import Peer, Publication, Slot
 from media.quality import PeerQuality
 from media.quality import read as read_quality
 from media.receive import ImmediateAudioBuffer
 from media.renegotiation import create_offer
-from media.rtp_forward import PacketForwarder, VideoPacketTap, is_vp8_keyframe_start
+from media.rtp_forward import PacketForwarder, VideoPacketTap
 from media.rtp_forward import now as packet_clock
 from media.settings import KINDS, Kind, MediaSettings, TrackInfo, UplinkStats, rtc_configuration
 from media.stats import KindStats, SfuStats
+from media.video_forward import VideoForwarder
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ hooks.install()
 # Nothing is transcoded, so every slot carries exactly what publishers send: VP8 and Opus.
 _PINNED_MIME = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
 _REOFFER_DELAY = 0.1  # let signaling deliver the answer before a server offer follows it
-_LAYERS = ("high", "low", "low_base", "still", "off")
+_TICK = 1.0  # seconds between rate measurements, layer choices and keyframe re-requests
 
 
 def pin_codecs(transceiver: object, kind: str) -> bool:
@@ -104,15 +106,16 @@ class Sfu:
         self._subscriptions: dict[str, dict[str, frozenset[Kind]]] = {}
         self._routes: dict[tuple[str, str], set[Slot]] = {}
         self._disabled: set[tuple[str, str]] = set()
-        self._keyframes: dict[str, KeyframeThrottle] = {}
+        self._keyframes: dict[tuple[str, str], KeyframeThrottle] = {}  # (publisher, stream)
+        self._layers = LayerControl(
+            self._peers, self._notify_layer, self._request_keyframe, settings.rate_control
+        )
+        self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._retired = SfuStats()
         self._frames = {"audio": KindStats(), "video": KindStats()}
         self._received_frames = {"audio": 0, "video": 0}
         self._closed = False
-        self._priors: dict[str, int | None] = {}
-        self._ceilings: dict[str, str] = {}
-        self._gated: set[Slot] = set()
         self._audio = AudioProtection()
 
     # ----------------------------------------------------------------- offers and answers
@@ -132,6 +135,8 @@ class Sfu:
         created = peer is None
         if peer is None:
             peer = self._new_peer(peer_id)
+        if self._ticker is None and self._settings.forwarding == "packet":
+            self._ticker = asyncio.ensure_future(self._tick_forever())
         async with peer.lock:
             if str(peer.pc.signalingState) == "have-local-offer":
                 raise MediaError(
@@ -185,7 +190,7 @@ class Sfu:
                 if not slot.live and slot.mid is not None:
                     slot.live = True
                     if slot.publisher is not None:
-                        self._route(slot)
+                        self._route(peer, slot)
             again = peer.negotiation_needed
         if again:
             self._spawn(self._sync(peer_id))
@@ -202,12 +207,11 @@ class Sfu:
             if subs.pop(participant, None) is not None:
                 await self._sync(subscriber)
         await self.remove(participant)
-        self._priors.pop(participant, None)
-        self._ceilings.pop(participant, None)
         self._audio.forget(participant)
-        throttle = self._keyframes.pop(participant, None)
-        if throttle is not None:
-            throttle.cancel()
+        for key in [k for k in self._keyframes if k[0] == participant]:
+            self._keyframes.pop(key).cancel()
+        self._layers.priors.pop(participant, None)
+        self._layers.ceilings.pop(participant, None)
 
     # ----------------------------------------------------------------- subscriptions
 
@@ -238,49 +242,40 @@ class Sfu:
                     if slot.forwarder is not None:
                         slot.forwarder.restart()  # go on without a gap of the muted time
                 if kind == "video":
-                    self._request_keyframe(publisher)
+                    self._request_keyframe(publisher, "high")
+                    self._request_keyframe(publisher, "low")
         else:
             self._disabled.add((publisher, kind))
 
-    # ----------------------------------------------------------------- receive policy
-    # The single-layer form of issue 8's API (the "layers" work replaces it): the prior is kept
-    # for the rate controller, a ceiling of "still" or "off" stops the subscriber's video (there
-    # is no low stream to take a still from), anything higher forwards the one stream.
+    # ----------------------------------------------------------------- video layers
 
     def set_downlink_prior(self, peer_id: str, bps: int | None) -> None:
-        self._priors[peer_id] = bps
+        """What the inventory says the participant's downlink carries (None: unknown). Its
+        rate controller starts from it: a VSAT site starts low; it probes upward carefully."""
+        self._layers.set_prior(peer_id, bps, time.monotonic())
 
     def set_video_ceiling(self, peer_id: str, layer: str) -> None:
-        if layer not in _LAYERS:
-            raise MediaError("invalid_layer", f"unknown video layer: {layer}")
-        self._ceilings[peer_id] = layer
-        peer = self._peers.get(peer_id)
-        for slot in peer.slots if peer is not None else ():
-            if slot.kind == "video":
-                self._gate(peer_id, slot)
+        """The highest layer the subscriber may receive: "high" (default), "low",
+        "low_base", "still" (audio-only mode: a still of each publisher every ~5 s), "off"."""
+        if not valid_layer(layer):
+            raise MediaError("invalid_layer", f"unknown video layer: {layer!r}")
+        self._layers.set_ceiling(peer_id, layer, time.monotonic())
 
     def uplink(self, peer_id: str) -> UplinkStats | None:
-        return None  # no estimate of what a publisher's connection carries yet
+        """What the server received from the publisher's video over the last second, or None
+        when it has no connection or sends no video."""
+        peer = self._peers.get(peer_id)
+        if peer is None or peer.closed or "video" not in peer.publications:
+            return None
+        return UplinkStats(received_bps=int(peer.uplink_bps), loss=round(peer.uplink_loss, 4))
 
-    def _gate(self, peer_id: str, slot: Slot) -> None:
-        stopped = self._ceilings.get(peer_id, "high") in ("still", "off")
-        if stopped == (slot in self._gated):
-            return
-        if stopped:
-            self._gated.add(slot)
-        else:
-            self._gated.discard(slot)
-            slot.track.need_keyframe = True
-            if slot.forwarder is not None:
-                slot.forwarder.restart()
-            if slot.publisher is not None:
-                self._request_keyframe(slot.publisher)
-        if slot.publisher is not None:
-            layer, reason = ("off", "ceiling") if stopped else ("high", "ok")
+    async def _tick_forever(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(_TICK)
             try:
-                self._events.video_layer(peer_id, slot.publisher, layer, reason)
-            except Exception:
-                logger.exception("video_layer(%s) failed", peer_id)
+                self._layers.tick(time.monotonic())
+            except Exception:  # one bad tick must not end rate control for everyone
+                logger.exception("layer control tick failed")
 
     # ----------------------------------------------------------------- stats and shutdown
 
@@ -292,6 +287,7 @@ class Sfu:
             slots=sum(len(p.slots) for p in self._peers.values()),
             keyframe_requests=sum(t.requested for t in self._keyframes.values()),
             keyframe_requests_sent=sum(t.sent for t in self._keyframes.values()),
+            keyframes_from_cache=self._layers.replayed,
         )
         for kind in KINDS:
             retired = self._retired.forwarded[kind]
@@ -304,6 +300,9 @@ class Sfu:
         out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
         out.late_audio_dropped = self._retired.late_audio_dropped
         out.red_packets = self._audio.red_packets
+        out.thinned = self._retired.thinned
+        out.layer_switches = self._retired.layer_switches
+        out.layer_packets = dict(self._retired.layer_packets)
         for peer in self._peers.values():
             self._add_peer_counters(peer, out)
         return out
@@ -327,6 +326,9 @@ class Sfu:
             await self._drop_peer(peer)
         for throttle in self._keyframes.values():
             throttle.cancel()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -346,6 +348,7 @@ class Sfu:
         rate = self._settings.nack_budget_per_second
         peer = Peer(peer_id=peer_id, pc=pc, budget=TokenBucket(rate=rate))
         self._peers[peer_id] = peer
+        self._layers.new_peer(peer)
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -375,7 +378,6 @@ class Sfu:
         peer.closed = True
         for slot in peer.slots:
             self._unroute(slot)
-            self._gated.discard(slot)
         self._add_peer_counters(peer, self._retired)
         pubs = list(peer.publications.values())
         peer.publications.clear()
@@ -393,6 +395,11 @@ class Sfu:
             fwd.dropped += slot.track.dropped
             if slot.forwarder is not None:
                 fwd.dropped += slot.forwarder.dropped
+            if slot.video is not None:
+                into.thinned += slot.video.thinned
+                into.layer_switches += slot.video.switches
+                for layer, packets in slot.video.sent_by_layer.items():
+                    into.layer_packets[layer] = into.layer_packets.get(layer, 0) + packets
         into.rtx_resent += peer.budget.allowed
         into.rtx_dropped += peer.budget.refused
         for pub in peer.publications.values():
@@ -428,9 +435,15 @@ class Sfu:
         pub = Publication(participant=peer.peer_id, kind=kind, track=track, receiver=receiver)
         primary = kind not in peer.publications
         packets = self._settings.forwarding == "packet"
+        # The second video m-line is the low layer (packet path only: the frame path forwards
+        # one layer); further tracks are drained.
+        low = packets and kind == "video" and not primary and peer.low is None
         on_packet = None
+        if low:
+            pub.stream = "low"
+            peer.low = pub
         if packets:
-            on_packet = self._packet_tap(pub) if primary else _ignore_packet
+            on_packet = self._packet_tap(pub) if primary or low else _ignore_packet
         if kind == "audio":
             self._audio.add_publication(peer.peer_id, receiver)
             pub.audio_buffer = ImmediateAudioBuffer(
@@ -446,6 +459,15 @@ class Sfu:
             pub.task = asyncio.get_running_loop().create_task(self._pump(pub, primary))
         if primary:
             self._refed(peer.peer_id, kind)
+        if primary or low:
+            self._rechoose(peer.peer_id)
+
+    def _rechoose(self, publisher: str) -> None:
+        """The publisher's video streams changed: its subscribers' layers are chosen again."""
+        now = time.monotonic()
+        for subscriber in list(self._peers.values()):
+            if any(s.video is not None and s.publisher == publisher for s in subscriber.slots):
+                self._layers.choose(subscriber, now)
 
     def _refed(self, publisher: str, kind: Kind) -> None:
         """Subscribers already holding a live slot for this publisher get it fed again."""
@@ -469,64 +491,104 @@ class Sfu:
                     continue
                 keyframe = video and is_vp8_keyframe(packet)
                 for slot in slots:
-                    if slot not in self._gated:
-                        slot.track.push(packet, pub, keyframe)
+                    slot.track.push(packet, pub, keyframe)
                 counters.frames += len(slots)
         except (MediaStreamError, asyncio.CancelledError):
             pass
 
     def _packet_tap(self, pub: Publication) -> Callable[[RtpPacket], None]:
         """Packet forwarding: what the publisher's receiver calls with each accepted packet."""
+        if pub.kind == "video":
+            return self._video_tap(pub)
         key = (pub.participant, pub.kind)
-        video = pub.kind == "video"
         counters = self._frames[pub.kind]
+        received = self._received_frames
 
         def on_packet(packet: RtpPacket) -> None:
-            end_of_frame = packet.marker or not video
-            if end_of_frame:
-                self._received_frames[pub.kind] += 1
+            received["audio"] += 1
             slots = self._routes.get(key)
             if not slots or key in self._disabled:
                 return
-            keyframe = video and is_vp8_keyframe_start(packet.payload)
             ntp, wall = packet_clock()
             for slot in slots:
-                if slot.forwarder is not None and slot not in self._gated:
-                    slot.forwarder.forward(packet, pub, keyframe, ntp, wall)
-            if end_of_frame:
+                if slot.forwarder is not None:
+                    slot.forwarder.forward(packet, pub, False, ntp, wall)
+            counters.frames += len(slots)
+
+        return on_packet
+
+    def _video_tap(self, pub: Publication) -> Callable[[RtpPacket], None]:
+        """The descriptor is parsed once per received packet; every routed slot's forwarder
+        decides from it (its target stream, its temporal cap)."""
+        key = (pub.participant, "video")
+        counters = self._frames["video"]
+        received = self._received_frames
+        octets = pub.octets_by_tid
+        cache = pub.cache
+        high = pub.stream == "high"
+
+        def on_packet(packet: RtpPacket) -> None:
+            payload = packet.payload
+            desc = vp8_layers.parse(payload)
+            tid = desc.tid if desc is not None else None
+            if tid is None:
+                octets[0] += len(payload)
+            else:
+                octets[tid] += len(payload)
+                pub.layered = True
+            ntp, wall = packet_clock()
+            cache.add(packet, desc, wall)
+            if packet.marker and high:
+                received["video"] += 1
+            slots = self._routes.get(key)
+            if not slots or key in self._disabled:
+                return
+            for slot in slots:
+                video = slot.video
+                if video is not None:
+                    video.forward(packet, pub, desc, ntp, wall)
+            if packet.marker and high:
                 counters.frames += len(slots)
 
         return on_packet
 
     # ----------------------------------------------------------------- internals: keyframes
 
-    def _request_keyframe(self, publisher: str) -> None:
-        throttle = self._keyframes.get(publisher)
+    def _request_keyframe(self, publisher: str, stream: str = "high") -> None:
+        """Ask one of the publisher's video streams for a keyframe (throttled per stream)."""
+        throttle = self._keyframes.get((publisher, stream))
         if throttle is None:
-            throttle = self._keyframes[publisher] = KeyframeThrottle(
-                self._settings.keyframe_min_interval, lambda: self._send_pli(publisher)
+            throttle = self._keyframes[(publisher, stream)] = KeyframeThrottle(
+                self._settings.keyframe_min_interval, lambda: self._send_pli(publisher, stream)
             )
         throttle.request()
 
-    def _send_pli(self, publisher: str) -> bool:
+    def _send_pli(self, publisher: str, stream: str) -> bool:
         peer = self._peers.get(publisher)
-        pub = peer.publications.get("video") if peer is not None else None
+        pub = None
+        if peer is not None:
+            pub = peer.low if stream == "low" else peer.publications.get("video")
         if pub is None:
             return False
         ssrc = media_ssrc(pub.receiver)
         if ssrc is None:
             return False  # nothing received yet: its first frame is a keyframe anyway
-        self._spawn(pub.receiver._send_rtcp_pli(ssrc))
+        self._spawn(hooks.send_pli(pub.receiver, ssrc))
         return True
 
     # ----------------------------------------------------------------- internals: slots
 
-    def _route(self, slot: Slot) -> None:
+    def _route(self, peer: Peer, slot: Slot) -> None:
         assert slot.publisher is not None
         self._routes.setdefault((slot.publisher, slot.kind), set()).add(slot)
         if slot.forwarder is not None:
             slot.forwarder.restart()
-        if slot.kind == "video":
+        if slot.video is not None:
+            slot.rung = None  # a new publisher on this slot: placed afresh
+            self._layers.choose(peer, time.monotonic())
+            _ntp, wall = packet_clock()
+            self._layers.kick(slot, wall)  # a recent cached keyframe, or a PLI
+        elif slot.kind == "video":
             slot.track.need_keyframe = True
             self._request_keyframe(slot.publisher)
 
@@ -571,6 +633,9 @@ class Sfu:
                     slot.track.detach()
                     if slot.forwarder is not None:
                         slot.forwarder.restart()
+                    if slot.video is not None:
+                        slot.video.select(None, "off", 0, False)
+                        slot.ladder, slot.rung, slot.told = (), None, ("", "")
                     refed = True
             assigned = {(s.publisher, s.kind) for s in peer.slots if s.publisher is not None}
             missing: list[tuple[str, Kind]] = []
@@ -581,7 +646,7 @@ class Sfu:
                     continue
                 idle.publisher = publisher
                 if idle.live:
-                    self._route(idle)
+                    self._route(peer, idle)
                     refed = True
             if refed:
                 self._notify_tracks(subscriber, self._track_map(peer))
@@ -616,19 +681,25 @@ class Sfu:
         pin_codecs(transceiver, kind)
         slot = Slot(kind=kind, track=track, transceiver=transceiver, publisher=publisher)
         if self._settings.forwarding == "packet":
-            slot.forwarder = PacketForwarder(kind, transceiver)
+            if kind == "video":
+                slot.forwarder = slot.video = VideoForwarder(transceiver)
+            else:
+                slot.forwarder = PacketForwarder(kind, transceiver)
+            self._layers.listen(peer, slot)
         setattr(transceiver.sender, hooks.KEYFRAME_HANDLER, lambda: self._slot_needs_keyframe(slot))
         setattr(transceiver.sender, hooks.NACK_BUDGET, peer.budget)
         if kind == "audio":
             self._audio.add_slot(peer, slot)
         peer.slots.append(slot)
-        if kind == "video":
-            self._gate(peer.peer_id, slot)
         return slot
 
     def _slot_needs_keyframe(self, slot: Slot) -> None:
-        if slot.publisher is not None:
-            self._request_keyframe(slot.publisher)
+        """The subscriber's PLI/FIR: ask the stream the slot forwards (or waits for)."""
+        if slot.publisher is None:
+            return
+        target = slot.video.target if slot.video is not None else None
+        stream = target.stream if isinstance(target, Publication) else "high"
+        self._request_keyframe(slot.publisher, stream)
 
     # ----------------------------------------------------------------- internals: events
 
@@ -655,6 +726,12 @@ class Sfu:
             self._events.audio_level(peer_id, level, voiced)
         except Exception:
             logger.exception("audio_level(%s) failed", peer_id)
+
+    def _notify_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        try:
+            self._events.video_layer(subscriber, publisher, layer, reason)
+        except Exception:
+            logger.exception("video_layer(%s, %s) failed", subscriber, publisher)
 
     def _notify_state(self, peer_id: str, state: str) -> None:
         try:

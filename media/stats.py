@@ -27,7 +27,13 @@ class SfuStats:
     )
     keyframe_requests: int = 0  # asked for (subscriber added, PLI/FIR forwarded, ...)
     keyframe_requests_sent: int = 0  # PLIs actually sent to publishers after throttling
+    keyframes_from_cache: int = 0  # slot starts / stills served from a cached keyframe
     rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget
     rtx_dropped: int = 0  # NACKed packets refused by the budget
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
     red_packets: int = 0  # audio packets sent as RED with an earlier frame (lossy subscribers)
+    # video layers (packet path): packets sent per layer ("high", "low", "low_base", "still"),
+    # packets dropped by a slot's temporal cap, and runs started on another layer
+    layer_packets: dict[str, int] = field(default_factory=dict)
+    thinned: int = 0
+    layer_switches: int = 0

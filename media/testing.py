@@ -265,8 +265,12 @@ class ClientPeer:
         height: int = 240,
         fps: float = 20.0,
         pre_encoded: tuple[list[bytes], list[bytes]] | None = None,
+        low: tuple[int, int] | None = None,
     ) -> None:
-        """Add sendonly tracks; ``pre_encoded`` = (opus packets, vp8 frames) to loop."""
+        """Add sendonly tracks; ``pre_encoded`` = (opus packets, vp8 frames) to loop.
+
+        ``low`` = (width, height): a second video track after the first, as a page sends its
+        low layer (the SFU takes a connection's second video m-line as the "low" stream)."""
         if pre_encoded is not None:
             opus, vp8 = pre_encoded
             tracks: list[MediaStreamTrack] = []
@@ -284,6 +288,10 @@ class ClientPeer:
             self.local_tracks.append(track)
         if video:
             track = SyntheticVideoTrack(width, height, fps)
+            self.pc.addTransceiver(track, direction="sendonly")
+            self.local_tracks.append(track)
+        if video and low is not None:
+            track = SyntheticVideoTrack(low[0], low[1], fps)
             self.pc.addTransceiver(track, direction="sendonly")
             self.local_tracks.append(track)
 
@@ -406,6 +414,7 @@ class LoopbackEvents:
         self.tracks_changes: Counter[str] = Counter()
         self.levels: dict[str, list[tuple[int, bool]]] = {}
         self.states: dict[str, list[str]] = {}
+        self.layers: list[tuple[str, str, str, str]] = []  # (subscriber, publisher, layer, why)
         self.errors: list[BaseException] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -439,6 +448,16 @@ class LoopbackEvents:
 
     def peer_state(self, peer_id: str, state: str) -> None:
         self.states.setdefault(peer_id, []).append(state)
+
+    def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
+        self.layers.append((subscriber, publisher, layer, reason))
+
+    def last_layer(self, subscriber: str, publisher: str) -> tuple[str, str] | None:
+        """(layer, reason) the subscriber was last told for the publisher's video."""
+        for sub, pub, layer, reason in reversed(self.layers):
+            if (sub, pub) == (subscriber, publisher):
+                return layer, reason
+        return None
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aioice.ice
 import aiortc.rtcrtpreceiver
+import aiortc.rtp
 from aioice import stun
 from aiortc import RTCPeerConnection
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
@@ -141,8 +142,38 @@ async def test_private_attributes_exist_on_live_objects() -> None:
         hooks.set_consent_retransmissions([transceiver], 3)
         assert getattr(connection, hooks.CONSENT_RETRANSMISSIONS) == 3
         assert hooks.track_queue(RemoteStreamTrack(kind="video")) is not None
+        assert hooks.sender_ssrc(sender) == sender._ssrc and sender._ssrc > 0
+        assert hooks.receiver_media_counts(receiver) == (0, 0)
+        pli = hooks.send_pli(receiver, 1234)
+        assert inspect.iscoroutine(pli)
+        pli.close()
     finally:
         await pc.close()
+
+
+def test_layer_control_reads_what_aiortc_keeps() -> None:
+    """media/hooks.py receiver_media_counts reads aiortc's per-SSRC statistics; the RTCP
+    listener of media/layer_control.py reads these fields of aiortc's RTCP packets."""
+    from aiortc.rtcrtpreceiver import StreamStatistics
+    from aiortc.rtp import pack_remb_fci, unpack_remb_fci
+
+    stats = StreamStatistics(clockrate=90000)
+    for seq in (65534, 65535, 2):
+        stats.add(RtpPacket(payload_type=96, sequence_number=seq, timestamp=0))
+    assert (stats.base_seq, stats.max_seq, stats.cycles) == (65534, 2, 1 << 16)
+    assert stats.packets_received == 3  # expected 5: two lost
+    handle = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    assert "self.__remote_streams[packet.ssrc].add(packet)" in handle
+    assert unpack_remb_fci(pack_remb_fci(300_000, [7, 8])) == (300_000, [7, 8])
+    for cls, fields in (
+        ("RtcpRrPacket", ("reports",)),
+        ("RtcpSrPacket", ("reports",)),
+        ("RtcpRtpfbPacket", ("fmt", "lost")),
+        ("RtcpPsfbPacket", ("fmt", "fci")),
+        ("RtcpReceiverInfo", ("ssrc", "fraction_lost")),
+    ):
+        params = inspect.signature(getattr(aiortc.rtp, cls)).parameters
+        assert all(f in params for f in fields), (cls, list(params))
 
 
 def test_host_addresses_override() -> None:

@@ -12,8 +12,7 @@ import pytest
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.utils import uint16_add
 
-from media import MediaSettings, hooks
-from media.rtp_forward import is_vp8_keyframe_start, vp8_picture_id, with_picture_id
+from media import MediaSettings, hooks, vp8_layers
 from media.testing import LOOPBACK, connect, encode_vp8_cycle, wait_for
 
 from .conftest import Harness
@@ -39,18 +38,22 @@ def _packetized(frames: list[bytes]) -> list[list[bytes]]:
     return out
 
 
-def test_vp8_descriptor_helpers_on_real_packets() -> None:
+def test_vp8_descriptor_on_real_packets() -> None:
     frames = _packetized(encode_vp8_cycle(320, 240, 20, 600_000, 3))
     assert len(frames[0]) > 1  # the keyframe spans several packets
-    assert is_vp8_keyframe_start(frames[0][0])
-    assert not any(is_vp8_keyframe_start(p) for p in frames[0][1:])  # not a frame start
-    assert not is_vp8_keyframe_start(frames[1][0])  # a delta frame
-    first = vp8_picture_id(frames[0][0])
-    second = vp8_picture_id(frames[1][0])
-    assert first is not None and second is not None
-    assert second[0] == (first[0] + 1) % first[1] and first[1] == 1 << 15
-    rewritten = with_picture_id(frames[1][0], 0x1234)
-    assert vp8_picture_id(rewritten) == (0x1234, 1 << 15)
+    descs = [[vp8_layers.parse(p) for p in frame] for frame in frames]
+    first = descs[0][0]
+    assert first is not None and first.keyframe and first.frame_start
+    assert not any(d is not None and d.keyframe for d in descs[0][1:])  # not a frame start
+    second = descs[1][0]
+    assert second is not None and second.frame_start and not second.keyframe  # a delta frame
+    assert first.picture_id is not None and second.picture_id is not None
+    assert first.picture_modulus == 1 << 15
+    assert second.picture_id == (first.picture_id + 1) % first.picture_modulus
+    assert first.tid is None and first.tl0picidx is None  # aiortc sends one layer
+    rewritten = vp8_layers.rewrite(frames[1][0], second, 0x1234, 0)
+    again = vp8_layers.parse(rewritten)
+    assert again is not None and again.picture_id == 0x1234
     assert rewritten[4:] == frames[1][0][4:] and len(rewritten) == len(frames[1][0])
 
 

@@ -1,0 +1,264 @@
+"""Per-receiver video layers: glue between RTCP, the estimator, the chooser and the forwarders.
+
+Once a second (:meth:`LayerControl.tick`) and whenever something changes (a slot is routed, a
+publisher's low stream appears, a prior or ceiling is set):
+
+- each publisher stream's rate per temporal layer is measured from the packets the server
+  received (``Publication.octets_by_tid``), and each publisher's uplink (bits/s, loss);
+- each subscriber's :class:`~media.estimate.DownlinkEstimate` takes the RTCP its slot senders
+  received (receiver-report loss, REMB, NACKs) and gives a downlink estimate; audio's share
+  (``AUDIO_BPS`` per forwarded audio stream) comes off first, the rest is the video budget;
+- :class:`~media.layer_choice.LayerChoice` moves the subscriber's slots on their publishers'
+  ladders; each slot's :class:`~media.video_forward.VideoForwarder` is told its target;
+- a slot waiting for a keyframe gets one: from the publisher stream's :class:`KeyframeCache`
+  when it is recent (or, for a still, newer than the last still sent), else by a PLI to that
+  stream (throttled per stream); asked again every tick until it arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeGuard
+
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_RTPFB_NACK,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    unpack_remb_fci,
+)
+
+from media import hooks
+from media.estimate import MAX_BPS
+from media.layer_choice import (
+    AUDIO_BPS,
+    LAYERS,
+    Layer,
+    SlotView,
+    ceiling_index,
+    ladder,
+    reason_for,
+    rung_rate,
+)
+from media.peer import Peer, Publication, Slot
+from media.rtp_forward import now as packet_clock
+
+logger = logging.getLogger(__name__)
+
+RATE_SMOOTHING = 0.5  # weight of the newest second in a stream's measured rate
+
+Notify = Callable[[str, str, str, str], None]  # subscriber, publisher, layer, reason
+RequestKeyframe = Callable[[str, str], None]  # publisher, stream
+
+
+class LayerControl:
+    def __init__(
+        self,
+        peers: dict[str, Peer],
+        notify: Notify,
+        request_keyframe: RequestKeyframe,
+        rate_control: bool = True,
+    ) -> None:
+        self._peers = peers
+        self._rate_control = rate_control
+        self._notify = notify
+        self._request_keyframe = request_keyframe
+        self.priors: dict[str, int | None] = {}
+        self.ceilings: dict[str, Layer] = {}
+        self._last_tick: float | None = None
+        self.replayed = 0  # slot starts and stills served from a keyframe cache
+
+    # ------------------------------------------------------------------ inputs
+
+    def new_peer(self, peer: Peer) -> None:
+        peer.estimate.set_prior(self.priors.get(peer.peer_id))
+
+    def set_prior(self, peer_id: str, bps: int | None, now: float) -> None:
+        self.priors[peer_id] = bps
+        peer = self._peers.get(peer_id)
+        if peer is not None:
+            peer.estimate.set_prior(bps)
+            for slot in peer.slots:
+                slot.rung = None  # authoritative news: place every slot afresh
+            self.choose(peer, now)
+
+    def set_ceiling(self, peer_id: str, layer: Layer, now: float) -> None:
+        self.ceilings[peer_id] = layer
+        peer = self._peers.get(peer_id)
+        if peer is not None:
+            self.choose(peer, now)
+
+    def listen(self, peer: Peer, slot: Slot) -> None:
+        """Feed the subscriber's estimate from the RTCP it sends about this slot."""
+        sender = slot.sender
+        estimate = peer.estimate
+
+        def on_rtcp(packet: Any) -> None:
+            if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+                ssrc = hooks.sender_ssrc(sender)
+                for report in packet.reports:
+                    if report.ssrc == ssrc:
+                        estimate.report_loss(report.fraction_lost)
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                except ValueError:
+                    return
+                # aiortc hands one REMB to every sender it names: take it once
+                if ssrcs and ssrcs[0] == hooks.sender_ssrc(sender):
+                    estimate.report_remb(bitrate, time.monotonic(), tuple(ssrcs))
+            elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+                estimate.report_nacks(len(packet.lost))
+
+        hooks.add_rtcp_listener(sender, on_rtcp)
+
+    # ------------------------------------------------------------------ once a second
+
+    def tick(self, now: float) -> None:
+        dt = now - self._last_tick if self._last_tick is not None else 0.0
+        self._last_tick = now
+        peers = list(self._peers.values())
+        if dt > 0:
+            for peer in peers:
+                self._measure(peer, dt)
+        for peer in peers:
+            if peer.closed or not any(s.video is not None for s in peer.slots):
+                continue
+            self._update_estimate(peer, now, dt)
+            self.choose(peer, now)
+            for slot in peer.slots:
+                if slot.video is not None and slot.video.waiting(now):
+                    self.kick(slot, now)
+
+    def _update_estimate(self, peer: Peer, now: float, dt: float) -> None:
+        """The subscriber's RTCP since the last tick, against what was sent to it."""
+        packets = octets = 0
+        by_ssrc: dict[int, int] = {}
+        for slot in peer.slots:
+            p, o = hooks.sender_counters(slot.sender)
+            packets, octets = packets + p, octets + o
+            if dt > 0:
+                by_ssrc[hooks.sender_ssrc(slot.sender)] = int((o - slot.sent_octets) * 8 / dt)
+            slot.sent_octets = o
+        sent_bps = int((octets - peer.sent_mark[1]) * 8 / dt) if dt > 0 else 0
+        peer.estimate.update(now, packets - peer.sent_mark[0], sent_bps, by_ssrc)
+        peer.sent_mark = (packets, octets)
+
+    def _measure(self, peer: Peer, dt: float) -> None:
+        total = 0.0
+        expected = received = 0
+        for pub in (peer.publications.get("video"), peer.low):
+            if pub is None:
+                continue
+            marks = pub.octet_marks
+            for tid, octets in enumerate(pub.octets_by_tid):
+                rate = (octets - marks[tid]) * 8 / dt
+                pub.rates[tid] += RATE_SMOOTHING * (rate - pub.rates[tid])
+                marks[tid] = octets
+                total += rate
+            e, r = hooks.receiver_media_counts(pub.receiver)
+            expected += e
+            received += r
+        peer.uplink_bps = total
+        old_e, old_r = peer.uplink_counts
+        if expected > old_e:
+            peer.uplink_loss = max(0.0, 1 - (received - old_r) / (expected - old_e))
+        peer.uplink_counts = (expected, received)
+
+    # ------------------------------------------------------------------ choosing
+
+    def choose(self, peer: Peer, now: float) -> None:
+        """Move the subscriber's video slots on their ladders and tell their forwarders."""
+        slots: list[Slot] = []
+        views: list[SlotView] = []
+        ceiling = self.ceilings.get(peer.peer_id, "high")
+        audio = sum(
+            1 for s in peer.slots if s.kind == "audio" and s.live and s.publisher is not None
+        )
+        for slot in peer.slots:
+            if slot.video is None or not slot.live or slot.publisher is None:
+                continue
+            publisher = self._peers.get(slot.publisher)
+            high = publisher.publications.get("video") if publisher is not None else None
+            if publisher is None or high is None:
+                self._apply(peer, slot, None, -1, 0)
+                continue
+            low = publisher.low
+            rungs = ladder(low is not None, high.layered or (low is not None and low.layered))
+            if slot.ladder is not rungs:
+                slot.ladder, slot.rung = rungs, None
+            rates = {"high": high.rates, "low": low.rates if low is not None else []}
+            cap = ceiling_index(rungs, ceiling)
+            slots.append(slot)
+            views.append(SlotView([rung_rate(r, rates) for r in rungs], cap, slot.rung))
+        if not slots:
+            return
+        estimate = peer.estimate.value(now) if self._rate_control else MAX_BPS
+        budget = max(0, estimate - AUDIO_BPS * audio)
+        for slot, view, index in zip(
+            slots, views, peer.choice.choose(views, budget, now), strict=True
+        ):
+            self._apply(peer, slot, slot.ladder, index, view.cap)
+
+    def _apply(self, peer: Peer, slot: Slot, rungs: Any, index: int, cap: int) -> None:
+        video = slot.video
+        assert video is not None and slot.publisher is not None
+        publisher = self._peers.get(slot.publisher)
+        if rungs is None or index < 0 or publisher is None:
+            slot.rung = -1 if rungs is not None else None
+            video.select(None, "off", 0, False)
+            reason = "no_source" if rungs is None else "ceiling"
+            self._tell(peer, slot, "off", reason)
+            return
+        rung = rungs[index]
+        target = publisher.low if rung.stream == "low" else publisher.publications.get("video")
+        before = video.target
+        slot.rung = index
+        video.select(target, rung.layer, rung.max_tid, rung.still)
+        has_low = publisher.low is not None
+        self._tell(peer, slot, rung.layer, reason_for(rungs, index, cap, has_low))
+        if target is not before:
+            _ntp, wall = packet_clock()
+            self.kick(slot, wall)
+
+    def _tell(self, peer: Peer, slot: Slot, layer: str, reason: str) -> None:
+        if slot.told == (layer, reason) or slot.publisher is None:
+            return
+        slot.told = (layer, reason)
+        self._notify(peer.peer_id, slot.publisher, layer, reason)
+
+    # ------------------------------------------------------------------ keyframes
+
+    def kick(self, slot: Slot, now: float) -> None:
+        """A slot waits for a keyframe of its target: replay a cached one or ask for one."""
+        video = slot.video
+        if video is None or not video.waiting(now) or slot.publisher is None:
+            return
+        target = video.target
+        if not isinstance(target, Publication):
+            return
+        cached = []
+        if video.still_mode:
+            if target.cache.at > slot.still_key_at:
+                cached = target.cache.still()
+                if cached:
+                    slot.still_key_at = target.cache.at
+            if now - target.cache.at > video.still_interval:
+                self._request_keyframe(slot.publisher, target.stream)
+        elif not video.forwarding:
+            cached = target.cache.since_keyframe(now)
+        if cached:
+            self.replayed += 1
+            ntp, wall = packet_clock()
+            for packet, desc in cached:
+                video.forward(packet, target, desc, ntp, wall)
+        if video.waiting(now):
+            self._request_keyframe(slot.publisher, target.stream)
+
+
+def valid_layer(layer: str) -> TypeGuard[Layer]:
+    return layer in LAYERS
