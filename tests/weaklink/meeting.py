@@ -1,0 +1,132 @@
+"""A two-person meeting across the lab: the host on the clean link, one lurah behind the shaped
+one, driven with the steps of tests/browser/pages.py (English UI, found by role and name)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, expect
+
+from tests.browser.pages import (
+    create_session,
+    en,
+    in_lobby,
+    in_session,
+    join,
+    lobby_entry,
+    new_page,
+    sign_in,
+)
+from tests.weaklink.browsers import launch, snapshot
+from tests.weaklink.lab import Lab
+
+HOST = "Kantor Bupati"  # the admin account's display name
+LURAH = "Pak Sutrisno"
+SITE = "Kalijambe"  # a seeded kecamatan the inventory knows nothing about (no link, no capacity)
+SLOW = 120_000  # ms: page loads and steps over a 256 kbit/s, 600 ms link
+
+
+@dataclass
+class Meeting:
+    lab: Lab
+    host_browser: Browser
+    lurah_browser: Browser
+    host: Page | None = None
+    lurah: Page | None = None
+    link: str = ""
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for ctx in self.contexts:
+            await ctx.close()
+        await self.host_browser.close()
+        await self.lurah_browser.close()
+
+
+async def open_meeting(pw: Playwright, lab: Lab) -> Meeting:
+    """Both browsers started; the host signed in, has created a session and is in it."""
+    host_browser = await launch(pw, lab, lab.hst)
+    try:
+        lurah_browser = await launch(pw, lab, lab.lur)
+    except BaseException:
+        await host_browser.close()
+        raise
+    meeting = Meeting(lab, host_browser, lurah_browser)
+    try:
+        ctx, host = await new_page(host_browser)
+        meeting.contexts.append(ctx)
+        await sign_in(host, lab.url)
+        pattern = re.compile(rf"^{re.escape(lab.url)}/j/[\w-]+$")
+        meeting.link = await create_session(host, "Rapat lewat VSAT", pattern)
+        await join(host, meeting.link, name=None, site=None)
+        await in_session(host)
+        meeting.host = host
+    except BaseException:
+        await meeting.close()
+        raise
+    return meeting
+
+
+async def lurah_page(meeting: Meeting) -> Page:
+    """A fresh context (empty cache, no cookies) in the lurah's browser, patient with the link."""
+    ctx, page = await new_page(meeting.lurah_browser)
+    meeting.contexts.append(ctx)
+    ctx.set_default_timeout(SLOW)
+    ctx.set_default_navigation_timeout(SLOW)
+    return page
+
+
+async def join_page_ready(meeting: Meeting) -> float:
+    """Seconds from opening the join link to a Name box one can type into (cold cache)."""
+    page = await lurah_page(meeting)
+    start = time.monotonic()
+    await page.goto(en(meeting.link), wait_until="commit")
+    await expect(page.get_by_role("textbox", name="Name", exact=True)).to_be_editable(timeout=SLOW)
+    ready = time.monotonic() - start
+    await page.context.close()
+    meeting.contexts.remove(page.context)
+    return ready
+
+
+async def admit_lurah(meeting: Meeting) -> tuple[dict[str, Any], float | None]:
+    """The lurah joins, waits in the lobby, is admitted. Returns the lurah's first snapshot of
+    the host's tile at admission and the seconds from Admit to the first decoded frame of the
+    host's video (None when none came within 60 s)."""
+    assert meeting.host is not None
+    lurah = await lurah_page(meeting)
+    meeting.lurah = lurah
+    await join(lurah, meeting.link, LURAH, SITE)
+    await in_lobby(lurah)
+    admit = lobby_entry(meeting.host, LURAH).get_by_role("button", name="Admit", exact=True)
+    await expect(admit).to_be_visible()
+    at_admission = await snapshot(lurah, HOST)
+    start = time.monotonic()
+    await admit.click()
+    first_frame: float | None = None
+    while time.monotonic() - start < 60:
+        snap = await snapshot(lurah, HOST)
+        if snap["video"] and snap["video"]["framesDecoded"] > 0:
+            first_frame = time.monotonic() - start
+            break
+        await asyncio.sleep(0.1)
+    await in_session(lurah)
+    return at_admission, first_frame
+
+
+async def watch(meeting: Meeting, seconds: float, every: float = 2.0) -> list[dict[str, Any]]:
+    """Snapshots of the host's tile on the lurah's page every ``every`` seconds."""
+    assert meeting.lurah is not None
+    snaps = [await snapshot(meeting.lurah, HOST)]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        await asyncio.sleep(min(every, max(0.0, end - time.monotonic())))
+        snaps.append(await snapshot(meeting.lurah, HOST))
+    return snaps
+
+
+def stayed_connected(snaps: list[dict[str, Any]]) -> bool:
+    return all(s["state"] == "connected" for s in snaps)
