@@ -86,7 +86,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path) -> Row:
             meeting = await open_meeting(pw, lab)
             try:
                 ready = await join_page_ready(meeting)
-                _at_admission, first_frame = await admit_lurah(meeting)
+                _admitted, first_frame = await admit_lurah(meeting)
                 assert meeting.host is not None
                 host_first = await snapshot(meeting.host, LURAH)
                 bridge0, cpu0, t0 = lab.bridge_figures(), lab.server_cpu_seconds(), time.time()

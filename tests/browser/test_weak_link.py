@@ -38,19 +38,21 @@ async def test_lurah_behind_vsat_link_sees_and_hears_host(weak_lab: Lab) -> None
     async with async_playwright() as pw:
         meeting = await open_meeting(pw, weak_lab)
         try:
-            admitted = time.monotonic()
-            _at_admission, first_frame = await admit_lurah(meeting)
+            admitted, first_frame = await admit_lurah(meeting)
             elapsed = time.monotonic() - admitted
             snaps = await watch(meeting, max(0.0, AFTER - elapsed), every=LAST / 5)
         finally:
             await meeting.close()
-    last, recent = snaps[-1], window(snaps[-6], snaps[-1])
-    whole = window(snaps[0], snaps[-1])
+    last = snaps[-1]
+    recent = window(snaps[max(0, len(snaps) - 6)], last)  # the last ~10 s
+    audio = last["audio"] or {}
+    samples = audio.get("totalSamplesReceived", 0)
+    concealed = audio["concealedSamples"] / samples if samples else None
     figures = (
-        f"first frame {first_frame} s; last {recent.seconds:.0f} s: {recent.fps:.1f} fps "
-        f"{recent.width}x{recent.height}; since admission: audio concealed "
-        f"{100 * whole.concealed:.1f} % (since first snapshot), frozen "
-        f"{whole.frozen_per_minute:.0f} s/min, {whole.kbps:.0f} kbit/s; "
+        f"admit -> first frame {first_frame} s; last {recent.seconds:.0f} s: {recent.fps:.1f} fps "
+        f"{recent.width}x{recent.height}, frozen {recent.frozen_s:.1f} s, "
+        f"{recent.kbps:.0f} kbit/s; "
+        f"audio concealed {concealed} (of all received); "
         f"states {[s['state'] for s in snaps]}; bridge {weak_lab.bridge_figures()}"
     )
     print(figures)
@@ -59,7 +61,5 @@ async def test_lurah_behind_vsat_link_sees_and_hears_host(weak_lab: Lab) -> None
     assert last["video"] is not None, f"no video track of the host: {figures}"
     assert recent.fps >= 5, figures
     assert recent.width >= 320 and recent.height >= 180, figures
-    audio = last["audio"] or {}
-    samples = audio.get("totalSamplesReceived", 0)
-    assert samples > 0, f"no audio of the host: {figures}"
-    assert audio["concealedSamples"] / samples < 0.05, figures
+    assert concealed is not None, f"no audio of the host: {figures}"
+    assert concealed < 0.05, figures

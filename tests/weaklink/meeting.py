@@ -92,10 +92,10 @@ async def join_page_ready(meeting: Meeting) -> float:
     return ready
 
 
-async def admit_lurah(meeting: Meeting) -> tuple[dict[str, Any], float | None]:
-    """The lurah joins, waits in the lobby, is admitted. Returns the lurah's first snapshot of
-    the host's tile at admission and the seconds from Admit to the first decoded frame of the
-    host's video (None when none came within 60 s)."""
+async def admit_lurah(meeting: Meeting) -> tuple[float, float | None]:
+    """The lurah joins, waits in the lobby, is admitted. Returns when Admit was clicked
+    (time.monotonic) and the seconds from then to the first decoded frame of the host's video
+    (None when none came within 60 s)."""
     assert meeting.host is not None
     lurah = await lurah_page(meeting)
     meeting.lurah = lurah
@@ -103,7 +103,6 @@ async def admit_lurah(meeting: Meeting) -> tuple[dict[str, Any], float | None]:
     await in_lobby(lurah)
     admit = lobby_entry(meeting.host, LURAH).get_by_role("button", name="Admit", exact=True)
     await expect(admit).to_be_visible()
-    at_admission = await snapshot(lurah, HOST)
     start = time.monotonic()
     await admit.click()
     first_frame: float | None = None
@@ -114,7 +113,7 @@ async def admit_lurah(meeting: Meeting) -> tuple[dict[str, Any], float | None]:
             break
         await asyncio.sleep(0.1)
     await in_session(lurah)
-    return at_admission, first_frame
+    return start, first_frame
 
 
 async def watch(meeting: Meeting, seconds: float, every: float = 2.0) -> list[dict[str, Any]]:
