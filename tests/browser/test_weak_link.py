@@ -4,9 +4,10 @@ each way) sees and hears the host.
 The link is the weak-link lab (tests/weaklink/): network namespaces, kernel tbf and the project's
 user-space bridge; the server is ``pendopo run`` in its own namespace; each Chromium runs in
 its own namespace. Thresholds are generous (the benchmark, bench/weaklink.py, has the figures):
-a minute after admission the lurah is still connected, decodes the host's video at >= 5 fps
-(half the issue's target) and >= 320x180, and less than 5 % of the host's audio is concealed,
-which is clearly below the link's loss (5 % each way).
+a minute after admission the lurah is still connected; over the last 30 s the host's video
+decodes at >= 5 fps (half the issue's target) and >= 320x180, frozen at most half of that time
+(the issue's target: 6 s per minute); and less than 5 % of the host's audio is concealed, clearly
+below the link's loss (5 % each way).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from tests.weaklink.meeting import admit_lurah, open_meeting, stayed_connected, 
 pytestmark = [pytest.mark.netns, pytest.mark.timeout(420)]
 
 AFTER = 60.0  # seconds after admission
-LAST = 10.0  # the video must be moving in the last seconds of that minute
+LAST = 30.0  # the video must be moving through the last half of that minute
+EVERY = 2.0  # seconds between two samples of the lurah's page
 
 
 @pytest.fixture
@@ -40,11 +42,11 @@ async def test_lurah_behind_vsat_link_sees_and_hears_host(weak_lab: Lab) -> None
         try:
             admitted, first_frame = await admit_lurah(meeting)
             elapsed = time.monotonic() - admitted
-            snaps = await watch(meeting, max(0.0, AFTER - elapsed), every=LAST / 5)
+            snaps = await watch(meeting, max(0.0, AFTER - elapsed), every=EVERY)
         finally:
             await meeting.close()
     last = snaps[-1]
-    recent = window(snaps[max(0, len(snaps) - 6)], last)  # the last ~10 s
+    recent = window(snaps[max(0, len(snaps) - 1 - int(LAST / EVERY))], last)
     audio = last["audio"] or {}
     samples = audio.get("totalSamplesReceived", 0)
     concealed = audio["concealedSamples"] / samples if samples else None
@@ -60,6 +62,7 @@ async def test_lurah_behind_vsat_link_sees_and_hears_host(weak_lab: Lab) -> None
     assert stayed_connected(snaps), figures
     assert last["video"] is not None, f"no video track of the host: {figures}"
     assert recent.fps >= 5, figures
+    assert recent.frozen_s <= recent.seconds / 2, figures
     assert recent.width >= 320 and recent.height >= 180, figures
     assert concealed is not None, f"no audio of the host: {figures}"
     assert concealed < 0.05, figures
