@@ -46,6 +46,7 @@ from tests.weaklink.meeting import (
     admit_lurah,
     join_page_ready,
     open_meeting,
+    record_uplink,
     stayed_connected,
     watch,
 )
@@ -56,6 +57,7 @@ from tests.weaklink.profiles import PROFILES, Profile
 class Row:
     profile: str
     link: str
+    inventory: str
     connected: bool
     page_ready_s: float
     first_frame_s: float | None
@@ -80,11 +82,15 @@ def link_drops(before: dict[str, Any], after: dict[str, Any]) -> tuple[float, fl
     return 100 * down["queue_drops"] / offered, 100 * down["lost"] / offered
 
 
-async def run_profile(profile: Profile, seconds: float, workdir: Path) -> Row:
+async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link: str) -> Row:
+    inventory = "nothing known"
     with Lab(profile, workdir) as lab:
         async with async_playwright() as pw:
             meeting = await open_meeting(pw, lab)
             try:
+                if site_link != "none":
+                    await record_uplink(meeting, site_link, profile.rate_kbit)
+                    inventory = f"{site_link} {profile.rate_kbit or '?'} kbit/s"
                 ready = await join_page_ready(meeting)
                 _admitted, first_frame = await admit_lurah(meeting)
                 assert meeting.host is not None
@@ -104,6 +110,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path) -> Row:
     return Row(
         profile=profile.name,
         link=profile.describe(),
+        inventory=inventory,
         connected=stayed_connected(snaps),
         page_ready_s=ready,
         first_frame_s=first_frame,
@@ -123,7 +130,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path) -> Row:
 
 
 HEADER = (
-    "| profile | link | stayed connected | join page ready | admit → first frame "
+    "| profile | link | inventory | stayed connected | join page ready | admit → first frame "
     "| audio concealed | video fps | resolution | frozen s/min | kbit/s to lurah "
     "| NACKs / rtx received | host sees lurah | tbf drops / random loss (down) | server CPU |"
 )
@@ -132,7 +139,7 @@ HEADER = (
 def markdown(row: Row) -> str:
     first = "none" if row.first_frame_s is None else f"{row.first_frame_s:.1f} s"
     return (
-        f"| {row.profile} | {row.link} | {'yes' if row.connected else 'NO'} "
+        f"| {row.profile} | {row.link} | {row.inventory} | {'yes' if row.connected else 'NO'} "
         f"| {row.page_ready_s:.1f} s | {first} | {row.concealed_pct:.1f} % | {row.fps:.1f} "
         f"| {row.resolution} | {row.frozen_s_per_min:.0f} | {row.kbps:.0f} "
         f"| {row.nacks} / {row.rtx_received} | {row.host_sees_lurah_fps:.1f} fps "
@@ -145,6 +152,13 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profiles", default="abcd", help="letters of the profiles to run")
     parser.add_argument("--seconds", type=float, default=120.0, help="measured window")
+    parser.add_argument(
+        "--site-link",
+        default="none",
+        choices=["none", "vsat", "wireless", "fiber"],
+        help="record the lurah's site's uplink in the inventory first (medium, the profile's "
+        "rate as capacity); none: the inventory knows nothing of it",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     reason = unavailable_reason()
@@ -160,7 +174,7 @@ async def main() -> int:
         profile = PROFILES[letter]
         load = os.getloadavg()[0]
         with tempfile.TemporaryDirectory(prefix="pendopo-weaklink-") as tmp:
-            row = await run_profile(profile, args.seconds, Path(tmp))
+            row = await run_profile(profile, args.seconds, Path(tmp), args.site_link)
         rows.append(row)
         print(f"profile {letter} ({profile.describe()}), load {load:.1f} -> "
               f"{os.getloadavg()[0]:.1f}: {json.dumps(asdict(row))}", flush=True)  # fmt: skip

