@@ -20,6 +20,11 @@ outside 10.78.0.0/16 and the run fails if there is one.
 
     .venv/bin/python bench/weaklink.py                       # a, b, c, d, 120 s each
     .venv/bin/python bench/weaklink.py --profiles cd --seconds 60 --json out.json
+    .venv/bin/python bench/weaklink.py --profiles d --site-link vsat   # the inventory knows
+
+By default the lurah's site (Kalijambe) is one the inventory knows nothing about; with
+``--site-link MEDIUM`` the host records its uplink first (that medium, the profile's rate as
+capacity), so the server can act on it from the start.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -221,7 +222,7 @@ class Lab:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             raise RuntimeError(f"the server did not start: {self.server_log()[-2000:]}") from exc
 
-    def _wait(self, ready: Any, what: str, proc: subprocess.Popen[bytes]) -> None:
+    def _wait(self, ready: Callable[[], bool], what: str, proc: subprocess.Popen[bytes]) -> None:
         end = time.monotonic() + 30
         while not ready():
             if proc.poll() is not None or time.monotonic() > end:
