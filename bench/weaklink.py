@@ -74,6 +74,8 @@ class Row:
     nacks: int
     rtx_received: int
     host_sees_lurah_fps: float
+    host_sends: str
+    """The host's camera stream at the end: frame size and Chromium's qualityLimitationReason."""
     link_tbf_drop_pct: float
     link_random_loss_pct: float
     server_cpu: float
@@ -85,6 +87,12 @@ def link_drops(before: dict[str, Any], after: dict[str, Any]) -> tuple[float, fl
     down = {k: after["a_to_b"][k] - before["a_to_b"][k] for k in after["a_to_b"]}
     offered = max(1, down["received"])
     return 100 * down["queue_drops"] / offered, 100 * down["lost"] / offered
+
+
+def host_sending(snap: dict[str, Any]) -> str:
+    sent = snap.get("sent") or {}
+    size = f"{sent.get('frameWidth', 0)}x{sent.get('frameHeight', 0)}"
+    return f"{size} ({sent.get('limitation') or '?'})"
 
 
 async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link: str) -> Row:
@@ -127,6 +135,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         nacks=int(w.nacks),
         rtx_received=int(w.retransmitted),
         host_sees_lurah_fps=window(host_first, host_last).fps,
+        host_sends=host_sending(host_last),
         link_tbf_drop_pct=tbf,
         link_random_loss_pct=loss,
         server_cpu=(cpu1 - cpu0) / (t1 - t0),
@@ -137,7 +146,8 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
 HEADER = (
     "| profile | link | inventory | stayed connected | join page ready | admit → first frame "
     "| audio concealed | video fps | resolution | frozen s/min | kbit/s to lurah "
-    "| NACKs / rtx received | host sees lurah | tbf drops / random loss (down) | server CPU |"
+    "| NACKs / rtx received | host sees lurah | host sends (limited by) "
+    "| tbf drops / random loss (down) | server CPU |"
 )
 
 
@@ -148,6 +158,7 @@ def markdown(row: Row) -> str:
         f"| {row.page_ready_s:.1f} s | {first} | {row.concealed_pct:.1f} % | {row.fps:.1f} "
         f"| {row.resolution} | {row.frozen_s_per_min:.0f} | {row.kbps:.0f} "
         f"| {row.nacks} / {row.rtx_received} | {row.host_sees_lurah_fps:.1f} fps "
+        f"| {row.host_sends} "
         f"| {row.link_tbf_drop_pct:.0f} % / {row.link_random_loss_pct:.1f} % "
         f"| {row.server_cpu:.3f} |"
     )

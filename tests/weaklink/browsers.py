@@ -59,12 +59,13 @@ _SNAPSHOT = """async (name) => {
         "bytesReceived"]);
     if (s.type === "outbound-rtp" && s.kind === "video") {
       const prev = out.sent || {bytesSent: 0, retransmittedPacketsSent: 0, nackCount: 0,
-                               pliCount: 0, frameWidth: 0, frameHeight: 0};
+                               pliCount: 0, frameWidth: 0, frameHeight: 0, limitation: ""};
       out.sent = {bytesSent: prev.bytesSent + (s.bytesSent ?? 0),
         retransmittedPacketsSent: prev.retransmittedPacketsSent + (s.retransmittedPacketsSent ?? 0),
         nackCount: prev.nackCount + (s.nackCount ?? 0), pliCount: prev.pliCount + (s.pliCount ?? 0),
         frameWidth: Math.max(prev.frameWidth, s.frameWidth ?? 0),
-        frameHeight: Math.max(prev.frameHeight, s.frameHeight ?? 0)};
+        frameHeight: Math.max(prev.frameHeight, s.frameHeight ?? 0),
+        limitation: [prev.limitation, s.qualityLimitationReason].filter((x) => x).join(",")};
     }
     if (s.type === "transport" && s.selectedCandidatePairId && pairs[s.selectedCandidatePairId])
       out.pair = pick(pairs[s.selectedCandidatePairId],
