@@ -13,8 +13,9 @@ stayed connected (every sample "connected"), audio concealed (concealedSamples /
 totalSamplesReceived), video fps (framesDecoded) and the last frame size, frozen seconds per
 minute (totalFreezesDuration; the whole window when no frame came), kbit/s on the selected
 candidate pair, NACKs sent and retransmissions received (Chromium's inbound-rtp counters),
-the host's view of the lurah's video (fps), what the link itself dropped (tbf queue, random
-loss), and the server's CPU (user + system of the ``pendopo run`` process / wall seconds).
+the host's view of the lurah's video (fps, frozen s/min), the host's outgoing frame size and
+Chromium's quality limitation, what the link itself dropped (tbf queue, random loss), and the
+server's CPU (user + system of the ``pendopo run`` process / wall seconds).
 Needs root (namespaces). Nothing leaves the lab: the bridge counts frames to or from any address
 outside 10.78.0.0/16 and the run fails if there is one.
 
@@ -74,6 +75,7 @@ class Row:
     nacks: int
     rtx_received: int
     host_sees_lurah_fps: float
+    host_sees_lurah_frozen_s_per_min: float
     host_sends: str
     """The host's camera stream at the end: frame size and Chromium's qualityLimitationReason."""
     link_tbf_drop_pct: float
@@ -119,6 +121,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         if problems:
             raise SystemExit(f"traffic outside the lab: {problems}")
     w = window(snaps[0], snaps[-1])
+    upstream = window(host_first, host_last)
     tbf, loss = link_drops(bridge0, bridge1)
     return Row(
         profile=profile.name,
@@ -134,7 +137,8 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         kbps=w.kbps,
         nacks=int(w.nacks),
         rtx_received=int(w.retransmitted),
-        host_sees_lurah_fps=window(host_first, host_last).fps,
+        host_sees_lurah_fps=upstream.fps,
+        host_sees_lurah_frozen_s_per_min=upstream.frozen_per_minute if upstream.frames else 60.0,
         host_sends=host_sending(host_last),
         link_tbf_drop_pct=tbf,
         link_random_loss_pct=loss,
@@ -157,7 +161,8 @@ def markdown(row: Row) -> str:
         f"| {row.profile} | {row.link} | {row.inventory} | {'yes' if row.connected else 'NO'} "
         f"| {row.page_ready_s:.1f} s | {first} | {row.concealed_pct:.1f} % | {row.fps:.1f} "
         f"| {row.resolution} | {row.frozen_s_per_min:.0f} | {row.kbps:.0f} "
-        f"| {row.nacks} / {row.rtx_received} | {row.host_sees_lurah_fps:.1f} fps "
+        f"| {row.nacks} / {row.rtx_received} | {row.host_sees_lurah_fps:.1f} fps, "
+        f"frozen {row.host_sees_lurah_frozen_s_per_min:.0f} s/min "
         f"| {row.host_sends} "
         f"| {row.link_tbf_drop_pct:.0f} % / {row.link_random_loss_pct:.1f} % "
         f"| {row.server_cpu:.3f} |"
