@@ -1,0 +1,213 @@
+"""Benchmark of a lurah behind a weak link (issue 8): two real Chromiums, the link shaped.
+
+For each profile (a clean; b 2 Mbit/s, 100 ms, 0.5 %; c 384 kbit/s, 600 ms, 5 %; d 256 kbit/s,
+600 ms, 5 %) it builds the weak-link lab (tests/weaklink/: network namespaces, kernel tbf, the
+project's user-space delay/loss bridge), starts ``pendopo run`` inside it, and drives two headless
+Chromiums (fake camera 640x360 and microphone): the host on the clean link signs in and creates
+a session; the lurah first opens the join link in a cold browser context (join page ready to
+type a name), then joins through the lobby and is admitted (admit -> first decoded frame of the
+host's video); then the lurah's page is sampled every 2 s for ``--seconds``.
+
+Figures of the host as the lurah receives them, over the window after the first frame:
+stayed connected (every sample "connected"), audio concealed (concealedSamples /
+totalSamplesReceived), video fps (framesDecoded) and the last frame size, frozen seconds per
+minute (totalFreezesDuration; the whole window when no frame came), kbit/s on the selected
+candidate pair, NACKs sent and retransmissions received (Chromium's inbound-rtp counters),
+the host's view of the lurah's video (fps, frozen s/min), the host's outgoing frame size and
+Chromium's quality limitation, what the link itself dropped (tbf queue, random loss), and the
+server's CPU (user + system of the ``pendopo run`` process / wall seconds).
+Needs root (namespaces). Nothing leaves the lab: the bridge counts frames to or from any address
+outside 10.78.0.0/16 and the run fails if there is one.
+
+    .venv/bin/python bench/weaklink.py                       # a, b, c, d, 120 s each
+    .venv/bin/python bench/weaklink.py --profiles cd --seconds 60 --json out.json
+    .venv/bin/python bench/weaklink.py --profiles d --site-link vsat   # the inventory knows
+
+By default the lurah's site (Kalijambe) is one the inventory knows nothing about; with
+``--site-link MEDIUM`` the host records its uplink first (that medium, the profile's rate as
+capacity), so the server can act on it from the start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.async_api import async_playwright
+
+from tests.weaklink.browsers import snapshot, window
+from tests.weaklink.lab import Lab, unavailable_reason
+from tests.weaklink.meeting import (
+    LURAH,
+    admit_lurah,
+    join_page_ready,
+    open_meeting,
+    record_uplink,
+    stayed_connected,
+    watch,
+)
+from tests.weaklink.profiles import PROFILES, Profile
+
+
+@dataclass
+class Row:
+    profile: str
+    link: str
+    inventory: str
+    connected: bool
+    page_ready_s: float
+    first_frame_s: float | None
+    concealed_pct: float
+    fps: float
+    resolution: str
+    frozen_s_per_min: float
+    kbps: float
+    nacks: int
+    rtx_received: int
+    host_sees_lurah_fps: float
+    host_sees_lurah_frozen_s_per_min: float
+    host_sends: str
+    """The host's camera stream at the end: frame size and Chromium's qualityLimitationReason."""
+    link_tbf_drop_pct: float
+    link_random_loss_pct: float
+    server_cpu: float
+    seconds: float
+
+
+def link_drops(before: dict[str, Any], after: dict[str, Any]) -> tuple[float, float]:
+    """Downlink (server -> lurah) share refused by the tbf queue and lost at random, in %."""
+    down = {k: after["a_to_b"][k] - before["a_to_b"][k] for k in after["a_to_b"]}
+    offered = max(1, down["received"])
+    return 100 * down["queue_drops"] / offered, 100 * down["lost"] / offered
+
+
+def host_sending(snap: dict[str, Any]) -> str:
+    sent = snap.get("sent") or {}
+    size = f"{sent.get('frameWidth', 0)}x{sent.get('frameHeight', 0)}"
+    return f"{size} ({sent.get('limitation') or '?'})"
+
+
+async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link: str) -> Row:
+    inventory = "nothing known"
+    with Lab(profile, workdir) as lab:
+        async with async_playwright() as pw:
+            meeting = await open_meeting(pw, lab)
+            try:
+                if site_link != "none":
+                    await record_uplink(meeting, site_link, profile.rate_kbit)
+                    inventory = f"{site_link} {profile.rate_kbit or '?'} kbit/s"
+                ready = await join_page_ready(meeting)
+                _admitted, first_frame = await admit_lurah(meeting)
+                assert meeting.host is not None
+                host_first = await snapshot(meeting.host, LURAH)
+                bridge0, cpu0, t0 = lab.bridge_figures(), lab.server_cpu_seconds(), time.time()
+                snaps = await watch(meeting, seconds)
+                cpu1, t1 = lab.server_cpu_seconds(), time.time()
+                bridge1 = lab.bridge_figures()
+                host_last = await snapshot(meeting.host, LURAH)
+            finally:
+                await meeting.close()
+        problems = lab.containment()
+        if problems:
+            raise SystemExit(f"traffic outside the lab: {problems}")
+    w = window(snaps[0], snaps[-1])
+    upstream = window(host_first, host_last)
+    tbf, loss = link_drops(bridge0, bridge1)
+    return Row(
+        profile=profile.name,
+        link=profile.describe(),
+        inventory=inventory,
+        connected=stayed_connected(snaps),
+        page_ready_s=ready,
+        first_frame_s=first_frame,
+        concealed_pct=100 * w.concealed if w.concealed >= 0 else 100.0,
+        fps=w.fps,
+        resolution=f"{w.width}x{w.height}",
+        frozen_s_per_min=w.frozen_per_minute if w.frames > 0 else 60.0,
+        kbps=w.kbps,
+        nacks=int(w.nacks),
+        rtx_received=int(w.retransmitted),
+        host_sees_lurah_fps=upstream.fps,
+        host_sees_lurah_frozen_s_per_min=upstream.frozen_per_minute if upstream.frames else 60.0,
+        host_sends=host_sending(host_last),
+        link_tbf_drop_pct=tbf,
+        link_random_loss_pct=loss,
+        server_cpu=(cpu1 - cpu0) / (t1 - t0),
+        seconds=w.seconds,
+    )
+
+
+HEADER = (
+    "| profile | link | inventory | stayed connected | join page ready | admit → first frame "
+    "| audio concealed | video fps | resolution | frozen s/min | kbit/s to lurah "
+    "| NACKs / rtx received | host sees lurah | host sends (limited by) "
+    "| tbf drops / random loss (down) | server CPU |"
+)
+
+
+def markdown(row: Row) -> str:
+    first = "none" if row.first_frame_s is None else f"{row.first_frame_s:.1f} s"
+    return (
+        f"| {row.profile} | {row.link} | {row.inventory} | {'yes' if row.connected else 'NO'} "
+        f"| {row.page_ready_s:.1f} s | {first} | {row.concealed_pct:.1f} % | {row.fps:.1f} "
+        f"| {row.resolution} | {row.frozen_s_per_min:.0f} | {row.kbps:.0f} "
+        f"| {row.nacks} / {row.rtx_received} | {row.host_sees_lurah_fps:.1f} fps, "
+        f"frozen {row.host_sees_lurah_frozen_s_per_min:.0f} s/min "
+        f"| {row.host_sends} "
+        f"| {row.link_tbf_drop_pct:.0f} % / {row.link_random_loss_pct:.1f} % "
+        f"| {row.server_cpu:.3f} |"
+    )
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profiles", default="abcd", help="letters of the profiles to run")
+    parser.add_argument("--seconds", type=float, default=120.0, help="measured window")
+    parser.add_argument(
+        "--site-link",
+        default="none",
+        choices=["none", "vsat", "wireless", "fiber"],
+        help="record the lurah's site's uplink in the inventory first (medium, the profile's "
+        "rate as capacity); none: the inventory knows nothing of it",
+    )
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    args = parser.parse_args()
+    reason = unavailable_reason()
+    if reason is not None:
+        print(f"weaklink: {reason}", file=sys.stderr)
+        return 2
+    unknown = set(args.profiles) - set(PROFILES)
+    if unknown:
+        parser.error(f"unknown profiles {sorted(unknown)}: choose from {sorted(PROFILES)}")
+    rows = []
+    print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, window {args.seconds} s")
+    for letter in args.profiles:
+        profile = PROFILES[letter]
+        load = os.getloadavg()[0]
+        with tempfile.TemporaryDirectory(prefix="pendopo-weaklink-") as tmp:
+            row = await run_profile(profile, args.seconds, Path(tmp), args.site_link)
+        rows.append(row)
+        print(f"profile {letter} ({profile.describe()}), load {load:.1f} -> "
+              f"{os.getloadavg()[0]:.1f}: {json.dumps(asdict(row))}", flush=True)  # fmt: skip
+    print()
+    print(HEADER)
+    print("|" + "---|" * HEADER.count(" | ") + "---|")
+    for row in rows:
+        print(markdown(row))
+    if args.json is not None:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
