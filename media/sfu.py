@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any
 
 import av
@@ -117,6 +117,7 @@ class Sfu:
         self._received_frames = {"audio": 0, "video": 0}
         self._closed = False
         self._audio = AudioProtection()
+        self._reserved: dict[str, dict[str, int]] = {}
 
     # ----------------------------------------------------------------- offers and answers
 
@@ -212,6 +213,7 @@ class Sfu:
             self._keyframes.pop(key).cancel()
         self._layers.priors.pop(participant, None)
         self._layers.ceilings.pop(participant, None)
+        self._reserved.pop(participant, None)
 
     # ----------------------------------------------------------------- subscriptions
 
@@ -226,6 +228,18 @@ class Sfu:
             k for k in KINDS if k in kinds
         )
         await self._sync(subscriber)
+
+    def reserve(self, peer_id: str, kinds: Mapping[str, int]) -> None:
+        """Keep at least ``kinds[kind]`` slots of each kind on the peer's connection, idle
+        (forwarding nothing) until a subscription takes them. A participant waiting in the
+        lobby gets the m-lines its admission will use: admission then routes packets into a
+        negotiated slot (a keyframe) instead of an offer/answer round trip."""
+        bad = set(kinds) - set(KINDS)
+        if bad:
+            raise MediaError("invalid_kind", f"unknown media kind(s): {sorted(bad)}")
+        self._reserved[peer_id] = {k: max(0, int(n)) for k, n in kinds.items()}
+        if peer_id in self._peers:
+            self._spawn(self._sync(peer_id))
 
     async def unsubscribe(self, subscriber: str, publisher: str) -> None:
         subs = self._subscriptions.get(subscriber)
@@ -638,7 +652,7 @@ class Sfu:
                         slot.ladder, slot.rung, slot.told = (), None, ("", "")
                     refed = True
             assigned = {(s.publisher, s.kind) for s in peer.slots if s.publisher is not None}
-            missing: list[tuple[str, Kind]] = []
+            missing: list[tuple[str | None, Kind]] = []
             for publisher, kind in sorted(wanted - assigned):
                 idle = next((s for s in peer.slots if s.kind == kind and s.publisher is None), None)
                 if idle is None:
@@ -648,12 +662,17 @@ class Sfu:
                 if idle.live:
                     self._route(peer, idle)
                     refed = True
+            for reserved_kind in KINDS:
+                count = self._reserved.get(subscriber, {}).get(reserved_kind, 0)
+                have = sum(1 for s in peer.slots if s.kind == reserved_kind)
+                have += sum(1 for _, k in missing if k == reserved_kind)
+                missing += [(None, reserved_kind)] * max(0, count - have)
             if refed:
                 self._notify_tracks(subscriber, self._track_map(peer))
             if missing or peer.negotiation_needed:
                 await self._offer(peer, missing)
 
-    async def _offer(self, peer: Peer, missing: list[tuple[str, Kind]]) -> None:
+    async def _offer(self, peer: Peer, missing: list[tuple[str | None, Kind]]) -> None:
         """Add slots for ``missing`` and send a server offer (caller holds the peer lock)."""
         if not peer.connected or str(peer.pc.signalingState) != "stable":
             peer.negotiation_needed = True  # retried when connected / when the answer arrives
@@ -675,7 +694,7 @@ class Sfu:
         except Exception:
             logger.exception("send_offer to %s failed", peer.peer_id)
 
-    def _add_slot(self, peer: Peer, publisher: str, kind: Kind) -> Slot:
+    def _add_slot(self, peer: Peer, publisher: str | None, kind: Kind) -> Slot:
         track = ForwardingTrack(kind, on_need_keyframe=lambda: self._slot_needs_keyframe(slot))
         transceiver = peer.pc.addTransceiver(track, direction="sendonly")
         pin_codecs(transceiver, kind)

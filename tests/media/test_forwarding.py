@@ -178,3 +178,27 @@ async def test_host_and_sites_each_way(harness: Harness) -> None:
         await peers["host"].wait_frames(site, "audio", 10)
     assert harness.sfu.stats().slots == 2 * len(sites) * 2
     assert not harness.events.errors
+
+
+async def test_reserved_slots_take_a_subscription_without_an_offer(harness: Harness) -> None:
+    """A lobby participant's connection carries idle slots (``reserve``): admission routes the
+    host into them, with no server offer, only a keyframe."""
+    host = harness.client("host")
+    host.publish(audio=True, video=True)
+    await connect(harness.sfu, "host", host)
+    lurah = harness.client("lurah")
+    harness.sfu.reserve("lurah", {"audio": 1, "video": 1})
+    await connect(harness.sfu, "lurah", lurah)
+    await wait_for(lambda: harness.events.offers["lurah"] == 1, what="the reserving offer")
+    await wait_for(lambda: lurah.state == "connected", what="lurah connected")
+    await asyncio.sleep(1.0)
+    assert harness.sfu.stats().forwarded["video"].packets == 0  # idle: nothing forwarded
+    assert not lurah.tracks  # no slot carries anyone yet
+
+    await harness.sfu.subscribe("lurah", "host", BOTH)
+    await lurah.wait_frames("host", "video", 3, within=10)
+    await lurah.wait_frames("host", "audio", 10, within=10)
+    assert harness.events.offers["lurah"] == 1  # the subscription needed no renegotiation
+    assert harness.events.tracks_changes["lurah"] >= 1
+    with pytest.raises(MediaError):
+        harness.sfu.reserve("lurah", {"screen": 1})
