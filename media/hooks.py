@@ -15,8 +15,9 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
 - ``RTCRtpSender._handle_rtcp_packet``: every listener in a sender's ``RTCP_LISTENERS`` list sees
   each RTCP packet the subscriber sends about that sender (receiver reports, REMB, NACK, PLI)
   before aiortc handles it: the input of per-receiver rate control and audio protection.
-- ``RTCRtpReceiver._send_rtcp``: a receiver carrying ``RR_LOSS_FLOOR`` (a callable giving a
-  ``fraction_lost`` 0..255) raises the ``fraction_lost`` of its receiver reports to it: the
+- ``RTCRtpReceiver._send_rtcp``: REMBs of receivers carrying ``REMB_GROUP`` go out as one
+  total for the connection (media/remb.py); a receiver carrying ``RR_LOSS_FLOOR`` (a callable
+  giving a ``fraction_lost`` 0..255) raises the ``fraction_lost`` of its receiver reports to it: the
   publisher's Opus encoder hears the worst loss of its listeners (media/audio_protection.py).
 - ``aioice.Connection.query_consent``: consent checks are retransmitted (RFC 7675 allows it), so a
   600 ms round trip no longer expires consent after ~30 s.
@@ -45,7 +46,16 @@ from aioice import stun
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.rtp import RTP_HISTORY_SIZE, RtcpRrPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
+)
+
+from media.remb import RembGroup
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +68,7 @@ NACK_BUDGET = "_pendopo_nack_budget"  # set on an RTCRtpSender: a NackBudget
 CONSENT_RETRANSMISSIONS = "_pendopo_consent_retransmissions"  # set on an aioice Connection
 RTCP_LISTENERS = "_pendopo_rtcp_listeners"  # set on an RTCRtpSender: list[Callable[[Any], None]]
 RR_LOSS_FLOOR = "_pendopo_rr_loss_floor"  # set on an RTCRtpReceiver: Callable[[], int]
+REMB_GROUP = "_pendopo_remb_group"  # set on an RTCRtpReceiver: media.remb.RembGroup
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -175,7 +186,16 @@ async def _send_rtcp(self: RTCRtpReceiver, packet: Any) -> None:
             # fraction_lost only: Chromium's Opus encoder reads it; its bandwidth estimate
             # reads the cumulative packets_lost, which stays the server's own count.
             report.fraction_lost = max(report.fraction_lost, worst)
+    group: RembGroup | None = getattr(self, REMB_GROUP, None)
+    if group is not None and isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+        bitrate, ssrcs = unpack_remb_fci(packet.fci)
+        packet.fci = pack_remb_fci(*group.combine(id(self), bitrate, ssrcs))
     await _original_send_rtcp(self, packet)
+
+
+def set_remb_group(receiver: Any, group: RembGroup) -> None:
+    """REMBs of ``receiver`` go out as the sum of its group's estimates (media/remb.py)."""
+    setattr(receiver, REMB_GROUP, group)
 
 
 def set_rr_loss_floor(receiver: Any, floor: Callable[[], int]) -> None:

@@ -14,6 +14,7 @@ from media.forwarding import ForwardingTrack
 from media.keyframes import KeyframeCache
 from media.layer_choice import LayerChoice, Rung
 from media.receive import ImmediateAudioBuffer
+from media.remb import RembGroup
 from media.rtp_forward import PacketForwarder
 from media.settings import Kind
 from media.video_forward import VideoForwarder
@@ -86,6 +87,7 @@ class Peer:
     uplink_bps: float = 0.0
     uplink_loss: float = 0.0
     uplink_counts: tuple[int, int] = (0, 0)  # (expected, received) media packets, cumulative
+    remb: RembGroup = field(default_factory=RembGroup)  # one REMB for all its video receivers
 
     @property
     def connected(self) -> bool:

@@ -467,6 +467,8 @@ class Sfu:
             hooks.set_receiver_jitter_buffer(receiver, pub.audio_buffer)
         elif on_packet is not None:
             hooks.set_receiver_jitter_buffer(receiver, VideoPacketTap(on_packet))
+        if kind == "video":
+            hooks.set_remb_group(receiver, peer.remb)
         if primary:
             peer.publications[kind] = pub
         if not packets:
