@@ -52,6 +52,7 @@ _IMPORT = re.compile(
     r"""(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.{1,2}/[^"'?#\s]+)\2""",
 )
 _PAGE_REF = re.compile(r"""\b(src|href)=(["'])/static/([^"'?#\s]+)\2""")
+_PAGE_MODULE = re.compile(r"""<script\s+type=["']module["']\s+src=["']/static/([^"'?#\s]+)["']""")
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,24 @@ class StaticFiles:
                 return match.group(0)
             return f"{match.group(1)}={match.group(2)}{self.url(target)}{match.group(2)}"
 
-        return _PAGE_REF.sub(versioned, text)
+        return _PAGE_REF.sub(versioned, self._preload_modules(text))
+
+    def _preload_modules(self, text: str) -> str:
+        """``<link rel="modulepreload">`` for every module a page's scripts import, transitively,
+        before ``</head>``: the browser fetches them all at once instead of one level of
+        imports per round trip (six levels cost seconds at a VSAT site's 600 ms)."""
+        wanted: list[str] = []
+        for entry in _PAGE_MODULE.findall(text):
+            stack = list(self._imports.get(entry, ()))
+            while stack:
+                current = stack.pop(0)
+                if current != entry and current not in wanted:
+                    wanted.append(current)
+                    stack.extend(self._imports.get(current, ()))
+        if not wanted or "</head>" not in text:
+            return text
+        links = "".join(f'  <link rel="modulepreload" href="/static/{name}">\n' for name in wanted)
+        return text.replace("</head>", links + "</head>", 1)
 
     def _asset(self, name: str) -> Asset:
         body = self._raw[name]
