@@ -4,9 +4,9 @@ Galène's rule: the estimate is the lower of a loss-based estimate and the recei
 
 The loss-based estimate starts from the inventory's prior (a VSAT site starts low instead of
 after trouble) and is updated once per controller tick from the receiver-report loss fractions
-(and NACKed packets) since the last tick: under 2 % loss it grows by 5 %, above 10 % it shrinks
-by half the loss, in between it holds. A random 5 % loss (a radio link) therefore never lets it
-climb past the prior; a clean link climbs ~5 % a second.
+(NACKed packets only when no report came) since the last tick: under 2 % loss it grows by 5 %,
+above 10 % it shrinks by half the loss, in between it holds. A random 5 % loss (a radio link)
+therefore never lets it climb past the prior; a clean link climbs ~5 % a second.
 
 A REMB covers the SSRCs it lists (Chrome sends one for all its video streams, aiortc one per
 stream). A receiver's REMB never runs far ahead of what it receives (delay-based estimators cap
@@ -94,8 +94,12 @@ class DownlinkEstimate:
         self._sent_by_ssrc = sent_by_ssrc or {}
         nack_loss = self._nacked / packets_sent if packets_sent > 0 else 0.0
         if self._losses or self._nacked:
+            # The receiver's own count when it reported one; NACKs only stand in for it. Over a
+            # 600 ms round trip a browser NACKs a lost packet again each round trip until it
+            # arrives, so NACKs count a 5 % random loss as 10 % and more, and the estimate
+            # would shrink on a link that is not congested.
             rr_loss = sum(self._losses) / len(self._losses) if self._losses else 0.0
-            loss = max(rr_loss, min(1.0, nack_loss))
+            loss = rr_loss if self._losses else min(1.0, nack_loss)
             self.loss = loss
             if loss < GROW_BELOW:
                 self.loss_bps = _clamp(self.loss_bps * GROWTH)
