@@ -11,12 +11,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
 from aiohttp import web
 
-from media import MediaError, Sfu
+from accounts import AccountStore
+from accounts.audit import AuditLog
+from accounts.invites import InviteService
+from edge.clients import client_address, user_from_cookie_header
+from edge.placement import ensure_here
+from media import MediaError
 from rooms import Participant, ParticipantState, RoomError, RoomService
 from rooms.errors import (
     INTERNAL,
@@ -26,19 +32,16 @@ from rooms.errors import (
     OFFER_COLLISION,
     RATE_LIMITED,
 )
+from rooms.registry import NodeRegistry
 from rooms.service import Joined, Joiner
+from rooms.sites import SiteDirectory
 from signaling import payloads
 from signaling.admission import admission
 from signaling.connections import Connections, Seat
 from signaling.fanout import Fanout, room_key
-from signaling.ice import browser_ice_servers
 from signaling.link_policy import LinkPolicy
 from signaling.media_bridge import MediaBridge
-from signaling.placement import REGISTRY, ensure_here
 from signaling.throttle import AddressLobbies, EventLimiter, Verdict
-from web.auth import user_from_cookie_header
-from web.keys import AUDIT, INVITES, SETTINGS, SITES
-from web.security import client_address
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +62,39 @@ LOBBY_EVENTS = frozenset({"leave", "room:get", "media:offer", "media:answer"})
 events need admission (``RoomService`` refuses them with ``not_admitted``)."""
 
 
+@dataclass(frozen=True)
+class Collaborators:
+    """What the meeting asks of the rest of the server, handed in by the composition root
+    (pendopo/app.py) rather than pulled out of the aiohttp app."""
+
+    accounts: AccountStore
+    """The signed-in user of a socket's session cookie."""
+    invites: InviteService
+    """Admission by invite link (signaling.admission)."""
+    audit: AuditLog
+    """Where host actions are recorded."""
+    registry: NodeRegistry
+    """Which node serves a room (edge/placement.py)."""
+    sites: Callable[[], SiteDirectory]
+    """The site directory (the inventory's, once it has loaded)."""
+    ice_servers: Callable[[str], list[dict[str, Any]]]
+    """STUN/TURN servers for a participant's browser (edge/turn.py), by participant id."""
+    lobby_max_per_address: int
+    """How many may wait in lobbies from one address (signaling.throttle)."""
+
+
 class Meeting:
     def __init__(
         self,
-        app: web.Application,
         sio: socketio.AsyncServer,
         service: RoomService,
         fanout: Fanout,
         bridge: MediaBridge,
         connections: Connections,
         links: LinkPolicy,
+        outside: Collaborators,
     ) -> None:
-        self.app = app
+        self.outside = outside
         self.sio = sio
         self.service = service
         self.fanout = fanout
@@ -78,7 +102,7 @@ class Meeting:
         self.connections = connections
         self.links = links
         self.limits = EventLimiter()
-        self.lobbies = AddressLobbies(app[SETTINGS].lobby_max_per_address)
+        self.lobbies = AddressLobbies(outside.lobby_max_per_address)
         self._timers: dict[str, asyncio.Task[None]] = {}
         self.events: dict[str, Handler] = {
             "join": self.on_join,
@@ -157,7 +181,7 @@ class Meeting:
 
     # ------------------------------------------------------------------ connection
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        user = await user_from_cookie_header(self.app, environ.get("HTTP_COOKIE"))
+        user = await user_from_cookie_header(self.outside.accounts, environ.get("HTTP_COOKIE"))
         request = environ.get("aiohttp.request")
         address = client_address(request) if isinstance(request, web.Request) else None
         self.connections.connected(sid, user, address or "unknown")
@@ -226,14 +250,16 @@ class Meeting:
         if self.connections.seat(sid) is not None:
             raise payloads.bad("This connection has already joined; send leave first.")
         if request.site is not None:
-            if await self.app[SITES].get(request.site) is None:
+            if await self.outside.sites().get(request.site) is None:
                 raise payloads.bad(f"Unknown site {request.site!r}.")
         # else wrong_node: the room lives elsewhere, at the URL this client reaches it by
-        await ensure_here(self.app, request.room, self._http_request(sid))
+        await ensure_here(
+            self.service, self.outside.registry, request.room, self._http_request(sid)
+        )
         user = self.connections.user(sid)
         may_host = bool(user and user.can_host)
         entry = await admission(
-            self.app[INVITES], request.room, request.invite, request.site, may_host
+            self.outside.invites, request.room, request.invite, request.site, may_host
         )
         joiner = Joiner(
             name=request.name,
@@ -265,7 +291,7 @@ class Meeting:
             "resumed": joined.resumed,
             "status": p.state.value,
             "room": await self.fanout.view(p.room_id, p.id),
-            "ice_servers": browser_ice_servers(self.app[SETTINGS], p.id),
+            "ice_servers": self.outside.ice_servers(p.id),
         }
         if p.state is ParticipantState.ADMITTED:
             ack["chat"] = [_chat(m) for m in await self.service.store.chat(p.room_id)]
@@ -300,7 +326,7 @@ class Meeting:
         what = f"room {room_id}" + (f": {target.name} ({target.id})" if target else "")
         user = self.connections.user(sid)
         try:
-            await self.app[AUDIT].record(
+            await self.outside.audit.record(
                 action, actor=user, address=self._from(sid), target=what, detail=detail or None
             )
         except Exception:
@@ -351,7 +377,7 @@ class Meeting:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
         p = await self._in_session_or_lobby(seat)
-        answer, tracks = await self._sfu().answer(seat.participant_id, sdp)
+        answer, tracks = await self.bridge.sfu.answer(seat.participant_id, sdp)
         await self.links.apply(p, fresh=True)  # possibly a new connection: ceiling, limits
         return {"ok": True, "sdp": answer, "tracks": tracks}
 
@@ -359,7 +385,7 @@ class Meeting:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
         await self._in_session_or_lobby(seat)
-        await self._sfu().accept_answer(seat.participant_id, sdp)
+        await self.bridge.sfu.accept_answer(seat.participant_id, sdp)
         return {"ok": True}
 
     async def _in_session_or_lobby(self, seat: Seat) -> Participant:
@@ -370,11 +396,6 @@ class Meeting:
         if p.state is not ParticipantState.LOBBY:
             p = await self.service.admitted(seat.room_id, seat.participant_id)
         return p
-
-    def _sfu(self) -> Sfu:
-        if self.bridge.sfu is None:
-            raise RoomError(INTERNAL, "The media server is not running.")
-        return self.bridge.sfu
 
     async def on_self_media(self, sid: str, data: Any) -> Ack:
         change = payloads.parse_self_media(data)
@@ -471,7 +492,7 @@ class Meeting:
     async def end(self, room_id: str, actor_id: str | None) -> None:
         """End a session for everyone (host:end, or POST /api/rooms/{id}/end)."""
         ended = await self.service.end(room_id, actor_id)
-        await self.app[REGISTRY].release(room_id)
+        await self.outside.registry.release(room_id)
         for p in ended.participants:
             await self.fanout.to_participant(p.id, "ended", {})
         for p in ended.participants:
@@ -490,3 +511,8 @@ class Meeting:
 
 def _chat(message: Any) -> dict[str, Any]:
     return {"from": message.sender, "name": message.name, "text": message.text, "ts": message.ts}
+
+
+MEETING = web.AppKey("meeting", Meeting)
+"""The meeting core in the app (pendopo/app.py sets it; the HTTP edge sees it as
+``edge.keys.SESSIONS``)."""

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from edge.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from network_inventory import (
     Conflict,
     Inventory,
@@ -34,7 +35,6 @@ from pendopo.db import Then
 from web import openapi
 from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register
-from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
 from web.path_ids import storable_id
 

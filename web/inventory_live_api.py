@@ -20,6 +20,8 @@ import socketio
 from aiohttp import web
 
 from accounts import Role
+from edge.clients import user_from_cookie_header
+from edge.keys import ACCOUNTS, DATABASE, INVENTORY, LIVE, SETTINGS, SIO
 from network_inventory import history
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
@@ -30,10 +32,8 @@ from web.auth import (
     require_address_reader,
     require_inventory_editor,
     require_staff,
-    user_from_cookie_header,
 )
 from web.errors import ApiError, NotFound, json_body
-from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SIO
 from web.path_ids import storable_id
 
 MAX_LIMIT = 1000
@@ -302,7 +302,7 @@ def _socket_handlers(app: web.Application) -> None:
     sio = app[SIO]
 
     async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> bool:
-        user = await user_from_cookie_header(app, environ.get("HTTP_COOKIE"))
+        user = await user_from_cookie_header(app[ACCOUNTS], environ.get("HTTP_COOKIE"))
         if user is None:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"error": "unauthorised", "message": "Sign in first."}
