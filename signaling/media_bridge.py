@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from media import MediaError, MediaEvents, Sfu, TrackInfo
+from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService
 from rooms.forwarding import ForwardingPolicy, Plan, diff, plan, publisher_gates
 from rooms.speaking import SpeakingDetector
@@ -42,7 +43,7 @@ class MediaBridge:
         self.detector = SpeakingDetector()
         self._applied: dict[str, Plan] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("media event handling", log)
         self.sfu = media(self)
 
     # ------------------------------------------------------------------ MediaEvents
@@ -121,16 +122,7 @@ class MediaBridge:
 
     # ------------------------------------------------------------------ tasks
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("media event handling failed", exc_info=task.exception())
+        self._tasks.spawn(coro)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
