@@ -32,7 +32,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 ACCOUNTS = web.AppKey("accounts", AccountStore)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-# each site's call quality in sessions (network_inventory.call_quality; signaling/wiring.py)
+# each site's call quality in sessions (network_inventory.call_quality; pendopo/app.py sets it)
 CALL_QUALITY = web.AppKey("call_quality", CallQuality)
 # accounts/security (web/auth.py sets them up): the audit log every package records into, invite
 # links, the sign-in rate limiter, and the server's secret key (invites, CSRF tokens).
