@@ -16,7 +16,7 @@ from accounts.model import Role
 from accounts.passwords import generate_password
 from accounts.schema import COMPONENT
 from accounts.store import AccountError, AccountStore
-from pendopo.cli import command, run_async
+from pendopo.cli_common import command, run_async
 from pendopo.config import Settings
 from pendopo.db import Database, Then
 

@@ -1,7 +1,7 @@
 """Network inventory: the regency's sites (kabupaten → kecamatan → desa/kelurahan), their
 uplinks, probe targets and the change log, in SQLite.
 
-Use :class:`Inventory` (``web.keys.INVENTORY`` in the app): ``picker(parent_code)`` and
+Use :class:`Inventory` (``edge.keys.INVENTORY`` in the app): ``picker(parent_code)`` and
 ``site_by_code(code)`` for join pickers, ``probe_targets()`` and ``subscribe()`` for the prober,
 ``states`` for the prober's site states.
 """

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from network_inventory.errors import InventoryError
 from network_inventory.importer import region_files
 from network_inventory.service import Inventory
-from pendopo.cli import command, run_async
+from pendopo.cli_common import command, run_async
 from pendopo.config import Settings
 from pendopo.db import Database
 from pendopo.schema import components

@@ -15,7 +15,7 @@ from typing import Any
 
 from network_inventory.model import ProbeTarget
 from network_inventory.probing import Prober, ProbeResult
-from pendopo.cli import command, run_async
+from pendopo.cli_common import command, run_async
 from pendopo.config import Settings
 from pendopo.db import Database
 from pendopo.schema import components

@@ -1,6 +1,6 @@
 """Typed errors of the inventory: a stable ``code``, a human ``message`` and optional ``details``.
 
-The HTTP edge (``web/inventory_api.py``) and the CLI translate them once; nothing inside the
+The HTTP edge (``web/errors.py``'s middleware) and the CLI translate them once; nothing inside the
 package knows about status codes.
 """
 

@@ -39,7 +39,7 @@ from network_inventory.state import (
     order_sites,
 )
 from pendopo.db import Database
-from pendopo.tasks import cancel_and_wait
+from pendopo.tasks import TaskSet, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class LiveService:
         self._last_summary: dict[str, Any] | None = None
         self._sweeps_since_summary = 0
         self._lock = asyncio.Lock()
-        self._reloads: set[asyncio.Task[None]] = set()
+        self._reloads = TaskSet("re-reading the inventory", log)
         self._reads_asked = 0
         """Reads of the inventory asked for so far (each one's ticket)."""
         self._read_shown = 0
@@ -245,8 +245,7 @@ class LiveService:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
-        for reload in list(self._reloads):  # an edit just before shutdown: no read after close
-            await cancel_and_wait(reload)
+        await self._reloads.close()  # an edit just before shutdown: no read after close
         await self.dispatcher.stop()
         if self.prober is not None:
             await self.prober.close()
@@ -491,9 +490,7 @@ class LiveService:
     def inventory_changed(self, _event: object = None) -> None:
         """A listener for the inventory's committed changes: re-read sites, links, targets
         (the next sweep would anyway; this keeps ``/api/state`` current in between)."""
-        task = asyncio.get_running_loop().create_task(self._reload())
-        self._reloads.add(task)
-        task.add_done_callback(self._reloads.discard)
+        self._reloads.spawn(self._reload())
 
     async def _reload(self) -> None:
         try:

@@ -1,7 +1,7 @@
 """Inventory tables: the ``inventory`` component's migrations (append, never edit).
 
 Other components reference these tables (the prober's ``inventory_history`` keys its samples
-by ``probe_targets.id`` and ``sites.id``); they register after this one in ``web/app.py``.
+by ``probe_targets.id`` and ``sites.id``); they register after this one in ``pendopo/schema.py``.
 """
 
 from __future__ import annotations

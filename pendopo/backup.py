@@ -27,8 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pendopo.cli import command
+from pendopo.cli_common import command
 from pendopo.config import Settings
+from pendopo.schema import components
 
 LOCK_FILE = "pendopo.lock"
 
@@ -228,9 +229,8 @@ def backup_command(settings: Settings, args: argparse.Namespace) -> int:
 
 @command("restore", "replace the database with FILE (stop the server first)", _file_argument)
 def restore_command(settings: Settings, args: argparse.Namespace) -> int:
-    from web.app import SCHEMA  # the components the server migrates, in order
-
-    known = {component.name: len(component.migrations) for component in SCHEMA}
+    # the components the server migrates, in order
+    known = {component.name: len(component.migrations) for component in components()}
     try:
         info = restore(args.file, settings.data_dir, settings.db_path, known)
     except (BackupError, OSError) as exc:

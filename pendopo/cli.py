@@ -1,40 +1,27 @@
-"""``pendopo`` command line: ``pendopo run`` serves; other subcommands are registered by the
-packages that own them (inventory import/export/probe, user management)."""
+"""``pendopo`` command line, the top of the import graph: ``pendopo run`` builds the whole app
+(pendopo/app.py) and serves it; the other subcommands are registered by the packages that own
+them (inventory import/export/probe, user management) through ``pendopo.cli_common``."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import gc
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
+from pendopo.cli_common import COMMANDS, command
 from pendopo.config import ConfigError, Settings, add_setting_flags, load_settings
 from pendopo.listen import bind_sockets
-
-Command = Callable[[Settings, argparse.Namespace], int]
-# name -> (help, add_arguments, run); packages register theirs in register_commands().
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Command]] = {}
-
-
-def command(
-    name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] | None = None
-) -> Callable[[Command], Command]:
-    def wrap(fn: Command) -> Command:
-        COMMANDS[name] = (help, arguments or (lambda p: None), fn)
-        return fn
-
-    return wrap
 
 
 @command("run", "serve the web app, signaling and probes")
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from web.app import create_app
+    from pendopo.app import create_app
 
     app = create_app(settings)
 
@@ -123,11 +110,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     return COMMANDS[args.command][2](settings, args)
-
-
-def run_async(coro: Any) -> Any:
-    """Helper for subcommands that do async work."""
-    return asyncio.run(coro)
 
 
 if __name__ == "__main__":

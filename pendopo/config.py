@@ -109,7 +109,7 @@ class Settings:
     @property
     def node_urls(self) -> tuple[str, ...]:
         """Base URLs of this process, no trailing slash: ``public_url``, else one per listen
-        address (``0.0.0.0``/``::`` stand for the name the browser used: signaling/placement.py)."""
+        address (``0.0.0.0``/``::`` stand for the name the browser used: edge/placement.py)."""
         if self.public_url:
             return (self.public_url.rstrip("/"),)
         return tuple(a.url(self.scheme) for a in self.listen_addresses)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from pendopo.cli import command
+from pendopo.cli_common import command
 from pendopo.config import Settings
 
 VALID_DAYS = 825

@@ -58,7 +58,7 @@ class NodeRegistry(Protocol):
 
 class WrongNode(RoomError):
     """The room is served by another node: the client must connect to ``url`` (by default
-    ``node.url``; the edge passes the one the client can reach: signaling/placement.py)."""
+    ``node.url``; the edge passes the one the client can reach: edge/placement.py)."""
 
     def __init__(self, node: NodeInfo, url: str | None = None) -> None:
         url = url or node.url

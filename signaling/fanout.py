@@ -10,6 +10,7 @@ from typing import Any
 
 import socketio
 
+from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService, SiteDirectory
 from rooms.sites import LinkHealth, Site
 from rooms.views import snapshot
@@ -38,7 +39,7 @@ class Fanout:
         self.sites = sites
         self.connections = connections
         self._pending: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("room:state", log)
 
     async def to_participant(self, participant_id: str, event: str, data: Any) -> None:
         sid = self.connections.sid_of(participant_id)
@@ -53,9 +54,7 @@ class Fanout:
         if room_id in self._pending:
             return
         self._pending.add(room_id)
-        task = asyncio.get_running_loop().create_task(self._send_later(room_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._send_later(room_id))
 
     async def _send_later(self, room_id: str) -> None:
         await asyncio.sleep(COALESCE_SECONDS)
@@ -93,6 +92,4 @@ class Fanout:
             await self.to_participant(participant_id, "room:state", view)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()

@@ -1,7 +1,9 @@
-"""ICE servers for browsers (the ``join`` ack) and for the server's own peer connections.
+"""ICE of the server's own peer connections: where they gather candidates, what they announce
+(1:1 NAT) and their STUN/TURN servers.
 
-Credentials come from ``web.turn.ice_servers_for`` (coturn's shared-secret scheme); nothing is
-configured by default, so no public STUN server is ever contacted.
+Credentials come from ``edge.turn.ice_servers_for`` (coturn's shared-secret scheme; the browsers'
+``join`` ack gets theirs there too); nothing is configured by default, so no public STUN server is
+ever contacted.
 """
 
 from __future__ import annotations
@@ -9,20 +11,16 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from typing import Any, Literal
+from typing import Literal
 
 import ifaddr
 
+from edge.turn import ice_servers_for
 from media import IceServer, MediaSettings
 from pendopo.config import Settings
 from pendopo.listen import parse_announce
-from web.turn import ice_servers_for
 
 log = logging.getLogger(__name__)
-
-
-def browser_ice_servers(settings: Settings, label: str) -> list[dict[str, Any]]:
-    return ice_servers_for(settings, label)
 
 
 def interface_addresses(*, ipv4: bool = True, ipv6: bool = False) -> list[str]:

@@ -43,7 +43,7 @@ class LinkPolicy:
         service: RoomService,
         connections: Connections,
         fanout: Fanout,
-        sfu: Callable[[], Sfu | None],
+        sfu: Sfu,
         sites: Callable[[], SiteDirectory],
         policy: WeakLinkPolicy,
         every: float,
@@ -82,8 +82,8 @@ class LinkPolicy:
         if fresh:
             self.forget(p.id)
         link = await self._link(p)
-        sfu = self.sfu()
-        if p.state is ParticipantState.ADMITTED and sfu is not None:
+        sfu = self.sfu
+        if p.state is ParticipantState.ADMITTED:
             receiving = (
                 downlink_prior(link, self.policy),
                 video_ceiling(p.receive_video, receive_profile(link, self.policy)),
@@ -92,7 +92,7 @@ class LinkPolicy:
                 self._receiving[p.id] = receiving
                 sfu.set_downlink_prior(p.id, receiving[0])
                 sfu.set_video_ceiling(p.id, receiving[1])
-        uplink = sfu.uplink(p.id) if sfu is not None else None
+        uplink = sfu.uplink(p.id)
         await self._send(p.id, send_limits(link, uplink, not p.receive_video, self.policy))
 
     async def _send(self, participant_id: str, limits: SendLimits) -> None:

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from media import MediaError, Sfu, TrackInfo
+from media import MediaError, MediaEvents, Sfu, TrackInfo
+from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService
 from rooms.forwarding import ForwardingPolicy, Plan, diff, plan, publisher_gates
 from rooms.speaking import SpeakingDetector
@@ -22,13 +23,15 @@ log = logging.getLogger(__name__)
 
 
 class MediaBridge:
-    """One per process. ``sfu`` is set right after construction (the Sfu needs the events)."""
+    """One per process. It owns the SFU it drives: ``media`` builds it around this bridge, its
+    ``MediaEvents`` (the composition root passes ``partial(Sfu, settings)``)."""
 
     def __init__(
         self,
         service: RoomService,
         fanout: Fanout,
         connections: Connections,
+        media: Callable[[MediaEvents], Sfu],
         policy: ForwardingPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -37,16 +40,11 @@ class MediaBridge:
         self.connections = connections
         self.policy = policy or ForwardingPolicy()
         self.clock = clock
-        self.sfu: Sfu | None = None
         self.detector = SpeakingDetector()
         self._applied: dict[str, Plan] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def _media(self) -> Sfu:
-        if self.sfu is None:
-            raise RuntimeError("the SFU is not running")
-        return self.sfu
+        self._tasks = TaskSet("media event handling", log)
+        self.sfu = media(self)
 
     # ------------------------------------------------------------------ MediaEvents
     async def send_offer(self, peer_id: str, sdp: str, tracks: dict[str, TrackInfo]) -> None:
@@ -82,7 +80,7 @@ class MediaBridge:
 
     async def apply(self, room_id: str) -> None:
         """Bring the SFU in line with the room's forwarding plan and mute state."""
-        sfu = self._media()
+        sfu = self.sfu
         async with self._locks.setdefault(room_id, asyncio.Lock()):
             try:
                 room = await self.service.room(room_id)
@@ -114,26 +112,17 @@ class MediaBridge:
     async def forget(self, participant_id: str) -> None:
         """The participant is gone for good: close its connection and every subscription."""
         self.detector.forget(participant_id)
-        await self._media().forget(participant_id)
+        await self.sfu.forget(participant_id)
 
     async def drop_connection(self, participant_id: str) -> None:
         """The socket dropped: close the connection but keep the seat's subscriptions, so that
         a resumed participant's new connection is fed again without renegotiating others."""
         self.detector.forget(participant_id)
-        await self._media().remove(participant_id)
+        await self.sfu.remove(participant_id)
 
     # ------------------------------------------------------------------ tasks
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("media event handling failed", exc_info=task.exception())
+        self._tasks.spawn(coro)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()

@@ -1,7 +1,9 @@
 """The meeting protocol's socket.io handlers (docs/protocol.md), one method per client event.
 
-Each handler parses its payload (signaling.payloads), asks ``RoomService`` to decide, tells the
-people concerned (signaling.fanout) and brings media in line (signaling.media_bridge). Errors
+Each handler parses its payload (signaling.payloads), asks ``RoomService`` to decide and tells the
+people the decision is about; then ``Meeting._settle`` takes the steps every decision is followed
+by, always in one order: media in line (signaling.media_bridge), everyone's ``room:state``
+(signaling.fanout), the host's action in the audit log. Errors
 are typed inside and translated here, once, into the ack ``{ok: false, error, message}``.
 """
 
@@ -11,12 +13,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
 from aiohttp import web
 
-from media import MediaError, Sfu
+from accounts import AccountStore
+from accounts.audit import AuditLog
+from accounts.invites import InviteService
+from edge.clients import client_address, user_from_cookie_header
+from edge.placement import ensure_here
+from media import MediaError
 from rooms import Participant, ParticipantState, RoomError, RoomService
 from rooms.errors import (
     INTERNAL,
@@ -26,19 +34,16 @@ from rooms.errors import (
     OFFER_COLLISION,
     RATE_LIMITED,
 )
+from rooms.registry import NodeRegistry
 from rooms.service import Joined, Joiner
+from rooms.sites import SiteDirectory
 from signaling import payloads
 from signaling.admission import admission
 from signaling.connections import Connections, Seat
 from signaling.fanout import Fanout, room_key
-from signaling.ice import browser_ice_servers
 from signaling.link_policy import LinkPolicy
 from signaling.media_bridge import MediaBridge
-from signaling.placement import REGISTRY, ensure_here
 from signaling.throttle import AddressLobbies, EventLimiter, Verdict
-from web.auth import user_from_cookie_header
-from web.keys import AUDIT, INVITES, SETTINGS, SITES
-from web.security import client_address
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +64,50 @@ LOBBY_EVENTS = frozenset({"leave", "room:get", "media:offer", "media:answer"})
 events need admission (``RoomService`` refuses them with ``not_admitted``)."""
 
 
+@dataclass(frozen=True)
+class Audited:
+    """A host action to record once its decision is carried out: by the user of socket ``sid``,
+    on ``target``, with ``detail``."""
+
+    sid: str
+    action: str
+    target: Participant | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What the meeting asks of the rest of the server, handed in by the composition root
+    (pendopo/app.py) rather than pulled out of the aiohttp app."""
+
+    accounts: AccountStore
+    """The signed-in user of a socket's session cookie."""
+    invites: InviteService
+    """Admission by invite link (signaling.admission)."""
+    audit: AuditLog
+    """Where host actions are recorded."""
+    registry: NodeRegistry
+    """Which node serves a room (edge/placement.py)."""
+    sites: Callable[[], SiteDirectory]
+    """The site directory (the inventory's, once it has loaded)."""
+    ice_servers: Callable[[str], list[dict[str, Any]]]
+    """STUN/TURN servers for a participant's browser (edge/turn.py), by participant id."""
+    lobby_max_per_address: int
+    """How many may wait in lobbies from one address (signaling.throttle)."""
+
+
 class Meeting:
     def __init__(
         self,
-        app: web.Application,
         sio: socketio.AsyncServer,
         service: RoomService,
         fanout: Fanout,
         bridge: MediaBridge,
         connections: Connections,
         links: LinkPolicy,
+        outside: Collaborators,
     ) -> None:
-        self.app = app
+        self.outside = outside
         self.sio = sio
         self.service = service
         self.fanout = fanout
@@ -78,7 +115,7 @@ class Meeting:
         self.connections = connections
         self.links = links
         self.limits = EventLimiter()
-        self.lobbies = AddressLobbies(app[SETTINGS].lobby_max_per_address)
+        self.lobbies = AddressLobbies(outside.lobby_max_per_address)
         self._timers: dict[str, asyncio.Task[None]] = {}
         self.events: dict[str, Handler] = {
             "join": self.on_join,
@@ -157,7 +194,7 @@ class Meeting:
 
     # ------------------------------------------------------------------ connection
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        user = await user_from_cookie_header(self.app, environ.get("HTTP_COOKIE"))
+        user = await user_from_cookie_header(self.outside.accounts, environ.get("HTTP_COOKIE"))
         request = environ.get("aiohttp.request")
         address = client_address(request) if isinstance(request, web.Request) else None
         self.connections.connected(sid, user, address or "unknown")
@@ -182,7 +219,7 @@ class Meeting:
                 self._start_grace(seat)
             elif p is not None and p.state is ParticipantState.LEFT:
                 await self._forget_media(p.id)  # left from the lobby: its connection goes too
-            self.fanout.state_changed(seat.room_id)
+            await self._settle(seat.room_id, media=False)
         except RoomError:
             pass
         except Exception:
@@ -204,11 +241,25 @@ class Meeting:
         if timer is not None:
             timer.cancel()
 
-    async def _gone(self, room_id: str, participant_id: str) -> None:
+    async def _gone(
+        self, room_id: str, participant_id: str, audited: Audited | None = None
+    ) -> None:
         """A participant left the session for good: media and everyone's view follow."""
         await self._forget_media(participant_id)
-        await self.bridge.apply(room_id)
-        self.fanout.state_changed(room_id)
+        await self._settle(room_id, media=True, audited=audited)
+
+    async def _settle(
+        self, room_id: str, *, media: bool, state: bool = True, audited: Audited | None = None
+    ) -> None:
+        """What follows a decision of ``RoomService``, in this order: bring the SFU in line with
+        the room (``media``: forwarding and mute gates changed), schedule everyone's
+        ``room:state`` (``state``: someone is left to see it), record the host's action."""
+        if media:
+            await self.bridge.apply(room_id)
+        if state:
+            self.fanout.state_changed(room_id)
+        if audited is not None:
+            await self._record(room_id, audited)
 
     async def _forget_media(self, participant_id: str) -> None:
         self.links.forget(participant_id)
@@ -226,14 +277,16 @@ class Meeting:
         if self.connections.seat(sid) is not None:
             raise payloads.bad("This connection has already joined; send leave first.")
         if request.site is not None:
-            if await self.app[SITES].get(request.site) is None:
+            if await self.outside.sites().get(request.site) is None:
                 raise payloads.bad(f"Unknown site {request.site!r}.")
         # else wrong_node: the room lives elsewhere, at the URL this client reaches it by
-        await ensure_here(self.app, request.room, self._http_request(sid))
+        await ensure_here(
+            self.service, self.outside.registry, request.room, self._http_request(sid)
+        )
         user = self.connections.user(sid)
         may_host = bool(user and user.can_host)
         entry = await admission(
-            self.app[INVITES], request.room, request.invite, request.site, may_host
+            self.outside.invites, request.room, request.invite, request.site, may_host
         )
         joiner = Joiner(
             name=request.name,
@@ -255,8 +308,7 @@ class Meeting:
             if not joined.resumed:
                 p = await self.links.admitted(p)
             await self.sio.enter_room(sid, room_key(p.room_id))
-            await self.bridge.apply(p.room_id)
-        self.fanout.state_changed(p.room_id)
+        await self._settle(p.room_id, media=p.state is ParticipantState.ADMITTED)
         ack: Ack = {
             "ok": True,
             "protocol": payloads.PROTOCOL_VERSION,
@@ -265,7 +317,7 @@ class Meeting:
             "resumed": joined.resumed,
             "status": p.state.value,
             "room": await self.fanout.view(p.room_id, p.id),
-            "ice_servers": browser_ice_servers(self.app[SETTINGS], p.id),
+            "ice_servers": self.outside.ice_servers(p.id),
         }
         if p.state is ParticipantState.ADMITTED:
             ack["chat"] = [_chat(m) for m in await self.service.store.chat(p.room_id)]
@@ -293,18 +345,21 @@ class Meeting:
         p = await self.service.store.get_participant(room_id, participant_id)
         return p is not None and p.state is ParticipantState.LOBBY
 
-    async def _audit(
-        self, sid: str, action: str, room_id: str, target: Participant | None = None, **detail: Any
-    ) -> None:
+    async def _record(self, room_id: str, audited: Audited) -> None:
         """Record a host action (accounts.audit): who (the signed-in host), from where, on whom."""
+        target = audited.target
         what = f"room {room_id}" + (f": {target.name} ({target.id})" if target else "")
-        user = self.connections.user(sid)
+        user = self.connections.user(audited.sid)
         try:
-            await self.app[AUDIT].record(
-                action, actor=user, address=self._from(sid), target=what, detail=detail or None
+            await self.outside.audit.record(
+                audited.action,
+                actor=user,
+                address=self._from(audited.sid),
+                target=what,
+                detail=audited.detail or None,
             )
         except Exception:
-            log.exception("could not record %s in the audit log", action)
+            log.exception("could not record %s in the audit log", audited.action)
 
     async def on_leave(self, sid: str, data: Any) -> Ack:
         payloads.parse_empty(data)
@@ -330,9 +385,7 @@ class Meeting:
         if target_sid is not None:
             await self.sio.enter_room(target_sid, room_key(seat.room_id))
         await self.fanout.to_participant(p.id, "lobby:result", {"status": "admitted"})
-        await self.bridge.apply(seat.room_id)
-        self.fanout.state_changed(seat.room_id)
-        await self._audit(sid, "host.admit", seat.room_id, p)
+        await self._settle(seat.room_id, media=True, audited=Audited(sid, "host.admit", p))
         return {"ok": True, "participant": p.id}
 
     async def on_deny(self, sid: str, data: Any) -> Ack:
@@ -342,8 +395,7 @@ class Meeting:
         await self.fanout.to_participant(p.id, "lobby:result", {"status": "denied"})
         await self._unseat(p.id, seat.room_id)
         await self._forget_media(p.id)  # the connection it set up in the lobby
-        self.fanout.state_changed(seat.room_id)
-        await self._audit(sid, "host.deny", seat.room_id, p)
+        await self._settle(seat.room_id, media=False, audited=Audited(sid, "host.deny", p))
         return {"ok": True, "participant": p.id}
 
     # ------------------------------------------------------------------ media
@@ -351,7 +403,7 @@ class Meeting:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
         p = await self._in_session_or_lobby(seat)
-        answer, tracks = await self._sfu().answer(seat.participant_id, sdp)
+        answer, tracks = await self.bridge.sfu.answer(seat.participant_id, sdp)
         await self.links.apply(p, fresh=True)  # possibly a new connection: ceiling, limits
         return {"ok": True, "sdp": answer, "tracks": tracks}
 
@@ -359,7 +411,7 @@ class Meeting:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
         await self._in_session_or_lobby(seat)
-        await self._sfu().accept_answer(seat.participant_id, sdp)
+        await self.bridge.sfu.accept_answer(seat.participant_id, sdp)
         return {"ok": True}
 
     async def _in_session_or_lobby(self, seat: Seat) -> Participant:
@@ -371,11 +423,6 @@ class Meeting:
             p = await self.service.admitted(seat.room_id, seat.participant_id)
         return p
 
-    def _sfu(self) -> Sfu:
-        if self.bridge.sfu is None:
-            raise RoomError(INTERNAL, "The media server is not running.")
-        return self.bridge.sfu
-
     async def on_self_media(self, sid: str, data: Any) -> Ack:
         change = payloads.parse_self_media(data)
         seat = self._seat(sid)
@@ -384,8 +431,7 @@ class Meeting:
         )
         if change.mic is False:
             self.bridge.detector.forget(seat.participant_id)
-        await self.bridge.apply(seat.room_id)
-        self.fanout.state_changed(seat.room_id)
+        await self._settle(seat.room_id, media=True)
         return {"ok": True}
 
     async def on_media_receive(self, sid: str, data: Any) -> Ack:
@@ -393,8 +439,7 @@ class Meeting:
         seat = self._seat(sid)
         p = await self.service.set_receive(seat.room_id, seat.participant_id, video)
         await self.links.apply(p)
-        await self.bridge.apply(seat.room_id)
-        self.fanout.state_changed(seat.room_id)  # room:state carries "receive"
+        await self._settle(seat.room_id, media=True)  # room:state carries "receive"
         return {"ok": True}
 
     # ------------------------------------------------------------------ chat
@@ -413,30 +458,27 @@ class Meeting:
             seat.room_id, seat.participant_id, request.participant, request.hard
         )
         self.bridge.detector.forget(p.id)
-        await self.bridge.apply(seat.room_id)
         await self.fanout.to_participant(p.id, "muted", {"by": "host", "hard": p.hard_muted})
-        self.fanout.state_changed(seat.room_id)
-        await self._audit(sid, "host.mute", seat.room_id, p, hard=request.hard)
+        audited = Audited(sid, "host.mute", p, {"hard": request.hard})
+        await self._settle(seat.room_id, media=True, audited=audited)
         return {"ok": True}
 
     async def on_unmute_allow(self, sid: str, data: Any) -> Ack:
         target = payloads.parse_participant(data)
         seat = self._seat(sid)
         p = await self.service.allow_unmute(seat.room_id, seat.participant_id, target)
-        self.fanout.state_changed(seat.room_id)
-        await self._audit(sid, "host.unmute_allow", seat.room_id, p)
+        await self._settle(seat.room_id, media=False, audited=Audited(sid, "host.unmute_allow", p))
         return {"ok": True}
 
     async def on_mute_all(self, sid: str, data: Any) -> Ack:
         hard = payloads.parse_hard(data)
         seat = self._seat(sid)
         muted = await self.service.mute_all(seat.room_id, seat.participant_id, hard)
-        await self.bridge.apply(seat.room_id)
         for p in muted:
             self.bridge.detector.forget(p.id)
             await self.fanout.to_participant(p.id, "muted", {"by": "host", "hard": p.hard_muted})
-        self.fanout.state_changed(seat.room_id)
-        await self._audit(sid, "host.mute_all", seat.room_id, hard=hard, muted=len(muted))
+        audited = Audited(sid, "host.mute_all", detail={"hard": hard, "muted": len(muted)})
+        await self._settle(seat.room_id, media=True, audited=audited)
         return {"ok": True, "muted": len(muted)}
 
     async def on_remove(self, sid: str, data: Any) -> Ack:
@@ -449,36 +491,35 @@ class Meeting:
             await self.fanout.to_participant(p.id, "removed", {})
         self._cancel_grace(p.id)
         await self._unseat(p.id, seat.room_id)
-        await self._gone(seat.room_id, p.id)
-        await self._audit(sid, "host.remove", seat.room_id, p)
+        await self._gone(seat.room_id, p.id, Audited(sid, "host.remove", p))
         return {"ok": True}
 
     async def on_lock(self, sid: str, data: Any) -> Ack:
         locked = payloads.parse_lock(data)
         seat = self._seat(sid)
         room = await self.service.lock(seat.room_id, seat.participant_id, locked)
-        self.fanout.state_changed(seat.room_id)
-        await self._audit(sid, "host.lock", seat.room_id, locked=locked)
+        audited = Audited(sid, "host.lock", detail={"locked": locked})
+        await self._settle(seat.room_id, media=False, audited=audited)
         return {"ok": True, "state": room.state.value}
 
     async def on_end(self, sid: str, data: Any) -> Ack:
         payloads.parse_empty(data)
         seat = self._seat(sid)
-        await self.end(seat.room_id, seat.participant_id)
-        await self._audit(sid, "host.end", seat.room_id)
+        await self.end(seat.room_id, seat.participant_id, Audited(sid, "host.end"))
         return {"ok": True}
 
-    async def end(self, room_id: str, actor_id: str | None) -> None:
-        """End a session for everyone (host:end, or POST /api/rooms/{id}/end)."""
+    async def end(self, room_id: str, actor_id: str | None, audited: Audited | None = None) -> None:
+        """End a session for everyone (host:end, or POST /api/rooms/{id}/end, which records
+        its own audit entry)."""
         ended = await self.service.end(room_id, actor_id)
-        await self.app[REGISTRY].release(room_id)
+        await self.outside.registry.release(room_id)
         for p in ended.participants:
             await self.fanout.to_participant(p.id, "ended", {})
         for p in ended.participants:
             self._cancel_grace(p.id)
             await self._unseat(p.id, room_id)
             await self.bridge.forget(p.id)
-        await self.bridge.apply(room_id)
+        await self._settle(room_id, media=True, state=False, audited=audited)  # nobody to see it
 
     # ------------------------------------------------------------------ shutdown
     async def close(self) -> None:
@@ -490,3 +531,8 @@ class Meeting:
 
 def _chat(message: Any) -> dict[str, Any]:
     return {"from": message.sender, "name": message.name, "text": message.text, "ts": message.ts}
+
+
+MEETING = web.AppKey("meeting", Meeting)
+"""The meeting core in the app (pendopo/app.py sets it; the HTTP edge sees it as
+``edge.keys.SESSIONS``)."""

@@ -8,6 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pendopo.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 
@@ -22,10 +24,8 @@ class Periodic:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await cancel_and_wait(self._task)  # the step's own failures never end the task
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -24,7 +24,7 @@ class QualitySampler:
         self,
         service: RoomService,
         connections: Connections,
-        sfu: Callable[[], Sfu | None],
+        sfu: Sfu,
         store: CallQuality,
         every: float,
         clock: Callable[[], float] = time.time,
@@ -46,9 +46,7 @@ class QualitySampler:
 
     async def sample_once(self) -> int:
         """Read every seated participant once; returns the number of samples written."""
-        sfu = self.sfu()
-        if sfu is None:
-            return 0
+        sfu = self.sfu
         now = self.clock()
         samples: list[CallSample] = []
         seen: set[str] = set()

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from pendopo.app import create_app
 from pendopo.config import Settings
-from web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]
 SRAGEN_DATA = REPO / "network_inventory" / "regions" / "sragen"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from edge.keys import DATABASE
 from tests.cli import pendopo
 from tests.conftest import make_settings, start_server
-from web.keys import DATABASE
 
 FILL_ROWS = 150_000
 """Enough probe samples that a backup spans many of the writer's commits."""

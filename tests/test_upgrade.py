@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from edge.keys import DATABASE
+from pendopo.app import SCHEMA
 from tests.cli import pendopo
 from tests.conftest import ADMIN_PASSWORD, make_settings, start_server
-from web.app import SCHEMA
-from web.keys import DATABASE
 
 FIXTURE = Path(__file__).parent / "fixtures" / "previous_schema.sql"
 PREVIOUS = {"accounts": 3, "rooms": 2, "inventory": 2, "inventory_history": 1, "call_quality": 1}

@@ -22,10 +22,10 @@ from aiohttp import web
 
 from accounts import Role, User
 from accounts.passwords import generate_password
+from edge.keys import ACCOUNTS, AUDIT
 from web import openapi
 from web.auth import audit, audited, require_admin
 from web.errors import ApiError, NotFound, json_body
-from web.keys import ACCOUNTS, AUDIT
 from web.pages import add_page
 
 _SITE_CODE_RE = re.compile(r"^[0-9A-Za-z.\-]{1,32}$")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from http.cookies import SimpleCookie
 from typing import Any
 
 from aiohttp import web
@@ -30,10 +29,8 @@ from accounts.invites import InviteService
 from accounts.ratelimit import LockedOut, LoginLimiter
 from accounts.server_key import load_or_create
 from accounts.store import SESSION_LIFETIME
-from pendopo.db import Then
-from web import openapi
-from web.errors import ApiError, Forbidden, Unauthorised, error_response, json_body, register
-from web.keys import (
+from edge.clients import SESSION_COOKIE, client_address
+from edge.keys import (
     ACCOUNTS,
     AUDIT,
     DATABASE,
@@ -44,34 +41,16 @@ from web.keys import (
     SETTINGS,
     request_user,
 )
-from web.security import (
-    CSRF_COOKIE,
-    SESSION_COOKIE,
-    client_address,
-    csrf_token,
-    set_csrf_cookie,
-)
+from pendopo.db import Then
+from web import openapi
+from web.errors import ApiError, Forbidden, Unauthorised, error_response, json_body, register
+from web.security import CSRF_COOKIE, csrf_token, set_csrf_cookie
 
 COOKIE = SESSION_COOKIE
 
 register(AccountError, 400)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-async def user_from_cookie_header(app: web.Application, cookie_header: str | None) -> User | None:
-    """The signed-in user for a raw ``Cookie`` header (used by socket.io's connect handler)."""
-    if not cookie_header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header)
-    except Exception:
-        return None
-    morsel = jar.get(COOKIE)
-    if morsel is None or not morsel.value:
-        return None
-    return await app[ACCOUNTS].user_for_token(morsel.value)
 
 
 @web.middleware

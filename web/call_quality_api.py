@@ -8,11 +8,11 @@ import time
 
 from aiohttp import web
 
+from edge.keys import CALL_QUALITY, DATABASE
 from network_inventory.call_quality import RANGES
 from web import openapi
 from web.auth import require_staff
 from web.errors import ApiError, NotFound
-from web.keys import CALL_QUALITY, DATABASE
 
 
 async def get_call_quality(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -42,8 +43,11 @@ class Forbidden(ApiError):
         super().__init__("forbidden", message)
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status)
+def error_response(status: int, code: str, message: str, details: Any = None) -> web.Response:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return web.json_response(body, status=status)
 
 
 def _http_error(exc: web.HTTPException) -> web.Response:
@@ -56,8 +60,9 @@ def _http_error(exc: web.HTTPException) -> web.Response:
     return response
 
 
-# Typed errors of the inner packages carry ``code`` and ``message``; each package registers its
-# exception base and the HTTP status it maps to (e.g. ``register(AccountError, 400)``).
+# Typed errors of the inner packages carry ``code``, ``message`` and perhaps ``details``; each
+# package registers its exception base and the HTTP status it maps to (e.g.
+# ``register(AccountError, 400)``), and this middleware is the one place that translates them.
 _TRANSLATED: dict[type[Exception], int] = {}
 
 
@@ -87,7 +92,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if isinstance(exc, exc_type):
                 code = getattr(exc, "code", "error")
                 message = getattr(exc, "message", str(exc))
-                return error_response(status, code, message)
+                return error_response(status, code, message, getattr(exc, "details", None))
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "Internal server error.")
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from edge.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from network_inventory import (
     Conflict,
     Inventory,
@@ -34,7 +35,6 @@ from pendopo.db import Then
 from web import openapi
 from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register
-from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SITES
 from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
 from web.path_ids import storable_id
 
@@ -44,31 +44,13 @@ IMPORT_MAX_BYTES = 8 * 1024 * 1024
 """Largest import upload (all files together); larger ones get 413 too_large."""
 MAX_LIMIT = 1000
 
-# Inner errors used outside this module (e.g. by the prober's API) still get their status.
+# The inventory's typed errors, translated once by web.errors.error_middleware (with their
+# ``details``): here and in the live half's API (web/inventory_live_api.py).
 register(NotFound, 404)
 register(Conflict, 409)
 register(InventoryError, 400)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _error(exc: InventoryError) -> web.Response:
-    status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
-    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
-    if exc.details is not None:
-        body["details"] = exc.details
-    return web.json_response(body, status=status)
-
-
-def _edge(handler: Handler) -> Handler:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except InventoryError as exc:
-            return _error(exc)
-
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
 
 
 def _bad(message: str, field: str) -> InventoryError:
@@ -124,7 +106,8 @@ def _bool(request: web.Request, name: str) -> bool | None:
     raise _bad(f"{name} must be true or false.", name)
 
 
-def _page(page: Page, items: list[dict[str, Any]]) -> web.Response:
+def page_response(page: Page, items: list[dict[str, Any]]) -> web.Response:
+    """One page of a list as the API answers it (``items``, ``total``, ``limit``, ``offset``)."""
     return web.json_response(
         {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
     )
@@ -170,7 +153,7 @@ async def list_sites(request: web.Request) -> web.Response:
         offset=offset,
     )
     boundary = bool(_bool(request, "boundary"))
-    return _page(page, [_site_json(inv, s, boundary=boundary) for s in page.items])
+    return page_response(page, [_site_json(inv, s, boundary=boundary) for s in page.items])
 
 
 async def get_site(request: web.Request) -> web.Response:
@@ -299,7 +282,7 @@ async def list_links(request: web.Request) -> web.Response:
         limit=limit,
         offset=offset,
     )
-    return _page(page, [link.public() for link in page.items])
+    return page_response(page, [link.public() for link in page.items])
 
 
 get_link, create_link, update_link, delete_link = _record_handlers(
@@ -326,7 +309,7 @@ async def list_probes(request: web.Request) -> web.Response:
         limit=limit,
         offset=offset,
     )
-    return _page(page, [p.public() for p in page.items])
+    return page_response(page, [p.public() for p in page.items])
 
 
 get_probe, create_probe, update_probe, delete_probe = _record_handlers(
@@ -489,7 +472,7 @@ async def list_changes(request: web.Request) -> web.Response:
         limit=limit,
         offset=offset,
     )
-    return _page(page, [c.public() for c in page.items])
+    return page_response(page, [c.public() for c in page.items])
 
 
 # -- route table ------------------------------------------------------------------------------
@@ -580,66 +563,66 @@ def _routes() -> Sequence[Route]:
     site_path, link_path, probe_path = f"{s}/{{ref}}", f"{lk}/{{id}}", f"{p}/{{id}}"
     csv_response = {"type": "string"}
     return [
-        Route("GET", s, _edge(list_sites), op("GET", s, "List sites", "inventory",
+        Route("GET", s, list_sites, op("GET", s, "List sites", "inventory",
               params=(*site_filters, *PAGE_PARAMS), response=page_of("Site"),
               errors=(404,))),
-        Route("POST", s, _edge(create_site), op("POST", s, "Create a site", "inventory", E,
+        Route("POST", s, create_site, op("POST", s, "Create a site", "inventory", E,
               body=_body("SiteInput", {"name": "Pos Uji", "kind": "other", "parent": 1}),
               response=ref("Site"), status=201)),
-        Route("GET", f"{s}/{SITE_REF}", _edge(get_site), op("GET", site_path, "One site",
+        Route("GET", f"{s}/{SITE_REF}", get_site, op("GET", site_path, "One site",
               "inventory", params=(_REF,), response=ref("Site"))),
-        Route("PATCH", f"{s}/{SITE_REF}", _edge(update_site), op("PATCH", site_path,
+        Route("PATCH", f"{s}/{SITE_REF}", update_site, op("PATCH", site_path,
               "Change a site (only the given fields)", "inventory", E, params=(_REF,),
               body=_body("SiteInput", {"notes": "diperiksa"}), response=ref("Site"))),
-        Route("DELETE", f"{s}/{SITE_REF}", _edge(delete_site), op("DELETE", site_path,
+        Route("DELETE", f"{s}/{SITE_REF}", delete_site, op("DELETE", site_path,
               "Delete a site without children (its links and probes go too)", "inventory",
               E, params=(_REF,), status=204)),
-        Route("GET", lk, _edge(list_links), op("GET", lk, "List links", "inventory",
+        Route("GET", lk, list_links, op("GET", lk, "List links", "inventory",
               params=(*link_filters, *PAGE_PARAMS), response=page_of("Link"),
               errors=(404,))),
-        Route("POST", lk, _edge(create_link), op("POST", lk, "Create a link", "inventory", E,
+        Route("POST", lk, create_link, op("POST", lk, "Create a link", "inventory", E,
               body=_body("LinkInput", {"site": 3, "parent": 1, "medium": "wireless"}),
               response=ref("Link"), status=201)),
-        Route("GET", f"{lk}/{ID}", _edge(get_link), op("GET", link_path, "One link",
+        Route("GET", f"{lk}/{ID}", get_link, op("GET", link_path, "One link",
               "inventory", params=(_ID,), response=ref("Link"))),
-        Route("PATCH", f"{lk}/{ID}", _edge(update_link), op("PATCH", link_path,
+        Route("PATCH", f"{lk}/{ID}", update_link, op("PATCH", link_path,
               "Change a link", "inventory", E, params=(_ID,),
               body=_body("LinkInput", {"notes": "ok"}), response=ref("Link"))),
-        Route("DELETE", f"{lk}/{ID}", _edge(delete_link), op("DELETE", link_path,
+        Route("DELETE", f"{lk}/{ID}", delete_link, op("DELETE", link_path,
               "Delete a link", "inventory", E, params=(_ID,), status=204)),
-        Route("GET", p, _edge(list_probes), op("GET", p, "List probe targets", "inventory", E,
+        Route("GET", p, list_probes, op("GET", p, "List probe targets", "inventory", E,
               params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"),
               errors=(404,))),
-        Route("POST", p, _edge(create_probe), op("POST", p, "Create a probe target",
+        Route("POST", p, create_probe, op("POST", p, "Create a probe target",
               "inventory", E, response=ref("ProbeTarget"),
               body=_body("ProbeInput", {"site": 1, "kind": "icmp", "host": "127.0.0.1"}),
               status=201)),
-        Route("GET", f"{p}/{ID}", _edge(get_probe), op("GET", probe_path, "One probe target",
+        Route("GET", f"{p}/{ID}", get_probe, op("GET", probe_path, "One probe target",
               "inventory", E, params=(_ID,), response=ref("ProbeTarget"))),
-        Route("PATCH", f"{p}/{ID}", _edge(update_probe), op("PATCH", probe_path,
+        Route("PATCH", f"{p}/{ID}", update_probe, op("PATCH", probe_path,
               "Change a probe target", "inventory", E, params=(_ID,),
               body=_body("ProbeInput", {"enabled": False}), response=ref("ProbeTarget"))),
-        Route("DELETE", f"{p}/{ID}", _edge(delete_probe), op("DELETE", probe_path,
+        Route("DELETE", f"{p}/{ID}", delete_probe, op("DELETE", probe_path,
               "Delete a probe target", "inventory", E, params=(_ID,), status=204)),
-        Route("POST", "/api/import/regions", _edge(import_regions), op("POST",
+        Route("POST", "/api/import/regions", import_regions, op("POST",
               "/api/import/regions", "Import Kemendagri CSV/GeoJSON (codes, kinds, "
               "coordinates, boundaries)", "import", E, params=(_DRY, _FILENAME),
               body=_REGION_BODY, response=ref("RegionReport"))),
-        Route("POST", "/api/import/links", _edge(import_links), op("POST", "/api/import/links",
+        Route("POST", "/api/import/links", import_links, op("POST", "/api/import/links",
               "Import links from CSV (all rows or nothing)", "import", E,
               params=(_DRY, _FILENAME), body=_CSV_BODY, response=ref("RowsReport"))),
-        Route("POST", "/api/import/probes", _edge(import_probes), op("POST",
+        Route("POST", "/api/import/probes", import_probes, op("POST",
               "/api/import/probes", "Import probe targets from CSV (all rows or nothing)",
               "import", E, params=(_DRY, _FILENAME), body=_CSV_BODY,
               response=ref("RowsReport"))),
         *(
-            Route("GET", f"/api/export/{what}.csv", _edge(_exporter(what)), op("GET",
+            Route("GET", f"/api/export/{what}.csv", _exporter(what), op("GET",
                   f"/api/export/{what}.csv", f"Export {what} as CSV", "import",
                   E if what == "probes" else "staff", response=csv_response,
                   content_type="text/csv"))
             for what in ("sites", "links", "probes")
         ),
-        Route("GET", "/api/changes", _edge(list_changes), op("GET", "/api/changes",
+        Route("GET", "/api/changes", list_changes, op("GET", "/api/changes",
               "The change log, newest first", "inventory",
               params=(*change_filters, *PAGE_PARAMS), response=page_of("Change"))),
     ]  # fmt: skip

@@ -10,37 +10,39 @@ Lists carry ``items``, ``total``, ``limit`` and ``offset``. Errors are ``{"error
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import web
 
 from accounts import Role
-from network_inventory import history
+from edge.clients import user_from_cookie_header
+from edge.keys import ACCOUNTS, DATABASE, INVENTORY, LIVE, SETTINGS, SIO
+from network_inventory import events, history
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.state import Policy, State
+from network_inventory.webhooks import Webhooks
+from pendopo.db import Then
 from web import openapi
 from web.auth import (
     audited,
     require_address_reader,
     require_inventory_editor,
     require_staff,
-    user_from_cookie_header,
 )
 from web.errors import ApiError, NotFound, json_body
-from web.keys import DATABASE, INVENTORY, LIVE, SETTINGS, SIO
+from web.inventory_api import page_response
 from web.path_ids import storable_id
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**9
 
 
-def _page(request: web.Request, default: int = 100) -> tuple[int, int]:
+def _paging(request: web.Request, default: int = 100) -> tuple[int, int]:
+    """``limit`` and ``offset`` of the query (``invalid_query`` when out of range)."""
     try:
         limit = int(request.query.get("limit", default))
         offset = int(request.query.get("offset", 0))
@@ -75,7 +77,7 @@ def _int_param(request: web.Request, *names: str) -> int | None:
 async def get_state(request: web.Request) -> web.Response:
     require_staff(request)  # link states and addresses: staff only
     live = request.app[LIVE]
-    limit, offset = _page(request, default=MAX_LIMIT)
+    limit, offset = _paging(request, default=MAX_LIMIT)
     state = _state_filter(request)
     kind = request.query.get("kind")
     parent = _int_param(request, "parent", "parent_id")
@@ -103,107 +105,24 @@ async def get_history(request: web.Request) -> web.Response:
     require_staff(request)
     site_id = _path_id(request)
     range_name = request.query.get("range", "24h")
-    if range_name not in history.RANGES:
-        raise ApiError("invalid_query", "range must be one of: 24h, 7d, 30d.")
-    db = request.app[DATABASE]
-    exists = await db.fetchone("SELECT 1 FROM sites WHERE id = ?", (site_id,))
-    if exists is None:
-        raise NotFound("not_found", f"No site {site_id}.")
-    now = time.time()
-    data = await db.read(lambda conn: history.site_history(conn, site_id, range_name, now))
+    data = await events.site_history(request.app[DATABASE], site_id, range_name, time.time())
     return web.json_response(data)
 
 
 async def get_events(request: web.Request) -> web.Response:
     require_staff(request)
-    limit, offset = _page(request)
-    site_id = _int_param(request, "site", "site_id")
-    state = _state_filter(request)
-    where: list[str] = ["1 = 1"]
-    params: list[object] = []
-    if site_id is not None:
-        where.append("e.site_id = ?")
-        params.append(site_id)
-    if state is not None:
-        where.append("e.state = ?")
-        params.append(state.value)
-    clause = " AND ".join(where)
-
-    def run(conn: sqlite3.Connection) -> tuple[int, list[sqlite3.Row]]:
-        total = conn.execute(
-            f"SELECT count(*) FROM inventory_events e WHERE {clause}", params
-        ).fetchone()[0]
-        rows = conn.execute(
-            "SELECT e.*, s.code, s.name FROM inventory_events e"
-            f" LEFT JOIN sites s ON s.id = e.site_id WHERE {clause}"
-            " ORDER BY e.at DESC, e.id DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        ).fetchall()
-        return total, rows
-
-    total, rows = await request.app[DATABASE].read(run)
-    items = [
-        {
-            "id": r["id"],
-            "at": iso(r["at"]),
-            "site_id": r["site_id"],
-            "code": r["code"],
-            "name": r["name"],
-            "previous": r["previous"],
-            "state": r["state"],
-            "rtt_ms": r["rtt_ms"],
-            "loss": r["loss"],
-            "method": r["method"],
-            "alert_id": r["alert_id"],
-            "suppressed": r["suppressed"],
-        }
-        for r in rows
-    ]
-    return web.json_response({"items": items, "total": total, "limit": limit, "offset": offset})
+    limit, offset = _paging(request)
+    page = await events.list_events(
+        request.app[DATABASE],
+        site_id=_int_param(request, "site", "site_id"),
+        state=_state_filter(request),
+        limit=limit,
+        offset=offset,
+    )
+    return page_response(page, page.items)
 
 
 # -- webhooks ---------------------------------------------------------------------------------
-
-
-def _webhook(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "url": row["url"],
-        "description": row["description"],
-        "enabled": bool(row["enabled"]),
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "last_attempt_at": iso(row["last_attempt_at"]),
-        "last_status": row["last_status"],
-        "last_error": row["last_error"],
-        "delivered": row["delivered"],
-        "failed": row["failed"],
-    }
-
-
-def _validate_webhook(body: dict[str, object], *, partial: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    unknown = set(body) - {"url", "description", "enabled"}
-    if unknown:
-        raise ApiError("validation_failed", f"Unknown field(s): {', '.join(sorted(unknown))}.")
-    if "url" in body or not partial:
-        url = body.get("url")
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ApiError("validation_failed", "url must be an http:// or https:// URL.")
-        if len(str(url)) > 2000:
-            raise ApiError("validation_failed", "url is too long (2000 characters at most).")
-        out["url"] = url
-    if "description" in body:
-        desc = body["description"]
-        if not isinstance(desc, str) or len(desc) > 500:
-            raise ApiError("validation_failed", "description must be text (500 characters).")
-        out["description"] = desc
-    if "enabled" in body:
-        if not isinstance(body["enabled"], bool):
-            raise ApiError("validation_failed", "enabled must be true or false.")
-        out["enabled"] = int(body["enabled"])
-    return out
 
 
 def _path_id(request: web.Request) -> int:
@@ -213,10 +132,17 @@ def _path_id(request: web.Request) -> int:
         raise NotFound("not_found", "No such id.") from exc
 
 
+def _webhooks(request: web.Request) -> Webhooks:
+    return Webhooks(request.app[DATABASE])
+
+
+def _audited(request: web.Request, action: str) -> Then:
+    return audited(request, action, lambda hook_id: f"webhook {hook_id}")
+
+
 async def list_webhooks(request: web.Request) -> web.Response:
     require_address_reader(request)  # URLs may carry tokens
-    rows = await request.app[DATABASE].fetchall("SELECT * FROM inventory_webhooks ORDER BY id")
-    items = [_webhook(r) for r in rows]
+    items = await _webhooks(request).list()
     return web.json_response(
         {"items": items, "total": len(items), "limit": len(items), "offset": 0}
     )
@@ -224,76 +150,29 @@ async def list_webhooks(request: web.Request) -> web.Response:
 
 async def get_webhook(request: web.Request) -> web.Response:
     require_address_reader(request)
-    return web.json_response(await _load_webhook(request, _path_id(request)))
-
-
-async def _load_webhook(request: web.Request, hook_id: int) -> dict[str, Any]:
-    row = await request.app[DATABASE].fetchone(
-        "SELECT * FROM inventory_webhooks WHERE id = ?", (hook_id,)
-    )
-    if row is None:
-        raise NotFound("not_found", f"No webhook {hook_id}.")
-    return _webhook(row)
-
-
-async def _write_audited(
-    request: web.Request, action: str, sql: str, params: tuple[object, ...], hook_id: int = 0
-) -> int:
-    """One webhook statement and its audit record in one transaction; the webhook's id
-    (``hook_id``, or the new row's)."""
-    then = audited(request, action, lambda row_id: f"webhook {row_id}")
-
-    def run(conn: sqlite3.Connection) -> int:
-        cursor = conn.execute(sql, params)
-        row_id = hook_id or cursor.lastrowid or 0
-        then(conn, row_id)
-        return row_id
-
-    return await request.app[DATABASE].write(run)
+    return web.json_response(await _webhooks(request).get(_path_id(request)))
 
 
 async def create_webhook(request: web.Request) -> web.Response:
     require_inventory_editor(request)
-    values = _validate_webhook(await json_body(request), partial=False)
-    now = time.time()
-    hook_id = await _write_audited(
-        request,
-        "inventory.webhook_create",
-        "INSERT INTO inventory_webhooks (url, description, enabled, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (values["url"], values.get("description", ""), values.get("enabled", 1), now, now),
-    )
-    return web.json_response(await _load_webhook(request, hook_id), status=201)
+    then = _audited(request, "inventory.webhook_create")
+    hook = await _webhooks(request).create(await json_body(request), then)
+    return web.json_response(hook, status=201)
 
 
 async def update_webhook(request: web.Request) -> web.Response:
     require_inventory_editor(request)
     hook_id = _path_id(request)
-    values = _validate_webhook(await json_body(request), partial=True)
-    await _load_webhook(request, hook_id)
-    if values:
-        sets = ", ".join(f"{k} = ?" for k in values)
-        await _write_audited(
-            request,
-            "inventory.webhook_update",
-            f"UPDATE inventory_webhooks SET {sets}, updated_at = ? WHERE id = ?",
-            (*values.values(), time.time(), hook_id),
-            hook_id,
-        )
-    return web.json_response(await _load_webhook(request, hook_id))
+    then = _audited(request, "inventory.webhook_update")
+    return web.json_response(
+        await _webhooks(request).update(hook_id, await json_body(request), then)
+    )
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
     require_inventory_editor(request)
     hook_id = _path_id(request)
-    await _load_webhook(request, hook_id)
-    await _write_audited(
-        request,
-        "inventory.webhook_delete",
-        "DELETE FROM inventory_webhooks WHERE id = ?",
-        (hook_id,),
-        hook_id,
-    )
+    await _webhooks(request).delete(hook_id, _audited(request, "inventory.webhook_delete"))
     return web.Response(status=204)
 
 
@@ -302,7 +181,7 @@ def _socket_handlers(app: web.Application) -> None:
     sio = app[SIO]
 
     async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> bool:
-        user = await user_from_cookie_header(app, environ.get("HTTP_COOKIE"))
+        user = await user_from_cookie_header(app[ACCOUNTS], environ.get("HTTP_COOKIE"))
         if user is None:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"error": "unauthorised", "message": "Sign in first."}

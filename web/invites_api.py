@@ -17,12 +17,12 @@ from typing import Any
 from aiohttp import web
 
 from accounts.invites import MAX_TTL, Invite
+from edge.keys import INVITES, ROOMS, SITES
 from rooms import RoomError
 from rooms.errors import NOT_FOUND, ROOM_ENDED
 from web import openapi
 from web.auth import audited, require_host
 from web.errors import ApiError, json_body
-from web.keys import INVITES, ROOMS, SITES
 
 MAX_SITE_CODE = 32
 

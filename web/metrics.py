@@ -22,12 +22,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from edge.clients import address_in, client_address
+from edge.keys import LIVE, SETTINGS, request_user
 from network_inventory.live import LiveService
 from network_inventory.state import State
 from web.auth import require_staff
 from web.errors import error_response
-from web.keys import LIVE, SETTINGS, request_user
-from web.security import address_in, client_address
 
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of every ``/api/`` route, served at ``GET /api/openapi.json``.
 
 It is built from a route table: each module describes its routes with :func:`describe` (an
-:class:`Operation` per method and path); ``tests/network_inventory/test_openapi.py`` fails when
+:class:`Operation` per method and path); ``tests/web/test_openapi.py`` fails when
 a route registered under ``/api/`` has no description, so the document cannot silently fall
 behind the app. Routes of modules that do not describe themselves yet are described here.
 """

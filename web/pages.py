@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from web.keys import request_user
+from edge.keys import request_user
 from web.static_files import REVALIDATE, STATIC_FILES
 
 # path -> file under static/pages; each package adds its own pages with add_page().

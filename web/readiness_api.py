@@ -1,7 +1,7 @@
 """Readiness before a session: can the invited sites actually join?
 
 ``GET /api/rooms/{room_id}/readiness`` (host, admin): per invited site its link state, round
-trip and loss (the prober, via ``web.keys.SITES``), what it will receive (``rooms.weak_links``),
+trip and loss (the prober, via ``edge.keys.SITES``), what it will receive (``rooms.weak_links``),
 the figures of its last session (``network_inventory.call_quality``) and whether someone from it
 is in the session or waiting in the lobby. The invited sites come with ``POST /api/rooms``
 (``invited_sites``, validated here by :func:`invited_sites`).
@@ -14,13 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from edge.keys import CALL_QUALITY, ROOMS, SETTINGS, SITES
 from rooms import Participant, ParticipantState, SiteDirectory
 from rooms.model import SessionState
 from rooms.weak_links import DOWN, READY, UNKNOWN, WEAK, WeakLinkPolicy, readiness, receive_profile
 from web import openapi
 from web.auth import require_host
 from web.errors import ApiError
-from web.keys import CALL_QUALITY, ROOMS, SETTINGS, SITES
 
 MAX_INVITED = 300
 MAX_CODE = 32

@@ -17,11 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
+from edge.keys import DATABASE, SETTINGS
 from network_inventory import availability
 from web import openapi
 from web.auth import require_staff
 from web.errors import ApiError
-from web.keys import DATABASE, SETTINGS
 from web.openapi import Operation, Param
 from web.pages import add_page
 

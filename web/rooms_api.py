@@ -10,16 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
+from edge.fields import parse_title
+from edge.keys import REGISTRY, ROOMS, SESSIONS, SITES
+from edge.placement import elsewhere_url, ensure_here
 from rooms import Room, RoomError
 from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
 from rooms.records import RoomRecord
-from signaling.payloads import parse_title
-from signaling.placement import REGISTRY, elsewhere_url, ensure_here
 from web import openapi, pages, readiness_api
 from web.auth import audit, require_host
 from web.errors import ApiError
-from web.keys import MEETING, ROOMS, SITES
 from web.readiness_api import MAX_INVITED, invited_sites
 
 MAX_OFFSET = 10**9
@@ -96,7 +96,7 @@ async def room_summary(request: web.Request) -> web.Response:
     except RoomError as exc:
         raise _api_error(exc) from exc
     body: dict[str, Any] = {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
-    node = None if room.ended else await elsewhere_url(request.app, room.id, request)
+    node = None if room.ended else await elsewhere_url(request.app[REGISTRY], room.id, request)
     if node is not None:
         body["node"] = node  # another node serves the session: go there (docs/scaling.md)
     return web.json_response(body)
@@ -106,8 +106,9 @@ async def end_room(request: web.Request) -> web.Response:
     require_host(request)
     room_id = request.match_info["room_id"]
     try:
-        await ensure_here(request.app, room_id, request)  # its sockets and media are on the owner
-        await request.app[MEETING].end(room_id, None)
+        # its sockets and media are on the owner
+        await ensure_here(request.app[ROOMS], request.app[REGISTRY], room_id, request)
+        await request.app[SESSIONS].end(room_id, None)
     except RoomError as exc:
         if exc.details:  # wrong_node: tell where
             body = {"error": exc.code, "message": exc.message, **exc.details}

@@ -1,5 +1,6 @@
 """Browser-facing protections: security headers on every response, CSRF checks on every
-state-changing request, and the client's real address behind a trusted reverse proxy.
+state-changing request (the client's real address behind a trusted reverse proxy is
+``edge.clients``, shared with signaling).
 
 CSRF (see docs/security.md): a signed-in browser holds the HttpOnly session cookie and a
 readable ``pendopo_csrf`` cookie whose value is HMAC(server key, session token). Every POST, PUT,
@@ -15,17 +16,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from edge.clients import SESSION_COOKIE, is_https
+from edge.keys import SERVER_KEY, request_user
 from web.errors import ApiError
-from web.keys import SERVER_KEY, SETTINGS, request_user
 
-SESSION_COOKIE = "pendopo_session"
 CSRF_COOKIE = "pendopo_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -45,54 +45,6 @@ class CsrfError(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__("csrf_failed", message)
-
-
-# -- client address ---------------------------------------------------------------------------
-def address_in(address: str | None, networks: tuple[str, ...]) -> bool:
-    """Whether ``address`` is one of ``networks`` (addresses or CIDR networks)."""
-    if not address or not networks:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    for entry in networks:
-        try:
-            if ip in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def client_address(request: web.Request) -> str | None:
-    """The client's address: the peer's, or — when the peer is a trusted proxy
-    (``forwarded_allow_ips``) — the right-most untrusted address of ``X-Forwarded-For``."""
-    trusted = request.app[SETTINGS].forwarded_allow_ips
-    peer = request.remote
-    if not address_in(peer, trusted):
-        return peer
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not address_in(hop, trusted):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return peer
-    return peer
-
-
-def behind_trusted_proxy(request: web.Request) -> bool:
-    """The TCP peer is a reverse proxy listed in ``forwarded_allow_ips``."""
-    return address_in(request.remote, request.app[SETTINGS].forwarded_allow_ips)
-
-
-def is_https(request: web.Request) -> bool:
-    if request.secure:
-        return True
-    if behind_trusted_proxy(request):
-        return request.headers.get("X-Forwarded-Proto", "").lower() == "https"
-    return False
 
 
 # -- headers ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from accounts import Role
+from edge.keys import DATABASE, LIVE, SERVICES
 from network_inventory import InventoryError, NotFound
 from network_inventory.catalogue import ServiceCatalogue
 from network_inventory.services import STRUCTURE, ServiceKind
@@ -23,8 +24,7 @@ from network_inventory.services_csv import COLUMNS
 from web import openapi
 from web.auth import audit, require_role, require_staff
 from web.errors import json_body
-from web.inventory_api import _bool, _edge, _uploads
-from web.keys import DATABASE, LIVE, SERVICES
+from web.inventory_api import _bool, _uploads
 from web.openapi import Operation, Param, ref
 from web.pages import add_page
 
@@ -259,7 +259,7 @@ def setup(app: web.Application) -> None:
     """Register after ``inventory_api.inventory_ctx`` (its cleanup context seeds the sites)."""
     app.cleanup_ctx.append(_catalogue_ctx)
     for method, pattern, handler, _op in ROUTES:
-        app.router.add_route(method, pattern, _edge(handler))
+        app.router.add_route(method, pattern, handler)
     add_page(app, "/layanan", "layanan.html")
     add_page(app, "/layanan/kelola", "layanan-kelola.html", signed_in=True)
 

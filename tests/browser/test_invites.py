@@ -9,9 +9,9 @@ import time
 
 from playwright.async_api import Browser, expect
 
+from edge.keys import INVITES
 from tests.browser.pages import create_session, in_session, join, new_page, sign_in
 from tests.conftest import RunningServer
-from web.keys import INVITES
 
 INVITE_LINK = re.compile(r"^http://127\.0\.0\.1:\d+/j/[\w-]+#invite=v1\.[\w-]+\.[\w-]+$")
 

@@ -23,7 +23,7 @@ from tests.browser.pages import (
 )
 from tests.conftest import RunningServer
 
-HOST = "Kantor Bupati"  # the admin account's display name (web/app.py bootstrap)
+HOST = "Kantor Bupati"  # the admin account's display name (pendopo/app.py bootstrap)
 SUTRISNO = "Pak Sutrisno"
 LESTARI = "Bu Lestari"
 

@@ -18,12 +18,12 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from media import hooks
 from media.audio_protection import AudioProtection, RedSwitch
+from signaling.meeting import MEETING
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.pages import assert_all_see_each_other, join_and_admit, new_page
 from tests.browser.speech import write_speech_wav
 from tests.browser.test_meeting import HOST, SUTRISNO, start_host
 from tests.conftest import RunningServer
-from web.keys import MEETING
 
 _AUDIO_STATS = """async () => {
   const out = {inbound: null, remote: null};

@@ -8,10 +8,10 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
+from edge.keys import DATABASE
 from network_inventory import history
 from tests.browser.test_inventory_dashboard import SCREENSHOTS, sign_in_at
 from tests.conftest import make_settings, start_server
-from web.keys import DATABASE
 
 DRAW = """async ([points, height]) => {
   const { latencyChart } = await import("/static/js/inventory-chart.js");

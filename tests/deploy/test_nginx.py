@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 import socketio
 
+from edge.keys import DATABASE
 from pendopo.tls import make_self_signed
 from signaling.client import ProtocolClient
 from tests.conftest import (
@@ -33,7 +34,6 @@ from tests.conftest import (
     make_settings,
     start_server,
 )
-from web.keys import DATABASE
 
 SECURITY_DOC = REPO / "docs" / "security.md"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

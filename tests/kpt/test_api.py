@@ -10,11 +10,11 @@ import aiohttp
 import pytest
 
 from accounts import Role
+from edge.keys import ACCOUNTS, AUDIT, DATABASE, LIVE
 from network_inventory.history import SiteStatus
 from network_inventory.model import iso
 from network_inventory.state import State, Track
 from tests.conftest import RunningServer
-from web.keys import ACCOUNTS, AUDIT, DATABASE, LIVE
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from edge.keys import DATABASE
 from network_inventory.availability import Month
 from tests.conftest import RunningServer
-from web.keys import DATABASE
 
 NOV = Month(2026, 11)
 H = 3600

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 
 from accounts import Role
+from edge.keys import ACCOUNTS
 from tests.conftest import RunningServer
 from tests.network_inventory.helpers import sragen_region_files
 from web.inventory_api import IMPORT_MAX_BYTES
-from web.keys import ACCOUNTS
 
 
 @pytest.fixture

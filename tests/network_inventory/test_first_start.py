@@ -11,8 +11,8 @@ from aiohttp import web
 
 from network_inventory import Inventory, ValidationError
 from network_inventory.regions import bundled_dir
+from pendopo.app import create_app
 from tests.conftest import SRAGEN_DATA, RunningServer, make_settings
-from web.app import create_app
 
 
 async def test_a_fresh_server_has_every_code_kind_and_the_weak_site_record(

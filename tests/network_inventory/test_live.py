@@ -14,9 +14,9 @@ import socketio
 from aiohttp import web
 from yarl import URL
 
+from edge.keys import DATABASE, LIVE
 from tests.conftest import RunningServer, free_port, make_settings, start_server
 from tests.network_inventory.live_helpers import add_site, add_target, wait_for
-from web.keys import DATABASE, LIVE
 
 
 @pytest.fixture

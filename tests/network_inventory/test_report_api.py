@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 
 from accounts import Role
+from edge.keys import ACCOUNTS, DATABASE, LIVE
 from tests.conftest import RunningServer, make_settings, start_server
 from tests.network_inventory.live_helpers import add_site, add_target, wait_for
 from tests.network_inventory.report_helpers import H, kalijambe_november
-from web.keys import ACCOUNTS, DATABASE, LIVE
 
 
 @pytest.fixture

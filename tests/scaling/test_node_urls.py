@@ -12,14 +12,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from edge.keys import SETTINGS
+from edge.placement import browser_url
 from pendopo.config import Settings
 from rooms.registry import NodeInfo
 from signaling.client import ProtocolClient
 from signaling.payloads import PROTOCOL_VERSION
-from signaling.placement import browser_url
 from tests.conftest import free_port, make_settings, start_server
 from tests.scaling.nodes import Node, signed_in, start_node
-from web.keys import SETTINGS
 
 
 async def summary(url: str, room: str, headers: dict[str, str] | None = None) -> dict[str, str]:

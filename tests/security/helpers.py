@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 
 from accounts import Role
+from edge.keys import ACCOUNTS
 from tests.conftest import RunningServer
-from web.keys import ACCOUNTS
 
 PASSWORD = "kata-sandi-uji-123"
 

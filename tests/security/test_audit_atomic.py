@@ -16,9 +16,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from edge.keys import DATABASE
 from tests.conftest import RunningServer
 from tests.scaling.nodes import signed_in, start_node
-from web.keys import DATABASE
 
 FAIL_AUDIT = (
     "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.action LIKE 'inventory.%'"

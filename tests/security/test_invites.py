@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 
 from accounts.invites import InviteService
+from edge.keys import AUDIT, DATABASE, SERVER_KEY
 from tests.conftest import RunningServer
 from tests.signaling.meeting import Person, connect, create_room, join_host
-from web.keys import AUDIT, DATABASE, SERVER_KEY
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import aiohttp
 from aiohttp import web
 
 from accounts import Role
+from edge.keys import ACCOUNTS, SERVER_KEY
 from tests.conftest import RunningServer
-from web.keys import ACCOUNTS, SERVER_KEY
 from web.security import CSRF_HEADER, SESSION_COOKIE, csrf_token
 
 ANON = "anonymous"

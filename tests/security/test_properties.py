@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.ratelimit import LoginLimiter
+from edge.keys import LOGIN_LIMITER
+from pendopo.app import create_app
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, make_settings
-from web.app import create_app
-from web.keys import LOGIN_LIMITER
 
 REFUSED = {400, 401, 403, 404, 405, 409, 413, 415, 429}
 

@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pendopo.app import create_app
 from pendopo.config import Settings
 from tests.security.test_properties import (
     PROPS,
@@ -26,7 +27,6 @@ from tests.security.test_properties import (
     live,
 )
 from web import openapi
-from web.app import create_app
 
 __all__ = ["live"]  # the module-scoped server fixture, shared with test_properties.py
 

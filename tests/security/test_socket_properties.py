@@ -27,13 +27,13 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pendopo.app import create_app
 from rooms.errors import ERROR_CODES
+from signaling.meeting import MEETING
 from signaling.throttle import EventLimiter
 from tests.conftest import RunningServer, make_settings
 from tests.signaling.meeting import Person, admit, connect, create_room, join_host, join_lobby
 from tests.signaling.test_protocol_doc import handled_events
-from web.app import create_app
-from web.keys import MEETING
 
 T = TypeVar("T")
 EVENTS = sorted(handled_events())

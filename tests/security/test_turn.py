@@ -1,4 +1,4 @@
-"""TURN: coturn's shared-secret credentials from web/turn.py, used for real.
+"""TURN: coturn's shared-secret credentials from edge/turn.py, used for real.
 
 Starts Debian's ``turnserver`` on a free loopback port with ``use-auth-secret``, then connects
 two aiortc peers with ``iceTransportPolicy=RELAY`` (no host candidates at all), so data can only
@@ -28,9 +28,9 @@ from aiortc import (
     RTCPeerConnection,
 )
 
+from edge.turn import TURN_TTL, ice_servers_for, turn_credentials
 from pendopo.config import Settings
 from tests.conftest import RunningServer, free_port
-from web.turn import TURN_TTL, ice_servers_for, turn_credentials
 
 SECRET = "uji-rahasia-turn-" + base64.b16encode(os.urandom(8)).decode()
 

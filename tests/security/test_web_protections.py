@@ -10,9 +10,9 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
+from edge.keys import ACCOUNTS
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, RunningServer
 from tests.security.helpers import anonymous, session_cookie
-from web.keys import ACCOUNTS
 
 STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
 CREDENTIALS = {"username": ADMIN_USER, "password": ADMIN_PASSWORD}

@@ -12,9 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from signaling.client import ProtocolError
+from signaling.meeting import MEETING
 from tests.conftest import RunningServer
 from tests.signaling.meeting import Person, admit, hosted_room, join_lobby, wait
-from web.keys import MEETING
 
 
 def _sfu_peers(server: RunningServer) -> int:

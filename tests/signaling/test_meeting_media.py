@@ -8,6 +8,7 @@ import time
 import pytest
 
 from signaling.client import ProtocolError
+from signaling.meeting import MEETING
 from tests.conftest import RunningServer
 from tests.signaling.meeting import (
     Person,
@@ -19,7 +20,6 @@ from tests.signaling.meeting import (
     join_lobby,
     wait,
 )
-from web.keys import MEETING
 
 
 async def test_host_and_three_participants_see_each_other_then_one_leaves_one_joins_late(

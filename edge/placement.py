@@ -13,32 +13,32 @@ import ipaddress
 from aiohttp import web
 from yarl import URL
 
+from edge.clients import behind_trusted_proxy
 from pendopo.listen import WILDCARDS
 from rooms.registry import NodeInfo, NodeRegistry, WrongNode, claim_here
-from web.keys import ROOMS
-from web.security import behind_trusted_proxy
-
-REGISTRY = web.AppKey("registry", NodeRegistry)
+from rooms.service import RoomService
 
 
 async def ensure_here(
-    app: web.Application, room_id: str, request: web.Request | None = None
+    rooms: RoomService,
+    registry: NodeRegistry,
+    room_id: str,
+    request: web.Request | None = None,
 ) -> None:
     """Before serving a room: ``not_found`` if it does not exist; ``wrong_node`` (with the
     owner's URL as the client of ``request`` reaches it) if another live node serves it; else
     this node claims it."""
-    room = await app[ROOMS].room(room_id)
+    room = await rooms.room(room_id)
     if room.ended:
         return
     try:
-        await claim_here(app[REGISTRY], room_id)
+        await claim_here(registry, room_id)
     except WrongNode as exc:
         raise WrongNode(exc.node, browser_url(exc.node, request)) from None
 
 
-async def elsewhere_url(app: web.Application, room_id: str, request: web.Request) -> str | None:
+async def elsewhere_url(registry: NodeRegistry, room_id: str, request: web.Request) -> str | None:
     """The URL of the node serving ``room_id`` when that is another live node, else None."""
-    registry = app[REGISTRY]
     owner = await registry.owner(room_id)
     if owner is None or owner.id == registry.me.id:
         return None

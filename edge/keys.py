@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import socketio
 from aiohttp import web
@@ -17,17 +17,23 @@ from network_inventory.catalogue import ServiceCatalogue
 from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
+from rooms.registry import NodeRegistry
 from rooms.service import RoomService
 from rooms.sites import SiteDirectory
 
-if TYPE_CHECKING:
-    from signaling.meeting import Meeting
+
+class Sessions(Protocol):
+    """What the HTTP edge may ask of the live sessions (signaling.meeting.Meeting is one)."""
+
+    async def end(self, room_id: str, actor_id: str | None) -> None:
+        """End a session for everyone: its people are told and their media stops."""
+
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 ACCOUNTS = web.AppKey("accounts", AccountStore)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-# each site's call quality in sessions (network_inventory.call_quality; signaling/wiring.py)
+# each site's call quality in sessions (network_inventory.call_quality; pendopo/app.py sets it)
 CALL_QUALITY = web.AppKey("call_quality", CallQuality)
 # accounts/security (web/auth.py sets them up): the audit log every package records into, invite
 # links, the sign-in rate limiter, and the server's secret key (invites, CSRF tokens).
@@ -44,10 +50,12 @@ SERVICES = web.AppKey("services", ServiceCatalogue)
 # the inventory's live half (web/inventory_live_api.py): prober, states, history, alerts.
 LIVE = web.AppKey("live", LiveService)
 
-# the meeting core (signaling/wiring.py): live rooms, the site list of the join page, handlers.
+# the meeting core (pendopo/app.py wires it): live rooms, the site list of the join page, the
+# room-to-node registry (edge/placement.py), and the live sessions as the HTTP edge sees them.
 ROOMS = web.AppKey("rooms", RoomService)
 SITES = web.AppKey("sites", SiteDirectory)
-MEETING: web.AppKey[Meeting] = web.AppKey("meeting")
+REGISTRY = web.AppKey("registry", NodeRegistry)
+SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
 
 # Set on each request by web.auth.user_middleware: the signed-in user, or None.
 REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("user")

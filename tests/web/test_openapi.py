@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pendopo.app import create_app
 from pendopo.config import Settings
 from tests.conftest import RunningServer
 from web import openapi
-from web.app import create_app
 
 
 def test_every_registered_api_route_is_documented(tmp_path: Path) -> None:
