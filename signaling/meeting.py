@@ -63,6 +63,10 @@ LOBBY_EVENTS = frozenset({"leave", "room:get", "media:offer", "media:answer"})
 """What a participant waiting in the lobby may send (docs/protocol.md "The lobby"); the other
 events need admission (``RoomService`` refuses them with ``not_admitted``)."""
 
+LOBBY_SLOTS = {"audio": 1, "video": 1}
+"""Idle server m-lines negotiated while a participant waits in the lobby: the host's audio and
+video after admission take them without an offer/answer round trip (``Sfu.reserve``)."""
+
 
 @dataclass(frozen=True)
 class Audited:
@@ -403,6 +407,8 @@ class Meeting:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
         p = await self._in_session_or_lobby(seat)
+        if p.state is ParticipantState.LOBBY:
+            self.bridge.sfu.reserve(seat.participant_id, LOBBY_SLOTS)
         answer, tracks = await self.bridge.sfu.answer(seat.participant_id, sdp)
         await self.links.apply(p, fresh=True)  # possibly a new connection: ceiling, limits
         return {"ok": True, "sdp": answer, "tracks": tracks}
