@@ -322,7 +322,7 @@ def load(conn: sqlite3.Connection, month: Month, now: float) -> dict[str, Any]:
     """The report of ``month`` from the inventory and its history (a read connection)."""
     start, end = month.start, min(month.end, now)
     sites = _sites(conn)
-    return build(month, now, sites, _timelines(conn, start, end), _measured(conn, start, end))
+    return build(month, now, sites, timelines(conn, start, end), _measured(conn, start, end))
 
 
 def _sites(conn: sqlite3.Connection) -> list[SiteInfo]:
@@ -338,7 +338,7 @@ def _sites(conn: sqlite3.Connection) -> list[SiteInfo]:
     ]
 
 
-def _timelines(conn: sqlite3.Connection, start: float, end: float) -> dict[int, Timeline]:
+def timelines(conn: sqlite3.Connection, start: float, end: float) -> dict[int, Timeline]:
     """Each site's state at ``start`` and its changes until ``end``. The state at ``start`` is
     that of the last change before it, else what the first change after it changed from, else
     (no change ever recorded) the stored state if it held since before ``start``."""

@@ -3,8 +3,9 @@
 A site's time is split by the state it was shown in: UP and DEGRADED count as available, DOWN
 and UNREACHABLE as interrupted; MAINTENANCE, PLANNED and UNKNOWN (not yet measured) are left
 out of the period altogether. Availability = available / (available + interrupted), or None when
-nothing was measured. The state at the period's start is the one the last earlier event set
-(else the first event's ``previous``); after the last event it lasts to the period's end.
+nothing was measured. The state at the period's start and the changes in it are read as for
+the monthly report (``availability.timelines``); the report counts differently (UNREACHABLE is
+its parent's outage there), the board counts what a citizen sees: the office reachable or not.
 
 Months are calendar months of the regency's clock (WIB, UTC+7).
 """
@@ -16,9 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+from network_inventory.availability import WIB, timelines
 from network_inventory.state import State
 
-WIB = timezone(timedelta(hours=7), "WIB")
 AVAILABLE = frozenset({State.UP, State.DEGRADED})
 INTERRUPTED = frozenset({State.DOWN, State.UNREACHABLE})
 
@@ -72,34 +73,23 @@ def time_in_states(
     return Uptime(available, interrupted)
 
 
-def _state(text: str) -> State | None:
-    try:
-        return State(text)
-    except ValueError:
-        return None
+def uptimes(conn: sqlite3.Connection, site_ids: Iterable[int], period: Period) -> dict[int, Uptime]:
+    """Each site's uptime over ``period``, from the same timelines as the monthly report
+    (``availability.timelines``); a site with no recorded state counts nothing."""
+    lines = timelines(conn, period.start, period.end)
+    out = {}
+    for sid in site_ids:
+        line = lines.get(sid)
+        out[sid] = (
+            Uptime()
+            if line is None
+            else time_in_states(line.initial, line.changes, period.start, period.end)
+        )
+    return out
 
 
 def site_uptime(conn: sqlite3.Connection, site_id: int, period: Period) -> Uptime:
-    before = conn.execute(
-        "SELECT state FROM inventory_events WHERE site_id = ? AND at < ?"
-        " ORDER BY at DESC, id DESC LIMIT 1",
-        (site_id, period.start),
-    ).fetchone()
-    rows = conn.execute(
-        "SELECT at, previous, state FROM inventory_events WHERE site_id = ? AND at >= ?"
-        " AND at < ? ORDER BY at, id",
-        (site_id, period.start, period.end),
-    ).fetchall()
-    if before is not None:
-        initial = _state(before[0])
-    else:
-        initial = _state(rows[0][1]) if rows else None
-    changes = [(float(r[0]), s) for r in rows if (s := _state(r[2])) is not None]
-    return time_in_states(initial, changes, period.start, period.end)
-
-
-def uptimes(conn: sqlite3.Connection, site_ids: Iterable[int], period: Period) -> dict[int, Uptime]:
-    return {sid: site_uptime(conn, sid, period) for sid in site_ids}
+    return uptimes(conn, (site_id,), period)[site_id]
 
 
 __all__ = [
