@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tomllib
@@ -142,6 +143,16 @@ PROBE_SOCKET = (
 )
 
 
+def _closed_to_others(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` that other users cannot enter or read (the
+    service user, nobody, must import the checkout's code), or None."""
+    for folder in [*reversed(path.parents), path]:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH or (folder == path and not mode & stat.S_IROTH):
+            return folder
+    return None
+
+
 def _as_service_user(caps: list[str]) -> subprocess.CompletedProcess[str]:
     """Python as an unprivileged user holding exactly ``caps`` (ambient, bounded, no new
     privileges): what systemd makes of the unit's capability lines."""
@@ -165,6 +176,9 @@ def _as_service_user(caps: list[str]) -> subprocess.CompletedProcess[str]:
 def test_the_units_capabilities_open_the_probers_raw_icmp_socket() -> None:
     if os.geteuid() != 0:
         pytest.skip("setpriv needs root to change user and capabilities")
+    closed = _closed_to_others(REPO.resolve())
+    if closed is not None:  # e.g. a clone inside `mktemp -d` (mode 700)
+        pytest.skip(f"the service user (nobody) cannot read the checkout: {closed} is closed")
     unit = _directives(UNIT.read_text(encoding="utf-8"))
     caps = " ".join(unit["Service.AmbientCapabilities"]).split()
     granted = _as_service_user(caps)
