@@ -136,7 +136,11 @@ async def test_layers_lobby_media_and_audio_only_notice(
     applied = await _eventually(
         lurah,
         _CAMERA_LAYERS,
-        lambda r: r["senders"][0]["enc"].get("active") is False,
+        # one setParameters per sender: wait until both are applied, not just the first
+        lambda r: (
+            r["senders"][0]["enc"].get("active") is False
+            and r["senders"][1]["enc"].get("maxFramerate") == 5
+        ),
         "audio-only limits applied",
     )
     assert applied["senders"][1]["enc"]["maxFramerate"] == 5
