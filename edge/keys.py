@@ -11,6 +11,7 @@ from accounts import AccountStore, User
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from accounts.ratelimit import LoginLimiter
+from media.recordings import RecordingLibrary
 from network_inventory import Inventory
 from network_inventory.call_quality import CallQuality
 from network_inventory.catalogue import ServiceCatalogue
@@ -56,6 +57,7 @@ ROOMS = web.AppKey("rooms", RoomService)
 SITES = web.AppKey("sites", SiteDirectory)
 REGISTRY = web.AppKey("registry", NodeRegistry)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
+RECORDINGS = web.AppKey("recordings", RecordingLibrary)
 
 # Set on each request by web.auth.user_middleware: the signed-in user, or None.
 REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("user")

@@ -38,6 +38,7 @@ from media.peer import Peer, Publication, Slot
 from media.quality import PeerQuality
 from media.quality import read as read_quality
 from media.receive import ImmediateAudioBuffer
+from media.recording import ParticipantRecorder
 from media.renegotiation import create_offer
 from media.rtp_forward import PacketForwarder, VideoPacketTap
 from media.rtp_forward import now as packet_clock
@@ -118,6 +119,7 @@ class Sfu:
         self._closed = False
         self._audio = AudioProtection()
         self._reserved: dict[str, dict[str, int]] = {}
+        self._recorders: dict[str, ParticipantRecorder] = {}
 
     # ----------------------------------------------------------------- offers and answers
 
@@ -262,6 +264,19 @@ class Sfu:
             self._disabled.add((publisher, kind))
 
     # ----------------------------------------------------------------- video layers
+
+    def record(self, participant: str, recorder: ParticipantRecorder | None) -> None:
+        """Feed (None: stop feeding) a participant's received audio and high video packets to
+        a recorder, as they arrive (media/recording.py); a keyframe is asked for at once."""
+        if recorder is None:
+            self._recorders.pop(participant, None)
+            return
+        self._recorders[participant] = recorder
+        self._request_keyframe(participant)
+
+    def request_keyframe(self, participant: str) -> None:
+        """Ask a publisher's high stream for a keyframe (throttled like every request)."""
+        self._request_keyframe(participant)
 
     def set_downlink_prior(self, peer_id: str, bps: int | None) -> None:
         """What the inventory says the participant's downlink carries (None: unknown). Its
@@ -520,10 +535,17 @@ class Sfu:
         counters = self._frames[pub.kind]
         received = self._received_frames
 
+        recorders = self._recorders
+
         def on_packet(packet: RtpPacket) -> None:
             received["audio"] += 1
+            if key in self._disabled:
+                return  # a muted microphone is neither forwarded nor recorded
+            recorder = recorders.get(pub.participant)
+            if recorder is not None:
+                recorder.audio(packet)
             slots = self._routes.get(key)
-            if not slots or key in self._disabled:
+            if not slots:
                 return
             ntp, wall = packet_clock()
             for slot in slots:
@@ -542,6 +564,7 @@ class Sfu:
         octets = pub.octets_by_tid
         cache = pub.cache
         high = pub.stream == "high"
+        recorders = self._recorders
 
         def on_packet(packet: RtpPacket) -> None:
             payload = packet.payload
@@ -556,8 +579,14 @@ class Sfu:
             cache.add(packet, desc, wall)
             if packet.marker and high:
                 received["video"] += 1
+            if key in self._disabled:
+                return
+            if high:
+                recorder = recorders.get(pub.participant)
+                if recorder is not None:
+                    recorder.video(packet, desc)
             slots = self._routes.get(key)
-            if not slots or key in self._disabled:
+            if not slots:
                 return
             for slot in slots:
                 video = slot.video

@@ -22,6 +22,7 @@ from edge.keys import (
     CALL_QUALITY,
     DATABASE,
     INVITES,
+    RECORDINGS,
     REGISTRY,
     ROOMS,
     SESSIONS,
@@ -31,6 +32,7 @@ from edge.keys import (
 )
 from edge.turn import ice_servers_for
 from media import Sfu
+from media.recordings import RecordingLibrary
 from network_inventory.call_quality import CallQuality
 from pendopo.backup import hold_serving_lock
 from pendopo.config import Settings
@@ -115,9 +117,16 @@ async def _meeting(app: web.Application) -> AsyncIterator[None]:
         return app[SITES]  # the inventory's directory once it has loaded
 
     fanout = Fanout(sio, service, sites, connections)
+    recordings = app[RECORDINGS] = RecordingLibrary(settings.recordings_path)
     bridge = MediaBridge(
-        service, fanout, connections, functools.partial(Sfu, media_settings(settings))
+        service,
+        fanout,
+        connections,
+        functools.partial(Sfu, media_settings(settings)),
+        recordings=recordings,
+        recording_retention_days=settings.recording_retention_days,
     )
+    bridge.prune_recordings()
     links = LinkPolicy(
         service,
         connections,

@@ -87,10 +87,18 @@ class Settings:
     """Most people waiting in one session's lobby (lobby_full beyond)."""
     lobby_max_per_address: int = 50
     """Most lobby entries from one client address at a time, over all sessions."""
+    recordings_dir: Path | None = None
+    """Where session recordings are written (a folder per recording); None: data_dir/recordings."""
+    recording_retention_days: float = 90.0
+    """Recordings stopped longer ago than this are deleted (0: keep them all)."""
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "pendopo.sqlite3"
+
+    @property
+    def recordings_path(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
     @property
     def listen_addresses(self) -> tuple[ListenAddress, ...]:

@@ -88,6 +88,10 @@ class Room:
     """Participant ids, most recent active speaker first (bounded)."""
     speaking: list[str] = field(default_factory=list)
     """Participant ids speaking right now."""
+    recording: bool = False
+    """The host is recording the session (everyone is shown that it is on)."""
+    recording_by: str | None = None
+    """The participant id of the host who started the recording."""
 
     def transition(self, target: SessionState) -> None:
         if target not in SESSION_TRANSITIONS[self.state]:

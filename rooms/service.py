@@ -356,6 +356,16 @@ class RoomService:
                 await self.records.set_state(room.id, target, self.clock())
             return room
 
+    async def set_recording(self, room_id: str, actor_id: str, on: bool) -> Room:
+        """Start or stop recording (host only); the SFU follows (signaling.media_bridge)."""
+        async with self._locked(room_id) as room:
+            await self._host(room_id, actor_id)
+            if room.recording != on:
+                room.recording = on
+                room.recording_by = actor_id if on else None
+                await self.store.put_room(room)
+            return room
+
     async def end(self, room_id: str, actor_id: str | None) -> Ended:
         """End the session for everyone (``actor_id`` None: by the REST API, checked there)."""
         async with self._locked(room_id) as room:

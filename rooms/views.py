@@ -14,7 +14,12 @@ from rooms.sites import LinkHealth, Site
 
 
 def room_summary(room: Room) -> dict[str, Any]:
-    return {"id": room.id, "title": room.title, "state": room.state.value}
+    return {
+        "id": room.id,
+        "title": room.title,
+        "state": room.state.value,
+        "recording": room.recording,
+    }
 
 
 def _site(p: Participant, sites: Mapping[str, Site]) -> dict[str, str] | None:

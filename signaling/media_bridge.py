@@ -5,15 +5,18 @@ audio levels coming back from the SFU become socket.io events and speaking chang
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from media import MediaError, MediaEvents, Sfu, TrackInfo
+from media.recordings import Recording, RecordingLibrary
 from pendopo.tasks import TaskSet
-from rooms import RoomError, RoomService
+from rooms import Room, RoomError, RoomService
 from rooms.forwarding import ForwardingPolicy, Plan, diff, plan, publisher_gates
+from rooms.model import Participant
 from rooms.speaking import SpeakingDetector
 from signaling.connections import Connections
 from signaling.fanout import Fanout
@@ -34,6 +37,8 @@ class MediaBridge:
         media: Callable[[MediaEvents], Sfu],
         policy: ForwardingPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        recordings: RecordingLibrary | None = None,
+        recording_retention_days: float = 0,
     ) -> None:
         self.service = service
         self.fanout = fanout
@@ -44,6 +49,9 @@ class MediaBridge:
         self._applied: dict[str, Plan] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks = TaskSet("media event handling", log)
+        self.recordings = recordings
+        self.recording_retention_days = recording_retention_days
+        self._recording: dict[str, Recording] = {}  # room id -> its recording in progress
         self.sfu = media(self)
 
     # ------------------------------------------------------------------ MediaEvents
@@ -72,6 +80,9 @@ class MediaBridge:
 
     # ------------------------------------------------------------------ forwarding
     async def _speaking(self, room_id: str, participant_id: str, speaking: bool) -> None:
+        recording = self._recording.get(room_id)
+        if recording is not None:
+            recording.spoke(participant_id, speaking)
         if await self.service.speaking(room_id, participant_id, speaking):
             await self.fanout.to_room(
                 room_id, "speaking", {"participant": participant_id, "speaking": speaking}
@@ -103,11 +114,44 @@ class MediaBridge:
                             sfu.set_forwarding(p.id, kind, enabled)
             except MediaError:
                 log.exception("forwarding in room %s failed", room_id)
+            self._record(room, participants)
             if room.ended:
                 self._applied.pop(room_id, None)
                 self._locks.pop(room_id, None)
             else:
                 self._applied[room_id] = new
+
+    def _record(self, room: Room, participants: list[Participant]) -> None:
+        """Bring the recording in line with the room: while the host records, every admitted
+        participant (never one in the lobby) has a file; stopping closes them all."""
+        recording = self._recording.get(room.id)
+        on = room.recording and not room.ended and self.recordings is not None
+        if on and recording is None and self.recordings is not None:
+            recording = self.recordings.start(room.id, room.title, room.recording_by, self.clock)
+            self._recording[room.id] = recording
+        if recording is None:
+            return
+        wanted = {p.id: p for p in participants if p.present} if on else {}
+        for participant_id in list(recording.recorders):
+            if participant_id not in wanted:
+                self.sfu.record(participant_id, None)
+                recording.remove(participant_id)
+        for participant_id, p in wanted.items():
+            if participant_id not in recording.recorders:
+                asker = functools.partial(self.sfu.request_keyframe, participant_id)
+                self.sfu.record(participant_id, recording.add(p.id, p.name, p.site_code, asker))
+        if not on:
+            recording.stop()
+            del self._recording[room.id]
+            self.prune_recordings()
+
+    def prune_recordings(self) -> None:
+        """Delete recordings older than the retention setting (0: keep them all)."""
+        if self.recordings is not None and self.recording_retention_days > 0:
+            for gone in self.recordings.prune(self.recording_retention_days):
+                log.info(
+                    "recording %s deleted (older than %s days)", gone, self.recording_retention_days
+                )
 
     async def forget(self, participant_id: str) -> None:
         """The participant is gone for good: close its connection and every subscription."""
@@ -125,4 +169,7 @@ class MediaBridge:
         self._tasks.spawn(coro)
 
     async def close(self) -> None:
+        for recording in self._recording.values():
+            recording.stop()  # the files stay playable after a shutdown
+        self._recording.clear()
         await self._tasks.close()

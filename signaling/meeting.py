@@ -138,6 +138,7 @@ class Meeting:
             "host:remove": self.on_remove,
             "host:lock": self.on_lock,
             "host:end": self.on_end,
+            "host:record": self.on_record,
         }
 
     # ------------------------------------------------------------------ registration, edge
@@ -507,6 +508,14 @@ class Meeting:
         audited = Audited(sid, "host.lock", detail={"locked": locked})
         await self._settle(seat.room_id, media=False, audited=audited)
         return {"ok": True, "state": room.state.value}
+
+    async def on_record(self, sid: str, data: Any) -> Ack:
+        on = payloads.parse_record(data)
+        seat = self._seat(sid)
+        room = await self.service.set_recording(seat.room_id, seat.participant_id, on)
+        audited = Audited(sid, "host.record", detail={"on": on})
+        await self._settle(seat.room_id, media=True, audited=audited)
+        return {"ok": True, "recording": room.recording}
 
     async def on_end(self, sid: str, data: Any) -> Ack:
         payloads.parse_empty(data)

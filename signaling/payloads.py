@@ -116,6 +116,10 @@ def parse_lock(data: Any) -> bool:
     return required_flag(data, "locked")
 
 
+def parse_record(data: Any) -> bool:
+    return required_flag(data, "on")
+
+
 # ----------------------------------------------------------------------------- server -> client
 # Payloads the server pushes that issue 8 added (docs/protocol.md; web/static/js/protocol.js).
 

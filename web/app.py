@@ -21,6 +21,7 @@ from web import (
     metrics,
     openapi,
     pages,
+    recordings_api,
     report_api,
     rooms_api,
     security,
@@ -57,6 +58,7 @@ def setup(app: web.Application) -> None:
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after the database: the prober reads and writes it
     report_api.setup(app)
+    recordings_api.setup(app)
     call_quality_api.setup(app)
     services_api.setup(app)  # after inventory_api: its first start seeds the kecamatan
     metrics.setup(app)

@@ -45,7 +45,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * @property {boolean} [connected]   false while their socket is gone (grace period)
  */
 /** @typedef {{id: string, name: string, site: Site|null}} LobbyEntry */
-/** @typedef {{id: string, title: string, state: "open"|"locked"|"ended"}} RoomInfo */
+/** @typedef {{id: string, title: string, state: "open"|"locked"|"ended", recording?: boolean}} RoomInfo */
 /**
  * `room:state` (server -> client): the full, re-readable snapshot, sent on every change.
  * @typedef {object} RoomState
@@ -92,6 +92,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 /** `host:mute-all` -> OkAck. @typedef {{hard: boolean}} HostMuteAll */
 /** `host:remove` -> OkAck. @typedef {{participant: string}} HostRemove */
 /** `host:lock` -> OkAck. @typedef {{locked: boolean}} HostLock */
+/** `host:record` -> `{ok: true, recording: boolean}`. @typedef {{on: boolean}} HostRecord */
 /** `host:end` {} -> OkAck. @typedef {Record<string, never>} HostEnd */
 
 /** `lobby:result` (server -> waiting participant). @typedef {{status: "admitted"|"denied"}} LobbyResult */
@@ -468,6 +469,11 @@ export class MeetingClient extends EventTarget {
   /** @param {boolean} locked */
   lock(locked) {
     return this.request("host:lock", { locked });
+  }
+
+  /** Start or stop recording the session (host only). @param {boolean} on */
+  record(on) {
+    return this.request("host:record", { on });
   }
 
   end() {

@@ -409,6 +409,8 @@ function renderState(state) {
   $("room-title").textContent = state.room?.title ?? "";
   $("host-panel").hidden = !isHost;
   $("lock").setAttribute("aria-pressed", String(state.room?.state === "locked"));
+  $("record").setAttribute("aria-pressed", String(Boolean(state.room?.recording)));
+  $("recording-on").hidden = !state.room?.recording;
   followServerReceive(state);
   renderNotice();
   renderPeople(state);
@@ -769,6 +771,10 @@ function setupSessionControls() {
   $("leave").addEventListener("click", () => act(async () => client?.leave()));
   $("lobby-leave").addEventListener("click", () => act(async () => client?.leave()));
   $("mute-all").addEventListener("click", () => act(async () => client?.muteAll(false)));
+  $("record").addEventListener("click", () =>
+    act(async () => client?.record($("record").getAttribute("aria-pressed") !== "true")),
+  );
+  $("recordings-link").setAttribute("href", withLang(`/rooms/${encodeURIComponent(ROOM)}/recordings`));
   $("lock").addEventListener("click", () =>
     act(async () => client?.lock($("lock").getAttribute("aria-pressed") !== "true")),
   );

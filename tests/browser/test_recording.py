@@ -1,0 +1,72 @@
+"""Recording in real Chromium (issue 10): the host records, the lurah is shown that recording is
+on, and the recording plays back on its page with the length that was recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from playwright.async_api import Browser, expect
+
+from tests.browser.pages import assert_all_see_each_other, join_and_admit, new_page
+from tests.browser.test_meeting import HOST, SUTRISNO, start_host
+from tests.conftest import RunningServer
+
+RECORD_SECONDS = 6.0
+
+
+async def test_host_records_everyone_sees_it_and_it_plays_back(
+    browser: Browser, server: RunningServer
+) -> None:
+    host_ctx, host, link = await start_host(browser, server, "Rapat direkam")
+    ctx, lurah = await new_page(browser)
+    await join_and_admit(host, lurah, link, SUTRISNO, "Masaran")
+    await assert_all_see_each_other({HOST: host, SUTRISNO: lurah})
+
+    record = host.get_by_role("button", name="Record", exact=True)
+    await expect(record).to_have_attribute("aria-pressed", "false")
+    await record.click()
+    await expect(record).to_have_attribute("aria-pressed", "true")
+    started = time.monotonic()
+    await expect(lurah.get_by_role("status").filter(has_text="Recording")).to_be_visible()
+    # only the host has the control
+    await expect(lurah.get_by_role("button", name="Record", exact=True)).to_be_hidden()
+    await asyncio.sleep(RECORD_SECONDS)
+    await record.click()
+    recorded = time.monotonic() - started
+    await expect(record).to_have_attribute("aria-pressed", "false")
+    await expect(lurah.get_by_role("status").filter(has_text="Recording")).to_be_hidden()
+
+    # The recordings page opens from the host panel, in a new tab (the session goes on).
+    async with host_ctx.expect_page() as opened:
+        await host.get_by_role("link", name="Recordings", exact=True).click()
+    player = await opened.value
+    item = player.get_by_role("list", name="Session recordings").get_by_role("button")
+    await expect(item).to_have_count(1)
+    await expect(item).to_contain_text("2 participants")
+    await item.click()
+    await expect(player.get_by_role("link", name=f"Download {SUTRISNO}", exact=True)).to_have_count(
+        1
+    )
+    await player.get_by_role("button", name="Play", exact=True).click()
+    # The speaker's video plays from the recorded file, and the file lasts as long as recorded.
+    shown = player.locator("#rec-main video:not([hidden])")
+    await expect(shown).to_have_count(1, timeout=15_000)
+    state = await shown.evaluate(
+        """v => new Promise(resolve => {
+            const done = () => resolve({duration: v.duration, width: v.videoWidth,
+                                        time: v.currentTime});
+            if (v.readyState >= 1) setTimeout(done, 2000); else v.onloadedmetadata = () =>
+                setTimeout(done, 2000);
+        })"""
+    )
+    assert state["width"] > 0, state
+    assert state["time"] > 0.5, f"the recording does not play: {state}"
+    duration = state["duration"]
+    if duration == float("inf"):  # a live-written WebM may lack its duration: read the end
+        duration = await shown.evaluate(
+            "v => new Promise(r => { v.currentTime = 1e9; v.onseeked = () => r(v.currentTime); })"
+        )
+    assert abs(duration - recorded) < 2.5, (duration, recorded)
+    await host_ctx.close()
+    await ctx.close()
