@@ -134,9 +134,13 @@ async def run_server(args: argparse.Namespace) -> None:
     measuring: asyncio.Future[None] | None = None
     arrived: dict[str, int] = {"connected": 0, "receiving": 0}
     reports: list[dict[str, Any]] = []
+    # Every client process, including one with no client of its own (--subscribers 0 with two
+    # processes): each must get its marks, or it never reports.
+    processes: list[asyncio.StreamWriter] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal measuring
+        processes.append(writer)
         while line := await reader.readline():
             msg = json.loads(line)
             op = msg["op"]
@@ -157,8 +161,7 @@ async def run_server(args: argparse.Namespace) -> None:
                         await sfu.subscribe(subscriber, publisher, BOTH)
                 else:
                     # In a task: answers to late server offers must still be read meanwhile.
-                    writers = list(set(events.writers.values()))
-                    measuring = asyncio.ensure_future(measure(sfu, writers, args))
+                    measuring = asyncio.ensure_future(measure(sfu, list(processes), args))
             elif op == "report":
                 reports.append(msg)
                 if len(reports) == nprocs:
@@ -261,7 +264,10 @@ def print_report(
         f"(video {r['packets']['video'] / r['elapsed']:.0f}, "
         f"audio {r['packets']['audio'] / r['elapsed']:.0f})"
     )
-    print(f"server CPU per forwarded packet: {1e6 * r['cpu_seconds'] / max(1, total):.1f} µs")
+    if total:
+        print(f"server CPU per forwarded packet: {1e6 * r['cpu_seconds'] / total:.1f} µs")
+    else:  # --subscribers 0: the fixed cost of receiving alone
+        print("server CPU per forwarded packet: n/a (nothing forwarded)")
     handled = total + r["inbound"]
     print(
         f"received RTP packets/s: {r['inbound'] / r['elapsed']:.0f}; server CPU per packet "
@@ -269,11 +275,13 @@ def print_report(
     )
     kbps = 8 * r["octets"]["video"] / r["elapsed"] / max(1, len(pairs)) / 1000
     print(f"video payload per pair: {kbps:.0f} kbps")
-    print(
-        f"delivered video fps per pair: min {min(fps):.1f} median {statistics.median(fps):.1f} "
-        f"max {max(fps):.1f} (publishers send {args.fps:.0f}); "
-        f"pairs below 15 fps: {sum(1 for f in fps if f < 15)}"
-    )
+    if pairs:
+        below = sum(1 for f in fps if f < 15)
+        print(
+            f"delivered video fps per pair: min {min(fps):.1f} "
+            f"median {statistics.median(fps):.1f} max {max(fps):.1f} "
+            f"(publishers send {args.fps:.0f}); pairs below 15 fps: {below}"
+        )
     print(
         f"delivered audio packets/s per pair: min {min(aps):.1f} "
         f"median {statistics.median(aps):.1f}"
