@@ -87,6 +87,17 @@ class Settings:
     """Most people waiting in one session's lobby (lobby_full beyond)."""
     lobby_max_per_address: int = 50
     """Most lobby entries from one client address at a time, over all sessions."""
+    smtp_host: str | None = None
+    """Mail server for e-mail alert channels; unset: e-mail channels report it as their error."""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none``."""
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "pendopo@localhost"
+    """The From address of alert e-mail."""
+    telegram_api_url: str = "https://api.telegram.org"
+    """Base URL of the Telegram bot API (a local relay or a test's fake)."""
 
     @property
     def db_path(self) -> Path:
@@ -207,6 +218,10 @@ def load_settings(
         raise ConfigError("settings 'lobby_max_per_room' and 'lobby_max_per_address' must be >= 1")
     if settings.probe_down_rounds < 1 or settings.probe_up_rounds < 1:
         raise ConfigError("settings 'probe_down_rounds' and 'probe_up_rounds' must be at least 1")
+    if settings.smtp_security not in ("starttls", "tls", "none"):
+        raise ConfigError("setting 'smtp_security' must be 'starttls', 'tls' or 'none'")
+    if not settings.telegram_api_url.startswith(("http://", "https://")):
+        raise ConfigError("setting 'telegram_api_url' must be an http:// or https:// URL")
     return settings
 
 
