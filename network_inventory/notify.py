@@ -309,6 +309,8 @@ def _due(conn: sqlite3.Connection, channels: list[Channel], now: float) -> list[
         for r in rows:
             payload = json.loads(r["payload"])
             if still_open(payload, states):
-                places, _ = _places(conn, _site_ids(payload))
-                out.append((channel, r["id"], r["at"], r["sends"], payload, places))
+                places, kecamatan = _places(conn, _site_ids(payload))
+                where = kecamatan.get(int(payload["site"]["id"]))
+                if channel.wants(str(payload["kind"]), where):  # its filters may have changed
+                    out.append((channel, r["id"], r["at"], r["sends"], payload, places))
     return out
