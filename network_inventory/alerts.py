@@ -270,7 +270,10 @@ class WebhookDispatcher:
         """Queue one alert and hand it to the listeners; never blocks (drops the oldest when the
         queue is full)."""
         for listener in self._listeners:
-            listener(payload)
+            try:
+                listener(payload)
+            except Exception:  # one listener's fault never keeps the alert from the others
+                log.exception("alert listener %r failed", listener)
         self.dropped += enqueue(self._queue, payload, "webhook")
 
     async def _run(self) -> None:

@@ -148,6 +148,7 @@ async def test_outage_mail_and_telegram_filters_escalation_ack_grouping(lab: Lab
     await live.sweep_once()
     await wait_for(lambda: len(lab.mailbox.mails) == 1 and len(lab.telegram.sent) == 1, 10)
     told_after = time.monotonic() - cut
+    print(f"outage sweep start -> mail and Telegram delivered: {told_after:.2f} s")
     assert told_after < 10
     subject = str(lab.mailbox.mails[0]["Subject"])
     assert subject == "Pendopo: PUTUS: Kecamatan Kalijambe"
