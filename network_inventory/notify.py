@@ -50,6 +50,8 @@ class MailSettings:
     user: str | None = None
     password: str | None = None
     sender: str = "pendopo@localhost"
+    ca_file: str | None = None
+    """PEM trust anchors for the server's certificate; None: the system's."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class MailSender:
                 password=s.password,
                 use_tls=s.security == "tls",
                 start_tls=True if s.security == "starttls" else False,
+                cert_bundle=s.ca_file,
                 timeout=self.timeout_s,
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

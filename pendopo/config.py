@@ -96,6 +96,9 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "pendopo@localhost"
     """The From address of alert e-mail."""
+    smtp_ca_file: Path | None = None
+    """PEM certificate(s) to trust for the mail server's TLS (an internal CA); unset: the
+    system's."""
     telegram_api_url: str = "https://api.telegram.org"
     """Base URL of the Telegram bot API (a local relay or a test's fake)."""
 

@@ -41,6 +41,7 @@ def dispatcher(settings: Settings, db: Database) -> ChannelDispatcher:
             settings.smtp_user,
             settings.smtp_password,
             settings.smtp_from,
+            str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         )
         if settings.smtp_host
         else None
