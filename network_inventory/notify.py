@@ -251,8 +251,10 @@ class ChannelDispatcher:
                     await sender.send(out.channel, out.message)
                     error = None
                     break
-                except DeliveryError as exc:
-                    error = str(exc)
+                except Exception as exc:  # every failure shows on the channel (no text: secrets)
+                    error = str(exc) if isinstance(exc, DeliveryError) else (
+                        f"{out.channel.kind}: {type(exc).__name__}"
+                    )  # fmt: skip
                     await self.channels.note_failure(out.channel.id, at=time.time(), error=error)
             if error is not None:
                 log.warning(
