@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite drives (browser, probes, TURN relay, Redis for scale-out tests,
 # nginx for the reverse-proxy test, systemd for systemd-analyze on deploy/).
-TEST_DEBS := chromium fping coturn redis-server iproute2 iptables nginx systemd nodejs
+TEST_DEBS := chromium fping coturn redis-server iproute2 iptables nginx systemd nodejs prometheus
 
 .PHONY: run test lint typecheck pytest system-deps clean bench
 

@@ -3,11 +3,14 @@
 ``plan_alerts`` is pure: given one sweep's state changes it decides the alerts. A site that goes
 DOWN or DEGRADED (or recovers from them) is one alert; the villages that become UNREACHABLE (or
 come back) behind it in the same sweep are listed *in* that alert, never alerted on their own.
+When two or more sites under one parent that is not alerted itself (the villages of a kecamatan
+that stays up) change the same way in one sweep, they are one grouped alert about the parent.
 Changes into or out of MAINTENANCE, PLANNED and UNKNOWN, and UNREACHABLE changes with no
 alerted ancestor, are recorded in the event log with the reason they were not alerted.
 
 ``WebhookDispatcher`` posts each alert as JSON to every enabled webhook, with retries and
-exponential backoff, from a bounded queue (when full the oldest alert is dropped and counted).
+exponential backoff, from a bounded queue (when full the oldest alert is dropped and counted),
+and hands it to its ``listeners`` (the e-mail and Telegram channels, ``notify.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,10 +46,14 @@ class Transition:
 
 @dataclass
 class AlertPlan:
-    """One notification: ``lead`` changed; ``members`` are the sites behind it that followed."""
+    """One notification: ``lead`` changed; ``members`` are the sites behind it that followed.
+
+    A grouped alert (``group`` set: the parent, which did not change) is about siblings that
+    changed together: ``lead`` is the first of them, ``members`` the others."""
 
     lead: Transition
     members: list[Transition] = field(default_factory=list)
+    group: int | None = None
 
     @property
     def kind(self) -> str:
@@ -91,7 +98,30 @@ def plan_alerts(
                 plans[lead].members.append(t)
                 continue
         suppressed[t.site_id] = suppression_reason(t)
-    return list(plans.values()), suppressed
+    return _grouped(list(plans.values()), ancestors), suppressed
+
+
+def _grouped(plans: list[AlertPlan], ancestors: Mapping[int, Sequence[int]]) -> list[AlertPlan]:
+    """Merge the alerts of two or more siblings of the same kind whose parent has no alert of
+    its own in this sweep into one alert about the parent."""
+    alerted = {p.lead.site_id for p in plans}
+    siblings: dict[tuple[int, str], list[AlertPlan]] = {}
+    for plan in plans:
+        parent = next(iter(ancestors.get(plan.lead.site_id, ())), None)
+        if parent is not None and parent not in alerted:
+            siblings.setdefault((parent, plan.kind), []).append(plan)
+    out: list[AlertPlan] = []
+    merged: set[int] = set()
+    for plan in plans:
+        parent = next(iter(ancestors.get(plan.lead.site_id, ())), None)
+        group = siblings.get((parent, plan.kind), []) if parent is not None else []
+        if len(group) < 2:
+            out.append(plan)
+        elif parent is not None and parent not in merged:
+            merged.add(parent)
+            members = [t for p in group for t in (p.lead, *p.members)]
+            out.append(AlertPlan(members[0], members[1:], group=parent))
+    return out
 
 
 @dataclass(frozen=True)
@@ -102,6 +132,27 @@ class SiteInfo:
     kind: str
 
 
+def _describe(
+    t: Transition, sites: Mapping[int, SiteInfo], measurements: Mapping[int, dict[str, Any]]
+) -> dict[str, Any]:
+    info = sites.get(t.site_id, SiteInfo(t.site_id, None, f"#{t.site_id}", "other"))
+    return {
+        "id": info.id,
+        "code": info.code,
+        "name": info.name,
+        "kind": info.kind,
+        "state": t.state.value,
+        "previous": t.previous.value,
+        **measurements.get(t.site_id, {}),
+    }
+
+
+def _label(site: Mapping[str, Any]) -> str:
+    return f"{site['kind'].capitalize()} {site['name']}" + (
+        f" ({site['code']})" if site["code"] else ""
+    )
+
+
 def alert_payload(
     plan: AlertPlan,
     sites: Mapping[int, SiteInfo],
@@ -109,27 +160,28 @@ def alert_payload(
     at: float,
     measurements: Mapping[int, dict[str, Any]],
 ) -> dict[str, Any]:
-    """The JSON body of one alert (also stored in ``inventory_alerts``)."""
+    """The JSON body of one alert (also stored in ``inventory_alerts``).
 
-    def describe(t: Transition) -> dict[str, Any]:
-        info = sites.get(t.site_id, SiteInfo(t.site_id, None, f"#{t.site_id}", "other"))
+    A grouped alert (``grouped``: true) names the parent in ``site`` (with no state: it did not
+    change) and lists every site that changed in ``affected``."""
+    changed = [_describe(t, sites, measurements) for t in (plan.lead, *plan.members)]
+    body: dict[str, Any] = {"type": "pendopo.site_state", "version": 1, "kind": plan.kind}
+    body["at"] = iso(at)
+    state = plan.lead.state.value.upper()
+    if plan.group is not None:
+        info = sites.get(plan.group, SiteInfo(plan.group, None, f"#{plan.group}", "other"))
+        parent = {"id": info.id, "code": info.code, "name": info.name, "kind": info.kind}
         return {
-            "id": info.id,
-            "code": info.code,
-            "name": info.name,
-            "kind": info.kind,
-            "state": t.state.value,
-            "previous": t.previous.value,
-            **measurements.get(t.site_id, {}),
+            **body,
+            "grouped": True,
+            "site": parent,
+            "affected": changed,
+            "affected_count": len(changed),
+            "text": f"{state}: {len(changed)} lokasi di bawah {_label(parent)}",
+            "text_en": f"{state}: {len(changed)} sites under {_label(parent)}",
         }
-
-    lead = describe(plan.lead)
-    affected = [describe(m) for m in plan.members]
-    label = f"{lead['kind'].capitalize()} {lead['name']}" + (
-        f" ({lead['code']})" if lead["code"] else ""
-    )
-    text_id = f"{plan.lead.state.value.upper()}: {label}"
-    text_en = text_id
+    lead, affected = changed[0], changed[1:]
+    text_id = text_en = f"{state}: {_label(lead)}"
     if affected:
         behind = sum(1 for a in affected if a["state"] == State.UNREACHABLE.value)
         back = len(affected) - behind
@@ -140,10 +192,8 @@ def alert_payload(
             text_id += f"; {back} lokasi di belakangnya terjangkau lagi"
             text_en += f"; {back} sites behind it reachable again"
     return {
-        "type": "pendopo.site_state",
-        "version": 1,
-        "kind": plan.kind,
-        "at": iso(at),
+        **body,
+        "grouped": False,
         "site": lead,
         "affected": affected,
         "affected_count": len(affected),
@@ -167,13 +217,33 @@ class Backoff:
         return min(self.cap_s, self.base_s * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
 
 
+def enqueue(queue: asyncio.Queue[dict[str, Any]], payload: dict[str, Any], what: str) -> int:
+    """Put an alert on a bounded queue without waiting: when it is full, drop the oldest (logged).
+    Returns how many were dropped."""
+    dropped = 0
+    while True:
+        try:
+            queue.put_nowait(payload)
+            return dropped
+        except asyncio.QueueFull:
+            queue.get_nowait()
+            dropped += 1
+            log.warning("%s queue full: dropped the oldest alert", what)
+
+
 class WebhookDispatcher:
     """Delivers alerts to the webhooks stored in ``inventory_webhooks``."""
 
     def __init__(
-        self, db: Database, *, backoff: Backoff = Backoff(), queue_size: int = 1000
+        self,
+        db: Database,
+        *,
+        backoff: Backoff = Backoff(),
+        queue_size: int = 1000,
+        listeners: Sequence[Callable[[dict[str, Any]], None]] = (),
     ) -> None:
         self._db = db
+        self._listeners = tuple(listeners)
         self._backoff = backoff
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
@@ -197,15 +267,14 @@ class WebhookDispatcher:
             self._session = None
 
     def submit(self, payload: dict[str, Any]) -> None:
-        """Queue one alert; never blocks (drops the oldest when the queue is full)."""
-        while True:
+        """Queue one alert and hand it to the listeners; never blocks (drops the oldest when the
+        queue is full)."""
+        for listener in self._listeners:
             try:
-                self._queue.put_nowait(payload)
-                return
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
-                self.dropped += 1
-                log.warning("webhook queue full: dropped the oldest alert")
+                listener(payload)
+            except Exception:  # one listener's fault never keeps the alert from the others
+                log.exception("alert listener %r failed", listener)
+        self.dropped += enqueue(self._queue, payload, "webhook")
 
     async def _run(self) -> None:
         while True:

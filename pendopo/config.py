@@ -91,6 +91,20 @@ class Settings:
     """Where session recordings are written (a folder per recording); None: data_dir/recordings."""
     recording_retention_days: float = 90.0
     """Recordings stopped longer ago than this are deleted (0: keep them all)."""
+    smtp_host: str | None = None
+    """Mail server for e-mail alert channels; unset: e-mail channels report it as their error."""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none``."""
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "pendopo@localhost"
+    """The From address of alert e-mail."""
+    smtp_ca_file: Path | None = None
+    """PEM certificate(s) to trust for the mail server's TLS (an internal CA); unset: the
+    system's."""
+    telegram_api_url: str = "https://api.telegram.org"
+    """Base URL of the Telegram bot API (a local relay or a test's fake)."""
 
     @property
     def db_path(self) -> Path:
@@ -215,6 +229,10 @@ def load_settings(
         raise ConfigError("settings 'lobby_max_per_room' and 'lobby_max_per_address' must be >= 1")
     if settings.probe_down_rounds < 1 or settings.probe_up_rounds < 1:
         raise ConfigError("settings 'probe_down_rounds' and 'probe_up_rounds' must be at least 1")
+    if settings.smtp_security not in ("starttls", "tls", "none"):
+        raise ConfigError("setting 'smtp_security' must be 'starttls', 'tls' or 'none'")
+    if not settings.telegram_api_url.startswith(("http://", "https://")):
+        raise ConfigError("setting 'telegram_api_url' must be an http:// or https:// URL")
     return settings
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from web import (
     admin_api,
+    alert_channels_api,
     auth,
     call_quality_api,
     compression,
@@ -57,6 +58,7 @@ def setup(app: web.Application) -> None:
     openapi.setup(app)
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after the database: the prober reads and writes it
+    alert_channels_api.setup(app)
     report_api.setup(app)
     recordings_api.setup(app)
     call_quality_api.setup(app)

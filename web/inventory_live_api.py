@@ -21,12 +21,13 @@ from accounts import Role
 from edge.clients import user_from_cookie_header
 from edge.keys import ACCOUNTS, DATABASE, INVENTORY, LIVE, SETTINGS, SIO
 from network_inventory import events, history
+from network_inventory.alerts import WebhookDispatcher
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.state import Policy, State
 from network_inventory.webhooks import Webhooks
 from pendopo.db import Then
-from web import openapi
+from web import alert_channels_api, openapi
 from web.auth import (
     audited,
     require_address_reader,
@@ -228,8 +229,11 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
             up_rounds=settings.probe_up_rounds,
         ),
     )
-    live = LiveService(app[DATABASE], config, emitter=app[SIO])
+    channels = alert_channels_api.dispatcher(settings, app[DATABASE])  # e-mail and Telegram
+    webhooks = WebhookDispatcher(app[DATABASE], listeners=(channels.submit,))
+    live = LiveService(app[DATABASE], config, emitter=app[SIO], dispatcher=webhooks)
     app[LIVE] = live
+    channels.start()
     unsubscribe = None
     inventory = app.get(INVENTORY)
     if inventory is not None:  # state filters of the sites API; edits seen before the next sweep
@@ -245,6 +249,7 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
         if unsubscribe is not None:
             unsubscribe()
         await live.stop()
+        await channels.stop()
 
 
 _NS, _NN = {"type": ["string", "null"]}, {"type": ["number", "null"]}

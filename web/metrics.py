@@ -45,8 +45,8 @@ class ProbeCollector(Collector):
             labels=[*labels, "state"],
         )
         rtt = GaugeMetricFamily(
-            "pendopo_site_rtt_milliseconds",
-            "Median round-trip time of the site's last probe round.",
+            "pendopo_site_rtt_seconds",
+            "Median round-trip time (seconds) of the site's last probe round.",
             labels=labels,
         )
         loss = GaugeMetricFamily(
@@ -57,7 +57,7 @@ class ProbeCollector(Collector):
             for s in State:
                 state.add_metric([*values, s.value], 1.0 if row["state"] == s.value else 0.0)
             if row["rtt_ms"] is not None:
-                rtt.add_metric(values, row["rtt_ms"])
+                rtt.add_metric(values, row["rtt_ms"] / 1000)  # base unit: seconds
             if row["loss"] is not None:
                 loss.add_metric(values, row["loss"])
         yield state

@@ -185,3 +185,39 @@ async def test_the_queue_is_bounded(db: Database) -> None:
     for i in range(5):
         dispatcher.submit({"n": i})
     assert dispatcher.dropped == 2
+
+
+def test_villages_failing_together_under_a_kecamatan_that_stays_up_are_one_alert() -> None:
+    ancestors = {1: [], 2: [1], 3: [2, 1], 4: [2, 1], 7: [2, 1], 5: [1], 6: [5, 1]}
+    changes = [
+        Transition(3, S.UP, S.DOWN),
+        Transition(4, S.UP, S.DOWN),
+        Transition(7, S.UP, S.DEGRADED),  # another kind: its own alert
+        Transition(6, S.UP, S.DOWN),  # alone under its kecamatan: its own alert
+    ]
+    plans, _ = plan_alerts(changes, ancestors)
+    by_kind = {(p.group, p.kind): p for p in plans}
+    assert set(by_kind) == {(2, "down"), (None, "degraded"), (None, "down")}
+    group = by_kind[(2, "down")]
+    assert [t.site_id for t in (group.lead, *group.members)] == [3, 4]
+    infos = {
+        2: SiteInfo(2, "33.14.01", "Kalijambe", "kecamatan"),
+        3: SiteInfo(3, "33.14.01.2001", "Banaran", "desa"),
+        4: SiteInfo(4, "33.14.01.2002", "Bukuran", "desa"),
+    }
+    payload = alert_payload(group, infos, at=0, measurements={})
+    assert payload["grouped"] is True and payload["kind"] == "down"
+    assert payload["site"] == {
+        "id": 2,
+        "code": "33.14.01",
+        "name": "Kalijambe",
+        "kind": "kecamatan",
+    }
+    assert [a["name"] for a in payload["affected"]] == ["Banaran", "Bukuran"]
+    assert payload["text"] == "DOWN: 2 lokasi di bawah Kecamatan Kalijambe (33.14.01)"
+
+
+def test_a_kecamatan_outage_is_not_grouped_with_its_villages_recoveries() -> None:
+    changes = [Transition(2, S.UP, S.DOWN), Transition(3, S.UP, S.UNREACHABLE)]
+    plans, _ = plan_alerts(changes, ANCESTORS)
+    assert [(p.lead.site_id, p.group) for p in plans] == [(2, None)]

@@ -117,6 +117,14 @@ MATRIX: list[Case] = [
     Case("GET", "/api/webhooks/{id}", EDITORS, ok=HANDLED),
     Case("PATCH", "/api/webhooks/{id}", EDITORS, {"enabled": False}, ok=HANDLED),
     Case("DELETE", "/api/webhooks/{id}", EDITORS, ok=HANDLED),
+    # alert channels and acknowledgements (web/alert_channels_api.py)
+    Case("GET", "/api/alert-channels", EDITORS),
+    Case("POST", "/api/alert-channels", EDITORS, {"kind": "email", "name": "x"}, ok=HANDLED),
+    Case("GET", "/api/alert-channels/{id}", EDITORS, ok=HANDLED),
+    Case("PATCH", "/api/alert-channels/{id}", EDITORS, {"enabled": False}, ok=HANDLED),
+    Case("DELETE", "/api/alert-channels/{id}", EDITORS, ok=HANDLED),
+    Case("GET", "/api/alerts", STAFF),
+    Case("POST", "/api/alerts/{id}/ack", EDITORS, {"note": "x"}, ok=HANDLED),
     # the KPT service catalogue (web/services_api.py); its board is public
     Case("GET", "/api/services", STAFF),
     Case("POST", "/api/services", EDITORS, {"name": "Uji {nonce}"}, ok=HANDLED),

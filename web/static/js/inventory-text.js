@@ -6,6 +6,7 @@ import { lang, register, t } from "./i18n.js";
 register({
   id: {
     "nav.report": "Laporan",
+    "nav.alerts": "Peringatan",
     "inv.title": "Jaringan Kabupaten",
     "inv.site.title": "Situs",
     "inv.live.live": "Langsung",
@@ -118,6 +119,7 @@ register({
   },
   en: {
     "nav.report": "Report",
+    "nav.alerts": "Alerts",
     "inv.title": "Regency network",
     "inv.site.title": "Site",
     "inv.live.live": "Live",

@@ -404,6 +404,7 @@ function renderLive(status) {
 
 /** @param {import("./inventory-live.js").SiteStateEvent} ev */
 async function onSiteState(ev) {
+  document.dispatchEvent(new CustomEvent("inventory:site-state", { detail: ev })); // alert-list.js
   const before = store.get(Number(ev.site_id))?.state;
   const site = store.apply(ev);
   if (!site) {

@@ -1,0 +1,128 @@
+"""The alerts people are told about (``inventory_alerts``) and their acknowledgements
+(``alert_acks``): the recent ones with who acknowledged them, when and with which note; whether
+an outage is still open (its sites are still in the alerted state and no later alert about the
+same place followed); acknowledging one, committed with the caller's audit ``then``.
+
+An open outage nobody acknowledged is what ``notify.ChannelDispatcher`` sends again."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from network_inventory.errors import Conflict, NotFound, ValidationError
+from network_inventory.model import iso
+from pendopo.db import Database, Then
+
+MAX_NOTE = 1000
+OPEN_KINDS = ("down", "degraded")
+LATEST = (
+    "NOT EXISTS (SELECT 1 FROM inventory_alerts n WHERE n.id > a.id"
+    " AND json_extract(n.payload, '$.site.id') = json_extract(a.payload, '$.site.id'))"
+)
+"""SQL: no later alert about the same place (``a`` is the alert)."""
+
+
+def shown_states(conn: sqlite3.Connection) -> dict[int, str]:
+    """Every site's shown state as the last sweep stored it."""
+    return {r[0]: r[1] for r in conn.execute("SELECT site_id, shown FROM inventory_site_state")}
+
+
+def still_open(payload: Mapping[str, Any], states: Mapping[int, str]) -> bool:
+    """An outage (or degradation) whose sites are still in the state it announced."""
+    kind = payload.get("kind")
+    if kind not in OPEN_KINDS:
+        return False
+    if payload.get("grouped"):
+        return any(states.get(int(a["id"])) == kind for a in payload.get("affected") or ())
+    return states.get(int(payload["site"]["id"])) == kind
+
+
+def _public(row: sqlite3.Row, states: Mapping[int, str]) -> dict[str, Any]:
+    payload = json.loads(row["payload"])
+    acked = row["ack_at"] is not None
+    return {
+        "id": row["id"],
+        "at": iso(row["at"]),
+        "kind": row["kind"],
+        "grouped": bool(payload.get("grouped")),
+        "site": {k: payload["site"].get(k) for k in ("id", "code", "name", "kind")},
+        "affected_count": payload.get("affected_count", 0),
+        "text": payload.get("text"),
+        "open": bool(row["latest"]) and still_open(payload, states),
+        "acknowledged": (
+            {"by": row["ack_user"], "at": iso(row["ack_at"]), "note": row["ack_note"]}
+            if acked
+            else None
+        ),
+    }
+
+
+class AlertLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def recent(self, *, limit: int, open_only: bool) -> list[dict[str, Any]]:
+        """The newest alerts first (with ``open_only``: the outages still open)."""
+
+        def run(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            states = shown_states(conn)
+            rows = conn.execute(
+                f"SELECT a.*, {LATEST} AS latest, k.at AS ack_at, k.user AS ack_user,"
+                " k.note AS ack_note FROM inventory_alerts a"
+                " LEFT JOIN alert_acks k ON k.alert_id = a.id"
+                + (" WHERE a.kind IN ('down', 'degraded')" if open_only else "")
+                + " ORDER BY a.id DESC LIMIT ?",
+                (limit * 5 if open_only else limit,),
+            ).fetchall()
+            items = [_public(r, states) for r in rows]
+            return [i for i in items if i["open"]][:limit] if open_only else items
+
+        return await self.db.read(run)
+
+    async def get(self, alert_id: int) -> dict[str, Any]:
+        items = await self.db.read(
+            lambda conn: [
+                _public(r, shown_states(conn))
+                for r in conn.execute(
+                    f"SELECT a.*, {LATEST} AS latest, k.at AS ack_at, k.user AS ack_user,"
+                    " k.note AS ack_note FROM inventory_alerts a"
+                    " LEFT JOIN alert_acks k ON k.alert_id = a.id WHERE a.id = ?",
+                    (alert_id,),
+                )
+            ]
+        )
+        if not items:
+            raise NotFound(f"No alert {alert_id}.")
+        return items[0]
+
+    async def acknowledge(
+        self, alert_id: int, user: str, body: Mapping[str, object], then: Then
+    ) -> dict[str, Any]:
+        """Record who acknowledged the alert and their note: it is not sent again."""
+        if set(body) - {"note"}:
+            raise ValidationError("Only a note may be given.")
+        note = body.get("note", "")
+        if not isinstance(note, str) or len(note) > MAX_NOTE:
+            raise ValidationError(f"note must be text ({MAX_NOTE} characters at most).")
+
+        def run(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM inventory_alerts WHERE id = ?", (alert_id,)).fetchone():
+                try:
+                    conn.execute(
+                        "INSERT INTO alert_acks (alert_id, at, user, note) VALUES (?, ?, ?, ?)",
+                        (alert_id, time.time(), user, note.strip()),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise Conflict(
+                        f"Alert {alert_id} is already acknowledged.", code="already_acknowledged"
+                    ) from exc
+                then(conn, alert_id)
+            else:
+                raise NotFound(f"No alert {alert_id}.")
+
+        await self.db.write(run)
+        return await self.get(alert_id)
