@@ -31,7 +31,8 @@ from network_inventory.csvio import decode, read_rows
 from network_inventory.errors import ValidationError
 from network_inventory.model import Site, SiteKind
 from network_inventory.names import distance, name_key, tolerance
-from network_inventory.validation import CODE_RE, Checker, geometry_text
+from network_inventory.records import CODE_RE, geometry_text
+from network_inventory.validation import Checker
 
 LEVELS = {2: "regency", 3: "kecamatan", 4: "village"}
 

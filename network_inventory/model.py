@@ -7,11 +7,14 @@ Times are Unix seconds (float) inside and ISO 8601 (UTC) in JSON; dates are ``YY
 from __future__ import annotations
 
 import enum
+import inspect
 import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from pydantic import BeforeValidator, PlainSerializer, TypeAdapter
 
 
 class SiteKind(enum.StrEnum):
@@ -73,54 +76,102 @@ def _stored(value: Any) -> Any:
     return value
 
 
+def _from_json_text(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+Stamp = Annotated[float, PlainSerializer(iso, return_type=str)]
+"""Unix seconds inside; ISO 8601 (UTC) text in JSON."""
+Moment = Annotated[float | None, PlainSerializer(iso, return_type=str | None)]
+Tags = Annotated[tuple[str, ...], BeforeValidator(lambda v: _from_json_text(v) or ())]
+"""Stored as a JSON list."""
+Geometry = Annotated[
+    str | None,
+    PlainSerializer(lambda v: json.loads(v) if v else None, return_type=dict[str, Any] | None),
+]
+"""GeoJSON geometry (Polygon/MultiPolygon) stored as compact JSON text; an object in JSON."""
+
+R = TypeVar("R", bound="_Record")
+
+
 class _Record:
-    """A record whose ``COLUMNS`` are the fields its table stores (and its repository writes)."""
+    """A stored record, declared once as a dataclass: its fields are its JSON answer
+    (``public()``, also the OpenAPI response schema) in declaration order, and its CSV columns
+    (all of them but ``NOT_IN_CSV``). ``COLUMNS`` are the fields its table stores and its
+    repository writes: all but the id, the time stamps and the ``JOINED`` ones."""
 
     COLUMNS: ClassVar[tuple[str, ...]] = ()
+    JOINED: ClassVar[tuple[str, ...]] = ()
+    """Read from other tables with the record (the parent's code, ...), never written."""
+    NOT_IN_CSV: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
+    CSV_COLUMNS: ClassVar[tuple[str, ...]] = ()
+    _ADAPTER: ClassVar[TypeAdapter[Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = tuple(inspect.get_annotations(cls))
+        kept = ("id", "created_at", "updated_at", *cls.JOINED)
+        if "COLUMNS" not in cls.__dict__:
+            cls.COLUMNS = tuple(name for name in declared if name not in kept)
+        cls.CSV_COLUMNS = tuple(name for name in declared if name not in cls.NOT_IN_CSV)
+        cls._ADAPTER = _LazyAdapter(cls)  # type: ignore[assignment]
+
+    @classmethod
+    def from_row(cls: type[R], row: sqlite3.Row) -> R:
+        record: R = cls._ADAPTER.validate_python(dict(zip(row.keys(), row, strict=True)))
+        return record
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """The JSON schema of ``public()``."""
+        return cls._ADAPTER.json_schema(mode="serialization")
 
     def record(self) -> dict[str, Any]:
         """The stored columns (the change log's before/after)."""
         return {name: _stored(getattr(self, name)) for name in self.COLUMNS}
 
+    def public(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._ADAPTER.dump_python(self, mode="json")
+        return data
 
-@dataclass(frozen=True)
+
+class _LazyAdapter:
+    """A record's TypeAdapter, built on first use (after the dataclass decorator ran)."""
+
+    def __init__(self, cls: type) -> None:
+        self._cls = cls
+        self._adapter: TypeAdapter[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._adapter is None:
+            self._adapter = TypeAdapter(self._cls)
+        return getattr(self._adapter, name)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Site(_Record):
-    COLUMNS = (
-        "code",
-        "name",
-        "kind",
-        "parent_id",
-        "lat",
-        "lon",
-        "boundary",
-        "address",
-        "contact",
-        "notes",
-        "tags",
-        "maintenance_from",
-        "maintenance_until",
-    )
+    JOINED = ("parent_code", "uplink_status")
+    NOT_IN_CSV = ("boundary", "created_at", "updated_at")
 
     id: int
-    code: str | None
+    code: str | None = None
+    parent_id: int | None = None
+    parent_code: str | None = None
     name: str
     kind: SiteKind
-    parent_id: int | None
     lat: float | None = None
     lon: float | None = None
-    boundary: str | None = None
-    """GeoJSON geometry (Polygon/MultiPolygon) as compact JSON text."""
+    uplink_status: LinkStatus | None = None
+    """Status of the primary (lowest priority number) non-decommissioned uplink, if any."""
     address: str | None = None
     contact: str | None = None
     notes: str | None = None
-    tags: tuple[str, ...] = ()
-    maintenance_from: float | None = None
-    maintenance_until: float | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    parent_code: str | None = None
-    uplink_status: LinkStatus | None = None
-    """Status of the primary (lowest priority number) non-decommissioned uplink, if any."""
+    tags: Tags = ()
+    maintenance_from: Moment = None
+    maintenance_until: Moment = None
+    boundary: Geometry = None
+    created_at: Stamp = 0.0
+    updated_at: Stamp = 0.0
 
     @property
     def is_village(self) -> bool:
@@ -132,53 +183,10 @@ class Site(_Record):
             return False
         return self.maintenance_from is None or now >= self.maintenance_from
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Site:
-        keys = row.keys()
-        uplink = row["uplink_status"] if "uplink_status" in keys else None
-        return cls(
-            id=row["id"],
-            code=row["code"],
-            name=row["name"],
-            kind=SiteKind(row["kind"]),
-            parent_id=row["parent_id"],
-            lat=row["lat"],
-            lon=row["lon"],
-            boundary=row["boundary"],
-            address=row["address"],
-            contact=row["contact"],
-            notes=row["notes"],
-            tags=tuple(_json(row["tags"], [])),
-            maintenance_from=row["maintenance_from"],
-            maintenance_until=row["maintenance_until"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            parent_code=row["parent_code"] if "parent_code" in keys else None,
-            uplink_status=LinkStatus(uplink) if uplink else None,
-        )
-
     def public(self, *, with_boundary: bool = True) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "code": self.code,
-            "name": self.name,
-            "kind": self.kind.value,
-            "parent_id": self.parent_id,
-            "parent_code": self.parent_code,
-            "lat": self.lat,
-            "lon": self.lon,
-            "address": self.address,
-            "contact": self.contact,
-            "notes": self.notes,
-            "tags": list(self.tags),
-            "maintenance_from": iso(self.maintenance_from),
-            "maintenance_until": iso(self.maintenance_until),
-            "uplink_status": self.uplink_status.value if self.uplink_status else None,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
-        if with_boundary:
-            data["boundary"] = json.loads(self.boundary) if self.boundary else None
+        data = super().public()
+        if not with_boundary:
+            del data["boundary"]
         return data
 
 

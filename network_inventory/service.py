@@ -23,6 +23,7 @@ from network_inventory import probes as probes_repo
 from network_inventory import sites as sites_repo
 from network_inventory.errors import InventoryError, NotFound, ValidationError
 from network_inventory.model import Change, Link, Page, ProbeTarget, Site, SiteKind
+from network_inventory.records import SiteInput
 from network_inventory.table import Stored, Table
 from network_inventory.validation import link_fields, probe_fields, site_fields
 from pendopo.db import Database, Then, and_then
@@ -77,15 +78,13 @@ class FirstStart:
 
 
 _READ_ONLY = {
-    "site": {"id", "parent_code", "uplink_status", "created_at", "updated_at", "state"},
+    # what a client may send back of a site it read: its answer's other fields
+    "site": {*Site.__dataclass_fields__, "state"} - set(SiteInput.model_fields),
     "link": {"id", "site_code", "parent_code", "is_backup", "created_at", "updated_at"},
     "probe": {"id", "site_code", "created_at", "updated_at"},
 }
 _WRITABLE = {
-    "site": {
-        "code", "name", "kind", "parent", "parent_id", "lat", "lon", "boundary", "address",
-        "contact", "notes", "tags", "maintenance_from", "maintenance_until",
-    },
+    "site": set(SiteInput.model_fields),
     "link": {
         "site", "site_id", "parent", "parent_site_id", "medium", "provider", "capacity_kbps",
         "status", "target_date", "installed_date", "priority", "notes",

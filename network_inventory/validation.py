@@ -9,7 +9,6 @@ the repositories resolve them against the database.
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -19,16 +18,11 @@ from urllib.parse import urlsplit
 
 from network_inventory.errors import ValidationError
 from network_inventory.model import LinkStatus, Medium, ProbeKind, SiteKind
+from network_inventory.records import CODE_RE, MAX_NAME, MAX_TEXT, SiteInput
 
 E = TypeVar("E", SiteKind, Medium, LinkStatus, ProbeKind)
 
-CODE_RE = re.compile(r"^\d{1,4}(\.\d{1,6}){1,4}$")
-"""Kemendagri-style codes: digits with at least one dot (``33.14``, ``33.14.01``,
-``33.14.01.2001``), so a bare number is always a database id."""
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-MAX_TEXT = 2000
-MAX_NAME = 200
-MAX_BOUNDARY = 2_000_000
 
 
 class _Missing:
@@ -217,94 +211,7 @@ class Checker:
 
 
 def site_fields(data: Mapping[str, Any], *, text: bool = False) -> dict[str, Any]:
-    c = Checker(data, text=text)
-    out: dict[str, Any] = {
-        "code": c.string("code", max_len=40),
-        "name": c.string("name", required=True, max_len=MAX_NAME),
-        "kind": c.choice("kind", SiteKind, required=True),
-        "lat": c.number("lat", low=-90, high=90),
-        "lon": c.number("lon", low=-180, high=180),
-        "address": c.string("address"),
-        "contact": c.string("contact"),
-        "notes": c.string("notes"),
-        "maintenance_from": c.moment("maintenance_from"),
-        "maintenance_until": c.moment("maintenance_until"),
-    }
-    if out["code"] is not None and not CODE_RE.match(out["code"]):
-        c.fail("code", "must be a Kemendagri-style code of digits and dots, e.g. 33.14.01")
-    if (out["lat"] is None) != (out["lon"] is None) and not c.errors:
-        c.fail("lat", "lat and lon go together: give both or neither")
-    parent = c.raw("parent")
-    out["parent"] = c.ref("parent") if parent is not MISSING else c.integer("parent_id", low=1)
-    out["tags"] = _tags(c)
-    out["boundary"] = _boundary(c)
-    mf, mu = out["maintenance_from"], out["maintenance_until"]
-    if mf is not None and mu is not None and mu <= mf:
-        c.fail("maintenance_until", "must be after maintenance_from")
-    c.check()
-    return out
-
-
-def _tags(c: Checker) -> list[str]:
-    value = c.raw("tags")
-    if value is MISSING or value is None:
-        return []
-    if c.text and isinstance(value, str):
-        value = [t for t in (p.strip() for p in value.split(";")) if t]
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        c.fail("tags", "must be a list of strings")
-        return []
-    tags = sorted({t.strip() for t in value if t.strip()})
-    if any(len(t) > 60 for t in tags) or len(tags) > 50:
-        c.fail("tags", "at most 50 tags of at most 60 characters")
-    return tags
-
-
-def _boundary(c: Checker) -> str | None:
-    value = c.raw("boundary")
-    if value is MISSING or value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) > MAX_BOUNDARY:
-            c.fail("boundary", "is too large")
-            return None
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            c.fail("boundary", "must be a GeoJSON geometry")
-            return None
-    try:
-        return geometry_text(value)
-    except ValueError as exc:
-        c.fail("boundary", str(exc))
-        return None
-
-
-def geometry_text(value: Any) -> str:
-    """Compact JSON of a GeoJSON Polygon or MultiPolygon (checked), the stored form."""
-    if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
-        raise ValueError("must be a GeoJSON Polygon or MultiPolygon")
-    coords = value.get("coordinates")
-    polygons = [coords] if value["type"] == "Polygon" else coords
-    if not isinstance(polygons, list) or not polygons:
-        raise ValueError("has no coordinates")
-    for polygon in polygons:
-        if not isinstance(polygon, list) or not polygon:
-            raise ValueError("has an empty polygon")
-        for ring in polygon:
-            if not isinstance(ring, list) or len(ring) < 4:
-                raise ValueError("has a ring with fewer than 4 positions")
-            for pos in ring:
-                if (
-                    not isinstance(pos, list)
-                    or len(pos) < 2
-                    or not all(isinstance(x, int | float) for x in pos[:2])
-                    or not (-180 <= pos[0] <= 180 and -90 <= pos[1] <= 90)
-                ):
-                    raise ValueError("has a position that is not [lon, lat]")
-    return json.dumps(
-        {"type": value["type"], "coordinates": coords}, separators=(",", ":"), allow_nan=False
-    )
+    return SiteInput.parse(data, text=text).fields()
 
 
 def link_fields(data: Mapping[str, Any], *, text: bool = False) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from network_inventory import (
 )
 from network_inventory.directory import InventorySites
 from network_inventory.model import Page, Site
+from network_inventory.records import SiteInput
 from network_inventory.rows_import import RowsReport
 from pendopo.db import Then
 from web import openapi
@@ -88,7 +89,7 @@ def _site_ref(text: str | None, name: str) -> int | str | None:
     text = text.strip()
     if text.isascii() and text.isdigit() and storable_id(text):
         return int(text)
-    from network_inventory.validation import CODE_RE
+    from network_inventory.records import CODE_RE
 
     if CODE_RE.match(text):
         return text
@@ -639,20 +640,6 @@ def _list_of(enum_type: type[StrEnum]) -> dict[str, Any]:
 
 _S, _N, _I, _B = {"type": "string"}, {"type": "number"}, {"type": "integer"}, {"type": "boolean"}
 _NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"type": ["integer", "null"]}  # fmt: skip  # noqa: E501
-_SITE_FIELDS: dict[str, Any] = {
-    "code": {**_NS, "description": "Kemendagri code, e.g. 33.14.01.2001"},
-    "name": _S,
-    "kind": _enum(SiteKind),
-    "lat": _NN,
-    "lon": _NN,
-    "address": _NS,
-    "contact": _NS,
-    "notes": _NS,
-    "tags": {"type": "array", "items": _S},
-    "maintenance_from": {**_NS, "format": "date-time"},
-    "maintenance_until": {**_NS, "format": "date-time"},
-    "boundary": {"type": ["object", "null"], "description": "GeoJSON (Multi)Polygon"},
-}
 _LINK_FIELDS: dict[str, Any] = {
     "medium": _enum(Medium),
     "provider": _NS,
@@ -679,22 +666,7 @@ _STAMPS = {"id": _I, "created_at": _S, "updated_at": _S}
 _SITE_REF = {"type": ["integer", "string"], "description": "site id or code"}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "Site": {
-        "type": "object",
-        "properties": {
-            **_STAMPS,
-            **_SITE_FIELDS,
-            "parent_id": _NI,
-            "parent_code": _NS,
-            "uplink_status": {"type": ["string", "null"]},
-            "state": {**_NS, "description": "from the prober; null until it reports"},
-        },
-    },
-    "SiteInput": {
-        "type": "object",
-        "properties": {**_SITE_FIELDS, "parent": _SITE_REF, "parent_id": _NI},
-        "required": ["name", "kind"],
-    },
+    **openapi.declared(SiteInput, outputs=(Site,)),
     "Link": {
         "type": "object",
         "properties": {
@@ -767,6 +739,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+# What the API adds to a stored site: its state (``_site_json``).
+SCHEMAS["Site"]["properties"]["state"] = {
+    "type": ["string", "null"],
+    "description": "from the prober; null until it reports",
+}
 ROUTES = _routes()
 openapi.add_schemas(SCHEMAS)
 openapi.describe(*(r.op for r in ROUTES))
