@@ -48,12 +48,7 @@ def links_csv(conn: sqlite3.Connection) -> str:
 
 def probes_csv(conn: sqlite3.Connection) -> str:
     items, _ = probes_repo.list_probes(conn, probes_repo.ProbeFilter(), limit=None)
-    rows = []
-    for probe in items:
-        row = probe.public()
-        row["enabled"] = "true" if probe.enabled else "false"
-        rows.append(row)
-    return _csv(PROBE_COLUMNS, rows)
+    return _csv(PROBE_COLUMNS, (probe.public() for probe in items))
 
 
 EXPORTS = {"sites": sites_csv, "links": links_csv, "probes": probes_csv}

@@ -10,11 +10,11 @@ import enum
 import inspect
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BeforeValidator, PlainSerializer, TypeAdapter
+from pydantic import BeforeValidator, ConfigDict, PlainSerializer, TypeAdapter
 
 
 class SiteKind(enum.StrEnum):
@@ -100,6 +100,7 @@ class _Record:
     (all of them but ``NOT_IN_CSV``). ``COLUMNS`` are the fields its table stores and its
     repository writes: all but the id, the time stamps and the ``JOINED`` ones."""
 
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
     COLUMNS: ClassVar[tuple[str, ...]] = ()
     JOINED: ClassVar[tuple[str, ...]] = ()
     """Read from other tables with the record (the parent's code, ...), never written."""
@@ -109,7 +110,7 @@ class _Record:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        declared = tuple(inspect.get_annotations(cls))
+        declared = tuple(n for n, t in inspect.get_annotations(cls).items() if t != "KW_ONLY")
         kept = ("id", "created_at", "updated_at", *cls.JOINED)
         if "COLUMNS" not in cls.__dict__:
             cls.COLUMNS = tuple(name for name in declared if name not in kept)
@@ -190,105 +191,42 @@ class Site(_Record):
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Link(_Record):
-    COLUMNS = (
-        "site_id",
-        "parent_site_id",
-        "medium",
-        "provider",
-        "capacity_kbps",
-        "status",
-        "target_date",
-        "installed_date",
-        "priority",
-        "notes",
-    )
+    JOINED = ("site_code", "parent_code", "is_backup")
+    NOT_IN_CSV = ("is_backup", "created_at", "updated_at")
 
     id: int
     site_id: int
+    site_code: str | None = None
     parent_site_id: int
+    parent_code: str | None = None
     medium: Medium
-    status: LinkStatus
     provider: str | None = None
     capacity_kbps: int | None = None
+    status: LinkStatus
     target_date: str | None = None
     installed_date: str | None = None
     priority: int = 0
     """0 is the primary uplink; 1, 2, ... are backups."""
+    is_backup: bool = False
+    """``priority > 0`` (the repository reads it with the link)."""
     notes: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    site_code: str | None = None
-    parent_code: str | None = None
-
-    @property
-    def is_backup(self) -> bool:
-        return self.priority > 0
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Link:
-        keys = row.keys()
-        return cls(
-            id=row["id"],
-            site_id=row["site_id"],
-            parent_site_id=row["parent_site_id"],
-            medium=Medium(row["medium"]),
-            status=LinkStatus(row["status"]),
-            provider=row["provider"],
-            capacity_kbps=row["capacity_kbps"],
-            target_date=row["target_date"],
-            installed_date=row["installed_date"],
-            priority=row["priority"],
-            notes=row["notes"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            site_code=row["site_code"] if "site_code" in keys else None,
-            parent_code=row["parent_code"] if "parent_code" in keys else None,
-        )
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "site_id": self.site_id,
-            "site_code": self.site_code,
-            "parent_site_id": self.parent_site_id,
-            "parent_code": self.parent_code,
-            "medium": self.medium.value,
-            "provider": self.provider,
-            "capacity_kbps": self.capacity_kbps,
-            "status": self.status.value,
-            "target_date": self.target_date,
-            "installed_date": self.installed_date,
-            "priority": self.priority,
-            "is_backup": self.is_backup,
-            "notes": self.notes,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
+    created_at: Stamp = 0.0
+    updated_at: Stamp = 0.0
 
 
 @dataclass(frozen=True)
 class ProbeTarget(_Record):
-    COLUMNS = (
-        "site_id",
-        "link_id",
-        "kind",
-        "host",
-        "port",
-        "url",
-        "expect_status",
-        "interval_s",
-        "timeout_s",
-        "count",
-        "enabled",
-    )
+    JOINED = ("site_code",)
 
     id: int
     site_id: int
     kind: ProbeKind
     host: str
     """IP address or hostname (for HTTP: the URL's host)."""
+    _: KW_ONLY
+    site_code: str | None = None
     link_id: int | None = None
     port: int | None = None
     url: str | None = None
@@ -299,86 +237,28 @@ class ProbeTarget(_Record):
     count: int = 5
     """Echo requests (or connection attempts) per round."""
     enabled: bool = True
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    site_code: str | None = None
+    created_at: Stamp = 0.0
+    updated_at: Stamp = 0.0
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ProbeTarget:
-        keys = row.keys()
-        return cls(
-            id=row["id"],
-            site_id=row["site_id"],
-            kind=ProbeKind(row["kind"]),
-            host=row["host"],
-            link_id=row["link_id"],
-            port=row["port"],
-            url=row["url"],
-            expect_status=row["expect_status"],
-            interval_s=row["interval_s"],
-            timeout_s=row["timeout_s"],
-            count=row["count"],
-            enabled=bool(row["enabled"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            site_code=row["site_code"] if "site_code" in keys else None,
-        )
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "site_id": self.site_id,
-            "site_code": self.site_code,
-            "link_id": self.link_id,
-            "kind": self.kind.value,
-            "host": self.host,
-            "port": self.port,
-            "url": self.url,
-            "expect_status": self.expect_status,
-            "interval_s": self.interval_s,
-            "timeout_s": self.timeout_s,
-            "count": self.count,
-            "enabled": self.enabled,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
+JsonObject = Annotated[dict[str, Any] | None, BeforeValidator(_from_json_text)]
+"""Stored as JSON text."""
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(_Record):
+    """An entry of the change log: who changed which record how, with its stored columns
+    before and after."""
+
     id: int
-    at: float
+    at: Stamp
     user: str
     entity: str
     entity_id: int | None
     action: str
-    before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Change:
-        return cls(
-            id=row["id"],
-            at=row["at"],
-            user=row["user"],
-            entity=row["entity"],
-            entity_id=row["entity_id"],
-            action=row["action"],
-            before=_json(row["before"], None),
-            after=_json(row["after"], None),
-        )
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": iso(self.at),
-            "user": self.user,
-            "entity": self.entity,
-            "entity_id": self.entity_id,
-            "action": self.action,
-            "before": self.before,
-            "after": self.after,
-        }
+    """create, update, delete, import, seed"""
+    before: JsonObject = None
+    after: JsonObject = None
 
 
 @dataclass

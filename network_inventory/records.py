@@ -14,12 +14,14 @@ translated once, by :func:`invalid`, into the inventory's :class:`ValidationErro
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
@@ -27,7 +29,7 @@ from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from network_inventory.errors import ValidationError
-from network_inventory.model import SiteKind
+from network_inventory.model import LinkStatus, Medium, ProbeKind, SiteKind
 
 CODE_RE = re.compile(r"^\d{1,4}(\.\d{1,6}){1,4}$")
 """Kemendagri-style codes: digits with at least one dot (``33.14``, ``33.14.01``,
@@ -224,7 +226,7 @@ Id = Annotated[Annotated[int, Field(ge=1)] | None, INTEGER]
 class Input(BaseModel):
     """A record's writable fields; unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
     ENTITY: ClassVar[str] = ""
 
     @classmethod
@@ -290,6 +292,224 @@ class SiteInput(Input):
         if mf is not None and mu is not None and mu <= mf:
             found.append(("maintenance_until", "must be after maintenance_from"))
         return found
+
+
+def _day(value: Any, info: ValidationInfo) -> str:
+    if not isinstance(value, str):
+        raise _bad("must be a date string YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise _bad("must be a date YYYY-MM-DD") from None
+
+
+Day = Annotated[
+    str | None, _before(_day), WithJsonSchema({"type": ["string", "null"], "format": "date"})
+]
+
+
+def _one_site(
+    record: Input, name: str, id_name: str, code_name: str, *, text: bool
+) -> tuple[int | str | None, list[tuple[str, str]]]:
+    """A site given three ways (``site``: id or code; ``site_id``; ``site_code``), the first
+    one given; one of them is required (in CSV: the id or the code)."""
+    given = record.model_fields_set
+    for key in (name, code_name, id_name):
+        value = getattr(record, key)
+        if key in given and (value is not None or key != code_name):
+            if value is None:
+                return None, [(key, "is required")]
+            return value, []
+    return None, [(code_name if text else id_name, "is required")]
+
+
+class LinkInput(Input):
+    """A link as a client writes it: a site's uplink to its parent site."""
+
+    ENTITY = "link"
+    CSV_ONLY: ClassVar[frozenset[str]] = frozenset({"site_code", "parent_code"})
+
+    site: SiteRef = Field(None, description="the site, by id or code")
+    site_id: Id = None
+    site_code: SiteRef = Field(None, description="CSV: the site's code")
+    parent: SiteRef = Field(None, description="the parent site, by id or code")
+    parent_site_id: Id = None
+    parent_code: SiteRef = Field(None, description="CSV: the parent site's code")
+    medium: Annotated[Medium | None, CHOICE] = Medium.OTHER
+    provider: Annotated[Annotated[str, Field(max_length=MAX_NAME)] | None, STRING] = None
+    capacity_kbps: Annotated[Annotated[int, Field(ge=1, le=100_000_000)] | None, INTEGER] = None
+    status: Annotated[LinkStatus | None, CHOICE] = LinkStatus.PLANNED
+    target_date: Day = None
+    installed_date: Day = None
+    priority: Annotated[
+        Annotated[int, Field(ge=0, le=99)] | None,
+        INTEGER,
+        Field(description="0 primary, 1.. backups"),
+    ] = 0
+    notes: Text = None
+
+    def fields(self, *, text: bool = False) -> dict[str, Any]:
+        """The stored columns, ``site`` and ``parent`` still references (or ValidationError)."""
+        site, problems = _one_site(self, "site", "site_id", "site_code", text=text)
+        parent, more = _one_site(self, "parent", "parent_site_id", "parent_code", text=text)
+        problems += more
+        if site is not None and site == parent:
+            problems.append(("parent", "a site cannot be its own uplink"))
+        if problems:
+            raise refused([{"field": f, "message": m} for f, m in problems])
+        out = self.model_dump(exclude={*_REFS, "site", "parent"})
+        out["medium"] = self.medium or Medium.OTHER
+        out["status"] = self.status or LinkStatus.PLANNED
+        out["priority"] = self.priority or 0
+        return {"site": site, "parent": parent, **out}
+
+
+_REFS = frozenset({"site_id", "site_code", "parent_site_id", "parent_code"})
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _flag(value: Any, info: ValidationInfo) -> bool:
+    if _text_mode(info) and isinstance(value, str):
+        low = value.lower()
+        if low in ("1", "true", "yes", "y", "ya"):
+            return True
+        if low in ("0", "false", "no", "n", "tidak"):
+            return False
+    if not isinstance(value, bool):
+        raise _bad("must be true or false")
+    return value
+
+
+class ProbeInput(Input):
+    """A probe target as a client writes it: what the prober measures a site's link with."""
+
+    ENTITY = "probe"
+    CSV_ONLY: ClassVar[frozenset[str]] = frozenset({"site_code"})
+
+    site: SiteRef = Field(None, description="the site, by id or code")
+    site_id: Id = None
+    site_code: SiteRef = Field(None, description="CSV: the site's code")
+    link_id: Id = None
+    kind: Annotated[ProbeKind, CHOICE]
+    host: Annotated[
+        Annotated[str, Field(max_length=253)] | None,
+        STRING,
+        Field(description="IP address or host name (http: the URL's host, or left out)"),
+    ] = None
+    port: Annotated[Annotated[int, Field(ge=1, le=65535)] | None, INTEGER] = None
+    url: Annotated[
+        Annotated[str, Field(max_length=MAX_TEXT)] | None,
+        STRING,
+        Field(description="http probes: the http:// or https:// URL"),
+    ] = None
+    expect_status: Annotated[
+        Annotated[int, Field(ge=100, le=599)] | None,
+        INTEGER,
+        Field(description="http probes: the status that means up (200 when left out)"),
+    ] = None
+    interval_s: Annotated[
+        Annotated[float, Field(ge=1, le=86400)] | None,
+        NUMBER,
+        Field(description="seconds between rounds (null: the server's probe_interval)"),
+    ] = None
+    timeout_s: Annotated[Annotated[float, Field(ge=0.05, le=120)] | None, NUMBER] = 2.0
+    count: Annotated[
+        Annotated[int, Field(ge=1, le=100)] | None,
+        INTEGER,
+        Field(description="echo requests (or connection attempts) per round"),
+    ] = 5
+    enabled: Annotated[bool | None, _before(_flag)] = True
+
+    def fields(self, *, text: bool = False) -> dict[str, Any]:
+        """The stored columns, ``site`` still a reference (or ValidationError)."""
+        site, problems = _one_site(self, "site", "site_id", "site_code", text=text)
+        out = self.model_dump(exclude={"site", "site_id", "site_code"})
+        out["site"] = site
+        out["timeout_s"] = 2.0 if self.timeout_s is None else self.timeout_s
+        out["count"] = 5 if self.count is None else self.count
+        out["enabled"] = True if self.enabled is None else self.enabled
+        problems += _probe_rules(out)
+        if out["host"] is not None:
+            try:
+                out["host"] = check_host(out["host"])
+            except ValueError as exc:
+                problems.append(("host", str(exc)))
+        if problems:
+            raise refused([{"field": f, "message": m} for f, m in problems])
+        return out
+
+
+def _probe_rules(out: dict[str, Any]) -> list[tuple[str, str]]:
+    """What each kind of probe needs (and may not have); an http probe's host is its URL's."""
+    kind, found = out["kind"], []
+    if kind is ProbeKind.HTTP:
+        url = out["url"]
+        if url is None:
+            found.append(("url", "is required for an http probe"))
+        else:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                found.append(("url", "must be an http:// or https:// URL with a host"))
+            else:
+                try:
+                    parts.port  # noqa: B018  (raises on a bad port)
+                except ValueError:
+                    found.append(("url", "has an invalid port"))
+                host = parts.hostname
+                if out["host"] is not None and out["host"].lower() != host.lower():
+                    found.append(("host", "must be the URL's host (or be left out)"))
+                out["host"] = host
+        if out["port"] is not None:
+            found.append(("port", "give the port in the URL of an http probe"))
+        if out["expect_status"] is None:
+            out["expect_status"] = 200
+        return found
+    if out["url"] is not None:
+        found.append(("url", f"only http probes have a URL, not {kind.value}"))
+    if out["expect_status"] is not None:
+        found.append(("expect_status", "only http probes expect a status"))
+    if kind is ProbeKind.TCP and out["port"] is None:
+        found.append(("port", "is required for a tcp probe"))
+    if kind is ProbeKind.ICMP and out["port"] is not None:
+        found.append(("port", "icmp probes have no port"))
+    if out["host"] is None:
+        found.append(("host", "is required"))
+    return found
+
+
+def check_host(host: str) -> str:
+    """An IPv4/IPv6 address (normalised) or an RFC 1123 hostname (lower-cased)."""
+    text = host.strip().strip("[]") if host.strip().startswith("[") else host.strip()
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if re.fullmatch(r"[\d.]+", text):
+        raise ValueError(f"{host!r} is not a valid IP address")
+    name = text.rstrip(".")
+    if not name or len(name) > 253 or not all(_HOST_LABEL.match(p) for p in name.split(".")):
+        raise ValueError(f"{host!r} is neither an IP address nor a host name")
+    return name.lower()
+
+
+class RegionRow(Input):
+    """A row of a Kemendagri region file (CSV, or a GeoJSON feature's properties, which may
+    carry more): checked field by field here, against its code by ``importer.py``."""
+
+    model_config = ConfigDict(extra="ignore")
+    ENTITY = "region row"
+
+    code: Annotated[str, Field(max_length=40), REQUIRED_STRING]
+    name: Annotated[str, Field(max_length=MAX_NAME), REQUIRED_STRING]
+    kecamatan_code: Annotated[Annotated[str, Field(max_length=40)] | None, STRING] = None
+    kind: Annotated[Annotated[str, Field(max_length=20)] | None, STRING] = None
+    lat: Annotated[Annotated[float, Field(ge=-90, le=90)] | None, NUMBER] = None
+    lon: Annotated[Annotated[float, Field(ge=-180, le=180)] | None, NUMBER] = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        if (self.lat is None) != (self.lon is None):
+            return [("lat", "lat and lon go together")]
+        return []
 
 
 def _bound(value: Any) -> str:
