@@ -2,8 +2,8 @@
 
 ``SiteInput`` (and the models beside it) is the one declaration of a record's writable fields:
 its types, bounds and descriptions drive the checks of the REST API and of CSV imports, the
-request schemas of the OpenAPI document (``input_schemas``) and the fields the service accepts.
-The stored record and its JSON answer are ``network_inventory.model``'s dataclasses.
+request schemas of the OpenAPI document (``web.openapi.declared``) and the fields the service
+accepts. The stored record and its JSON answer are ``network_inventory.model``'s dataclasses.
 
 Values come either as JSON (``text=False``) or as CSV text (``text=True``: cells are stripped,
 a blank cell is no value, numbers and flags are parsed from text); the ``before`` parsers below
