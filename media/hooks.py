@@ -1,7 +1,9 @@
 """Patches of aiortc/aioice private hook points that make pass-through forwarding work.
 
 Written for aiortc 1.16.0 and aioice 0.13.0 (pinned in pyproject.toml); ``install()`` refuses
-other versions and ``tests/media/test_hooks.py`` fails loudly when a hook point moves.
+other versions and ``tests/media/test_hooks.py`` fails loudly when a hook point moves. ``Sfu``
+installs them once, when it is built (the test clients of media/testing.py too); every private
+attribute of aiortc or aioice that media/ reads or writes is reached through a function here.
 
 Every patch is opt-in per object, so ordinary aiortc peer connections in the same process (test
 clients, benchmarks) keep decoding and behaving exactly as upstream:
@@ -318,6 +320,11 @@ def receiver_media_counts(receiver: Any) -> tuple[int, int]:
     return expected, received
 
 
+def sender_encoder(sender: Any) -> Any:
+    """The encoder of a sender that encodes (test clients), or None before its first frame."""
+    return sender._RTCRtpSender__encoder
+
+
 def sender_ssrc(sender: Any) -> int:
     """The media SSRC an ``RTCRtpSender`` sends with."""
     ssrc: int = sender._ssrc
@@ -369,6 +376,27 @@ def tap_received_rtp(dtls: Any, tap: Callable[[Any], bool]) -> None:
         return route(packet) if tap(packet) else None
 
     router.route_rtp = route_rtp
+
+
+def negotiated_codecs(transceiver: Any) -> list[Any]:
+    """The codecs a transceiver negotiated (empty before its remote description)."""
+    codecs: list[Any] = transceiver._codecs
+    return codecs
+
+
+def set_negotiated_codecs(transceiver: Any, codecs: list[Any]) -> None:
+    """Narrow what a transceiver negotiated (the answer then lists only ``codecs``)."""
+    transceiver._codecs = codecs
+
+
+def on_keyframe_request(sender: Any, handler: Callable[[], None]) -> None:
+    """The subscriber's PLI/FIR on ``sender`` calls ``handler`` (see ``_send_keyframe``)."""
+    setattr(sender, KEYFRAME_HANDLER, handler)
+
+
+def set_nack_budget(sender: Any, budget: NackBudget) -> None:
+    """Each resend ``sender`` answers a NACK with spends a token of ``budget``."""
+    setattr(sender, NACK_BUDGET, budget)
 
 
 def slot_payload_type(transceiver: Any) -> int:

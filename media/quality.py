@@ -43,7 +43,9 @@ class PeerQuality:
 
 @dataclass(frozen=True)
 class QualitySample:
-    """Figures over the interval between two readings."""
+    """Figures over the interval between two readings: the one declaration of a call-quality
+    sample's figures (the inventory records them as ``network_inventory.call_quality.CallSample``,
+    one column each)."""
 
     seconds: float
     rtt_ms: float | None
@@ -55,6 +57,18 @@ class QualitySample:
     """Highest of the two directions' jitter."""
     kbps_in: float
     kbps_out: float
+
+    def rounded(self) -> QualitySample:
+        """As recorded: seconds to the ms, times to 0.01 ms, rates to 0.1 kbit/s."""
+        return QualitySample(
+            seconds=round(self.seconds, 3),
+            rtt_ms=None if self.rtt_ms is None else round(self.rtt_ms, 2),
+            loss_in=self.loss_in,
+            loss_out=self.loss_out,
+            jitter_ms=None if self.jitter_ms is None else round(self.jitter_ms, 2),
+            kbps_in=round(self.kbps_in, 1),
+            kbps_out=round(self.kbps_out, 1),
+        )
 
 
 def _jitter_ms(stat: Any) -> float:

@@ -45,10 +45,9 @@ from media.rtp_forward import now as packet_clock
 from media.settings import KINDS, Kind, MediaSettings, TrackInfo, UplinkStats, rtc_configuration
 from media.stats import KindStats, SfuStats
 from media.video_forward import VideoForwarder
+from pendopo.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
-
-hooks.install()
 
 # Nothing is transcoded, so every slot carries exactly what publishers send: VP8 and Opus.
 _PINNED_MIME = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
@@ -61,10 +60,10 @@ def pin_codecs(transceiver: object, kind: str) -> bool:
     caps = RTCRtpSender.getCapabilities(kind).codecs
     wanted = [c for c in caps if c.mimeType.lower() in _PINNED_MIME[kind]]
     transceiver.setCodecPreferences(wanted)  # type: ignore[attr-defined]
-    current = getattr(transceiver, "_codecs", None)
+    current = hooks.negotiated_codecs(transceiver)
     if current:
         filtered = filter_preferred_codecs(current, wanted)
-        transceiver._codecs = filtered  # type: ignore[attr-defined]
+        hooks.set_negotiated_codecs(transceiver, filtered)
         return bool(filtered)
     return True
 
@@ -112,7 +111,7 @@ class Sfu:
             self._peers, self._notify_layer, self._request_keyframe, settings.rate_control
         )
         self._ticker: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("media task", logger)
         self._retired = SfuStats()
         self._frames = {"audio": KindStats(), "video": KindStats()}
         self._received_frames = {"audio": 0, "video": 0}
@@ -139,7 +138,7 @@ class Sfu:
         if peer is None:
             peer = self._new_peer(peer_id)
         if self._ticker is None and self._settings.forwarding == "packet":
-            self._ticker = asyncio.ensure_future(self._tick_forever())
+            self._ticker = self._tasks.spawn(self._tick_forever())
         async with peer.lock:
             if str(peer.pc.signalingState) == "have-local-offer":
                 raise MediaError(
@@ -355,12 +354,7 @@ class Sfu:
             await self._drop_peer(peer)
         for throttle in self._keyframes.values():
             throttle.cancel()
-        if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()  # the ticker, publications' pumps, syncs, PLIs
 
     # ----------------------------------------------------------------- internals: peers
 
@@ -487,7 +481,7 @@ class Sfu:
         if primary:
             peer.publications[kind] = pub
         if not packets:
-            pub.task = asyncio.get_running_loop().create_task(self._pump(pub, primary))
+            pub.task = self._tasks.spawn(self._pump(pub, primary))
         if primary:
             self._refed(peer.peer_id, kind)
         if primary or low:
@@ -736,8 +730,8 @@ class Sfu:
             else:
                 slot.forwarder = PacketForwarder(kind, transceiver)
             self._layers.listen(peer, slot)
-        setattr(transceiver.sender, hooks.KEYFRAME_HANDLER, lambda: self._slot_needs_keyframe(slot))
-        setattr(transceiver.sender, hooks.NACK_BUDGET, peer.budget)
+        hooks.on_keyframe_request(transceiver.sender, lambda: self._slot_needs_keyframe(slot))
+        hooks.set_nack_budget(transceiver.sender, peer.budget)
         if kind == "audio":
             self._audio.add_slot(peer, slot)
         peer.slots.append(slot)
@@ -754,14 +748,7 @@ class Sfu:
     # ----------------------------------------------------------------- internals: events
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("media task failed", exc_info=task.exception())
+        self._tasks.spawn(coro)
 
     def _notify_tracks(self, peer_id: str, tracks: dict[str, TrackInfo]) -> None:
         try:

@@ -298,7 +298,7 @@ class ClientPeer:
     def set_video_bitrate(self, bitrate: int) -> None:
         """Best effort: aiortc's VP8 encoder follows REMB; pin its target after it exists."""
         for sender in self.pc.getSenders():
-            encoder = getattr(sender, "_RTCRtpSender__encoder", None)
+            encoder = hooks.sender_encoder(sender)
             if encoder is not None and hasattr(encoder, "target_bitrate"):
                 encoder.target_bitrate = bitrate
 

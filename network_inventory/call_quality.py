@@ -15,12 +15,16 @@ history: a site deleted meanwhile must not fail a write, readers join and drop o
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict
+
+from media.quality import QualitySample
 from pendopo.db import Component, Database
 
 RETENTION_SECONDS = 30 * 86400
@@ -54,26 +58,29 @@ COMPONENT = Component(
 
 
 @dataclass(frozen=True)
-class CallSample:
-    """One participant's figures over one sampling interval (site given by its code)."""
-
+class _Where:
     site_code: str
     room_id: str
     participant: str
     at: float
-    seconds: float
-    rtt_ms: float | None
-    loss_in: float | None
-    loss_out: float | None
-    jitter_ms: float | None
-    kbps_in: float
-    kbps_out: float
 
 
-_COLUMNS = (
-    "site_id, room_id, participant, at, seconds, rtt_ms, loss_in, loss_out, jitter_ms,"
-    " kbps_in, kbps_out"
-)
+@dataclass(frozen=True)
+class CallSample(QualitySample, _Where):
+    """One participant's figures over one sampling interval (site given by its code): the
+    figures are ``media.quality.QualitySample``'s, declared there once; the fields come in the
+    order site_code, room_id, participant, at, then the figures."""
+
+    @classmethod
+    def of(
+        cls, site_code: str, room_id: str, participant: str, at: float, figures: QualitySample
+    ) -> CallSample:
+        return cls(site_code, room_id, participant, at, *dataclasses.astuple(figures))
+
+
+_STORED = tuple(f.name for f in dataclasses.fields(CallSample) if f.name != "site_code")
+"""The table's columns besides ``site_id`` (which the site code resolves to)."""
+_COLUMNS = ", ".join(("site_id", *_STORED))
 
 
 def _median(values: Iterable[float | None]) -> float | None:
@@ -86,26 +93,50 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return round(statistics.fmean(items), 5) if items else None
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What a group of samples (a chart's bucket, a session) was like: the call-quality
+    answer's figures (``GET /api/sites/{id}/call-quality``; its schema is made from this)."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    samples: int
+    rtt_min: float | None
+    """ms"""
+    rtt_median: float | None
+    """ms"""
+    rtt_max: float | None
+    """ms"""
+    loss_in: float | None
+    """0..1, what the server received"""
+    loss_out: float | None
+    """0..1, what the site received"""
+    loss: float | None
+    """the worse of the two"""
+    jitter_ms: float | None
+    kbps_in: float | None
+    kbps_out: float | None
+
+
 def summarise(rows: Sequence[sqlite3.Row]) -> dict[str, Any]:
-    """Figures of a group of samples (a bucket or a session)."""
+    """Figures of a group of samples (a bucket or a session), as JSON."""
     rtts = [r["rtt_ms"] for r in rows if r["rtt_ms"] is not None]
-    return {
-        "samples": len(rows),
-        "rtt_min": min(rtts) if rtts else None,
-        "rtt_median": _median(rtts),
-        "rtt_max": max(rtts) if rtts else None,
-        "loss_in": _mean(r["loss_in"] for r in rows),
-        "loss_out": _mean(r["loss_out"] for r in rows),
-        "jitter_ms": _median(r["jitter_ms"] for r in rows),
-        "kbps_in": _mean(r["kbps_in"] for r in rows),
-        "kbps_out": _mean(r["kbps_out"] for r in rows),
-    }
-
-
-def _loss(figures: dict[str, Any]) -> float | None:
-    """The worse direction: what the charts draw as "loss"."""
-    both = [v for v in (figures["loss_in"], figures["loss_out"]) if v is not None]
-    return max(both) if both else None
+    loss_in = _mean(r["loss_in"] for r in rows)
+    loss_out = _mean(r["loss_out"] for r in rows)
+    both = [v for v in (loss_in, loss_out) if v is not None]
+    figures = Figures(
+        samples=len(rows),
+        rtt_min=min(rtts) if rtts else None,
+        rtt_median=_median(rtts),
+        rtt_max=max(rtts) if rtts else None,
+        loss_in=loss_in,
+        loss_out=loss_out,
+        loss=max(both) if both else None,
+        jitter_ms=_median(r["jitter_ms"] for r in rows),
+        kbps_in=_mean(r["kbps_in"] for r in rows),
+        kbps_out=_mean(r["kbps_out"] for r in rows),
+    )
+    return dataclasses.asdict(figures)
 
 
 def insert(conn: sqlite3.Connection, samples: Sequence[CallSample]) -> int:
@@ -116,12 +147,10 @@ def insert(conn: sqlite3.Connection, samples: Sequence[CallSample]) -> int:
         if row is None:
             continue
         conn.execute(
-            f"INSERT INTO call_quality_samples ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
-            (
-                row[0], s.room_id, s.participant, s.at, s.seconds, s.rtt_ms, s.loss_in,
-                s.loss_out, s.jitter_ms, s.kbps_in, s.kbps_out,
-            ),
-        )  # fmt: skip
+            f"INSERT INTO call_quality_samples ({_COLUMNS})"
+            f" VALUES ({', '.join('?' * (1 + len(_STORED)))})",
+            (row[0], *(getattr(s, name) for name in _STORED)),
+        )
         written += 1
     return written
 
@@ -156,7 +185,6 @@ def _sessions(
                 "last": room["last"],
                 "participants": len({r["participant"] for r in rows}),
                 **figures,
-                "loss": _loss(figures),
             }
         )
     return out
@@ -178,7 +206,7 @@ def site_report(
     points = []
     for t, group in sorted(buckets.items()):
         figures = summarise(group)
-        points.append({"t": t, **figures, "loss": _loss(figures)})
+        points.append({"t": t, **figures})
     return {
         "site_id": site_id,
         "range": range_name,
@@ -239,6 +267,7 @@ __all__ = [
     "RETENTION_SECONDS",
     "CallQuality",
     "CallSample",
+    "Figures",
     "apply_retention",
     "insert",
     "last_sessions",

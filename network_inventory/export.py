@@ -12,26 +12,19 @@ from typing import Any
 from network_inventory import links as links_repo
 from network_inventory import probes as probes_repo
 from network_inventory import sites as sites_repo
-from network_inventory.model import iso
+from network_inventory.model import Site
 from network_inventory.rows_import import LINK_COLUMNS, PROBE_COLUMNS
 
-SITE_COLUMNS = (
-    "id",
-    "code",
-    "parent_id",
-    "parent_code",
-    "name",
-    "kind",
-    "lat",
-    "lon",
-    "uplink_status",
-    "address",
-    "contact",
-    "notes",
-    "tags",
-    "maintenance_from",
-    "maintenance_until",
-)
+
+def _cell(value: Any) -> Any:
+    """A JSON value as a CSV cell, the way the import reads it back."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
 
 
 def _csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
@@ -39,20 +32,13 @@ def _csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
     return out.getvalue()
 
 
 def sites_csv(conn: sqlite3.Connection) -> str:
     items, _ = sites_repo.list_sites(conn, sites_repo.SiteFilter(), limit=None)
-    rows = []
-    for site in items:
-        row = site.public(with_boundary=False)
-        row["tags"] = ";".join(site.tags)
-        row["maintenance_from"] = iso(site.maintenance_from)
-        row["maintenance_until"] = iso(site.maintenance_until)
-        rows.append(row)
-    return _csv(SITE_COLUMNS, rows)
+    return _csv(Site.CSV_COLUMNS, (site.public(with_boundary=False) for site in items))
 
 
 def links_csv(conn: sqlite3.Connection) -> str:
@@ -62,12 +48,7 @@ def links_csv(conn: sqlite3.Connection) -> str:
 
 def probes_csv(conn: sqlite3.Connection) -> str:
     items, _ = probes_repo.list_probes(conn, probes_repo.ProbeFilter(), limit=None)
-    rows = []
-    for probe in items:
-        row = probe.public()
-        row["enabled"] = "true" if probe.enabled else "false"
-        rows.append(row)
-    return _csv(PROBE_COLUMNS, rows)
+    return _csv(PROBE_COLUMNS, (probe.public() for probe in items))
 
 
 EXPORTS = {"sites": sites_csv, "links": links_csv, "probes": probes_csv}

@@ -31,7 +31,7 @@ from network_inventory.csvio import decode, read_rows
 from network_inventory.errors import ValidationError
 from network_inventory.model import Site, SiteKind
 from network_inventory.names import distance, name_key, tolerance
-from network_inventory.validation import CODE_RE, Checker, geometry_text
+from network_inventory.records import CODE_RE, RegionRow, geometry_text
 
 LEVELS = {2: "regency", 3: "kecamatan", 4: "village"}
 
@@ -74,34 +74,29 @@ def kind_from_code(code: str) -> SiteKind:
 def _record(
     props: dict[str, Any], where: str, errors: list[dict[str, str]], *, text: bool
 ) -> RegionRecord | None:
-    c = Checker(props, text=text)
-    code = c.string("code", required=True, max_len=40)
-    name = c.string("name", required=True, max_len=200)
-    parent = c.string("kecamatan_code", max_len=40)
-    kind_text = c.string("kind", max_len=20)
-    lat = c.number("lat", low=-90, high=90)
-    lon = c.number("lon", low=-180, high=180)
-    if (lat is None) != (lon is None):
-        c.fail("lat", "lat and lon go together")
-    kind: SiteKind | None = None
-    if code is not None:
-        depth = code.count(".") + 1
-        if not CODE_RE.match(code) or depth not in LEVELS:
-            c.fail("code", f"{code!r} is not a Kemendagri regency, kecamatan or village code")
-        else:
-            kind = kind_from_code(code)
-            derived_parent = code.rsplit(".", 1)[0]
-            if parent is not None and (depth != 4 or parent != derived_parent):
-                c.fail("kecamatan_code", f"{parent} is not the kecamatan of {code}")
-            if kind_text is not None:
-                given = kind_text.lower()
-                if given not in (kind.value, "village" if depth == 4 else kind.value):
-                    c.fail("kind", f"{kind_text!r} contradicts code {code} (a {kind.value})")
-    for error in c.errors:
-        errors.append({"row": where, **error})
-    if c.errors or code is None or name is None or kind is None:
+    try:
+        row = RegionRow.parse(props, text=text)
+    except ValidationError as exc:
+        errors.extend({"row": where, **d} for d in exc.details or [])
         return None
-    return RegionRecord(code, name, kind, lat, lon, source=where)
+    code, parent, problems = row.code, row.kecamatan_code, []
+    depth = code.count(".") + 1
+    kind = kind_from_code(code) if CODE_RE.match(code) and depth in LEVELS else None
+    if kind is None:
+        problem = f"{code!r} is not a Kemendagri regency, kecamatan or village code"
+        problems.append(("code", problem))
+    else:
+        derived_parent = code.rsplit(".", 1)[0]
+        if parent is not None and (depth != 4 or parent != derived_parent):
+            problems.append(("kecamatan_code", f"{parent} is not the kecamatan of {code}"))
+        if row.kind is not None:
+            given = row.kind.lower()
+            if given not in (kind.value, "village" if depth == 4 else kind.value):
+                problems.append(("kind", f"{row.kind!r} contradicts code {code} (a {kind.value})"))
+    errors.extend({"row": where, "field": f, "message": m} for f, m in problems)
+    if problems or kind is None:
+        return None
+    return RegionRecord(code, row.name, kind, row.lat, row.lon, source=where)
 
 
 def read_csv(data: bytes | str, source: str) -> list[RegionRecord]:

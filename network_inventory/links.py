@@ -12,7 +12,7 @@ from network_inventory.model import Link
 from network_inventory.table import Table
 
 SELECT = """
-SELECT l.*, s.code AS site_code, p.code AS parent_code
+SELECT l.*, s.code AS site_code, p.code AS parent_code, l.priority > 0 AS is_backup
 FROM links l JOIN sites s ON s.id = l.site_id JOIN sites p ON p.id = l.parent_site_id
 """
 ORDER = " ORDER BY s.code IS NULL, s.code, l.site_id, l.priority, l.id"

@@ -7,11 +7,14 @@ Times are Unix seconds (float) inside and ISO 8601 (UTC) in JSON; dates are ``YY
 from __future__ import annotations
 
 import enum
+import inspect
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from pydantic import BeforeValidator, ConfigDict, PlainSerializer, TypeAdapter
 
 
 class SiteKind(enum.StrEnum):
@@ -73,54 +76,103 @@ def _stored(value: Any) -> Any:
     return value
 
 
-class _Record:
-    """A record whose ``COLUMNS`` are the fields its table stores (and its repository writes)."""
+def _from_json_text(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
+
+Stamp = Annotated[float, PlainSerializer(iso, return_type=str)]
+"""Unix seconds inside; ISO 8601 (UTC) text in JSON."""
+Moment = Annotated[float | None, PlainSerializer(iso, return_type=str | None)]
+Tags = Annotated[tuple[str, ...], BeforeValidator(lambda v: _from_json_text(v) or ())]
+"""Stored as a JSON list."""
+Geometry = Annotated[
+    str | None,
+    PlainSerializer(lambda v: json.loads(v) if v else None, return_type=dict[str, Any] | None),
+]
+"""GeoJSON geometry (Polygon/MultiPolygon) stored as compact JSON text; an object in JSON."""
+
+R = TypeVar("R", bound="_Record")
+
+
+class _Record:
+    """A stored record, declared once as a dataclass: its fields are its JSON answer
+    (``public()``, also the OpenAPI response schema) in declaration order, and its CSV columns
+    (all of them but ``NOT_IN_CSV``). ``COLUMNS`` are the fields its table stores and its
+    repository writes: all but the id, the time stamps and the ``JOINED`` ones."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
     COLUMNS: ClassVar[tuple[str, ...]] = ()
+    JOINED: ClassVar[tuple[str, ...]] = ()
+    """Read from other tables with the record (the parent's code, ...), never written."""
+    NOT_IN_CSV: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
+    CSV_COLUMNS: ClassVar[tuple[str, ...]] = ()
+    _ADAPTER: ClassVar[TypeAdapter[Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = tuple(n for n, t in inspect.get_annotations(cls).items() if t != "KW_ONLY")
+        kept = ("id", "created_at", "updated_at", *cls.JOINED)
+        if "COLUMNS" not in cls.__dict__:
+            cls.COLUMNS = tuple(name for name in declared if name not in kept)
+        cls.CSV_COLUMNS = tuple(name for name in declared if name not in cls.NOT_IN_CSV)
+        cls._ADAPTER = _LazyAdapter(cls)  # type: ignore[assignment]
+
+    @classmethod
+    def from_row(cls: type[R], row: sqlite3.Row) -> R:
+        record: R = cls._ADAPTER.validate_python(dict(zip(row.keys(), row, strict=True)))
+        return record
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """The JSON schema of ``public()``."""
+        return cls._ADAPTER.json_schema(mode="serialization")
 
     def record(self) -> dict[str, Any]:
         """The stored columns (the change log's before/after)."""
         return {name: _stored(getattr(self, name)) for name in self.COLUMNS}
 
+    def public(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._ADAPTER.dump_python(self, mode="json")
+        return data
 
-@dataclass(frozen=True)
+
+class _LazyAdapter:
+    """A record's TypeAdapter, built on first use (after the dataclass decorator ran)."""
+
+    def __init__(self, cls: type) -> None:
+        self._cls = cls
+        self._adapter: TypeAdapter[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._adapter is None:
+            self._adapter = TypeAdapter(self._cls)
+        return getattr(self._adapter, name)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Site(_Record):
-    COLUMNS = (
-        "code",
-        "name",
-        "kind",
-        "parent_id",
-        "lat",
-        "lon",
-        "boundary",
-        "address",
-        "contact",
-        "notes",
-        "tags",
-        "maintenance_from",
-        "maintenance_until",
-    )
+    JOINED = ("parent_code", "uplink_status")
+    NOT_IN_CSV = ("boundary", "created_at", "updated_at")
 
     id: int
-    code: str | None
+    code: str | None = None
+    parent_id: int | None = None
+    parent_code: str | None = None
     name: str
     kind: SiteKind
-    parent_id: int | None
     lat: float | None = None
     lon: float | None = None
-    boundary: str | None = None
-    """GeoJSON geometry (Polygon/MultiPolygon) as compact JSON text."""
+    uplink_status: LinkStatus | None = None
+    """Status of the primary (lowest priority number) non-decommissioned uplink, if any."""
     address: str | None = None
     contact: str | None = None
     notes: str | None = None
-    tags: tuple[str, ...] = ()
-    maintenance_from: float | None = None
-    maintenance_until: float | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    parent_code: str | None = None
-    uplink_status: LinkStatus | None = None
-    """Status of the primary (lowest priority number) non-decommissioned uplink, if any."""
+    tags: Tags = ()
+    maintenance_from: Moment = None
+    maintenance_until: Moment = None
+    boundary: Geometry = None
+    created_at: Stamp = 0.0
+    updated_at: Stamp = 0.0
 
     @property
     def is_village(self) -> bool:
@@ -132,155 +184,49 @@ class Site(_Record):
             return False
         return self.maintenance_from is None or now >= self.maintenance_from
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Site:
-        keys = row.keys()
-        uplink = row["uplink_status"] if "uplink_status" in keys else None
-        return cls(
-            id=row["id"],
-            code=row["code"],
-            name=row["name"],
-            kind=SiteKind(row["kind"]),
-            parent_id=row["parent_id"],
-            lat=row["lat"],
-            lon=row["lon"],
-            boundary=row["boundary"],
-            address=row["address"],
-            contact=row["contact"],
-            notes=row["notes"],
-            tags=tuple(_json(row["tags"], [])),
-            maintenance_from=row["maintenance_from"],
-            maintenance_until=row["maintenance_until"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            parent_code=row["parent_code"] if "parent_code" in keys else None,
-            uplink_status=LinkStatus(uplink) if uplink else None,
-        )
-
     def public(self, *, with_boundary: bool = True) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "code": self.code,
-            "name": self.name,
-            "kind": self.kind.value,
-            "parent_id": self.parent_id,
-            "parent_code": self.parent_code,
-            "lat": self.lat,
-            "lon": self.lon,
-            "address": self.address,
-            "contact": self.contact,
-            "notes": self.notes,
-            "tags": list(self.tags),
-            "maintenance_from": iso(self.maintenance_from),
-            "maintenance_until": iso(self.maintenance_until),
-            "uplink_status": self.uplink_status.value if self.uplink_status else None,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
-        if with_boundary:
-            data["boundary"] = json.loads(self.boundary) if self.boundary else None
+        data = super().public()
+        if not with_boundary:
+            del data["boundary"]
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Link(_Record):
-    COLUMNS = (
-        "site_id",
-        "parent_site_id",
-        "medium",
-        "provider",
-        "capacity_kbps",
-        "status",
-        "target_date",
-        "installed_date",
-        "priority",
-        "notes",
-    )
+    JOINED = ("site_code", "parent_code", "is_backup")
+    NOT_IN_CSV = ("is_backup", "created_at", "updated_at")
 
     id: int
     site_id: int
+    site_code: str | None = None
     parent_site_id: int
+    parent_code: str | None = None
     medium: Medium
-    status: LinkStatus
     provider: str | None = None
     capacity_kbps: int | None = None
+    status: LinkStatus
     target_date: str | None = None
     installed_date: str | None = None
     priority: int = 0
     """0 is the primary uplink; 1, 2, ... are backups."""
+    is_backup: bool = False
+    """``priority > 0`` (the repository reads it with the link)."""
     notes: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    site_code: str | None = None
-    parent_code: str | None = None
-
-    @property
-    def is_backup(self) -> bool:
-        return self.priority > 0
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Link:
-        keys = row.keys()
-        return cls(
-            id=row["id"],
-            site_id=row["site_id"],
-            parent_site_id=row["parent_site_id"],
-            medium=Medium(row["medium"]),
-            status=LinkStatus(row["status"]),
-            provider=row["provider"],
-            capacity_kbps=row["capacity_kbps"],
-            target_date=row["target_date"],
-            installed_date=row["installed_date"],
-            priority=row["priority"],
-            notes=row["notes"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            site_code=row["site_code"] if "site_code" in keys else None,
-            parent_code=row["parent_code"] if "parent_code" in keys else None,
-        )
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "site_id": self.site_id,
-            "site_code": self.site_code,
-            "parent_site_id": self.parent_site_id,
-            "parent_code": self.parent_code,
-            "medium": self.medium.value,
-            "provider": self.provider,
-            "capacity_kbps": self.capacity_kbps,
-            "status": self.status.value,
-            "target_date": self.target_date,
-            "installed_date": self.installed_date,
-            "priority": self.priority,
-            "is_backup": self.is_backup,
-            "notes": self.notes,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
+    created_at: Stamp = 0.0
+    updated_at: Stamp = 0.0
 
 
 @dataclass(frozen=True)
 class ProbeTarget(_Record):
-    COLUMNS = (
-        "site_id",
-        "link_id",
-        "kind",
-        "host",
-        "port",
-        "url",
-        "expect_status",
-        "interval_s",
-        "timeout_s",
-        "count",
-        "enabled",
-    )
+    JOINED = ("site_code",)
 
     id: int
     site_id: int
     kind: ProbeKind
     host: str
     """IP address or hostname (for HTTP: the URL's host)."""
+    _: KW_ONLY
+    site_code: str | None = None
     link_id: int | None = None
     port: int | None = None
     url: str | None = None
@@ -291,86 +237,28 @@ class ProbeTarget(_Record):
     count: int = 5
     """Echo requests (or connection attempts) per round."""
     enabled: bool = True
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    site_code: str | None = None
+    created_at: Stamp = 0.0
+    updated_at: Stamp = 0.0
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ProbeTarget:
-        keys = row.keys()
-        return cls(
-            id=row["id"],
-            site_id=row["site_id"],
-            kind=ProbeKind(row["kind"]),
-            host=row["host"],
-            link_id=row["link_id"],
-            port=row["port"],
-            url=row["url"],
-            expect_status=row["expect_status"],
-            interval_s=row["interval_s"],
-            timeout_s=row["timeout_s"],
-            count=row["count"],
-            enabled=bool(row["enabled"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            site_code=row["site_code"] if "site_code" in keys else None,
-        )
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "site_id": self.site_id,
-            "site_code": self.site_code,
-            "link_id": self.link_id,
-            "kind": self.kind.value,
-            "host": self.host,
-            "port": self.port,
-            "url": self.url,
-            "expect_status": self.expect_status,
-            "interval_s": self.interval_s,
-            "timeout_s": self.timeout_s,
-            "count": self.count,
-            "enabled": self.enabled,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
+JsonObject = Annotated[dict[str, Any] | None, BeforeValidator(_from_json_text)]
+"""Stored as JSON text."""
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(_Record):
+    """An entry of the change log: who changed which record how, with its stored columns
+    before and after."""
+
     id: int
-    at: float
+    at: Stamp
     user: str
     entity: str
     entity_id: int | None
     action: str
-    before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Change:
-        return cls(
-            id=row["id"],
-            at=row["at"],
-            user=row["user"],
-            entity=row["entity"],
-            entity_id=row["entity_id"],
-            action=row["action"],
-            before=_json(row["before"], None),
-            after=_json(row["after"], None),
-        )
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": iso(self.at),
-            "user": self.user,
-            "entity": self.entity,
-            "entity_id": self.entity_id,
-            "action": self.action,
-            "before": self.before,
-            "after": self.after,
-        }
+    """create, update, delete, import, seed"""
+    before: JsonObject = None
+    after: JsonObject = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ site/kind/host/port/url for probes) or create new records, all in the caller's t
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,56 +19,26 @@ from network_inventory import probes as probes_repo
 from network_inventory import sites as sites_repo
 from network_inventory.csvio import decode, read_rows
 from network_inventory.errors import InventoryError, ValidationError
-from network_inventory.validation import link_fields, probe_fields
+from network_inventory.model import Link, ProbeTarget
+from network_inventory.records import LinkInput, ProbeInput
 
-LINK_COLUMNS = (
-    "id",
-    "site_id",
-    "site_code",
-    "parent_site_id",
-    "parent_code",
-    "medium",
-    "provider",
-    "capacity_kbps",
-    "status",
-    "target_date",
-    "installed_date",
-    "priority",
-    "notes",
-)
-PROBE_COLUMNS = (
-    "id",
-    "site_id",
-    "site_code",
-    "link_id",
-    "kind",
-    "host",
-    "port",
-    "url",
-    "expect_status",
-    "interval_s",
-    "timeout_s",
-    "count",
-    "enabled",
-)
+LINK_COLUMNS = Link.CSV_COLUMNS
+"""The export's columns, so an exported file, edited in a spreadsheet, imports again."""
+PROBE_COLUMNS = ProbeTarget.CSV_COLUMNS
 
 
 @dataclass
 class RowsReport:
+    """What an import did (``public()`` is its JSON answer, its fields the OpenAPI schema)."""
+
+    dry_run: bool = False
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    dry_run: bool = False
 
     def public(self) -> dict[str, Any]:
-        return {
-            "dry_run": self.dry_run,
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-        }
+        return dataclasses.asdict(self)
 
 
 Apply = Callable[[sqlite3.Connection, dict[str, str], str], str]
@@ -117,7 +88,8 @@ def _row_id(row: dict[str, str]) -> int | None:
 
 
 def _apply_link(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str:
-    fields = link_fields({k: v for k, v in row.items() if k != "id"}, text=True)
+    cells = {k: v for k, v in row.items() if k != "id"}
+    fields = LinkInput.parse(cells, text=True).fields(text=True)
     fields["site_id"] = _site_id(conn, fields.pop("site"), "site_code")
     fields["parent_site_id"] = _site_id(conn, fields.pop("parent"), "parent_code")
     link_id = _row_id(row)
@@ -143,7 +115,8 @@ def _apply_link(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str
 
 
 def _apply_probe(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str:
-    fields = probe_fields({k: v for k, v in row.items() if k != "id"}, text=True)
+    cells = {k: v for k, v in row.items() if k != "id"}
+    fields = ProbeInput.parse(cells, text=True).fields(text=True)
     fields["site_id"] = _site_id(conn, fields.pop("site"), "site_code")
     probe_id = _row_id(row)
     if probe_id is not None:

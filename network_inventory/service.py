@@ -23,8 +23,8 @@ from network_inventory import probes as probes_repo
 from network_inventory import sites as sites_repo
 from network_inventory.errors import InventoryError, NotFound, ValidationError
 from network_inventory.model import Change, Link, Page, ProbeTarget, Site, SiteKind
+from network_inventory.records import LinkInput, ProbeInput, SiteInput
 from network_inventory.table import Stored, Table
-from network_inventory.validation import link_fields, probe_fields, site_fields
 from pendopo.db import Database, Then, and_then
 
 log = logging.getLogger(__name__)
@@ -77,23 +77,16 @@ class FirstStart:
 
 
 _READ_ONLY = {
-    "site": {"id", "parent_code", "uplink_status", "created_at", "updated_at", "state"},
-    "link": {"id", "site_code", "parent_code", "is_backup", "created_at", "updated_at"},
-    "probe": {"id", "site_code", "created_at", "updated_at"},
+    # what a client may send back of a site it read: its answer's other fields
+    "site": {*Site.__dataclass_fields__, "state"} - set(SiteInput.model_fields),
+    "link": set(Link.__dataclass_fields__) - (set(LinkInput.model_fields) - LinkInput.CSV_ONLY),
+    "probe": set(ProbeTarget.__dataclass_fields__)
+    - (set(ProbeInput.model_fields) - ProbeInput.CSV_ONLY),
 }
 _WRITABLE = {
-    "site": {
-        "code", "name", "kind", "parent", "parent_id", "lat", "lon", "boundary", "address",
-        "contact", "notes", "tags", "maintenance_from", "maintenance_until",
-    },
-    "link": {
-        "site", "site_id", "parent", "parent_site_id", "medium", "provider", "capacity_kbps",
-        "status", "target_date", "installed_date", "priority", "notes",
-    },
-    "probe": {
-        "site", "site_id", "link_id", "kind", "host", "port", "url", "expect_status",
-        "interval_s", "timeout_s", "count", "enabled",
-    },
+    "site": set(SiteInput.model_fields),
+    "link": set(LinkInput.model_fields) - LinkInput.CSV_ONLY,
+    "probe": set(ProbeInput.model_fields) - ProbeInput.CSV_ONLY,
 }  # fmt: skip
 # Input references to sites (an id or a code) and the id column each one sets.
 _SITE_REFS = {"parent": "parent_id"}
@@ -311,7 +304,7 @@ class Inventory:
         return await self.db.read(run)
 
     def _site_input(self, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-        fields = site_fields(data)
+        fields = SiteInput.parse(data).fields()
         fields["parent_id"] = sites_repo.resolve_parent(conn, fields.pop("parent"))
         return fields
 
@@ -373,7 +366,7 @@ class Inventory:
 
     @staticmethod
     def _link_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-        return _resolve_refs(conn, link_fields(data), _LINK_REFS)
+        return _resolve_refs(conn, LinkInput.parse(data).fields(), _LINK_REFS)
 
     async def create_link(
         self, data: Mapping[str, Any], *, user: str, then: Then | None = None
@@ -430,7 +423,7 @@ class Inventory:
 
     @staticmethod
     def _probe_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-        return _resolve_refs(conn, probe_fields(data), _PROBE_REFS)
+        return _resolve_refs(conn, ProbeInput.parse(data).fields(), _PROBE_REFS)
 
     async def create_probe(
         self, data: Mapping[str, Any], *, user: str, then: Then | None = None

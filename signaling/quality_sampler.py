@@ -62,21 +62,7 @@ class QualitySampler:
             figures = interval(before, reading) if before is not None else None
             if figures is None:
                 continue
-            samples.append(
-                CallSample(
-                    site_code=p.site_code,
-                    room_id=p.room_id,
-                    participant=p.id,
-                    at=now,
-                    seconds=round(figures.seconds, 3),
-                    rtt_ms=None if figures.rtt_ms is None else round(figures.rtt_ms, 2),
-                    loss_in=figures.loss_in,
-                    loss_out=figures.loss_out,
-                    jitter_ms=None if figures.jitter_ms is None else round(figures.jitter_ms, 2),
-                    kbps_in=round(figures.kbps_in, 1),
-                    kbps_out=round(figures.kbps_out, 1),
-                )
-            )
+            samples.append(CallSample.of(p.site_code, p.room_id, p.id, now, figures.rounded()))
         for gone in set(self._last) - seen:
             del self._last[gone]
         if not samples:

@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 
 from edge.keys import CALL_QUALITY, DATABASE
-from network_inventory.call_quality import RANGES
+from network_inventory.call_quality import RANGES, Figures
 from web import openapi
 from web.auth import require_staff
 from web.errors import ApiError, NotFound
@@ -31,18 +31,7 @@ async def get_call_quality(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
-_FIGURES = {
-    "samples": {"type": "integer"},
-    "rtt_min": {"type": ["number", "null"], "description": "ms"},
-    "rtt_median": {"type": ["number", "null"], "description": "ms"},
-    "rtt_max": {"type": ["number", "null"], "description": "ms"},
-    "loss_in": {"type": ["number", "null"], "description": "0..1, what the server received"},
-    "loss_out": {"type": ["number", "null"], "description": "0..1, what the site received"},
-    "loss": {"type": ["number", "null"], "description": "the worse of the two"},
-    "jitter_ms": {"type": ["number", "null"]},
-    "kbps_in": {"type": ["number", "null"]},
-    "kbps_out": {"type": ["number", "null"]},
-}
+_FIGURES = openapi.declared(outputs=(Figures,))["Figures"]["properties"]
 
 openapi.describe(
     openapi.Operation(

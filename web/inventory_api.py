@@ -29,7 +29,8 @@ from network_inventory import (
     SiteKind,
 )
 from network_inventory.directory import InventorySites
-from network_inventory.model import Page, Site
+from network_inventory.model import Change, Link, Page, ProbeTarget, Site
+from network_inventory.records import LinkInput, ProbeInput, SiteInput
 from network_inventory.rows_import import RowsReport
 from pendopo.db import Then
 from web import openapi
@@ -88,7 +89,7 @@ def _site_ref(text: str | None, name: str) -> int | str | None:
     text = text.strip()
     if text.isascii() and text.isdigit() and storable_id(text):
         return int(text)
-    from network_inventory.validation import CODE_RE
+    from network_inventory.records import CODE_RE
 
     if CODE_RE.match(text):
         return text
@@ -637,108 +638,12 @@ def _list_of(enum_type: type[StrEnum]) -> dict[str, Any]:
     return {"type": "array", "items": _enum(enum_type), "uniqueItems": True}
 
 
-_S, _N, _I, _B = {"type": "string"}, {"type": "number"}, {"type": "integer"}, {"type": "boolean"}
-_NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"type": ["integer", "null"]}  # fmt: skip  # noqa: E501
-_SITE_FIELDS: dict[str, Any] = {
-    "code": {**_NS, "description": "Kemendagri code, e.g. 33.14.01.2001"},
-    "name": _S,
-    "kind": _enum(SiteKind),
-    "lat": _NN,
-    "lon": _NN,
-    "address": _NS,
-    "contact": _NS,
-    "notes": _NS,
-    "tags": {"type": "array", "items": _S},
-    "maintenance_from": {**_NS, "format": "date-time"},
-    "maintenance_until": {**_NS, "format": "date-time"},
-    "boundary": {"type": ["object", "null"], "description": "GeoJSON (Multi)Polygon"},
-}
-_LINK_FIELDS: dict[str, Any] = {
-    "medium": _enum(Medium),
-    "provider": _NS,
-    "capacity_kbps": _NI,
-    "status": _enum(LinkStatus),
-    "target_date": {**_NS, "format": "date"},
-    "installed_date": {**_NS, "format": "date"},
-    "priority": {**_I, "description": "0 primary, 1.. backups"},
-    "notes": _NS,
-}
-_PROBE_FIELDS: dict[str, Any] = {
-    "link_id": _NI,
-    "kind": _enum(ProbeKind),
-    "host": {**_S, "description": "IP address or host name (http: the URL's host)"},
-    "port": _NI,
-    "url": _NS,
-    "expect_status": _NI,
-    "interval_s": _NN,
-    "timeout_s": _N,
-    "count": {**_I, "description": "echo requests per round"},
-    "enabled": _B,
-}
-_STAMPS = {"id": _I, "created_at": _S, "updated_at": _S}
-_SITE_REF = {"type": ["integer", "string"], "description": "site id or code"}
+_S, _I, _B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "Site": {
-        "type": "object",
-        "properties": {
-            **_STAMPS,
-            **_SITE_FIELDS,
-            "parent_id": _NI,
-            "parent_code": _NS,
-            "uplink_status": {"type": ["string", "null"]},
-            "state": {**_NS, "description": "from the prober; null until it reports"},
-        },
-    },
-    "SiteInput": {
-        "type": "object",
-        "properties": {**_SITE_FIELDS, "parent": _SITE_REF, "parent_id": _NI},
-        "required": ["name", "kind"],
-    },
-    "Link": {
-        "type": "object",
-        "properties": {
-            **_STAMPS,
-            **_LINK_FIELDS,
-            "site_id": _I,
-            "site_code": _NS,
-            "parent_site_id": _I,
-            "parent_code": _NS,
-            "is_backup": _B,
-        },
-    },
-    "LinkInput": {
-        "type": "object",
-        "properties": {
-            **_LINK_FIELDS,
-            "site": _SITE_REF,
-            "site_id": _I,
-            "parent": _SITE_REF,
-            "parent_site_id": _I,
-        },
-    },
-    "ProbeTarget": {
-        "type": "object",
-        "properties": {**_STAMPS, **_PROBE_FIELDS, "site_id": _I, "site_code": _NS},
-    },
-    "ProbeInput": {
-        "type": "object",
-        "properties": {**_PROBE_FIELDS, "site": _SITE_REF, "site_id": _I},
-        "required": ["kind"],
-    },
-    "Change": {
-        "type": "object",
-        "properties": {
-            "id": _I,
-            "at": _S,
-            "user": _S,
-            "entity": _S,
-            "entity_id": _NI,
-            "action": {**_S, "description": "create, update, delete, import, seed"},
-            "before": {"type": ["object", "null"]},
-            "after": {"type": ["object", "null"]},
-        },
-    },
+    **openapi.declared(
+        SiteInput, LinkInput, ProbeInput, outputs=(Site, Link, ProbeTarget, Change, RowsReport)
+    ),
     "RegionReport": {
         "type": "object",
         "properties": {
@@ -755,18 +660,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "notes": {"type": "array", "items": _S},
         },
     },
-    "RowsReport": {
-        "type": "object",
-        "properties": {
-            "dry_run": _B,
-            "rows": _I,
-            "created": _I,
-            "updated": _I,
-            "unchanged": _I,
-        },
-    },
 }
 
+# What the API adds to a stored site: its state (``_site_json``).
+SCHEMAS["Site"]["properties"]["state"] = {
+    "type": ["string", "null"],
+    "description": "from the prober; null until it reports",
+}
 ROUTES = _routes()
 openapi.add_schemas(SCHEMAS)
 openapi.describe(*(r.op for r in ROUTES))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from pydantic import TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 VERSION = "0.1.0"
 
@@ -77,6 +79,19 @@ def describe(*operations: Operation) -> None:
 
 def add_schemas(schemas: Mapping[str, dict[str, Any]]) -> None:
     SCHEMAS.update(schemas)
+
+
+def declared(*inputs: type, outputs: Iterable[type] = ()) -> dict[str, dict[str, Any]]:
+    """Component schemas from the records' own declarations: ``inputs`` (pydantic models) as
+    requests validate them, ``outputs`` (record dataclasses) as answers serialize them; the
+    enums and records they use become components of their own (``#/components/schemas/...``)."""
+    modes: list[tuple[type, JsonSchemaMode]] = [(t, "validation") for t in inputs]
+    modes += [(t, "serialization") for t in outputs]
+    entries: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
+        (t.__name__, mode, TypeAdapter(t)) for t, mode in modes
+    ]
+    _, found = TypeAdapter.json_schemas(entries, ref_template="#/components/schemas/{model}")
+    return dict(found.get("$defs", {}))
 
 
 def ref(name: str) -> dict[str, str]:

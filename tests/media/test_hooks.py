@@ -273,6 +273,23 @@ def test_received_rtp_tap_hook_point() -> None:
     assert "RtpRouter()" in inspect.getsource(RTCDtlsTransport.__init__)
 
 
+async def test_codec_and_encoder_hook_points() -> None:
+    """What media/sfu.py's codec pinning and the test client's bitrate pin reach through."""
+    pc = RTCPeerConnection(rtc_configuration(MediaSettings()))
+    try:
+        transceiver = pc.addTransceiver("video", direction="sendrecv")
+        assert hooks.negotiated_codecs(transceiver) == []
+        codecs = RTCRtpSender.getCapabilities("video").codecs[:1]
+        hooks.set_negotiated_codecs(transceiver, codecs)
+        assert hooks.negotiated_codecs(transceiver) == codecs
+        assert hooks.sender_encoder(transceiver.sender) is None  # no frame encoded yet
+        handler = lambda: None  # noqa: E731
+        hooks.on_keyframe_request(transceiver.sender, handler)
+        assert getattr(transceiver.sender, hooks.KEYFRAME_HANDLER) is handler
+    finally:
+        await pc.close()
+
+
 async def test_sender_ssrc_is_the_media_ssrc() -> None:
     pc = RTCPeerConnection(rtc_configuration(MediaSettings()))
     try:

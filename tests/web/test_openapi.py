@@ -38,3 +38,25 @@ async def test_document_is_served_and_refs_resolve(server: RunningServer) -> Non
         assert name in text
     refs = {part.split("'")[0] for part in text.split("#/components/schemas/")[1:]}
     assert refs <= set(doc["components"]["schemas"])
+
+
+def test_inventory_schemas_are_the_records_declarations(tmp_path: Path) -> None:
+    """The request and response schemas of sites, links and probe targets are made from the
+    declarations the server checks and answers with (network_inventory/records.py, model.py):
+    a field added to one is in the document, enums list every value, required fields say so."""
+    from dataclasses import fields
+
+    from network_inventory.model import Link, ProbeTarget, Site, SiteKind
+    from network_inventory.records import LinkInput, ProbeInput, SiteInput
+
+    schemas = openapi.document(create_app(Settings(data_dir=tmp_path)))["components"]["schemas"]
+    for model in (SiteInput, LinkInput, ProbeInput):
+        assert set(schemas[model.__name__]["properties"]) == set(model.model_fields)
+        assert schemas[model.__name__]["additionalProperties"] is False
+    for record in (Site, Link, ProbeTarget):
+        assert {f.name for f in fields(record)} <= set(schemas[record.__name__]["properties"])
+    assert schemas["SiteKind"]["enum"] == [k.value for k in SiteKind]
+    assert set(schemas["SiteInput"]["required"]) == {"name", "kind"}
+    assert schemas["ProbeInput"]["required"] == ["kind"]
+    port = schemas["ProbeInput"]["properties"]["port"]["anyOf"][0]
+    assert (port["minimum"], port["maximum"]) == (1, 65535)
