@@ -18,6 +18,7 @@ from web import (
     inventory_live_api,
     inventory_pages,
     invites_api,
+    link_thresholds_api,
     metrics,
     openapi,
     pages,
@@ -56,6 +57,7 @@ def setup(app: web.Application) -> None:
     openapi.setup(app)
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after the database: the prober reads and writes it
+    link_thresholds_api.setup(app)  # reads the live service's policy
     report_api.setup(app)
     call_quality_api.setup(app)
     services_api.setup(app)  # after inventory_api: its first start seeds the kecamatan
