@@ -6,12 +6,14 @@ interval), pool each site's results, run the state machine, then write samples, 
 and alerts in ONE write transaction, push the changes on socket.io (namespace ``/inventory``)
 and hand alerts to the webhooks.
 
-Between sweeps, a *check* every ``check_interval_s``: one echo to every probed ICMP/TCP target,
-stored nowhere unless it says something changed. When a sweep's or a check's round disagrees
-with a site's state (it fails, degrades, or answers while DOWN), *confirmation* rounds of that
-site and the sites behind it follow ``confirm_gap_s`` apart (``confirm_count`` echoes each)
-until the state machine has decided: an outage shows in seconds, not after three intervals, and
-one lost echo never alerts anyone. A change of the inventory is judged at once (a *judge* pass
+Beside the sweeps, a *check* every ``check_interval_s``: one echo to every probed ICMP/TCP
+target, stored nowhere unless it says something changed. When a sweep's or a check's round
+disagrees with a site's state, *confirmation* rounds of that site and the sites behind it follow
+``confirm_gap_s`` apart until the state machine has decided: *reach* rounds
+(``confirm_count`` echoes) when it failed or answered while DOWN, *quality* rounds
+(``quality_count`` echoes, judged on their own) when its loss or round trip crossed its
+baseline. An outage shows in seconds, not after three intervals, and lost echoes on a lossy
+link never alert anyone. A change of the inventory is judged at once (a *judge* pass
 without probing), so ``/api/state`` never waits for a sweep to show a new link or window.
 """
 
@@ -82,11 +84,17 @@ class LiveConfig:
     check_interval_s: float = 3.0
     """Seconds between two checks (one echo per target) between sweeps; 0: no checks."""
     confirm_count: int = 10
-    """Echo requests (or connects) of each target in one confirmation round."""
+    """Echo requests (or connects) of each target in one round confirming an outage or a
+    recovery from one (a round fails only when none of them is answered)."""
+    quality_count: int = 20
+    """Echo requests of each target in one round confirming a degradation (or its end): at 10 %
+    loss, 4 of 20 lost three rounds running happens once in ~500 confirmations."""
     confirm_gap_s: float = 1.0
     """Seconds between two confirmation rounds."""
-    confirm_echo_gap_s: float = 0.1
-    """Seconds between the echo requests of a check or confirmation round."""
+    confirm_echo_gap_s: float = 0.05
+    """Seconds between the echo requests of a check or reach round."""
+    quality_echo_gap_s: float = 0.1
+    """Seconds between the echo requests of a quality round."""
 
 
 class Pass(enum.Enum):
@@ -96,8 +104,12 @@ class Pass(enum.Enum):
     """Every due target, a full round each; samples recorded (the regular measurement)."""
     CHECK = "check"
     """One echo per probed ICMP/TCP target; only a failure (or an answer while DOWN) counts."""
-    CONFIRM = "confirm"
-    """Full rounds of the suspected sites and the sites behind them, right away."""
+    REACH = "reach"
+    """Rounds confirming that suspected sites (and those behind them) stopped answering, or
+    answer again: only whether they answer counts."""
+    QUALITY = "quality"
+    """Rounds confirming that suspected sites degraded (or recovered from it), judged on their
+    own: the degraded rounds counted before start again."""
     JUDGE = "judge"
     """No probing: the inventory changed (a new active link, a window), states follow at once."""
 
@@ -247,8 +259,9 @@ class Verdict:
     samples: list[history.Sample]
     changed_at: dict[int, float] = field(default_factory=dict)
     """When each transition happened (the round that made it)."""
-    pending: set[int] = field(default_factory=set)
-    """Sites whose round disagrees with their state: to confirm."""
+    suspects: dict[Pass, set[int]] = field(default_factory=dict)
+    """Sites whose round disagrees with their state, by the pass that is to confirm it
+    (``REACH`` or ``QUALITY``)."""
 
 
 class LiveService:
@@ -286,8 +299,7 @@ class LiveService:
     async def load(self) -> None:
         """Read the stored states and the inventory (enough for the API without probing)."""
         self.status = await self.db.read(history.load_status)
-        async with self._lock:  # planned and maintenance overlays before any probing
-            await self._pass(Pass.JUDGE)
+        await self._pass(Pass.JUDGE)  # planned and maintenance overlays before any probing
 
     async def start(self) -> None:
         await self.load()
@@ -305,80 +317,121 @@ class LiveService:
             self.prober = None
 
     async def _run(self) -> None:
+        """Sweeps every ``interval_s``; checks run beside them (a sweep's starts are spread over
+        half its interval, and a check must not wait for that)."""
         loop = asyncio.get_running_loop()
         cfg = self.config
-        next_sweep = loop.time()
+        checks = None
+        if cfg.check_interval_s > 0:
+            checks = asyncio.create_task(self._checks(), name="prober checks")
+        try:
+            while True:
+                began = loop.time()
+                await self._cycle(Pass.SWEEP)
+                elapsed = loop.time() - began
+                if elapsed > cfg.interval_s:
+                    log.warning("sweep took %.1f s, longer than the interval", elapsed)
+                await asyncio.sleep(max(0.0, cfg.interval_s - elapsed))
+        finally:
+            await cancel_and_wait(checks)
+
+    async def _checks(self) -> None:
         while True:
-            began = loop.time()
-            kind = Pass.SWEEP if began >= next_sweep or cfg.check_interval_s <= 0 else Pass.CHECK
-            if kind is Pass.SWEEP:
-                next_sweep = began + cfg.interval_s
-            try:
-                suspects = await self._guarded(kind)
-                if suspects:
-                    await self.confirm(suspects)
-            except Exception:
-                log.exception("%s failed", kind.value)
-            now = loop.time()
-            if kind is Pass.SWEEP and now - began > cfg.interval_s:
-                log.warning("sweep took %.1f s, longer than the interval", now - began)
-            wait = next_sweep - now
-            if cfg.check_interval_s > 0:
-                wait = min(wait, cfg.check_interval_s)
-            await asyncio.sleep(max(0.0, wait))
+            await asyncio.sleep(self.config.check_interval_s)
+            await self._cycle(Pass.CHECK)
+
+    async def _cycle(self, kind: Pass) -> None:
+        """A sweep or a check, then the confirmation of whatever it found changed (outages
+        first)."""
+        try:
+            suspects = (await self._pass(kind)).suspects
+            for question in (Pass.REACH, Pass.QUALITY):
+                if suspects.get(question):
+                    await self.confirm(question, suspects[question])
+        except Exception:
+            log.exception("%s failed", kind.value)
 
     # -- one pass ---------------------------------------------------------------------------
     async def sweep_once(self) -> list[Transition]:
         """Probe, judge, record, push. Returns the state changes of this sweep."""
-        async with self._lock:
-            return (await self._pass(Pass.SWEEP)).transitions
+        return (await self._pass(Pass.SWEEP)).transitions
 
-    async def check_once(self) -> set[int]:
-        """One check (an echo per target); returns the sites to confirm."""
-        return await self._guarded(Pass.CHECK)
+    async def check_once(self) -> dict[Pass, set[int]]:
+        """One check (an echo per target); returns the sites to confirm, by question."""
+        return (await self._pass(Pass.CHECK)).suspects
 
-    async def confirm(self, suspects: set[int]) -> list[Transition]:
-        """Confirmation rounds of ``suspects`` and the sites behind them, ``confirm_gap_s``
-        apart, until no site's round disagrees with its state (at most as many rounds as the
-        policy needs to change a state). Returns the state changes they made."""
+    async def confirm(self, question: Pass, suspects: set[int]) -> list[Transition]:
+        """``REACH`` or ``QUALITY`` rounds of ``suspects`` and the sites behind them,
+        ``confirm_gap_s`` apart, until no site's round disagrees with its state any more (at
+        most as many rounds as the policy needs to change a state). A quality confirmation
+        counts only its own rounds: the degraded/clean rounds counted before it, and what it
+        leaves uncounted, start again (a sweep's five echoes never tip a site into DEGRADED).
+        Returns the state changes made."""
         policy = self.config.policy
-        self._fresh_judgement(suspects)
+        if question is Pass.QUALITY:
+            await self._fresh_judgement(suspects)
         changes: list[Transition] = []
         pending = set(suspects)
-        for i in range(max(policy.down_rounds, policy.up_rounds)):
-            if i:
-                await asyncio.sleep(self.config.confirm_gap_s)
-            async with self._lock:
-                verdict = await self._pass(Pass.CONFIRM, self._with_descendants(pending))
-            changes.extend(verdict.transitions)
-            pending = verdict.pending & pending
-            if not pending:
-                break
+        try:
+            for i in range(max(policy.down_rounds, policy.up_rounds)):
+                if i:
+                    await asyncio.sleep(self.config.confirm_gap_s)
+                verdict = await self._pass(question, self._with_descendants(pending))
+                changes.extend(verdict.transitions)
+                pending = verdict.suspects.get(question, set()) & pending
+                if not pending:
+                    break
+        finally:
+            if question is Pass.QUALITY:
+                await self._fresh_judgement(suspects)
         return changes
 
-    async def _guarded(self, kind: Pass) -> set[int]:
-        async with self._lock:
-            return (await self._pass(kind)).pending
-
     async def _pass(self, kind: Pass, only: set[int] | None = None) -> Verdict:
-        """Plan, probe, judge, persist (one write transaction), publish."""
+        """Plan and probe; then, holding the lock, judge, persist (one write transaction) and
+        publish. Passes probe side by side (a check during a sweep's spread); a round older
+        than the last one judged for its site is left out (it would judge the past)."""
         if self.prober is None and kind is not Pass.JUDGE:  # without start(): tests, one-offs
             self.prober = Prober(icmp_mode=self.config.icmp_mode)
         self.dispatcher.start()
         started = time.monotonic()
         planned = self._plan(await self._read_inventory(), time.time(), kind, only)
-        raw = await self._probe(self.prober, planned) if self.prober else _nothing()
-        probed = self._counted(planned, raw)
-        verdict = self._judge(planned, probed, raw)
-        if kind is Pass.CHECK and not probed.observations:
-            self._count(raw.results, None, planned.now)
-            return verdict  # nothing to record: every answer agreed with its site's state
-        alert_ids = await self.db.write(lambda conn: self._persist(conn, planned, probed, verdict))
-        self.status = verdict.statuses
-        elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
-        self._count(raw.results, elapsed, planned.now)
-        await self._publish(verdict, alert_ids, probed.measured, planned.now)
+        measured = await self._probe(self.prober, planned) if self.prober else _nothing()
+        async with self._lock:
+            planned = self._judged_on(self.inventory, planned)
+            raw = self._newer(_only(measured, set(planned.inventory.sites)))
+            probed = self._counted(planned, raw)
+            verdict = self._judge(planned, probed, raw)
+            elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
+            self._count(measured.results, elapsed, planned.now)
+            if kind is Pass.CHECK and not probed.observations:
+                return verdict  # nothing to record: every answer agreed with its site's state
+            alert_ids = await self.db.write(
+                lambda conn: self._persist(conn, planned, probed, verdict)
+            )
+            self.status = verdict.statuses
+            await self._publish(verdict, alert_ids, probed.measured, planned.now)
         return verdict
+
+    def _judged_on(self, inv: InventorySnapshot, planned: Planned) -> Planned:
+        """The pass judged on the inventory as it is now (an edit may have come while it
+        probed), not as it was when the pass began."""
+        if inv is planned.inventory:
+            return planned
+        order = order_sites({s.id: s.parent_id for s in inv.sites.values()})
+        facts = [self._facts(inv.sites[s], inv, planned.now) for s in order]
+        return replace(planned, inventory=inv, facts=facts)
+
+    def _newer(self, probed: Probed) -> Probed:
+        """Leave out a round measured before its site's latest change (a sweep's round taken
+        before the cut that checks meanwhile confirmed): it says nothing of the new state."""
+        stale = {
+            sid
+            for sid, obs in probed.observations.items()
+            if obs.at is not None and sid in self.status and obs.at < self.status[sid].track.since
+        }
+        if not stale:
+            return probed
+        return _only(probed, set(probed.observations) - stale)
 
     def _plan(
         self,
@@ -398,11 +451,10 @@ class LiveService:
             due = [t for t in probed if self._due(t, now)]
         elif kind is Pass.CHECK:
             due = [replace(t, count=1) for t in probed if t.kind is not ProbeKind.HTTP]
-        elif kind is Pass.CONFIRM:
+        elif kind in (Pass.REACH, Pass.QUALITY):
             wanted = only or set()
-            due = [
-                replace(t, count=self.config.confirm_count) for t in probed if t.site_id in wanted
-            ]
+            count = self.config.confirm_count if kind is Pass.REACH else self.config.quality_count
+            due = [replace(t, count=count) for t in probed if t.site_id in wanted]
         else:
             due = []
         due.sort(key=lambda t: (rank[t.site_id], t.id))
@@ -416,6 +468,8 @@ class LiveService:
                 gap=cfg.gap_s,
                 concurrency=cfg.concurrency,
             )
+        elif planned.kind is Pass.QUALITY:
+            plan = SweepPlan(gap=cfg.quality_echo_gap_s, concurrency=cfg.concurrency)
         else:
             plan = SweepPlan(gap=cfg.confirm_echo_gap_s, concurrency=cfg.concurrency)
         results = await prober.sweep(planned.due, plan)
@@ -427,8 +481,10 @@ class LiveService:
             by_site.setdefault(r.site_id, []).append(r)
         observations: dict[int, Observation] = {}
         measured: dict[int, Measurement] = {}
+        reach_only = planned.kind in (Pass.CHECK, Pass.REACH)
         for site_id, site_results in by_site.items():
-            observations[site_id], measured[site_id] = pool(site_results)
+            obs, measured[site_id] = pool(site_results)
+            observations[site_id] = replace(obs, reach_only=reach_only)
         return Probed(list(results), by_site, observations, measured)
 
     def _counted(self, planned: Planned, raw: Probed) -> Probed:
@@ -442,12 +498,7 @@ class LiveService:
             for sid, obs in raw.observations.items()
             if not obs.answered or self._health(sid).state in (State.DOWN, State.UNKNOWN)
         }
-        return Probed(
-            [r for r in raw.results if r.site_id in keep],
-            {k: v for k, v in raw.by_site.items() if k in keep},
-            {k: v for k, v in raw.observations.items() if k in keep},
-            {k: v for k, v in raw.measured.items() if k in keep},
-        )
+        return _only(raw, keep)
 
     def _judge(self, planned: Planned, probed: Probed, raw: Probed | None = None) -> Verdict:
         """Run the state machine; derive transitions, grouped alerts, statuses and samples, and
@@ -481,12 +532,12 @@ class LiveService:
             ]
         statuses = self._statuses(tracks, probed.by_site, probed.measured, now)
         limits = {f.site_id: f.limits for f in planned.facts}
-        pending = {
-            sid
-            for sid, obs in (raw or probed).observations.items()
-            if sid in tracks
-            and self._unsettled(planned.kind, tracks[sid].health, obs, limits.get(sid), now)
-        }
+        suspects: dict[Pass, set[int]] = {}
+        for sid, obs in (raw or probed).observations.items():
+            if sid in tracks:
+                question = self._question(tracks[sid].health, obs, limits.get(sid), now)
+                if question is not None:
+                    suspects.setdefault(question, set()).add(sid)
         return Verdict(
             transitions,
             list(alerts),
@@ -496,34 +547,43 @@ class LiveService:
             statuses,
             samples,
             changed_at,
-            pending,
+            suspects,
         )
 
-    def _unsettled(
-        self, kind: Pass, health: Health, obs: Observation, limits: Limits | None, now: float
-    ) -> bool:
-        """Does this round disagree with the site's (new) health, so that it is worth
-        confirming? A check's answer says nothing about loss: it only suspects an outage, a
-        recovery from one, or (by its round trip) a degradation."""
+    def _question(
+        self, health: Health, obs: Observation, limits: Limits | None, now: float
+    ) -> Pass | None:
+        """Does this round disagree with the site's (new) health, and which rounds are to
+        confirm it: ``REACH`` (it failed, or answered while DOWN), ``QUALITY`` (its loss or round
+        trip crossed the baseline either way), or none. A reach round's answers say nothing
+        about loss; a flapping site held DOWN is not confirmed again until its hold ends."""
         policy = self.config.policy
+        if held(health, policy, now):
+            return None
+        if health.state is State.DOWN:
+            return Pass.REACH if obs.answered else None
+        if not obs.answered:
+            return Pass.REACH
+        if obs.reach_only:  # a check's one echo tells no loss; a reach round's ten may
+            lim = limits or policy.limits
+            rtt = obs.rtt_median_ms
+            slow = rtt is not None and rtt >= lim.rtt_degraded_ms
+            lossy = obs.sent > 1 and obs.loss >= lim.loss_degraded - 1e-9
+            return Pass.QUALITY if (slow or lossy) and health.state is State.UP else None
         verdict = round_health(obs, policy, limits)
-        if verdict is health.state or held(health, policy, now):
-            return False
-        if health.state is State.UNKNOWN:
-            return verdict is State.DOWN
-        if kind is Pass.CHECK and health.state is State.DEGRADED:
-            return verdict is State.DOWN
-        return True
+        if health.state is State.UNKNOWN or verdict is health.state:
+            return None
+        return Pass.QUALITY
 
-    def _fresh_judgement(self, suspects: set[int]) -> None:
-        """A confirmation decides on its own rounds whether a site degraded or recovered from
-        it: the degraded/clean rounds counted before (a sweep's five echoes) start again."""
-        for sid in suspects:
-            status = self.status.get(sid)
-            if status is None or status.track.health.failed:
-                continue
-            health = replace(status.track.health, degraded=0, clean=0)
-            self.status[sid] = replace(status, track=replace(status.track, health=health))
+    async def _fresh_judgement(self, sites: set[int]) -> None:
+        """Forget the degraded/clean rounds counted so far for these sites."""
+        async with self._lock:
+            for sid in sites:
+                status = self.status.get(sid)
+                if status is None:
+                    continue
+                health = replace(status.track.health, degraded=0, clean=0)
+                self.status[sid] = replace(status, track=replace(status.track, health=health))
 
     def _health(self, site_id: int) -> Health:
         status = self.status.get(site_id)
@@ -710,9 +770,7 @@ class LiveService:
 
     async def _reload(self) -> None:
         try:
-            await self._read_inventory()  # at once, even while a sweep holds the lock
-            async with self._lock:
-                await self._pass(Pass.JUDGE)
+            await self._pass(Pass.JUDGE)
         except Exception:
             log.exception("could not re-read the inventory")
 
@@ -806,6 +864,15 @@ class LiveService:
 
 def _nothing() -> Probed:
     return Probed([], {}, {}, {})
+
+
+def _only(probed: Probed, sites: set[int]) -> Probed:
+    return Probed(
+        [r for r in probed.results if r.site_id in sites],
+        {k: v for k, v in probed.by_site.items() if k in sites},
+        {k: v for k, v in probed.observations.items() if k in sites},
+        {k: v for k, v in probed.measured.items() if k in sites},
+    )
 
 
 def _insert_alerts(

@@ -61,7 +61,7 @@ class Policy:
     """Consecutive failed (or degraded) rounds before DOWN (or DEGRADED)."""
     up_rounds: int = 2
     """Consecutive answered (or clean) rounds before leaving DOWN (or DEGRADED)."""
-    flap_window_s: float = 900.0
+    flap_window_s: float = 120.0
     """An outage starting within this time of the last one's start makes the site flapping."""
     flap_hold_s: float = 120.0
     """A flapping site leaves DOWN only after answering this long without a failed round."""
@@ -80,6 +80,9 @@ class Observation:
     rtt_median_ms: float | None = None
     at: float | None = None
     """When it was measured (Unix s; the latest round's start): the time of a change it makes."""
+    reach_only: bool = False
+    """A round asking only whether the site answers (a check, an outage's confirmation): it
+    counts failed and answered rounds, never degraded or clean ones."""
 
     @property
     def answered(self) -> bool:
@@ -142,8 +145,9 @@ def step_health(
     verdict = round_health(obs, policy, limits)
     at = obs.at if obs.at is not None else (now if now is not None else 0.0)
     if verdict is State.DOWN:
-        h = replace(health, failed=health.failed + 1, answered=0, degraded=0, clean=0)
-        h = replace(h, answering_since=None)
+        h = replace(health, failed=health.failed + 1, answered=0, answering_since=None)
+        if not obs.reach_only:  # one lost echo of a check says nothing of the link's quality
+            h = replace(h, degraded=0, clean=0)
         if h.failed >= policy.down_rounds and h.state is not State.DOWN:
             recent = h.down_at is not None and at - h.down_at < policy.flap_window_s
             return replace(h, state=State.DOWN, down_at=at, flapping=recent)
@@ -152,10 +156,14 @@ def step_health(
         health,
         failed=0,
         answered=health.answered + 1,
-        degraded=health.degraded + 1 if verdict is State.DEGRADED else 0,
-        clean=health.clean + 1 if verdict is State.UP else 0,
         answering_since=health.answering_since if health.answered else at,
     )
+    if not obs.reach_only:
+        h = replace(
+            h,
+            degraded=health.degraded + 1 if verdict is State.DEGRADED else 0,
+            clean=health.clean + 1 if verdict is State.UP else 0,
+        )
     if h.state is State.UNKNOWN:
         return replace(h, state=verdict)
     if h.state is State.DOWN:
