@@ -139,9 +139,10 @@ async def measure(args: argparse.Namespace, lab: DetectLab, db: Database, hook: 
             await asyncio.sleep(random.uniform(3, 10))
             lab.restore()
             recovery.append(await until(lambda: live.state_of(kec) == "up", 120))
-        print(f"outage shown after the cut (s): {fmt(outage)}", flush=True)
-        print(f"  its webhook alert after the cut (s): {fmt(alert_down)}", flush=True)
-        print(f"recovery shown after the restore (s): {fmt(recovery)}", flush=True)
+        if args.cuts:
+            print(f"outage shown after the cut (s): {fmt(outage)}", flush=True)
+            print(f"  its webhook alert after the cut (s): {fmt(alert_down)}", flush=True)
+            print(f"recovery shown after the restore (s): {fmt(recovery)}", flush=True)
 
         degraded: list[float | None] = []
         for _ in range(args.degradations):
@@ -150,7 +151,8 @@ async def measure(args: argparse.Namespace, lab: DetectLab, db: Database, hook: 
             degraded.append(await until(lambda: live.state_of(villages[0]) == "degraded", 300))
             lab.clear_drops()
             await until(lambda: live.state_of(villages[0]) == "up", 300)
-        print(f"30 % loss shown DEGRADED after (s): {fmt(degraded)}", flush=True)
+        if args.degradations:
+            print(f"30 % loss shown DEGRADED after (s): {fmt(degraded)}", flush=True)
 
         if args.flaps:
             await asyncio.sleep(max(5.0, last_cut + window + 5 - time.monotonic()))
