@@ -1,24 +1,36 @@
-"""The live half of the inventory: sweep, judge, record, alert, push — once per interval.
+"""The live half of the inventory: sweep, judge, record, alert, push.
 
-One sweep: read the inventory (sites, active uplinks, enabled targets), probe every due target
-(parents before children, starts spread over part of the interval), pool each site's results,
-run the state machine, then write samples, states, events and alerts in ONE write transaction,
-push the changes on socket.io (namespace ``/inventory``) and hand alerts to the webhooks.
+One *sweep* per interval: read the inventory (sites, active uplinks, their baselines, enabled
+targets), probe every due target (parents before children, starts spread over part of the
+interval), pool each site's results, run the state machine, then write samples, states, events
+and alerts in ONE write transaction, push the changes on socket.io (namespace ``/inventory``)
+and hand alerts to the webhooks.
+
+Beside the sweeps, a *check* every ``check_interval_s``: one echo to every probed ICMP/TCP
+target, stored nowhere unless it says something changed. When a sweep's or a check's round
+disagrees with a site's state, *confirmation* rounds of that site and the sites behind it follow
+``confirm_gap_s`` apart until the state machine has decided: *reach* rounds
+(``confirm_count`` echoes) when it failed or answered while DOWN, *quality* rounds
+(``quality_count`` echoes, judged on their own) when its loss or round trip crossed its
+baseline. An outage shows in seconds, not after three intervals, and lost echoes on a lossy
+link never alert anyone. A change of the inventory is judged at once (a *judge* pass
+without probing), so ``/api/state`` never waits for a sweep to show a new link or window.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import sqlite3
 import statistics
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from network_inventory import history
+from network_inventory import history, thresholds
 from network_inventory.alerts import (
     AlertPlan,
     SiteInfo,
@@ -27,16 +39,20 @@ from network_inventory.alerts import (
     alert_payload,
     plan_alerts,
 )
-from network_inventory.model import VILLAGE_KINDS, ProbeTarget, iso
+from network_inventory.model import VILLAGE_KINDS, ProbeKind, ProbeTarget, iso
 from network_inventory.probing import Prober, ProbeResult, SweepPlan
 from network_inventory.state import (
+    Health,
+    Limits,
     Observation,
     Policy,
     SiteFacts,
     State,
     Track,
     evaluate,
+    held,
     order_sites,
+    round_health,
 )
 from pendopo.db import Database
 from pendopo.tasks import TaskSet, cancel_and_wait
@@ -65,6 +81,37 @@ class LiveConfig:
     icmp_mode: str = "auto"
     policy: Policy = field(default_factory=Policy)
     retention: history.Retention = field(default_factory=history.Retention)
+    check_interval_s: float = 3.0
+    """Seconds between two checks (one echo per target) between sweeps; 0: no checks."""
+    confirm_count: int = 10
+    """Echo requests (or connects) of each target in one round confirming an outage or a
+    recovery from one (a round fails only when none of them is answered)."""
+    quality_count: int = 20
+    """Echo requests of each target in one round confirming a degradation (or its end): at 10 %
+    loss, 4 of 20 lost three rounds running happens once in ~500 confirmations."""
+    confirm_gap_s: float = 1.0
+    """Seconds between two confirmation rounds."""
+    confirm_echo_gap_s: float = 0.05
+    """Seconds between the echo requests of a check or reach round."""
+    quality_echo_gap_s: float = 0.1
+    """Seconds between the echo requests of a quality round."""
+
+
+class Pass(enum.Enum):
+    """What one pass over the inventory does."""
+
+    SWEEP = "sweep"
+    """Every due target, a full round each; samples recorded (the regular measurement)."""
+    CHECK = "check"
+    """One echo per probed ICMP/TCP target; only a failure (or an answer while DOWN) counts."""
+    REACH = "reach"
+    """Rounds confirming that suspected sites (and those behind them) stopped answering, or
+    answer again: only whether they answer counts."""
+    QUALITY = "quality"
+    """Rounds confirming that suspected sites degraded (or recovered from it), judged on their
+    own: the degraded rounds counted before start again."""
+    JUDGE = "judge"
+    """No probing: the inventory changed (a new active link, a window), states follow at once."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +138,8 @@ class InventorySnapshot:
     sites: dict[int, SiteRow]
     active_parents: dict[int, tuple[int, ...]]
     targets: list[ProbeTarget]
+    uplinks: dict[int, tuple[str, thresholds.Override | None]] = field(default_factory=dict)
+    """Each site's primary active uplink: its medium and its own thresholds, if any."""
 
 
 def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
@@ -109,15 +158,22 @@ def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
         )
     }
     parents: dict[int, list[int]] = {}
+    has_overrides = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'link_thresholds'"
+    ).fetchone()
+    overrides = thresholds.load_overrides(conn) if has_overrides else {}
+    uplinks: dict[int, tuple[str, thresholds.Override | None]] = {}
     for r in conn.execute(
-        "SELECT site_id, parent_site_id FROM links WHERE status = 'active' ORDER BY priority"
+        "SELECT id, site_id, parent_site_id, medium FROM links WHERE status = 'active'"
+        " ORDER BY priority, id"
     ):
-        parents.setdefault(r[0], []).append(r[1])
+        parents.setdefault(r["site_id"], []).append(r["parent_site_id"])
+        uplinks.setdefault(r["site_id"], (r["medium"], overrides.get(r["id"])))
     targets = [
         ProbeTarget.from_row(r)
         for r in conn.execute("SELECT * FROM probe_targets WHERE enabled = 1 ORDER BY id")
     ]
-    return InventorySnapshot(sites, {k: tuple(v) for k, v in parents.items()}, targets)
+    return InventorySnapshot(sites, {k: tuple(v) for k, v in parents.items()}, targets, uplinks)
 
 
 @dataclass
@@ -158,7 +214,8 @@ def pool(results: Sequence[ProbeResult]) -> tuple[Observation, Measurement]:
     received = sum(r.received for r in results)
     median = statistics.median(rtts) if rtts else None
     methods = sorted({r.method for r in results})
-    obs = Observation(sent, received, median)
+    at = max((r.at for r in results), default=None)
+    obs = Observation(sent, received, median, at or None)
     return obs, Measurement(
         rtt_ms=None if median is None else round(median, 3),
         rtt_min=min(rtts) if rtts else None,
@@ -176,6 +233,7 @@ class Planned:
     facts: list[SiteFacts]
     due: list[ProbeTarget]
     now: float
+    kind: Pass = Pass.SWEEP
 
 
 @dataclass(frozen=True)
@@ -199,6 +257,11 @@ class Verdict:
     infos: dict[int, SiteInfo]
     statuses: dict[int, history.SiteStatus]
     samples: list[history.Sample]
+    changed_at: dict[int, float] = field(default_factory=dict)
+    """When each transition happened (the round that made it)."""
+    suspects: dict[Pass, set[int]] = field(default_factory=dict)
+    """Sites whose round disagrees with their state, by the pass that is to confirm it
+    (``REACH`` or ``QUALITY``)."""
 
 
 class LiveService:
@@ -229,12 +292,14 @@ class LiveService:
         self._read_shown = 0
         """The ticket of the read ``self.inventory`` comes from."""
         self._last_sample_at = 0
+        self._judging: asyncio.Task[None] | None = None
+        """The latest judge pass asked for by an inventory change."""
 
     # -- lifecycle --------------------------------------------------------------------------
     async def load(self) -> None:
         """Read the stored states and the inventory (enough for the API without probing)."""
         self.status = await self.db.read(history.load_status)
-        await self._read_inventory()
+        await self._pass(Pass.JUDGE)  # planned and maintenance overlays before any probing
 
     async def start(self) -> None:
         await self.load()
@@ -252,98 +317,291 @@ class LiveService:
             self.prober = None
 
     async def _run(self) -> None:
+        """Sweeps every ``interval_s``; checks run beside them (a sweep's starts are spread over
+        half its interval, and a check must not wait for that)."""
         loop = asyncio.get_running_loop()
-        while True:
-            began = loop.time()
-            try:
-                await self.sweep_once()
-            except Exception:
-                log.exception("sweep failed")
-            elapsed = loop.time() - began
-            if elapsed > self.config.interval_s:
-                log.warning("sweep took %.1f s, longer than the interval", elapsed)
-            await asyncio.sleep(max(0.0, self.config.interval_s - elapsed))
+        cfg = self.config
+        checks = None
+        if cfg.check_interval_s > 0:
+            checks = asyncio.create_task(self._checks(), name="prober checks")
+        try:
+            while True:
+                began = loop.time()
+                await self._cycle(Pass.SWEEP)
+                elapsed = loop.time() - began
+                if elapsed > cfg.interval_s:
+                    log.warning("sweep took %.1f s, longer than the interval", elapsed)
+                await asyncio.sleep(max(0.0, cfg.interval_s - elapsed))
+        finally:
+            await cancel_and_wait(checks)
 
-    # -- one sweep --------------------------------------------------------------------------
+    async def _checks(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.check_interval_s)
+            await self._cycle(Pass.CHECK)
+
+    async def _cycle(self, kind: Pass) -> None:
+        """A sweep or a check, then the confirmation of whatever it found changed (outages
+        first)."""
+        try:
+            suspects = (await self._pass(kind)).suspects
+            for question in (Pass.REACH, Pass.QUALITY):
+                if suspects.get(question):
+                    await self.confirm(question, suspects[question])
+        except Exception:
+            log.exception("%s failed", kind.value)
+
+    # -- one pass ---------------------------------------------------------------------------
     async def sweep_once(self) -> list[Transition]:
         """Probe, judge, record, push. Returns the state changes of this sweep."""
-        async with self._lock:
-            return await self._sweep()
+        return (await self._pass(Pass.SWEEP)).transitions
 
-    async def _sweep(self) -> list[Transition]:
-        """Plan, probe, judge, persist (one write transaction), publish."""
-        if self.prober is None:  # a sweep asked for without start() (tests, one-off runs)
+    async def check_once(self) -> dict[Pass, set[int]]:
+        """One check (an echo per target); returns the sites to confirm, by question."""
+        return (await self._pass(Pass.CHECK)).suspects
+
+    async def confirm(self, question: Pass, suspects: set[int]) -> list[Transition]:
+        """``REACH`` or ``QUALITY`` rounds of ``suspects`` and the sites behind them,
+        ``confirm_gap_s`` apart, until no site's round disagrees with its state any more (at
+        most as many rounds as the policy needs to change a state). A quality confirmation
+        counts only its own rounds: the degraded/clean rounds counted before it, and what it
+        leaves uncounted, start again (a sweep's five echoes never tip a site into DEGRADED).
+        Returns the state changes made."""
+        policy = self.config.policy
+        if question is Pass.QUALITY:
+            await self._fresh_judgement(suspects)
+        changes: list[Transition] = []
+        pending = set(suspects)
+        try:
+            for i in range(max(policy.down_rounds, policy.up_rounds)):
+                if i:
+                    await asyncio.sleep(self.config.confirm_gap_s)
+                verdict = await self._pass(question, self._with_descendants(pending))
+                changes.extend(verdict.transitions)
+                pending = verdict.suspects.get(question, set()) & pending
+                if not pending:
+                    break
+        finally:
+            if question is Pass.QUALITY:
+                await self._fresh_judgement(suspects)
+        return changes
+
+    async def _pass(self, kind: Pass, only: set[int] | None = None) -> Verdict:
+        """Plan and probe; then, holding the lock, judge, persist (one write transaction) and
+        publish. Passes probe side by side (a check during a sweep's spread); a round older
+        than the last one judged for its site is left out (it would judge the past)."""
+        if self.prober is None and kind is not Pass.JUDGE:  # without start(): tests, one-offs
             self.prober = Prober(icmp_mode=self.config.icmp_mode)
         self.dispatcher.start()
         started = time.monotonic()
-        planned = self._plan(await self._read_inventory(), time.time())
-        probed = await self._probe(self.prober, planned)
-        verdict = self._judge(planned, probed)
-        alert_ids = await self.db.write(lambda conn: self._persist(conn, planned, probed, verdict))
-        self.status = verdict.statuses
-        self._count(probed.results, time.monotonic() - started, planned.now)
-        await self._publish(verdict, alert_ids, probed.measured, planned.now)
-        return verdict.transitions
+        planned = self._plan(await self._read_inventory(), time.time(), kind, only)
+        measured = await self._probe(self.prober, planned) if self.prober else _nothing()
+        async with self._lock:
+            planned = self._judged_on(self.inventory, planned)
+            raw = self._newer(_only(measured, set(planned.inventory.sites)))
+            probed = self._counted(planned, raw)
+            verdict = self._judge(planned, probed, raw)
+            elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
+            self._count(measured.results, elapsed, planned.now)
+            if kind is Pass.CHECK and not probed.observations:
+                return verdict  # nothing to record: every answer agreed with its site's state
+            alert_ids = await self.db.write(
+                lambda conn: self._persist(conn, planned, probed, verdict)
+            )
+            self.status = verdict.statuses
+            await self._publish(verdict, alert_ids, probed.measured, planned.now)
+        return verdict
 
-    def _plan(self, inv: InventorySnapshot, now: float) -> Planned:
-        """Sites in hierarchy order (parents before children) and the targets due now; planned
-        sites (no active uplink yet) are not probed."""
+    def _judged_on(self, inv: InventorySnapshot, planned: Planned) -> Planned:
+        """The pass judged on the inventory as it is now (an edit may have come while it
+        probed), not as it was when the pass began."""
+        if inv is planned.inventory:
+            return planned
+        order = order_sites({s.id: s.parent_id for s in inv.sites.values()})
+        facts = [self._facts(inv.sites[s], inv, planned.now) for s in order]
+        return replace(planned, inventory=inv, facts=facts)
+
+    def _newer(self, probed: Probed) -> Probed:
+        """Leave out a round measured before its site's latest change (a sweep's round taken
+        before the cut that checks meanwhile confirmed): it says nothing of the new state."""
+        stale = {
+            sid
+            for sid, obs in probed.observations.items()
+            if obs.at is not None and sid in self.status and obs.at < self.status[sid].track.since
+        }
+        if not stale:
+            return probed
+        return _only(probed, set(probed.observations) - stale)
+
+    def _plan(
+        self,
+        inv: InventorySnapshot,
+        now: float,
+        kind: Pass = Pass.SWEEP,
+        only: set[int] | None = None,
+    ) -> Planned:
+        """Sites in hierarchy order (parents before children) and the targets of this pass;
+        planned sites (no active uplink yet) are not probed."""
         order = order_sites({s.id: s.parent_id for s in inv.sites.values()})
         rank = {site: i for i, site in enumerate(order)}
         facts = [self._facts(inv.sites[s], inv, now) for s in order]
         planned = {f.site_id for f in facts if f.planned}
-        due = sorted(
-            (
-                t
-                for t in inv.targets
-                if t.site_id in rank and t.site_id not in planned and self._due(t, now)
-            ),
-            key=lambda t: (rank[t.site_id], t.id),
-        )
-        return Planned(inv, facts, due, now)
+        probed = [t for t in inv.targets if t.site_id in rank and t.site_id not in planned]
+        if kind is Pass.SWEEP:
+            due = [t for t in probed if self._due(t, now)]
+        elif kind is Pass.CHECK:
+            due = [replace(t, count=1) for t in probed if t.kind is not ProbeKind.HTTP]
+        elif kind in (Pass.REACH, Pass.QUALITY):
+            wanted = only or set()
+            count = self.config.confirm_count if kind is Pass.REACH else self.config.quality_count
+            due = [replace(t, count=count) for t in probed if t.site_id in wanted]
+        else:
+            due = []
+        due.sort(key=lambda t: (rank[t.site_id], t.id))
+        return Planned(inv, facts, due, now, kind)
 
     async def _probe(self, prober: Prober, planned: Planned) -> Probed:
         cfg = self.config
-        plan = SweepPlan(
-            spread=cfg.interval_s * cfg.spread_fraction, gap=cfg.gap_s, concurrency=cfg.concurrency
-        )
+        if planned.kind is Pass.SWEEP:
+            plan = SweepPlan(
+                spread=cfg.interval_s * cfg.spread_fraction,
+                gap=cfg.gap_s,
+                concurrency=cfg.concurrency,
+            )
+        elif planned.kind is Pass.QUALITY:
+            plan = SweepPlan(gap=cfg.quality_echo_gap_s, concurrency=cfg.concurrency)
+        else:
+            plan = SweepPlan(gap=cfg.confirm_echo_gap_s, concurrency=cfg.concurrency)
         results = await prober.sweep(planned.due, plan)
-        for t in planned.due:
-            self._last_probe[t.id] = planned.now
+        if planned.kind is Pass.SWEEP:
+            for t in planned.due:
+                self._last_probe[t.id] = planned.now
         by_site: dict[int, list[ProbeResult]] = {}
         for r in results:
             by_site.setdefault(r.site_id, []).append(r)
         observations: dict[int, Observation] = {}
         measured: dict[int, Measurement] = {}
+        reach_only = planned.kind in (Pass.CHECK, Pass.REACH)
         for site_id, site_results in by_site.items():
-            observations[site_id], measured[site_id] = pool(site_results)
+            obs, measured[site_id] = pool(site_results)
+            observations[site_id] = replace(obs, reach_only=reach_only)
         return Probed(list(results), by_site, observations, measured)
 
-    def _judge(self, planned: Planned, probed: Probed) -> Verdict:
-        """Run the state machine; derive transitions, grouped alerts, statuses and samples."""
+    def _counted(self, planned: Planned, raw: Probed) -> Probed:
+        """The observations the state machine takes. A check's single echo tells reachability
+        only: it counts when it failed or when its site is DOWN (or not measured yet), never as a
+        clean round (that would undo the degraded rounds counted so far)."""
+        if planned.kind is not Pass.CHECK:
+            return raw
+        keep = {
+            sid
+            for sid, obs in raw.observations.items()
+            if not obs.answered or self._health(sid).state in (State.DOWN, State.UNKNOWN)
+        }
+        return _only(raw, keep)
+
+    def _judge(self, planned: Planned, probed: Probed, raw: Probed | None = None) -> Verdict:
+        """Run the state machine; derive transitions, grouped alerts, statuses and samples, and
+        the sites whose round (``raw``: all of this pass's rounds) disagrees with their state."""
         now, inv = planned.now, planned.inventory
         old_tracks = {k: v.track for k, v in self.status.items()}
         tracks = evaluate(planned.facts, old_tracks, probed.observations, self.config.policy, now)
         transitions = []
+        changed_at: dict[int, float] = {}
         for sid, track in tracks.items():
             previous = old_tracks[sid].shown if sid in old_tracks else State.UNKNOWN
             if previous is not track.shown:
                 transitions.append(Transition(sid, previous, track.shown))
+                changed_at[sid] = track.since
         alerts, suppressed = plan_alerts(transitions, self._ancestors(inv))
         infos = {s.id: SiteInfo(s.id, s.code, s.name, s.kind) for s in inv.sites.values()}
         public = {sid: m.public() for sid, m in probed.measured.items()}
-        payloads = [alert_payload(a, infos, at=now, measurements=public) for a in alerts]
-        # One sample per site per second at most (the key): sweeps run back to back in tests.
-        sample_at = self._last_sample_at = max(int(now), self._last_sample_at + 1)
-        samples = [
-            history.Sample(sid, sample_at, o.sent, o.received, m.rtt_min, m.rtt_ms, m.rtt_max)
-            for sid, o in probed.observations.items()
-            for m in (probed.measured[sid],)
+        payloads = [
+            alert_payload(a, infos, at=changed_at.get(a.lead.site_id, now), measurements=public)
+            for a in alerts
         ]
+        samples: list[history.Sample] = []
+        if planned.kind is Pass.SWEEP:
+            # One sample per site per second at most (the key): sweeps run back to back in tests.
+            # Checks and confirmations add none: availability stays answered sweeps / sweeps.
+            sample_at = self._last_sample_at = max(int(now), self._last_sample_at + 1)
+            samples = [
+                history.Sample(sid, sample_at, o.sent, o.received, m.rtt_min, m.rtt_ms, m.rtt_max)
+                for sid, o in probed.observations.items()
+                for m in (probed.measured[sid],)
+            ]
         statuses = self._statuses(tracks, probed.by_site, probed.measured, now)
+        limits = {f.site_id: f.limits for f in planned.facts}
+        suspects: dict[Pass, set[int]] = {}
+        for sid, obs in (raw or probed).observations.items():
+            if sid in tracks:
+                question = self._question(tracks[sid].health, obs, limits.get(sid), now)
+                if question is not None:
+                    suspects.setdefault(question, set()).add(sid)
         return Verdict(
-            transitions, list(alerts), dict(suppressed), payloads, infos, statuses, samples
+            transitions,
+            list(alerts),
+            dict(suppressed),
+            payloads,
+            infos,
+            statuses,
+            samples,
+            changed_at,
+            suspects,
         )
+
+    def _question(
+        self, health: Health, obs: Observation, limits: Limits | None, now: float
+    ) -> Pass | None:
+        """Does this round disagree with the site's (new) health, and which rounds are to
+        confirm it: ``REACH`` (it failed, or answered while DOWN), ``QUALITY`` (its loss or round
+        trip crossed the baseline either way), or none. A reach round's answers say nothing
+        about loss; a flapping site held DOWN is not confirmed again until its hold ends."""
+        policy = self.config.policy
+        if held(health, policy, now):
+            return None
+        if health.state is State.DOWN:
+            return Pass.REACH if obs.answered else None
+        if not obs.answered:
+            return Pass.REACH
+        if obs.reach_only:  # a check's one echo tells no loss; a reach round's ten may
+            lim = limits or policy.limits
+            rtt = obs.rtt_median_ms
+            slow = rtt is not None and rtt >= lim.rtt_degraded_ms
+            lossy = obs.sent > 1 and obs.loss >= lim.loss_degraded - 1e-9
+            return Pass.QUALITY if (slow or lossy) and health.state is State.UP else None
+        verdict = round_health(obs, policy, limits)
+        if health.state is State.UNKNOWN or verdict is health.state:
+            return None
+        return Pass.QUALITY
+
+    async def _fresh_judgement(self, sites: set[int]) -> None:
+        """Forget the degraded/clean rounds counted so far for these sites."""
+        async with self._lock:
+            for sid in sites:
+                status = self.status.get(sid)
+                if status is None:
+                    continue
+                health = replace(status.track.health, degraded=0, clean=0)
+                self.status[sid] = replace(status, track=replace(status.track, health=health))
+
+    def _health(self, site_id: int) -> Health:
+        status = self.status.get(site_id)
+        return status.track.health if status else Health()
+
+    def _with_descendants(self, sites: set[int]) -> set[int]:
+        children: dict[int, list[int]] = {}
+        for site in self.inventory.sites.values():
+            if site.parent_id is not None:
+                children.setdefault(site.parent_id, []).append(site.id)
+        out: set[int] = set()
+        todo = list(sites)
+        while todo:
+            sid = todo.pop()
+            if sid not in out:
+                out.add(sid)
+                todo.extend(children.get(sid, ()))
+        return out
 
     def _persist(
         self, conn: sqlite3.Connection, planned: Planned, probed: Probed, verdict: Verdict
@@ -360,11 +618,11 @@ class LiveService:
             alert_ids,
             verdict.suppressed,
             probed.measured,
-            now,
+            verdict.changed_at,
         )
         # Retention scans the roll-ups (~0.7 s at a year's steady state for 229 sites,
         # bench/history_size.py): run it only when a 5-minute bucket was completed.
-        if history.roll_up(conn, now, retention):
+        if planned.kind is Pass.SWEEP and history.roll_up(conn, now, retention):
             history.apply_retention(conn, now, retention)
         return alert_ids
 
@@ -379,7 +637,7 @@ class LiveService:
         for payload, alert_id in zip(verdict.payloads, alert_ids, strict=True):
             payload["alert_id"] = alert_id
             self.dispatcher.submit(payload)
-        await self._push(verdict.transitions, verdict.infos, measured, now)
+        await self._push(verdict.transitions, verdict.infos, measured, verdict.changed_at)
 
     def _facts(self, site: SiteRow, inv: InventorySnapshot, now: float) -> SiteFacts:
         parents = inv.active_parents.get(site.id, ())
@@ -388,7 +646,15 @@ class LiveService:
             parents=parents,
             planned=site.parent_id is not None and not parents,
             maintenance=site.in_maintenance(now),
+            limits=self.limits_of(site.id, inv),
         )
+
+    def limits_of(self, site_id: int, inv: InventorySnapshot | None = None) -> Limits:
+        """The thresholds a site is judged by: its primary active uplink's baseline."""
+        uplink = (inv or self.inventory).uplinks.get(site_id)
+        if uplink is None:
+            return self.config.policy.limits
+        return thresholds.baseline(uplink[0], uplink[1], self.config.policy)
 
     def _due(self, target: ProbeTarget, now: float) -> bool:
         interval = target.interval_s or self.config.interval_s
@@ -431,13 +697,15 @@ class LiveService:
                     out[sid] = history.SiteStatus(track, updated_at=now)
         return out
 
-    def _count(self, results: Sequence[ProbeResult], elapsed: float, now: float) -> None:
+    def _count(self, results: Sequence[ProbeResult], elapsed: float | None, now: float) -> None:
+        """Rounds and packets of every pass; ``elapsed``: a sweep's duration (None otherwise)."""
         c = self.counters
-        c.sweeps += 1
-        c.last_sweep_s = elapsed
-        c.last_sweep_at = now
-        c.sweep_durations.append(elapsed)
-        del c.sweep_durations[:-100]
+        if elapsed is not None:
+            c.sweeps += 1
+            c.last_sweep_s = elapsed
+            c.last_sweep_at = now
+            c.sweep_durations.append(elapsed)
+            del c.sweep_durations[:-100]
         for r in results:
             c.rounds[(r.kind, "ok" if r.ok else "failed")] += 1
             c.packets_sent[r.method] += r.sent
@@ -449,7 +717,7 @@ class LiveService:
         transitions: Sequence[Transition],
         infos: Mapping[int, SiteInfo],
         measured: Mapping[int, Measurement],
-        now: float,
+        changed_at: Mapping[int, float],
     ) -> None:
         if self.emitter is None:
             return
@@ -467,7 +735,7 @@ class LiveService:
                     "rtt_ms": m.rtt_ms if m else None,
                     "loss": m.loss if m else None,
                     "method": m.method if m else None,
-                    "changed_at": iso(now),
+                    "changed_at": iso(changed_at.get(t.site_id)),
                 },
                 namespace=NAMESPACE,
             )
@@ -488,13 +756,21 @@ class LiveService:
         return {sid for sid, st in self.status.items() if st.track.shown.value == state}
 
     def inventory_changed(self, _event: object = None) -> None:
-        """A listener for the inventory's committed changes: re-read sites, links, targets
-        (the next sweep would anyway; this keeps ``/api/state`` current in between)."""
-        self._reloads.spawn(self._reload())
+        """A listener for the inventory's committed changes: re-read sites, links, targets and
+        judge the states again without probing (a link made active shows UNKNOWN, not PLANNED,
+        and the counts of ``/api/state`` follow at once, not at the next sweep)."""
+        self._judging = self._reloads.spawn(self._reload())
+
+    async def caught_up(self, wait_s: float = 2.0) -> None:
+        """Wait (at most ``wait_s``: a sweep may hold the states) until the inventory changes
+        notified so far are judged, so that a read right after an edit or import sees them."""
+        task = self._judging
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=wait_s)
 
     async def _reload(self) -> None:
         try:
-            await self._read_inventory()
+            await self._pass(Pass.JUDGE)
         except Exception:
             log.exception("could not re-read the inventory")
 
@@ -533,6 +809,29 @@ class LiveService:
             },
         }
 
+    def _baseline(self, site_id: int) -> dict[str, Any]:
+        """The thresholds a site is judged by and where they come from (its uplink's medium,
+        the link's own values, or the settings for a site without an active uplink)."""
+        limits = self.limits_of(site_id)
+        uplink = self.inventory.uplinks.get(site_id)
+        source = "settings"
+        if uplink is not None:
+            own = uplink[1]
+            source = "link" if own is not None and not own.empty else "medium"
+        return {
+            "loss_degraded": limits.loss_degraded,
+            "rtt_degraded_ms": limits.rtt_degraded_ms,
+            "medium": uplink[0] if uplink else None,
+            "source": source,
+        }
+
+    def site_id_of(self, code: str) -> int | None:
+        """The id of the site with this Kemendagri code, if the inventory has it."""
+        for site in self.inventory.sites.values():
+            if site.code == code:
+                return site.id
+        return None
+
     def site_states(self) -> list[dict[str, Any]]:
         """Every site's state, in hierarchy order (what ``GET /api/state`` lists)."""
         sites = self.inventory.sites
@@ -557,9 +856,23 @@ class LiveService:
                     "method": status.method if status else None,
                     "measured_at": iso(status.updated_at) if status and status.updated_at else None,
                     "targets": list(status.targets) if status else [],
+                    "baseline": self._baseline(sid),
                 }
             )
         return out
+
+
+def _nothing() -> Probed:
+    return Probed([], {}, {}, {})
+
+
+def _only(probed: Probed, sites: set[int]) -> Probed:
+    return Probed(
+        [r for r in probed.results if r.site_id in sites],
+        {k: v for k, v in probed.by_site.items() if k in sites},
+        {k: v for k, v in probed.observations.items() if k in sites},
+        {k: v for k, v in probed.measured.items() if k in sites},
+    )
 
 
 def _insert_alerts(
@@ -587,7 +900,7 @@ def _insert_events(
     alert_ids: Sequence[int],
     suppressed: Mapping[int, str],
     measured: Mapping[int, Measurement],
-    now: float,
+    changed_at: Mapping[int, float],
 ) -> None:
     alert_of: dict[int, int] = {}
     for plan, alert_id in zip(plans, alert_ids, strict=True):
@@ -599,7 +912,7 @@ def _insert_events(
         " alert_id, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                now,
+                changed_at[t.site_id],
                 t.site_id,
                 t.previous.value,
                 t.state.value,

@@ -4,8 +4,11 @@ Two layers:
 
 * **health** — what a site's own measurements say, with flap suppression: UNKNOWN until the
   first answered round, DOWN only after ``down_rounds`` consecutive failed rounds, back up only
-  after ``up_rounds`` consecutive answered rounds; DEGRADED (loss or median RTT over the
-  thresholds) after ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean rounds.
+  after ``up_rounds`` consecutive answered rounds; DEGRADED (loss or median RTT over the site's
+  ``Limits``) after ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean rounds.
+  A site that went DOWN again within ``flap_window_s`` of its last outage is *flapping*: it
+  stays DOWN until it has answered for ``flap_hold_s`` without a failed round (one alert for
+  a flapping link, not one per flap).
 * **shown state** — what people see: PLANNED (no active uplink: not probed, not alerted),
   MAINTENANCE (a staff window: probed, not alerted), UNREACHABLE (the site does not answer and
   every parent it has an active uplink to is itself down or unreachable: never its own outage),
@@ -38,15 +41,34 @@ OUT = frozenset({State.DOWN, State.UNREACHABLE})
 
 
 @dataclass(frozen=True)
+class Limits:
+    """A site's degradation thresholds (its link's baseline: ``network_inventory.thresholds``)."""
+
+    loss_degraded: float
+    """Loss ratio (0..1) of a round at or above which the round is degraded."""
+    rtt_degraded_ms: float
+    """Median round-trip time (ms) at or above which the round is degraded."""
+
+
+@dataclass(frozen=True)
 class Policy:
     loss_degraded: float = 0.2
-    """Loss ratio (0..1) of a round at or above which the round is degraded."""
+    """Loss ratio (0..1) of a round at or above which the round is degraded (a site whose
+    facts carry no ``Limits``)."""
     rtt_degraded_ms: float = 500.0
-    """Median round-trip time (ms) at or above which the round is degraded."""
+    """Median round-trip time (ms) at or above which the round is degraded (likewise)."""
     down_rounds: int = 3
     """Consecutive failed (or degraded) rounds before DOWN (or DEGRADED)."""
     up_rounds: int = 2
     """Consecutive answered (or clean) rounds before leaving DOWN (or DEGRADED)."""
+    flap_window_s: float = 120.0
+    """An outage starting within this time of the last one's start makes the site flapping."""
+    flap_hold_s: float = 120.0
+    """A flapping site leaves DOWN only after answering this long without a failed round."""
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.loss_degraded, self.rtt_degraded_ms)
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,11 @@ class Observation:
     sent: int
     received: int
     rtt_median_ms: float | None = None
+    at: float | None = None
+    """When it was measured (Unix s; the latest round's start): the time of a change it makes."""
+    reach_only: bool = False
+    """A round asking only whether the site answers (a check, an outage's confirmation): it
+    counts failed and answered rounds, never degraded or clean ones."""
 
     @property
     def answered(self) -> bool:
@@ -66,13 +93,14 @@ class Observation:
         return 1.0 - self.received / self.sent if self.sent else 1.0
 
 
-def round_health(obs: Observation, policy: Policy) -> State:
+def round_health(obs: Observation, policy: Policy, limits: Limits | None = None) -> State:
     """UP, DEGRADED or DOWN for a single round, before any flap suppression."""
+    lim = limits or policy.limits
     if not obs.answered:
         return State.DOWN
-    if obs.loss >= policy.loss_degraded - 1e-9:  # 1 - 4/5 is 0.19999999999999996
+    if obs.loss >= lim.loss_degraded - 1e-9:  # 1 - 4/5 is 0.19999999999999996
         return State.DEGRADED
-    if obs.rtt_median_ms is not None and obs.rtt_median_ms >= policy.rtt_degraded_ms:
+    if obs.rtt_median_ms is not None and obs.rtt_median_ms >= lim.rtt_degraded_ms:
         return State.DEGRADED
     return State.UP
 
@@ -89,27 +117,59 @@ class Health:
     """Consecutive degraded (answered) rounds."""
     clean: int = 0
     """Consecutive clean (answered, not degraded) rounds."""
+    down_at: float | None = None
+    """When the latest outage began (kept in memory only: a restart forgets flapping)."""
+    flapping: bool = False
+    """The latest outage began within ``flap_window_s`` of the one before."""
+    answering_since: float | None = None
+    """The first round of the current run of answered rounds."""
 
 
-def step_health(health: Health, obs: Observation, policy: Policy) -> Health:
-    """The health after one more round."""
-    verdict = round_health(obs, policy)
+def held(health: Health, policy: Policy, now: float) -> bool:
+    """A flapping site that has not answered long enough to leave DOWN."""
+    if health.state is not State.DOWN or not health.flapping:
+        return False
+    since = health.answering_since
+    return since is None or now - since < policy.flap_hold_s
+
+
+def step_health(
+    health: Health,
+    obs: Observation,
+    policy: Policy,
+    limits: Limits | None = None,
+    now: float | None = None,
+) -> Health:
+    """The health after one more round (``now``: when, for flapping; the round's own time
+    when it has one)."""
+    verdict = round_health(obs, policy, limits)
+    at = obs.at if obs.at is not None else (now if now is not None else 0.0)
     if verdict is State.DOWN:
-        h = Health(health.state, health.failed + 1, 0, 0, 0)
-        if h.failed >= policy.down_rounds:
-            return replace(h, state=State.DOWN)
+        h = replace(health, failed=health.failed + 1, answered=0, answering_since=None)
+        if not obs.reach_only:  # one lost echo of a check says nothing of the link's quality
+            h = replace(h, degraded=0, clean=0)
+        if h.failed >= policy.down_rounds and h.state is not State.DOWN:
+            recent = h.down_at is not None and at - h.down_at < policy.flap_window_s
+            return replace(h, state=State.DOWN, down_at=at, flapping=recent)
         return h
-    h = Health(
-        health.state,
-        0,
-        health.answered + 1,
-        health.degraded + 1 if verdict is State.DEGRADED else 0,
-        health.clean + 1 if verdict is State.UP else 0,
+    h = replace(
+        health,
+        failed=0,
+        answered=health.answered + 1,
+        answering_since=health.answering_since if health.answered else at,
     )
+    if not obs.reach_only:
+        h = replace(
+            h,
+            degraded=health.degraded + 1 if verdict is State.DEGRADED else 0,
+            clean=health.clean + 1 if verdict is State.UP else 0,
+        )
     if h.state is State.UNKNOWN:
         return replace(h, state=verdict)
     if h.state is State.DOWN:
-        return replace(h, state=verdict) if h.answered >= policy.up_rounds else h
+        if h.answered < policy.up_rounds or held(h, policy, at):
+            return h
+        return replace(h, state=verdict)
     if h.state is State.UP and h.degraded >= policy.down_rounds:
         return replace(h, state=State.DEGRADED)
     if h.state is State.DEGRADED and h.clean >= policy.up_rounds:
@@ -127,6 +187,8 @@ class SiteFacts:
     planned: bool
     """No active uplink (and not the root): not probed, not alerted."""
     maintenance: bool
+    limits: Limits | None = None
+    """Thresholds of the site's primary active uplink (None: the policy's)."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +213,8 @@ def evaluate(
 ) -> dict[int, Track]:
     """New tracks of every site in ``order`` (parents must come before their children).
 
-    A site missing from ``observations`` was not probed this sweep: its health stays.
+    A site missing from ``observations`` was not probed this sweep: its health stays. A change
+    dates from the observation that made it (its ``at``), else from ``now``.
     """
     out: dict[int, Track] = {}
     for facts in order:
@@ -161,7 +224,11 @@ def evaluate(
             health = Health()
             effective = State.PLANNED
         else:
-            health = step_health(prev.health, obs, policy) if obs is not None else prev.health
+            health = (
+                step_health(prev.health, obs, policy, facts.limits, now)
+                if obs is not None
+                else prev.health
+            )
             effective = health.state
             silent = (obs is not None and not obs.answered) or effective is State.DOWN
             if silent and facts.parents and _all_out(facts.parents, out, tracks):
@@ -169,7 +236,8 @@ def evaluate(
         shown = effective
         if facts.maintenance and not facts.planned:
             shown = State.MAINTENANCE
-        since = prev.since if shown is prev.shown else now
+        changed_at = obs.at if obs is not None and obs.at is not None else now
+        since = prev.since if shown is prev.shown else changed_at
         out[facts.site_id] = Track(facts.site_id, shown, effective, health, since)
     return out
 

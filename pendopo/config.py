@@ -60,6 +60,8 @@ class Settings:
     """Consecutive failed (or degraded) rounds before a site is DOWN (or DEGRADED)."""
     probe_up_rounds: int = 2
     """Consecutive answered (or clean) rounds before a site leaves DOWN (or DEGRADED)."""
+    probe_check_interval: float = 3.0
+    """Seconds between checks (one echo per target) between rounds; 0 turns checks off."""
     weak_site_min_kbps: int = 512
     """A participant whose site's uplink has less capacity is admitted receiving audio only."""
     call_quality_interval: float = 10.0
@@ -227,6 +229,8 @@ def load_settings(
         raise ConfigError("setting 'call_quality_interval' must be at least 0.5 seconds")
     if settings.lobby_max_per_room < 1 or settings.lobby_max_per_address < 1:
         raise ConfigError("settings 'lobby_max_per_room' and 'lobby_max_per_address' must be >= 1")
+    if settings.probe_check_interval < 0:
+        raise ConfigError("setting 'probe_check_interval' must be 0 (off) or more seconds")
     if settings.probe_down_rounds < 1 or settings.probe_up_rounds < 1:
         raise ConfigError("settings 'probe_down_rounds' and 'probe_up_rounds' must be at least 1")
     if settings.smtp_security not in ("starttls", "tls", "none"):

@@ -20,6 +20,7 @@ MODULES = (
     "network_inventory.revision",
     "network_inventory.services_schema",  # the KPT service catalogue (references sites)
     "network_inventory.channels_schema",  # alert channels, sends, acks (references alerts)
+    "network_inventory.thresholds",  # links' own degradation thresholds (references links)
 )
 """Modules defining a ``COMPONENT``; append a new one, never reorder (migrations run in order)."""
 

@@ -19,6 +19,7 @@ from web import (
     inventory_live_api,
     inventory_pages,
     invites_api,
+    link_thresholds_api,
     metrics,
     openapi,
     pages,
@@ -59,6 +60,7 @@ def setup(app: web.Application) -> None:
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after the database: the prober reads and writes it
     alert_channels_api.setup(app)
+    link_thresholds_api.setup(app)  # reads the live service's policy
     report_api.setup(app)
     recordings_api.setup(app)
     call_quality_api.setup(app)

@@ -25,6 +25,7 @@ from network_inventory.alerts import WebhookDispatcher
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.state import Policy, State
+from network_inventory.validation import CODE_RE
 from network_inventory.webhooks import Webhooks
 from pendopo.db import Then
 from web import alert_channels_api, openapi
@@ -65,23 +66,32 @@ def _state_filter(request: web.Request) -> State | None:
         raise ApiError("invalid_query", f"state must be one of: {names}.") from exc
 
 
-def _int_param(request: web.Request, *names: str) -> int | None:
+def _site_param(request: web.Request, *names: str) -> int | None:
+    """A site filter of the query: an id, or a Kemendagri code (``33.14.19``) like everywhere
+    else in the API; a code the inventory does not have is 404 ``site_not_found``."""
     for name in names:
-        raw = request.query.get(name)
-        if raw:
-            if not raw.isascii() or not raw.isdigit() or not storable_id(raw):
-                raise ApiError("invalid_query", f"{name} must be a site id.")
+        raw = (request.query.get(name) or "").strip()
+        if not raw:
+            continue
+        if raw.isascii() and raw.isdigit() and storable_id(raw):
             return int(raw)
+        if not CODE_RE.match(raw):
+            raise ApiError("invalid_query", f"{name} must be a site id or code (e.g. 33.14.01).")
+        site_id = request.app[LIVE].site_id_of(raw)
+        if site_id is None:
+            raise NotFound("site_not_found", f"No site {raw}.")
+        return site_id
     return None
 
 
 async def get_state(request: web.Request) -> web.Response:
     require_staff(request)  # link states and addresses: staff only
     live = request.app[LIVE]
+    await live.caught_up()  # an import or edit just before: its counts, not the last sweep's
     limit, offset = _paging(request, default=MAX_LIMIT)
     state = _state_filter(request)
     kind = request.query.get("kind")
-    parent = _int_param(request, "parent", "parent_id")
+    parent = _site_param(request, "parent", "parent_id")
     rows = [
         s
         for s in live.site_states()
@@ -115,7 +125,7 @@ async def get_events(request: web.Request) -> web.Response:
     limit, offset = _paging(request)
     page = await events.list_events(
         request.app[DATABASE],
-        site_id=_int_param(request, "site", "site_id"),
+        site_id=_site_param(request, "site", "site_id"),
         state=_state_filter(request),
         limit=limit,
         offset=offset,
@@ -228,6 +238,7 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
             down_rounds=settings.probe_down_rounds,
             up_rounds=settings.probe_up_rounds,
         ),
+        check_interval_s=settings.probe_check_interval,
     )
     channels = alert_channels_api.dispatcher(settings, app[DATABASE])  # e-mail and Telegram
     webhooks = WebhookDispatcher(app[DATABASE], listeners=(channels.submit,))
@@ -301,8 +312,8 @@ openapi.describe(
     openapi.Operation("GET", "/api/state", "Every site's probe state and the rollout summary",
         "live", "staff",
         params=(openapi.Param("state", schema=_STATES), openapi.Param("kind"),
-                openapi.Param("parent", schema=_SITE_ID, description="parent site id"),
-                openapi.Param("parent_id", schema=_SITE_ID), *_PAGE),
+                openapi.Param("parent", description="parent site id or code"),
+                openapi.Param("parent_id", description="parent site id or code"), *_PAGE),
         response=_list({"type": "object", "properties": {"site_id": {"type": "integer"},
                         "state": _STATES}},
                        counts={"type": "object", "additionalProperties": {"type": "integer"}},
@@ -316,8 +327,8 @@ openapi.describe(
                                  "points": {"type": "array", "items": {"type": "object"}}}}),
     openapi.Operation("GET", "/api/events", "State changes (event log), newest first", "live",
         "staff",
-        params=(openapi.Param("site", schema=_SITE_ID, description="site id"),
-                openapi.Param("site_id", schema=_SITE_ID),
+        params=(openapi.Param("site", description="site id or code"),
+                openapi.Param("site_id", description="site id or code"),
                 openapi.Param("state", schema=_STATES), *_PAGE),
         response=_list({"type": "object", "properties": {
             "id": {"type": "integer"}, "at": _NS, "site_id": {"type": ["integer", "null"]},

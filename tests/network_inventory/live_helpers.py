@@ -1,14 +1,19 @@
-"""Helpers of the live-half tests: rows in the inventory's tables, waiting for a condition."""
+"""Helpers of the live-half tests: rows in the inventory's tables, waiting for a condition, a
+webhook receiver."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from aiohttp import web
+
 from pendopo.db import Database
+from tests.conftest import free_port
 
 
 async def add_site(
@@ -52,3 +57,36 @@ async def wait_for(predicate: Callable[[], bool], deadline: float = 20.0) -> Non
     while not predicate():
         assert time.monotonic() < end, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+class Hook:
+    """A webhook receiver: every alert body, with the time it arrived."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.arrived: list[float] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.bodies.append(await request.json())
+        self.arrived.append(time.monotonic())
+        return web.Response(status=204)
+
+
+@contextlib.asynccontextmanager
+async def serving_hook(db: Database, port: int | None = None) -> AsyncIterator[Hook]:
+    """A :class:`Hook` on loopback, registered as the inventory's webhook."""
+    hook = Hook()
+    app = web.Application()
+    app.router.add_post("/hook", hook.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = port or free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await db.execute_write(
+        "INSERT INTO inventory_webhooks (url, created_at, updated_at) VALUES (?, 0, 0)",
+        (f"http://127.0.0.1:{port}/hook",),
+    )
+    try:
+        yield hook
+    finally:
+        await runner.cleanup()

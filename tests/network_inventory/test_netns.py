@@ -9,8 +9,6 @@ setns): it has no route anywhere but to these namespaces, so no packet can leave
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
 import subprocess
@@ -29,6 +27,7 @@ from network_inventory.schema import COMPONENT as INVENTORY_SCHEMA
 from network_inventory.state import Policy
 from pendopo.db import Database
 from tests.conftest import free_port
+from tests.network_inventory.detect_lab import inside
 from tests.network_inventory.live_helpers import add_site, add_target, wait_for
 
 pytestmark = [
@@ -41,7 +40,6 @@ TAG = f"pd{os.getpid() % 100000}"
 REG, KEC, VIL = f"{TAG}reg", f"{TAG}kec", f"{TAG}vil"
 KEC_ADDR = "10.99.0.2"
 VILLAGES = ["10.99.1.1", "10.99.1.2", "10.99.1.3"]
-CLONE_NEWNET = 0x40000000
 
 
 def sh(*args: str) -> None:
@@ -78,25 +76,6 @@ def topology() -> Iterator[None]:
     finally:
         for ns in (REG, KEC, VIL):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-@contextlib.contextmanager
-def inside(ns: str) -> Iterator[None]:
-    """Run this thread in network namespace ``ns`` (sockets opened now belong to it)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    target = os.open(f"/var/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if libc.setns(target, CLONE_NEWNET) != 0:
-            pytest.skip(f"setns failed: {os.strerror(ctypes.get_errno())}")
-        try:
-            yield
-        finally:
-            if libc.setns(home, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "could not return to the host namespace")
-    finally:
-        os.close(home)
-        os.close(target)
 
 
 class Hook:

@@ -27,6 +27,9 @@ const M = { left: 52, right: 14, top: 20, bottom: 24 };
  * @property {string} locale  for dates, e.g. "id-ID"
  * @property {number} width   drawing size in CSS pixels (the charts are drawn 1:1, not scaled)
  * @property {number} height
+ * @property {number|null} [baseline] the site's threshold in the chart's unit (its link's
+ *   baseline: DEGRADED at or above it), drawn as a dashed line when it fits the data's scale
+ * @property {string} [baselineLabel] the line's label
  */
 
 /**
@@ -181,7 +184,11 @@ export function latencyChart(h, text) {
     emptyNote(f, text.empty);
     return svg;
   }
-  const { y } = yAxis(f, Math.max(...withRtt.map((p) => p.max ?? p.median ?? 0)) * 1.05, text.yLabel, text.locale);
+  const high = Math.max(...withRtt.map((p) => p.max ?? p.median ?? 0));
+  // The baseline joins the scale when it is near the data (a 1,500 ms VSAT threshold would
+  // flatten a 5 ms fibre link's line; the summary names it then).
+  const base = text.baseline != null && text.baseline <= high * 2 ? text.baseline : null;
+  const { y } = yAxis(f, Math.max(high, base ?? 0) * 1.05, text.yLabel, text.locale);
   const step = h.step || 0;
   const span = h.end - h.start || 1;
   const cw = step ? Math.max(1, ((f.W - M.left - M.right) * step) / span) : 3;
@@ -223,7 +230,20 @@ export function latencyChart(h, text) {
       );
     } else svg.append(svgEl("path", { d, class: "median" }));
   }
+  if (base != null) baselineLine(f, y(base), text.baselineLabel ?? "");
   return svg;
+}
+
+/**
+ * The dashed threshold line and its label at the right end.
+ * @param {{W: number, svg: SVGElement}} f @param {number} yy @param {string} label
+ */
+function baselineLine(f, yy, label) {
+  const { W, svg } = f;
+  svg.append(svgEl("line", { x1: M.left, x2: W - M.right, y1: yy.toFixed(1), y2: yy.toFixed(1), class: "baseline" }));
+  const t = svgEl("text", { x: W - M.right - 4, y: (yy - 4).toFixed(1), "text-anchor": "end", class: "baseline-label" });
+  t.textContent = label;
+  svg.append(t);
 }
 
 /**
@@ -234,7 +254,10 @@ export function lossChart(h, text) {
   const f = frame(h.start, h.end, text);
   const { svg, x, W, H } = f;
   const withLoss = h.points.filter((p) => p.loss != null);
-  const { y, top } = yAxis(f, Math.max(5, ...withLoss.map((p) => (p.loss ?? 0) * 100)), text.yLabel, text.locale);
+  const base = text.baseline ?? null;
+  const highest = Math.max(5, base ?? 0, ...withLoss.map((p) => (p.loss ?? 0) * 100));
+  const { y, top } = yAxis(f, highest, text.yLabel, text.locale);
+  if (base != null) baselineLine(f, y(base), text.baselineLabel ?? "");
   if (!withLoss.length) {
     emptyNote(f, text.empty);
     return svg;

@@ -48,6 +48,8 @@ export const RANGES = /** @type {const} */ (["24h", "7d", "30d"]);
  * @property {number|null} loss      0..1
  * @property {string|null} changed_at ISO time of the last state change
  * @property {string|null} method    probe method in use (icmp, tcp, http)
+ * @property {{loss_degraded: number, rtt_degraded_ms: number, medium: string|null, source: string}|null} [baseline]
+ *   the thresholds the site is judged by (GET /api/state)
  */
 
 /**
@@ -120,6 +122,7 @@ function liveFields(st) {
     method: st.method,
     changed_at: st.since ?? st.changed_at ?? null,
     measured_at: st.measured_at ?? null,
+    baseline: st.baseline ?? null,
   };
 }
 

@@ -219,6 +219,9 @@ addEventListener("resize", () => {
 /** @param {Awaited<ReturnType<typeof fetchHistory>>} h */
 function drawCharts(h) {
   const rangeName = t(`inv.range.${range}`);
+  /** @type {{rtt_degraded_ms: number, loss_degraded: number, source: string} | null} */
+  const base = site?.baseline ?? null;
+  const label = (/** @type {string} */ value) => t("inv.chart.threshold", { value });
   const width = Math.max(320, document.getElementById("latency-chart").clientWidth);
   const lat = latencyChart(h, {
     title: `${t("inv.chart.latency")} — ${rangeName}`,
@@ -227,6 +230,8 @@ function drawCharts(h) {
     locale: locale(),
     width,
     height: 210,
+    baseline: base ? base.rtt_degraded_ms : null,
+    baselineLabel: base ? label(`${fmtMs(base.rtt_degraded_ms)} ms`) : "",
   });
   const loss = lossChart(h, {
     title: `${t("inv.chart.loss")} — ${rangeName}`,
@@ -235,11 +240,20 @@ function drawCharts(h) {
     locale: locale(),
     width,
     height: 120,
+    baseline: base ? base.loss_degraded * 100 : null,
+    baselineLabel: base ? label(fmtPct(base.loss_degraded)) : "",
   });
   document.getElementById("latency-chart").replaceChildren(lat);
   document.getElementById("loss-chart").replaceChildren(loss);
   const s = summarise(h.points);
   const spread = s.spread == null ? "" : ` · ${t("inv.chart.spread", { spread: fmtMs(s.spread) })}`;
+  const baseline = base
+    ? ` · ${t("inv.chart.baseline", {
+        rtt: fmtMs(base.rtt_degraded_ms),
+        loss: fmtPct(base.loss_degraded),
+        source: t(`inv.baseline.${base.source}`),
+      })}`
+    : "";
   document.getElementById("chart-summary").textContent = h.points.length
     ? `${rangeName}: ${t("inv.chart.summary", {
         median: fmtMs(s.median),
@@ -247,7 +261,7 @@ function drawCharts(h) {
         max: fmtMs(s.max),
         loss: fmtPct(s.loss),
         availability: fmtPct(s.availability),
-      })}${spread}`
+      })}${spread}${baseline}`
     : `${rangeName}: ${t("inv.chart.empty")}`;
 }
 

@@ -86,6 +86,11 @@ register({
     "inv.chart.smoke": "sebaran satu putaran uji (tipikal)",
     "inv.chart.legend": "Keterangan grafik",
     "inv.chart.spread": "sebaran per putaran {spread} ms",
+    "inv.chart.threshold": "ambang {value}",
+    "inv.chart.baseline": "ambang menurun: {rtt} ms atau hilang {loss} ({source})",
+    "inv.baseline.medium": "bawaan media tautan",
+    "inv.baseline.link": "diatur untuk tautan ini",
+    "inv.baseline.settings": "pengaturan server",
     "inv.links": "Tautan (uplink)",
     "inv.links.none": "Belum ada tautan tercatat.",
     "inv.links.medium": "Media",
@@ -199,6 +204,11 @@ register({
     "inv.chart.smoke": "spread of one probe round (typical)",
     "inv.chart.legend": "Chart legend",
     "inv.chart.spread": "spread per round {spread} ms",
+    "inv.chart.threshold": "threshold {value}",
+    "inv.chart.baseline": "degraded at: {rtt} ms or {loss} loss ({source})",
+    "inv.baseline.medium": "the link medium's default",
+    "inv.baseline.link": "set for this link",
+    "inv.baseline.settings": "server settings",
     "inv.links": "Links (uplinks)",
     "inv.links.none": "No links recorded.",
     "inv.links.medium": "Medium",
@@ -261,16 +271,20 @@ export function fmtPct(v) {
   return v == null ? t("inv.never") : `${(v * 100).toFixed(v >= 0.999 || v === 0 ? 0 : 1)} %`;
 }
 
-/** A short local time ("14:05" today, else "3 Des 14:05"). @param {string|null} iso */
+/** Date and local time of day ("3 Des 14.05.09"; the year too when not this one). @param {string|null} iso */
 export function fmtWhen(iso) {
   if (!iso) return t("inv.never");
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return t("inv.never");
-  const today = new Date().toDateString() === d.toDateString();
-  return new Intl.DateTimeFormat(
-    locale(),
-    today
-      ? { hour: "2-digit", minute: "2-digit", second: "2-digit" }
-      : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" },
-  ).format(d);
+  // Always the date with the time: a list read the next morning must not pass yesterday's
+  // change off as today's (and the seconds: changes now come seconds apart).
+  const thisYear = new Date().getFullYear() === d.getFullYear();
+  return new Intl.DateTimeFormat(locale(), {
+    day: "numeric",
+    month: "short",
+    ...(thisYear ? {} : { year: "numeric" }),
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).format(d);
 }

@@ -1,0 +1,185 @@
+"""Fast detection: checks between sweeps and confirmation rounds; thresholds by medium; a
+flapping site held DOWN; a change dated by the round that measured it.
+
+The live tests cut real TCP listeners on loopback (no root needed); the namespace version with
+ICMP and iptables is ``test_netns_detect.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from network_inventory.alerts import Backoff, WebhookDispatcher
+from network_inventory.live import LiveConfig, LiveService
+from network_inventory.model import Medium
+from network_inventory.state import (
+    Health,
+    Limits,
+    Observation,
+    Policy,
+    SiteFacts,
+    State,
+    evaluate,
+    step_health,
+)
+from network_inventory.thresholds import Override, baseline
+from pendopo.db import Database
+from tests.network_inventory.live_helpers import (
+    Hook,
+    add_site,
+    add_target,
+    serving_hook,
+    wait_for,
+)
+from tests.network_inventory.test_live import Listener
+
+POLICY = Policy(flap_window_s=900, flap_hold_s=120)
+OK = Observation(10, 10, 20.0)
+FAIL = Observation(10, 0, None)
+VSAT_SLOW = Observation(10, 10, 600.0)
+
+
+@pytest.mark.parametrize(
+    ("medium", "expected"),
+    [
+        (Medium.VSAT, State.UP),
+        (Medium.FIBER, State.DEGRADED),
+        (Medium.WIRELESS, State.DEGRADED),
+        (Medium.OTHER, State.DEGRADED),  # the settings' 500 ms
+    ],
+)
+def test_600_ms_is_up_over_vsat_and_degraded_over_fibre(medium: Medium, expected: State) -> None:
+    limits = baseline(medium, None, POLICY)
+    health = Health()
+    for _ in range(3):
+        health = step_health(health, VSAT_SLOW, POLICY, limits, now=0.0)
+    assert health.state is expected
+
+
+def test_a_link_override_wins_over_its_medium() -> None:
+    assert baseline(Medium.VSAT, Override(rtt_degraded_ms=400.0), POLICY) == Limits(0.2, 400.0)
+    assert baseline(Medium.VSAT, Override(loss_degraded=0.5), POLICY) == Limits(0.5, 1500.0)
+
+
+def _run(rounds: list[tuple[float, Observation]], policy: Policy = POLICY) -> list[State]:
+    health, seen = Health(), []
+    for at, obs in rounds:
+        health = step_health(health, Observation(obs.sent, obs.received, obs.rtt_median_ms, at),
+                             policy)  # fmt: skip
+        seen.append(health.state)
+    return seen
+
+
+def test_a_flapping_site_stays_down_until_it_answers_for_the_hold_time() -> None:
+    U, D = State.UP, State.DOWN
+    # down (3 failed rounds), up (2 answered), down again within the window: flapping
+    first = [(0, OK), (1, FAIL), (2, FAIL), (3, FAIL), (4, OK), (5, OK)]
+    again = [(20, FAIL), (21, FAIL), (22, FAIL)]
+    answering = [(40 + i, OK) for i in range(0, 130, 10)]
+    states = _run(first + again + answering)
+    assert states[:6] == [U, U, U, D, D, U]
+    assert states[6:9] == [U, U, D]
+    held = states[9:]
+    assert held[:-1] == [D] * (len(held) - 1)  # answering for < 120 s: still DOWN
+    assert held[-1] is U  # 40 + 120 = 160: answered long enough
+
+
+def test_an_outage_outside_the_window_is_not_flapping() -> None:
+    first = [(0, OK), (1, FAIL), (2, FAIL), (3, FAIL), (4, OK), (5, OK)]
+    later = [(2000, FAIL), (2001, FAIL), (2002, FAIL), (2003, OK), (2004, OK)]
+    assert _run(first + later)[-1] is State.UP
+
+
+def test_a_change_dates_from_the_round_that_made_it() -> None:
+    facts = [SiteFacts(1, (), planned=False, maintenance=False)]
+    tracks = evaluate(facts, {}, {1: Observation(5, 5, 1.0, at=1017.5)}, Policy(), now=1000.0)
+    assert tracks[1].since == 1017.5
+    tracks = evaluate(facts, tracks, {}, Policy(), now=1030.0)
+    assert tracks[1].since == 1017.5
+
+
+@pytest.fixture
+async def hook(db: Database) -> AsyncIterator[Hook]:
+    async with serving_hook(db) as receiver:
+        yield receiver
+
+
+async def test_a_cut_shows_in_seconds_though_the_interval_is_a_minute(
+    db: Database, hook: Hook
+) -> None:
+    """Sweeps every 60 s, checks every 0.5 s: the cut kecamatan is DOWN and its villages
+    UNREACHABLE (one alert) within seconds, and UP again within seconds of the restore."""
+    config = LiveConfig(
+        interval_s=60.0,
+        spread_fraction=0.25,  # the first sweep's starts over 15 s: checks run beside it
+        check_interval_s=0.5,
+        confirm_gap_s=0.3,
+        confirm_echo_gap_s=0.05,
+    )
+    live = LiveService(db, config, dispatcher=WebhookDispatcher(db, backoff=Backoff(base_s=0.1)))
+    office = await add_site(db, "D.0", "Kantor", "other", None)
+    kec = await add_site(db, "D.1", "Kecamatan", "kecamatan", office)
+    villages = [await add_site(db, f"D.1.{i}", f"Desa {i}", "desa", kec) for i in (1, 2)]
+    listeners = {site: Listener() for site in (kec, *villages)}
+    for site, listener in listeners.items():
+        await listener.open()
+        await add_target(db, site, "tcp", "127.0.0.1", port=listener.port, timeout_s=0.5)
+    await live.start()
+    try:
+        await wait_for(lambda: live.state_of(kec) == "up" and live.state_of(villages[1]) == "up")
+        cut = time.monotonic()
+        for listener in listeners.values():
+            await listener.close()
+        await wait_for(lambda: live.state_of(kec) == "down", deadline=30)
+        shown_down = time.monotonic() - cut
+        assert [live.state_of(v) for v in villages] == ["unreachable"] * 2
+        await wait_for(lambda: len(hook.bodies) == 1)
+        assert hook.bodies[0]["kind"] == "down" and hook.bodies[0]["affected_count"] == 2
+
+        restored = time.monotonic()
+        for listener in listeners.values():
+            await listener.open()
+        await wait_for(lambda: live.state_of(kec) == "up", deadline=30)
+        shown_up = time.monotonic() - restored
+        await wait_for(lambda: len(hook.bodies) == 2)
+        assert hook.bodies[1]["kind"] == "up"
+        # generous bounds (a loaded machine); the interval alone would take 60-180 s
+        assert shown_down < 20, shown_down
+        assert shown_up < 20, shown_up
+        rows = await db.fetchall("SELECT count(*) FROM probe_samples WHERE site_id = ?", (kec,))
+        assert rows[0][0] <= live.counters.sweeps  # checks and confirmations are not samples
+        await asyncio.sleep(1.0)
+        assert len(hook.bodies) == 2
+    finally:
+        await live.stop()
+        for listener in listeners.values():
+            await listener.close()
+
+
+async def test_a_sites_change_is_dated_by_its_own_round_not_the_sweeps_start(
+    db: Database,
+) -> None:
+    """Starts are spread over the sweep: the last site is probed ~2 s after the sweep began,
+    and that is when it changed (the dashboard showed the sweep's start, ~17 s early)."""
+    config = LiveConfig(interval_s=4.0, spread_fraction=0.75, check_interval_s=0)
+    live = LiveService(db, config)
+    office = await add_site(db, "E.0", "Kantor", "other", None)
+    first = await add_site(db, "E.1", "Kecamatan", "kecamatan", office)
+    last = await add_site(db, "E.1.1", "Desa", "desa", first)
+    for site in (office, first, last):
+        await add_target(db, site, "icmp", "127.0.0.1", count=1)
+    began = time.time()
+    try:
+        await live.sweep_once()
+        since = {s["site_id"]: s["since"] for s in live.site_states()}
+        rows = await db.fetchall("SELECT site_id, at FROM inventory_events ORDER BY id")
+    finally:
+        await live.stop()
+    at = {r[0]: r[1] for r in rows}
+    assert at[last] - began >= 1.5, (at, began)
+    assert at[office] - began < 1.0
+    assert since[last] is not None and since[last] != since[office]
