@@ -24,8 +24,8 @@ from network_inventory import events, history
 from network_inventory.alerts import WebhookDispatcher
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
+from network_inventory.records import CODE_RE
 from network_inventory.state import Policy, State
-from network_inventory.validation import CODE_RE
 from network_inventory.webhooks import Webhooks
 from pendopo.db import Then
 from web import alert_channels_api, openapi
