@@ -87,6 +87,9 @@ class Settings:
     """Most people waiting in one session's lobby (lobby_full beyond)."""
     lobby_max_per_address: int = 50
     """Most lobby entries from one client address at a time, over all sessions."""
+    session_join_early_minutes: int = 30
+    """A scheduled session's join link opens this many minutes before its start (hosts: any
+    time)."""
 
     @property
     def db_path(self) -> Path:

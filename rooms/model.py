@@ -88,6 +88,8 @@ class Room:
     """Participant ids, most recent active speaker first (bounded)."""
     speaking: list[str] = field(default_factory=list)
     """Participant ids speaking right now."""
+    starts_at: float | None = None
+    """A scheduled session's start (rooms.schedule: its join window); None: unscheduled."""
 
     def transition(self, target: SessionState) -> None:
         if target not in SESSION_TRANSITIONS[self.state]:
