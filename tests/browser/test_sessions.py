@@ -9,12 +9,27 @@ import csv
 import datetime as dt
 import io
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from rooms.schedule import WIB
 from tests.browser.pages import en, in_lobby, in_session, join, lobby_entry, new_page, sign_in
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, make_settings, start_server
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    """With the inventory's live states on (no probe targets exist, so nothing is probed): the
+    villages' seeded uplinks are only planned, which the meeting shows."""
+    runner, running = await start_server(make_settings(tmp_path, probe_enabled=True))
+    try:
+        yield running
+    finally:
+        await runner.cleanup()
+
 
 SRI = "Bu Sri"
 TONO = "Pak Tono"
@@ -104,6 +119,11 @@ async def test_schedule_join_window_and_attendance(browser: Browser, server: Run
             host.locator("figcaption").filter(has_text=f"{SRI} · Jati, Masaran")
         ).to_be_visible()
 
+        # Her village's uplink is only planned in the inventory: said so, not "not connected".
+        people = host.get_by_role("list", name="Participants")
+        sri_entry = people.get_by_role("listitem", name=SRI, exact=True)
+        await expect(sri_entry).to_contain_text("Site network: uplink still planned")
+        await expect(sri_entry).not_to_contain_text("not connected")
         await sri.get_by_role("button", name="Leave", exact=True).click()
         await expect(
             host.get_by_role("list", name="Participants").get_by_role("listitem")
@@ -119,7 +139,9 @@ async def test_schedule_join_window_and_attendance(browser: Browser, server: Run
         assert set(by_name) == {"Kantor Bupati", SRI, TONO, ""}
         assert by_name[SRI]["lokasi"] == "Jati, Masaran" and by_name[SRI]["keluar_wib"]
         assert by_name[TONO]["lokasi"] == "Gondang" and by_name[TONO]["kecamatan"] == "Gondang"
-        assert by_name[SRI]["keluar_wib"] < by_name[TONO]["keluar_wib"]  # she left first
+        data = await (await host.request.get(f"{server.url}/api/rooms/{room_id}/attendance")).json()
+        left = {x["name"]: x["left_at"] for x in data["lines"]}
+        assert left[SRI] < left[TONO]  # she left first; he stayed until the end
         assert by_name[""] == {**by_name[""], "lokasi": "Jati, Sumberlawang",
                                "keterangan": "tidak hadir"}  # fmt: skip
         assert all(r["keterangan"] == "hadir" for r in rows if r["nama"])
