@@ -95,7 +95,8 @@ function render(data) {
   const room = data.room;
   $("print-region").textContent = t("att.region", { region: data.region });
   const start = room.starts_at ?? room.created_at;
-  const end = room.ended_at ?? (room.starts_at ? room.starts_at + room.duration_min * 60 : null);
+  // A scheduled session is filed under its scheduled time; an unscheduled one from creation to end.
+  const end = room.starts_at ? room.starts_at + room.duration_min * 60 : room.ended_at;
   const when = `${wib(start, { dateStyle: "full", timeStyle: "short" })}${end ? ` – ${clock(end)}` : ""} WIB`;
   const facts = [...fact(t("att.session"), room.title), ...fact(t("att.date"), when)];
   if (room.agenda) facts.push(...fact(t("att.agenda"), room.agenda));
