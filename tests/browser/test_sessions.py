@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from accounts import Role
+from edge.keys import ACCOUNTS
 from rooms.schedule import WIB
 from tests.browser.pages import en, in_lobby, in_session, join, lobby_entry, new_page, sign_in
 from tests.conftest import RunningServer, make_settings, start_server
@@ -32,6 +34,7 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
 
 
 SRI = "Bu Sri"
+SEAT_PASSWORD = "kata-sandi-kecamatan"
 TONO = "Pak Tono"
 
 
@@ -83,6 +86,19 @@ async def test_schedule_join_window_and_attendance(browser: Browser, server: Run
         await expect(
             row.get_by_role("link", name="Calendar (.ics) Rapat dana desa")
         ).to_be_visible()
+
+        # A kecamatan PC signed in as its site seat sees the session on its start page.
+        accounts = server.app[ACCOUNTS]
+        await accounts.create_user("kec-gondang", SEAT_PASSWORD, Role.SITE, site_code="33.14.06")
+        seat_ctx, seat = await new_page(browser)
+        await seat.goto(en(f"{server.url}/login?next=/"))
+        await seat.get_by_role("textbox", name="Username", exact=True).fill("kec-gondang")
+        await seat.get_by_label("Password", exact=True).fill(SEAT_PASSWORD)
+        await seat.get_by_role("button", name="Sign in", exact=True).click()
+        next_line = seat.get_by_text("Next session: Rapat dana desa, ")
+        await expect(next_line).to_contain_text(start.strftime("%H:%M"))
+        await expect(seat.get_by_role("heading", name="New session")).to_be_hidden()
+        await seat_ctx.close()
 
         # Before the window: the page says when the link opens, and joining is refused.
         await sri.goto(en(f"{server.url}/j/{tomorrow['id']}"))
