@@ -18,6 +18,7 @@ from network_inventory.catalogue import ServiceCatalogue
 from network_inventory.live import LiveService
 from pendopo.config import Settings
 from pendopo.db import Database
+from rooms.attendance import AttendanceLog
 from rooms.registry import NodeRegistry
 from rooms.service import RoomService
 from rooms.sites import SiteDirectory
@@ -58,6 +59,8 @@ SITES = web.AppKey("sites", SiteDirectory)
 REGISTRY = web.AppKey("registry", NodeRegistry)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
 RECORDINGS = web.AppKey("recordings", RecordingLibrary)
+# sessions' attendance lists (rooms.attendance): the meeting writes them, the HTTP edge reads them
+ATTENDANCE = web.AppKey("attendance", AttendanceLog)
 
 # Set on each request by web.auth.user_middleware: the signed-in user, or None.
 REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("user")

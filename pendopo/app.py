@@ -18,6 +18,7 @@ from accounts import AccountStore, Role
 from accounts.passwords import generate_password
 from edge.keys import (
     ACCOUNTS,
+    ATTENDANCE,
     AUDIT,
     CALL_QUALITY,
     DATABASE,
@@ -39,6 +40,7 @@ from pendopo.config import Settings
 from pendopo.db import Component, Database
 from pendopo.schema import components
 from rooms import BuiltinSites, RoomRecords, RoomService
+from rooms.attendance import AttendanceLog
 from rooms.backends import open_backends
 from rooms.registry import NodeInfo
 from rooms.sites import SiteDirectory
@@ -69,6 +71,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         db.open(SCHEMA)
         app[DATABASE] = db
         app[ACCOUNTS] = AccountStore(db)
+        app[ATTENDANCE] = AttendanceLog(db)  # written by the meeting, read by the HTTP edge
         await _bootstrap_admin(app)
         yield
     finally:
@@ -108,7 +111,10 @@ async def _meeting(app: web.Application) -> AsyncIterator[None]:
     backends = await open_backends(settings.redis_url, NodeInfo(settings.node_name, urls[0], urls))
     app[REGISTRY] = backends.registry
     service = RoomService(
-        backends.store, RoomRecords(app[DATABASE]), lobby_limit=settings.lobby_max_per_room
+        backends.store,
+        RoomRecords(app[DATABASE]),
+        lobby_limit=settings.lobby_max_per_room,
+        join_early=settings.session_join_early_minutes * 60.0,
     )
     connections = Connections()
     sio = app[SIO]
@@ -144,6 +150,7 @@ async def _meeting(app: web.Application) -> AsyncIterator[None]:
         sites=sites,
         ice_servers=functools.partial(ice_servers_for, settings),
         lobby_max_per_address=settings.lobby_max_per_address,
+        attendance=app[ATTENDANCE],
     )
     meeting = Meeting(sio, service, fanout, bridge, connections, links, outside)
     meeting.register()

@@ -107,6 +107,9 @@ class Settings:
     system's."""
     telegram_api_url: str = "https://api.telegram.org"
     """Base URL of the Telegram bot API (a local relay or a test's fake)."""
+    session_join_early_minutes: int = 30
+    """A scheduled session's join link opens this many minutes before its start (hosts: any
+    time)."""
 
     @property
     def db_path(self) -> Path:

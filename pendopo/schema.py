@@ -21,6 +21,7 @@ MODULES = (
     "network_inventory.services_schema",  # the KPT service catalogue (references sites)
     "network_inventory.channels_schema",  # alert channels, sends, acks (references alerts)
     "network_inventory.thresholds",  # links' own degradation thresholds (references links)
+    "rooms.attendance",  # a session's attendance list (references rooms)
 )
 """Modules defining a ``COMPONENT``; append a new one, never reorder (migrations run in order)."""
 

@@ -27,6 +27,8 @@ INVITE_REQUIRED: Final = "invite_required"
 INVITE_INVALID: Final = "invite_invalid"
 INVITE_EXPIRED: Final = "invite_expired"
 INVITE_REVOKED: Final = "invite_revoked"
+NOT_YET_OPEN: Final = "not_yet_open"
+"""A scheduled session's join link is not open yet (``opens_at``, ``starts_at``: rooms.schedule)."""
 WRONG_NODE: Final = "wrong_node"
 """The session lives on another Pendopo node (scale-out): connect there (``node``)."""
 INTERNAL: Final = "internal"
@@ -51,6 +53,7 @@ ERROR_CODES: Final = (
     INVITE_EXPIRED,
     INVITE_REVOKED,
     WRONG_NODE,
+    NOT_YET_OPEN,
     INTERNAL,
 )
 

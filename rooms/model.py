@@ -92,6 +92,8 @@ class Room:
     """The host is recording the session (everyone is shown that it is on)."""
     recording_by: str | None = None
     """The participant id of the host who started the recording."""
+    starts_at: float | None = None
+    """A scheduled session's start (rooms.schedule: its join window); None: unscheduled."""
 
     def transition(self, target: SessionState) -> None:
         if target not in SESSION_TRANSITIONS[self.state]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 from dataclasses import dataclass
 
 from pendopo.db import Database
 from rooms.model import Room, SessionState
+from rooms.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -20,9 +22,22 @@ class RoomRecord:
     ended_at: float | None = None
     invited_sites: tuple[str, ...] = ()
     """Site codes the host invited (readiness: GET /api/rooms/{id}/readiness)."""
+    schedule: Schedule | None = None
+    """When it takes place (rooms.schedule); None: an unscheduled session, open at once."""
 
     def live(self) -> Room:
-        return Room(self.id, self.title, self.state, self.created_by, self.created_at)
+        starts_at = self.schedule.starts_at if self.schedule else None
+        return Room(
+            self.id, self.title, self.state, self.created_by, self.created_at, starts_at=starts_at
+        )
+
+    def invites(self, site_code: str) -> bool:
+        """Whether the session invited this site, a site under it (a village of a kecamatan
+        seat) or the site above it (the kecamatan of a village seat)."""
+        return any(
+            c == site_code or c.startswith(site_code + ".") or site_code.startswith(c + ".")
+            for c in self.invited_sites
+        )
 
 
 def _record(row: sqlite3.Row) -> RoomRecord:
@@ -34,6 +49,11 @@ def _record(row: sqlite3.Row) -> RoomRecord:
         created_at=row["created_at"],
         ended_at=row["ended_at"],
         invited_sites=tuple(json.loads(row["invited_sites"] or "[]")),
+        schedule=(
+            Schedule(row["starts_at"], row["duration_min"] or 0, row["agenda"] or "")
+            if row["starts_at"] is not None
+            else None
+        ),
     )
 
 
@@ -43,8 +63,8 @@ class RoomRecords:
 
     async def insert(self, record: RoomRecord) -> None:
         await self.db.execute_write(
-            "INSERT INTO rooms (id, title, state, created_by, created_at, ended_at, invited_sites)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rooms (id, title, state, created_by, created_at, ended_at, invited_sites,"
+            " starts_at, duration_min, agenda) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.title,
@@ -53,6 +73,9 @@ class RoomRecords:
                 record.created_at,
                 record.ended_at,
                 json.dumps(list(record.invited_sites)),
+                record.schedule.starts_at if record.schedule else None,
+                record.schedule.duration_min if record.schedule else None,
+                record.schedule.agenda if record.schedule else "",
             ),
         )
 
@@ -79,3 +102,14 @@ class RoomRecords:
             return [_record(r) for r in rows], int(total)
 
         return await self.db.read(query)
+
+    async def upcoming(self, now: float, *, limit: int = 200) -> builtins.list[RoomRecord]:
+        """Sessions not ended whose schedule has not run out (or that have none), soonest
+        first (unscheduled ones last, newest first)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM rooms WHERE state != 'ended'"
+            " AND (starts_at IS NULL OR starts_at + coalesce(duration_min, 0) * 60 > ?)"
+            " ORDER BY starts_at IS NULL, starts_at, created_at DESC LIMIT ?",
+            (now, limit),
+        )
+        return [_record(r) for r in rows]

@@ -18,5 +18,12 @@ COMPONENT = Component(
         """,
         # 2: the sites invited to a session (JSON list of codes): readiness before it starts.
         "ALTER TABLE rooms ADD COLUMN invited_sites TEXT NOT NULL DEFAULT '[]';",
+        # 3: a scheduled session: its start (epoch seconds), length and agenda (rooms.schedule).
+        """
+        ALTER TABLE rooms ADD COLUMN starts_at REAL;
+        ALTER TABLE rooms ADD COLUMN duration_min INTEGER;
+        ALTER TABLE rooms ADD COLUMN agenda TEXT NOT NULL DEFAULT '';
+        CREATE INDEX rooms_starts_at ON rooms (starts_at);
+        """,
     ],
 )

@@ -23,6 +23,7 @@ from rooms.errors import (
     NOT_ADMITTED,
     NOT_FOUND,
     NOT_IN_ROOM,
+    NOT_YET_OPEN,
     REMOVED,
     ROOM_ENDED,
     ROOM_LOCKED,
@@ -37,6 +38,7 @@ from rooms.model import (
     SessionState,
 )
 from rooms.records import RoomRecord, RoomRecords
+from rooms.schedule import Schedule, join_window_open, wib_clock
 from rooms.speaking import push_speaker
 from rooms.store import RoomStore
 
@@ -44,6 +46,8 @@ GRACE_SECONDS = 60.0
 """How long a participant whose socket dropped may come back without the lobby."""
 LOBBY_LIMIT = 200
 """Most people waiting in one session's lobby (fake entrants cannot flood the host's view)."""
+JOIN_EARLY_SECONDS = 30 * 60.0
+"""How long before a scheduled start its join link opens (setting session_join_early_minutes)."""
 
 
 def new_room_id() -> str:
@@ -98,17 +102,23 @@ class RoomService:
         grace: float = GRACE_SECONDS,
         clock: Callable[[], float] = time.time,
         lobby_limit: int = LOBBY_LIMIT,
+        join_early: float = JOIN_EARLY_SECONDS,
     ) -> None:
         self.store = store
         self.records = records
         self.grace = grace
         self.lobby_limit = lobby_limit
+        self.join_early = join_early
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ rooms
     async def create_room(
-        self, title: str, created_by: int | None, invited_sites: tuple[str, ...] = ()
+        self,
+        title: str,
+        created_by: int | None,
+        invited_sites: tuple[str, ...] = (),
+        schedule: Schedule | None = None,
     ) -> Room:
         record = RoomRecord(
             id=new_room_id(),
@@ -117,6 +127,7 @@ class RoomService:
             created_by=created_by,
             created_at=self.clock(),
             invited_sites=invited_sites,
+            schedule=schedule,
         )
         await self.records.insert(record)
         room = record.live()
@@ -166,6 +177,8 @@ class RoomService:
                     return resumed
             if joiner.may_host:
                 role, state = Role.HOST, ParticipantState.ADMITTED
+            elif not join_window_open(room.starts_at, self.join_early, now):
+                raise self._not_yet_open(room)
             elif room.state is SessionState.LOCKED:
                 raise RoomError(ROOM_LOCKED, "The host has locked this session.")
             elif joiner.skip_lobby:
@@ -187,6 +200,16 @@ class RoomService:
             )
             await self.store.put_participant(participant)
             return Joined(participant, token, resumed=False)
+
+    def _not_yet_open(self, room: Room) -> RoomError:
+        assert room.starts_at is not None
+        opens = room.starts_at - self.join_early
+        return RoomError(
+            NOT_YET_OPEN,
+            f"This session opens at {wib_clock(opens)} WIB"
+            f" (it starts at {wib_clock(room.starts_at)} WIB).",
+            {"opens_at": opens, "starts_at": room.starts_at},
+        )
 
     async def _lobby_has_room(self, room_id: str) -> None:
         waiting = sum(

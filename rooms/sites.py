@@ -19,8 +19,15 @@ class Site:
     """"regency", "kecamatan" or "desa"/"kelurahan"."""
     parent: str | None = None
 
-    def public(self) -> dict[str, str]:
-        return {"code": self.code, "name": self.name}
+    def label(self, parent: Site | None) -> str:
+        """How the site is named to people: "Village, Kecamatan" for a village (12 village names
+        repeat across Sragen's kecamatan), the plain name for a kecamatan or the regency."""
+        if parent is not None and parent.kind == "kecamatan" and self.kind != "kecamatan":
+            return f"{self.name}, {parent.name}"
+        return self.name
+
+    def public(self, parent: Site | None = None) -> dict[str, str]:
+        return {"code": self.code, "name": self.name, "label": self.label(parent)}
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class LinkHealth:
 
 
 class SiteDirectory(Protocol):
+    """Every site people join from; the kecamatan under the regency, villages under those."""
+
     async def get(self, code: str) -> Site | None: ...
 
     async def children(self, parent: str | None) -> list[Site]:
@@ -53,6 +62,23 @@ class SiteDirectory(Protocol):
 
     async def link(self, code: str) -> LinkHealth | None:
         """The site's current link health, or None when nothing is known."""
+
+
+async def site_and_parent(directory: SiteDirectory, code: str) -> tuple[Site | None, Site | None]:
+    """The site of ``code`` and the site above it (for :meth:`Site.label`)."""
+    site = await directory.get(code)
+    parent = await directory.get(site.parent) if site is not None and site.parent else None
+    return site, parent
+
+
+async def all_sites(directory: SiteDirectory) -> list[tuple[Site, Site | None]]:
+    """Every kecamatan and every village under them, each with the site above it: what the
+    type-ahead site searches offer (kecamatan by name, each followed by its villages)."""
+    found: list[tuple[Site, Site | None]] = []
+    for kecamatan in await directory.children(None):
+        found.append((kecamatan, None))
+        found.extend((village, kecamatan) for village in await directory.children(kecamatan.code))
+    return found
 
 
 # Kemendagri codes and names of the 20 kecamatan of Kabupaten Sragen (33.14).

@@ -23,10 +23,13 @@ def room_summary(room: Room) -> dict[str, Any]:
 
 
 def _site(p: Participant, sites: Mapping[str, Site]) -> dict[str, str] | None:
+    """The participant's site as ``Site.public`` (``sites`` holds the sites above too)."""
     if p.site_code is None:
         return None
     site = sites.get(p.site_code)
-    return site.public() if site else {"code": p.site_code, "name": p.site_code}
+    if site is None:
+        return {"code": p.site_code, "name": p.site_code, "label": p.site_code}
+    return site.public(sites.get(site.parent) if site.parent else None)
 
 
 def participant_view(

@@ -12,7 +12,7 @@ import socketio
 
 from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService, SiteDirectory
-from rooms.sites import LinkHealth, Site
+from rooms.sites import LinkHealth, Site, site_and_parent
 from rooms.views import snapshot
 from signaling.connections import Connections
 
@@ -74,9 +74,11 @@ class Fanout:
         sites: dict[str, Site] = {}
         links: dict[str, LinkHealth] = {}
         for code in {p.site_code for p in participants if p.site_code and p.active}:
-            site = await directory.get(code)
+            site, parent = await site_and_parent(directory, code)
             if site is not None:
                 sites[code] = site
+            if parent is not None:
+                sites[parent.code] = parent  # a village is named "Village, Kecamatan"
             link = await directory.link(code)
             if link is not None:
                 links[code] = link

@@ -26,6 +26,7 @@ from edge.clients import client_address, user_from_cookie_header
 from edge.placement import ensure_here
 from media import MediaError
 from rooms import Participant, ParticipantState, RoomError, RoomService
+from rooms.attendance import AttendanceLog
 from rooms.errors import (
     INTERNAL,
     INVALID_REQUEST,
@@ -98,6 +99,8 @@ class Collaborators:
     """STUN/TURN servers for a participant's browser (edge/turn.py), by participant id."""
     lobby_max_per_address: int
     """How many may wait in lobbies from one address (signaling.throttle)."""
+    attendance: AttendanceLog
+    """The attendance list: told who enters, drops, comes back and leaves (rooms.attendance)."""
 
 
 class Meeting:
@@ -219,6 +222,7 @@ class Meeting:
         try:
             p = await self.service.disconnect(seat.room_id, seat.participant_id)
             if p is not None and p.state is ParticipantState.DISCONNECTED:
+                await self._attend(self.outside.attendance.dropped, p)
                 self.links.forget(p.id)
                 await self.bridge.drop_connection(p.id)
                 self._start_grace(seat)
@@ -236,6 +240,7 @@ class Meeting:
             self._timers.pop(seat.participant_id, None)
             p = await self.service.expire(seat.room_id, seat.participant_id)
             if p is not None:
+                await self._attend(self.outside.attendance.left, p, p.disconnected_at)
                 await self._gone(seat.room_id, p.id)
 
         self._cancel_grace(seat.participant_id)
@@ -312,6 +317,9 @@ class Meeting:
         if p.state is ParticipantState.ADMITTED:
             if not joined.resumed:
                 p = await self.links.admitted(p)
+                await self._attend(self.outside.attendance.admitted, p)
+            else:
+                await self._attend(self.outside.attendance.reconnected, p)
             await self.sio.enter_room(sid, room_key(p.room_id))
         await self._settle(p.room_id, media=p.state is ParticipantState.ADMITTED)
         ack: Ack = {
@@ -366,10 +374,24 @@ class Meeting:
         except Exception:
             log.exception("could not record %s in the audit log", audited.action)
 
+    async def _attend(
+        self,
+        step: Callable[[Participant, float], Awaitable[None]],
+        p: Participant,
+        at: float | None = None,
+    ) -> None:
+        """Tell the attendance list (rooms.attendance); a failure there never fails the
+        meeting's decision, which is already taken."""
+        try:
+            await step(p, self.service.clock() if at is None else at)
+        except Exception:
+            log.exception("could not record attendance of %s", p.id)
+
     async def on_leave(self, sid: str, data: Any) -> Ack:
         payloads.parse_empty(data)
         seat = self._seat(sid)
-        await self.service.leave(seat.room_id, seat.participant_id)
+        p = await self.service.leave(seat.room_id, seat.participant_id)
+        await self._attend(self.outside.attendance.left, p)
         self.connections.unseat(sid)
         await self.sio.leave_room(sid, room_key(seat.room_id))
         await self._gone(seat.room_id, seat.participant_id)
@@ -386,6 +408,7 @@ class Meeting:
         seat = self._seat(sid)
         p = await self.service.admit(seat.room_id, seat.participant_id, target)
         p = await self.links.admitted(p)  # its media connection may be up since the lobby
+        await self._attend(self.outside.attendance.admitted, p)
         target_sid = self.connections.sid_of(p.id)
         if target_sid is not None:
             await self.sio.enter_room(target_sid, room_key(seat.room_id))
@@ -492,6 +515,7 @@ class Meeting:
         target = payloads.parse_participant(data)
         seat = self._seat(sid)
         p = await self.service.remove(seat.room_id, seat.participant_id, target)
+        await self._attend(self.outside.attendance.left, p)
         if p.state is ParticipantState.DENIED:
             await self.fanout.to_participant(p.id, "lobby:result", {"status": "denied"})
         else:
@@ -527,6 +551,10 @@ class Meeting:
         """End a session for everyone (host:end, or POST /api/rooms/{id}/end, which records
         its own audit entry)."""
         ended = await self.service.end(room_id, actor_id)
+        try:
+            await self.outside.attendance.ended(room_id, self.service.clock())
+        except Exception:
+            log.exception("could not close the attendance of %s", room_id)
         await self.outside.registry.release(room_id)
         for p in ended.participants:
             await self.fanout.to_participant(p.id, "ended", {})

@@ -17,6 +17,7 @@ from aiohttp import web
 from edge.keys import CALL_QUALITY, ROOMS, SETTINGS, SITES
 from rooms import Participant, ParticipantState, SiteDirectory
 from rooms.model import SessionState
+from rooms.sites import site_and_parent
 from rooms.weak_links import DOWN, READY, UNKNOWN, WEAK, WeakLinkPolicy, readiness, receive_profile
 from web import openapi
 from web.auth import require_host
@@ -66,7 +67,7 @@ async def room_readiness(request: web.Request) -> web.Response:
     counts = dict.fromkeys((READY, WEAK, DOWN, UNKNOWN), 0)
     sites = []
     for code in record.invited_sites:
-        site = await directory.get(code)
+        site, parent = await site_and_parent(directory, code)
         link = await directory.link(code)
         verdict = readiness(link, policy)
         counts[verdict] += 1
@@ -78,6 +79,7 @@ async def room_readiness(request: web.Request) -> web.Response:
             {
                 "code": code,
                 "name": site.name if site else code,
+                "label": site.label(parent) if site else code,
                 "kind": site.kind if site else None,
                 "readiness": verdict,
                 "link": link.public() if link else None,
@@ -122,6 +124,7 @@ openapi.describe(
                         "properties": {
                             "code": {"type": "string"},
                             "name": {"type": "string"},
+                            "label": {"type": "string", "description": '"Village, Kecamatan"'},
                             "readiness": {"enum": [READY, WEAK, DOWN, UNKNOWN]},
                             "link": {"type": ["object", "null"]},
                             "audio_only": {"type": "boolean"},

@@ -1,24 +1,29 @@
 """REST for sessions (rooms) and the join page's site picker; the host and join pages' routes.
 
-POST /api/rooms, GET /api/rooms, GET /api/rooms/{id}, POST /api/rooms/{id}/end,
-GET /api/sites/picker?parent=<code>. Documented in docs/protocol.md ("REST").
+POST /api/rooms (with a schedule: rooms.schedule), GET /api/rooms, GET /api/rooms/upcoming
+(a site seat's own), GET /api/rooms/{id}, POST /api/rooms/{id}/end,
+GET /api/sites/picker?parent=<code>, GET /api/sites/all (the type-ahead searches).
+Documented in docs/protocol.md ("REST") and docs/api.md.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
 
-from edge.fields import parse_title
-from edge.keys import REGISTRY, ROOMS, SESSIONS, SITES
+from edge.fields import bad, field, parse_title, payload_object, text
+from edge.keys import REGISTRY, ROOMS, SESSIONS, SETTINGS, SITES
 from edge.placement import elsewhere_url, ensure_here
 from rooms import Room, RoomError
 from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
 from rooms.records import RoomRecord
-from web import openapi, pages, readiness_api
-from web.auth import audit, require_host
+from rooms.schedule import MAX_AGENDA, MAX_DURATION_MIN, Schedule
+from rooms.sites import all_sites
+from web import attendance_api, calendar_api, openapi, pages, readiness_api
+from web.auth import audit, require_host, require_user
 from web.errors import ApiError
 from web.readiness_api import MAX_INVITED, invited_sites
 
@@ -45,21 +50,68 @@ def _room_json(room: Room | RoomRecord) -> dict[str, Any]:
     }
 
 
+def join_early(request: web.Request) -> float:
+    """Seconds before a scheduled start that its join link opens (rooms.schedule)."""
+    return request.app[SETTINGS].session_join_early_minutes * 60.0
+
+
+def _schedule_json(request: web.Request, record: RoomRecord) -> dict[str, Any]:
+    """``schedule`` of a room in the REST answers (null: unscheduled, open at once)."""
+    return {"schedule": record.schedule.public(join_early(request)) if record.schedule else None}
+
+
+def parse_schedule(data: Any) -> Schedule | None:
+    """``starts_at`` (epoch seconds), ``duration_min`` (default 60) and ``agenda`` of a new
+    session; None without ``starts_at``."""
+    body = payload_object(data)
+    starts = body.get("starts_at")
+    if starts is None:
+        if body.get("duration_min") is not None or body.get("agenda"):
+            raise bad("duration_min and agenda need starts_at.")
+        return None
+    if isinstance(starts, bool) or not isinstance(starts, int | float):
+        raise bad("Field 'starts_at' must be a number (seconds since 1970, UTC).")
+    if not 1e9 <= starts <= 1e11:
+        raise bad("Field 'starts_at' is not a plausible time.")
+    duration = field(body, "duration_min", int, required=False)
+    if duration is None:
+        duration = 60
+    if not 1 <= duration <= MAX_DURATION_MIN:
+        raise bad(f"Field 'duration_min' must be between 1 and {MAX_DURATION_MIN}.")
+    agenda = text(body, "agenda", MAX_AGENDA, required=False) or ""
+    return Schedule(float(starts), duration, agenda)
+
+
 async def create_room(request: web.Request) -> web.Response:
     user = require_host(request)
     try:
         body = await request.json()
         title = parse_title(body)
+        schedule = parse_schedule(body)
     except RoomError as exc:
         raise _api_error(exc) from exc
     except ValueError as exc:
         raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
     invited = await invited_sites(request.app[SITES], body.get("invited_sites"))
-    room = await request.app[ROOMS].create_room(title, user.id, invited)
+    service = request.app[ROOMS]
+    room = await service.create_room(title, user.id, invited, schedule)
     await request.app[REGISTRY].claim(room.id)  # the creating node serves it (docs/scaling.md)
-    return web.json_response(
-        {"room": {**_room_json(room), "invited_sites": list(invited)}}, status=201
-    )
+    record = await service.records.get(room.id)
+    assert record is not None
+    body = {**_room_json(record), "invited_sites": list(invited), **_schedule_json(request, record)}
+    return web.json_response({"room": body}, status=201)
+
+
+async def upcoming_rooms(request: web.Request) -> web.Response:
+    """Sessions still to come: every one for a host, those inviting its site for a site seat
+    (its kecamatan PC's start page: "Sesi berikutnya: ..., 09.00")."""
+    user = require_user(request)
+    records = await request.app[ROOMS].records.upcoming(time.time())
+    if not user.can_host:
+        code = user.site_code
+        records = [r for r in records if code is not None and r.invites(code)]
+    items = [{**_room_json(r), **_schedule_json(request, r)} for r in records]
+    return web.json_response({"items": items})
 
 
 async def list_rooms(request: web.Request) -> web.Response:
@@ -77,6 +129,7 @@ async def list_rooms(request: web.Request) -> web.Response:
     for record in records:
         item = _room_json(record)
         item["invited_sites"] = list(record.invited_sites)
+        item.update(_schedule_json(request, record))
         participants = (
             await service.participants(record.id) if record.state is not SessionState.ENDED else []
         )
@@ -96,6 +149,9 @@ async def room_summary(request: web.Request) -> web.Response:
     except RoomError as exc:
         raise _api_error(exc) from exc
     body: dict[str, Any] = {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
+    if room.starts_at is not None:  # the join page says when a scheduled session opens
+        body["room"]["starts_at"] = room.starts_at
+        body["room"]["opens_at"] = room.starts_at - join_early(request)
     node = None if room.ended else await elsewhere_url(request.app[REGISTRY], room.id, request)
     if node is not None:
         body["node"] = node  # another node serves the session: go there (docs/scaling.md)
@@ -132,12 +188,32 @@ async def site_picker(request: web.Request) -> web.Response:
     )
 
 
+async def all_site_choices(request: web.Request) -> web.Response:
+    """Every kecamatan and village with its label ("Jati, Sragen"): the type-ahead searches of
+    the join page and of the new-session form (about 230 entries, a few kB gzipped)."""
+    items = [
+        {
+            "code": site.code,
+            "name": site.name,
+            "kind": site.kind,
+            "kecamatan": parent.name if parent is not None else None,
+            "label": site.label(parent),
+        }
+        for site, parent in await all_sites(request.app[SITES])
+    ]
+    return web.json_response({"items": items})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/rooms", create_room)
     app.router.add_get("/api/rooms", list_rooms)
+    app.router.add_get("/api/rooms/upcoming", upcoming_rooms)
+    attendance_api.setup(app)
+    calendar_api.setup(app)
     app.router.add_get("/api/rooms/{room_id}", room_summary)
     app.router.add_post("/api/rooms/{room_id}/end", end_room)
     app.router.add_get("/api/sites/picker", site_picker)
+    app.router.add_get("/api/sites/all", all_site_choices)
     app.router.add_get("/api/rooms/{room_id}/readiness", readiness_api.room_readiness)
     pages.add_page(app, "/", "home.html")
     pages.add_page(app, "/j/{room_id}", "room.html")
@@ -150,7 +226,27 @@ _SUMMARY_FIELDS: dict[str, Any] = {
     "title": {"type": "string"},
     "state": _STATE,
 }
-_SUMMARY = {"type": "object", "required": ["id", "title", "state"], "properties": _SUMMARY_FIELDS}
+_SCHEDULE = {
+    "type": ["object", "null"],
+    "description": "null: unscheduled (open at once); times are epoch seconds",
+    "required": ["starts_at", "duration_min", "ends_at", "opens_at", "agenda"],
+    "properties": {
+        "starts_at": {"type": "number"},
+        "duration_min": {"type": "integer"},
+        "ends_at": {"type": "number"},
+        "opens_at": {"type": "number", "description": "when the join link opens"},
+        "agenda": {"type": "string"},
+    },
+}
+_SUMMARY = {
+    "type": "object",
+    "required": ["id", "title", "state"],
+    "properties": {
+        **_SUMMARY_FIELDS,
+        "starts_at": {"type": "number", "description": "scheduled sessions only"},
+        "opens_at": {"type": "number", "description": "scheduled sessions only"},
+    },
+}
 _ROOM = {
     "type": "object",
     "required": ["id", "title", "state", "join_url"],
@@ -162,6 +258,7 @@ _ROOM = {
         "invited_sites": {"type": "array", "items": {"type": "string"}},
         "present": {"type": "integer"},
         "waiting": {"type": "integer"},
+        "schedule": _SCHEDULE,
     },
 }
 _ROOM_INPUT = {
@@ -174,8 +271,13 @@ _ROOM_INPUT = {
             "maxItems": MAX_INVITED,
             "items": {"type": "string", "description": "Kemendagri code the server knows"},
         },
+        "starts_at": {"type": "number", "minimum": 1e9, "maximum": 1e11,
+                      "description": "start, epoch seconds (the page sends WIB as UTC+7)"},
+        "duration_min": {"type": "integer", "minimum": 1, "maximum": MAX_DURATION_MIN,
+                         "description": "needs starts_at; default 60"},
+        "agenda": {"type": "string", "maxLength": MAX_AGENDA, "description": "needs starts_at"},
     },
-}
+}  # fmt: skip
 
 openapi.describe(
     openapi.Operation("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host",
@@ -188,6 +290,22 @@ openapi.describe(
                                                 "maximum": MAX_OFFSET})),
         response={"type": "object", "required": ["items", "total"], "properties": {
             "items": {"type": "array", "items": _ROOM}, "total": {"type": "integer"}}}),
+    openapi.Operation("GET", "/api/rooms/upcoming",
+        "Sessions to come: all for the host's office, a site seat's own for a site seat",
+        "meetings", "user",
+        response={"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": _ROOM}}}),
+    openapi.Operation("GET", "/api/sites/all",
+        "Every kecamatan and village with its label, for the type-ahead site searches",
+        "meetings", "none",
+        response={"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": {"type": "object",
+                      "required": ["code", "name", "kind", "label"], "properties": {
+                          "code": {"type": "string"}, "name": {"type": "string"},
+                          "kind": {"type": "string"},
+                          "kecamatan": {"type": ["string", "null"]},
+                          "label": {"type": "string",
+                                    "description": '"Village, Kecamatan" or the kecamatan'}}}}}}),
     openapi.Operation("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings",
         "none", params=(_ROOM_ID,),
         response={"type": "object", "required": ["room"], "properties": {

@@ -54,8 +54,8 @@ async def test_host_home_shows_readiness_of_invited_kecamatan(
         context, page = await new_page(browser)
         try:
             await sign_in(page, server.url)
-            invited = page.get_by_role("listbox", name="Invited sites", exact=True)
-            await expect(invited.locator("option:checked")).to_have_count(20)  # all kecamatan
+            invited = page.get_by_role("list", name="Invited sites", exact=True)
+            await expect(invited.get_by_role("listitem")).to_have_count(20)  # all kecamatan
             await create_session(page, "Rapat kesiapan")
             summary = page.get_by_text("1 ready, 0 weak, 1 down, 18 unknown")
             await expect(summary).to_be_visible()

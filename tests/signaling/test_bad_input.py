@@ -159,7 +159,7 @@ async def test_deny(server: RunningServer, people: list[Person]) -> None:
     people.append(waiting)
     await host.client.wait_until(lambda: [e["name"] for e in host.client.lobby()] == ["Pak Joko"])
     entry = host.client.lobby()[0]
-    assert entry["site"] == {"code": "33.14.06", "name": "Gondang"}
+    assert entry["site"] == {"code": "33.14.06", "name": "Gondang", "label": "Gondang"}
     await host.client.deny(waiting.id)
     assert await waiting.client.wait_event("lobby:result") == {"status": "denied"}
     await host.client.wait_until(lambda: host.client.lobby() == [])

@@ -44,7 +44,11 @@ async def test_host_and_three_participants_see_each_other_then_one_leaves_one_jo
     # The host sees both, with their sites, in the snapshot.
     await host.client.wait_until(lambda: len(host.client.state["participants"]) == 4)
     gondang = host.client.participant("Lurah Gondang")
-    assert gondang is not None and gondang["site"] == {"code": "33.14.06", "name": "Gondang"}
+    assert gondang is not None and gondang["site"] == {
+        "code": "33.14.06",
+        "name": "Gondang",
+        "label": "Gondang",
+    }
 
     # One leaves: the others keep receiving each other.
     leaver = sites.pop()

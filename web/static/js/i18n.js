@@ -59,6 +59,9 @@ register({
     "nav.signin": "Masuk",
     "nav.language": "English",
     "error.generic": "Terjadi kesalahan. Coba lagi.",
+    "nav.admin": "Administrasi",
+    "site.search": "Cari desa/kelurahan atau kecamatan",
+    "site.kecamatan": "Kecamatan {name}",
   },
   en: {
     "app.name": "Pendopo",
@@ -68,5 +71,8 @@ register({
     "nav.signin": "Sign in",
     "nav.language": "Bahasa Indonesia",
     "error.generic": "Something went wrong. Try again.",
+    "nav.admin": "Administration",
+    "site.search": "Search a village or kecamatan",
+    "site.kecamatan": "Kecamatan {name}",
   },
 });

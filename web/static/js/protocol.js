@@ -29,7 +29,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 // Messages (one typedef per message of docs/protocol.md)
 
 /** @typedef {{urls: string|string[], username?: string, credential?: string}} IceServer */
-/** @typedef {{code: string, name: string}} Site */
+/** @typedef {{code: string, name: string, label?: string}} Site */
 /** @typedef {{state: string, rtt_ms?: number|null, loss?: number|null, medium?: string|null, capacity_kbps?: number|null}} LinkHealth */
 /**
  * @typedef {object} Participant

@@ -124,11 +124,28 @@ async function setupSitePicker(/** @type {{kecamatan?: string, village?: string}
     return;
   }
   siteSelect.addEventListener("change", () => loadVillages(siteSelect.value));
+  // The type-ahead search over every village and kecamatan loads only when someone uses it.
+  const search = /** @type {HTMLInputElement} */ ($("site-search"));
+  const attach = () =>
+    import("./site-search.js").then((m) =>
+      m.attachSiteSearch(search, /** @type {HTMLDataListElement} */ ($("site-options")), pickSite),
+    );
+  search.addEventListener("focus", attach, { once: true });
   if (initial.kecamatan) {
     siteSelect.value = initial.kecamatan;
     await loadVillages(initial.kecamatan);
     if (initial.village) villageSelect.value = initial.village;
   }
+}
+
+/** A site found by the search: fill the kecamatan and village pickers with it. */
+async function pickSite(/** @type {{code: string, kind: string}} */ site) {
+  const kecamatan = site.kind === "kecamatan" ? site.code : site.code.split(".").slice(0, 3).join(".");
+  if (siteSelect.value !== kecamatan) {
+    siteSelect.value = kecamatan;
+    await loadVillages(kecamatan);
+  }
+  villageSelect.value = site.kind === "kecamatan" ? "" : site.code;
 }
 
 async function loadVillages(/** @type {string} */ kecamatan) {
@@ -375,9 +392,9 @@ function renderLocal() {
   renderVideos();
 }
 
-/** @param {Site|null|undefined} site */
+/** "Village, Kecamatan" (village names repeat across kecamatan). @param {Site|null|undefined} site */
 function siteName(site) {
-  return site ? site.name : "";
+  return site ? (site.label ?? site.name) : "";
 }
 
 /** @param {Participant} p */
@@ -834,6 +851,15 @@ async function init() {
   if (goToNode(data.node)) return;
   $("room-title").textContent = info?.title ?? "";
   $("join-room").textContent = info?.title ? t("join.room", { title: info.title }) : "";
+  if (typeof data.room?.opens_at === "number" && data.room.opens_at * 1000 > Date.now()) {
+    const clock = (/** @type {number} */ s) =>
+      new Date(s * 1000).toLocaleString(lang() === "en" ? "en-GB" : "id-ID", {
+        timeZone: "Asia/Jakarta",
+        dateStyle: "medium",
+        timeStyle: "short",
+      });
+    $("join-room").textContent += ` ${t("join.opensAt", { start: clock(data.room.starts_at), opens: clock(data.room.opens_at) })}`;
+  }
   if (info?.state === "ended") {
     onStatus("ended");
     return;
@@ -855,6 +881,10 @@ async function init() {
     user = null;
   }
   isHost = Boolean(user && (user.role === "admin" || user.role === "host"));
+  if (user) {
+    $("nav-sessions").hidden = false; // back to the sessions list (a site seat: its start page)
+    $("nav-sessions").setAttribute("href", withLang("/"));
+  }
   const saved = rememberedName();
   if (user) nameInput.value = user.display_name || user.username;
   else if (saved?.name) {
