@@ -22,10 +22,11 @@ low for good. A single dip does not count: per SSRC set the highest REMB of the 
 ``REMB_WINDOW`` seconds is used (an estimator ramping up after its start dips for a moment).
 
 A receiver the inventory knows nothing about starts at ``UNKNOWN_PRIOR_BPS`` (a LAN), but its
-first round trip (from the receiver reports) tells a weak link apart: over ``SLOW_RTT`` (VSAT,
-long radio paths) it starts again from ``SLOW_START_BPS``, as a site the inventory calls slow
-would, before the high layer has filled the link's queue (:meth:`DownlinkEstimate.take_restart`
-tells the controller to place its slots afresh).
+first round trips (from the receiver reports) tell a weak link apart: when the shortest of the
+first ``RTT_SAMPLES`` is over ``SLOW_RTT`` and the reports show loss (VSAT, long radio paths:
+a long but clean path may be wide) it starts again from ``SLOW_START_BPS``, as a site the
+inventory calls slow would, before the high layer has filled the link's queue
+(:meth:`DownlinkEstimate.take_restart` tells the controller to place its slots afresh).
 """
 
 from __future__ import annotations
@@ -140,11 +141,6 @@ class DownlinkEstimate:
         """Apply what was reported since the last call (``packets_sent`` to the subscriber in
         that time, at ``sent_bps``, per SSRC ``sent_by_ssrc``) and return the estimate. No
         report and no NACK: no information, no change to the loss-based part."""
-        if self._unknown and len(self._rtts) >= RTT_SAMPLES:
-            self._unknown = False  # decided once, on the shortest of the first round trips
-            if min(self._rtts) > SLOW_RTT and self.loss_bps > SLOW_START_BPS:
-                self.loss_bps = SLOW_START_BPS
-                self._restarted = True
         self.sent_bps = sent_bps
         self._sent_by_ssrc = sent_by_ssrc or {}
         nack_loss = self._nacked / packets_sent if packets_sent > 0 else 0.0
@@ -171,6 +167,12 @@ class DownlinkEstimate:
                 self.loss_bps = _clamp(self.loss_bps * (1 - loss / 2))
         self._losses.clear()
         self._nacked = 0
+        if self._unknown and len(self._rtts) >= RTT_SAMPLES:
+            self._unknown = False  # decided once, on the shortest of the first round trips
+            weak = min(self._rtts) > SLOW_RTT and self.loss >= GROW_BELOW
+            if weak and self.loss_bps > SLOW_START_BPS:
+                self.loss_bps = SLOW_START_BPS
+                self._restarted = True
         return self.value(now)
 
     def value(self, now: float) -> int:

@@ -117,13 +117,25 @@ def test_a_long_round_trip_restarts_an_unknown_receiver_low() -> None:
     assert estimate.update(0.0, 100) == UNKNOWN_PRIOR_BPS  # no round trip measured yet
     for now, rtt in ((1.0, 0.7), (2.0, 0.65)):
         estimate.report_rtt(rtt)
+        estimate.report_loss(13)  # 5 %
         assert estimate.update(now, 100) == UNKNOWN_PRIOR_BPS  # not decided on one or two
     estimate.report_rtt(0.9)
+    estimate.report_loss(13)
     assert estimate.update(3.0, 100) == SLOW_START_BPS  # the shortest of three: 650 ms
     assert estimate.take_restart() and not estimate.take_restart()  # told once
     estimate.report_rtt(0.05)
     estimate.update(4.0, 100)
     assert estimate.value(4.0) == SLOW_START_BPS  # decided: no way back to the LAN start
+
+
+def test_a_long_clean_path_is_not_a_weak_link() -> None:
+    """600 ms without loss (a wide but far path, or the media tests' delay relay): no restart."""
+    estimate = DownlinkEstimate(None)
+    for now in range(4):
+        estimate.report_rtt(0.65)
+        estimate.report_loss(0)
+        assert estimate.update(float(now), 100) == UNKNOWN_PRIOR_BPS
+    assert not estimate.take_restart()
 
 
 def test_one_short_round_trip_is_a_fast_link() -> None:
