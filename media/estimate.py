@@ -8,7 +8,7 @@ after trouble) and is updated once per controller tick from the receiver-report 
 (``LOSS_SMOOTHING``). Loss is read against the link's own loss, the lowest smoothed loss of
 the last ``BASELINE_WINDOW`` seconds (at most ``BASELINE_MAX``): a radio link loses 5 % at any
 rate, a full queue loses more the more is sent. Within 2 % of the link's own loss the estimate
-grows by 5 % a second (never past ``GROW_CAP`` times what was sent: a probe, not a guess); over
+grows by 5 % a second; over
 10 %, and ``CONGESTION_ABOVE`` over the link's own, it shrinks by half the loss; in between it
 holds. So one unlucky second does not cut it, and a 5 % radio link is not read as congestion
 for ever (Galène's fixed 2 %/10 % thresholds kept such a receiver at its lowest layer).
@@ -49,7 +49,6 @@ RTT_SAMPLES = 3  # the shortest of the first round trips decides (a stalled stre
 BASELINE_WINDOW = 20.0  # seconds over which the link's own (random) loss is learnt
 BASELINE_MAX = 0.08  # loss above this is never the link's own: it is congestion
 CONGESTION_ABOVE = 0.05  # loss this far above the link's own is congestion (over 10 % anyway)
-GROW_CAP = 2.0  # growth stops at twice what was sent: an estimate is only as good as its test
 SLOW_START_BPS = 200_000  # where such a receiver starts when the inventory knows nothing
 
 
@@ -161,8 +160,7 @@ class DownlinkEstimate:
             loss = self.loss = self._smoothed
             baseline = self._baseline(now, loss)
             if loss < baseline + GROW_BELOW:
-                if self.loss_bps < GROW_CAP * sent_bps:
-                    self.loss_bps = _clamp(min(self.loss_bps * GROWTH, GROW_CAP * sent_bps))
+                self.loss_bps = _clamp(self.loss_bps * GROWTH)
             elif loss > max(SHRINK_ABOVE, baseline + CONGESTION_ABOVE):
                 self.loss_bps = _clamp(self.loss_bps * (1 - loss / 2))
         self._losses.clear()

@@ -134,7 +134,7 @@ def test_a_long_clean_path_is_not_a_weak_link() -> None:
     for now in range(4):
         estimate.report_rtt(0.65)
         estimate.report_loss(0)
-        assert estimate.update(float(now), 100) == UNKNOWN_PRIOR_BPS
+        assert estimate.update(float(now), 100) >= UNKNOWN_PRIOR_BPS  # clean: it grows
     assert not estimate.take_restart()
 
 
@@ -159,25 +159,19 @@ def test_a_long_round_trip_does_not_override_the_inventory() -> None:
 def test_random_loss_is_the_links_own_not_congestion() -> None:
     """5 % random loss over a thin stream: reports of 0 %, 5 %, 15 % ... average ~5 %. One
     unlucky second does not cut the estimate; once the link's own loss is learnt (20 s) the
-    estimate may grow again — up to twice what is sent, no further."""
+    estimate grows again (the layer choice's probes and back-off keep that careful)."""
     reports = [13, 0, 38, 13, 0, 13, 26, 13, 0, 13] * 5  # 5 % on average, 0-15 % each
     out = run(200_000, [([r], None, 0) for r in reports], sent_bps=150_000)
     assert min(out) >= 200_000 * 0.95  # never cut
     assert out[15] < 220_000  # nothing learnt yet: held
-    assert out[-1] == 300_000  # learnt: grown, to 2 x 150k sent
+    assert out[-1] > 1.5 * 200_000  # learnt: grown
 
 
 def test_loss_above_the_links_own_cuts() -> None:
     """The link loses 5 % on its own; sending too much adds a full queue's 20 %."""
     seconds = [([13], None, 0)] * 25 + [([64], None, 0)] * 5
     out = run(300_000, seconds, sent_bps=150_000)
-    assert out[24] == 300_000 and out[-1] < 0.8 * out[24]
-
-
-def test_growth_is_capped_by_what_was_sent() -> None:
-    assert run(100_000, [([0], None, 0)] * 20, sent_bps=60_000)[-1] == 120_000
-    # an estimate already above (the LAN start) is not cut for sending little
-    assert run(None, [([0], None, 0)], sent_bps=60_000) == [UNKNOWN_PRIOR_BPS]
+    assert out[24] >= 300_000 and out[-1] < 0.8 * out[24]
 
 
 def test_loss_that_stays_high_cuts_within_seconds() -> None:
