@@ -178,8 +178,6 @@ class LayerControl:
         if expected > old_e:
             peer.uplink_loss = max(0.0, 1 - (received - old_r) / (expected - old_e))
         peer.uplink_counts = (expected, received)
-        if total > 0:
-            peer.remb.observe(total, peer.uplink_loss)
 
     # ------------------------------------------------------------------ choosing
 
