@@ -4,9 +4,14 @@ Galène's rule: the estimate is the lower of a loss-based estimate and the recei
 
 The loss-based estimate starts from the inventory's prior (a VSAT site starts low instead of
 after trouble) and is updated once per controller tick from the receiver-report loss fractions
-(NACKed packets only when no report came) since the last tick: under 2 % loss it grows by 5 %,
-above 10 % it shrinks by half the loss, in between it holds. A random 5 % loss (a radio link)
-therefore never lets it climb past the prior; a clean link climbs ~5 % a second.
+(NACKed packets only when no report came) since the last tick, smoothed over the ticks
+(``LOSS_SMOOTHING``). Loss is read against the link's own loss, the lowest smoothed loss of
+the last ``BASELINE_WINDOW`` seconds (at most ``BASELINE_MAX``): a radio link loses 5 % at any
+rate, a full queue loses more the more is sent. Within 2 % of the link's own loss the estimate
+grows by 5 % a second; over
+10 %, and ``CONGESTION_ABOVE`` over the link's own, it shrinks by half the loss; in between it
+holds. So one unlucky second does not cut it, and a 5 % radio link is not read as congestion
+for ever (Galène's fixed 2 %/10 % thresholds kept such a receiver at its lowest layer).
 
 A REMB covers the SSRCs it lists (Chrome sends one for all its video streams, aiortc one per
 stream). A receiver's REMB never runs far ahead of what it receives (delay-based estimators cap
@@ -15,6 +20,13 @@ nothing about the link; one below it says queues build up, and the receiver can 
 sent minus that deficit. Otherwise one cut to a low layer would keep REMB, and so the layer,
 low for good. A single dip does not count: per SSRC set the highest REMB of the last
 ``REMB_WINDOW`` seconds is used (an estimator ramping up after its start dips for a moment).
+
+A receiver the inventory knows nothing about starts at ``UNKNOWN_PRIOR_BPS`` (a LAN), but its
+first round trips (from the receiver reports) tell a weak link apart: when the shortest of the
+first ``RTT_SAMPLES`` is over ``SLOW_RTT`` and the reports show loss (VSAT, long radio paths:
+a long but clean path may be wide) it starts again from ``SLOW_START_BPS``, as a site the
+inventory calls slow would, before the high layer has filled the link's queue
+(:meth:`DownlinkEstimate.take_restart` tells the controller to place its slots afresh).
 """
 
 from __future__ import annotations
@@ -31,6 +43,13 @@ REMB_WINDOW = 3.0  # seconds over which the highest REMB is taken
 GROW_BELOW = 0.02
 SHRINK_ABOVE = 0.10
 GROWTH = 1.05
+LOSS_SMOOTHING = 0.25  # weight of the newest update's loss
+SLOW_RTT = 0.4  # seconds: a round trip over this is a VSAT or long radio link
+RTT_SAMPLES = 3  # the shortest of the first round trips decides (a stalled stream's are long)
+BASELINE_WINDOW = 20.0  # seconds over which the link's own (random) loss is learnt
+BASELINE_MAX = 0.08  # loss above this is never the link's own: it is congestion
+CONGESTION_ABOVE = 0.05  # loss this far above the link's own is congestion (over 10 % anyway)
+SLOW_START_BPS = 200_000  # where such a receiver starts when the inventory knows nothing
 
 
 def _clamp(bps: float) -> int:
@@ -40,6 +59,13 @@ def _clamp(bps: float) -> int:
 class DownlinkEstimate:
     def __init__(self, prior_bps: int | None = None) -> None:
         self.loss_bps = _clamp(prior_bps if prior_bps is not None else UNKNOWN_PRIOR_BPS)
+        self._unknown = prior_bps is None  # no inventory figure: the round trip may lower it
+        self._restarted = False
+        self.rtt: float | None = None  # seconds, the latest measured round trip
+        self._rtts: list[float] = []  # the first RTT_SAMPLES round trips
+        self._loss_seen: deque[tuple[float, float]] = deque()  # (time, smoothed loss)
+        self._baseline_ready = False
+        self._smoothed: float | None = None  # the loss fraction, smoothed over the updates
         self._rembs: dict[tuple[int, ...], deque[tuple[float, int]]] = {}
         self.sent_bps = 0  # what the server sent to the receiver over the last update
         self._sent_by_ssrc: dict[int, int] = {}  # ... per slot SSRC
@@ -51,6 +77,12 @@ class DownlinkEstimate:
     def set_prior(self, bps: int | None) -> None:
         """The inventory's figure changed: start again from it."""
         self.loss_bps = _clamp(bps if bps is not None else UNKNOWN_PRIOR_BPS)
+        self._unknown = bps is None
+
+    def take_restart(self) -> bool:
+        """True once after the round trip lowered an unknown receiver's start."""
+        restarted, self._restarted = self._restarted, False
+        return restarted
 
     def report_loss(self, fraction_lost: int) -> None:
         """One receiver-report block about a stream sent to this subscriber (0..255)."""
@@ -76,6 +108,24 @@ class DownlinkEstimate:
             deficit += max(0, covered - max(b for _t, b in heard))
         return deficit
 
+    def report_rtt(self, seconds: float) -> None:
+        """A round trip measured from a receiver report (media/hooks.py ``report_rtt``)."""
+        if len(self._rtts) < RTT_SAMPLES:
+            self._rtts.append(seconds)
+        self.rtt = seconds
+
+    def _baseline(self, now: float, loss: float) -> float:
+        """The link's own loss: the lowest smoothed loss of the last ``BASELINE_WINDOW``
+        seconds (at most ``BASELINE_MAX``), once that long was seen; 0 before."""
+        seen = self._loss_seen
+        seen.append((now, loss))
+        while seen[0][0] < now - BASELINE_WINDOW:
+            seen.popleft()
+            self._baseline_ready = True
+        if not self._baseline_ready:
+            return 0.0
+        return min(BASELINE_MAX, min(x for _t, x in seen))
+
     def report_nacks(self, count: int) -> None:
         self.nacks += count
         self._nacked += count
@@ -100,13 +150,27 @@ class DownlinkEstimate:
             # would shrink on a link that is not congested.
             rr_loss = sum(self._losses) / len(self._losses) if self._losses else 0.0
             loss = rr_loss if self._losses else min(1.0, nack_loss)
-            self.loss = loss
-            if loss < GROW_BELOW:
+            # Smoothed: a random 5 % (a radio link) reads as about 5 % every second, not as a
+            # clean second (growth) now and a 15 % second (a cut) then, while congestion —
+            # loss that stays high — still shows within two or three seconds.
+            if self._smoothed is None:
+                self._smoothed = loss
+            else:
+                self._smoothed += LOSS_SMOOTHING * (loss - self._smoothed)
+            loss = self.loss = self._smoothed
+            baseline = self._baseline(now, loss)
+            if loss < baseline + GROW_BELOW:
                 self.loss_bps = _clamp(self.loss_bps * GROWTH)
-            elif loss > SHRINK_ABOVE:
+            elif loss > max(SHRINK_ABOVE, baseline + CONGESTION_ABOVE):
                 self.loss_bps = _clamp(self.loss_bps * (1 - loss / 2))
         self._losses.clear()
         self._nacked = 0
+        if self._unknown and len(self._rtts) >= RTT_SAMPLES:
+            self._unknown = False  # decided once, on the shortest of the first round trips
+            weak = min(self._rtts) > SLOW_RTT and self.loss >= GROW_BELOW
+            if weak and self.loss_bps > SLOW_START_BPS:
+                self.loss_bps = SLOW_START_BPS
+                self._restarted = True
         return self.value(now)
 
     def value(self, now: float) -> int:

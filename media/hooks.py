@@ -17,6 +17,11 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
 - ``RTCRtpSender._handle_rtcp_packet``: every listener in a sender's ``RTCP_LISTENERS`` list sees
   each RTCP packet the subscriber sends about that sender (receiver reports, REMB, NACK, PLI)
   before aiortc handles it: the input of per-receiver rate control and audio protection.
+- ``RTCRtpSender._send_rtcp``: a sender with RTCP listeners remembers when it sent its last
+  sender reports, so :func:`report_rtt` measures the round trip from any receiver report that
+  names one of them. aiortc itself only matches the latest: at a 600 ms round trip the next
+  sender report is usually out before the answer to the previous one arrives, and its RTT
+  stays unknown.
 - ``RTCRtpReceiver._send_rtcp``: REMBs of receivers carrying ``REMB_GROUP`` go out as one
   total for the connection (media/remb.py); a receiver carrying ``RR_LOSS_FLOOR`` (a callable
   giving a ``fraction_lost`` 0..255) raises the ``fraction_lost`` of its receiver reports to it: the
@@ -35,6 +40,7 @@ import queue
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from fractions import Fraction
@@ -53,6 +59,7 @@ from aiortc.rtp import (
     RTP_HISTORY_SIZE,
     RtcpPsfbPacket,
     RtcpRrPacket,
+    RtcpSrPacket,
     pack_remb_fci,
     unpack_remb_fci,
 )
@@ -71,6 +78,8 @@ CONSENT_RETRANSMISSIONS = "_pendopo_consent_retransmissions"  # set on an aioice
 RTCP_LISTENERS = "_pendopo_rtcp_listeners"  # set on an RTCRtpSender: list[Callable[[Any], None]]
 RR_LOSS_FLOOR = "_pendopo_rr_loss_floor"  # set on an RTCRtpReceiver: Callable[[], int]
 REMB_GROUP = "_pendopo_remb_group"  # set on an RTCRtpReceiver: media.remb.RembGroup
+SENT_REPORTS = "_pendopo_sent_reports"  # on an RTCRtpSender: dict[int, float], LSR -> time
+SENT_REPORTS_KEPT = 8
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -91,6 +100,7 @@ _original_send_keyframe: Callable[[RTCRtpSender], None] = RTCRtpSender._send_key
 _original_retransmit: Callable[[RTCRtpSender, int], Any] = RTCRtpSender._retransmit
 _original_handle_rtcp_packet: Callable[[RTCRtpSender, Any], Any] = RTCRtpSender._handle_rtcp_packet
 _original_send_rtcp: Callable[[RTCRtpReceiver, Any], Any] = RTCRtpReceiver._send_rtcp
+_original_sender_send_rtcp: Callable[[RTCRtpSender, Any], Any] = RTCRtpSender._send_rtcp
 _original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
 _original_query_consent: Callable[..., Any] = aioice.ice.Connection.query_consent
 
@@ -164,6 +174,27 @@ async def _handle_rtcp_packet(self: RTCRtpSender, packet: Any) -> None:
             except Exception:  # a listener's bug must never stop aiortc's own RTCP handling
                 logger.exception("RTCP listener failed")
     await _original_handle_rtcp_packet(self, packet)
+
+
+async def _sender_send_rtcp(self: RTCRtpSender, packets: list[Any]) -> None:
+    if getattr(self, RTCP_LISTENERS, None):
+        sent: dict[int, float] = self.__dict__.setdefault(SENT_REPORTS, {})
+        for packet in packets:
+            if isinstance(packet, RtcpSrPacket):
+                sent[(packet.sender_info.ntp_timestamp >> 16) & 0xFFFFFFFF] = time.time()
+                while len(sent) > SENT_REPORTS_KEPT:
+                    del sent[next(iter(sent))]
+    await _original_sender_send_rtcp(self, packets)
+
+
+def report_rtt(sender: Any, report: Any) -> float | None:
+    """The round trip (seconds) a receiver-report block about ``sender``'s stream measures: now
+    minus when the sender report it names (LSR) went out, minus the receiver's delay (DLSR)."""
+    sent: dict[int, float] | None = getattr(sender, SENT_REPORTS, None)
+    if not sent or not report.lsr or report.lsr not in sent:
+        return None
+    rtt = time.time() - sent[report.lsr] - report.dlsr / 65536
+    return rtt if rtt >= 0 else None
 
 
 def add_rtcp_listener(sender: Any, listener: Callable[[Any], None]) -> None:
@@ -261,6 +292,7 @@ def install() -> None:
         RTCRtpSender._retransmit = _retransmit  # type: ignore[method-assign]
         RTCRtpSender._handle_rtcp_packet = _handle_rtcp_packet  # type: ignore[method-assign]
         RTCRtpReceiver._send_rtcp = _send_rtcp  # type: ignore[method-assign]
+        RTCRtpSender._send_rtcp = _sender_send_rtcp  # type: ignore[method-assign]
         aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
         aioice.ice.get_host_addresses = get_host_addresses
         _installed = True

@@ -7,12 +7,20 @@ still, high TID 0, high TID <= 1, high. With one stream without layers: still, h
 
 :class:`LayerChoice` moves a subscriber's slots on their ladders against a video budget (the
 downlink estimate minus what audio needs: audio comes first). Galène's hysteresis: step down
-while the forwarded rate is above 1.5x the budget, once that lasted ``OVER_FOR`` (the dearest
-slot first, several steps at once); step up one rung at a time when the new total stays
-below 7/8 of the budget, never within ``hold_off`` seconds of a step down and at most one step
-per ``up_interval`` — that is the careful probe near the limit; far below it (the new total
-under ``FREE_BELOW`` of the budget) slots climb at once. New slots are placed at once as high
-as the 7/8 rule allows (their start is not a probe).
+when the forwarded rate is above 1.5x the budget, once that lasted ``OVER_FOR`` — and then to
+within the budget (the dearest slot first, several steps at once): stopping just under 1.5x
+would leave a 256 kbit/s link carrying half again what it can and its queue dropping audio,
+until the receiver's REMB forced another step, and another; step up one rung at a time when
+the new total stays below 7/8 of the budget, never within ``hold_off`` seconds of a step down
+and at most one step per ``up_interval`` — that is the careful probe near the limit; far below
+it (the new total under ``FREE_BELOW`` of the budget) slots climb at once. New slots are placed
+at once as high as the 7/8 rule allows (their start is not a probe). A publisher whose high
+stream went silent (its page sends only the low layer) offers ``LOW_ONLY``.
+
+A probe that fails — a step down within ``PROBE_FAILED_WITHIN`` seconds of a step up — doubles
+the hold-off (up to ``HOLD_OFF_MAX``): on a 256 kbit/s link the full high layer does not fit,
+and probing it every 14 s froze the picture and cost audio each time. A step up that holds for
+``PROBE_HELD_AFTER`` seconds brings the hold-off back to its start.
 """
 
 from __future__ import annotations
@@ -29,6 +37,9 @@ STEP_UP_BELOW = 7 / 8
 OVER_FOR = 1.0  # seconds the overload must last before a step down (one tick: not a blip)
 FREE_BELOW = 0.5  # step-ups keeping the total under this share of the budget are not probes
 HOLD_OFF = 10.0
+HOLD_OFF_MAX = 80.0
+PROBE_FAILED_WITHIN = 8.0
+PROBE_HELD_AFTER = 30.0
 UP_INTERVAL = 4.0
 STILL_BPS = 16_000  # one keyframe of the low stream every ~5 s
 AUDIO_BPS = 40_000  # reserved per forwarded audio stream before video is chosen
@@ -59,6 +70,8 @@ TWO_STREAMS = (
     Rung("high", "high", 1, 4),
     Rung("high", "high", ALL_TIDS, 4),
 )
+LOW_ONLY = TWO_STREAMS[:3]  # the high stream went silent (the page sends only its low layer)
+SILENT_BPS = 8_000  # a measured stream under this carries nothing worth forwarding
 ONE_LAYERED_STREAM = (
     STILL_HIGH,
     Rung("high", "high", 0, 2),
@@ -68,7 +81,11 @@ ONE_LAYERED_STREAM = (
 ONE_STREAM = (STILL_HIGH, Rung("high", "high", ALL_TIDS, 4))
 
 
-def ladder(has_low: bool, layered: bool) -> tuple[Rung, ...]:
+def ladder(has_low: bool, layered: bool, high_silent: bool = False) -> tuple[Rung, ...]:
+    """The rungs a publisher offers; ``high_silent``: its high stream stopped (``low_only``
+    send limits, audio-only) and only the low one is left to forward."""
+    if has_low and high_silent:
+        return LOW_ONLY
     if has_low:
         return TWO_STREAMS
     return ONE_LAYERED_STREAM if layered else ONE_STREAM
@@ -105,6 +122,7 @@ class LayerChoice:
     """Per-subscriber state: when the last step down and step up happened."""
 
     def __init__(self, hold_off: float = HOLD_OFF, up_interval: float = UP_INTERVAL) -> None:
+        self.base_hold_off = hold_off
         self.hold_off = hold_off
         self.up_interval = up_interval
         self.last_down = float("-inf")
@@ -133,17 +151,21 @@ class LayerChoice:
         elif self._over_since is None:
             self._over_since = now
         if self._over_since is not None and now - self._over_since >= OVER_FOR:
-            while total > STEP_DOWN_ABOVE * budget:
+            while total > budget:
                 on = [i for i in range(len(slots)) if idx[i] > 0]
                 if not on:
                     break
                 dearest = max(on, key=lambda i: slots[i].rates[idx[i]])
                 idx[dearest] -= 1
                 total = self._total(slots, idx)
+            if now - self.last_up < PROBE_FAILED_WITHIN:
+                self.hold_off = min(HOLD_OFF_MAX, self.hold_off * 2)
             self.last_down = now
             self.steps_down += 1
             self._over_since = None
         elif not over and now - self.last_down >= self.hold_off:
+            if self.last_up > self.last_down and now - self.last_up >= PROBE_HELD_AFTER:
+                self.hold_off = self.base_hold_off
             while self._step_up(slots, idx, budget, share=FREE_BELOW):
                 self.steps_up += 1
             if now - self.last_up >= self.up_interval and self._step_up(slots, idx, budget):

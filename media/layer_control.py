@@ -37,6 +37,7 @@ from media.estimate import MAX_BPS
 from media.layer_choice import (
     AUDIO_BPS,
     LAYERS,
+    SILENT_BPS,
     Layer,
     SlotView,
     ceiling_index,
@@ -103,6 +104,9 @@ class LayerControl:
                 for report in packet.reports:
                     if report.ssrc == ssrc:
                         estimate.report_loss(report.fraction_lost)
+                        rtt = hooks.report_rtt(sender, report)
+                        if rtt is not None:
+                            estimate.report_rtt(rtt)
             elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
                 try:
                     bitrate, ssrcs = unpack_remb_fci(packet.fci)
@@ -145,8 +149,12 @@ class LayerControl:
                 by_ssrc[hooks.sender_ssrc(slot.sender)] = int((o - slot.sent_octets) * 8 / dt)
             slot.sent_octets = o
         sent_bps = int((octets - peer.sent_mark[1]) * 8 / dt) if dt > 0 else 0
-        peer.estimate.update(now, packets - peer.sent_mark[0], sent_bps, by_ssrc)
+        estimate = peer.estimate
+        estimate.update(now, packets - peer.sent_mark[0], sent_bps, by_ssrc)
         peer.sent_mark = (packets, octets)
+        if estimate.take_restart():
+            for slot in peer.slots:
+                slot.rung = None  # a weak link after all: place every slot afresh
 
     def _measure(self, peer: Peer, dt: float) -> None:
         total = 0.0
@@ -160,6 +168,8 @@ class LayerControl:
                 pub.rates[tid] += RATE_SMOOTHING * (rate - pub.rates[tid])
                 marks[tid] = octets
                 total += rate
+            if sum(pub.rates) >= SILENT_BPS:
+                pub.carried = True
             e, r = hooks.receiver_media_counts(pub.receiver)
             expected += e
             received += r
@@ -188,7 +198,11 @@ class LayerControl:
                 self._apply(peer, slot, None, -1, 0)
                 continue
             low = publisher.low
-            rungs = ladder(low is not None, high.layered or (low is not None and low.layered))
+            # once measured, a high stream that stopped (the page's low_only limits) is silent:
+            # forwarding it would freeze the picture, waiting for a keyframe that never comes
+            silent = high.carried and sum(high.rates) < SILENT_BPS
+            layered = high.layered or (low is not None and low.layered)
+            rungs = ladder(low is not None, layered, silent)
             if slot.ladder is not rungs:
                 slot.ladder, slot.rung = rungs, None
             rates = {"high": high.rates, "low": low.rates if low is not None else []}

@@ -36,6 +36,7 @@ class Publication:
     octets_by_tid: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # cumulative
     octet_marks: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # at the last tick
     rates: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # bits/s by TID
+    carried: bool = False  # its measured rate once reached SILENT_BPS (so silence means stopped)
 
 
 @dataclass(eq=False)

@@ -162,7 +162,9 @@ AUDIO_ONLY_FPS = 5.0
 UPLINK_LOSS_HEAVY = 0.08
 """Loss of what arrives from the page above which only the low layer is sent."""
 UPLINK_LOSS_SOME = 0.03
-"""Loss above which the high layer is halved in resolution and frame rate."""
+"""Loss above which the high layer is halved in resolution and frame rate (of a site the
+inventory knows nothing about sending less than ``THIN_UPLINK_BPS``: only the low layer)."""
+THIN_UPLINK_BPS = LOW_LAYER_BPS * 3
 
 
 def send_limits(
@@ -173,7 +175,8 @@ def send_limits(
 ) -> SendLimits:
     """The tightest of: audio-only mode (low layer at a few fps), the site's known link (a weak
     link sends only the low layer, within its budget) and what the SFU actually receives
-    (heavy loss: low layer only; some loss: the high layer halved)."""
+    (heavy loss: low layer only; some loss: the high layer halved, or over a thin uplink of an
+    unknown site the low layer only)."""
     budget = downlink_prior(link, policy)  # the uplink of a site is as thin as its downlink
     if audio_only:
         return SendLimits(
@@ -193,6 +196,12 @@ def send_limits(
     if uplink is not None and uplink.loss > UPLINK_LOSS_HEAVY:
         return SendLimits(LOW_LAYER_BPS, max_framerate=15.0, low_only=True, reason="uplink_loss")
     if uplink is not None and uplink.loss > UPLINK_LOSS_SOME:
+        if budget is None and uplink.received_bps < THIN_UPLINK_BPS:
+            # nothing known of the site and little arrives: a thin radio or VSAT uplink, where
+            # the high layer at half size would only duplicate the low one
+            return SendLimits(
+                LOW_LAYER_BPS, max_framerate=15.0, low_only=True, reason="uplink_loss"
+            )
         return SendLimits(budget, scale_down=2.0, max_framerate=15.0, reason="uplink_loss")
     if budget is not None and budget < LOW_LAYER_BPS * 3:
         return SendLimits(budget, scale_down=2.0, reason="uplink_rate")

@@ -11,6 +11,7 @@ from pathlib import Path
 import aioice.ice
 import aiortc.rtcrtpreceiver
 import aiortc.rtp
+import pytest
 from aioice import stun
 from aiortc import RTCPeerConnection
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
@@ -111,6 +112,41 @@ async def test_rtcp_listeners_see_packets_before_aiortc() -> None:
         await sender._handle_rtcp_packet(pli)
         assert seen == [rr, pli]
         assert keyframes == [True]  # aiortc's own handling still ran
+    finally:
+        await pc.close()
+
+
+async def test_round_trip_from_any_recent_sender_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiortc matches a receiver report only to its latest sender report; at a 600 ms round trip
+    the answer names an older one. The hook remembers the last few."""
+    from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket
+
+    hooks.install()
+    assert "await self._send_rtcp(packets)" in inspect.getsource(RTCRtpSender._run_rtcp)
+    pc = RTCPeerConnection(rtc_configuration(MediaSettings()))
+    try:
+        sender = pc.addTransceiver("video", direction="sendonly").sender
+        hooks.add_rtcp_listener(sender, lambda p: None)  # rate control listens: remember SRs
+
+        async def nothing(_self: object, _packets: object) -> None:
+            return None
+
+        monkeypatch.setattr(hooks, "_original_sender_send_rtcp", nothing)
+        clock = [1000.0]
+        monkeypatch.setattr(hooks.time, "time", lambda: clock[0])
+        for ntp in (0x0001_2345_6789_0000, 0x0001_2346_6789_0000):  # two SRs, 1 s apart
+            info = RtcpSenderInfo(ntp_timestamp=ntp, rtp_timestamp=0, packet_count=0, octet_count=0)
+            await sender._send_rtcp([RtcpSrPacket(ssrc=sender._ssrc, sender_info=info)])
+            clock[0] += 1.0
+        clock[0] += 0.2  # 2.2 s after the first SR: a 0.7 s round trip + 1.5 s at the receiver
+        report = RtcpReceiverInfo(
+            ssrc=sender._ssrc, fraction_lost=0, packets_lost=0, highest_sequence=0, jitter=0,
+            lsr=0x2345_6789, dlsr=int(1.5 * 65536),
+        )  # fmt: skip
+        rtt = hooks.report_rtt(sender, report)
+        assert rtt is not None and abs(rtt - 0.7) < 0.001
+        report.lsr = 0x1111_0000  # never sent
+        assert hooks.report_rtt(sender, report) is None
     finally:
         await pc.close()
 

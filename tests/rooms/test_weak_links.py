@@ -148,6 +148,8 @@ FIBER = LinkHealth("UP", 23.5, 0.0, "fiber", 10_000)
             SendLimits(5_936_000, 2.0, 15.0, False, "uplink_loss"),
         ),
         (None, Uplink(500_000, 0.05), False, SendLimits(None, 2.0, 15.0, False, "uplink_loss")),
+        # ... and an unknown site's thin lossy uplink (a 256 kbit/s radio link): the low layer
+        (None, Uplink(200_000, 0.05), False, SendLimits(150_000, 1.0, 15.0, True, "uplink_loss")),
         # a thin but not weak uplink: the high layer at half resolution within the budget
         (
             LinkHealth("UP", 30.0, 0.0, "wireless", 512),
