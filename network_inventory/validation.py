@@ -386,7 +386,7 @@ def probe_fields(data: Mapping[str, Any], *, text: bool = False) -> dict[str, An
             c.fail("url", f"only http probes have a URL, not {kind.value}")
         if out["expect_status"] is not None:
             c.fail("expect_status", "only http probes expect a status")
-        if kind is ProbeKind.TCP and out["port"] is None:
+        if kind is ProbeKind.TCP and c.raw("port") in (MISSING, None):  # not when out of range
             c.fail("port", "is required for a tcp probe")
         if kind is ProbeKind.ICMP and out["port"] is not None:
             c.fail("port", "icmp probes have no port")
