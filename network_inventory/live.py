@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from network_inventory import history
+from network_inventory import history, maintenance_windows
 from network_inventory.alerts import (
     AlertPlan,
     SiteInfo,
@@ -27,6 +27,7 @@ from network_inventory.alerts import (
     alert_payload,
     plan_alerts,
 )
+from network_inventory.maintenance import RecurringWindow, in_maintenance
 from network_inventory.model import VILLAGE_KINDS, ProbeTarget, iso
 from network_inventory.probing import Prober, ProbeResult, SweepPlan
 from network_inventory.state import (
@@ -77,11 +78,6 @@ class SiteRow:
     maintenance_from: float | None
     maintenance_until: float | None
 
-    def in_maintenance(self, now: float) -> bool:
-        if self.maintenance_until is None or now >= self.maintenance_until:
-            return False
-        return self.maintenance_from is None or now >= self.maintenance_from
-
 
 @dataclass(frozen=True)
 class InventorySnapshot:
@@ -91,6 +87,8 @@ class InventorySnapshot:
     sites: dict[int, SiteRow]
     active_parents: dict[int, tuple[int, ...]]
     targets: list[ProbeTarget]
+    recurring: Mapping[int, tuple[RecurringWindow, ...]] = field(default_factory=dict)
+    """Each site's recurring maintenance windows."""
 
 
 def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
@@ -117,7 +115,8 @@ def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
         ProbeTarget.from_row(r)
         for r in conn.execute("SELECT * FROM probe_targets WHERE enabled = 1 ORDER BY id")
     ]
-    return InventorySnapshot(sites, {k: tuple(v) for k, v in parents.items()}, targets)
+    parent_ids = {k: tuple(v) for k, v in parents.items()}
+    return InventorySnapshot(sites, parent_ids, targets, maintenance_windows.load_recurring(conn))
 
 
 @dataclass
@@ -387,7 +386,9 @@ class LiveService:
             site_id=site.id,
             parents=parents,
             planned=site.parent_id is not None and not parents,
-            maintenance=site.in_maintenance(now),
+            maintenance=in_maintenance(
+                site.maintenance_from, site.maintenance_until, inv.recurring.get(site.id, ()), now
+            ),
         )
 
     def _due(self, target: ProbeTarget, now: float) -> bool:

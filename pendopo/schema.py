@@ -19,6 +19,7 @@ MODULES = (
     "network_inventory.call_quality",
     "network_inventory.revision",
     "network_inventory.services_schema",  # the KPT service catalogue (references sites)
+    "network_inventory.maintenance_windows",  # recurring maintenance windows (reference sites)
 )
 """Modules defining a ``COMPONENT``; append a new one, never reorder (migrations run in order)."""
 

@@ -18,6 +18,7 @@ from web import (
     inventory_live_api,
     inventory_pages,
     invites_api,
+    maintenance_api,
     metrics,
     openapi,
     pages,
@@ -57,6 +58,7 @@ def setup(app: web.Application) -> None:
     inventory_pages.setup(app)
     inventory_live_api.setup(app)  # after the database: the prober reads and writes it
     report_api.setup(app)
+    maintenance_api.setup(app)
     call_quality_api.setup(app)
     services_api.setup(app)  # after inventory_api: its first start seeds the kecamatan
     metrics.setup(app)
