@@ -152,7 +152,7 @@ def read_geojson(data: bytes | str, source: str) -> list[RegionRecord]:
 def _raise(errors: list[dict[str, str]], source: str) -> None:
     if errors:
         raise ValidationError(
-            f"{source}: {len(errors)} invalid row(s); nothing was imported.",
+            f"{source}: {len({e['row'] for e in errors})} invalid row(s); nothing was imported.",
             code="invalid_rows",
             details=errors,
         )

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from network_inventory import history, thresholds
+from network_inventory import history, maintenance_windows, thresholds
 from network_inventory.alerts import (
     AlertPlan,
     SiteInfo,
@@ -39,6 +39,7 @@ from network_inventory.alerts import (
     alert_payload,
     plan_alerts,
 )
+from network_inventory.maintenance import RecurringWindow, in_maintenance
 from network_inventory.model import VILLAGE_KINDS, ProbeKind, ProbeTarget, iso
 from network_inventory.probing import Prober, ProbeResult, SweepPlan
 from network_inventory.state import (
@@ -124,11 +125,6 @@ class SiteRow:
     maintenance_from: float | None
     maintenance_until: float | None
 
-    def in_maintenance(self, now: float) -> bool:
-        if self.maintenance_until is None or now >= self.maintenance_until:
-            return False
-        return self.maintenance_from is None or now >= self.maintenance_from
-
 
 @dataclass(frozen=True)
 class InventorySnapshot:
@@ -140,6 +136,8 @@ class InventorySnapshot:
     targets: list[ProbeTarget]
     uplinks: dict[int, tuple[str, thresholds.Override | None]] = field(default_factory=dict)
     """Each site's primary active uplink: its medium and its own thresholds, if any."""
+    recurring: Mapping[int, tuple[RecurringWindow, ...]] = field(default_factory=dict)
+    """Each site's recurring maintenance windows."""
 
 
 def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
@@ -173,7 +171,9 @@ def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
         ProbeTarget.from_row(r)
         for r in conn.execute("SELECT * FROM probe_targets WHERE enabled = 1 ORDER BY id")
     ]
-    return InventorySnapshot(sites, {k: tuple(v) for k, v in parents.items()}, targets, uplinks)
+    parent_ids = {k: tuple(v) for k, v in parents.items()}
+    recurring = maintenance_windows.load_recurring(conn)
+    return InventorySnapshot(sites, parent_ids, targets, uplinks, recurring)
 
 
 @dataclass
@@ -645,7 +645,9 @@ class LiveService:
             site_id=site.id,
             parents=parents,
             planned=site.parent_id is not None and not parents,
-            maintenance=site.in_maintenance(now),
+            maintenance=in_maintenance(
+                site.maintenance_from, site.maintenance_until, inv.recurring.get(site.id, ()), now
+            ),
             limits=self.limits_of(site.id, inv),
         )
 

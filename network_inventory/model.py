@@ -10,11 +10,14 @@ import enum
 import inspect
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, TypeAdapter
+
+from network_inventory.maintenance import RecurringWindow, in_maintenance
 
 
 class SiteKind(enum.StrEnum):
@@ -178,11 +181,10 @@ class Site(_Record):
     def is_village(self) -> bool:
         return self.kind in VILLAGE_KINDS
 
-    def in_maintenance(self, now: float) -> bool:
-        """True while a maintenance window set by staff covers ``now``."""
-        if self.maintenance_until is None or now >= self.maintenance_until:
-            return False
-        return self.maintenance_from is None or now >= self.maintenance_from
+    def in_maintenance(self, now: float, recurring: Iterable[RecurringWindow] = ()) -> bool:
+        """True while a maintenance window set by staff (this one-off window or one of the
+        site's ``recurring`` windows) covers ``now``: :func:`maintenance.in_maintenance`."""
+        return in_maintenance(self.maintenance_from, self.maintenance_until, recurring, now)
 
     def public(self, *, with_boundary: bool = True) -> dict[str, Any]:
         data = super().public()

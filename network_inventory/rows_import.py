@@ -62,8 +62,9 @@ def _run(
         setattr(report, outcome, getattr(report, outcome) + 1)
     if errors:
         # Raising rolls the caller's transaction back: nothing of this file stays written.
+        bad_rows = len({e["row"] for e in errors})  # a row may have several bad fields
         raise ValidationError(
-            f"{source}: {len(errors)} invalid row(s) of {len(rows)}; nothing was imported.",
+            f"{source}: {bad_rows} invalid row(s) of {len(rows)}; nothing was imported.",
             code="invalid_rows",
             details=errors,
         )

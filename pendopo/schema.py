@@ -22,6 +22,7 @@ MODULES = (
     "network_inventory.channels_schema",  # alert channels, sends, acks (references alerts)
     "network_inventory.thresholds",  # links' own degradation thresholds (references links)
     "rooms.attendance",  # a session's attendance list (references rooms)
+    "network_inventory.maintenance_windows",  # recurring maintenance windows (reference sites)
 )
 """Modules defining a ``COMPONENT``; append a new one, never reorder (migrations run in order)."""
 

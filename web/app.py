@@ -20,6 +20,7 @@ from web import (
     inventory_pages,
     invites_api,
     link_thresholds_api,
+    maintenance_api,
     metrics,
     openapi,
     pages,
@@ -63,6 +64,7 @@ def setup(app: web.Application) -> None:
     link_thresholds_api.setup(app)  # reads the live service's policy
     report_api.setup(app)
     recordings_api.setup(app)
+    maintenance_api.setup(app)
     call_quality_api.setup(app)
     services_api.setup(app)  # after inventory_api: its first start seeds the kecamatan
     metrics.setup(app)

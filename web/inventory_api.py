@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 IMPORT_MAX_BYTES = 8 * 1024 * 1024
 """Largest import upload (all files together); larger ones get 413 too_large."""
 MAX_LIMIT = 1000
+CHANGE_ENTITIES = ("site", "link", "probe", "inventory", "service", "maintenance")
+"""What the change log records changes of (``maintenance``: recurring maintenance windows)."""
 
 # The inventory's typed errors, translated once by web.errors.error_middleware (with their
 # ``details``): here and in the live half's API (web/inventory_live_api.py).
@@ -463,8 +465,8 @@ async def list_changes(request: web.Request) -> web.Response:
     require_staff(request)
     limit, offset = _paging(request)
     entity = request.query.get("entity") or None
-    if entity is not None and entity not in ("site", "link", "probe", "inventory", "service"):
-        raise _bad("entity must be site, link, probe, inventory or service.", "entity")
+    if entity is not None and entity not in CHANGE_ENTITIES:
+        raise _bad(f"entity must be one of: {', '.join(CHANGE_ENTITIES)}.", "entity")
     entity_id = _int(request, "entity_id", 0, 1, 2**62) or None
     page = await _inventory(request).changes(
         entity=entity,
@@ -549,7 +551,7 @@ def _routes() -> Sequence[Route]:
         Param("enabled", schema={"type": "boolean"}),
     )
     change_filters = (
-        Param("entity", schema={"enum": ["site", "link", "probe", "inventory", "service"]}),
+        Param("entity", schema={"enum": list(CHANGE_ENTITIES)}),
         Param("entity_id", schema={"type": "integer", "minimum": 1, "maximum": 2**62}),
         Param("user"),
     )

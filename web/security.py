@@ -62,7 +62,7 @@ def content_security_policy(host: str | None) -> str:
 
 PERMISSIONS_POLICY = (
     "camera=(self), microphone=(self), display-capture=(self), fullscreen=(self), "
-    "geolocation=(), payment=(), usb=(), serial=(), bluetooth=()"
+    "geolocation=(), payment=(), usb=(), serial=()"
 )
 
 

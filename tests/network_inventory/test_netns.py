@@ -20,12 +20,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from network_inventory import history
 from network_inventory.alerts import Backoff, WebhookDispatcher
 from network_inventory.live import LiveConfig, LiveService
-from network_inventory.schema import COMPONENT as INVENTORY_SCHEMA
 from network_inventory.state import Policy
 from pendopo.db import Database
+from pendopo.schema import components
 from tests.conftest import free_port
 from tests.network_inventory.detect_lab import inside
 from tests.network_inventory.live_helpers import add_site, add_target, wait_for
@@ -92,7 +91,7 @@ async def test_cut_kecamatan_makes_villages_unreachable_with_one_alert(
 ) -> None:
     with inside(REG):
         db = Database(tmp_path / "n.sqlite3")
-        db.open([INVENTORY_SCHEMA, history.COMPONENT])
+        db.open(components())  # the whole schema: the sweep reads maintenance windows too
         hook = Hook()
         app = web.Application()
         app.router.add_post("/hook", hook.handle)

@@ -8,6 +8,8 @@ export class ApiError extends Error {
     this.code = code;
     /** @type {number|undefined} seconds, from a 429's Retry-After */
     this.retryAfter = undefined;
+    /** @type {{field?: string, row?: string, message: string}[]} per-field messages of a 400 */
+    this.details = [];
   }
 }
 
@@ -43,6 +45,7 @@ export async function api(method, path, body) {
     const err = new ApiError(res.status, data.error ?? "error", data.message ?? res.statusText);
     const retry = Number(res.headers.get("Retry-After"));
     if (retry > 0) err.retryAfter = retry;
+    if (Array.isArray(data.details)) err.details = data.details;
     throw err;
   }
   return data;

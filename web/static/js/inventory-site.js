@@ -25,6 +25,18 @@ import {
   stateText,
 } from "./inventory-text.js";
 import { setupHeader } from "./header.js";
+import {
+  LINK_FIELDS,
+  LINK_STEPS,
+  PROBE_FIELDS,
+  SITE_FIELDS,
+  WINDOW_FIELDS,
+  button,
+  canEdit,
+  confirmDelete,
+  openForm,
+  saveRecord,
+} from "./inventory-edit.js";
 
 /** @typedef {import("./inventory-live.js").Site} Site */
 
@@ -36,6 +48,8 @@ let site = null;
 let historyRequest = 0;
 /** `site:state` pushes about this site heard so far. */
 let pushes = 0;
+/** Whether this user may change the inventory (IT staff, admin): edit controls are shown. */
+let editable = false;
 
 register({
   id: {
@@ -77,14 +91,23 @@ document.getElementById("nav-report")?.setAttribute("href", withLang("/inventory
 main().catch(showError);
 
 async function main() {
+  editable = await canEdit();
   site = await fetchSite(siteId);
   document.title = `${site.name} — Pendopo`;
   document.getElementById("site-name").textContent = `${site.name}`;
   let parent = null;
   if (site.parent_id != null) parent = await fetchSite(site.parent_id).catch(() => null);
   renderFacts(site, parent);
+  renderSiteActions();
   setupRanges();
-  await Promise.all([loadHistory(), loadCallQuality(), loadLinks(), loadProbes(), loadEvents()]);
+  await Promise.all([
+    loadHistory(),
+    loadCallQuality(),
+    loadLinks(),
+    loadProbes(),
+    loadWindows(),
+    loadEvents(),
+  ]);
   new LiveConnection({
     onStatus: (status) => {
       document.getElementById("live").className = `live is-${status}`;
@@ -351,7 +374,80 @@ function table(boxId, headKeys, body, noneKey) {
     const tr = tb.insertRow();
     for (const v of r) tr.insertCell().append(v);
   }
+  if (editable && body.length && body[0].length > headKeys.length) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = t("edit.edit");
+    thead.append(th);
+    for (const tr of tb.rows) tr.cells[tr.cells.length - 1].className = "actions";
+  }
   box.replaceChildren(tbl);
+}
+
+/** Edit and delete buttons of one record's row. @param {string} what the record, for names
+ * and the delete question @param {() => void} edit @param {() => Promise<void>} remove
+ * @param {Node[]} [more] other buttons first */
+function rowActions(what, edit, remove, more = []) {
+  const span = document.createElement("span");
+  span.append(
+    ...more,
+    button(t("edit.edit"), edit, `${t("edit.edit")} ${what}`),
+    " ",
+    button(
+      t("edit.delete"),
+      async () => {
+        if (!confirmDelete(what)) return;
+        await remove().catch(showError);
+      },
+      `${t("edit.delete")} ${what}`,
+      "danger",
+    ),
+  );
+  return span;
+}
+
+/** One "add" button above an editor box (IT staff only). @param {string} actionsId
+ * @param {string} key @param {() => void} open */
+function addButton(actionsId, key, open) {
+  const box = document.getElementById(actionsId);
+  box.replaceChildren();
+  if (editable) box.append(button(t(key), open));
+}
+
+// ---- editing the site --------------------------------------------------------------------
+
+function renderSiteActions() {
+  const box = document.getElementById("site-actions");
+  box.replaceChildren();
+  if (!editable || !site) return;
+  const s = /** @type {Site} */ (site);
+  const what = t("edit.site.what", { name: s.name });
+  box.append(
+    button(t("edit.site.edit"), () =>
+      openForm(document.getElementById("site-editor"), {
+        title: t("edit.site.edit"),
+        fields: SITE_FIELDS,
+        values: { ...s, parent: s.parent_code ?? s.parent_id },
+        partial: true,
+        save: (body) => api("PATCH", `/api/sites/${s.id}`, body),
+        done: () => location.reload(),
+      }),
+    ),
+    button(
+      t("edit.site.delete"),
+      async () => {
+        if (!confirmDelete(what)) return;
+        try {
+          await api("DELETE", `/api/sites/${s.id}`);
+          location.assign(withLang("/inventory"));
+        } catch (e) {
+          showError(e);
+        }
+      },
+      undefined,
+      "danger",
+    ),
+  );
 }
 
 async function loadLinks() {
@@ -371,10 +467,47 @@ async function loadLinks() {
       to.textContent = names.get(l.parent_site_id) ?? String(l.parent_site_id);
       const status = `${t(`inv.link.${l.status}`)}${l.is_backup || l.priority > 0 ? ` (${t("inv.links.backup")})` : ""}`;
       const date = l.installed_date ?? (l.target_date ? `${t("inv.links.target")}: ${l.target_date}` : t("inv.never"));
-      return [to, l.medium ?? "", l.provider ?? t("inv.never"), l.capacity_kbps == null ? t("inv.never") : String(l.capacity_kbps), status, date];
+      const cells = [to, l.medium ?? "", l.provider ?? t("inv.never"), l.capacity_kbps == null ? t("inv.never") : String(l.capacity_kbps), status, date];
+      if (!editable) return cells;
+      const what = t("edit.link.what", { name: to.textContent ?? "" });
+      const step = LINK_STEPS.indexOf(l.status);
+      const next = step >= 0 && step < 2 ? LINK_STEPS[step + 1] : null;
+      const more = next
+        ? [button(t("edit.link.next", { status: t(`inv.link.${next}`) }), () => setLinkStatus(l.id, next), `${t("edit.link.next", { status: t(`inv.link.${next}`) })}: ${what}`), " "]
+        : [];
+      return [...cells, rowActions(what, () => editLink(l), () => deleteRecord("/api/links", l.id, loadLinks), more)];
     }),
     "inv.links.none",
   );
+  addButton("link-actions", "edit.link.add", () => editLink(null));
+}
+
+/** @param {any} l a link, or null for a new one */
+function editLink(l) {
+  openForm(document.getElementById("link-editor"), {
+    title: l ? `${t("edit.edit")}: ${t("edit.link.what", { name: l.parent_code ?? l.parent_site_id })}` : t("edit.link.add"),
+    fields: LINK_FIELDS,
+    values: l ? { ...l, parent: l.parent_code ?? l.parent_site_id } : { status: "planned", medium: "fiber", parent: site?.parent_code ?? site?.parent_id },
+    partial: Boolean(l),
+    save: (body) => saveRecord("/api/links", l ? l.id : null, l ? body : { ...body, site: siteId }),
+    done: () => loadLinks(),
+  });
+}
+
+/** The next rollout step (planned → installing → active), with today as the installed date
+ * when the link becomes active. @param {number} id @param {string} status */
+async function setLinkStatus(id, status) {
+  /** @type {Record<string, string>} */
+  const body = { status };
+  if (status === "active") body.installed_date = new Date().toISOString().slice(0, 10);
+  await api("PATCH", `/api/links/${id}`, body).catch(showError);
+  await loadLinks();
+}
+
+/** @param {string} base @param {number} id @param {() => Promise<void>} reload */
+async function deleteRecord(base, id, reload) {
+  await api("DELETE", `${base}/${id}`);
+  await reload();
 }
 
 async function loadProbes() {
@@ -397,9 +530,57 @@ async function loadProbes() {
       p.timeout_s == null ? t("inv.never") : String(p.timeout_s),
       p.count == null ? t("inv.never") : String(p.count),
       t(p.enabled ? "inv.yes" : "inv.no"),
+      ...(editable
+        ? [rowActions(t("edit.probe.what", { name: p.url ?? p.host }), () => editProbe(p), () => deleteRecord("/api/probes", p.id, loadProbes))]
+        : []),
     ]),
     "inv.probes.none",
   );
+  addButton("probe-actions", "edit.probe.add", () => editProbe(null));
+}
+
+/** @param {any} p a probe target, or null for a new one */
+function editProbe(p) {
+  openForm(document.getElementById("probe-editor"), {
+    title: p ? `${t("edit.edit")}: ${t("edit.probe.what", { name: p.url ?? p.host })}` : t("edit.probe.add"),
+    fields: PROBE_FIELDS,
+    values: p ?? { kind: "icmp", enabled: true },
+    partial: Boolean(p),
+    save: (body) => saveRecord("/api/probes", p ? p.id : null, p ? body : { ...body, site: siteId }),
+    done: () => loadProbes(),
+  });
+}
+
+// ---- recurring maintenance windows (/api/maintenance-windows) ----------------------------
+
+async function loadWindows() {
+  const data = await api("GET", `/api/maintenance-windows?site=${siteId}`);
+  const days = (/** @type {number[]} */ ds) => ds.map((d) => t(`day.${d}`)).join(", ");
+  table(
+    "windows",
+    ["edit.window.days", "edit.window.time", "f.notes"],
+    data.items.map((/** @type {any} */ w) => {
+      const time = `${w.start}–${w.end} WIB${w.active_now ? ` (${t("edit.window.active")})` : ""}`;
+      const cells = [days(w.weekdays), time, w.notes ?? ""];
+      if (!editable) return cells;
+      const what = t("edit.window.what", { name: `${days(w.weekdays)} ${w.start}–${w.end}` });
+      return [...cells, rowActions(what, () => editWindow(w), () => deleteRecord("/api/maintenance-windows", w.id, loadWindows))];
+    }),
+    "edit.window.none",
+  );
+  addButton("window-actions", "edit.window.add", () => editWindow(null));
+}
+
+/** @param {any} w a window, or null for a new one */
+function editWindow(w) {
+  openForm(document.getElementById("window-editor"), {
+    title: w ? `${t("edit.edit")}: ${t("edit.window.title")}` : t("edit.window.add"),
+    fields: WINDOW_FIELDS,
+    values: w ?? { weekdays: [7], start: "22:00", end: "24:00" },
+    partial: Boolean(w),
+    save: (body) => saveRecord("/api/maintenance-windows", w ? w.id : null, w ? body : { ...body, site: siteId }),
+    done: () => loadWindows(),
+  });
 }
 
 async function loadEvents() {
