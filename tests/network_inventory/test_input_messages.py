@@ -11,8 +11,8 @@ from network_inventory import Inventory, ValidationError
 async def test_bad_csv_counts_rows_not_errors(sragen: Inventory) -> None:
     csv = (
         "site_id,kind,host,port\r\n"
-        "1,tcp,127.0.0.1,70000\r\n"  # one bad field
-        "1,castle,300.1.1.1,\r\n"  # two bad fields
+        "x,tcp,127.0.0.1,70000\r\n"  # two bad fields
+        "1,castle,127.0.0.1,\r\n"  # one bad field
         "1,icmp,127.0.0.1,\r\n"  # fine
     )
     with pytest.raises(ValidationError) as caught:
