@@ -11,6 +11,10 @@
 Nobody in the lobby is in the plan: a lobby participant's media connection (set up while they
 wait, docs/protocol.md) is neither fed nor read until they are admitted.
 
+So that admitting someone costs no renegotiation, every connection keeps as many slots of each
+kind as it would need if everyone now waiting were admitted (:func:`reservations`): the lobby
+participant's own, and the host's (and, in a small room, everyone's) for the newcomer's media.
+
 Muting is not decided here: a muted or hard-muted microphone stays subscribed (so unmuting needs
 no renegotiation) and is gated at the publisher by :func:`publisher_gates`.
 """
@@ -18,9 +22,9 @@ no renegotiation) and is gated at the publisher by :func:`publisher_gates`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from rooms.model import Participant
+from rooms.model import Participant, ParticipantState
 
 AUDIO = "audio"
 VIDEO = "video"
@@ -65,6 +69,26 @@ def plan(
             if kinds:
                 result[(sub.id, pub.id)] = frozenset(kinds)
     return result
+
+
+def reservations(
+    participants: Iterable[Participant],
+    recent_speakers: Sequence[str] = (),
+    policy: ForwardingPolicy = ForwardingPolicy(),
+) -> dict[str, dict[str, int]]:
+    """Slots of each kind each connection should hold (present or waiting participants): what
+    it receives in the plan where everyone in the lobby is admitted. The media connections then
+    carry idle slots for the lobby's media before the host decides, and admission routes packets
+    into them without an offer/answer round trip (600 ms and more on a VSAT link)."""
+    admitted = [
+        replace(p, state=ParticipantState.ADMITTED) if p.state is ParticipantState.LOBBY else p
+        for p in participants
+    ]
+    counts = {p.id: {AUDIO: 0, VIDEO: 0} for p in admitted if p.present}
+    for (subscriber, _publisher), kinds in plan(admitted, recent_speakers, policy).items():
+        for kind in kinds:
+            counts[subscriber][kind] += 1
+    return counts
 
 
 def publisher_gates(participant: Participant) -> dict[str, bool]:

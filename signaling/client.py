@@ -231,6 +231,7 @@ class MediaSession:
         self.errors: list[BaseException] = []
         client.on("media:offer", self._on_offer)
         client.on("media:tracks", self._on_tracks)
+        client.on("lobby:result", self._on_tracks)  # an admission carries the track map
 
     async def start(self, attempts: int = 5) -> None:
         """Send this peer's offer; on ``offer_collision`` answer the server first and retry."""
@@ -248,6 +249,12 @@ class MediaSession:
                     return
             await asyncio.sleep(0.2)
         raise ProtocolError("media:offer", "offer_collision", "gave up")
+
+    async def settled(self) -> None:
+        """Return once every server offer received so far is answered and acknowledged."""
+        await asyncio.sleep(0)  # let an offer that just arrived start its answer
+        async with self._lock:
+            pass
 
     def _on_offer(self, data: Any) -> None:
         # Answer in a task: socket.io delivers events in order, do not block the next ones.

@@ -1,6 +1,11 @@
 """Between the rooms and the SFU: applies ``rooms.forwarding`` decisions with ``Sfu.subscribe`` /
-``set_forwarding``, and implements ``media.MediaEvents`` (offers, track maps, video layers and
-audio levels coming back from the SFU become socket.io events and speaking changes)."""
+``set_forwarding`` / ``reserve``, and implements ``media.MediaEvents`` (offers, track maps, video
+layers and audio levels coming back from the SFU become socket.io events and speaking changes).
+
+Admission is on the critical path of a VSAT site's first picture, so nothing in it waits for a
+renegotiation: every connection already holds idle slots for the lobby's media
+(``rooms.forwarding.reservations``), and each subscriber's changes are applied on their own, so
+one connection's offer (the host's) never holds back another's routing (the newcomer's)."""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from media import MediaError, MediaEvents, Sfu, TrackInfo
 from media.recordings import Recording, RecordingLibrary
 from pendopo.tasks import TaskSet
 from rooms import Room, RoomError, RoomService
-from rooms.forwarding import ForwardingPolicy, Plan, diff, plan, publisher_gates
+from rooms.forwarding import ForwardingPolicy, Plan, diff, plan, publisher_gates, reservations
 from rooms.model import Participant
 from rooms.speaking import SpeakingDetector
 from signaling.connections import Connections
@@ -47,6 +52,9 @@ class MediaBridge:
         self.clock = clock
         self.detector = SpeakingDetector()
         self._applied: dict[str, Plan] = {}
+        self._reserved: dict[str, dict[str, int]] = {}  # participant -> what Sfu.reserve was told
+        self._tracks: dict[str, dict[str, TrackInfo]] = {}  # the latest tracks_changed map
+        self._held: dict[str, list[tuple[str, Any]]] = {}  # participant -> events not yet sent
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks = TaskSet("media event handling", log)
         self.recordings = recordings
@@ -56,10 +64,16 @@ class MediaBridge:
 
     # ------------------------------------------------------------------ MediaEvents
     async def send_offer(self, peer_id: str, sdp: str, tracks: dict[str, TrackInfo]) -> None:
-        await self.fanout.to_participant(peer_id, "media:offer", {"sdp": sdp, "tracks": tracks})
+        payload = {"sdp": sdp, "tracks": tracks}
+        held = self._held.get(peer_id)
+        if held is not None:
+            held.append(("media:offer", payload))
+        else:
+            await self.fanout.to_participant(peer_id, "media:offer", payload)
 
     def tracks_changed(self, peer_id: str, tracks: dict[str, TrackInfo]) -> None:
-        self._spawn(self.fanout.to_participant(peer_id, "media:tracks", {"tracks": tracks}))
+        self._tracks[peer_id] = tracks
+        self._tell(peer_id, "media:tracks", {"tracks": tracks})
 
     def audio_level(self, peer_id: str, level_dbov: int, voiced: bool) -> None:
         room_id = self.connections.room_of(peer_id)
@@ -73,7 +87,25 @@ class MediaBridge:
         """The layer of ``publisher``'s video forwarded to ``subscriber`` changed: the page says
         why video is reduced or off (docs/protocol.md ``media:layer``)."""
         payload: MediaLayer = {"publisher": publisher, "layer": layer, "reason": reason}
-        self._spawn(self.fanout.to_participant(subscriber, "media:layer", payload))
+        self._tell(subscriber, "media:layer", payload)
+
+    def hold(self, participant_id: str) -> None:
+        """Keep the participant's media events until :meth:`release`: its admission message
+        goes first (over a lossy link each message ahead of it is one more chance of a TCP
+        retransmission that holds it back by a second or more)."""
+        self._held.setdefault(participant_id, [])
+
+    def release(self, participant_id: str) -> None:
+        """Send the events held since :meth:`hold`, in order."""
+        for event, payload in self._held.pop(participant_id, []):
+            self._spawn(self.fanout.to_participant(participant_id, event, payload))
+
+    def _tell(self, participant_id: str, event: str, payload: Any) -> None:
+        held = self._held.get(participant_id)
+        if held is not None:
+            held.append((event, payload))
+        else:
+            self._spawn(self.fanout.to_participant(participant_id, event, payload))
 
     def peer_state(self, peer_id: str, state: str) -> None:
         log.debug("media connection of %s: %s", peer_id, state)
@@ -90,7 +122,7 @@ class MediaBridge:
             await self.apply(room_id)  # the recent speakers decide forwarding in large rooms
 
     async def apply(self, room_id: str) -> None:
-        """Bring the SFU in line with the room's forwarding plan and mute state."""
+        """Bring the SFU in line with the room's forwarding plan, its lobby and mute state."""
         sfu = self.sfu
         async with self._locks.setdefault(room_id, asyncio.Lock()):
             try:
@@ -101,13 +133,25 @@ class MediaBridge:
             new = plan(participants, room.recent_speakers, self.policy)
             old = self._applied.get(room_id, {})
             change = diff(old, new)
+            steps: dict[str, list[tuple[str, frozenset[str] | None]]] = {}
+            for subscriber, publisher in change.unsubscribe:
+                steps.setdefault(subscriber, []).append((publisher, None))
+            for (subscriber, publisher), kinds in change.subscribe.items():
+                steps.setdefault(subscriber, []).append((publisher, kinds))
             try:
-                for subscriber, publisher in change.unsubscribe:
-                    await sfu.unsubscribe(subscriber, publisher)
-                for (subscriber, publisher), kinds in change.subscribe.items():
-                    if not old.get((subscriber, publisher), frozenset()) <= kinds:
-                        await sfu.unsubscribe(subscriber, publisher)  # subscribe only adds kinds
-                    await sfu.subscribe(subscriber, publisher, kinds)
+                if not room.ended:
+                    held = reservations(participants, room.recent_speakers, self.policy)
+                    for participant, counts in held.items():
+                        if self._reserved.get(participant) != counts:
+                            self._reserved[participant] = counts
+                            sfu.reserve(participant, counts)
+                results = await asyncio.gather(
+                    *(self._subscriber(s, old, todo) for s, todo in steps.items()),
+                    return_exceptions=True,
+                )
+                for result in results:
+                    if isinstance(result, BaseException):
+                        raise result
                 for p in participants:
                     if p.present:
                         for kind, enabled in publisher_gates(p).items():
@@ -153,15 +197,37 @@ class MediaBridge:
                     "recording %s deleted (older than %s days)", gone, self.recording_retention_days
                 )
 
+    async def _subscriber(
+        self, subscriber: str, old: Plan, steps: list[tuple[str, frozenset[str] | None]]
+    ) -> None:
+        """One subscriber's part of a plan change, in order (its offer, if it needs one, holds
+        back nobody else's)."""
+        sfu = self.sfu
+        for publisher, kinds in steps:
+            if kinds is None:
+                await sfu.unsubscribe(subscriber, publisher)
+                continue
+            if not old.get((subscriber, publisher), frozenset()) <= kinds:
+                await sfu.unsubscribe(subscriber, publisher)  # subscribe only adds kinds
+            await sfu.subscribe(subscriber, publisher, kinds)
+
+    def tracks(self, participant_id: str) -> dict[str, TrackInfo]:
+        """The track map of the participant's current connection as the SFU last told it
+        (``media:tracks``): after :meth:`apply` admitted them, whom their lobby slots carry."""
+        return dict(self._tracks.get(participant_id, {}))
+
     async def forget(self, participant_id: str) -> None:
         """The participant is gone for good: close its connection and every subscription."""
         self.detector.forget(participant_id)
+        self._reserved.pop(participant_id, None)
+        self._tracks.pop(participant_id, None)
         await self.sfu.forget(participant_id)
 
     async def drop_connection(self, participant_id: str) -> None:
         """The socket dropped: close the connection but keep the seat's subscriptions, so that
         a resumed participant's new connection is fed again without renegotiating others."""
         self.detector.forget(participant_id)
+        self._tracks.pop(participant_id, None)  # mids belong to one connection
         await self.sfu.remove(participant_id)
 
     # ------------------------------------------------------------------ tasks

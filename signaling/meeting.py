@@ -64,10 +64,6 @@ LOBBY_EVENTS = frozenset({"leave", "room:get", "media:offer", "media:answer"})
 """What a participant waiting in the lobby may send (docs/protocol.md "The lobby"); the other
 events need admission (``RoomService`` refuses them with ``not_admitted``)."""
 
-LOBBY_SLOTS = {"audio": 1, "video": 1}
-"""Idle server m-lines negotiated while a participant waits in the lobby: the host's audio and
-video after admission take them without an offer/answer round trip (``Sfu.reserve``)."""
-
 
 @dataclass(frozen=True)
 class Audited:
@@ -321,7 +317,9 @@ class Meeting:
             else:
                 await self._attend(self.outside.attendance.reconnected, p)
             await self.sio.enter_room(sid, room_key(p.room_id))
-        await self._settle(p.room_id, media=p.state is ParticipantState.ADMITTED)
+        # media also for the lobby: every connection makes room for the newcomer's media
+        # (MediaBridge reserves the slots), so admitting them needs no renegotiation
+        await self._settle(p.room_id, media=True)
         ack: Ack = {
             "ok": True,
             "protocol": payloads.PROTOCOL_VERSION,
@@ -412,8 +410,21 @@ class Meeting:
         target_sid = self.connections.sid_of(p.id)
         if target_sid is not None:
             await self.sio.enter_room(target_sid, room_key(seat.room_id))
-        await self.fanout.to_participant(p.id, "lobby:result", {"status": "admitted"})
-        await self._settle(seat.room_id, media=True, audited=Audited(sid, "host.admit", p))
+        # Media before telling: the session's media goes into the slots reserved in the lobby
+        # (keyframes asked for now), and the one message the newcomer needs carries its view
+        # and track map: one TCP segment over a lossy VSAT link instead of three.
+        self.bridge.hold(p.id)
+        try:
+            await self.bridge.apply(seat.room_id)
+            result: payloads.Admitted = {
+                "status": "admitted",
+                "room": await self.fanout.view(seat.room_id, p.id),
+                "tracks": self.bridge.tracks(p.id),
+            }
+            await self.fanout.to_participant(p.id, "lobby:result", result)
+        finally:
+            self.bridge.release(p.id)
+        await self._settle(seat.room_id, media=False, audited=Audited(sid, "host.admit", p))
         return {"ok": True, "participant": p.id}
 
     async def on_deny(self, sid: str, data: Any) -> Ack:
@@ -431,8 +442,6 @@ class Meeting:
         sdp = payloads.parse_sdp(data)
         seat = self._seat(sid)
         p = await self._in_session_or_lobby(seat)
-        if p.state is ParticipantState.LOBBY:
-            self.bridge.sfu.reserve(seat.participant_id, LOBBY_SLOTS)
         answer, tracks = await self.bridge.sfu.answer(seat.participant_id, sdp)
         await self.links.apply(p, fresh=True)  # possibly a new connection: ceiling, limits
         return {"ok": True, "sdp": answer, "tracks": tracks}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from edge.fields import bad, field, flag, payload_object, required_flag, text
+from media import TrackInfo
 from rooms.errors import UNSUPPORTED_VERSION, RoomError
 
 PROTOCOL_VERSION = 1
@@ -132,6 +133,15 @@ class MediaLimits(TypedDict):
     max_framerate: float | None
     low_only: bool
     reason: str
+
+
+class Admitted(TypedDict):
+    """``lobby:result`` of an admission: your ``room:state`` view and the ``media:tracks`` map
+    of the connection you set up in the lobby, in one message."""
+
+    status: str
+    room: dict[str, Any]
+    tracks: dict[str, TrackInfo]
 
 
 class MediaLayer(TypedDict):

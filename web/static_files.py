@@ -106,14 +106,22 @@ class StaticFiles:
             for name, body in self._raw.items()
             if name.endswith(".js")
         }
+        self._static_imports = {
+            name: self._module_imports(name, body, dynamic=False)
+            for name, body in self._raw.items()
+            if name.endswith(".js")
+        }
         self._versions = {name: self._version(name) for name in self._raw}
         self._assets = {name: self._asset(name) for name in self._raw}
 
     # -- versions ---------------------------------------------------------------------------
-    def _module_imports(self, name: str, body: bytes) -> list[str]:
+    def _module_imports(self, name: str, body: bytes, dynamic: bool = True) -> list[str]:
+        """What the module imports (with ``dynamic``, ``import("./x.js")`` too)."""
         here = posixpath.dirname(name)
         found = []
         for match in _IMPORT.finditer(body.decode("utf-8", "replace")):
+            if not dynamic and "(" in match.group(1):
+                continue
             target = posixpath.normpath(posixpath.join(here, match.group(3)))
             if target in self._raw:
                 found.append(target)
@@ -159,17 +167,19 @@ class StaticFiles:
         return _PAGE_REF.sub(versioned, self._preload_modules(text))
 
     def _preload_modules(self, text: str) -> str:
-        """``<link rel="modulepreload">`` for every module a page's scripts import, transitively,
-        before ``</head>``: the browser fetches them all at once instead of one level of
-        imports per round trip (six levels cost seconds at a VSAT site's 600 ms)."""
+        """``<link rel="modulepreload">`` for every module a page's scripts import statically,
+        transitively, before ``</head>``: the browser fetches them all at once instead of one
+        level of imports per round trip (six levels cost seconds at a VSAT site's 600 ms).
+        What a script loads later with ``import()`` is left out: it must not take the link
+        from what the page needs first."""
         wanted: list[str] = []
         for entry in _PAGE_MODULE.findall(text):
-            stack = list(self._imports.get(entry, ()))
+            stack = list(self._static_imports.get(entry, ()))
             while stack:
                 current = stack.pop(0)
                 if current != entry and current not in wanted:
                     wanted.append(current)
-                    stack.extend(self._imports.get(current, ()))
+                    stack.extend(self._static_imports.get(current, ()))
         if not wanted or "</head>" not in text:
             return text
         links = "".join(f'  <link rel="modulepreload" href="/static/{name}">\n' for name in wanted)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.forwarding import AUDIO_ONLY, BOTH, ForwardingPolicy, diff, plan, publisher_gates
+from rooms.forwarding import (
+    AUDIO_ONLY,
+    BOTH,
+    ForwardingPolicy,
+    diff,
+    plan,
+    publisher_gates,
+    reservations,
+)
 from rooms.model import Participant, ParticipantState, Role
 
 
@@ -110,3 +118,29 @@ def test_diff() -> None:
     change = diff(old, new)
     assert change.subscribe == {("a", "c"): AUDIO_ONLY, ("c", "a"): BOTH}
     assert change.unsubscribe == {("b", "a")}
+
+
+def test_reservations_hold_slots_for_everyone_waiting_in_the_lobby() -> None:
+    lobby = ParticipantState.LOBBY
+    room = people(1, 3, s1=lobby, s2=lobby)
+    # Nobody in the lobby is in the plan yet ...
+    assert not any("s1" in pair or "s2" in pair for pair in plan(room))
+    # ... but every connection holds the slots admitting them would take: the host one audio
+    # and one video slot per site, the admitted site for the two waiting ones too (small room),
+    # each waiting site for the host and every other site.
+    assert reservations(room) == {
+        "h0": {"audio": 3, "video": 3},
+        "s0": {"audio": 3, "video": 3},
+        "s1": {"audio": 3, "video": 3},
+        "s2": {"audio": 3, "video": 3},
+    }
+
+
+def test_reservations_follow_the_large_room_rule_and_leave_out_the_gone() -> None:
+    room = people(1, 7, s6=ParticipantState.LOBBY, s5=ParticipantState.LEFT)
+    held = reservations(room, ["s0"], ForwardingPolicy(small_room=6, active_speakers=1))
+    assert "s5" not in held  # left: no connection to prepare
+    assert held["h0"] == {"audio": 6, "video": 6}  # every site but the one that left
+    # a waiting site gets the host's media and the recent speaker's audio, no other site's
+    assert held["s6"] == {"audio": 2, "video": 1}
+    assert held["s0"] == {"audio": 1, "video": 1}  # itself the speaker: only the host

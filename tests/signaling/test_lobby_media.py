@@ -17,6 +17,12 @@ from tests.conftest import RunningServer
 from tests.signaling.meeting import Person, admit, hosted_room, join_lobby, wait
 
 
+def _receiving(person: Person) -> int:
+    """m-lines the server has negotiated to send on ``person``'s connection (idle or fed)."""
+    assert person.peer is not None
+    return sum(1 for t in person.peer.pc.getTransceivers() if t.currentDirection == "recvonly")
+
+
 def _sfu_peers(server: RunningServer) -> int:
     sfu = server.app[MEETING].bridge.sfu
     assert sfu is not None
@@ -151,3 +157,52 @@ async def test_audio_only_limits_the_camera_and_says_which_layer(
     )
     await lurah.frames(host, "video", 5)
     assert host.client.events("media:limits") == []  # the host's own site is not involved
+
+
+async def test_a_second_site_is_admitted_with_one_message_and_no_renegotiation(
+    server: RunningServer, people: list[Person]
+) -> None:
+    """While a site waits, every connection makes room for it (the host's and the admitted
+    site's for its media, its own for theirs), so admitting it renegotiates nobody: it once did
+    when the host's id sorted after the first site's and its video needed a new m-line. The
+    admission message carries the newcomer's view and track map, and the host's keyframe was
+    asked for before it was sent."""
+    room, host = await hosted_room(server, people)
+    first = await join_lobby(server, room, "Lurah Gondang")
+    people.append(first)
+    await first.start_media()
+    await admit(host, first, media=False)
+    await first.frames(host, "video", 3)
+    second = await join_lobby(server, room, "Lurah Tanon")
+    people.append(second)
+    await second.start_media()
+    # two audio and two video slots on each connection: for the other two people
+    for person in (host, first, second):
+        await wait(lambda p=person: _receiving(p) == 4, 20.0, f"{person.name}'s slots")
+        assert person.media is not None
+        await person.media.settled()  # the server has the answer: the slots are live
+    offers = {p.name: len(p.client.events("media:offer")) for p in (host, first, second)}
+    sfu = server.app[MEETING].bridge.sfu
+
+    def keyframes() -> int:  # asked of a publisher, or replayed from its cache
+        stats = sfu.stats()
+        return stats.keyframe_requests + stats.keyframes_from_cache
+
+    before = keyframes()
+    await host.client.admit(second.id)
+    result = await second.client.wait_event("lobby:result", lambda d: d["status"] == "admitted")
+    assert keyframes() > before  # the host's keyframe was on its way before the message
+    carried = sorted((t["participant"], t["kind"]) for t in result["tracks"].values())
+    assert carried == sorted((p.id, kind) for p in (host, first) for kind in ("audio", "video")), (
+        result["tracks"]
+    )
+    seen = {p["name"] for p in result["room"]["participants"]}
+    assert seen == {"Bupati", "Lurah Gondang", "Lurah Tanon"}
+
+    await second.frames(host, "video", 5)
+    await second.frames(first, "video", 3)
+    await second.frames(host, "audio", 5)
+    await host.frames(second, "video", 3)
+    await first.frames(second, "audio", 3)
+    assert {p.name: len(p.client.events("media:offer")) for p in (host, first, second)} == offers
+    assert second.media is not None and not second.media.errors

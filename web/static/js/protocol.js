@@ -95,7 +95,12 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 /** `host:record` -> `{ok: true, recording: boolean}`. @typedef {{on: boolean}} HostRecord */
 /** `host:end` {} -> OkAck. @typedef {Record<string, never>} HostEnd */
 
-/** `lobby:result` (server -> waiting participant). @typedef {{status: "admitted"|"denied"}} LobbyResult */
+/**
+ * `lobby:result` (server -> waiting participant). An admission carries your `room:state` view
+ * and the track map of the connection set up in the lobby, so the host's tiles need no other
+ * message (older servers sent only `status`).
+ * @typedef {{status: "admitted"|"denied", room?: RoomState, tracks?: TrackMap}} LobbyResult
+ */
 /** `media:offer` (server -> client renegotiation). @typedef {{sdp: string, tracks: TrackMap}} ServerOffer */
 /** `media:tracks` (mid map changed without renegotiation). @typedef {{tracks: TrackMap}} TracksChanged */
 /** `speaking`. @typedef {{participant: string, speaking: boolean}} Speaking */
@@ -521,8 +526,13 @@ export class MeetingClient extends EventTarget {
   _wire(socket) {
     socket.on("room:state", (/** @type {RoomState} */ s) => this._onState(s));
     socket.on("lobby:result", (/** @type {LobbyResult} */ r) => {
-      if (r.status === "admitted") this._admitted().catch((e) => this._mediaFailed(e));
-      else this._finish("denied");
+      if (r.status !== "admitted") {
+        this._finish("denied");
+        return;
+      }
+      if (r.room) this._onState(r.room);
+      if (r.tracks) this._mergeTracks(r.tracks);
+      this._admitted().catch((e) => this._mediaFailed(e));
     });
     socket.on("media:offer", (/** @type {ServerOffer} */ o) => this._onServerOffer(o));
     socket.on("media:limits", (/** @type {MediaLimits} */ l) => {
@@ -534,13 +544,7 @@ export class MeetingClient extends EventTarget {
       this.layers.set(l.publisher, l);
       this._emit("layer", l);
     });
-    socket.on("media:tracks", (/** @type {TracksChanged} */ m) => {
-      // Merged into the known map (docs/protocol.md); ordered after pending negotiation steps.
-      this._enqueue(async () => {
-        Object.assign(this.tracks, m.tracks ?? {});
-        this._updateStreams();
-      });
-    });
+    socket.on("media:tracks", (/** @type {TracksChanged} */ m) => this._mergeTracks(m.tracks ?? {}));
     socket.on("speaking", (/** @type {Speaking} */ s) => {
       const p = this.state?.participants.find((x) => x.id === s.participant);
       if (p) p.speaking = s.speaking;
@@ -554,6 +558,19 @@ export class MeetingClient extends EventTarget {
     });
     socket.on("removed", () => this._finish("removed"));
     socket.on("ended", () => this._finish("ended"));
+  }
+
+  /**
+   * Merge a track map into the known one (docs/protocol.md), after pending negotiation steps.
+   * @param {TrackMap} tracks
+   */
+  _mergeTracks(tracks) {
+    const generation = this._generation;
+    this._enqueue(async () => {
+      if (generation !== this._generation) return; // a map of a connection since replaced
+      Object.assign(this.tracks, tracks);
+      this._updateStreams();
+    });
   }
 
   /** @param {RoomState} s */
