@@ -109,6 +109,11 @@ class MediaBridge:
             else:
                 self._applied[room_id] = new
 
+    def shown(self, participant_id: str, publishers: frozenset[str] | None) -> None:
+        """The participant's page shows these publishers' videos (None: all): the others are
+        not forwarded to it (their layer is ``off``, reason ``hidden``)."""
+        self.sfu.set_shown(participant_id, publishers)
+
     async def forget(self, participant_id: str) -> None:
         """The participant is gone for good: close its connection and every subscription."""
         self.detector.forget(participant_id)
