@@ -2,7 +2,7 @@
 // Not signed in: off to /login?next=/ first.
 
 import { api } from "./http.js";
-import { apply, lang, register, t, withLang } from "./i18n.js";
+import { apply, dateTime, lang, register, t, withLang } from "./i18n.js";
 import { inviteButton, openInvites } from "./invites.js";
 
 register({
@@ -15,8 +15,8 @@ register({
     "home.copied": "Tautan sudah disalin.",
     "home.copyFailed": "Tidak bisa menyalin otomatis: pilih tautan lalu tekan Ctrl+C.",
     "home.created": "Sesi dibuat: {title}",
-    "home.sendLink": "Kirim tautan ini ke kantor kecamatan. Anda juga masuk lewat tautan yang sama.",
-    "home.enter": "Masuk ke sesi",
+    "home.sendLink": "Kirim tautan ini ke kantor kecamatan. Anda juga bergabung lewat tautan yang sama.",
+    "home.enter": "Gabung ke sesi",
     "home.sessions": "Sesi",
     "home.none": "Belum ada sesi.",
     "home.col.title": "Judul",
@@ -43,7 +43,7 @@ register({
     "ready.unknown": "belum diketahui",
     "ready.lastCall": "panggilan terakhir {rtt} ms, hilang {loss} %",
     "presence.present": "hadir",
-    "presence.lobby": "menunggu di lobi",
+    "presence.lobby": "di ruang tunggu",
     "presence.absent": "belum bergabung",
   },
   en: {
@@ -109,12 +109,7 @@ function absolute(path) {
 /** @param {number|string|undefined} when */
 function formatTime(when) {
   if (when === undefined || when === null) return "";
-  const date = typeof when === "number" ? new Date(when * 1000) : new Date(when);
-  if (Number.isNaN(date.getTime())) return String(when);
-  return date.toLocaleString(lang() === "en" ? "en-GB" : "id-ID", {
-    dateStyle: "medium",
-    timeStyle: "short",
-  });
+  return dateTime(when);
 }
 
 /** @param {number|null|undefined} v @param {number} digits */
@@ -194,8 +189,11 @@ async function loadSessions() {
     if (room.state !== "ended") {
       const a = document.createElement("a");
       a.href = withLang(room.join_url);
-      a.textContent = absolute(room.join_url);
-      a.setAttribute("aria-label", t("home.open", { title: room.title }));
+      // the name is the visible address, preceded (for screen readers) by which session
+      const which = document.createElement("span");
+      which.className = "visually-hidden";
+      which.textContent = `${t("home.open", { title: room.title })}: `;
+      a.append(which, absolute(room.join_url));
       link.append(a, " ", inviteButton(room));
     }
     row.append(title, state, created, readiness, link);

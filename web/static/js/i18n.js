@@ -55,7 +55,7 @@ register({
     "app.name": "Pendopo",
     "nav.sessions": "Sesi",
     "nav.inventory": "Jaringan",
-    "nav.signout": "Keluar",
+    "nav.signout": "Logout",
     "nav.signin": "Masuk",
     "nav.language": "English",
     "error.generic": "Terjadi kesalahan. Coba lagi.",
@@ -70,3 +70,14 @@ register({
     "error.generic": "Something went wrong. Try again.",
   },
 });
+
+/**
+ * One date-and-time style for every page: "3 Des 2026 14.05" (Bahasa Indonesia), "3 Dec 2026,
+ * 14:05" (English).
+ * @param {number|string|Date} when Unix seconds, an ISO string or a Date
+ */
+export function dateTime(when) {
+  const date = when instanceof Date ? when : typeof when === "number" ? new Date(when * 1000) : new Date(when);
+  if (Number.isNaN(date.getTime())) return String(when);
+  return date.toLocaleString(lang() === "en" ? "en-GB" : "id-ID", { dateStyle: "medium", timeStyle: "short" });
+}

@@ -123,7 +123,8 @@ function renderCounts(counts) {
     if (n && n.textContent !== text) n.textContent = text;
     // UNKNOWN (active uplink, no answered round yet) only shows while some site is in it.
     if (st === "UNKNOWN") /** @type {HTMLElement} */ (li).hidden = text === "0";
-    li.querySelector("button")?.setAttribute("aria-label", `${stateText(st)}: ${text}`);
+    // the name reads as the button shows: the count, then the state
+    li.querySelector("button")?.setAttribute("aria-label", `${text} ${stateText(st)}`);
   }
 }
 
