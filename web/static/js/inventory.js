@@ -102,7 +102,7 @@ function buildCounts() {
     const label = document.createElement("span");
     label.className = "label";
     label.textContent = stateText(st);
-    btn.append(n, label);
+    btn.append(n, " ", label); // reads "3 Up", as its name says
     // A click filters the table by that state (and a second click clears it).
     btn.addEventListener("click", () => {
       const sel = /** @type {HTMLSelectElement} */ (document.getElementById("f-state"));
