@@ -185,10 +185,13 @@ async def test_layout_small_screen_and_hosts_chat_in_view(
     bar = await _box(page.get_by_role("toolbar", name="Controls"))
     area = await _box(page.locator("#videos"))
     assert area["y"] + area["height"] <= bar["y"] + 1, (area, bar)
-    # every caption in the visible part of the videos box is itself what is seen there
+    # scrolled to the lower row: every caption in the videos box is itself what is seen there
     checked, covered = await page.evaluate(
-        """() => {
-             const box = document.getElementById('videos').getBoundingClientRect();
+        """async () => {
+             const videos = document.getElementById('videos');
+             videos.scrollTop = videos.scrollHeight;
+             await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+             const box = videos.getBoundingClientRect();
              const shown = [...document.querySelectorAll('#videos figcaption')].filter((c) => {
                const r = c.getBoundingClientRect();
                return r.height > 0 && r.top >= box.top && r.bottom <= box.bottom;
