@@ -70,6 +70,8 @@ class LayerControl:
         self._request_keyframe = request_keyframe
         self.priors: dict[str, int | None] = {}
         self.ceilings: dict[str, Layer] = {}
+        self.shown: dict[str, frozenset[str]] = {}
+        """Per subscriber, the publishers its page shows (absent: all); see :meth:`set_shown`."""
         self._last_tick: float | None = None
         self.replayed = 0  # slot starts and stills served from a keyframe cache
 
@@ -92,6 +94,23 @@ class LayerControl:
         peer = self._peers.get(peer_id)
         if peer is not None:
             self.choose(peer, now)
+
+    def set_shown(self, peer_id: str, publishers: frozenset[str] | None, now: float) -> None:
+        """Last-N, an input apart from rate control: video of a publisher the subscriber's
+        page does not show is ``off`` (reason ``hidden``) whatever the budget allows."""
+        if publishers is None:
+            self.shown.pop(peer_id, None)
+        else:
+            self.shown[peer_id] = publishers
+        peer = self._peers.get(peer_id)
+        if peer is not None:
+            self.choose(peer, now)
+
+    def _hide(self, peer: Peer, slot: Slot) -> None:
+        assert slot.video is not None
+        slot.rung = None  # placed afresh when shown again
+        slot.video.select(None, "off", 0, False)
+        self._tell(peer, slot, "off", "hidden")
 
     def listen(self, peer: Peer, slot: Slot) -> None:
         """Feed the subscriber's estimate from the RTCP it sends about this slot."""
@@ -189,8 +208,12 @@ class LayerControl:
         audio = sum(
             1 for s in peer.slots if s.kind == "audio" and s.live and s.publisher is not None
         )
+        shown = self.shown.get(peer.peer_id)
         for slot in peer.slots:
             if slot.video is None or not slot.live or slot.publisher is None:
+                continue
+            if shown is not None and slot.publisher not in shown:
+                self._hide(peer, slot)
                 continue
             publisher = self._peers.get(slot.publisher)
             high = publisher.publications.get("video") if publisher is not None else None

@@ -214,6 +214,7 @@ class Sfu:
             self._keyframes.pop(key).cancel()
         self._layers.priors.pop(participant, None)
         self._layers.ceilings.pop(participant, None)
+        self._layers.shown.pop(participant, None)
         self._reserved.pop(participant, None)
 
     # ----------------------------------------------------------------- subscriptions
@@ -288,6 +289,11 @@ class Sfu:
         if not valid_layer(layer):
             raise MediaError("invalid_layer", f"unknown video layer: {layer!r}")
         self._layers.set_ceiling(peer_id, layer, time.monotonic())
+
+    def set_shown(self, peer_id: str, publishers: frozenset[str] | None) -> None:
+        """The publishers whose video the subscriber's page shows (None: all). Video of the
+        others is switched off for it (``video_layer`` reason "hidden"): last-N."""
+        self._layers.set_shown(peer_id, publishers, time.monotonic())
 
     def uplink(self, peer_id: str) -> UplinkStats | None:
         """What the server received from the publisher's video over the last second, or None

@@ -126,6 +126,9 @@ class Participant:
     """SHA-256 of the current resume token (the token itself is only given to the client)."""
     joined_at: float = 0.0
     disconnected_at: float | None = None
+    hand_raised_at: float | None = None
+    """When the participant raised their hand (None: not raised); the host's queue is in this
+    order (rooms.hands)."""
 
     def transition(self, target: ParticipantState) -> None:
         if target not in PARTICIPANT_TRANSITIONS[self.state]:

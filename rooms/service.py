@@ -337,9 +337,7 @@ class RoomService:
     async def mute(self, room_id: str, actor_id: str, target_id: str, hard: bool) -> Participant:
         async with self._locked(room_id):
             await self._host(room_id, actor_id)
-            p = await self._target(room_id, target_id)
-            if not p.present:
-                raise RoomError(NOT_FOUND, "That participant is not in the session.")
+            p = await self._present_target(room_id, target_id)
             p.mic = False
             p.hard_muted = p.hard_muted or hard
             await self.store.put_participant(p)
@@ -353,6 +351,33 @@ class RoomService:
             p.hard_muted = False
             await self.store.put_participant(p)
             return p
+
+    async def lower_hand(self, room_id: str, actor_id: str, target_id: str) -> Participant:
+        """The host takes a participant's hand down without giving the floor."""
+        async with self._locked(room_id):
+            await self._host(room_id, actor_id)
+            p = await self._present_target(room_id, target_id)
+            p.hand_raised_at = None
+            await self.store.put_participant(p)
+            return p
+
+    async def give_floor(self, room_id: str, actor_id: str, target_id: str) -> Participant:
+        """The host lets a participant speak: the hand goes down, a hard mute is lifted and
+        the microphone is on (the participant's page switches it on when told)."""
+        async with self._locked(room_id):
+            await self._host(room_id, actor_id)
+            p = await self._present_target(room_id, target_id)
+            p.hand_raised_at = None
+            p.hard_muted = False
+            p.mic = True
+            await self.store.put_participant(p)
+            return p
+
+    async def _present_target(self, room_id: str, target_id: str) -> Participant:
+        p = await self._target(room_id, target_id)
+        if not p.present:
+            raise RoomError(NOT_FOUND, "That participant is not in the session.")
+        return p
 
     async def mute_all(self, room_id: str, actor_id: str, hard: bool) -> list[Participant]:
         """Mute every present participant except the hosts; returns those muted."""
@@ -422,6 +447,17 @@ class RoomService:
             await self.store.put_participant(p)
             if mic is False:
                 await self._forget_speaker(room_id, p.id)
+            return p
+
+    async def raise_hand(self, room_id: str, participant_id: str, raised: bool) -> Participant:
+        """Raise (or take down) one's own hand; raising again keeps one's place in the queue."""
+        async with self._locked(room_id):
+            p = await self._admitted(room_id, participant_id)
+            if not raised:
+                p.hand_raised_at = None
+            elif p.hand_raised_at is None:
+                p.hand_raised_at = self.clock()
+            await self.store.put_participant(p)
             return p
 
     async def set_receive(

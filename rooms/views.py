@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from rooms.hands import queue
 from rooms.model import Participant, ParticipantState, Room
 from rooms.sites import LinkHealth, Site
 
@@ -66,6 +67,7 @@ def snapshot(
         view["participants"] = []
         return view
     view["participants"] = [participant_view(p, room, sites, links) for p in everyone if p.present]
+    view["hands"] = queue(everyone)  # raised hands, first raised first
     # What the viewer receives; "auto" says why the server chose audio only (weak site link).
     view["receive"] = {"video": viewer.receive_video, "auto": viewer.receive_auto}
     if viewer.is_host:

@@ -30,6 +30,7 @@ PUSHED_EVENTS = (
     "speaking",
     "chat",
     "muted",
+    "floor",
     "removed",
     "ended",
 )
@@ -166,6 +167,19 @@ class ProtocolClient:
 
     async def end(self) -> None:
         await self.call("host:end")
+
+    async def raise_hand(self, raised: bool = True) -> None:
+        await self.call("hand:raise", {"raised": raised})
+
+    async def lower_hand(self, participant: str) -> None:
+        await self.call("host:hand-lower", {"participant": participant})
+
+    async def give_floor(self, participant: str) -> None:
+        await self.call("host:floor", {"participant": participant})
+
+    async def shown(self, participants: list[str] | None) -> None:
+        """``media:shown``: whose video this page shows (None: everyone's)."""
+        await self.call("media:shown", {"participants": participants})
 
     # ------------------------------------------------------------------ waiting
     def events(self, name: str) -> list[Any]:

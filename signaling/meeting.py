@@ -130,10 +130,14 @@ class Meeting:
             "media:answer": self.on_media_answer,
             "self:media": self.on_self_media,
             "media:receive": self.on_media_receive,
+            "media:shown": self.on_media_shown,
+            "hand:raise": self.on_hand_raise,
             "chat:send": self.on_chat,
             "host:mute": self.on_mute,
             "host:unmute-allow": self.on_unmute_allow,
             "host:mute-all": self.on_mute_all,
+            "host:hand-lower": self.on_hand_lower,
+            "host:floor": self.on_floor,
             "host:remove": self.on_remove,
             "host:lock": self.on_lock,
             "host:end": self.on_end,
@@ -479,6 +483,36 @@ class Meeting:
         p = await self.service.set_receive(seat.room_id, seat.participant_id, video)
         await self.links.apply(p)
         await self._settle(seat.room_id, media=True)  # room:state carries "receive"
+        return {"ok": True}
+
+    async def on_media_shown(self, sid: str, data: Any) -> Ack:
+        shown = payloads.parse_shown(data)
+        seat = self._seat(sid)
+        await self.service.admitted(seat.room_id, seat.participant_id)
+        self.bridge.shown(seat.participant_id, shown)
+        return {"ok": True}
+
+    # ------------------------------------------------------------------ raised hands
+    async def on_hand_raise(self, sid: str, data: Any) -> Ack:
+        raised = payloads.parse_hand(data)
+        seat = self._seat(sid)
+        await self.service.raise_hand(seat.room_id, seat.participant_id, raised)
+        await self._settle(seat.room_id, media=False)
+        return {"ok": True}
+
+    async def on_hand_lower(self, sid: str, data: Any) -> Ack:
+        target = payloads.parse_participant(data)
+        seat = self._seat(sid)
+        p = await self.service.lower_hand(seat.room_id, seat.participant_id, target)
+        await self._settle(seat.room_id, media=False, audited=Audited(sid, "host.hand_lower", p))
+        return {"ok": True}
+
+    async def on_floor(self, sid: str, data: Any) -> Ack:
+        target = payloads.parse_participant(data)
+        seat = self._seat(sid)
+        p = await self.service.give_floor(seat.room_id, seat.participant_id, target)
+        await self.fanout.to_participant(p.id, "floor", {"by": "host"})
+        await self._settle(seat.room_id, media=True, audited=Audited(sid, "host.floor", p))
         return {"ok": True}
 
     # ------------------------------------------------------------------ chat

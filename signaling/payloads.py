@@ -119,6 +119,27 @@ def parse_lock(data: Any) -> bool:
 
 def parse_record(data: Any) -> bool:
     return required_flag(data, "on")
+def parse_hand(data: Any) -> bool:
+    return required_flag(data, "raised")
+
+
+MAX_SHOWN = 100
+"""Most participants one page can say it shows (``media:shown``)."""
+
+
+def parse_shown(data: Any) -> frozenset[str] | None:
+    """``media:shown``: the participants whose video the page shows; ``null`` for all."""
+    d = payload_object(data)
+    if "participants" not in d:
+        raise bad("Give 'participants' (a list of ids, or null for all).")
+    value = d["participants"]
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_SHOWN:
+        raise bad(f"'participants' must be a list of at most {MAX_SHOWN} ids, or null.")
+    if not all(isinstance(v, str) and 0 < len(v) <= MAX_ID for v in value):
+        raise bad("'participants' must hold participant ids.")
+    return frozenset(value)
 
 
 # ----------------------------------------------------------------------------- server -> client

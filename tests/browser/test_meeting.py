@@ -87,11 +87,13 @@ async def test_host_and_two_lurah_meet(browser: Browser, server: RunningServer) 
 
     # The host removes Bu Lestari: her page says so.
     await participant_entry(host, LESTARI).get_by_role("button", name="Remove", exact=True).click()
+    await host.get_by_role("dialog").get_by_role("button", name="Remove", exact=True).click()
     await expect(lurah_b.get_by_role("heading", name="You were removed")).to_be_visible()
     await expect(participant_entry(host, LESTARI)).to_have_count(0)
 
     # The host ends the session: the remaining page says so.
     await host.get_by_role("button", name="End session", exact=True).click()
+    await host.get_by_role("dialog").get_by_role("button", name="End session").click()
     await expect(lurah_a.get_by_role("heading", name="The session has ended")).to_be_visible()
 
     for ctx in (host_ctx, ctx_a, ctx_b):

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from media import hooks
 from media.audio_protection import AudioProtection, RedSwitch
 from signaling.meeting import MEETING
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM_ARGS, chromium
 from tests.browser.pages import assert_all_see_each_other, join_and_admit, new_page
 from tests.browser.speech import write_speech_wav
 from tests.browser.test_meeting import HOST, SUTRISNO, start_host
@@ -146,16 +146,8 @@ async def test_chromium_gets_fec_and_red_and_the_host_hears_the_loss(
 async def speaking_browser(tmp_path: Path) -> AsyncIterator[Browser]:
     """Chromium whose fake microphone plays speech-like audio (Opus FEC needs speech)."""
     wav = write_speech_wav(tmp_path / "speech.wav")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"],
-            headless=True,
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium([*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]) as browser:
+        yield browser
 
 
 async def test_host_encoder_adds_fec_for_the_lurah_loss(

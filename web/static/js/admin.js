@@ -1,7 +1,8 @@
 // Admin page: users (create, reset password, disable/enable, sign out everywhere) and the
 // audit log (filter, page, CSV export). Talks only to /api/admin/* through http.js.
+import { actionLabel } from "./audit-labels.js";
 import { api } from "./http.js";
-import { apply, lang, register, t, withLang } from "./i18n.js";
+import { apply, dateTime, lang, register, t, withLang } from "./i18n.js";
 
 register({
   id: {
@@ -21,7 +22,7 @@ register({
     "admin.reset": "Atur ulang kata sandi",
     "admin.disable": "Nonaktifkan",
     "admin.enable": "Aktifkan",
-    "admin.signOutAll": "Keluarkan dari semua perangkat",
+    "admin.signOutAll": "Logout di semua perangkat",
     "admin.newPassword": "Kata sandi baru untuk {user}: {password} (hanya ditampilkan sekali)",
     "admin.created": "Pengguna {user} dibuat.",
     "admin.done": "Selesai.",
@@ -181,12 +182,10 @@ async function loadAudit(reset) {
   const data = await api("GET", `/api/admin/audit?${q}`);
   const body = /** @type {HTMLTableSectionElement} */ ($("audit").querySelector("tbody"));
   if (reset) body.replaceChildren();
-  const locale = lang() === "en" ? "en-GB" : "id-ID";
   for (const e of data.items) {
     const tr = el("tr");
-    const when = new Date(e.at * 1000).toLocaleString(locale);
-    tr.append(el("td", when), el("td", e.actor ?? ""), el("td", e.address ?? ""));
-    tr.append(el("td", e.action), el("td", e.target ?? ""));
+    tr.append(el("td", dateTime(e.at)), el("td", e.actor ?? ""), el("td", e.address ?? ""));
+    tr.append(el("td", actionLabel(e.action)), el("td", e.target ?? ""));
     body.append(tr);
   }
   auditOffset += data.items.length;

@@ -5,7 +5,7 @@
 // Not signed in: off to /login?next=/ first.
 
 import { api } from "./http.js";
-import { apply, lang, register, t, withLang } from "./i18n.js";
+import { apply, dateTime, lang, register, t, withLang } from "./i18n.js";
 import { inviteButton, openInvites } from "./invites.js";
 import { attachSiteSearch, choiceText, siteChoices } from "./site-search.js";
 
@@ -19,8 +19,8 @@ register({
     "home.copied": "Tautan sudah disalin.",
     "home.copyFailed": "Tidak bisa menyalin otomatis: pilih tautan lalu tekan Ctrl+C.",
     "home.created": "Sesi dibuat: {title}",
-    "home.sendLink": "Kirim tautan ini ke kantor kecamatan. Anda juga masuk lewat tautan yang sama.",
-    "home.enter": "Masuk ke sesi",
+    "home.sendLink": "Kirim tautan ini ke kantor kecamatan. Anda juga bergabung lewat tautan yang sama.",
+    "home.enter": "Gabung ke sesi",
     "home.upcoming": "Sesi mendatang",
     "home.past": "Sesi lalu",
     "home.none": "Belum ada sesi mendatang.",
@@ -69,7 +69,7 @@ register({
     "ready.unknown": "belum diketahui",
     "ready.lastCall": "panggilan terakhir {rtt} ms, hilang {loss} %",
     "presence.present": "hadir",
-    "presence.lobby": "menunggu di lobi",
+    "presence.lobby": "di ruang tunggu",
     "presence.absent": "belum bergabung",
   },
   en: {
@@ -161,13 +161,7 @@ function absolute(path) {
 /** @param {number|string|undefined} when */
 function formatTime(when) {
   if (when === undefined || when === null) return "";
-  const date = typeof when === "number" ? new Date(when * 1000) : new Date(when);
-  if (Number.isNaN(date.getTime())) return String(when);
-  return date.toLocaleString(lang() === "en" ? "en-GB" : "id-ID", {
-    timeZone: "Asia/Jakarta",
-    dateStyle: "medium",
-    timeStyle: "short",
-  });
+  return dateTime(when);
 }
 
 /** "09.00" (WIB). @param {number} when epoch seconds */

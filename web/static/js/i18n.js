@@ -55,7 +55,7 @@ register({
     "app.name": "Pendopo",
     "nav.sessions": "Sesi",
     "nav.inventory": "Jaringan",
-    "nav.signout": "Keluar",
+    "nav.signout": "Logout",
     "nav.signin": "Masuk",
     "nav.language": "English",
     "error.generic": "Terjadi kesalahan. Coba lagi.",
@@ -76,3 +76,16 @@ register({
     "site.kecamatan": "Kecamatan {name}",
   },
 });
+
+/**
+ * One date-and-time style for every page, in WIB whatever the PC's clock zone: "3 Des 2026 14.05"
+ * (Bahasa Indonesia), "3 Dec 2026, 14:05" (English).
+ * @param {number|string|Date} when Unix seconds, an ISO string or a Date
+ */
+export function dateTime(when) {
+  const date = when instanceof Date ? when : typeof when === "number" ? new Date(when * 1000) : new Date(when);
+  if (Number.isNaN(date.getTime())) return String(when);
+  return date.toLocaleString(lang() === "en" ? "en-GB" : "id-ID", {
+    dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Jakarta",
+  });
+}

@@ -102,7 +102,7 @@ function buildCounts() {
     const label = document.createElement("span");
     label.className = "label";
     label.textContent = stateText(st);
-    btn.append(n, label);
+    btn.append(n, " ", label); // reads "3 Up", as its name says
     // A click filters the table by that state (and a second click clears it).
     btn.addEventListener("click", () => {
       const sel = /** @type {HTMLSelectElement} */ (document.getElementById("f-state"));
@@ -123,7 +123,8 @@ function renderCounts(counts) {
     if (n && n.textContent !== text) n.textContent = text;
     // UNKNOWN (active uplink, no answered round yet) only shows while some site is in it.
     if (st === "UNKNOWN") /** @type {HTMLElement} */ (li).hidden = text === "0";
-    li.querySelector("button")?.setAttribute("aria-label", `${stateText(st)}: ${text}`);
+    // the name reads as the button shows: the count, then the state
+    li.querySelector("button")?.setAttribute("aria-label", `${text} ${stateText(st)}`);
   }
 }
 

@@ -4,17 +4,16 @@
 // The token is only in the link's fragment and is shown once, right after it is made.
 
 import { api } from "./http.js";
-import { lang, register, t } from "./i18n.js";
+import { dateTime, register, t } from "./i18n.js";
 
 register({
   id: {
     "inv.heading": "Tautan undangan: {title}",
     "inv.open": "Undangan",
-    "inv.openFor": "Tautan undangan untuk {title}",
-    "inv.required": "Hanya yang punya tautan undangan boleh masuk",
+    "inv.required": "Hanya yang punya tautan undangan boleh bergabung",
     "inv.site": "Untuk lokasi",
     "inv.anySite": "Semua lokasi",
-    "inv.direct": "Langsung masuk tanpa ruang tunggu",
+    "inv.direct": "Langsung bergabung tanpa ruang tunggu",
     "inv.hours": "Berlaku (jam)",
     "inv.create": "Buat tautan undangan",
     "inv.link": "Tautan undangan (hanya ditampilkan sekali)",
@@ -34,7 +33,6 @@ register({
   en: {
     "inv.heading": "Invite links: {title}",
     "inv.open": "Invites",
-    "inv.openFor": "Invite links for {title}",
     "inv.required": "Only people with an invite link may enter",
     "inv.site": "For site",
     "inv.anySite": "Any site",
@@ -74,10 +72,7 @@ function failed(e) {
 
 /** @param {number} when Unix seconds */
 function formatTime(when) {
-  return new Date(when * 1000).toLocaleString(lang() === "en" ? "en-GB" : "id-ID", {
-    dateStyle: "medium",
-    timeStyle: "short",
-  });
+  return dateTime(when);
 }
 
 async function loadSites() {
@@ -200,7 +195,8 @@ export function inviteButton(room) {
   const button = document.createElement("button");
   button.type = "button";
   button.textContent = t("inv.open");
-  button.setAttribute("aria-label", t("inv.openFor", { title: room.title }));
+  // the name starts with the visible word, then which session (axe: label-content-name-mismatch)
+  button.setAttribute("aria-label", `${t("inv.open")}: ${room.title}`);
   button.addEventListener("click", () => {
     openInvites(room).then(() => $("invites").scrollIntoView({ block: "nearest" }));
   });

@@ -54,6 +54,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * @property {Participant[]} participants
  * @property {LobbyEntry[]} [lobby]  only in the host's copy
  * @property {{video: boolean, auto: string|null}} [receive]  what you receive; `auto`: why the server chose audio only
+ * @property {string[]} [hands]      participants with a raised hand, first raised first
  */
 /** @typedef {{participant: string, kind: "audio"|"video"}} TrackInfo */
 /** @typedef {Record<string, TrackInfo>} TrackMap  mid -> whose media it carries */
@@ -94,6 +95,9 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 /** `host:lock` -> OkAck. @typedef {{locked: boolean}} HostLock */
 /** `host:record` -> `{ok: true, recording: boolean}`. @typedef {{on: boolean}} HostRecord */
 /** `host:end` {} -> OkAck. @typedef {Record<string, never>} HostEnd */
+/** `hand:raise` (admitted) -> OkAck. @typedef {{raised: boolean}} HandRaise */
+/** `host:hand-lower` / `host:floor` (host) -> OkAck. @typedef {{participant: string}} HandDecision */
+/** `media:shown` (last-N: whose video the page shows; null: all) -> OkAck. @typedef {{participants: string[]|null}} MediaShown */
 
 /**
  * `lobby:result` (server -> waiting participant). An admission carries your `room:state` view
@@ -106,6 +110,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 /** `speaking`. @typedef {{participant: string, speaking: boolean}} Speaking */
 /** `chat`. @typedef {{from: string, name: string, text: string, ts: number}} ChatMessage */
 /** `muted` (to the muted participant). @typedef {{by: string, hard: boolean}} Muted */
+/** `floor` (to the participant the host gave the floor; the mic goes on). @typedef {{by: string}} Floor */
 /**
  * `media:limits` (server -> client): what the camera may send (applied with setParameters).
  * `max_bitrate` bit/s for the whole camera (null: the browser decides); `scale_down` the high
@@ -116,7 +121,8 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  */
 /**
  * `media:layer` (server -> client): which layer of `publisher`'s video the server forwards to us.
- * `layer`: "high", "low", "low_base", "still", "off"; `reason`: "ok", "bandwidth", "ceiling", "no_source".
+ * `layer`: "high", "low", "low_base", "still", "off"; `reason`: "ok", "bandwidth", "ceiling", "no_source",
+ * "hidden" (the page does not show that tile: `media:shown`).
  * @typedef {{publisher: string, layer: string, reason: string}} MediaLayer
  */
 /**
@@ -280,6 +286,10 @@ export class MeetingClient extends EventTarget {
     this.limits = null;
     /** @type {Map<string, MediaLayer>} publisher id -> the layer of their video we receive */
     this.layers = new Map();
+    /** @type {string[]|null|undefined} last-N: whose video the page shows (undefined: never said) */
+    this._shown = undefined;
+    /** @type {string|null|undefined} the shown set as last sent */
+    this._shownKey = undefined;
     /** @type {{high: RTCRtpSender, low: RTCRtpSender, lowTrack: MediaStreamTrack}|null} */
     this._camera = null;
     /** @type {RTCRtpSender|null} the microphone's sender */
@@ -485,6 +495,40 @@ export class MeetingClient extends EventTarget {
     return this.request("host:end", {});
   }
 
+  /** Raise (true) or take down (false) own hand. @param {boolean} raised */
+  raiseHand(raised) {
+    return this.request("hand:raise", { raised });
+  }
+
+  /** @param {string} participant */
+  lowerHand(participant) {
+    return this.request("host:hand-lower", { participant });
+  }
+
+  /** Give the floor: the hand goes down and the participant's microphone on. @param {string} participant */
+  giveFloor(participant) {
+    return this.request("host:floor", { participant });
+  }
+
+  /**
+   * Last-N: the participants whose video this page shows (null: all); the server forwards no
+   * other video. Sent only when the set changes (and again after every admission).
+   * @param {string[]|null} participants
+   */
+  async setShown(participants) {
+    const key = participants === null ? null : [...participants].sort().join(",");
+    if (key === this._shownKey) return;
+    this._shownKey = key;
+    this._shown = participants;
+    if (this.status !== "admitted") return;
+    try {
+      await this.request("media:shown", { participants });
+    } catch (e) {
+      this._shownKey = undefined; // try again with the next change
+      throw e;
+    }
+  }
+
   /** Own participant record in the latest state, if any. */
   me() {
     return this.state?.participants.find((p) => p.id === this.participantId) ?? null;
@@ -556,6 +600,11 @@ export class MeetingClient extends EventTarget {
       this._applyLocal();
       this._emit("muted", m);
     });
+    socket.on("floor", (/** @type {Floor} */ f) => {
+      this.micOn = true; // the host gave us the floor: the server forwards our microphone again
+      this._applyLocal();
+      this._emit("floor", f);
+    });
     socket.on("removed", () => this._finish("removed"));
     socket.on("ended", () => this._finish("ended"));
   }
@@ -599,6 +648,9 @@ export class MeetingClient extends EventTarget {
     if (!this.cameraOn) Object.assign(off, { camera: false });
     if (Object.keys(off).length) this.request("self:media", off).catch(() => {});
     if (!this.receiveVideo) this.request("media:receive", { video: false }).catch(() => {});
+    if (this._shown !== undefined && this._shown !== null) {
+      this.request("media:shown", { participants: this._shown }).catch(() => {});
+    }
     // The connection set up in the lobby carries on (now sending); the server offers the
     // session's media on it.
     const pc = this.pc;

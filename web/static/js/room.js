@@ -2,9 +2,14 @@
 // All talking to the server goes through protocol.js (MeetingClient); this module only renders.
 // For tests and support: window.pendopo = {client, pc} (see docs/ui.md).
 
+import { $, h } from "./dom.js";
 import { api } from "./http.js";
 import { apply, lang, t, withLang } from "./i18n.js";
+import { confirmAction } from "./confirm.js";
+import { deviceError, listDevices, openDevices, setupDevices, useSpeaker } from "./devices.js";
+import { handNote, renderHands, setupHands } from "./hands.js";
 import "./room-strings.js";
+import { SpeakerView } from "./speaker-view.js";
 
 /** @typedef {import("./protocol.js").MeetingClient} MeetingClient */
 /** @type {Promise<typeof import("./protocol.js")>|null} */
@@ -34,35 +39,22 @@ const RESUME_KEY = `pendopo.resume.${ROOM}`;
  */
 const INVITE = new URLSearchParams(location.hash.slice(1)).get("invite");
 
-/** @param {string} id */
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const nameInput = /** @type {HTMLInputElement} */ ($("name"));
 const siteSelect = /** @type {HTMLSelectElement} */ ($("site"));
 const villageSelect = /** @type {HTMLSelectElement} */ ($("village"));
 const remember = /** @type {HTMLInputElement} */ ($("remember"));
 
-/**
- * Create an element. Attributes starting with "on" are listeners; "text" sets textContent.
- * @param {string} tag
- * @param {Record<string, any>} [attrs]
- * @param {(Node|string|null|undefined|false)[]} children
- */
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "text") node.textContent = String(v);
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children) if (c) node.append(c);
-  return node;
-}
-
 /** @param {"join"|"lobby"|"session"|"end"} view */
 function show(view) {
+  const before = document.body.dataset.view;
   for (const v of ["join", "lobby", "session", "end"]) $(`${v}-view`).hidden = v !== view;
   document.body.dataset.view = view;
+  // A new view: focus its heading, so a screen reader says where we are (not <body>).
+  const heading = /** @type {HTMLElement|null} */ ($(`${view}-view`).querySelector("h1"));
+  if (before && before !== view && heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
 }
 
 /** Human text for an error code from the server (or protocol.js). @param {unknown} e */
@@ -100,6 +92,10 @@ let pageReady = Promise.resolve();
 let quality = new Map();
 /** How often the link-quality indicators are read from getStats (ms). */
 const QUALITY_EVERY = 2000;
+/** This page's host ended the session (its end page then leads back to the sessions). */
+let endedHere = false;
+/** Last-N: the layout of the tiles and which of them are on screen (speaker-view.js). */
+let speakerView = /** @type {SpeakerView|null} */ (null);
 
 window.pendopo = {
   get client() {
@@ -173,17 +169,22 @@ async function loadVillages(/** @type {string} */ kecamatan) {
 
 async function startPreview() {
   const video = /** @type {HTMLVideoElement} */ ($("preview"));
+  for (const tr of localStream?.getTracks() ?? []) tr.stop(); // another device was chosen
+  $("preview-error").textContent = "";
   try {
-    localStream = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true },
-      video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 20 } },
-    });
+    localStream = await openDevices();
   } catch (e) {
-    // Join anyway (receive only); say why there is no preview.
-    $("preview-error").textContent = t("join.noDevices");
+    // Join anyway (receive only); say why there is no preview, and what to do.
+    $("preview-error").textContent = deviceError(e);
     localStream = null;
+    await listDevices();
     return;
   }
+  for (const [id, kind] of [["preview-mic", "audio"], ["preview-cam", "video"]]) {
+    const on = $(id).getAttribute("aria-pressed") === "true";
+    for (const tr of localStream.getTracks()) if (tr.kind === kind) tr.enabled = on;
+  }
+  await listDevices();
   video.srcObject = localStream;
   video.play().catch(() => {});
   startMeter(localStream);
@@ -348,10 +349,18 @@ function wireClient(c, who) {
     renderVideos();
     renderNotice();
   });
-  c.addEventListener("speaking", () => client?.state && renderState(client.state));
+  c.addEventListener("speaking", (ev) => {
+    const { participant, speaking } = /** @type {CustomEvent} */ (ev).detail;
+    if (speaking && participant !== c.participantId) speakerView?.spoke(participant);
+    if (client?.state) renderState(client.state);
+  });
+  c.addEventListener("floor", () => {
+    $("session-error").textContent = "";
+    handNote(t("hand.given"));
+  });
   c.addEventListener("chat", (ev) => addChat(/** @type {CustomEvent} */ (ev).detail));
   c.addEventListener("chathistory", (ev) => {
-    $("chat-log").replaceChildren();
+    $("chat-messages").replaceChildren();
     for (const m of /** @type {CustomEvent} */ (ev).detail.messages) addChat(m);
   });
   c.addEventListener("muted", (ev) => {
@@ -366,8 +375,10 @@ function wireClient(c, who) {
 /** @param {string} status @param {string} [reason] @param {string} [message] */
 function onStatus(status, reason, message) {
   const conn = $("conn-status");
-  conn.dataset.state = status;
-  conn.textContent = t(`status.${status}`);
+  // Refused before joining (locked, invite...): the join form explains; no red "Failed" chip.
+  const refused = status === "failed" && !joined;
+  conn.dataset.state = refused ? "idle" : status;
+  conn.textContent = refused ? "" : t(`status.${status}`);
   if (status === "lobby") show("lobby");
   else if (status === "admitted") {
     show("session");
@@ -379,12 +390,15 @@ function onStatus(status, reason, message) {
     sessionStorage.removeItem(RESUME_KEY);
     if (status === "failed" && !joined) return; // the join form shows the error
     stopLocal();
+    const byMe = status === "ended" && endedHere;
     $("end-heading").textContent = t(`end.${status}.heading`);
     const code = reason ? `err.${reason}` : "";
     const detail = status === "failed" ? (t(code) !== code ? t(code) : message) : "";
-    $("end-text").textContent = detail || t(`end.${status}.text`);
+    $("end-text").textContent = byMe ? t("end.endedByYou.text") : detail || t(`end.${status}.text`);
     $("end-again").setAttribute("href", withLang(location.pathname));
     $("end-again").hidden = status === "ended" || status === "removed" || status === "denied";
+    $("end-sessions").setAttribute("href", withLang("/"));
+    $("end-sessions").hidden = !byMe;
     show("end");
   }
 }
@@ -436,7 +450,15 @@ function renderState(state) {
   const me = client.me();
   isHost = me?.role === "host";
   $("room-title").textContent = state.room?.title ?? "";
+  $("session-heading").textContent = state.room?.title ?? "";
   $("host-panel").hidden = !isHost;
+  renderHands(client, state, isHost, act);
+  // "Allow unmute" came: the hard-mute message no longer holds (nothing to click first).
+  const error = $("session-error");
+  if (me && !me.hard_muted && [t("session.hardMuted"), t("err.hard_muted")].includes(error.textContent ?? "")) {
+    error.textContent = "";
+    handNote(t("session.mayUnmute"));
+  }
   $("lock").setAttribute("aria-pressed", String(state.room?.state === "locked"));
   $("record").setAttribute("aria-pressed", String(Boolean(state.room?.recording)));
   $("recording-on").hidden = !state.room?.recording;
@@ -490,7 +512,15 @@ function renderPeople(state) {
           type: "button",
           class: "danger small",
           text: t("people.remove"),
-          onclick: () => act(() => client?.remove(p.id)),
+          onclick: () =>
+            act(async () => {
+              const yes = await confirmAction({
+                title: t("confirm.remove.title", { name: p.name }),
+                text: t("confirm.remove.text"),
+                yes: t("people.remove"),
+              });
+              if (yes) await client?.remove(p.id);
+            }),
         }),
       );
     }
@@ -580,6 +610,7 @@ function renderVideos() {
     if (!box) {
       const video = h("video", { autoplay: true, playsinline: true });
       if (tile.self) video.muted = true;
+      else useSpeaker(/** @type {HTMLVideoElement} */ (video));
       box = h("figure", { id: `tile-${tile.id}`, class: "tile" }, video, h("figcaption"));
     }
     if (grid.children[index] !== box) grid.insertBefore(box, grid.children[index] ?? null);
@@ -593,7 +624,6 @@ function renderVideos() {
     const cameraOff = tile.self ? !client?.cameraOn : p ? !p.camera : false;
     const micOff = tile.self ? !client?.micOn : p ? !p.mic : false;
     box.classList.toggle("speaking", Boolean(p?.speaking));
-    box.classList.toggle("main", index === 0 && !tile.self && p?.role === "host" && tiles.length > 2);
     const layer = tile.self ? undefined : client?.layers.get(tile.id);
     // Audio only keeps the host's video as a still; other video is not received at all.
     const notReceived = !tile.self && !client?.receiveVideo && p?.role !== "host";
@@ -608,7 +638,13 @@ function renderVideos() {
     if (p?.speaking) caption.append(h("span", { class: "badge speak", text: t("people.speaking") }));
     const layerKey = layer && !cameraOff ? layerBadgeKey(layer) : null;
     if (layerKey) caption.append(h("span", { class: "badge layer", text: t(layerKey) }));
+    const hand = (state?.hands ?? []).indexOf(tile.self ? (client?.participantId ?? "") : tile.id) + 1;
+    if (hand) caption.append(h("span", { class: "badge hand", text: t("hand.badge", { n: hand }) }));
   });
+  speakerView ??= new SpeakerView((shown) => client?.setShown(shown).catch(() => {}));
+  speakerView.arrange(
+    tiles.map((x) => ({ id: x.id, name: x.name, self: x.self, host: x.p?.role === "host" })),
+  );
 }
 
 /**
@@ -766,7 +802,7 @@ function addChat(m) {
     minute: "2-digit",
   });
   const log = $("chat-log");
-  log.append(
+  $("chat-messages").append(
     h(
       "li",
       {},
@@ -808,7 +844,24 @@ function setupSessionControls() {
   $("lock").addEventListener("click", () =>
     act(async () => client?.lock($("lock").getAttribute("aria-pressed") !== "true")),
   );
-  $("end").addEventListener("click", () => act(async () => client?.end()));
+  $("end").addEventListener("click", () =>
+    act(async () => {
+      const yes = await confirmAction({
+        title: t("confirm.end.title"),
+        text: t("confirm.end.text"),
+        yes: t("host.end"),
+      });
+      if (!yes || !client) return;
+      endedHere = true;
+      try {
+        await client.end();
+      } catch (e) {
+        endedHere = false;
+        throw e;
+      }
+    }),
+  );
+  setupHands(() => client, act);
   const chatInput = /** @type {HTMLInputElement} */ ($("chat-text"));
   $("chat-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -845,6 +898,10 @@ async function init() {
   watchQuality();
   previewToggles();
   watchToggles();
+  setupDevices(async () => {
+    previewReady = startPreview();
+    await previewReady;
+  });
   show("join");
   // Listen at once: a click on Join before the page is ready must not submit the form natively.
   $("join-form").addEventListener("submit", onJoinSubmit);

@@ -1,0 +1,190 @@
+// Speaker view and grid view of the meeting's video tiles, pinning and full screen, and last-N:
+// which tiles are on screen is told to the server (MeetingClient.setShown, docs/protocol.md
+// `media:shown`), which forwards no other video.
+//
+// room.js creates one <figure class="tile" id="tile-<participant>"> per participant; this module
+// only arranges them: in speaker view the active speaker (the last to start speaking, or a
+// pinned tile) is large and the others are thumbnails below it, in a strip that scrolls; in grid
+// view every tile is the same size (a pinned tile is large there too). Each tile has a "Pin"
+// toggle and a "Full screen" button, reachable by keyboard (they show on hover and on focus).
+
+import { $, h } from "./dom.js";
+import { register, t } from "./i18n.js";
+
+register({
+  id: {
+    "view.label": "Tampilan video",
+    "view.speaker": "Tampilan pembicara",
+    "view.grid": "Tampilan grid",
+    "tile.pin": "Sematkan",
+    "tile.pinName": "Sematkan {name}",
+    "tile.fullscreen": "Layar penuh",
+    "tile.fullscreenName": "Layar penuh {name}",
+  },
+  en: {
+    "view.label": "Video layout",
+    "view.speaker": "Speaker view",
+    "view.grid": "Grid view",
+    "tile.pin": "Pin",
+    "tile.pinName": "Pin {name}",
+    "tile.fullscreen": "Full screen",
+    "tile.fullscreenName": "Full screen {name}",
+  },
+});
+
+/** Sessions with more tiles than this open in speaker view (until the person chooses). */
+export const SPEAKER_VIEW_FROM = 7;
+/** Wait this long for the tiles to settle before telling the server what is shown (ms). */
+const SHOWN_DELAY = 250;
+
+/** @typedef {{id: string, name: string, self: boolean, host: boolean}} TileInfo */
+
+export class SpeakerView {
+  /** @param {(shown: string[]) => void} onShown  the participants whose tiles are on screen */
+  constructor(onShown) {
+    this.onShown = onShown;
+    /** @type {"speaker"|"grid"|null} null: not chosen yet (by the number of tiles) */
+    this.chosen = null;
+    /** @type {string|null} */
+    this.pinned = null;
+    /** @type {string|null} the last participant who started speaking */
+    this.lastSpeaker = null;
+    /** @type {Set<string>} participant ids whose tile intersects the screen */
+    this.visible = new Set();
+    /** @type {Set<string>} participant ids whose tile the observer reported at least once */
+    this.known = new Set();
+    /** @type {number|undefined} */
+    this._timer = undefined;
+    this.observer = new IntersectionObserver((entries) => this._seen(entries), { threshold: 0 });
+    /** @type {TileInfo[]} */
+    this.tiles = [];
+    this._buttons = {
+      speaker: this._switch("speaker", "view.speaker"),
+      grid: this._switch("grid", "view.grid"),
+    };
+    $("view-switch").append(this._buttons.speaker, this._buttons.grid);
+  }
+
+  /** @returns {"speaker"|"grid"} */
+  get mode() {
+    return this.chosen ?? (this.tiles.length >= SPEAKER_VIEW_FROM ? "speaker" : "grid");
+  }
+
+  /** @param {"speaker"|"grid"} mode @param {string} key */
+  _switch(mode, key) {
+    return h("button", {
+      type: "button",
+      class: "secondary small",
+      "data-mode": mode,
+      text: t(key),
+      onclick: () => {
+        this.chosen = mode;
+        this.arrange(this.tiles);
+      },
+    });
+  }
+
+  /** A participant started speaking. @param {string} id */
+  spoke(id) {
+    if (this.lastSpeaker === id) return;
+    this.lastSpeaker = id;
+    if (this.mode === "speaker" && !this.pinned) this.arrange(this.tiles);
+  }
+
+  /** Which tile is large: pinned, else (speaker view) the active speaker, else the host. */
+  main() {
+    const others = this.tiles.filter((x) => !x.self);
+    const present = (/** @type {string|null} */ id) => others.find((x) => x.id === id)?.id ?? null;
+    const pinned = present(this.pinned) ?? (this.pinned === "self" ? "self" : null);
+    if (pinned) return pinned;
+    const host = others.find((x) => x.host)?.id ?? null;
+    if (this.mode === "grid") return this.tiles.length > 2 ? host : null;
+    return present(this.lastSpeaker) ?? host ?? others[0]?.id ?? null;
+  }
+
+  /**
+   * Arrange the tiles after room.js rendered them (in room.js's order).
+   * @param {TileInfo[]} tiles
+   */
+  arrange(tiles) {
+    this.tiles = tiles;
+    const grid = $("videos");
+    const mode = this.mode;
+    grid.classList.toggle("speaker", mode === "speaker");
+    grid.classList.toggle("grid", mode === "grid");
+    for (const [m, button] of Object.entries(this._buttons)) {
+      button.setAttribute("aria-pressed", String(m === mode));
+    }
+    const main = this.main();
+    const ids = new Set(tiles.map((x) => x.id));
+    for (const id of [...this.visible]) if (!ids.has(id)) this.visible.delete(id);
+    for (const tile of tiles) {
+      const box = document.getElementById(`tile-${tile.id}`);
+      if (!box) continue;
+      box.classList.toggle("main", tile.id === main);
+      box.classList.toggle("thumb", mode === "speaker" && tile.id !== main);
+      this._tools(box, tile);
+      if (!tile.self && !box.dataset.observed) {
+        box.dataset.observed = "1";
+        this.observer.observe(box);
+      }
+    }
+    this._later();
+  }
+
+  /** The Pin and Full screen buttons of a tile (made once, names kept current). */
+  _tools(/** @type {HTMLElement} */ box, /** @type {TileInfo} */ tile) {
+    let tools = /** @type {HTMLElement|null} */ (box.querySelector(".tile-tools"));
+    if (!tools) {
+      tools = h(
+        "div",
+        { class: "tile-tools" },
+        h("button", {
+          type: "button",
+          class: "small pin",
+          "aria-pressed": "false",
+          text: t("tile.pin"),
+          onclick: () => {
+            this.pinned = this.pinned === tile.id ? null : tile.id;
+            this.arrange(this.tiles);
+          },
+        }),
+        h("button", {
+          type: "button",
+          class: "small full",
+          text: t("tile.fullscreen"),
+          onclick: () => {
+            if (document.fullscreenElement === box) document.exitFullscreen().catch(() => {});
+            else box.requestFullscreen?.().catch(() => {});
+          },
+        }),
+      );
+      box.append(tools);
+    }
+    const pin = /** @type {HTMLElement} */ (tools.querySelector(".pin"));
+    pin.setAttribute("aria-label", t("tile.pinName", { name: tile.name }));
+    pin.setAttribute("aria-pressed", String(this.pinned === tile.id));
+    const full = /** @type {HTMLElement} */ (tools.querySelector(".full"));
+    full.setAttribute("aria-label", t("tile.fullscreenName", { name: tile.name }));
+  }
+
+  /** @param {IntersectionObserverEntry[]} entries */
+  _seen(entries) {
+    for (const e of entries) {
+      const id = /** @type {HTMLElement} */ (e.target).id.replace(/^tile-/, "");
+      this.known.add(id);
+      if (e.isIntersecting && e.target.isConnected) this.visible.add(id);
+      else this.visible.delete(id);
+    }
+    this._later();
+  }
+
+  _later() {
+    clearTimeout(this._timer);
+    this._timer = window.setTimeout(() => {
+      // not before every tile was measured: an unmeasured tile is not "hidden"
+      if (this.tiles.some((x) => !x.self && !this.known.has(x.id))) return;
+      this.onShown([...this.visible]);
+    }, SHOWN_DELAY);
+  }
+}
