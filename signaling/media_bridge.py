@@ -215,6 +215,7 @@ class MediaBridge:
         """The track map of the participant's current connection as the SFU last told it
         (``media:tracks``): after :meth:`apply` admitted them, whom their lobby slots carry."""
         return dict(self._tracks.get(participant_id, {}))
+
     def shown(self, participant_id: str, publishers: frozenset[str] | None) -> None:
         """The participant's page shows these publishers' videos (None: all): the others are
         not forwarded to it (their layer is ``off``, reason ``hidden``)."""

@@ -119,6 +119,8 @@ def parse_lock(data: Any) -> bool:
 
 def parse_record(data: Any) -> bool:
     return required_flag(data, "on")
+
+
 def parse_hand(data: Any) -> bool:
     return required_flag(data, "raised")
 
