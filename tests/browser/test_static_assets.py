@@ -7,9 +7,12 @@ from playwright.async_api import Browser, Response
 
 from tests.conftest import RunningServer
 
-FIRST_VISIT_BUDGET = 60_000
-"""Bytes on the wire for the join page's first visit (about 43 KB gzipped, 128 KB before:
-docs/performance.md "Page weight over slow links")."""
+FIRST_VISIT_BUDGET = 70_000
+"""Bytes on the wire for the join page's first visit: ~63 KB gzipped since the meeting page
+gained raise hand, speaker view, device choice and the confirmation dialog (~7 KB), 43 KB
+before them, 128 KB before compression (docs/performance.md "Page weight over slow links").
+protocol.js and socket.io load after the form is usable, so the name field does not wait for
+all of it."""
 
 
 async def test_join_page_loads_compressed_and_cached_without_404(

@@ -323,7 +323,8 @@ function upcomingRow(room) {
   cells[1].textContent = whenText(room);
   cells[2].textContent = t(`state.${room.state}`);
   showReadiness(cells[3], room);
-  const a = link(withLang(room.join_url), absolute(room.join_url), t("home.open", { title: room.title }));
+  const url = absolute(room.join_url);  // the name holds the visible address (WCAG 2.5.3)
+  const a = link(withLang(room.join_url), url, `${t("home.open", { title: room.title })}: ${url}`);
   cells[4].append(a, " ", inviteButton(room));
   if (room.schedule) cells[4].append(" ", icsLink(room));
   cells[4].append(" ", attendanceLink(room));
