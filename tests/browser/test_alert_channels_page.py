@@ -75,7 +75,7 @@ async def test_channels_page_and_acknowledging_an_outage(browser: Browser, tmp_p
             (now - 120, kec["id"], json.dumps(payload)),
         )
         await db.execute_write(
-            "INSERT INTO inventory_site_state (site_id, shown, effective, since, health,"
+            "INSERT OR REPLACE INTO inventory_site_state (site_id, shown, effective, since, health,"
             " updated_at) VALUES (?, 'down', 'down', ?, 'failed', ?)",
             (kec["id"], now - 120, now),
         )
