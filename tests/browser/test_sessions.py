@@ -145,6 +145,8 @@ async def test_schedule_join_window_and_attendance(browser: Browser, server: Run
             host.get_by_role("list", name="Participants").get_by_role("listitem")
         ).to_have_count(2)
         await host.get_by_role("button", name="End session", exact=True).click()
+        ask = host.get_by_role("dialog", name="End the session for everyone?")  # it asks first
+        await ask.get_by_role("button", name="End session", exact=True).click()
         await expect(tono.get_by_role("heading", name="The session has ended")).to_be_visible()
 
         # The attendance list: as CSV, and as the printable page.
