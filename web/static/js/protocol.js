@@ -647,7 +647,11 @@ export class MeetingClient extends EventTarget {
     if (!this.micOn) Object.assign(off, { mic: false });
     if (!this.cameraOn) Object.assign(off, { camera: false });
     if (Object.keys(off).length) this.request("self:media", off).catch(() => {});
-    if (!this.receiveVideo) this.request("media:receive", { video: false }).catch(() => {});
+    // Not when the server chose audio only itself (its view, which lobby:result carries, says
+    // so): asking again would record it as this person's choice and lose the reason shown.
+    if (!this.receiveVideo && this.state?.receive?.video !== false) {
+      this.request("media:receive", { video: false }).catch(() => {});
+    }
     if (this._shown !== undefined && this._shown !== null) {
       this.request("media:shown", { participants: this._shown }).catch(() => {});
     }
