@@ -76,6 +76,13 @@ MATRIX: list[Case] = [
     Case("GET", "/api/rooms/{room_id}", EVERYONE, ok=(404,)),
     Case("POST", "/api/rooms/{room_id}/end", HOSTS, {}, ok=(404,)),
     Case("GET", "/api/sites/picker", EVERYONE),
+    Case("GET", "/api/sites/all", EVERYONE),
+    Case("GET", "/api/rooms/upcoming", SIGNED_IN),
+    Case("GET", "/api/rooms/{room_id}/calendar.ics", SIGNED_IN, ok=(404,)),
+    Case("GET", "/api/rooms/{room_id}/attendance", HOSTS, ok=HANDLED),
+    Case("GET", "/api/rooms/{room_id}/attendance.csv", HOSTS, ok=HANDLED),
+    Case("GET", "/api/rooms/{room_id}/recordings", HOSTS),
+    Case("GET", "/api/rooms/{room_id}/recordings/{recording_id}/{file}", HOSTS, ok=(404,)),
     Case("GET", "/api/rooms/{room_id}/readiness", HOSTS, ok=(404,)),
     # invite links (web/invites_api.py)
     Case("POST", "/api/rooms/{room_id}/invites", HOSTS, {}, ok=(404,)),
@@ -112,6 +119,13 @@ MATRIX: list[Case] = [
     Case("GET", "/api/reports/availability", STAFF),
     Case("GET", "/api/reports/availability.csv", STAFF),
     Case("GET", "/api/sites/{id}/call-quality", STAFF, ok=HANDLED),
+    Case("GET", "/api/maintenance-windows", STAFF),
+    Case("POST", "/api/maintenance-windows", EDITORS, {"site": 1}, ok=HANDLED),
+    Case("GET", "/api/maintenance-windows/{id}", STAFF, ok=HANDLED),
+    Case("PATCH", "/api/maintenance-windows/{id}", EDITORS, {"notes": "x"}, ok=HANDLED),
+    Case("DELETE", "/api/maintenance-windows/{id}", EDITORS, ok=HANDLED),
+    Case("GET", "/api/links/{id}/thresholds", STAFF, ok=HANDLED),
+    Case("PUT", "/api/links/{id}/thresholds", EDITORS, {}, ok=HANDLED),
     Case("GET", "/api/webhooks", EDITORS),
     Case("POST", "/api/webhooks", EDITORS, {"url": "http://127.0.0.1:9/hook"}, ok=HANDLED),
     Case("GET", "/api/webhooks/{id}", EDITORS, ok=HANDLED),
@@ -136,7 +150,14 @@ MATRIX: list[Case] = [
     Case("GET", "/api/public/services", EVERYONE),
 ]
 
-MADE_UP_IDS = {"room_id": "no-such-room", "id": 987654, "ref": "33.14.99", "invite_id": "nope"}
+MADE_UP_IDS = {
+    "room_id": "no-such-room",
+    "id": 987654,
+    "ref": "33.14.99",
+    "invite_id": "nope",
+    "recording_id": "20260101T000000-000",
+    "file": "p_none.webm",
+}
 
 NOT_IN_MATRIX = {
     ("GET", "/api/openapi.json"),  # the public API description
