@@ -188,11 +188,17 @@ class Sfu:
             except Exception as exc:
                 raise MediaError("invalid_sdp", f"the answer was refused: {_reason(exc)}") from exc
             self._audio.answered(peer, answer_sdp)
+            routed = False
             for slot in peer.slots:
                 if not slot.live and slot.mid is not None:
                     slot.live = True
                     if slot.publisher is not None:
                         self._route(peer, slot)
+                        routed = True
+            if routed:
+                # A slot given a publisher while its offer was unanswered: the offer's track map
+                # did not name it yet, so the page learns whom it carries now.
+                self._notify_tracks(peer_id, self._track_map(peer))
             again = peer.negotiation_needed
         if again:
             self._spawn(self._sync(peer_id))
