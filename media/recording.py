@@ -174,7 +174,7 @@ class ParticipantRecorder:
     def _flush(self, now: float) -> None:
         """Write complete frames in timestamp order; drop the oldest when it waited too long."""
         while self._frames:
-            oldest = min(self._frames.values(), key=self._order)
+            oldest = min(self._frames.values(), key=self._age)
             if oldest.complete():
                 del self._frames[oldest.timestamp]
                 self._done = oldest.timestamp
@@ -186,9 +186,13 @@ class ParticipantRecorder:
             else:
                 return
 
-    def _order(self, frame: _Frame) -> int:
-        newest = max(f.timestamp for f in self._frames.values())
-        return -((newest - frame.timestamp) & 0xFFFFFFFF)
+    def _age(self, frame: _Frame) -> int:
+        """The frame's RTP timestamp as a signed distance from the last frame written (or the
+        first pending one): the smallest is the oldest, across the 32-bit wrap."""
+        reference = self._done
+        if reference is None:
+            reference = next(iter(self._frames.values())).timestamp
+        return ((frame.timestamp - reference + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
     def _drop(self) -> None:
         self.stats.dropped_frames += 1
