@@ -5,7 +5,7 @@
 // when a site changes state (the "inventory:site-state" event inventory.js dispatches).
 
 import { api } from "./http.js";
-import { apply, register, t, withLang } from "./i18n.js";
+import { apply, dateTime, register, t, withLang } from "./i18n.js";
 
 register({
   id: {
@@ -54,10 +54,7 @@ register({
 
 /** @param {string} iso */
 function when(iso) {
-  return new Date(iso).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "id-ID", {
-    dateStyle: "medium",
-    timeStyle: "short",
-  });
+  return dateTime(iso);
 }
 
 /** @param {any} alert */

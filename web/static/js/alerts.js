@@ -3,7 +3,7 @@
 // acknowledge recent alerts (alert-list.js). A bot token is only ever sent, never shown.
 
 import { ApiError, api } from "./http.js";
-import { apply, register, t, withLang } from "./i18n.js";
+import { apply, dateTime, register, t, withLang } from "./i18n.js";
 import { setupHeader } from "./header.js";
 import "./inventory-text.js";
 import "./alert-list.js";
@@ -108,10 +108,7 @@ const field = (id) => /** @type {HTMLInputElement} */ (document.getElementById(i
 /** @param {string|null} iso */
 function when(iso) {
   if (!iso) return t("ch.notyet");
-  return new Date(iso).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "id-ID", {
-    dateStyle: "short",
-    timeStyle: "short",
-  });
+  return dateTime(iso);
 }
 
 function showKind() {

@@ -1,7 +1,7 @@
 // A session's recordings (/rooms/{id}/recordings): the list, and a player that shows the active
 // speaker's video with everyone's audio, from one WebM file per participant (docs/recording.md).
 
-import { apply, lang, register, t } from "./i18n.js";
+import { apply, dateTime, register, t } from "./i18n.js";
 import { ApiError, api } from "./http.js";
 import { setupHeader } from "./header.js";
 
@@ -41,9 +41,7 @@ const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.get
 
 /** @param {number} epoch */
 function when(epoch) {
-  return new Date(epoch * 1000).toLocaleString(lang() === "en" ? "en-GB" : "id-ID", {
-    dateStyle: "long", timeStyle: "short", timeZone: "Asia/Jakarta",
-  }) + " WIB";
+  return `${dateTime(epoch)} WIB`;
 }
 
 /** @param {number} s */
