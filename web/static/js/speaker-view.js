@@ -182,6 +182,11 @@ export class SpeakerView {
   _later() {
     clearTimeout(this._timer);
     this._timer = window.setTimeout(() => {
+      // Nothing to say while the tiles are not on screen at all (the page still shows the
+      // lobby or the join form): every tile would read "hidden", and the server would stop
+      // the video a just-admitted participant is about to see. The observer reports again
+      // when the session view appears.
+      if (!$("videos").checkVisibility()) return;
       // not before every tile was measured: an unmeasured tile is not "hidden"
       if (this.tiles.some((x) => !x.self && !this.known.has(x.id))) return;
       this.onShown([...this.visible]);
