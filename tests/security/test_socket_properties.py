@@ -51,6 +51,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "host:mute-all": ("hard",),
     "host:remove": ("participant",),
     "host:lock": ("locked",),
+    "host:present-allow": ("participant", "allowed"),
+    "present:start": ("sdp",),
 }
 """Each event's documented fields (events missing here take ``{}``)."""
 

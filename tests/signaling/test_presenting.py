@@ -119,6 +119,10 @@ async def test_permission_one_presenter_and_stop_on_leave(
         )
         await _refused(host, "host:present-allow", "yes", "invalid_request")
 
+        # A share whose offer is not SDP is refused, and nobody presents.
+        await _refused(host, "present:start", {"sdp": "v=0\r\nnot sdp\r\n"}, "invalid_sdp")
+        await host.client.wait_until(lambda: _presenting(host) is None, what="no presenter")
+
         # The host allows the lurah; the state says so.
         await host.client.call("host:present-allow", {"participant": gondang.id, "allowed": True})
         await gondang.client.wait_until(
