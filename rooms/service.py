@@ -239,6 +239,7 @@ class RoomService:
         p.resume_hash = hash_token(fresh)
         p.disconnected_at = None
         await self.store.put_participant(p)
+        await self._unpresent(room.id, p.id)  # the page comes back without its share connection
         return Joined(p, fresh, resumed=True, replaced=replaced)
 
     async def leave(self, room_id: str, participant_id: str) -> Participant:

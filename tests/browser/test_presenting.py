@@ -2,7 +2,7 @@
 browser's picker gives a screen (Chromium's fake one: --auto-select-desktop-capture-source), and
 a lurah's page shows the share large, with the host's name, the cameras as thumbnails. Stopping
 from the page's button and from the browser's own "stop sharing" (the track's ``ended``) both end
-it for everyone; the host lets a lurah present."""
+it for everyone; the host lets a lurah present, and takes over from them."""
 
 from __future__ import annotations
 
@@ -61,12 +61,24 @@ async def test_the_host_presents_and_a_lurah_sees_it_large(
     # The host lets the lurah present; the browser's own "stop sharing" ends it.
     await (
         participant_entry(host, SUTRISNO)
-        .get_by_role("button", name=f"Allow {SUTRISNO} to present")
+        .get_by_role("button", name=f"Allow presenting for {SUTRISNO}")
         .click()
     )
     await lurah.get_by_role("button", name="Present screen").click()
     await assert_video_playing(host, f"{SUTRISNO}'s screen")
     await expect(share_tile(other, SUTRISNO)).to_have_count(1)
+    await expect(other.get_by_role("button", name="Present screen")).to_be_hidden()
+
+    # One presenter at a time: the host takes over, and the lurah's page says why it stopped.
+    await host.get_by_role("button", name="Present screen").click()
+    await expect(lurah.get_by_text("The host took over the presentation.")).to_be_visible()
+    await assert_video_playing(lurah, f"{HOST}'s screen")
+    await expect(share_tile(other, SUTRISNO)).to_have_count(0)
+    await host.get_by_role("button", name="Stop presenting").click()
+    await expect(share_tile(lurah, HOST)).to_have_count(0)
+
+    await lurah.get_by_role("button", name="Present screen").click()
+    await assert_video_playing(host, f"{SUTRISNO}'s screen")
     await lurah.evaluate(
         """() => document.querySelector("figure.tile.share video").srcObject
              .getVideoTracks()[0].dispatchEvent(new Event("ended"))"""

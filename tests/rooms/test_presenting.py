@@ -60,7 +60,8 @@ async def test_the_share_ends_with_leave_drop_removal_or_revocation(
     service: RoomService,  # noqa: F811
 ) -> None:
     room = await service.create_room("Rapat", 1)
-    host = (await service.join(room.id, HOST)).participant
+    first = await service.join(room.id, HOST)
+    host, host_token = first.participant, first.resume_token
     a = (await service.join(room.id, LURAH)).participant
     await service.admit(room.id, host.id, a.id)
     await service.allow_present(room.id, host.id, a.id, True)
@@ -74,6 +75,11 @@ async def test_the_share_ends_with_leave_drop_removal_or_revocation(
     await service.allow_present(room.id, host.id, a.id, True)
     await service.start_presenting(room.id, a.id)
     await service.disconnect(room.id, a.id)
+    assert await presenter() is None
+    # a page that comes back (reload, even before its old socket was noticed gone) has no share
+    await service.start_presenting(room.id, host.id)
+    again = await service.join(room.id, HOST, resume=host_token)
+    assert again.resumed and again.replaced
     assert await presenter() is None
     await service.start_presenting(room.id, host.id)
     await service.leave(room.id, host.id)

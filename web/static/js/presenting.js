@@ -35,6 +35,8 @@ class ScreenShare {
     this.pc = null;
     /** @type {(() => void)|null} */
     this.onEnded = null;
+    /** A room:state named us the presenter since start(): a later one that does not is news. */
+    this.confirmed = false;
   }
 
   /** @param {MeetingClient} client @param {MediaStream} stream */
@@ -69,6 +71,7 @@ class ScreenShare {
   }
 
   close() {
+    this.confirmed = false;
     for (const tr of this.stream?.getTracks() ?? []) tr.stop();
     this.stream = null;
     this.pc?.close();
@@ -111,6 +114,13 @@ export function setupPresenting(getClient, act, rerender) {
         await share.start(client, stream);
       } catch (e) {
         share.close();
+        const err = /** @type {any} */ (e);
+        if (err?.code === "forbidden") {
+          // someone presents already, or the host took the permission back meanwhile
+          const name = client.state?.presenting?.name;
+          $("session-error").textContent = name ? t("present.busy", { name }) : t("present.notAllowed");
+          return;
+        }
         throw e;
       }
       rerender();
@@ -133,7 +143,10 @@ export function renderPresenting(client, state, isHost) {
   const me = client.me();
   const presenting = state.presenting ?? null;
   const mine = presenting?.participant === client.participantId;
-  if (share.stream && presenting && !mine) share.close(); // someone took over
+  // The server no longer counts our share (taken over, revoked, our connection dropped): the
+  // capture stops too. Not before a state named us: one sent before our start may still come.
+  if (share.stream && mine) share.confirmed = true;
+  else if (share.stream && share.confirmed) share.close();
   const may = Boolean(me?.may_present || isHost);
   $("present").hidden = !may || mine || (presenting !== null && !isHost);
   $("present-stop").hidden = !(mine || (isHost && presenting));
