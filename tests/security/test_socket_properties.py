@@ -257,6 +257,7 @@ GOOD: dict[str, st.SearchStrategy[Any]] = {
     "video": flags,
     "hard": flags,
     "locked": flags,
+    "allowed": flags,
     "text": st.sampled_from(["Selamat pagi", "", "x" * 1001, "a\x07b"]) | st.text(max_size=50),
 }
 
