@@ -57,6 +57,9 @@ async def test_a_share_reaches_every_admitted_participant_and_no_lobby_peer(
     await admit(host, gondang)
     await admit(host, tanon)
     await waiting.start_media()  # its connection is up in the lobby
+    await host.client.wait_until(
+        lambda: any(e["id"] == waiting.id for e in host.client.lobby()), what="lobby entry"
+    )
     await gondang.frames(host, "video", 3)
 
     share = Share(host)
@@ -80,6 +83,14 @@ async def test_a_share_reaches_every_admitted_participant_and_no_lobby_peer(
         assert waiting.peer.from_participant(share_id, "video") is None
         assert all(t["participant"] != share_id for t in waiting.peer.tracks.values())
         assert "presenting" not in (waiting.client.state or {})
+
+        # Admitted late: its view says who presents, and the share arrives on its connection.
+        await host.client.admit(waiting.id)
+        result = await waiting.client.wait_event(
+            "lobby:result", lambda d: d["status"] == "admitted"
+        )
+        assert result["room"]["presenting"]["share"] == share_id
+        await waiting.peer.wait_frames(share_id, "video", 5, 30.0)
 
         # Stopping ends the share for everyone.
         await host.client.call("present:stop", {})
