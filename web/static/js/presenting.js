@@ -80,8 +80,6 @@ class ScreenShare {
 }
 
 const share = new ScreenShare();
-/** Tests may replace the picker (none does today: headless Chromium gives a fake screen). */
-export const seams = { capture: captureScreen };
 
 /**
  * Wire the Present / Stop buttons.
@@ -105,7 +103,7 @@ export function setupPresenting(getClient, act, rerender) {
       /** @type {MediaStream} */
       let stream;
       try {
-        stream = await seams.capture();
+        stream = await captureScreen();
       } catch (e) {
         if (e instanceof DOMException && e.name === "NotAllowedError") return; // picker cancelled
         throw e;
