@@ -94,6 +94,8 @@ class Room:
     """The participant id of the host who started the recording."""
     starts_at: float | None = None
     """A scheduled session's start (rooms.schedule: its join window); None: unscheduled."""
+    presenter: str | None = None
+    """The participant id sharing a screen right now (rooms.presenting); None: nobody."""
 
     def transition(self, target: SessionState) -> None:
         if target not in SESSION_TRANSITIONS[self.state]:
@@ -129,6 +131,8 @@ class Participant:
     hand_raised_at: float | None = None
     """When the participant raised their hand (None: not raised); the host's queue is in this
     order (rooms.hands)."""
+    may_present: bool = False
+    """The host allowed this participant to share a screen (hosts always may)."""
 
     def transition(self, target: ParticipantState) -> None:
         if target not in PARTICIPANT_TRANSITIONS[self.state]:

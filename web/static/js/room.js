@@ -10,6 +10,7 @@ import { deviceError, listDevices, openDevices, setupDevices, useSpeaker } from 
 import { handNote, renderHands, setupHands } from "./hands.js";
 import "./room-strings.js";
 import { SpeakerView } from "./speaker-view.js";
+import { presentAllowButton, renderPresenting, setupPresenting, shareTile, stopLocalShare } from "./presenting.js";
 
 /** @typedef {import("./protocol.js").MeetingClient} MeetingClient */
 /** @type {Promise<typeof import("./protocol.js")>|null} */
@@ -358,6 +359,11 @@ function wireClient(c, who) {
     $("session-error").textContent = "";
     handNote(t("hand.given"));
   });
+  c.addEventListener("presentstopped", (ev) => {
+    stopLocalShare();
+    $("session-error").textContent = t(`present.stopped.${/** @type {CustomEvent} */ (ev).detail.reason}`);
+    renderVideos();
+  });
   c.addEventListener("chat", (ev) => addChat(/** @type {CustomEvent} */ (ev).detail));
   c.addEventListener("chathistory", (ev) => {
     $("chat-messages").replaceChildren();
@@ -404,6 +410,7 @@ function onStatus(status, reason, message) {
 }
 
 function stopLocal() {
+  stopLocalShare();
   for (const tr of localStream?.getTracks() ?? []) tr.stop();
   localStream = null;
 }
@@ -463,6 +470,7 @@ function renderState(state) {
   $("record").setAttribute("aria-pressed", String(Boolean(state.room?.recording)));
   $("recording-on").hidden = !state.room?.recording;
   followServerReceive(state);
+  renderPresenting(client, state, isHost);
   renderNotice();
   renderPeople(state);
   if (isHost) renderLobby(state.lobby ?? []);
@@ -508,6 +516,7 @@ function renderPeople(state) {
               text: t("people.hardMute"),
               onclick: () => act(() => client?.mute(p.id, true)),
             }),
+        presentAllowButton(p, client, act),
         h("button", {
           type: "button",
           class: "danger small",
@@ -593,8 +602,10 @@ function renderVideos() {
   const grid = $("videos");
   const state = client.state;
   const streams = client.streams();
-  /** @type {{id: string, name: string, stream: MediaStream|null, self: boolean, p: Participant|null}[]} */
+  /** @type {{id: string, name: string, stream: MediaStream|null, self: boolean, p: Participant|null, share?: boolean}[]} */
   const tiles = [];
+  const shared = shareTile(client); // a screen share first: shown large (presenting.js)
+  if (shared) tiles.push({ ...shared, self: false, p: null });
   const me = client.me();
   // The host first (the Bupati is who everyone watches), then the others, the self-view last.
   const others = (state?.participants ?? []).filter((p) => p.id !== client?.participantId);
@@ -623,6 +634,7 @@ function renderVideos() {
     const p = tile.p;
     const cameraOff = tile.self ? !client?.cameraOn : p ? !p.camera : false;
     const micOff = tile.self ? !client?.micOn : p ? !p.mic : false;
+    box.classList.toggle("share", Boolean(tile.share));
     box.classList.toggle("speaking", Boolean(p?.speaking));
     const layer = tile.self ? undefined : client?.layers.get(tile.id);
     // Audio only keeps the host's video as a still; other video is not received at all.
@@ -643,7 +655,7 @@ function renderVideos() {
   });
   speakerView ??= new SpeakerView((shown) => client?.setShown(shown).catch(() => {}));
   speakerView.arrange(
-    tiles.map((x) => ({ id: x.id, name: x.name, self: x.self, host: x.p?.role === "host" })),
+    tiles.map((x) => ({ id: x.id, name: x.name, self: x.self, host: x.p?.role === "host", share: x.share })),
   );
 }
 
@@ -862,6 +874,7 @@ function setupSessionControls() {
     }),
   );
   setupHands(() => client, act);
+  setupPresenting(() => client, act, () => client?.state && renderState(client.state));
   const chatInput = /** @type {HTMLInputElement} */ ($("chat-text"));
   $("chat-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
