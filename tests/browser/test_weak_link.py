@@ -7,8 +7,8 @@ its own namespace. Thresholds are generous (the benchmark, bench/weaklink.py, ha
 a minute after admission the lurah is still connected; over the last 30 s the host's video
 decodes at >= 3 fps (the issue's target is 10) and >= 320x180, frozen at most two thirds of
 that time (the issue's target: 6 s per minute) -- low enough for a loaded CI machine, whose
-Chromiums encode and decode slower; the benchmark measures on a quiet one; and less than 5 % of the host's audio is concealed, clearly
-below the link's loss (5 % each way).
+Chromiums encode and decode slower; the benchmark measures on a quiet one; and less than 5 % of
+the host's audio is concealed, clearly below the link's loss (5 % each way).
 """
 
 from __future__ import annotations
