@@ -363,14 +363,18 @@ class RoomService:
 
     async def give_floor(self, room_id: str, actor_id: str, target_id: str) -> Participant:
         """The host lets a participant speak: the hand goes down, a hard mute is lifted and
-        the microphone is on (the participant's page switches it on when told)."""
-        async with self._locked(room_id):
+        the microphone is on (the participant's page switches it on when told); their audio
+        then always has a slot when they speak (``Room.floor``)."""
+        async with self._locked(room_id) as room:
             await self._host(room_id, actor_id)
             p = await self._present_target(room_id, target_id)
             p.hand_raised_at = None
             p.hard_muted = False
             p.mic = True
             await self.store.put_participant(p)
+            if room.floor != p.id:
+                room.floor = p.id
+                await self.store.put_room(room)
             return p
 
     async def _present_target(self, room_id: str, target_id: str) -> Participant:
