@@ -6,7 +6,7 @@ import pytest
 
 from signaling.client import ProtocolError
 from tests.conftest import RunningServer
-from tests.signaling.meeting import Person, admit, join_host, join_lobby, wait
+from tests.signaling.meeting import Person, admit, create_room, join_host, join_lobby, wait
 
 KECAMATAN = "33.14.06"  # invited kecamatan: its villages count as invited too
 VILLAGE_OF_IT = "33.14.06.2002"
@@ -14,21 +14,10 @@ OTHER_VILLAGE = "33.14.15.2003"  # invited village
 UNINVITED = "33.14.01"
 
 
-async def scheduled_room(server: RunningServer, invited: list[str]) -> str:
-    session = await server.signed_in_session()
-    try:
-        body = {"title": "Rapat akbar", "invited_sites": invited}
-        async with session.post("/api/rooms", json=body) as resp:
-            assert resp.status == 201, await resp.text()
-            return str((await resp.json())["room"]["id"])
-    finally:
-        await session.close()
-
-
 async def test_host_admits_the_invited_and_others_keep_waiting(
     server: RunningServer, people: list[Person]
 ) -> None:
-    room = await scheduled_room(server, [KECAMATAN, OTHER_VILLAGE])
+    room = await create_room(server, "Rapat akbar", [KECAMATAN, OTHER_VILLAGE])
     host = await join_host(server, room)
     people.append(host)
     lurah = await join_lobby(server, room, "Lurah Masaran", site=KECAMATAN)
@@ -69,7 +58,7 @@ async def test_host_admits_the_invited_and_others_keep_waiting(
 async def test_a_session_without_invited_sites_says_so(
     server: RunningServer, people: list[Person]
 ) -> None:
-    room = await scheduled_room(server, [])
+    room = await create_room(server, "Rapat akbar", [])
     host = await join_host(server, room)
     people.append(host)
     ack = await host.client.request("lobby:admit-invited", {})
