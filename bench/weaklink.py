@@ -5,8 +5,9 @@ For each profile (a clean; b 2 Mbit/s, 100 ms, 0.5 %; c 384 kbit/s, 600 ms, 5 %;
 project's user-space delay/loss bridge), starts ``pendopo run`` inside it, and drives two headless
 Chromiums (fake camera 640x360 and microphone): the host on the clean link signs in and creates
 a session; the lurah first opens the join link in a cold browser context (join page ready to
-type a name), then joins through the lobby and is admitted (admit -> first decoded frame of the
-host's video); then the lurah's page is sampled every 2 s for ``--seconds``.
+type a name, in English and in Bahasa Indonesia), then joins the lobby; the host admits once the
+lurah's media connection (set up in the lobby) is up (lobby -> connection up; admit -> first
+decoded frame of the host's video); then the lurah's page is sampled every 2 s for ``--seconds``.
 
 Figures of the host as the lurah receives them, over the window after the first frame:
 stayed connected (every sample "connected"), audio concealed (concealedSamples /
@@ -66,6 +67,11 @@ class Row:
     inventory: str
     connected: bool
     page_ready_s: float
+    """Join page ready to type a name, in English (the tests' language)."""
+    page_ready_id_s: float
+    """The same in Bahasa Indonesia, what a lurah's browser opens."""
+    lobby_ready_s: float | None
+    """From the lobby to the lurah's media connection up (the host admits then)."""
     first_frame_s: float | None
     concealed_pct: float
     fps: float
@@ -106,7 +112,8 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
                 if site_link != "none":
                     await record_uplink(meeting, site_link, profile.rate_kbit)
                     inventory = f"{site_link} {profile.rate_kbit or '?'} kbit/s"
-                ready = await join_page_ready(meeting)
+                ready = await join_page_ready(meeting, "en")
+                ready_id = await join_page_ready(meeting, "id")
                 _admitted, first_frame = await admit_lurah(meeting)
                 assert meeting.host is not None
                 host_first = await snapshot(meeting.host, LURAH)
@@ -129,6 +136,8 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         inventory=inventory,
         connected=stayed_connected(snaps),
         page_ready_s=ready,
+        page_ready_id_s=ready_id,
+        lobby_ready_s=meeting.lobby_ready_s,
         first_frame_s=first_frame,
         concealed_pct=100 * w.concealed if w.concealed >= 0 else 100.0,
         fps=w.fps,
@@ -148,7 +157,8 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
 
 
 HEADER = (
-    "| profile | link | inventory | stayed connected | join page ready | admit → first frame "
+    "| profile | link | inventory | stayed connected | join page ready en / id "
+    "| lobby → connection up | admit → first frame "
     "| audio concealed | video fps | resolution | frozen s/min | kbit/s to lurah "
     "| NACKs / rtx received | host sees lurah | host sends (limited by) "
     "| tbf drops / random loss (down) | server CPU |"
@@ -157,9 +167,11 @@ HEADER = (
 
 def markdown(row: Row) -> str:
     first = "none" if row.first_frame_s is None else f"{row.first_frame_s:.1f} s"
+    lobby = "?" if row.lobby_ready_s is None else f"{row.lobby_ready_s:.1f} s"
     return (
         f"| {row.profile} | {row.link} | {row.inventory} | {'yes' if row.connected else 'NO'} "
-        f"| {row.page_ready_s:.1f} s | {first} | {row.concealed_pct:.1f} % | {row.fps:.1f} "
+        f"| {row.page_ready_s:.1f} / {row.page_ready_id_s:.1f} s | {lobby} | {first} "
+        f"| {row.concealed_pct:.1f} % | {row.fps:.1f} "
         f"| {row.resolution} | {row.frozen_s_per_min:.0f} | {row.kbps:.0f} "
         f"| {row.nacks} / {row.rtx_received} | {row.host_sees_lurah_fps:.1f} fps, "
         f"frozen {row.host_sees_lurah_frozen_s_per_min:.0f} s/min "

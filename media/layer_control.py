@@ -46,6 +46,7 @@ from media.layer_choice import (
     rung_rate,
 )
 from media.peer import Peer, Publication, Slot
+from media.presenting import slot_ceiling
 from media.rtp_forward import now as packet_clock
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class LayerControl:
         self.ceilings: dict[str, Layer] = {}
         self.shown: dict[str, frozenset[str]] = {}
         """Per subscriber, the publishers its page shows (absent: all); see :meth:`set_shown`."""
+        self.shares: set[str] = set()
+        """Publishers that are screen shares (media/presenting.py: slides first at weak sites)."""
         self._last_tick: float | None = None
         self.replayed = 0  # slot starts and stills served from a keyframe cache
 
@@ -105,6 +108,16 @@ class LayerControl:
         peer = self._peers.get(peer_id)
         if peer is not None:
             self.choose(peer, now)
+
+    def set_share(self, publisher: str, share: bool, now: float) -> None:
+        """``publisher`` is (no longer) a screen share: its receivers' layers are chosen again."""
+        if share:
+            self.shares.add(publisher)
+        else:
+            self.shares.discard(publisher)
+        for peer in list(self._peers.values()):
+            if any(s.publisher == publisher for s in peer.slots):
+                self.choose(peer, now)
 
     def _hide(self, peer: Peer, slot: Slot) -> None:
         assert slot.video is not None
@@ -209,6 +222,9 @@ class LayerControl:
             1 for s in peer.slots if s.kind == "audio" and s.live and s.publisher is not None
         )
         shown = self.shown.get(peer.peer_id)
+        share_on = any(
+            s.video is not None and s.live and s.publisher in self.shares for s in peer.slots
+        )
         for slot in peer.slots:
             if slot.video is None or not slot.live or slot.publisher is None:
                 continue
@@ -229,7 +245,9 @@ class LayerControl:
             if slot.ladder is not rungs:
                 slot.ladder, slot.rung = rungs, None
             rates = {"high": high.rates, "low": low.rates if low is not None else []}
-            cap = ceiling_index(rungs, ceiling)
+            cap = ceiling_index(
+                rungs, slot_ceiling(ceiling, slot.publisher in self.shares, share_on)
+            )
             slots.append(slot)
             views.append(SlotView([rung_rate(r, rates) for r in rungs], cap, slot.rung))
         if not slots:

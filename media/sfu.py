@@ -232,6 +232,7 @@ class Sfu:
         self._layers.priors.pop(participant, None)
         self._layers.ceilings.pop(participant, None)
         self._layers.shown.pop(participant, None)
+        self._layers.shares.discard(participant)
         self._reserved.pop(participant, None)
         self._loudness.forget(participant)
         self._priority.discard(participant)
@@ -322,6 +323,11 @@ class Sfu:
         """The publishers whose video the subscriber's page shows (None: all). Video of the
         others is switched off for it (``video_layer`` reason "hidden"): last-N."""
         self._layers.set_shown(peer_id, publishers, time.monotonic())
+
+    def set_share(self, publisher: str, share: bool) -> None:
+        """``publisher`` is (no longer) a screen share: a weak receiver gets it at its lowest
+        temporal layer and cameras as stills meanwhile (media/presenting.py)."""
+        self._layers.set_share(publisher, share, time.monotonic())
 
     def uplink(self, peer_id: str) -> UplinkStats | None:
         """What the server received from the publisher's video over the last second, or None

@@ -4,6 +4,9 @@
 - in a small room (at most ``small_room`` admitted) everyone receives everyone;
 - in a larger room a site receives another site's audio only while that site is among the last
   ``active_speakers`` speakers, and no other site's video;
+- a screen share (rooms.presenting) goes, as video only, to every present participant but its
+  presenter — also in audio-only mode: the SFU holds it at the lowest layer the receiver's
+  ceiling and link allow, slides being what a weak site most needs (media/presenting.py);
 - a participant in audio-only mode (``receive_video`` false) receives no video but the host's,
   which the SFU holds at a still every few seconds (``Sfu.set_video_ceiling("still")``,
   rooms.weak_links.video_ceiling): the lurah sees who is speaking, not a black tile.
@@ -29,11 +32,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from rooms.model import Participant, ParticipantState
+from rooms.presenting import share_id
 
 AUDIO = "audio"
 VIDEO = "video"
 BOTH: frozenset[str] = frozenset({AUDIO, VIDEO})
 AUDIO_ONLY: frozenset[str] = frozenset({AUDIO})
+VIDEO_ONLY: frozenset[str] = frozenset({VIDEO})
 
 Plan = dict[tuple[str, str], frozenset[str]]
 """(subscriber id, publisher id) -> kinds forwarded. Pairs with nothing forwarded are absent."""
@@ -54,6 +59,7 @@ def plan(
     participants: Iterable[Participant],
     recent_speakers: Sequence[str] = (),
     policy: ForwardingPolicy = ForwardingPolicy(),
+    presenter: str | None = None,
 ) -> Plan:
     # Disconnected seats stay in the plan: their slots idle and are fed again on resume,
     # without renegotiating anyone else.
@@ -75,6 +81,11 @@ def plan(
                 kinds = kinds - {VIDEO}
             if kinds:
                 result[(sub.id, pub.id)] = frozenset(kinds)
+    if presenter is not None and any(p.id == presenter for p in members):
+        share = share_id(presenter)
+        for sub in members:
+            if sub.id != presenter:
+                result[(sub.id, share)] = VIDEO_ONLY
     return result
 
 
@@ -82,6 +93,7 @@ def reservations(
     participants: Iterable[Participant],
     recent_speakers: Sequence[str] = (),
     policy: ForwardingPolicy = ForwardingPolicy(),
+    presenter: str | None = None,
 ) -> dict[str, dict[str, int]]:
     """Slots of each kind each connection should hold (present or waiting participants): what
     it receives in the plan where everyone in the lobby is admitted. The media connections then
@@ -92,7 +104,9 @@ def reservations(
         for p in participants
     ]
     counts = {p.id: {AUDIO: 0, VIDEO: 0} for p in admitted if p.present}
-    for (subscriber, _publisher), kinds in plan(admitted, recent_speakers, policy).items():
+    for (subscriber, _publisher), kinds in plan(
+        admitted, recent_speakers, policy, presenter
+    ).items():
         for kind in kinds:
             counts[subscriber][kind] += 1
     if policy.audio_slots > 0:

@@ -97,6 +97,8 @@ class Room:
     floor: str | None = None
     """The participant the host last gave the floor: like the host, heard whenever they speak
     (media/loudest.py priority)."""
+    presenter: str | None = None
+    """The participant id sharing a screen right now (rooms.presenting); None: nobody."""
 
     def transition(self, target: SessionState) -> None:
         if target not in SESSION_TRANSITIONS[self.state]:
@@ -132,6 +134,8 @@ class Participant:
     hand_raised_at: float | None = None
     """When the participant raised their hand (None: not raised); the host's queue is in this
     order (rooms.hands)."""
+    may_present: bool = False
+    """The host allowed this participant to share a screen (hosts always may)."""
 
     def transition(self, target: ParticipantState) -> None:
         if target not in PARTICIPANT_TRANSITIONS[self.state]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from rooms.errors import (
     DENIED,
     FORBIDDEN,
+    INVALID_REQUEST,
     LOBBY_FULL,
     NOT_ADMITTED,
     NOT_FOUND,
@@ -37,6 +38,7 @@ from rooms.model import (
     Room,
     SessionState,
 )
+from rooms.presenting import may_start
 from rooms.records import RoomRecord, RoomRecords
 from rooms.schedule import Schedule, join_window_open, wib_clock
 from rooms.speaking import push_speaker
@@ -237,6 +239,7 @@ class RoomService:
         p.resume_hash = hash_token(fresh)
         p.disconnected_at = None
         await self.store.put_participant(p)
+        await self._unpresent(room.id, p.id)  # the page comes back without its share connection
         return Joined(p, fresh, resumed=True, replaced=replaced)
 
     async def leave(self, room_id: str, participant_id: str) -> Participant:
@@ -246,6 +249,7 @@ class RoomService:
             p.resume_hash = None
             await self.store.put_participant(p)
             await self._forget_speaker(room_id, p.id)
+            await self._unpresent(room_id, p.id)
             return p
 
     async def disconnect(self, room_id: str, participant_id: str) -> Participant | None:
@@ -264,6 +268,7 @@ class RoomService:
                 return None
             await self.store.put_participant(p)
             await self._forget_speaker(room_id, p.id)
+            await self._unpresent(room_id, p.id)  # the page's share went with its connection
             return p
 
     async def expire(self, room_id: str, participant_id: str) -> Participant | None:
@@ -350,6 +355,7 @@ class RoomService:
                 p.transition(ParticipantState.REMOVED)
             await self.store.put_participant(p)
             await self._forget_speaker(room_id, p.id)
+            await self._unpresent(room_id, p.id)
             return p
 
     async def mute(self, room_id: str, actor_id: str, target_id: str, hard: bool) -> Participant:
@@ -435,6 +441,57 @@ class RoomService:
                 room.recording_by = actor_id if on else None
                 await self.store.put_room(room)
             return room
+
+    # ------------------------------------------------------------------ presenting
+    async def start_presenting(self, room_id: str, participant_id: str) -> Participant | None:
+        """The participant presents now (rooms.presenting); returns whoever presented before
+        and was taken over by a host (None: nobody, or the participant itself)."""
+        async with self._locked(room_id) as room:
+            p = await self._admitted(room_id, participant_id)
+            before = None
+            if room.presenter is not None:
+                before = await self.store.get_participant(room_id, room.presenter)
+            may_start(p, before)
+            room.presenter = p.id
+            await self.store.put_room(room)
+            return before if before is not None and before.id != p.id else None
+
+    async def stop_presenting(self, room_id: str, actor_id: str) -> Participant | None:
+        """Stop the share (its presenter, or a host); returns the presenter it stopped."""
+        async with self._locked(room_id) as room:
+            actor = await self._admitted(room_id, actor_id)
+            if room.presenter is None:
+                return None
+            if room.presenter != actor.id and not actor.is_host:
+                raise RoomError(FORBIDDEN, "Only the presenter or the host may stop the share.")
+            stopped = await self.store.get_participant(room_id, room.presenter)
+            room.presenter = None
+            await self.store.put_room(room)
+            return stopped
+
+    async def allow_present(
+        self, room_id: str, actor_id: str, target_id: str, allowed: bool
+    ) -> tuple[Participant, bool]:
+        """The host lets a participant present (or no longer); returns the participant and
+        whether their share was stopped by it."""
+        async with self._locked(room_id) as room:
+            await self._host(room_id, actor_id)
+            p = await self._present_target(room_id, target_id)
+            if p.is_host:
+                raise RoomError(INVALID_REQUEST, "A host may always present.")
+            p.may_present = allowed
+            await self.store.put_participant(p)
+            stopped = not allowed and room.presenter == p.id
+            if stopped:
+                room.presenter = None
+                await self.store.put_room(room)
+            return p, stopped
+
+    async def _unpresent(self, room_id: str, participant_id: str) -> None:
+        room = await self.store.get_room(room_id)
+        if room is not None and room.presenter == participant_id:
+            room.presenter = None
+            await self.store.put_room(room)
 
     async def end(self, room_id: str, actor_id: str | None) -> Ended:
         """End the session for everyone (``actor_id`` None: by the REST API, checked there)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from rooms.hands import queue
 from rooms.model import Participant, ParticipantState, Room
+from rooms.presenting import share_id
 from rooms.sites import LinkHealth, Site
 
 
@@ -51,7 +52,16 @@ def participant_view(
         "speaking": p.id in room.speaking,
         "connected": p.state is ParticipantState.ADMITTED,
         "link": link.public() if link else None,
+        "may_present": p.is_host or p.may_present,
     }
+
+
+def presenting(room: Room, participants: Iterable[Participant]) -> dict[str, str] | None:
+    """Who shares a screen and the publisher id of the share (its track map entries)."""
+    p = next((p for p in participants if p.id == room.presenter and p.present), None)
+    if p is None:
+        return None
+    return {"participant": p.id, "name": p.name, "share": share_id(p.id)}
 
 
 def snapshot(
@@ -68,6 +78,7 @@ def snapshot(
         return view
     view["participants"] = [participant_view(p, room, sites, links) for p in everyone if p.present]
     view["hands"] = queue(everyone)  # raised hands, first raised first
+    view["presenting"] = presenting(room, everyone)
     # What the viewer receives; "auto" says why the server chose audio only (weak site link).
     view["receive"] = {"video": viewer.receive_video, "auto": viewer.receive_auto}
     if viewer.is_host:

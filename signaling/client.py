@@ -31,6 +31,7 @@ PUSHED_EVENTS = (
     "chat",
     "muted",
     "floor",
+    "present:stopped",
     "removed",
     "ended",
 )

@@ -22,6 +22,7 @@ from pendopo.tasks import TaskSet
 from rooms import Room, RoomError, RoomService
 from rooms.forwarding import ForwardingPolicy, Plan, diff, plan, publisher_gates, reservations
 from rooms.model import Participant
+from rooms.presenting import share_id
 from rooms.speaking import SpeakingDetector
 from signaling.connections import Connections
 from signaling.fanout import Fanout
@@ -60,6 +61,7 @@ class MediaBridge:
         self.recordings = recordings
         self.recording_retention_days = recording_retention_days
         self._recording: dict[str, Recording] = {}  # room id -> its recording in progress
+        self._shares: dict[str, str] = {}  # room id -> the share publisher id applied
         self.sfu = media(self)
 
     # ------------------------------------------------------------------ MediaEvents
@@ -128,9 +130,11 @@ class MediaBridge:
             try:
                 room = await self.service.room(room_id)
             except RoomError:
+                self._shares.pop(room_id, None)
                 return
             participants = await self.service.participants(room_id)
-            new = plan(participants, room.recent_speakers, self.policy)
+            new = plan(participants, room.recent_speakers, self.policy, room.presenter)
+            await self._present(room_id, room.presenter)
             old = self._applied.get(room_id, {})
             change = diff(old, new)
             steps: dict[str, list[tuple[str, frozenset[str] | None]]] = {}
@@ -140,7 +144,9 @@ class MediaBridge:
                 steps.setdefault(subscriber, []).append((publisher, kinds))
             try:
                 if not room.ended:
-                    held = reservations(participants, room.recent_speakers, self.policy)
+                    held = reservations(
+                        participants, room.recent_speakers, self.policy, room.presenter
+                    )
                     for participant, counts in held.items():
                         if self._reserved.get(participant) != counts:
                             self._reserved[participant] = counts
@@ -165,6 +171,22 @@ class MediaBridge:
                 self._locks.pop(room_id, None)
             else:
                 self._applied[room_id] = new
+
+    async def _present(self, room_id: str, presenter: str | None) -> None:
+        """A share that is no longer the room's (stopped, taken over) loses its connection;
+        the SFU gives the current one priority at weak receivers (media/presenting.py)."""
+        share = share_id(presenter) if presenter is not None else None
+        before = self._shares.get(room_id)
+        if before == share:
+            return
+        if before is not None:
+            self.sfu.set_share(before, False)
+            await self.sfu.forget(before)
+        if share is None:
+            self._shares.pop(room_id, None)
+        else:
+            self._shares[room_id] = share
+            self.sfu.set_share(share, True)
 
     def _record(self, room: Room, participants: list[Participant]) -> None:
         """Bring the recording in line with the room: while the host records, every admitted
@@ -228,6 +250,13 @@ class MediaBridge:
         self._reserved.pop(participant_id, None)
         self._tracks.pop(participant_id, None)
         await self.sfu.forget(participant_id)
+        await self.sfu.forget(share_id(participant_id))  # their screen share, if any
+
+    async def share(self, participant_id: str, sdp: str) -> str:
+        """Answer the offer of a participant's screen-share connection (a publisher of its
+        own: ``rooms.presenting.share_id``); a new offer replaces an earlier connection."""
+        answer, _tracks = await self.sfu.answer(share_id(participant_id), sdp)
+        return answer
 
     async def drop_connection(self, participant_id: str) -> None:
         """The socket dropped: close the connection but keep the seat's subscriptions, so that
@@ -235,6 +264,7 @@ class MediaBridge:
         self.detector.forget(participant_id)
         self._tracks.pop(participant_id, None)  # mids belong to one connection
         await self.sfu.remove(participant_id)
+        await self.sfu.forget(share_id(participant_id))  # a share stops with the socket
 
     # ------------------------------------------------------------------ tasks
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

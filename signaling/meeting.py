@@ -35,6 +35,7 @@ from rooms.errors import (
     OFFER_COLLISION,
     RATE_LIMITED,
 )
+from rooms.presenting import share_id
 from rooms.registry import NodeRegistry
 from rooms.service import Joined, Joiner
 from rooms.sites import SiteDirectory
@@ -143,6 +144,9 @@ class Meeting:
             "host:lock": self.on_lock,
             "host:end": self.on_end,
             "host:record": self.on_record,
+            "present:start": self.on_present_start,
+            "present:stop": self.on_present_stop,
+            "host:present-allow": self.on_present_allow,
         }
 
     # ------------------------------------------------------------------ registration, edge
@@ -609,6 +613,51 @@ class Meeting:
         audited = Audited(sid, "host.record", detail={"on": on})
         await self._settle(seat.room_id, media=True, audited=audited)
         return {"ok": True, "recording": room.recording}
+
+    # ------------------------------------------------------------------ presenting
+    async def on_present_start(self, sid: str, data: Any) -> Ack:
+        """Start presenting (rooms.presenting): the payload is the offer of the page's share
+        connection; the ack carries the answer. A host takes over from another presenter."""
+        sdp = payloads.parse_sdp(data)
+        seat = self._seat(sid)
+        taken = await self.service.start_presenting(seat.room_id, seat.participant_id)
+        try:
+            answer = await self.bridge.share(seat.participant_id, sdp)
+        except MediaError:
+            await self.service.stop_presenting(seat.room_id, seat.participant_id)
+            await self._settle(seat.room_id, media=True)
+            raise
+        if taken is not None:
+            await self._present_stopped(taken.id, "taken_over")
+        await self._settle(seat.room_id, media=True)
+        return {"ok": True, "sdp": answer, "share": share_id(seat.participant_id)}
+
+    async def on_present_stop(self, sid: str, data: Any) -> Ack:
+        payloads.parse_empty(data)
+        seat = self._seat(sid)
+        stopped = await self.service.stop_presenting(seat.room_id, seat.participant_id)
+        audited = None
+        if stopped is not None and stopped.id != seat.participant_id:
+            await self._present_stopped(stopped.id, "host")
+            audited = Audited(sid, "host.present_stop", stopped)
+        await self._settle(seat.room_id, media=True, audited=audited)
+        return {"ok": True}
+
+    async def on_present_allow(self, sid: str, data: Any) -> Ack:
+        request = payloads.parse_present_allow(data)
+        seat = self._seat(sid)
+        p, stopped = await self.service.allow_present(
+            seat.room_id, seat.participant_id, request.participant, request.allowed
+        )
+        if stopped:
+            await self._present_stopped(p.id, "revoked")
+        audited = Audited(sid, "host.present_allow", p, {"allowed": request.allowed})
+        await self._settle(seat.room_id, media=stopped, audited=audited)
+        return {"ok": True}
+
+    async def _present_stopped(self, participant_id: str, reason: str) -> None:
+        payload: payloads.PresentStopped = {"reason": reason}
+        await self.fanout.to_participant(participant_id, "present:stopped", payload)
 
     async def on_end(self, sid: str, data: Any) -> Ack:
         payloads.parse_empty(data)

@@ -109,6 +109,18 @@ def parse_mute(data: Any) -> Mute:
     return Mute(participant, bool(flag(d, "hard", False)))
 
 
+@dataclass(frozen=True)
+class PresentAllow:
+    participant: str
+    allowed: bool
+
+
+def parse_present_allow(data: Any) -> PresentAllow:
+    """``host:present-allow``: ``{participant, allowed}``."""
+    participant = parse_participant(data)
+    return PresentAllow(participant, required_flag(data, "allowed"))
+
+
 def parse_hard(data: Any) -> bool:
     return bool(flag(payload_object(data), "hard", False))
 
@@ -165,6 +177,12 @@ class Admitted(TypedDict):
     status: str
     room: dict[str, Any]
     tracks: dict[str, TrackInfo]
+
+
+class PresentStopped(TypedDict):
+    """``present:stopped`` (to the presenter whose share someone else stopped)."""
+
+    reason: str  # "taken_over" (a host started presenting), "host", "revoked"
 
 
 class MediaLayer(TypedDict):

@@ -1,7 +1,8 @@
 """HTML pages: plain files under static/pages, served at friendly paths.
 
-Pages are static (no templates, no build step); their text is translated in the browser by
-static/js/i18n.js (Bahasa Indonesia by default, English with ``?lang=en``). They are served by
+Pages are static (no templates, no build step), in Bahasa Indonesia; with ``?lang=en`` the
+server sends them already in English (``web/page_language.py``, from the scripts' string tables)
+and static/js/i18n.js translates what the scripts add later. They are served by
 ``web/static_files.py``: script and stylesheet URLs versioned, gzipped, ``no-cache``.
 """
 
@@ -37,7 +38,7 @@ def add_page(app: web.Application, path: str, filename: str, *, signed_in: bool 
         if signed_in and request_user(request) is None:
             raise login_redirect(request)
         files = request.app[STATIC_FILES]
-        asset = files.get(name)
+        asset = files.get(name, "en" if request.query.get("lang") == "en" else "id")
         if asset is None:
             raise web.HTTPNotFound()
         return files.respond(request, asset, REVALIDATE)

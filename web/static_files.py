@@ -30,6 +30,7 @@ from pathlib import Path
 from aiohttp import hdrs, web
 
 from web.compression import accepts_gzip, add_vary
+from web.page_language import LANGUAGES, strings, translate
 
 STATIC_DIR = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -113,6 +114,16 @@ class StaticFiles:
         }
         self._versions = {name: self._version(name) for name in self._raw}
         self._assets = {name: self._asset(name) for name in self._raw}
+        scripts = {n: b for n, b in self._raw.items() if n.startswith("js/")}
+        self._pages = {
+            (name, language): self._text_asset(
+                translate(asset.body.decode("utf-8"), strings(scripts, language), language),
+                asset,
+            )
+            for language in LANGUAGES
+            for name, asset in self._assets.items()
+            if name.startswith("pages/") and name.endswith(".html")
+        }
 
     # -- versions ---------------------------------------------------------------------------
     def _module_imports(self, name: str, body: bytes, dynamic: bool = True) -> list[str]:
@@ -197,8 +208,15 @@ class StaticFiles:
             version = hashlib.sha256(body).hexdigest()[:16]
         return Asset(body, _gzip(body, content_type), content_type, version)
 
-    def get(self, name: str) -> Asset | None:
-        return self._assets.get(name)
+    @staticmethod
+    def _text_asset(text: str, like: Asset) -> Asset:
+        body = text.encode("utf-8")
+        version = hashlib.sha256(body).hexdigest()[:16]
+        return Asset(body, _gzip(body, like.content_type), like.content_type, version)
+
+    def get(self, name: str, language: str = "id") -> Asset | None:
+        """A file; for a page, its text in ``language`` ("id" or "en", see web/page_language.py)."""
+        return self._pages.get((name, language)) or self._assets.get(name)
 
     def names(self) -> list[str]:
         return sorted(self._assets)

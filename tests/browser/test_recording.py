@@ -4,9 +4,11 @@ on, and the recording plays back on its page with the length that was recorded."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from playwright.async_api import Browser, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.pages import assert_all_see_each_other, join_and_admit, new_page
 from tests.browser.test_meeting import HOST, SUTRISNO, start_host
@@ -25,16 +27,18 @@ async def test_host_records_everyone_sees_it_and_it_plays_back(
 
     record = host.get_by_role("button", name="Record", exact=True)
     await expect(record).to_have_attribute("aria-pressed", "false")
+    clicked = time.monotonic()
     await record.click()
     await expect(record).to_have_attribute("aria-pressed", "true")
-    started = time.monotonic()
     await expect(lurah.get_by_role("status").filter(has_text="Recording")).to_be_visible()
+    seen = time.monotonic()  # recording was on by now
     # only the host has the control
     await expect(lurah.get_by_role("button", name="Record", exact=True)).to_be_hidden()
     await asyncio.sleep(RECORD_SECONDS)
+    stopping = time.monotonic()
     await record.click()
-    recorded = time.monotonic() - started
     await expect(record).to_have_attribute("aria-pressed", "false")
+    stopped = time.monotonic()  # recording was off by now
     await expect(lurah.get_by_role("status").filter(has_text="Recording")).to_be_hidden()
 
     # The recordings page opens from the host panel, in a new tab (the session goes on).
@@ -52,13 +56,11 @@ async def test_host_records_everyone_sees_it_and_it_plays_back(
     # The speaker's video plays from the recorded file, and the file lasts as long as recorded.
     shown = player.locator("#rec-main video:not([hidden])")
     await expect(shown).to_have_count(1, timeout=15_000)
+    playing = await shown.element_handle()
+    with contextlib.suppress(PlaywrightTimeout):  # plays on (a loaded machine starts slowly)
+        await player.wait_for_function("v => v.currentTime > 0.5", arg=playing, timeout=20_000)
     state = await shown.evaluate(
-        """v => new Promise(resolve => {
-            const done = () => resolve({duration: v.duration, width: v.videoWidth,
-                                        time: v.currentTime});
-            if (v.readyState >= 1) setTimeout(done, 2000); else v.onloadedmetadata = () =>
-                setTimeout(done, 2000);
-        })"""
+        "v => ({duration: v.duration, width: v.videoWidth, time: v.currentTime})"
     )
     assert state["width"] > 0, state
     assert state["time"] > 0.5, f"the recording does not play: {state}"
@@ -67,6 +69,10 @@ async def test_host_records_everyone_sees_it_and_it_plays_back(
         duration = await shown.evaluate(
             "v => new Promise(r => { v.currentTime = 1e9; v.onseeked = () => r(v.currentTime); })"
         )
-    assert abs(duration - recorded) < 2.5, (duration, recorded)
+    # The file holds what was forwarded while recording was on: at most the time from the click
+    # to the stop (and a frame), at least the time it was surely on less the wait for the first
+    # keyframe each recorder starts at.
+    shortest, longest = stopping - seen, stopped - clicked
+    assert shortest - 3.0 <= duration <= longest + 1.0, (duration, shortest, longest)
     await host_ctx.close()
     await ctx.close()

@@ -13,9 +13,17 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium
-from tests.browser.pages import join_and_admit, new_page
+from tests.browser.pages import (
+    assert_video_playing,
+    in_lobby,
+    in_session,
+    join,
+    join_and_admit,
+    lobby_entry,
+    new_page,
+)
 from tests.browser.speech import RATE, write_speech_wav
-from tests.browser.test_meeting import start_host
+from tests.browser.test_meeting import HOST, start_host
 from tests.conftest import RunningServer
 
 QUIET = "Bu Lestari"
@@ -95,4 +103,44 @@ async def test_speaker_view_follows_who_speaks_pin_and_full_screen(
     await expect(host.locator("#videos figure.thumb")).to_have_count(0)
     await expect(host.locator("#videos figure.main")).to_have_count(0)
     for c in (host_ctx, quiet_ctx, speaker_ctx):
+        await c.close()
+
+
+# Every media:shown the page sends, recorded from the lobby on.
+RECORD_SHOWN = """() => {
+  const c = window.pendopo.client;
+  window.shownSent = [];
+  const send = c.request.bind(c);
+  c.request = (event, data) => {
+    if (event === "media:shown") window.shownSent.push(data.participants);
+    return send(event, data);
+  };
+}"""
+
+
+async def test_a_participant_admitted_while_others_talk_never_hides_them(
+    browser: Browser, server: RunningServer
+) -> None:
+    """While a lurah waits in the lobby the session's tiles exist but are not on screen; the
+    page must not tell the server they are hidden (it did: at admission the server then
+    forwarded no video to the newcomer until the page measured again, a second or more over a
+    VSAT link)."""
+    host_ctx, host, link = await start_host(browser, server, "Rapat tampilan")
+    first_ctx, first = await new_page(browser)
+    await join_and_admit(host, first, link, SPEAKER, "Masaran")
+    ctx, page = await new_page(browser)
+    await join(page, link, QUIET, "Plupuh")
+    await in_lobby(page)
+    await page.evaluate(RECORD_SHOWN)
+    await expect(page.locator("#videos figure")).not_to_have_count(0)  # tiles made in the lobby
+    await page.wait_for_timeout(1000)  # the page's 250 ms settling, several times over
+    await lobby_entry(host, QUIET).get_by_role("button", name="Admit", exact=True).click()
+    await in_session(page)
+    await assert_video_playing(page, HOST)
+    await assert_video_playing(page, SPEAKER)
+    sent = await page.evaluate("window.shownSent")
+    assert sent, "the page never said what it shows"
+    for shown in sent:
+        assert len(shown) == 2, sent  # both others, every time
+    for c in (host_ctx, first_ctx, ctx):
         await c.close()

@@ -159,6 +159,7 @@ async def test_public_board_needs_no_sign_in_and_shows_nothing_internal(
     site = await db.fetchone("SELECT id, name FROM sites WHERE code = ?", ("33.14.06",))
     assert site is not None
     live = server.app[LIVE]
+    await live.caught_up(wait_s=30)  # the edits' re-judging would overwrite the states set here
     live.status = {
         site["id"]: SiteStatus(
             Track(site["id"], State.DOWN, State.DOWN, since=1_764_730_000.0),

@@ -51,6 +51,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "host:mute-all": ("hard",),
     "host:remove": ("participant",),
     "host:lock": ("locked",),
+    "host:present-allow": ("participant", "allowed"),
+    "present:start": ("sdp",),
 }
 """Each event's documented fields (events missing here take ``{}``)."""
 
@@ -255,6 +257,7 @@ GOOD: dict[str, st.SearchStrategy[Any]] = {
     "video": flags,
     "hard": flags,
     "locked": flags,
+    "allowed": flags,
     "text": st.sampled_from(["Selamat pagi", "", "x" * 1001, "a\x07b"]) | st.text(max_size=50),
 }
 

@@ -35,6 +35,9 @@ BEFORE_JOIN = [
     ("chat:send", {"text": "halo"}),
     ("lobby:admit", {"participant": "p_1"}),
     ("host:end", {}),
+    ("present:start", {"sdp": "v=0\r\n"}),
+    ("present:stop", {}),
+    ("host:present-allow", {"participant": "p_1", "allowed": True}),
 ]
 
 MALFORMED_JOIN = [
@@ -109,6 +112,8 @@ async def test_bad_input_is_refused_and_other_rooms_keep_receiving(
         ("host:mute-all", {}),
         ("host:remove", {"participant": host_b.id}),
         ("host:lock", {"locked": True}),
+        ("host:present-allow", {"participant": rogue.id, "allowed": True}),
+        ("present:start", {"sdp": "v=0\r\n"}),  # not allowed to present
         ("host:end", {}),
     ]
     for event, payload in host_actions:
@@ -126,6 +131,9 @@ async def test_bad_input_is_refused_and_other_rooms_keep_receiving(
         ("media:offer", {"sdp": 12}),
         ("media:offer", {"sdp": "v=0\r\n" + "a=x\r\n" * 30_000}),
         ("lobby:admit", {"participant": ["p_1"]}),
+        ("host:present-allow", {"participant": rogue.id, "allowed": "yes"}),
+        ("present:start", {"sdp": 12}),
+        ("present:stop", []),
     ]
     for event, payload in wrong:
         assert await error_of(rogue.client, event, payload) == "invalid_request", (event, payload)

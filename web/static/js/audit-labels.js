@@ -28,6 +28,8 @@ const LABELS = {
   "host.floor": ["Peserta diberi giliran bicara", "Participant given the floor"],
   "host.remove": ["Peserta dikeluarkan", "Participant removed"],
   "host.lock": ["Sesi dikunci/dibuka", "Session locked/unlocked"],
+  "host.present_allow": ["Izin presentasi diubah", "Permission to present changed"],
+  "host.present_stop": ["Presentasi peserta dihentikan", "Participant's presentation stopped"],
   "host.end": ["Sesi diakhiri", "Session ended"],
   "inventory.site_create": ["Lokasi ditambahkan", "Site added"],
   "inventory.site_update": ["Lokasi diubah", "Site changed"],

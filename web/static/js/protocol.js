@@ -43,6 +43,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * @property {boolean} speaking
  * @property {LinkHealth|null} [link]
  * @property {boolean} [connected]   false while their socket is gone (grace period)
+ * @property {boolean} [may_present] a host, or allowed by the host to share a screen
  */
 /** @typedef {{id: string, name: string, site: Site|null}} LobbyEntry */
 /** @typedef {{id: string, title: string, state: "open"|"locked"|"ended", recording?: boolean}} RoomInfo */
@@ -55,6 +56,11 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * @property {LobbyEntry[]} [lobby]  only in the host's copy
  * @property {{video: boolean, auto: string|null}} [receive]  what you receive; `auto`: why the server chose audio only
  * @property {string[]} [hands]      participants with a raised hand, first raised first
+ * @property {Presenting|null} [presenting]  who shares a screen (null: nobody)
+ */
+/**
+ * Who presents: `share` is the publisher id of the share in track maps (docs/protocol.md "Presenting").
+ * @typedef {{participant: string, name: string, share: string}} Presenting
  */
 /** @typedef {{participant: string, kind: "audio"|"video"}} TrackInfo */
 /** @typedef {Record<string, TrackInfo>} TrackMap  mid -> whose media it carries */
@@ -98,6 +104,9 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 /** `host:end` {} -> OkAck. @typedef {Record<string, never>} HostEnd */
 /** `hand:raise` (admitted) -> OkAck. @typedef {{raised: boolean}} HandRaise */
 /** `host:hand-lower` / `host:floor` (host) -> OkAck. @typedef {{participant: string}} HandDecision */
+/** `present:start` (the share connection's offer) -> `{ok: true, sdp, share}`. @typedef {{sdp: string}} PresentStart */
+/** `present:stop` {} -> OkAck (the presenter, or a host). `host:present-allow` -> OkAck. @typedef {{participant: string, allowed: boolean}} PresentAllow */
+/** `present:stopped` (to a presenter whose share someone else ended). @typedef {{reason: "taken_over"|"host"|"revoked"}} PresentStopped */
 /** `media:shown` (last-N: whose video the page shows; null: all) -> OkAck. @typedef {{participants: string[]|null}} MediaShown */
 
 /**
@@ -196,7 +205,7 @@ export class ProtocolError extends Error {
  * the browser lets us (the server's answer leaves it out anyway).
  * @param {RTCRtpTransceiver} transceiver
  */
-function preferVp8(transceiver) {
+export function preferVp8(transceiver) {
   try {
     const codecs = RTCRtpReceiver.getCapabilities("video")?.codecs ?? [];
     const vp8 = codecs.filter((c) => /^video\/(vp8|rtx)$/i.test(c.mimeType));
@@ -220,7 +229,7 @@ function preferVp8(transceiver) {
  * Resolve when ICE gathering is complete (or after GATHER_TIMEOUT: send what we have).
  * @param {RTCPeerConnection} pc
  */
-function gathered(pc) {
+export function gathered(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -253,6 +262,7 @@ function gathered(pc) {
  * - `local`   {mic: boolean, camera: boolean}     own microphone/camera switched
  * - `resume`  {token: string, participant: string} store it to come back after a reload
  * - `pc`      {pc: RTCPeerConnection|null}        a new peer connection was made (tests read it)
+ * - `presentstopped` PresentStopped               someone else ended our screen share
  */
 export class MeetingClient extends EventTarget {
   /**
@@ -520,6 +530,24 @@ export class MeetingClient extends EventTarget {
   }
 
   /**
+   * Start presenting with the offer of a share connection (presenting.js makes it).
+   * @param {string} sdp @returns {Promise<{ok: true, sdp: string, share: string}>}
+   */
+  presentStart(sdp) {
+    return this.request("present:start", { sdp });
+  }
+
+  /** Stop the share (own, or as host anyone's). */
+  presentStop() {
+    return this.request("present:stop", {});
+  }
+
+  /** Host: let a participant present, or no longer. @param {string} participant @param {boolean} allowed */
+  allowPresent(participant, allowed) {
+    return this.request("host:present-allow", { participant, allowed });
+  }
+
+  /**
    * Last-N: the participants whose video this page shows (null: all); the server forwards no
    * other video. Sent only when the set changes (and again after every admission).
    * @param {string[]|null} participants
@@ -614,6 +642,7 @@ export class MeetingClient extends EventTarget {
       this._applyLocal();
       this._emit("floor", f);
     });
+    socket.on("present:stopped", (/** @type {PresentStopped} */ p) => this._emit("presentstopped", p));
     socket.on("removed", () => this._finish("removed"));
     socket.on("ended", () => this._finish("ended"));
   }

@@ -11,6 +11,7 @@ import { handNote, renderHands, setupHands } from "./hands.js";
 import "./room-strings.js";
 import { SpeakerView } from "./speaker-view.js";
 import { GroupedList } from "./lobby-list.js";
+import { presentAllowButton, renderPresenting, setupPresenting, shareTile, stopLocalShare } from "./presenting.js";
 
 /** @typedef {import("./protocol.js").MeetingClient} MeetingClient */
 /** @type {Promise<typeof import("./protocol.js")>|null} */
@@ -363,6 +364,11 @@ function wireClient(c, who) {
     $("session-error").textContent = "";
     handNote(t("hand.given"));
   });
+  c.addEventListener("presentstopped", (ev) => {
+    stopLocalShare();
+    $("session-error").textContent = t(`present.stopped.${/** @type {CustomEvent} */ (ev).detail.reason}`);
+    renderVideos();
+  });
   c.addEventListener("chat", (ev) => addChat(/** @type {CustomEvent} */ (ev).detail));
   c.addEventListener("chathistory", (ev) => {
     $("chat-messages").replaceChildren();
@@ -409,6 +415,7 @@ function onStatus(status, reason, message) {
 }
 
 function stopLocal() {
+  stopLocalShare();
   for (const tr of localStream?.getTracks() ?? []) tr.stop();
   localStream = null;
 }
@@ -468,6 +475,7 @@ function renderState(state) {
   $("record").setAttribute("aria-pressed", String(Boolean(state.room?.recording)));
   $("recording-on").hidden = !state.room?.recording;
   followServerReceive(state);
+  renderPresenting(client, state, isHost);
   renderNotice();
   renderPeople(state);
   if (isHost) renderLobby(state.lobby ?? []);
@@ -516,6 +524,7 @@ function personItem(p) {
             text: t("people.hardMute"),
             onclick: () => act(() => client?.mute(p.id, true)),
           }),
+      presentAllowButton(p, client, act),
       h("button", {
         type: "button",
         class: "danger small",
@@ -603,8 +612,10 @@ function renderVideos() {
   const grid = $("videos");
   const state = client.state;
   const streams = client.streams();
-  /** @type {{id: string, name: string, stream: MediaStream|null, self: boolean, p: Participant|null}[]} */
+  /** @type {{id: string, name: string, stream: MediaStream|null, self: boolean, p: Participant|null, share?: boolean}[]} */
   const tiles = [];
+  const shared = shareTile(client); // a screen share first: shown large (presenting.js)
+  if (shared) tiles.push({ ...shared, self: false, p: null });
   const me = client.me();
   // The host first (the Bupati is who everyone watches), then the others, the self-view last.
   const others = (state?.participants ?? []).filter((p) => p.id !== client?.participantId);
@@ -633,6 +644,7 @@ function renderVideos() {
     const p = tile.p;
     const cameraOff = tile.self ? !client?.cameraOn : p ? !p.camera : false;
     const micOff = tile.self ? !client?.micOn : p ? !p.mic : false;
+    box.classList.toggle("share", Boolean(tile.share));
     box.classList.toggle("speaking", Boolean(p?.speaking));
     const layer = tile.self ? undefined : client?.layers.get(tile.id);
     // Audio only keeps the host's video as a still; other video is not received at all.
@@ -653,7 +665,7 @@ function renderVideos() {
   });
   speakerView ??= new SpeakerView((shown) => client?.setShown(shown).catch(() => {}));
   speakerView.arrange(
-    tiles.map((x) => ({ id: x.id, name: x.name, self: x.self, host: x.p?.role === "host" })),
+    tiles.map((x) => ({ id: x.id, name: x.name, self: x.self, host: x.p?.role === "host", share: x.share })),
   );
 }
 
@@ -884,6 +896,7 @@ function setupSessionControls() {
     }),
   );
   setupHands(() => client, act);
+  setupPresenting(() => client, act, () => client?.state && renderState(client.state));
   const chatInput = /** @type {HTMLInputElement} */ ($("chat-text"));
   $("chat-form").addEventListener("submit", (ev) => {
     ev.preventDefault();

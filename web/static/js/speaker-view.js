@@ -37,7 +37,7 @@ export const SPEAKER_VIEW_FROM = 7;
 /** Wait this long for the tiles to settle before telling the server what is shown (ms). */
 const SHOWN_DELAY = 250;
 
-/** @typedef {{id: string, name: string, self: boolean, host: boolean}} TileInfo */
+/** @typedef {{id: string, name: string, self: boolean, host: boolean, share?: boolean}} TileInfo */
 
 export class SpeakerView {
   /** @param {(shown: string[]) => void} onShown  the participants whose tiles are on screen */
@@ -67,7 +67,9 @@ export class SpeakerView {
 
   /** @returns {"speaker"|"grid"} */
   get mode() {
-    return this.chosen ?? (this.tiles.length >= SPEAKER_VIEW_FROM ? "speaker" : "grid");
+    // a screen share opens speaker view: the share large, cameras as thumbnails
+    const share = this.tiles.some((x) => x.share);
+    return this.chosen ?? (share || this.tiles.length >= SPEAKER_VIEW_FROM ? "speaker" : "grid");
   }
 
   /** @param {"speaker"|"grid"} mode @param {string} key */
@@ -91,12 +93,14 @@ export class SpeakerView {
     if (this.mode === "speaker" && !this.pinned) this.arrange(this.tiles);
   }
 
-  /** Which tile is large: pinned, else (speaker view) the active speaker, else the host. */
+  /** Which tile is large: pinned, else a screen share, else (speaker view) the active speaker, else the host. */
   main() {
     const others = this.tiles.filter((x) => !x.self);
     const present = (/** @type {string|null} */ id) => others.find((x) => x.id === id)?.id ?? null;
     const pinned = present(this.pinned) ?? (this.pinned === "self" ? "self" : null);
     if (pinned) return pinned;
+    const share = this.tiles.find((x) => x.share)?.id;
+    if (share) return share; // presenting: the share is large in either view
     const host = others.find((x) => x.host)?.id ?? null;
     if (this.mode === "grid") return this.tiles.length > 2 ? host : null;
     return present(this.lastSpeaker) ?? host ?? others[0]?.id ?? null;
@@ -182,6 +186,11 @@ export class SpeakerView {
   _later() {
     clearTimeout(this._timer);
     this._timer = window.setTimeout(() => {
+      // Nothing to say while the tiles are not on screen at all (the page still shows the
+      // lobby or the join form): every tile would read "hidden", and the server would stop
+      // the video a just-admitted participant is about to see. The observer reports again
+      // when the session view appears.
+      if (!$("videos").checkVisibility()) return;
       // not before every tile was measured: an unmeasured tile is not "hidden"
       if (this.tiles.some((x) => !x.self && !this.known.has(x.id))) return;
       this.onShown([...this.visible]);
