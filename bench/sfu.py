@@ -34,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from media import MediaSettings, Sfu, TrackInfo
+from media.loudest import LoudestSettings
 from media.testing import (
     LOOPBACK,
     ClientPeer,
@@ -126,6 +127,7 @@ async def run_server(args: argparse.Namespace) -> None:
         host_addresses=LOOPBACK,
         forwarding=args.forwarding,
         rate_control=not args.no_rate_control,
+        loudest=LoudestSettings(limit=args.audio_speakers),
     )
     sfu = Sfu(settings, events)
     pubs, subs, pairs = plan(args)
@@ -468,6 +470,14 @@ def main() -> None:
         choices=("frame", "packet"),
         default=MediaSettings().forwarding,
         help="SFU forwarding path (MediaSettings.forwarding; default: the SFU's default)",
+    )
+    parser.add_argument(
+        "--audio-speakers",
+        type=int,
+        default=0,
+        help="audio slots per subscriber (MediaSettings.loudest.limit; default 0: every pair, "
+        "the forwarding cost of all of them — the pre-encoded Opus carries no audio levels, so "
+        "a limit would forward only silence-chosen slots)",
     )
     parser.add_argument(
         "--no-rate-control",

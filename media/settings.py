@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCBundlePolicy
+
+from media.loudest import LoudestSettings
 
 Kind = Literal["audio", "video"]
 KINDS: tuple[Kind, ...] = ("audio", "video")
@@ -44,6 +46,9 @@ class MediaSettings:
     # Extension: False gives every video slot the best layer its ceiling allows, whatever its
     # receiver reports (benchmarks of the forwarding cost with CPU-starved synthetic clients).
     rate_control: bool = True
+    # Extension: each subscriber hears at most ``loudest.limit`` audio sources at a time, the
+    # loudest of its audio subscriptions (media/loudest.py); limit 0: every subscription.
+    loudest: LoudestSettings = field(default_factory=LoudestSettings)
 
 
 class TrackInfo(TypedDict):

@@ -34,6 +34,7 @@ from media.events import MediaEvents
 from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
 from media.layer_control import LayerControl, valid_layer
+from media.loudest import Loudness
 from media.peer import Peer, Publication, Slot
 from media.quality import PeerQuality
 from media.quality import read as read_quality
@@ -53,6 +54,7 @@ logger = logging.getLogger(__name__)
 _PINNED_MIME = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
 _REOFFER_DELAY = 0.1  # let signaling deliver the answer before a server offer follows it
 _TICK = 1.0  # seconds between rate measurements, layer choices and keyframe re-requests
+_LOUDEST_TICK = 0.1  # seconds between checks of who the pooled audio slots carry
 
 
 def pin_codecs(transceiver: object, kind: str) -> bool:
@@ -119,6 +121,13 @@ class Sfu:
         self._audio = AudioProtection()
         self._reserved: dict[str, dict[str, int]] = {}
         self._recorders: dict[str, ParticipantRecorder] = {}
+        # Audio for hundreds (media/loudest.py): subscribers with more audio subscriptions
+        # than the limit, and whom their audio slots carry.
+        self._loudness = Loudness(settings.loudest)
+        self._priority: set[str] = set()
+        self._audio_choice: dict[str, list[str]] = {}
+        self._loudness_mark: object = None
+        self._loudest_ticker: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- offers and answers
 
@@ -139,6 +148,8 @@ class Sfu:
             peer = self._new_peer(peer_id)
         if self._ticker is None and self._settings.forwarding == "packet":
             self._ticker = self._tasks.spawn(self._tick_forever())
+        if self._loudest_ticker is None and self._settings.loudest.limit > 0:
+            self._loudest_ticker = self._tasks.spawn(self._loudest_forever())
         async with peer.lock:
             if str(peer.pc.signalingState) == "have-local-offer":
                 raise MediaError(
@@ -223,6 +234,9 @@ class Sfu:
         self._layers.shown.pop(participant, None)
         self._layers.shares.discard(participant)
         self._reserved.pop(participant, None)
+        self._loudness.forget(participant)
+        self._priority.discard(participant)
+        self._audio_choice.pop(participant, None)
 
     # ----------------------------------------------------------------- subscriptions
 
@@ -270,6 +284,14 @@ class Sfu:
         else:
             self._disabled.add((publisher, kind))
 
+    def set_audio_priority(self, publisher: str, on: bool) -> None:
+        """The publisher (the host, whoever has the floor) gets an audio slot of every
+        subscriber as soon as it speaks, whatever the others' loudness (media/loudest.py)."""
+        if on:
+            self._priority.add(publisher)
+        else:
+            self._priority.discard(publisher)
+
     # ----------------------------------------------------------------- video layers
 
     def record(self, participant: str, recorder: ParticipantRecorder | None) -> None:
@@ -314,6 +336,50 @@ class Sfu:
         if peer is None or peer.closed or "video" not in peer.publications:
             return None
         return UplinkStats(received_bps=int(peer.uplink_bps), loss=round(peer.uplink_loss, 4))
+
+    async def _loudest_forever(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(_LOUDEST_TICK)
+            try:
+                self._reselect_audio(time.monotonic())
+            except Exception:  # one bad tick must not freeze everyone's audio choice
+                logger.exception("audio selection tick failed")
+
+    def _reselect_audio(self, now: float) -> None:
+        """Subscribers whose loudest set changed get their audio slots switched (``_sync``)."""
+        mark = self._loudness.signature(now)
+        if mark == self._loudness_mark:
+            return
+        self._loudness_mark = mark
+        for subscriber, current in list(self._audio_choice.items()):
+            chosen = self._loudness.choose(
+                current, self._audio_candidates(subscriber), self._priority, now, subscriber
+            )
+            if set(chosen) != set(current):
+                self._spawn(self._sync(subscriber))
+
+    def _audio_candidates(self, subscriber: str) -> set[str]:
+        subs = self._subscriptions.get(subscriber, {})
+        return {publisher for publisher, kinds in subs.items() if "audio" in kinds}
+
+    def _pool_audio(self, subscriber: str, wanted: set[tuple[str, Kind]]) -> set[tuple[str, Kind]]:
+        """Over the limit, the subscriber's audio slots carry only the loudest of its audio
+        subscriptions (media/loudest.py); at or under it, each has its own slot, as before."""
+        candidates = {publisher for publisher, kind in wanted if kind == "audio"}
+        limit = self._settings.loudest.limit
+        if limit <= 0 or len(candidates) <= limit:
+            self._audio_choice.pop(subscriber, None)
+            return wanted
+        current = self._audio_choice.get(subscriber)
+        if current is None:
+            peer = self._peers.get(subscriber)
+            slots = peer.slots if peer is not None else []
+            current = [s.publisher for s in slots if s.kind == "audio" and s.publisher]
+        chosen = self._loudness.choose(
+            current, candidates, self._priority, time.monotonic(), subscriber
+        )
+        self._audio_choice[subscriber] = chosen
+        return {w for w in wanted if w[1] != "audio"} | {(p, "audio") for p in chosen}
 
     async def _tick_forever(self) -> None:
         while not self._closed:
@@ -677,11 +743,14 @@ class Sfu:
         async with peer.lock:
             if peer.closed:
                 return
-            wanted = {
-                (publisher, kind)
-                for publisher, kinds in self._subscriptions.get(subscriber, {}).items()
-                for kind in kinds
-            }
+            wanted = self._pool_audio(
+                subscriber,
+                {
+                    (publisher, kind)
+                    for publisher, kinds in self._subscriptions.get(subscriber, {}).items()
+                    for kind in kinds
+                },
+            )
             refed = False
             for slot in peer.slots:
                 if slot.publisher is not None and (slot.publisher, slot.kind) not in wanted:
@@ -777,6 +846,7 @@ class Sfu:
     def _notify_level(self, peer_id: str, level: int, voiced: bool) -> None:
         if (peer_id, "audio") in self._disabled:
             return
+        self._loudness.level(peer_id, level, time.monotonic())
         try:
             self._events.audio_level(peer_id, level, voiced)
         except Exception:

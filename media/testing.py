@@ -95,6 +95,12 @@ class SyntheticAudioTrack(MediaStreamTrack):
 
     def __init__(self, amplitude: float = 0.3) -> None:
         super().__init__()
+        self.set_amplitude(amplitude)
+        self._start: float | None = None
+        self.sent = 0
+
+    def set_amplitude(self, amplitude: float) -> None:
+        """Louder or quieter from the next frame (the RFC 6464 level aiortc sends follows)."""
         tone = array(
             "h",
             (
@@ -103,8 +109,6 @@ class SyntheticAudioTrack(MediaStreamTrack):
             ),
         )
         self._data = tone.tobytes()
-        self._start: float | None = None
-        self.sent = 0
 
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":

@@ -39,7 +39,7 @@ from pendopo.backup import hold_serving_lock
 from pendopo.config import Settings
 from pendopo.db import Component, Database
 from pendopo.schema import components
-from rooms import BuiltinSites, RoomRecords, RoomService
+from rooms import BuiltinSites, ForwardingPolicy, RoomRecords, RoomService
 from rooms.attendance import AttendanceLog
 from rooms.backends import open_backends
 from rooms.registry import NodeInfo
@@ -129,6 +129,7 @@ async def _meeting(app: web.Application) -> AsyncIterator[None]:
         fanout,
         connections,
         functools.partial(Sfu, media_settings(settings)),
+        policy=ForwardingPolicy(audio_slots=settings.audio_speakers),
         recordings=recordings,
         recording_retention_days=settings.recording_retention_days,
     )

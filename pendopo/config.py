@@ -68,6 +68,8 @@ class Settings:
     """Seconds between two call-quality samples of each participant's media connection."""
     media_forwarding: str = "packet"
     """How the SFU forwards media: "packet" (RTP headers rewritten) or "frame" (reassembled)."""
+    audio_speakers: int = 3
+    """Most speakers' audio the server forwards to one page at a time: the loudest (0: all)."""
     redis_url: str | None = None
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
@@ -228,6 +230,8 @@ def load_settings(
         raise ConfigError("setting 'probe_loss_degraded' must be above 0 and at most 1")
     if settings.media_forwarding not in ("packet", "frame"):
         raise ConfigError("setting 'media_forwarding' must be 'packet' or 'frame'")
+    if settings.audio_speakers < 0:
+        raise ConfigError("setting 'audio_speakers' must be 0 (no limit) or more")
     if settings.call_quality_interval < 0.5:
         raise ConfigError("setting 'call_quality_interval' must be at least 0.5 seconds")
     if settings.lobby_max_per_room < 1 or settings.lobby_max_per_address < 1:

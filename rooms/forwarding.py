@@ -11,6 +11,10 @@
   which the SFU holds at a still every few seconds (``Sfu.set_video_ceiling("still")``,
   rooms.weak_links.video_ceiling): the lurah sees who is speaking, not a black tile.
 
+Audio subscriptions are candidates: a connection holds at most ``audio_slots`` audio slots, and
+the SFU feeds them the loudest of its candidates (media/loudest.py) — the host's page hears the
+three loudest sites, not 228 tracks.
+
 Nobody in the lobby is in the plan: a lobby participant's media connection (set up while they
 wait, docs/protocol.md) is neither fed nor read until they are admitted.
 
@@ -44,8 +48,11 @@ Plan = dict[tuple[str, str], frozenset[str]]
 class ForwardingPolicy:
     small_room: int = 6
     """Rooms with at most this many admitted participants forward everyone to everyone."""
-    active_speakers: int = 3
-    """In larger rooms, sites hear the audio of this many most recent speakers."""
+    active_speakers: int = 8
+    """In larger rooms, a site's audio goes to the other sites while it is among this many most
+    recent speakers (the SFU then forwards each page only the loudest ``audio_slots``)."""
+    audio_slots: int = 3
+    """Audio slots a connection holds at most: the SFU's limit (media/loudest.py; 0: none)."""
 
 
 def plan(
@@ -102,6 +109,9 @@ def reservations(
     ).items():
         for kind in kinds:
             counts[subscriber][kind] += 1
+    if policy.audio_slots > 0:
+        for count in counts.values():
+            count[AUDIO] = min(count[AUDIO], policy.audio_slots)
     return counts
 
 

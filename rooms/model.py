@@ -94,6 +94,9 @@ class Room:
     """The participant id of the host who started the recording."""
     starts_at: float | None = None
     """A scheduled session's start (rooms.schedule: its join window); None: unscheduled."""
+    floor: str | None = None
+    """The participant the host last gave the floor: like the host, heard whenever they speak
+    (media/loudest.py priority)."""
     presenter: str | None = None
     """The participant id sharing a screen right now (rooms.presenting); None: nobody."""
 

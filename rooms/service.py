@@ -310,6 +310,24 @@ class RoomService:
     async def admit(self, room_id: str, actor_id: str, target_id: str) -> Participant:
         return await self._decide(room_id, actor_id, target_id, ParticipantState.ADMITTED)
 
+    async def admit_invited(self, room_id: str, actor_id: str) -> list[Participant]:
+        """Admit everyone waiting from a site the session invited (``RoomRecord.invites``: the
+        site, a village of an invited kecamatan, or the kecamatan of an invited village);
+        others keep waiting. Host only; ``not_found`` when the session invited no site."""
+        async with self._locked(room_id):
+            await self._host(room_id, actor_id)
+            record = await self.records.get(room_id)
+            if record is None or not record.invited_sites:
+                raise RoomError(NOT_FOUND, "This session has no invited sites.")
+            admitted = []
+            for p in await self.store.participants(room_id):
+                invited = p.site_code is not None and record.invites(p.site_code)
+                if p.state is ParticipantState.LOBBY and invited:
+                    p.transition(ParticipantState.ADMITTED)
+                    await self.store.put_participant(p)
+                    admitted.append(p)
+            return admitted
+
     async def deny(self, room_id: str, actor_id: str, target_id: str) -> Participant:
         return await self._decide(room_id, actor_id, target_id, ParticipantState.DENIED)
 
@@ -369,14 +387,18 @@ class RoomService:
 
     async def give_floor(self, room_id: str, actor_id: str, target_id: str) -> Participant:
         """The host lets a participant speak: the hand goes down, a hard mute is lifted and
-        the microphone is on (the participant's page switches it on when told)."""
-        async with self._locked(room_id):
+        the microphone is on (the participant's page switches it on when told); their audio
+        then always has a slot when they speak (``Room.floor``)."""
+        async with self._locked(room_id) as room:
             await self._host(room_id, actor_id)
             p = await self._present_target(room_id, target_id)
             p.hand_raised_at = None
             p.hard_muted = False
             p.mic = True
             await self.store.put_participant(p)
+            if room.floor != p.id:
+                room.floor = p.id
+                await self.store.put_room(room)
             return p
 
     async def _present_target(self, room_id: str, target_id: str) -> Participant:

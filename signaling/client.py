@@ -138,6 +138,11 @@ class ProtocolClient:
     async def admit(self, participant: str) -> None:
         await self.call("lobby:admit", {"participant": participant})
 
+    async def admit_invited(self) -> list[str]:
+        """Admit everyone waiting from an invited site; the ids admitted."""
+        ack = await self.call("lobby:admit-invited", {})
+        return list(ack["participants"])
+
     async def deny(self, participant: str) -> None:
         await self.call("lobby:deny", {"participant": participant})
 

@@ -17,6 +17,7 @@ import ifaddr
 
 from edge.turn import ice_servers_for
 from media import IceServer, MediaSettings
+from media.loudest import LoudestSettings
 from pendopo.config import Settings
 from pendopo.listen import parse_announce
 
@@ -83,4 +84,5 @@ def media_settings(settings: Settings) -> MediaSettings:
         host_addresses=host_addresses,
         announced_addresses=announced,
         forwarding=forwarding,
+        loudest=LoudestSettings(limit=settings.audio_speakers),
     )

@@ -162,6 +162,7 @@ class MediaBridge:
                     if p.present:
                         for kind, enabled in publisher_gates(p).items():
                             sfu.set_forwarding(p.id, kind, enabled)
+                        sfu.set_audio_priority(p.id, p.is_host or p.id == room.floor)
             except MediaError:
                 log.exception("forwarding in room %s failed", room_id)
             self._record(room, participants)

@@ -127,6 +127,7 @@ class Meeting:
             "room:get": self.on_room_get,
             "lobby:admit": self.on_admit,
             "lobby:deny": self.on_deny,
+            "lobby:admit-invited": self.on_admit_invited,
             "media:offer": self.on_media_offer,
             "media:answer": self.on_media_answer,
             "self:media": self.on_self_media,
@@ -413,27 +414,52 @@ class Meeting:
         target = payloads.parse_participant(data)
         seat = self._seat(sid)
         p = await self.service.admit(seat.room_id, seat.participant_id, target)
-        p = await self.links.admitted(p)  # its media connection may be up since the lobby
-        await self._attend(self.outside.attendance.admitted, p)
-        target_sid = self.connections.sid_of(p.id)
-        if target_sid is not None:
-            await self.sio.enter_room(target_sid, room_key(seat.room_id))
-        # Media before telling: the session's media goes into the slots reserved in the lobby
-        # (keyframes asked for now), and the one message the newcomer needs carries its view
-        # and track map: one TCP segment over a lossy VSAT link instead of three.
-        self.bridge.hold(p.id)
-        try:
-            await self.bridge.apply(seat.room_id)
-            result: payloads.Admitted = {
-                "status": "admitted",
-                "room": await self.fanout.view(seat.room_id, p.id),
-                "tracks": self.bridge.tracks(p.id),
-            }
-            await self.fanout.to_participant(p.id, "lobby:result", result)
-        finally:
-            self.bridge.release(p.id)
+        [p] = await self._welcome(seat.room_id, [p])
         await self._settle(seat.room_id, media=False, audited=Audited(sid, "host.admit", p))
         return {"ok": True, "participant": p.id}
+
+    async def on_admit_invited(self, sid: str, data: Any) -> Ack:
+        """Admit everyone waiting from an invited site at once (a 228-site town hall)."""
+        payloads.parse_empty(data)
+        seat = self._seat(sid)
+        admitted = await self.service.admit_invited(seat.room_id, seat.participant_id)
+        people = await self._welcome(seat.room_id, admitted)
+        ids = [p.id for p in people]
+        detail = {"count": len(ids), "participants": ids}
+        await self._settle(
+            seat.room_id, media=False, audited=Audited(sid, "host.admit_invited", None, detail)
+        )
+        return {"ok": True, "participants": ids}
+
+    async def _welcome(self, room_id: str, admitted: list[Participant]) -> list[Participant]:
+        """After admission: into the room's broadcasts, media routed, then each newcomer told."""
+        people = []
+        for p in admitted:
+            p = await self.links.admitted(p)  # its media connection may be up since the lobby
+            await self._attend(self.outside.attendance.admitted, p)
+            target_sid = self.connections.sid_of(p.id)
+            if target_sid is not None:
+                await self.sio.enter_room(target_sid, room_key(room_id))
+            people.append(p)
+        # Media before telling: the session's media goes into the slots reserved in the lobby
+        # (keyframes asked for now), and the one message the newcomer needs carries its view
+        # and track map: one TCP segment over a lossy VSAT link instead of three. One apply
+        # for everyone admitted together.
+        for p in people:
+            self.bridge.hold(p.id)
+        try:
+            await self.bridge.apply(room_id)
+            for p in people:
+                result: payloads.Admitted = {
+                    "status": "admitted",
+                    "room": await self.fanout.view(room_id, p.id),
+                    "tracks": self.bridge.tracks(p.id),
+                }
+                await self.fanout.to_participant(p.id, "lobby:result", result)
+        finally:
+            for p in people:
+                self.bridge.release(p.id)
+        return people
 
     async def on_deny(self, sid: str, data: Any) -> Ack:
         target = payloads.parse_participant(data)

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
-from media.testing import connect, wait_for
+import pytest
+
+from media import MediaSettings
+from media.loudest import LoudestSettings
+from media.testing import LOOPBACK, connect, wait_for
 
 from .conftest import Harness
 
 BOTH = frozenset({"audio", "video"})
 SITES = 10
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    """Every site's audio gets its own slot here (no loudest-three limit: media/loudest.py,
+    tests/media/test_loudest_audio.py), so each one's decoding is checked."""
+    h = Harness(MediaSettings(host_addresses=LOOPBACK, loudest=LoudestSettings(limit=0)))
+    yield h
+    await h.close()
 
 
 async def test_host_gaining_ten_sites_at_once_decodes_every_one(harness: Harness) -> None:

@@ -49,7 +49,7 @@ def test_small_room_everyone_receives_everyone() -> None:
 )
 def test_large_room(pair: tuple[str, str], kinds: frozenset[str] | None) -> None:
     speakers = ["s1", "s3", "h0", "s2"]  # s2 spoke fourth-most recently: out
-    result = plan(people(2, 6), speakers)
+    result = plan(people(2, 6), speakers, ForwardingPolicy(active_speakers=3))
     assert result.get(pair) == kinds
 
 
@@ -138,9 +138,20 @@ def test_reservations_hold_slots_for_everyone_waiting_in_the_lobby() -> None:
 
 def test_reservations_follow_the_large_room_rule_and_leave_out_the_gone() -> None:
     room = people(1, 7, s6=ParticipantState.LOBBY, s5=ParticipantState.LEFT)
-    held = reservations(room, ["s0"], ForwardingPolicy(small_room=6, active_speakers=1))
+    policy = ForwardingPolicy(small_room=6, active_speakers=1, audio_slots=0)
+    held = reservations(room, ["s0"], policy)
     assert "s5" not in held  # left: no connection to prepare
     assert held["h0"] == {"audio": 6, "video": 6}  # every site but the one that left
     # a waiting site gets the host's media and the recent speaker's audio, no other site's
     assert held["s6"] == {"audio": 2, "video": 1}
     assert held["s0"] == {"audio": 1, "video": 1}  # itself the speaker: only the host
+
+
+def test_reservations_hold_at_most_the_audio_slots() -> None:
+    """The host of a 228-site session gets three audio m-lines, not 228: the SFU feeds them the
+    loudest sites (media/loudest.py); video is not limited here."""
+    room = people(1, 228)
+    held = reservations(room, ["s5", "s9"], ForwardingPolicy(audio_slots=3))
+    assert held["h0"] == {"audio": 3, "video": 228}
+    assert held["s0"]["audio"] == 3  # host + two recent speakers
+    assert reservations(people(1, 2), [], ForwardingPolicy(audio_slots=3))["h0"]["audio"] == 2

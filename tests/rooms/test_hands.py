@@ -49,8 +49,12 @@ async def test_only_the_host_lowers_or_gives_the_floor(service: RoomService, clo
     await service.mute(room, host, a, hard=True)
     given = await service.give_floor(room, host, a)
     assert given.mic and not given.hard_muted and given.hand_raised_at is None
+    # the floor holder's audio gets a slot whenever they speak (media/loudest.py priority)
+    assert (await service.room(room)).floor == a
     await service.lower_hand(room, host, b)
     assert await queue_of(service, room) == []
+    await service.give_floor(room, host, b)
+    assert (await service.room(room)).floor == b  # one floor at a time
 
 
 async def test_lobby_cannot_raise_and_leaving_drops_the_hand(

@@ -66,10 +66,16 @@ async def host_cookie(server: RunningServer) -> str:
         await session.close()
 
 
-async def create_room(server: RunningServer, title: str = "Rapat koordinasi") -> str:
+async def create_room(
+    server: RunningServer, title: str = "Rapat koordinasi", invited: list[str] | None = None
+) -> str:
+    """A new session (``invited``: the site codes it invites); its id."""
+    body: dict[str, Any] = {"title": title}
+    if invited is not None:
+        body["invited_sites"] = invited
     session = await server.signed_in_session()
     try:
-        async with session.post("/api/rooms", json={"title": title}) as resp:
+        async with session.post("/api/rooms", json=body) as resp:
             assert resp.status == 201, await resp.text()
             return str((await resp.json())["room"]["id"])
     finally:

@@ -106,6 +106,7 @@ async def test_bad_input_is_refused_and_other_rooms_keep_receiving(
     host_actions: list[tuple[str, dict[str, Any]]] = [
         ("lobby:admit", {"participant": host_b.id}),
         ("lobby:deny", {"participant": host_b.id}),
+        ("lobby:admit-invited", {}),
         ("host:mute", {"participant": host_b.id, "hard": True}),
         ("host:unmute-allow", {"participant": rogue.id}),
         ("host:mute-all", {}),

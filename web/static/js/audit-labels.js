@@ -19,6 +19,7 @@ const LABELS = {
   "invite.revoke": ["Tautan undangan dicabut", "Invite link withdrawn"],
   "invite.policy": ["Aturan undangan diubah", "Invite rules changed"],
   "host.admit": ["Peserta diizinkan bergabung", "Participant admitted"],
+  "host.admit_invited": ["Semua undangan di ruang tunggu diizinkan", "Everyone invited in the lobby admitted"],
   "host.deny": ["Peserta ditolak", "Participant denied"],
   "host.mute": ["Peserta dibisukan", "Participant muted"],
   "host.mute_all": ["Semua peserta dibisukan", "Everyone muted"],

@@ -88,6 +88,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 /** `leave` {} -> OkAck. @typedef {Record<string, never>} LeaveRequest */
 /** `room:get` {} -> {ok: true, state: RoomState} (re-read after a missed push). */
 /** `lobby:admit` / `lobby:deny` (host) -> OkAck. @typedef {{participant: string}} LobbyDecision */
+/** `lobby:admit-invited` (host, `{}`) -> the ids admitted. @typedef {{ok: true, participants: string[]}} AdmitInvitedAck */
 /** `media:offer` (client -> server). @typedef {{sdp: string}} MediaOfferRequest */
 /** Ack of the client's `media:offer`. @typedef {{ok: true, sdp: string, tracks?: TrackMap}} MediaAnswerAck */
 /** `media:answer` (client -> server, answer to a server offer) -> OkAck. @typedef {{sdp: string}} MediaAnswer */
@@ -464,6 +465,14 @@ export class MeetingClient extends EventTarget {
   /** @param {string} participant */
   admit(participant) {
     return this.request("lobby:admit", { participant });
+  }
+
+  /**
+   * Admit everyone waiting from a site the session invited (host).
+   * @returns {Promise<AdmitInvitedAck>}
+   */
+  admitInvited() {
+    return this.request("lobby:admit-invited", {});
   }
 
   /** @param {string} participant */

@@ -10,6 +10,7 @@ import { deviceError, listDevices, openDevices, setupDevices, useSpeaker } from 
 import { handNote, renderHands, setupHands } from "./hands.js";
 import "./room-strings.js";
 import { SpeakerView } from "./speaker-view.js";
+import { GroupedList } from "./lobby-list.js";
 import { presentAllowButton, renderPresenting, setupPresenting, shareTile, stopLocalShare } from "./presenting.js";
 
 /** @typedef {import("./protocol.js").MeetingClient} MeetingClient */
@@ -80,6 +81,10 @@ let isHost = false;
 let myName = "";
 /** Set once the person touched the Audio only toggle: then we never switch it for them. */
 let audioOnlyTouched = false;
+/** @type {GroupedList<Participant>|null} */
+let peopleList = null;
+/** @type {GroupedList<LobbyEntry>|null} */
+let lobbyList = null;
 /** Autoplay with sound was refused (no click on this page yet, e.g. after a reload). */
 let soundBlocked = false;
 /** Whether the join ack came: before it, failures belong on the join form. */
@@ -482,108 +487,113 @@ function renderState(state) {
 
 /** @param {RoomState} state */
 function renderPeople(state) {
-  const list = $("people-list");
-  list.replaceChildren();
-  for (const p of state.participants) {
-    const nameId = `person-${p.id}`;
-    const self = p.id === client?.participantId;
-    const status = [];
-    if (p.role === "host") status.push(t("people.host"));
-    status.push(p.mic ? t("people.micOn") : p.hard_muted ? t("people.hardMuted") : t("people.muted"));
-    if (!p.camera) status.push(t("people.cameraOff"));
-    if (p.speaking) status.push(t("people.speaking"));
-    if (p.connected === false) status.push(t("people.away"));
-    const actions = [];
-    if (isHost && !self) {
-      actions.push(
-        h("button", {
-          type: "button",
-          class: "secondary small",
-          text: t("people.mute"),
-          disabled: !p.mic,
-          onclick: () => act(() => client?.mute(p.id, false)),
-        }),
-        p.hard_muted
-          ? h("button", {
-              type: "button",
-              class: "secondary small",
-              text: t("people.allowUnmute"),
-              onclick: () => act(() => client?.allowUnmute(p.id)),
-            })
-          : h("button", {
-              type: "button",
-              class: "secondary small",
-              text: t("people.hardMute"),
-              onclick: () => act(() => client?.mute(p.id, true)),
-            }),
-        presentAllowButton(p, client, act),
-        h("button", {
-          type: "button",
-          class: "danger small",
-          text: t("people.remove"),
-          onclick: () =>
-            act(async () => {
-              const yes = await confirmAction({
-                title: t("confirm.remove.title", { name: p.name }),
-                text: t("confirm.remove.text"),
-                yes: t("people.remove"),
-              });
-              if (yes) await client?.remove(p.id);
-            }),
-        }),
-      );
-    }
-    list.append(
-      h(
-        "li",
-        { "aria-labelledby": nameId, class: p.speaking ? "speaking" : undefined },
-        h(
-          "div",
-          { class: "who" },
-          h("span", { id: nameId, class: "name", text: p.name }),
-          self ? h("span", { class: "muted", text: ` (${t("people.you")})` }) : null,
-        ),
-        p.site ? h("div", { class: "site", text: siteName(p.site) }) : null,
-        p.link ? h("div", { class: `link link-${p.link.state}`, text: linkText(p) }) : null,
-        h("div", { class: `state ${p.mic ? "" : "is-muted"}`, text: status.join(" · ") }),
-        actions.length ? h("div", { class: "actions" }, ...actions) : null,
-      ),
+  peopleList ??= new GroupedList($("people-list"), t("list.searchPeople"), "people-group");
+  peopleList.render(state.participants, (p) => ({ name: p.name, site: p.site }), personItem);
+}
+
+/** One entry of the participants list. @param {Participant} p */
+function personItem(p) {
+  const nameId = `person-${p.id}`;
+  const self = p.id === client?.participantId;
+  const status = [];
+  if (p.role === "host") status.push(t("people.host"));
+  status.push(p.mic ? t("people.micOn") : p.hard_muted ? t("people.hardMuted") : t("people.muted"));
+  if (!p.camera) status.push(t("people.cameraOff"));
+  if (p.speaking) status.push(t("people.speaking"));
+  if (p.connected === false) status.push(t("people.away"));
+  const actions = [];
+  if (isHost && !self) {
+    actions.push(
+      h("button", {
+        type: "button",
+        class: "secondary small",
+        text: t("people.mute"),
+        disabled: !p.mic,
+        onclick: () => act(() => client?.mute(p.id, false)),
+      }),
+      p.hard_muted
+        ? h("button", {
+            type: "button",
+            class: "secondary small",
+            text: t("people.allowUnmute"),
+            onclick: () => act(() => client?.allowUnmute(p.id)),
+          })
+        : h("button", {
+            type: "button",
+            class: "secondary small",
+            text: t("people.hardMute"),
+            onclick: () => act(() => client?.mute(p.id, true)),
+          }),
+      presentAllowButton(p, client, act),
+      h("button", {
+        type: "button",
+        class: "danger small",
+        text: t("people.remove"),
+        onclick: () =>
+          act(async () => {
+            const yes = await confirmAction({
+              title: t("confirm.remove.title", { name: p.name }),
+              text: t("confirm.remove.text"),
+              yes: t("people.remove"),
+            });
+            if (yes) await client?.remove(p.id);
+          }),
+      }),
     );
   }
+  return (
+    h(
+      "li",
+      { "aria-labelledby": nameId, class: p.speaking ? "speaking" : undefined },
+      h(
+        "div",
+        { class: "who" },
+        h("span", { id: nameId, class: "name", text: p.name }),
+        self ? h("span", { class: "muted", text: ` (${t("people.you")})` }) : null,
+      ),
+      p.site ? h("div", { class: "site", text: siteName(p.site) }) : null,
+      p.link ? h("div", { class: `link link-${p.link.state}`, text: linkText(p) }) : null,
+      h("div", { class: `state ${p.mic ? "" : "is-muted"}`, text: status.join(" · ") }),
+      actions.length ? h("div", { class: "actions" }, ...actions) : null,
+    )
+  );
 }
 
 /** @param {LobbyEntry[]} lobby */
 function renderLobby(lobby) {
-  const list = $("lobby-list");
-  list.replaceChildren();
+  lobbyList ??= new GroupedList($("lobby-list"), t("list.searchLobby"), "lobby-group");
   $("lobby-empty").hidden = lobby.length > 0;
-  for (const entry of lobby) {
-    const nameId = `lobby-${entry.id}`;
-    list.append(
+  $("admit-invited").hidden = lobby.length === 0;
+  lobbyList.render(lobby, (e) => ({ name: e.name, site: e.site }), lobbyItem);
+}
+
+/** One entry of the lobby list. @param {LobbyEntry} entry */
+function lobbyItem(entry) {
+  const nameId = `lobby-${entry.id}`;
+  return (
+    h(
+      "li",
+      { "aria-labelledby": nameId, class: "waiting" },
+      h("div", { class: "who" }, h("span", { id: nameId, class: "name", text: entry.name })),
+      entry.site ? h("div", { class: "site", text: siteName(entry.site) }) : null,
       h(
-        "li",
-        { "aria-labelledby": nameId, class: "waiting" },
-        h("div", { class: "who" }, h("span", { id: nameId, class: "name", text: entry.name })),
-        entry.site ? h("div", { class: "site", text: siteName(entry.site) }) : null,
-        h(
-          "div",
-          { class: "actions" },
-          h("button", {
-            type: "button",
-            class: "big",
-            text: t("lobby.admit"),
-            onclick: () => act(() => client?.admit(entry.id)),
-          }),
-          h("button", {
-            type: "button",
-            class: "danger big",
-            text: t("lobby.deny"),
-            onclick: () => act(() => client?.deny(entry.id)),
-          }),
-        ),
+        "div",
+        { class: "actions" },
+        h("button", {
+          type: "button",
+          class: "big",
+          text: t("lobby.admit"),
+          onclick: () => act(() => client?.admit(entry.id)),
+        }),
+        h("button", {
+          type: "button",
+          class: "danger big",
+          text: t("lobby.deny"),
+          onclick: () => act(() => client?.deny(entry.id)),
+        }),
       ),
-    );
-  }
+    )
+  );
 }
 
 /** Run a request and show its error, if any. @param {() => Promise<unknown>|undefined} fn */
@@ -849,6 +859,18 @@ function setupSessionControls() {
   $("leave").addEventListener("click", () => act(async () => client?.leave()));
   $("lobby-leave").addEventListener("click", () => act(async () => client?.leave()));
   $("mute-all").addEventListener("click", () => act(async () => client?.muteAll(false)));
+  $("admit-invited").addEventListener("click", () =>
+    act(async () => {
+      try {
+        await client?.admitInvited();
+      } catch (e) {
+        const { ProtocolError } = await loadProtocol();
+        // not_found: the session invited no site (the generic text would say "session not found")
+        if (e instanceof ProtocolError && e.code === "not_found") throw new ProtocolError("no_invited", "");
+        throw e;
+      }
+    }),
+  );
   $("record").addEventListener("click", () =>
     act(async () => client?.record($("record").getAttribute("aria-pressed") !== "true")),
   );
