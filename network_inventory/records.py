@@ -537,10 +537,12 @@ def _message(error: Mapping[str, Any], entity: str) -> str:
 
 
 def invalid(exc: pydantic.ValidationError, entity: str) -> ValidationError:
-    """The one translation of a pydantic error: every bad field, in the API's words."""
+    """The one translation of a pydantic error: every bad field, in the API's words (unknown
+    fields first, as the hand-written checks said them)."""
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     details = [
         {"field": str(e["loc"][0]) if e["loc"] else entity, "message": _message(e, entity)}
-        for e in exc.errors(include_url=False)
+        for e in errors
     ]
     return refused(details)
 
