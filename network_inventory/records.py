@@ -525,6 +525,8 @@ def _message(error: Mapping[str, Any], entity: str) -> str:
         return f"is not a field of a {entity}"
     if kind == "greater_than_equal":
         return f"must be at least {_bound(ctx['ge'])}"
+    if kind == "greater_than":
+        return f"must be above {_bound(ctx['gt'])}"
     if kind == "less_than_equal":
         return f"must be at most {_bound(ctx['le'])}"
     if kind == "string_too_long":
