@@ -27,7 +27,7 @@ from network_inventory import sites as sites_repo
 from network_inventory.errors import NotFound, ValidationError
 from network_inventory.maintenance import DAY_MIN, WEEKDAYS, RecurringWindow, clock
 from network_inventory.model import Stamp
-from network_inventory.records import Input
+from network_inventory.records import Input, checked_when_missing
 from pendopo.db import Component, Database, Then, and_then
 
 ENTITY = "maintenance"
@@ -107,14 +107,6 @@ class StoredWindow:
 _CLOCK_SCHEMA = {"type": "string", "pattern": r"^([01]\d|2[0-4]):[0-5]\d$", "example": "22:00"}
 
 
-def _no_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-
-
-_CHECKED_WHEN_MISSING: Any = Field(None, validate_default=True, json_schema_extra=_no_default)
-"""A field a window needs (a PATCH gives the stored value): missing, its check says so."""
-
-
 def _minute(value: Any) -> int:
     match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
     minute = int(match[1]) * 60 + int(match[2]) if match else None
@@ -165,19 +157,19 @@ class MaintenanceWindowInput(Input):
         int | str,
         BeforeValidator(_site),
         WithJsonSchema({"type": ["integer", "string"], "description": "site id or code"}),
-    ] = _CHECKED_WHEN_MISSING
+    ] = checked_when_missing()
     site_id: Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})] = None
     """The site's id, when no ``site`` is given."""
     weekdays: Annotated[
         list[Annotated[int, Field(ge=1, le=7)]],
         BeforeValidator(_weekdays),
         Field(min_length=1, description="ISO weekdays: 1 Monday ... 7 Sunday"),
-    ] = _CHECKED_WHEN_MISSING
+    ] = checked_when_missing()
     start: Annotated[
         int,
         BeforeValidator(_start),
         WithJsonSchema({**_CLOCK_SCHEMA, "description": "HH:MM, WIB"}),
-    ] = _CHECKED_WHEN_MISSING
+    ] = checked_when_missing()
     end: Annotated[
         int,
         BeforeValidator(_minute),
@@ -188,7 +180,7 @@ class MaintenanceWindowInput(Input):
                 " window crosses midnight",
             }
         ),
-    ] = _CHECKED_WHEN_MISSING
+    ] = checked_when_missing()
     notes: Annotated[
         str | None,
         BeforeValidator(_notes),

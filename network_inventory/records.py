@@ -380,6 +380,25 @@ def _flag(value: Any, info: ValidationInfo) -> bool:
     return value
 
 
+FLAG = _before(_flag)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def unset() -> Any:
+    """The default of a field a PATCH may leave out but a client may not set to null (its type
+    has no None): left out of the JSON schema's defaults."""
+    return Field(None, json_schema_extra=_no_default)
+
+
+def checked_when_missing() -> Any:
+    """The default of a field a record needs: left out, its own check runs (and says what is
+    missing); left out of the JSON schema's defaults."""
+    return Field(None, validate_default=True, json_schema_extra=_no_default)
+
+
 class ProbeInput(Input):
     """A probe target as a client writes it: what the prober measures a site's link with."""
 
@@ -418,7 +437,7 @@ class ProbeInput(Input):
         INTEGER,
         Field(description="echo requests (or connection attempts) per round"),
     ] = 5
-    enabled: Annotated[bool | None, _before(_flag)] = True
+    enabled: Annotated[bool | None, FLAG] = True
 
     def fields(self, *, text: bool = False) -> dict[str, Any]:
         """The stored columns, ``site`` still a reference (or ValidationError)."""
@@ -522,7 +541,8 @@ def _message(error: Mapping[str, Any], entity: str) -> str:
     if kind == "missing" or (error.get("input", ...) is None and kind != "invalid"):
         return "is required"
     if kind == "extra_forbidden":
-        return f"is not a field of a {entity}"
+        article = "an" if entity[:1] in "aeiou" else "a"
+        return f"is not a field of {article} {entity}"
     if kind == "greater_than_equal":
         return f"must be at least {_bound(ctx['ge'])}"
     if kind == "greater_than":
