@@ -23,8 +23,9 @@ from pydantic_core import PydanticCustomError
 
 from network_inventory.errors import NotFound
 from network_inventory.model import Moment, Stamp
-from network_inventory.records import FLAG, INTEGER, REQUIRED_STRING, Input, refused, unset
+from network_inventory.records import FLAG, INTEGER, REQUIRED_STRING, Input, refused
 from pendopo.db import Database, Then
+from pendopo.declared import unset
 
 KINDS = ("email", "telegram")
 SEVERITIES = ("down", "degraded", "up")

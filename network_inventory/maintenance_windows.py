@@ -27,8 +27,9 @@ from network_inventory import sites as sites_repo
 from network_inventory.errors import NotFound, ValidationError
 from network_inventory.maintenance import DAY_MIN, WEEKDAYS, RecurringWindow, clock
 from network_inventory.model import Stamp
-from network_inventory.records import Input, checked_when_missing
+from network_inventory.records import Input
 from pendopo.db import Component, Database, Then, and_then
+from pendopo.declared import checked_when_missing
 
 ENTITY = "maintenance"
 MAX_NOTES = 500

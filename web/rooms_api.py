@@ -13,26 +13,26 @@ from typing import Any
 
 from aiohttp import web
 
-from edge.fields import bad, field, parse_title, payload_object, text
 from edge.keys import REGISTRY, ROOMS, SESSIONS, SETTINGS, SITES
 from edge.placement import elsewhere_url, ensure_here
 from rooms import Room, RoomError
 from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
+from rooms.new_session import SessionInput
 from rooms.records import RoomRecord
-from rooms.schedule import MAX_AGENDA, MAX_DURATION_MIN, Schedule
 from rooms.sites import all_sites
 from web import attendance_api, calendar_api, openapi, pages, readiness_api
 from web.auth import audit, require_host, require_user
 from web.errors import ApiError
-from web.readiness_api import MAX_INVITED, invited_sites
+from web.readiness_api import known_sites
 
 MAX_OFFSET = 10**9
 _STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, ROOM_ENDED: 409, ROOM_LOCKED: 409}
 
 
 def _api_error(exc: RoomError) -> ApiError:
-    return ApiError(exc.code, exc.message, status=_STATUS.get(exc.code, 400))
+    details = exc.details.get("details")  # the bad fields of a request
+    return ApiError(exc.code, exc.message, status=_STATUS.get(exc.code, 400), details=details)
 
 
 def join_url(room_id: str) -> str:
@@ -60,41 +60,18 @@ def _schedule_json(request: web.Request, record: RoomRecord) -> dict[str, Any]:
     return {"schedule": record.schedule.public(join_early(request)) if record.schedule else None}
 
 
-def parse_schedule(data: Any) -> Schedule | None:
-    """``starts_at`` (epoch seconds), ``duration_min`` (default 60) and ``agenda`` of a new
-    session; None without ``starts_at``."""
-    body = payload_object(data)
-    starts = body.get("starts_at")
-    if starts is None:
-        if body.get("duration_min") is not None or body.get("agenda"):
-            raise bad("duration_min and agenda need starts_at.")
-        return None
-    if isinstance(starts, bool) or not isinstance(starts, int | float):
-        raise bad("Field 'starts_at' must be a number (seconds since 1970, UTC).")
-    if not 1e9 <= starts <= 1e11:
-        raise bad("Field 'starts_at' is not a plausible time.")
-    duration = field(body, "duration_min", int, required=False)
-    if duration is None:
-        duration = 60
-    if not 1 <= duration <= MAX_DURATION_MIN:
-        raise bad(f"Field 'duration_min' must be between 1 and {MAX_DURATION_MIN}.")
-    agenda = text(body, "agenda", MAX_AGENDA, required=False) or ""
-    return Schedule(float(starts), duration, agenda)
-
-
 async def create_room(request: web.Request) -> web.Response:
     user = require_host(request)
     try:
         body = await request.json()
-        title = parse_title(body)
-        schedule = parse_schedule(body)
+        asked = SessionInput.parse(body)
     except RoomError as exc:
         raise _api_error(exc) from exc
     except ValueError as exc:
         raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
-    invited = await invited_sites(request.app[SITES], body.get("invited_sites"))
+    invited = await known_sites(request.app[SITES], asked.invited_sites)
     service = request.app[ROOMS]
-    room = await service.create_room(title, user.id, invited, schedule)
+    room = await service.create_room(asked.title, user.id, invited, asked.schedule())
     await request.app[REGISTRY].claim(room.id)  # the creating node serves it (docs/scaling.md)
     record = await service.records.get(room.id)
     assert record is not None
@@ -261,27 +238,12 @@ _ROOM = {
         "schedule": _SCHEDULE,
     },
 }
-_ROOM_INPUT = {
-    "type": "object",
-    "required": ["title"],
-    "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": 200},
-        "invited_sites": {
-            "type": "array",
-            "maxItems": MAX_INVITED,
-            "items": {"type": "string", "description": "Kemendagri code the server knows"},
-        },
-        "starts_at": {"type": "number", "minimum": 1e9, "maximum": 1e11,
-                      "description": "start, epoch seconds (the page sends WIB as UTC+7)"},
-        "duration_min": {"type": "integer", "minimum": 1, "maximum": MAX_DURATION_MIN,
-                         "description": "needs starts_at; default 60"},
-        "agenda": {"type": "string", "maxLength": MAX_AGENDA, "description": "needs starts_at"},
-    },
-}  # fmt: skip
+openapi.add_schemas(openapi.declared(SessionInput))
 
 openapi.describe(
     openapi.Operation("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host",
-        body={"application/json": {"schema": _ROOM_INPUT, "example": {"title": "Rapat uji"}}},
+        body={"application/json": {"schema": openapi.ref("SessionInput"),
+                                   "example": {"title": "Rapat uji"}}},
         response={"type": "object", "required": ["room"], "properties": {"room": _ROOM}},
         status=201),
     openapi.Operation("GET", "/api/rooms", "List rooms, newest first", "meetings", "host",
