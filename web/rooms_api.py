@@ -9,17 +9,19 @@ Documented in docs/protocol.md ("REST") and docs/api.md.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from edge.keys import REGISTRY, ROOMS, SESSIONS, SETTINGS, SITES
 from edge.placement import elsewhere_url, ensure_here
-from rooms import Room, RoomError
+from rooms import RoomError
 from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
 from rooms.new_session import SessionInput
 from rooms.records import RoomRecord
+from rooms.session_answer import ScheduleAnswer, SessionAnswer, SessionSummary
 from rooms.sites import all_sites
 from web import attendance_api, calendar_api, openapi, pages, readiness_api
 from web.auth import audit, require_host, require_user
@@ -39,25 +41,25 @@ def join_url(room_id: str) -> str:
     return f"/j/{room_id}"
 
 
-def _room_json(room: Room | RoomRecord) -> dict[str, Any]:
-    return {
-        "id": room.id,
-        "title": room.title,
-        "state": room.state.value,
-        "join_url": join_url(room.id),
-        "created_by": room.created_by,
-        "created_at": room.created_at,
-    }
-
-
 def join_early(request: web.Request) -> float:
     """Seconds before a scheduled start that its join link opens (rooms.schedule)."""
     return request.app[SETTINGS].session_join_early_minutes * 60.0
 
 
-def _schedule_json(request: web.Request, record: RoomRecord) -> dict[str, Any]:
-    """``schedule`` of a room in the REST answers (null: unscheduled, open at once)."""
-    return {"schedule": record.schedule.public(join_early(request)) if record.schedule else None}
+def _answer(request: web.Request, record: RoomRecord, **extra: Any) -> SessionAnswer:
+    """A room in the host's answers; ``extra``: the fields only some answers carry."""
+    early = join_early(request)
+    fields: dict[str, Any] = {
+        "id": record.id,
+        "title": record.title,
+        "state": record.state,
+        "join_url": join_url(record.id),
+        "created_by": record.created_by,
+        "created_at": record.created_at,
+        "schedule": ScheduleAnswer.of(record.schedule, early) if record.schedule else None,
+        **extra,
+    }
+    return SessionAnswer(**fields)
 
 
 async def create_room(request: web.Request) -> web.Response:
@@ -75,8 +77,8 @@ async def create_room(request: web.Request) -> web.Response:
     await request.app[REGISTRY].claim(room.id)  # the creating node serves it (docs/scaling.md)
     record = await service.records.get(room.id)
     assert record is not None
-    body = {**_room_json(record), "invited_sites": list(invited), **_schedule_json(request, record)}
-    return web.json_response({"room": body}, status=201)
+    room_body = _answer(request, record, invited_sites=list(invited)).public()
+    return web.json_response({"room": room_body}, status=201)
 
 
 async def upcoming_rooms(request: web.Request) -> web.Response:
@@ -87,7 +89,7 @@ async def upcoming_rooms(request: web.Request) -> web.Response:
     if not user.can_host:
         code = user.site_code
         records = [r for r in records if code is not None and r.invites(code)]
-    items = [{**_room_json(r), **_schedule_json(request, r)} for r in records]
+    items = [_answer(request, r).public() for r in records]
     return web.json_response({"items": items})
 
 
@@ -104,18 +106,19 @@ async def list_rooms(request: web.Request) -> web.Response:
     records, total = await service.records.list(limit=limit, offset=offset)
     items = []
     for record in records:
-        item = _room_json(record)
-        item["invited_sites"] = list(record.invited_sites)
-        item.update(_schedule_json(request, record))
         participants = (
             await service.participants(record.id) if record.state is not SessionState.ENDED else []
         )
-        item["present"] = sum(1 for p in participants if p.present)
-        item["waiting"] = sum(1 for p in participants if p.state is ParticipantState.LOBBY)
         live = await service.store.get_room(record.id)
-        if live is not None:
-            item["state"] = live.state.value
-        items.append(item)
+        item = _answer(
+            request,
+            record,
+            state=live.state if live is not None else record.state,
+            invited_sites=list(record.invited_sites),
+            present=sum(1 for p in participants if p.present),
+            waiting=sum(1 for p in participants if p.state is ParticipantState.LOBBY),
+        )
+        items.append(item.public())
     return web.json_response({"items": items, "total": total})
 
 
@@ -125,10 +128,12 @@ async def room_summary(request: web.Request) -> web.Response:
         room = await request.app[ROOMS].room(request.match_info["room_id"])
     except RoomError as exc:
         raise _api_error(exc) from exc
-    body: dict[str, Any] = {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
+    summary = SessionSummary(id=room.id, title=room.title, state=room.state)
     if room.starts_at is not None:  # the join page says when a scheduled session opens
-        body["room"]["starts_at"] = room.starts_at
-        body["room"]["opens_at"] = room.starts_at - join_early(request)
+        summary = replace(
+            summary, starts_at=room.starts_at, opens_at=room.starts_at - join_early(request)
+        )
+    body: dict[str, Any] = {"room": summary.public()}
     node = None if room.ended else await elsewhere_url(request.app[REGISTRY], room.id, request)
     if node is not None:
         body["node"] = node  # another node serves the session: go there (docs/scaling.md)
@@ -197,48 +202,8 @@ def setup(app: web.Application) -> None:
 
 
 _ROOM_ID = openapi.Param("room_id", "path", description="session id (11 characters)")
-_STATE = {"enum": [st.value for st in SessionState]}
-_SUMMARY_FIELDS: dict[str, Any] = {
-    "id": {"type": "string"},
-    "title": {"type": "string"},
-    "state": _STATE,
-}
-_SCHEDULE = {
-    "type": ["object", "null"],
-    "description": "null: unscheduled (open at once); times are epoch seconds",
-    "required": ["starts_at", "duration_min", "ends_at", "opens_at", "agenda"],
-    "properties": {
-        "starts_at": {"type": "number"},
-        "duration_min": {"type": "integer"},
-        "ends_at": {"type": "number"},
-        "opens_at": {"type": "number", "description": "when the join link opens"},
-        "agenda": {"type": "string"},
-    },
-}
-_SUMMARY = {
-    "type": "object",
-    "required": ["id", "title", "state"],
-    "properties": {
-        **_SUMMARY_FIELDS,
-        "starts_at": {"type": "number", "description": "scheduled sessions only"},
-        "opens_at": {"type": "number", "description": "scheduled sessions only"},
-    },
-}
-_ROOM = {
-    "type": "object",
-    "required": ["id", "title", "state", "join_url"],
-    "properties": {
-        **_SUMMARY_FIELDS,
-        "join_url": {"type": "string"},
-        "created_by": {"type": ["integer", "null"]},
-        "created_at": {"type": "number"},
-        "invited_sites": {"type": "array", "items": {"type": "string"}},
-        "present": {"type": "integer"},
-        "waiting": {"type": "integer"},
-        "schedule": _SCHEDULE,
-    },
-}
-openapi.add_schemas(openapi.declared(SessionInput))
+openapi.add_schemas(openapi.declared(SessionInput, outputs=(SessionAnswer, SessionSummary)))
+_ROOM = openapi.ref("SessionAnswer")
 
 openapi.describe(
     openapi.Operation("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host",
@@ -271,7 +236,7 @@ openapi.describe(
     openapi.Operation("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings",
         "none", params=(_ROOM_ID,),
         response={"type": "object", "required": ["room"], "properties": {
-            "room": _SUMMARY,
+            "room": openapi.ref("SessionSummary"),
             "node": {"type": "string", "description": "base URL of the node serving it"}}}),
     openapi.Operation("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host",
         params=(_ROOM_ID,), errors=(409,),
