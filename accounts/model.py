@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from pydantic import TypeAdapter
+
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
@@ -37,10 +39,10 @@ class User:
         return self.role in (Role.ADMIN, Role.IT)
 
     def public(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "username": self.username,
-            "role": self.role.value,
-            "display_name": self.display_name,
-            "site_code": self.site_code,
-        }
+        """The JSON shape (``disabled`` aside: the admin API adds it), as its fields declare it
+        (also the OpenAPI schema ``User``)."""
+        data: dict[str, object] = _ADAPTER.dump_python(self, mode="json", exclude={"disabled"})
+        return data
+
+
+_ADAPTER: TypeAdapter[User] = TypeAdapter(User)

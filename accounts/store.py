@@ -12,6 +12,7 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from accounts.model import Role, User
 from accounts.passwords import hash_password, verify_password
@@ -21,10 +22,12 @@ SESSION_LIFETIME = 12 * 3600.0
 
 
 class AccountError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, details: Any = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
+        """``[{"field", "message"}, ...]`` of a request's bad fields, when it has them."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""Reading the fields of a client's JSON object, for both edges (socket.io payloads in
-signaling/payloads.py, REST bodies such as a room's title): a wrong type, a missing field or an
-oversized value raises ``RoomError("invalid_request")``."""
+"""Reading the fields of a client's JSON object (socket.io payloads in signaling/payloads.py; a
+new session's REST body is declared in ``rooms.new_session``): a wrong type, a missing field or
+an oversized value raises ``RoomError("invalid_request")``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from rooms.errors import INVALID_REQUEST, RoomError
 
 MAX_PAYLOAD_BYTES = 128 * 1024
 """Largest payload of one event once encoded as JSON (an SDP with many m-lines is ~20 KB)."""
-MAX_TITLE = 200
 
 T = TypeVar("T")
 
@@ -70,11 +69,5 @@ def flag(data: dict[str, Any], key: str, default: bool | None = None) -> bool | 
 
 def required_flag(data: Any, key: str) -> bool:
     value = field(payload_object(data), key, bool)
-    assert value is not None
-    return value
-
-
-def parse_title(data: Any) -> str:
-    value = text(payload_object(data), "title", MAX_TITLE)
     assert value is not None
     return value

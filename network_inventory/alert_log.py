@@ -11,10 +11,14 @@ import json
 import sqlite3
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from network_inventory.errors import Conflict, NotFound, ValidationError
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from network_inventory.errors import Conflict, NotFound
 from network_inventory.model import iso
+from network_inventory.records import Input
 from pendopo.db import Database, Then
 
 MAX_NOTE = 1000
@@ -24,6 +28,22 @@ LATEST = (
     " AND json_extract(n.payload, '$.site.id') = json_extract(a.payload, '$.site.id'))"
 )
 """SQL: no later alert about the same place (``a`` is the alert)."""
+
+
+def _note(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("invalid", "must be text")
+    return value.strip()
+
+
+class AckInput(Input):
+    """An acknowledgement as a client writes it."""
+
+    ENTITY = "acknowledgement"
+
+    note: Annotated[
+        str, BeforeValidator(_note), Field(max_length=MAX_NOTE, description="what is being done")
+    ] = ""
 
 
 def shown_states(conn: sqlite3.Connection) -> dict[int, str]:
@@ -103,18 +123,14 @@ class AlertLog:
         self, alert_id: int, user: str, body: Mapping[str, object], then: Then
     ) -> dict[str, Any]:
         """Record who acknowledged the alert and their note: it is not sent again."""
-        if set(body) - {"note"}:
-            raise ValidationError("Only a note may be given.")
-        note = body.get("note", "")
-        if not isinstance(note, str) or len(note) > MAX_NOTE:
-            raise ValidationError(f"note must be text ({MAX_NOTE} characters at most).")
+        note = AckInput.parse(body).note
 
         def run(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM inventory_alerts WHERE id = ?", (alert_id,)).fetchone():
                 try:
                     conn.execute(
                         "INSERT INTO alert_acks (alert_id, at, user, note) VALUES (?, ?, ?, ?)",
-                        (alert_id, time.time(), user, note.strip()),
+                        (alert_id, time.time(), user, note),
                     )
                 except sqlite3.IntegrityError as exc:
                     raise Conflict(

@@ -8,25 +8,28 @@ web/alert_channels_api.py is their HTTP edge.
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from network_inventory.errors import NotFound, ValidationError
-from network_inventory.model import iso
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from network_inventory.errors import NotFound
+from network_inventory.model import Moment, Stamp
+from network_inventory.records import FLAG, INTEGER, REQUIRED_STRING, Input, refused
 from pendopo.db import Database, Then
+from pendopo.declared import unset
 
 KINDS = ("email", "telegram")
 SEVERITIES = ("down", "degraded", "up")
 """The alert kinds a channel may want: an outage, a degraded link, a recovery."""
-FIELDS = frozenset(
-    {"kind", "name", "recipients", "chat_id", "token", "kecamatan", "severities",
-     "escalate_after_s", "enabled"}
-)  # fmt: skip
 MAX_NAME = 100
 MAX_RECIPIENTS = 20
 MAX_ESCALATION_S = 7 * 24 * 3600
@@ -72,80 +75,155 @@ class Channel:
         return not self.kecamatan or kecamatan is None or kecamatan in self.kecamatan
 
 
-def _text(body: Mapping[str, object], name: str, limit: int) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise ValidationError(f"{name} must be text of 1 to {limit} characters.")
-    return value.strip()
+class ChannelKind(enum.StrEnum):
+    EMAIL = "email"
+    TELEGRAM = "telegram"
 
 
-def _list(body: Mapping[str, object], name: str) -> list[str]:
-    value = body.get(name)
+class Severity(enum.StrEnum):
+    """An alert kind a channel may want: an outage, a degraded link, a recovery."""
+
+    DOWN = "down"
+    DEGRADED = "degraded"
+    UP = "up"
+
+
+def _texts(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationError(f"{name} must be a list of text values.")
+        raise PydanticCustomError("invalid", "must be a list of text values")
     return [v.strip() for v in value]
 
 
-def validate(body: Mapping[str, object], *, kind: str | None, partial: bool) -> dict[str, Any]:
-    """The storable values of a channel body. ``kind``: the stored channel's (PATCH), None on
-    create (then ``kind`` is required and fields of the other kind are refused)."""
-    unknown = set(body) - FIELDS
-    if unknown:
-        raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
-    out: dict[str, Any] = {}
-    if kind is None:
-        if body.get("kind") not in KINDS:
-            raise ValidationError("kind must be one of: email, telegram.")
-        kind = out["kind"] = str(body["kind"])
-    elif "kind" in body and body["kind"] != kind:
-        raise ValidationError("kind cannot be changed: make a new channel.")
-    own = {"email": {"recipients"}, "telegram": {"chat_id", "token"}}
-    foreign = set(body) & (own["email"] | own["telegram"]) - own[kind]
-    if foreign:
-        raise ValidationError(f"A {kind} channel has no {', '.join(sorted(foreign))}.")
-    if "name" in body or not partial:
-        out["name"] = _text(body, "name", MAX_NAME)
-    if kind == "email" and ("recipients" in body or not partial):
-        recipients = _list(body, "recipients")
-        if not 1 <= len(recipients) <= MAX_RECIPIENTS:
-            raise ValidationError(f"recipients must list 1 to {MAX_RECIPIENTS} addresses.")
-        bad = [r for r in recipients if not _EMAIL.match(r)]
-        if bad:
-            raise ValidationError(f"Not an e-mail address: {', '.join(bad)}.")
-        out["recipients"] = json.dumps(recipients)
-    if kind == "telegram":
-        if "chat_id" in body or not partial:
-            chat = body.get("chat_id")
-            if not isinstance(chat, str) or not _CHAT.match(chat.strip()):
-                raise ValidationError("chat_id must be a Telegram chat id (-100123…) or @name.")
-            out["chat_id"] = chat.strip()
-        if "token" in body or not partial:
-            token = body.get("token")
-            if not isinstance(token, str) or not _TOKEN.match(token.strip()):
-                raise ValidationError("token must be a bot token as BotFather gives it.")
-            out["token"] = token.strip()
-    if "kecamatan" in body:
-        out["kecamatan"] = json.dumps(sorted(set(_list(body, "kecamatan"))))
-    if "severities" in body:
-        chosen = set(_list(body, "severities"))
-        if not chosen or not chosen <= set(SEVERITIES):
-            raise ValidationError("severities must list some of: down, degraded, up.")
-        out["severities"] = json.dumps([s for s in SEVERITIES if s in chosen])
-    if "escalate_after_s" in body:
-        after = body["escalate_after_s"]
-        if after is not None and (
-            isinstance(after, bool) or not isinstance(after, int)
-            or not 1 <= after <= MAX_ESCALATION_S
-        ):  # fmt: skip
-            raise ValidationError(
-                f"escalate_after_s must be null or whole seconds, 1..{MAX_ESCALATION_S}."
-            )
-        out["escalate_after_s"] = after
-    if "enabled" in body:
-        if not isinstance(body["enabled"], bool):
-            raise ValidationError("enabled must be true or false.")
-        out["enabled"] = int(body["enabled"])
-    return out
+def _recipients(value: Any) -> list[str]:
+    recipients = _texts(value)
+    bad = [r for r in recipients if not _EMAIL.match(r)]
+    if bad:
+        raise PydanticCustomError(
+            "invalid", "not an e-mail address: {bad}", {"bad": ", ".join(bad)}
+        )
+    return recipients
+
+
+def _matching(pattern: re.Pattern[str], message: str) -> BeforeValidator:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not pattern.match(value.strip()):
+            raise PydanticCustomError("invalid", message)
+        return value.strip()
+
+    return BeforeValidator(check)
+
+
+def _severities(value: Any) -> list[str]:
+    chosen = set(_texts(value))
+    if not chosen or not chosen <= set(SEVERITIES):
+        raise PydanticCustomError("invalid", "must list some of: down, degraded, up")
+    return [s for s in SEVERITIES if s in chosen]
+
+
+_OWN = {ChannelKind.EMAIL: {"recipients"}, ChannelKind.TELEGRAM: {"chat_id", "token"}}
+_AS_JSON = ("recipients", "severities", "kecamatan")
+
+
+class ChannelChange(Input):
+    """An alert channel's fields as a client changes them (PATCH: the fields it gives)."""
+
+    ENTITY = "alert channel"
+
+    kind: ChannelKind = unset()
+    name: Annotated[str, Field(max_length=MAX_NAME), REQUIRED_STRING] = unset()
+    recipients: Annotated[
+        list[Annotated[str, Field(json_schema_extra={"format": "email"})]],
+        BeforeValidator(_recipients),
+        Field(min_length=1, max_length=MAX_RECIPIENTS, description="e-mail channels"),
+    ] = unset()
+    chat_id: Annotated[
+        str,
+        _matching(_CHAT, "must be a Telegram chat id (-100123…) or @name"),
+        Field(description="Telegram chat id (-100…) or @channelname"),
+    ] = unset()
+    token: Annotated[
+        str,
+        _matching(_TOKEN, "must be a bot token as BotFather gives it"),
+        WithJsonSchema(
+            {"type": "string", "writeOnly": True, "description": "bot token (write-only)"}
+        ),
+    ] = unset()
+    kecamatan: Annotated[
+        list[str],
+        BeforeValidator(lambda v: sorted(set(_texts(v)))),
+        Field(description="kecamatan codes; [] all"),
+    ] = unset()
+    severities: Annotated[list[Severity], BeforeValidator(_severities), Field(min_length=1)] = (
+        unset()
+    )
+    escalate_after_s: Annotated[
+        Annotated[int, Field(ge=1, le=MAX_ESCALATION_S)] | None,
+        INTEGER,
+        Field(description="send an unacknowledged outage again after this long; null: never"),
+    ] = unset()
+    enabled: Annotated[bool, FLAG] = unset()
+
+    def values(self, kind: str | None) -> dict[str, Any]:
+        """The storable columns. ``kind``: the stored channel's (PATCH), None on create (then
+        the fields a channel of its kind needs are required). Raises ValidationError."""
+        given = self.model_fields_set
+        own = ChannelKind(kind) if kind is not None else self.kind
+        problems: list[tuple[str, str]] = []
+        if kind is not None and "kind" in given and self.kind != own:
+            problems.append(("kind", "cannot be changed: make a new channel"))
+        others = set().union(*_OWN.values()) - _OWN[own]
+        problems += [(f, f"a {own} channel has no {f}") for f in sorted(given & others)]
+        if kind is None:
+            problems += [(f, "is required") for f in sorted(_OWN[own] - given)]
+        if problems:
+            raise refused([{"field": f, "message": m} for f, m in problems])
+        out = self.model_dump(mode="json", include=given - {"kind"})
+        for name in _AS_JSON:
+            if name in out:
+                out[name] = json.dumps(out[name])
+        if "enabled" in out:
+            out["enabled"] = int(out["enabled"])
+        if kind is None:
+            out["kind"] = str(own)
+        return out
+
+
+class ChannelInput(ChannelChange):
+    """A new alert channel as a client writes it."""
+
+    kind: ChannelKind
+    name: Annotated[str, Field(max_length=MAX_NAME), REQUIRED_STRING]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertChannel:
+    """An alert channel as the API answers it: never its token."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    id: int
+    kind: ChannelKind
+    name: str
+    recipients: list[str] | None
+    """e-mail channels' recipients (null for Telegram)"""
+    chat_id: str | None
+    token_set: bool
+    """whether a bot token is set (it is never read back)"""
+    kecamatan: list[str]
+    """kecamatan codes; [] all"""
+    severities: list[Severity]
+    escalate_after_s: int | None
+    enabled: bool
+    created_at: Stamp
+    updated_at: Stamp
+    last_attempt_at: Moment = None
+    last_ok_at: Moment = None
+    last_error: str | None = None
+    delivered: int
+    failed: int
+
+
+_ANSWER = TypeAdapter(AlertChannel)
 
 
 def _check_kecamatan(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
@@ -163,30 +241,33 @@ def _check_kecamatan(conn: sqlite3.Connection, values: Mapping[str, Any]) -> Non
     } if codes else set()  # fmt: skip
     missing = [c for c in codes if c not in found]
     if missing:
-        raise ValidationError(f"Not a kecamatan code: {', '.join(missing)}.")
+        message = f"not a kecamatan code: {', '.join(missing)}"
+        raise refused([{"field": "kecamatan", "message": message}])
 
 
 def public(row: sqlite3.Row) -> dict[str, Any]:
     """What the API shows of a channel: never its token."""
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "name": row["name"],
-        "recipients": json.loads(row["recipients"]) if row["kind"] == "email" else None,
-        "chat_id": row["chat_id"],
-        "token_set": bool(row["token"]),
-        "kecamatan": json.loads(row["kecamatan"]),
-        "severities": json.loads(row["severities"]),
-        "escalate_after_s": row["escalate_after_s"],
-        "enabled": bool(row["enabled"]),
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "last_attempt_at": iso(row["last_attempt_at"]),
-        "last_ok_at": iso(row["last_ok_at"]),
-        "last_error": row["last_error"],
-        "delivered": row["delivered"],
-        "failed": row["failed"],
-    }
+    answer = AlertChannel(
+        id=row["id"],
+        kind=ChannelKind(row["kind"]),
+        name=row["name"],
+        recipients=json.loads(row["recipients"]) if row["kind"] == "email" else None,
+        chat_id=row["chat_id"],
+        token_set=bool(row["token"]),
+        kecamatan=json.loads(row["kecamatan"]),
+        severities=[Severity(s) for s in json.loads(row["severities"])],
+        escalate_after_s=row["escalate_after_s"],
+        enabled=bool(row["enabled"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        last_attempt_at=row["last_attempt_at"],
+        last_ok_at=row["last_ok_at"],
+        last_error=row["last_error"],
+        delivered=row["delivered"],
+        failed=row["failed"],
+    )
+    data: dict[str, Any] = _ANSWER.dump_python(answer, mode="json")
+    return data
 
 
 class Channels:
@@ -205,7 +286,7 @@ class Channels:
         return [Channel.from_row(r) for r in rows]
 
     async def create(self, body: Mapping[str, object], then: Then) -> dict[str, Any]:
-        values = validate(body, kind=None, partial=False)
+        values = ChannelInput.parse(body).values(None)
         now = time.time()
         values.update(created_at=now, updated_at=now)
         cols = ", ".join(values)
@@ -219,7 +300,8 @@ class Channels:
     async def update(
         self, channel_id: int, body: Mapping[str, object], then: Then
     ) -> dict[str, Any]:
-        values = validate(body, kind=(await self._row(channel_id))["kind"], partial=True)
+        kind = (await self._row(channel_id))["kind"]
+        values = ChannelChange.parse(body).values(kind)
         if values:
             sets = ", ".join(f"{k} = ?" for k in values)
             await self._write(

@@ -1,5 +1,7 @@
-"""Recurring maintenance windows (``maintenance_windows``): their table, checking, and the
-repository the REST API (``web/maintenance_api.py``) edits them through.
+"""Recurring maintenance windows (``maintenance_windows``): their table, their declarations
+(``MaintenanceWindowInput`` what a client writes, ``MaintenanceWindow`` what the API answers:
+the checks and the OpenAPI schemas), and the repository the REST API
+(``web/maintenance_api.py``) edits them through.
 
 Each change and its change-log entry (entity ``maintenance``) commit in one transaction, with
 the caller's ``then`` (its audit record). The live sweep reads them all with
@@ -14,18 +16,23 @@ import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from network_inventory import changelog
 from network_inventory import sites as sites_repo
 from network_inventory.errors import NotFound, ValidationError
 from network_inventory.maintenance import DAY_MIN, WEEKDAYS, RecurringWindow, clock
-from network_inventory.model import iso
+from network_inventory.model import Stamp
+from network_inventory.records import Input
 from pendopo.db import Component, Database, Then, and_then
+from pendopo.declared import checked_when_missing
 
 ENTITY = "maintenance"
 MAX_NOTES = 500
-FIELDS = frozenset({"site", "site_id", "weekdays", "start", "end", "notes"})
 _CLOCK = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
 
 _V1 = """
@@ -84,76 +91,156 @@ class StoredWindow:
         }
 
     def public(self, now: float) -> dict[str, Any]:
-        return {
-            "id": self.id,
+        answer = MaintenanceWindow(
+            id=self.id,
             **self.record(),
-            "site_code": self.site_code,
-            "site_name": self.site_name,
-            "timezone": "WIB",
-            "active_now": self.window.covers(now),
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
+            site_code=self.site_code,
+            site_name=self.site_name,
+            active_now=self.window.covers(now),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+        data: dict[str, Any] = _ANSWER.dump_python(answer, mode="json")
+        return data
 
 
-# -- checking ---------------------------------------------------------------------------------
-def _minute(value: object, name: str, errors: list[dict[str, str]]) -> int | None:
+# -- the declarations -------------------------------------------------------------------------
+_CLOCK_SCHEMA = {"type": "string", "pattern": r"^([01]\d|2[0-4]):[0-5]\d$", "example": "22:00"}
+
+
+def _minute(value: Any) -> int:
     match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
     minute = int(match[1]) * 60 + int(match[2]) if match else None
     if minute is None or minute > DAY_MIN:
-        errors.append({"field": name, "message": "must be a time HH:MM from 00:00 to 24:00"})
-        return None
+        raise PydanticCustomError("invalid", "must be a time HH:MM from 00:00 to 24:00")
     return minute
 
 
-def validate(body: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A window's stored fields from a body (``current``: the stored record a PATCH changes).
-    Raises :class:`ValidationError` listing every bad field."""
-    errors: list[dict[str, str]] = []
-    unknown = sorted(set(body) - FIELDS)
-    for name in unknown:
-        errors.append({"field": name, "message": "is not a field of a maintenance window"})
-    merged: dict[str, Any] = dict(current or {})
-    if "site" in body or "site_id" in body:
-        merged["site"] = body["site"] if "site" in body else body["site_id"]
-    for name in ("weekdays", "start", "end", "notes"):
-        if name in body:
-            merged[name] = body[name]
-    out: dict[str, Any] = {"notes": None}
-    site = merged.get("site", merged.get("site_id"))
-    if isinstance(site, int) and not isinstance(site, bool) and site > 0:
-        out["site"] = site
-    elif isinstance(site, str) and site.strip():
-        text = site.strip()
-        out["site"] = int(text) if text.isdigit() else text
-    else:
-        errors.append({"field": "site", "message": "is required (a site id or code)"})
-    days = merged.get("weekdays")
+def _start(value: Any) -> int:
+    minute = _minute(value)
+    if minute >= DAY_MIN:
+        raise PydanticCustomError("invalid", "must be before 24:00")
+    return minute
+
+
+def _weekdays(value: Any) -> list[int]:
     if (
-        not isinstance(days, list)
-        or not days
-        or any(isinstance(d, bool) or d not in WEEKDAYS for d in days)
+        not isinstance(value, list)
+        or not value
+        or any(isinstance(d, bool) or d not in WEEKDAYS for d in value)
     ):
-        errors.append(
-            {"field": "weekdays", "message": "must list one or more days, 1 Monday to 7 Sunday"}
-        )
-    else:
-        out["weekdays"] = sorted(set(days))
-    start = _minute(merged.get("start"), "start", errors)
-    end = _minute(merged.get("end"), "end", errors)
-    if start is not None and start >= DAY_MIN:
-        errors.append({"field": "start", "message": "must be before 24:00"})
-    if start is not None and end is not None and start == end:
-        errors.append({"field": "end", "message": "must differ from the start"})
-    out["start_min"], out["end_min"] = start, (DAY_MIN if end == 0 else end)
-    notes = merged.get("notes")
-    if notes is not None and (not isinstance(notes, str) or len(notes) > MAX_NOTES):
-        errors.append({"field": "notes", "message": f"must be text of {MAX_NOTES} characters"})
-    elif isinstance(notes, str):
-        out["notes"] = notes.strip() or None
-    if errors:
-        raise ValidationError("The maintenance window is not valid.", details=errors)
-    return out
+        raise PydanticCustomError("invalid", "must list one or more days, 1 Monday to 7 Sunday")
+    return sorted(set(value))
+
+
+def _site(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        return int(text) if text.isdigit() else text
+    raise PydanticCustomError("invalid", "is required (a site id or code)")
+
+
+def _notes(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_NOTES):
+        raise PydanticCustomError("invalid", f"must be text of {MAX_NOTES} characters")
+    return value.strip() or None if isinstance(value, str) else None
+
+
+class MaintenanceWindowInput(Input):
+    """A recurring window as a client writes it (POST a whole one; PATCH the fields it changes,
+    checked together with the stored ones)."""
+
+    ENTITY = "maintenance window"
+
+    site: Annotated[
+        int | str,
+        BeforeValidator(_site),
+        WithJsonSchema({"type": ["integer", "string"], "description": "site id or code"}),
+    ] = checked_when_missing()
+    site_id: Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})] = None
+    """The site's id, when no ``site`` is given."""
+    weekdays: Annotated[
+        list[Annotated[int, Field(ge=1, le=7)]],
+        BeforeValidator(_weekdays),
+        Field(min_length=1, description="ISO weekdays: 1 Monday ... 7 Sunday"),
+    ] = checked_when_missing()
+    start: Annotated[
+        int,
+        BeforeValidator(_start),
+        WithJsonSchema({**_CLOCK_SCHEMA, "description": "HH:MM, WIB"}),
+    ] = checked_when_missing()
+    end: Annotated[
+        int,
+        BeforeValidator(_minute),
+        WithJsonSchema(
+            {
+                **_CLOCK_SCHEMA,
+                "description": "HH:MM, WIB; 24:00 is midnight; at or before the start the"
+                " window crosses midnight",
+            }
+        ),
+    ] = checked_when_missing()
+    notes: Annotated[
+        str | None,
+        BeforeValidator(_notes),
+        WithJsonSchema({"type": ["string", "null"], "maxLength": MAX_NOTES}),
+    ] = None
+
+    @classmethod
+    def merged(
+        cls, body: Mapping[str, Any], current: Mapping[str, Any] | None
+    ) -> MaintenanceWindowInput:
+        """The window a body makes (``current``: the stored record a PATCH changes), checked
+        whole; raises :class:`ValidationError` listing every bad field."""
+        data = {k: v for k, v in (current or {}).items() if k != "site_id"}
+        if current is not None:
+            data["site"] = current["site_id"]
+        if "site" in body or "site_id" in body:
+            data["site"] = body["site"] if "site" in body else body["site_id"]
+        data.update({k: v for k, v in body.items() if k not in ("site", "site_id")})
+        return cls.parse(data)
+
+    def problems(self) -> list[tuple[str, str]]:
+        return [("end", "must differ from the start")] if self.start == self.end else []
+
+    def fields(self) -> dict[str, Any]:
+        """The stored columns (``site`` still a reference: the repository resolves it)."""
+        return {
+            "site": self.site,
+            "weekdays": self.weekdays,
+            "start_min": self.start,
+            "end_min": DAY_MIN if self.end == 0 else self.end,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaintenanceWindow:
+    """A recurring window as the API answers it."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    id: int
+    site_id: int
+    weekdays: list[int]
+    """ISO weekdays: 1 Monday ... 7 Sunday"""
+    start: str
+    """HH:MM, WIB"""
+    end: str
+    """HH:MM, WIB (24:00 is midnight)"""
+    notes: str | None
+    site_code: str | None
+    site_name: str | None
+    timezone: Literal["WIB"] = "WIB"
+    active_now: bool
+    """The window covers the time of the answer."""
+    created_at: Stamp
+    updated_at: Stamp
+
+
+_ANSWER = TypeAdapter(MaintenanceWindow)
 
 
 # -- storage ----------------------------------------------------------------------------------
@@ -211,7 +298,7 @@ class MaintenanceWindows:
         return await self.db.read(lambda conn: _get(conn, window_id))
 
     async def create(self, body: Mapping[str, Any], *, user: str, then: Then) -> StoredWindow:
-        values = validate(body, None)
+        values = MaintenanceWindowInput.merged(body, None).fields()
 
         def run(conn: sqlite3.Connection) -> StoredWindow:
             site_id = _site_id(conn, values["site"])
@@ -237,7 +324,7 @@ class MaintenanceWindows:
     ) -> StoredWindow:
         def run(conn: sqlite3.Connection) -> StoredWindow:
             current = _get(conn, window_id)
-            values = validate(body, current.record())
+            values = MaintenanceWindowInput.merged(body, current.record()).fields()
             site_id = _site_id(conn, values["site"])
             conn.execute(
                 "UPDATE maintenance_windows SET site_id = ?, weekdays = ?, start_min = ?,"
@@ -269,4 +356,12 @@ class MaintenanceWindows:
         await self.db.write(and_then(run, then))
 
 
-__all__ = ["COMPONENT", "ENTITY", "MaintenanceWindows", "StoredWindow", "load_recurring"]
+__all__ = [
+    "COMPONENT",
+    "ENTITY",
+    "MaintenanceWindow",
+    "MaintenanceWindowInput",
+    "MaintenanceWindows",
+    "StoredWindow",
+    "load_recurring",
+]

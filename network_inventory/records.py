@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from network_inventory.errors import ValidationError
 from network_inventory.model import LinkStatus, Medium, ProbeKind, SiteKind
+from pendopo import declared
 
 CODE_RE = re.compile(r"^\d{1,4}(\.\d{1,6}){1,4}$")
 """Kemendagri-style codes: digits with at least one dot (``33.14``, ``33.14.01``,
@@ -380,6 +381,9 @@ def _flag(value: Any, info: ValidationInfo) -> bool:
     return value
 
 
+FLAG = _before(_flag)
+
+
 class ProbeInput(Input):
     """A probe target as a client writes it: what the prober measures a site's link with."""
 
@@ -418,7 +422,7 @@ class ProbeInput(Input):
         INTEGER,
         Field(description="echo requests (or connection attempts) per round"),
     ] = 5
-    enabled: Annotated[bool | None, _before(_flag)] = True
+    enabled: Annotated[bool | None, FLAG] = True
 
     def fields(self, *, text: bool = False) -> dict[str, Any]:
         """The stored columns, ``site`` still a reference (or ValidationError)."""
@@ -512,39 +516,11 @@ class RegionRow(Input):
         return []
 
 
-def _bound(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _message(error: Mapping[str, Any], entity: str) -> str:
-    """A pydantic error in the inventory's words (what the API said before pydantic)."""
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind == "missing" or (error.get("input", ...) is None and kind != "invalid"):
-        return "is required"
-    if kind == "extra_forbidden":
-        return f"is not a field of a {entity}"
-    if kind == "greater_than_equal":
-        return f"must be at least {_bound(ctx['ge'])}"
-    if kind == "less_than_equal":
-        return f"must be at most {_bound(ctx['le'])}"
-    if kind == "string_too_long":
-        return f"is longer than {ctx['max_length']} characters"
-    if kind == "enum":
-        return f"must be one of: {ctx['expected'].replace(' or ', ', ').replace(chr(39), '')}"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return str(error["msg"])
-
-
 def invalid(exc: pydantic.ValidationError, entity: str) -> ValidationError:
-    """The one translation of a pydantic error: every bad field, in the API's words."""
-    details = [
-        {"field": str(e["loc"][0]) if e["loc"] else entity, "message": _message(e, entity)}
-        for e in exc.errors(include_url=False)
-    ]
-    return refused(details)
+    """The one translation of a pydantic error: every bad field, in the API's words
+    (``pendopo.declared``)."""
+    return refused(declared.details(exc, entity))
 
 
 def refused(details: list[dict[str, str]]) -> ValidationError:
-    fields = ", ".join(f"{d['field']} {d['message']}" for d in details)
-    return ValidationError(f"Invalid input: {fields}.", details=details)
+    return ValidationError(declared.sentence(details), details=details)

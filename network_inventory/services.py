@@ -12,17 +12,24 @@ change-log entry (``change_log``, entity ``service``) commit together.
 from __future__ import annotations
 
 import enum
+import re
 import sqlite3
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationInfo
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from network_inventory import changelog
 from network_inventory.errors import Conflict, NotFound, ValidationError
-from network_inventory.model import SiteKind, iso
+from network_inventory.model import SiteKind, Stamp
 from network_inventory.names import name_key
+from network_inventory.records import FLAG, INTEGER, Input
+from pendopo.declared import checked_when_missing, unset
 
 ENTITY = "service"
 """The change log's entity of catalogue edits."""
@@ -65,7 +72,6 @@ NAME_MAX = 120
 DURATION_MAX = 40
 NOTES_MAX = 500
 FIELDS = ("name", "kind", "duration", "delegated", "kecamatan", "notes")
-_READ_ONLY = ("id", "created_at", "updated_at")
 _COLUMNS = ("name", "kind", "duration", "delegated", "notes")
 
 
@@ -102,81 +108,187 @@ class Service:
         }
 
     def public(self) -> dict[str, Any]:
-        """The REST shape (staff): with the offices' codes and names."""
-        return {
-            "id": self.id,
-            **self.record(),
-            "kecamatan": [{"code": o.code, "name": o.name} for o in self.offices],
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
+        """The REST shape (staff): with the offices' codes and names (:class:`ServiceAnswer`)."""
+        answer = ServiceAnswer(
+            id=self.id,
+            name=self.name,
+            kind=self.kind,
+            duration=self.duration,
+            delegated=self.delegated,
+            kecamatan=[OfficeName(o.code, o.name) for o in self.offices],
+            notes=self.notes,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+        data: dict[str, Any] = _ANSWER.dump_python(answer, mode="json")
+        return data
 
 
-# -- validation -------------------------------------------------------------------------------
-def _text(value: Any, field: str, limit: int, problems: list[dict[str, str]]) -> str | None:
+# -- the declarations -------------------------------------------------------------------------
+def _bad(message: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid", message)
+
+
+def _board_text(limit: int) -> BeforeValidator:
+    """Text as the board shows it: spaces collapsed, at most ``limit`` characters, no control
+    characters; blank is no value."""
+
+    def check(value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _bad("must be text")
+        if any(unicodedata.category(c) == "Cc" for c in value if c not in "\t\n\r"):
+            raise _bad("must not contain control characters")
+        text = " ".join(value.split())
+        if len(text) > limit:
+            raise _bad(f"must be at most {limit} characters")
+        return text or None
+
+    return BeforeValidator(check)
+
+
+def _name(value: Any) -> str:
     if value is None:
-        return None
-    if not isinstance(value, str):
-        problems.append({"field": field, "message": "must be text"})
-        return None
-    text = " ".join(value.split())
-    if len(text) > limit:
-        problems.append({"field": field, "message": f"must be at most {limit} characters"})
-    if any(unicodedata.category(c) == "Cc" for c in value if c not in "\t\n\r"):
-        problems.append({"field": field, "message": "must not contain control characters"})
-    return text or None
+        raise _bad("is required")
+    if not value[0].isalnum():
+        raise _bad("must start with a letter or digit")
+    return str(value)
 
 
-def _office_refs(value: Any, problems: list[dict[str, str]]) -> list[int | str]:
+def _kind(value: Any) -> ServiceKind:
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or text not in {k.value for k in ServiceKind}:
+        raise _bad("must be perizinan or non-perizinan")
+    return ServiceKind(text)
+
+
+def _office_list(value: Any, info: ValidationInfo) -> list[Any]:
+    if info.context and info.context.get("text") and isinstance(value, str):
+        return [c for c in _SPLIT.split(value) if c]
     if not isinstance(value, list):
-        problems.append({"field": "kecamatan", "message": "must be a list of kecamatan codes"})
-        return []
-    refs: list[int | str] = []
-    for item in value:
-        if isinstance(item, str) and item.strip() and len(item) <= 64:
-            text = item.strip()
-            refs.append(int(text) if text.isascii() and text.isdigit() and len(text) < 18 else text)
-        elif isinstance(item, int) and not isinstance(item, bool) and 0 < item < 2**62:
-            refs.append(item)
-        else:
-            problems.append({"field": "kecamatan", "message": f"{str(item)[:40]!r} is not a code"})
-    return refs
+        raise _bad("must be a list of kecamatan codes")
+    return value
 
 
-def check_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Clean input fields (every problem at once, as a 400 with ``details``). Unknown fields are
-    refused; ``id``, ``created_at`` and ``updated_at`` are ignored (an exported record can be
-    sent back)."""
-    problems: list[dict[str, str]] = []
-    unknown = sorted(set(data) - set(FIELDS) - set(_READ_ONLY))
-    problems += [{"field": k, "message": "is not a field of a service"} for k in unknown]
-    out: dict[str, Any] = {}
-    if "name" in data or not partial:
-        name = _text(data.get("name"), "name", NAME_MAX, problems)
-        if name is None:
-            problems.append({"field": "name", "message": "is required"})
-        elif not name[0].isalnum():
-            problems.append({"field": "name", "message": "must start with a letter or digit"})
-        out["name"] = name
-    if "kind" in data or not partial:
-        kind = data.get("kind")
-        if not isinstance(kind, str) or kind not in {k.value for k in ServiceKind}:
-            problems.append({"field": "kind", "message": "must be perizinan or non-perizinan"})
-        out["kind"] = kind
-    if "duration" in data:
-        out["duration"] = _text(data["duration"], "duration", DURATION_MAX, problems)
-    if "notes" in data:
-        out["notes"] = _text(data["notes"], "notes", NOTES_MAX, problems)
-    if "delegated" in data or not partial:
-        delegated = data.get("delegated", False)
-        if not isinstance(delegated, bool):
-            problems.append({"field": "delegated", "message": "must be true or false"})
-        out["delegated"] = delegated is True
-    if "kecamatan" in data:
-        out["kecamatan"] = _office_refs(data["kecamatan"], problems)
-    if problems:
-        raise ValidationError("The service is not valid.", details=problems)
-    return out
+def _office(value: Any) -> int | str:
+    if isinstance(value, str) and value.strip() and len(value) <= 64:
+        text = value.strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 18 else text
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62:
+        return value
+    raise _bad(f"{str(value)[:40]!r} is not a code")
+
+
+_SPLIT = re.compile(r"[;,\s]+")
+Ignored = SkipJsonSchema[Any]
+"""Read-only fields of an exported record: a client may send them back; they change nothing."""
+
+
+class ServiceChange(Input):
+    """A service's fields as a client changes them (PATCH: the fields it gives; a CSV row: its
+    file's columns). ``id``, ``created_at`` and ``updated_at`` are ignored over REST (an
+    exported record can be sent back); in CSV the ``id`` names the service a row updates."""
+
+    ENTITY = "service"
+
+    id: Annotated[
+        Annotated[int, Field(ge=1, le=2**62)] | None,
+        INTEGER,
+        Field(description="ignored over REST; in CSV, the service the row updates"),
+    ] = None
+    name: Annotated[
+        str,
+        BeforeValidator(_name),
+        _board_text(NAME_MAX),  # runs first (pydantic runs "before" validators last to first)
+        Field(max_length=NAME_MAX, description="as on the board; starts with a letter or digit"),
+    ] = unset()
+    kind: Annotated[ServiceKind, BeforeValidator(_kind)] = unset()
+    duration: Annotated[
+        str | None,
+        _board_text(DURATION_MAX),
+        WithJsonSchema({"type": ["string", "null"], "maxLength": DURATION_MAX}),
+        Field(description='promised duration as on the board, e.g. "5 menit"'),
+    ] = None
+    delegated: Annotated[
+        bool | None, FLAG, Field(description="delegated to the kecamatan offices")
+    ] = unset()
+    kecamatan: Annotated[
+        list[Annotated[int | str, BeforeValidator(_office)]],
+        BeforeValidator(_office_list),
+        Field(description="codes (or ids) of the kecamatan offering it; delegated only"),
+    ] = unset()
+    notes: Annotated[
+        str | None,
+        _board_text(NOTES_MAX),
+        WithJsonSchema({"type": ["string", "null"], "maxLength": NOTES_MAX}),
+    ] = None
+    created_at: Ignored = Field(None, exclude=True)
+    updated_at: Ignored = Field(None, exclude=True)
+
+    def fields(self) -> dict[str, Any]:
+        """The given editable fields (``delegated`` left blank in CSV: false)."""
+        out = self.model_dump(mode="json", include=self.model_fields_set & set(FIELDS))
+        if "delegated" in out:
+            out["delegated"] = out["delegated"] is True
+        return out
+
+
+class ServiceInput(ServiceChange):
+    """A new service as a client writes it (POST; a CSV row of a service not stored yet)."""
+
+    name: Annotated[
+        str,
+        BeforeValidator(_name),
+        _board_text(NAME_MAX),  # runs first (pydantic runs "before" validators last to first)
+        Field(max_length=NAME_MAX, description="as on the board; starts with a letter or digit"),
+    ] = checked_when_missing()
+    kind: Annotated[ServiceKind, BeforeValidator(_kind)] = checked_when_missing()
+
+    model_config = ConfigDict(json_schema_extra={"required": ["name", "kind"]})
+
+    def fields(self) -> dict[str, Any]:
+        return {"delegated": False, **super().fields()}
+
+
+CSV_COLUMNS = tuple(n for n in ServiceChange.model_fields if n not in ("created_at", "updated_at"))
+"""The catalogue's CSV columns: the id and the editable fields, in declaration order."""
+
+
+def check_fields(data: Mapping[str, Any], *, partial: bool, text: bool = False) -> dict[str, Any]:
+    """Clean input fields (every problem at once, as a 400 with ``details``): a new service's
+    (``partial`` False) or a change's; ``text``: a CSV row's cells."""
+    return (ServiceChange if partial else ServiceInput).parse(data, text=text).fields()
+
+
+@dataclass(frozen=True)
+class OfficeName:
+    """A kecamatan offering a service, as the API names it."""
+
+    code: str | None
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceAnswer:
+    """A service as the API answers it (staff)."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    id: int
+    name: str
+    kind: ServiceKind
+    duration: str | None
+    """promised duration as on the board, e.g. "5 menit\""""
+    delegated: bool
+    """delegated to the kecamatan offices"""
+    kecamatan: list[OfficeName]
+    notes: str | None
+    created_at: Stamp
+    updated_at: Stamp
+
+
+_ANSWER = TypeAdapter(ServiceAnswer)
 
 
 # -- storage ----------------------------------------------------------------------------------
@@ -375,12 +487,16 @@ def seed(conn: sqlite3.Connection, *, user: str) -> Service | None:
 
 
 __all__ = [
+    "CSV_COLUMNS",
     "ENTITY",
     "FIELDS",
     "SEED",
     "STRUCTURE",
     "Office",
     "Service",
+    "ServiceAnswer",
+    "ServiceChange",
+    "ServiceInput",
     "ServiceKind",
     "Structure",
     "by_name",

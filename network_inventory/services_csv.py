@@ -2,7 +2,9 @@
 
 Columns: ``id, name, kind, duration, delegated, kecamatan, notes``; ``kecamatan`` holds the
 offering kecamatan's codes separated by ``;`` (commas or spaces also work), ``delegated`` is
-``true``/``false`` (``ya``/``tidak``, ``1``/``0`` too). Every row is checked first; any bad row
+``true``/``false`` (``ya``/``tidak``, ``yes``/``no``, ``y``/``n``, ``1``/``0`` too; blank:
+false). The cells are checked by the same declaration as the REST input
+(``services.ServiceInput``, in CSV mode). Every row is checked first; any bad row
 rejects the whole file with one error per row and nothing is written. A row updates the service
 its ``id`` names, else the one of the same name, else creates one; a column left out of the file
 keeps the updated services' values; services missing from the file stay (delete them in the
@@ -13,9 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import sqlite3
-from typing import Any
 
 from network_inventory import services
 from network_inventory.csvio import decode, read_rows
@@ -23,9 +23,7 @@ from network_inventory.errors import InventoryError, ValidationError
 from network_inventory.names import name_key
 from network_inventory.rows_import import RowsReport
 
-COLUMNS = ("id", "name", "kind", "duration", "delegated", "kecamatan", "notes")
-_TRUE, _FALSE = {"true", "1", "yes", "ya", "y"}, {"false", "0", "no", "tidak", "t", "n", ""}
-_SPLIT = re.compile(r"[;,\s]+")
+COLUMNS = services.CSV_COLUMNS
 
 
 def export_csv(conn: sqlite3.Connection) -> str:
@@ -33,61 +31,33 @@ def export_csv(conn: sqlite3.Connection) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for s in services.list_all(conn):
-        writer.writerow(
-            [
-                s.id,
-                s.name,
-                s.kind.value,
-                s.duration or "",
-                "true" if s.delegated else "false",
-                ";".join(o.code or str(o.site_id) for o in s.offices),
-                s.notes or "",
-            ]
-        )
+        cells = {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind.value,
+            "duration": s.duration or "",
+            "delegated": "true" if s.delegated else "false",
+            "kecamatan": ";".join(o.code or str(o.site_id) for o in s.offices),
+            "notes": s.notes or "",
+        }
+        writer.writerow([cells[c] for c in COLUMNS])
     return out.getvalue()
 
 
-def _row_data(row: dict[str, str]) -> tuple[int | None, dict[str, Any]]:
-    """A CSV row as the REST input (strings to their types); the id, if given."""
-    problems = []
-    raw_id = row.get("id", "").strip()
-    service_id = None
-    if raw_id:
-        if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 18:
-            service_id = int(raw_id)
-        else:
-            problems.append({"field": "id", "message": "must be a whole number"})
-    data: dict[str, Any] = {"name": row.get("name", ""), "kind": row.get("kind", "").strip()}
-    for key in ("duration", "notes"):
-        if key in row:
-            data[key] = row[key]
-    if "delegated" in row:
-        flag = row["delegated"].strip().lower()
-        if flag not in _TRUE | _FALSE:
-            problems.append({"field": "delegated", "message": "must be true or false"})
-        data["delegated"] = flag in _TRUE
-    if "kecamatan" in row:
-        data["kecamatan"] = [c for c in _SPLIT.split(row["kecamatan"]) if c]
-    if problems:
-        raise ValidationError("The row is not valid.", details=problems)
-    return service_id, data
-
-
-def _apply(
-    conn: sqlite3.Connection, service_id: int | None, data: dict[str, Any], user: str
-) -> str:
+def _apply(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str:
     """Create, or update with only the file's columns (a column left out keeps its value)."""
-    fields = services.check_fields(data, partial=False)
-    if service_id is not None:
-        services.get(conn, service_id)  # NotFound names the id
-        found: int | None = service_id
+    given = services.ServiceInput.parse(row, text=True)
+    fields = given.fields()
+    if given.id is not None:
+        services.get(conn, given.id)  # NotFound names the id
+        found: int | None = given.id
     else:
         existing = services.by_name(conn, fields["name"])
         found = existing.id if existing else None
     if found is None:
         services.create(conn, fields, user=user)
         return "created"
-    changes = services.check_fields(data, partial=True)
+    changes = services.check_fields(row, partial=True, text=True)
     _service, changed = services.update(conn, found, changes, user=user)
     return "updated" if changed else "unchanged"
 
@@ -109,8 +79,7 @@ def import_csv(
             continue
         seen[key] = where
         try:
-            service_id, parsed = _row_data(row)
-            outcome = _apply(conn, service_id, parsed, user)
+            outcome = _apply(conn, row, user)
         except InventoryError as exc:
             details = exc.details if isinstance(exc.details, list) else [{"message": exc.message}]
             errors += [{"row": where, **d} for d in details]

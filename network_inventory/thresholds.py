@@ -6,24 +6,26 @@ own component so the ``links`` table stays as it is). A site is judged by the ba
 primary active uplink; a site without one (the regency office) and a link of medium ``other``
 use the settings' ``probe_loss_degraded`` / ``probe_rtt_degraded_ms``.
 
-Overrides are changed like the other inventory records: validated, written with a change-log
+Overrides are changed like the other inventory records: checked by their declaration
+(``ThresholdsInput``; ``Baseline`` is the answer), written with a change-log
 entry (entity ``link``, action ``thresholds``) and the caller's audit ``then`` in one
 transaction.
 """
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from network_inventory import changelog
 from network_inventory import links as links_repo
-from network_inventory.errors import ValidationError
 from network_inventory.model import Medium
+from network_inventory.records import NUMBER, Input
 from network_inventory.state import Limits, Policy
 from pendopo.db import Component, Database, Then, and_then
 
@@ -38,7 +40,6 @@ MEDIUM_RTT_MS: Mapping[Medium, float] = {
 VSAT is ~550–700 ms when healthy; radio and ADSL hops tens of ms; mobile data 50–300 ms. A
 medium missing here (``other``) uses the settings' value."""
 
-FIELDS = ("loss_degraded", "rtt_degraded_ms")
 MAX_RTT_MS = 60_000.0
 
 _V1 = """
@@ -90,21 +91,64 @@ def baseline(medium: Medium | str, override: Override | None, policy: Policy) ->
     )
 
 
-def public(medium: Medium | str, override: Override | None, policy: Policy) -> dict[str, Any]:
+class ThresholdsInput(Input):
+    """A link's own thresholds as a client writes them (PUT: both; null or missing: the
+    medium's default)."""
+
+    ENTITY = "link's thresholds"
+
+    loss_degraded: Annotated[
+        Annotated[float, Field(gt=0, le=1)] | None,
+        NUMBER,
+        Field(description="loss ratio at or above which a round is degraded; null: default"),
+    ] = None
+    rtt_degraded_ms: Annotated[
+        Annotated[float, Field(gt=0, le=MAX_RTT_MS)] | None,
+        NUMBER,
+        Field(description="median round trip (ms) at or above which a round is degraded"),
+    ] = None
+
+    def override(self) -> Override:
+        return Override(self.loss_degraded, self.rtt_degraded_ms)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Baseline:
+    """A link's baseline as the API answers it."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    link_id: int
+    medium: str
+    loss_degraded: float
+    """in force: the override, else the default"""
+    rtt_degraded_ms: float
+    """in force: the override, else the default"""
+    default: Override
+    """the medium's defaults"""
+    override: Override
+    """the link's own values (null: the default)"""
+
+
+_BASELINE = TypeAdapter(Baseline)
+
+
+def public(
+    link_id: int, medium: Medium | str, override: Override | None, policy: Policy
+) -> dict[str, Any]:
     """The JSON shape: the limits in force, the medium's defaults and the link's override."""
     limits = baseline(medium, override, policy)
     default = medium_limits(medium, policy)
-    own = override or Override()
-    return {
-        "medium": str(medium),
-        "loss_degraded": limits.loss_degraded,
-        "rtt_degraded_ms": limits.rtt_degraded_ms,
-        "default": {
-            "loss_degraded": default.loss_degraded,
-            "rtt_degraded_ms": default.rtt_degraded_ms,
-        },
-        "override": own.record(),
-    }
+    answer = Baseline(
+        link_id=link_id,
+        medium=str(medium),
+        loss_degraded=limits.loss_degraded,
+        rtt_degraded_ms=limits.rtt_degraded_ms,
+        default=Override(default.loss_degraded, default.rtt_degraded_ms),
+        override=override or Override(),
+    )
+    data: dict[str, Any] = _BASELINE.dump_python(answer, mode="json")
+    return data
 
 
 def load_overrides(conn: sqlite3.Connection) -> dict[int, Override]:
@@ -122,34 +166,6 @@ def get_override(conn: sqlite3.Connection, link_id: int) -> Override | None:
     return Override(row[0], row[1]) if row else None
 
 
-def validate(data: Mapping[str, Any]) -> Override:
-    """An override from a JSON object: each field a number in range or null."""
-    details = [{"field": k, "message": "Unknown field."} for k in data if k not in FIELDS]
-    values: dict[str, float | None] = {}
-    for name in FIELDS:
-        raw = data.get(name)
-        if raw is None:
-            values[name] = None
-            continue
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            details.append({"field": name, "message": "Must be a number or null."})
-            continue
-        value = float(raw)
-        if name == "loss_degraded" and not 0 < value <= 1:
-            details.append({"field": name, "message": "Must be above 0 and at most 1."})
-        elif name == "rtt_degraded_ms" and not 0 < value <= MAX_RTT_MS:
-            details.append(
-                {"field": name, "message": f"Must be above 0 and at most {MAX_RTT_MS:g}."}
-            )
-        else:
-            values[name] = value
-    if details:
-        raise ValidationError(
-            "; ".join(f"{d['field']}: {d['message']}" for d in details), details=details
-        )
-    return Override(values["loss_degraded"], values["rtt_degraded_ms"])
-
-
 class LinkThresholds:
     """Reads and changes links' baselines over one :class:`Database`."""
 
@@ -160,8 +176,7 @@ class LinkThresholds:
     async def get(self, link_id: int) -> dict[str, Any]:
         def run(conn: sqlite3.Connection) -> dict[str, Any]:
             link = links_repo.TABLE.require(conn, link_id)
-            out = public(link.medium, get_override(conn, link_id), self.policy)
-            return {"link_id": link_id, **out}
+            return public(link_id, link.medium, get_override(conn, link_id), self.policy)
 
         return await self.db.read(run)
 
@@ -169,7 +184,7 @@ class LinkThresholds:
         self, link_id: int, data: Mapping[str, Any], *, user: str, then: Then | None = None
     ) -> dict[str, Any]:
         """Set the link's override (both fields; null or missing: the medium's default)."""
-        wanted = validate(data)
+        wanted = ThresholdsInput.parse(data).override()
 
         def run(conn: sqlite3.Connection) -> dict[str, Any]:
             link = links_repo.TABLE.require(conn, link_id)
@@ -186,7 +201,7 @@ class LinkThresholds:
                     before=old,
                     after=new,
                 )
-            return {"link_id": link_id, **public(link.medium, wanted, self.policy)}
+            return public(link_id, link.medium, wanted, self.policy)
 
         return await self.db.write(and_then(run, then))
 
@@ -208,10 +223,12 @@ def _store(conn: sqlite3.Connection, link_id: int, override: Override) -> None:
 __all__ = [
     "COMPONENT",
     "MEDIUM_RTT_MS",
+    "Baseline",
     "LinkThresholds",
     "Override",
+    "ThresholdsInput",
     "baseline",
     "load_overrides",
     "medium_limits",
-    "validate",
+    "public",
 ]

@@ -12,13 +12,19 @@ did not, grouped by kecamatan (``GET /api/rooms/{id}/attendance``, its CSV and p
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter, computed_field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from pendopo.db import Component, Database
-from rooms.model import Participant
+from rooms.model import Participant, SessionState
 from rooms.records import RoomRecord
+from rooms.schedule import WIB
 from rooms.sites import SiteDirectory, site_and_parent
 
 COMPONENT = Component(
@@ -135,9 +141,16 @@ class AttendanceLog:
 
 
 # -- the report --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Line:
-    """One line of the list: a person who came, or an invited site nobody came from."""
+def wib(at: float | None) -> str:
+    """Epoch seconds as a WIB date and time (``2026-12-03 09:00:00``); "" for none."""
+    return "" if at is None else dt.datetime.fromtimestamp(at, WIB).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pydantic_dataclass(frozen=True, config=ConfigDict(use_attribute_docstrings=True))
+class AttendanceLine:
+    """One line of the list: a person who came, or an invited site nobody came from. Declared
+    once: its fields are the JSON answer and its OpenAPI schema; :data:`CSV_COLUMNS` and
+    :meth:`csv_cells` are its CSV (Indonesian headers, times in WIB)."""
 
     kecamatan: str
     """Name of the kecamatan the site lies in ("" for the regency office / no site)."""
@@ -148,21 +161,104 @@ class Line:
     """The person's name; "" for an absent site."""
     role: str
     joined_at: float | None
+    """epoch seconds"""
     left_at: float | None
+    """epoch seconds"""
     present_s: float
     reconnects: int
     invited: bool
     """Whether the site was invited (or lies under / above an invited one)."""
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def absent(self) -> bool:
+        """An invited site nobody came from."""
         return not self.name
+
+    def csv_cells(self) -> list[object]:
+        """The line under :data:`CSV_COLUMNS`."""
+        return [
+            self.kecamatan,
+            self.site,
+            self.site_code or "",
+            self.name,
+            self.role,
+            wib(self.joined_at),
+            wib(self.left_at),
+            f"{self.present_s / 60:.1f}" if not self.absent else "",
+            self.reconnects if not self.absent else "",
+            "tidak hadir" if self.absent else "hadir",
+        ]
+
+
+CSV_COLUMNS = (
+    "kecamatan",  # kecamatan
+    "lokasi",  # site
+    "kode_lokasi",  # site_code
+    "nama",  # name
+    "peran",  # role
+    "bergabung_wib",  # joined_at
+    "keluar_wib",  # left_at
+    "hadir_menit",  # present_s
+    "sambung_ulang",  # reconnects
+    "keterangan",  # absent: "hadir" / "tidak hadir"
+)
+
+
+@pydantic_dataclass(frozen=True, config=ConfigDict(use_attribute_docstrings=True))
+class AttendanceRoom:
+    """The session an attendance list is of."""
+
+    id: str
+    title: str
+    state: SessionState
+    """now (the live state when the session is running)"""
+    created_at: float
+    ended_at: float | None
+    starts_at: float | None
+    """scheduled sessions only"""
+    duration_min: int | None
+    agenda: str
+    invited_sites: list[str]
+
+    @classmethod
+    def of(cls, record: RoomRecord, state: SessionState) -> AttendanceRoom:
+        schedule = record.schedule
+        return cls(
+            id=record.id,
+            title=record.title,
+            state=state,
+            created_at=record.created_at,
+            ended_at=record.ended_at,
+            starts_at=schedule.starts_at if schedule else None,
+            duration_min=schedule.duration_min if schedule else None,
+            agenda=schedule.agenda if schedule else "",
+            invited_sites=list(record.invited_sites),
+        )
+
+
+@pydantic_dataclass(frozen=True, config=ConfigDict(use_attribute_docstrings=True))
+class Attendance:
+    """A session's attendance list as the API answers it."""
+
+    region: str
+    room: AttendanceRoom
+    lines: list[AttendanceLine]
+    absent_sites: list[str]
+    """Codes of invited sites nobody joined from."""
+
+    def public(self) -> dict[str, Any]:
+        data: dict[str, Any] = _ATTENDANCE.dump_python(self, mode="json")
+        return data
+
+
+_ATTENDANCE: TypeAdapter[Attendance] = TypeAdapter(Attendance)
 
 
 @dataclass(frozen=True)
 class Report:
     room: RoomRecord
-    lines: list[Line]
+    lines: list[AttendanceLine]
     """Present people and absent invited sites, by kecamatan, then site, then join time."""
     absent_sites: list[str]
     """Codes of invited sites nobody joined from."""
@@ -197,7 +293,7 @@ async def report(
             _related(a.site_code, c) for c in record.invited_sites
         )
         lines.append(
-            Line(
+            AttendanceLine(
                 kecamatan=kecamatan,
                 site=label,
                 site_code=a.site_code,
@@ -215,7 +311,7 @@ async def report(
     for code in absent:
         kecamatan, label = await site_label(directory, code)
         lines.append(
-            Line(kecamatan, label, code, "", "", None, None, 0.0, 0, invited=True),
+            AttendanceLine(kecamatan, label, code, "", "", None, None, 0.0, 0, invited=True),
         )
     # The regency office (no kecamatan) first, then kecamatan by name; absent sites last in each.
     lines.sort(key=lambda x: (x.kecamatan != "", x.kecamatan, x.site, x.absent, x.joined_at or 0))
@@ -224,10 +320,14 @@ async def report(
 
 __all__ = [
     "COMPONENT",
+    "CSV_COLUMNS",
+    "Attendance",
+    "AttendanceLine",
     "AttendanceLog",
+    "AttendanceRoom",
     "Attendee",
-    "Line",
     "Report",
     "report",
     "site_label",
+    "wib",
 ]

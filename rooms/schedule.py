@@ -36,15 +36,6 @@ class Schedule:
         """When the join link opens for people who are not hosts."""
         return self.starts_at - join_early
 
-    def public(self, join_early: float) -> dict[str, object]:
-        return {
-            "starts_at": self.starts_at,
-            "duration_min": self.duration_min,
-            "ends_at": self.ends_at,
-            "opens_at": self.opens_at(join_early),
-            "agenda": self.agenda,
-        }
-
 
 def wib_clock(at: float) -> str:
     """ "09.00": the time of day in WIB as Indonesian writes it."""

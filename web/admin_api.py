@@ -14,31 +14,21 @@ GET  /api/admin/audit.csv                   the same filters, as CSV
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from accounts import Role, User
+from accounts import User
 from accounts.passwords import generate_password
+from accounts.user_input import PasswordReset, UserInput
 from edge.keys import ACCOUNTS, AUDIT
 from web import openapi
 from web.auth import audit, audited, require_admin
 from web.errors import ApiError, NotFound, json_body
 from web.pages import add_page
 
-_SITE_CODE_RE = re.compile(r"^[0-9A-Za-z.\-]{1,32}$")
 MAX_PAGE = 500
-
-
-def _optional_str(body: dict[str, object], key: str, *, limit: int = 200) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise ApiError("invalid_request", f"{key} must be a string of at most {limit} characters.")
-    return value.strip() or None
 
 
 async def _user_from_path(request: web.Request) -> User:
@@ -62,27 +52,11 @@ async def list_users(request: web.Request) -> web.Response:
 
 async def create_user(request: web.Request) -> web.Response:
     require_admin(request)
-    body = await json_body(request)
-    username = _optional_str(body, "username", limit=64)
-    role_text = body.get("role")
-    if username is None:
-        raise ApiError("invalid_request", "username is required.")
-    try:
-        role = Role(role_text) if isinstance(role_text, str) else None
-    except ValueError:
-        role = None
-    if role is None:
-        roles = ", ".join(r.value for r in Role)
-        raise ApiError("invalid_role", f"role must be one of: {roles}.")
-    display_name = _optional_str(body, "display_name", limit=100)
-    site_code = _optional_str(body, "site_code", limit=32)
-    if site_code is not None and not _SITE_CODE_RE.match(site_code):
-        raise ApiError("invalid_site_code", "site_code looks like 33.14.01.")
-    if role is Role.SITE and site_code is None:
-        raise ApiError("invalid_site_code", "A site account needs the site's code.")
-    password = _optional_str(body, "password", limit=1024)
-    generated = password is None
-    password = password or generate_password()
+    asked = UserInput.parse(await json_body(request))
+    username, role, site_code = asked.username, asked.role, asked.site_code
+    display_name = asked.display_name
+    generated = asked.password is None
+    password = asked.password or generate_password()
     then = audited(
         request,
         "user.create",
@@ -102,9 +76,9 @@ async def reset_password(request: web.Request) -> web.Response:
     require_admin(request)
     target = await _user_from_path(request)
     body = await json_body(request) if request.can_read_body else {}
-    password = _optional_str(body, "password", limit=1024)
-    generated = password is None
-    password = password or generate_password()
+    chosen = PasswordReset.parse(body).password
+    generated = chosen is None
+    password = chosen or generate_password()
     then = audited(request, "user.password_reset", lambda _: target.username)
     await request.app[ACCOUNTS].set_password(target.id, password, then=then)
     answer: dict[str, object] = {"ok": True}
@@ -216,10 +190,10 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/admin/audit.csv", audit_csv)
 
 
-_ROLE = {"enum": [r.value for r in Role]}
+openapi.add_schemas(openapi.declared(UserInput, PasswordReset))
 _USER_ID = openapi.Param("user_id", "path", {"type": "integer", "minimum": 1})
 _OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
-_ADMIN_USER = {"allOf": [openapi.ref("User")], "properties": {"disabled": {"type": "boolean"}}}
+_ADMIN_USER = openapi.ref("User")
 _AUDIT_FILTERS = (
     openapi.Param(
         "action",
@@ -238,17 +212,12 @@ openapi.describe(
             "items": {"type": "array", "items": _ADMIN_USER}, "total": {"type": "integer"}}}),
     openapi.Operation("POST", "/api/admin/users", "Create a user (password generated when not "
         "given, answered once)", "admin", "admin",
-        body={"application/json": {"schema": {"type": "object", "required": ["username", "role"],
-            "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64},
-                           "role": _ROLE,
-                           "password": {"type": "string", "minLength": 8, "maxLength": 1024},
-                           "display_name": {"type": ["string", "null"], "maxLength": 100},
-                           "site_code": {"type": ["string", "null"], "pattern": r"^\d+(\.\d+)*$",
-                                         "description": "required for role site"}}}}},
+        body={"application/json": {"schema": openapi.ref("UserInput")}},
         response={"type": "object", "required": ["user"],
                   "properties": {"user": _ADMIN_USER, **_GENERATED}}, status=201),
     openapi.Operation("POST", "/api/admin/users/{user_id}/password", "Reset a password "
         "(generated when not given)", "admin", "admin", params=(_USER_ID,),
+        body={"application/json": {"schema": openapi.ref("PasswordReset")}},
         response={**_OK, "properties": {"ok": {"const": True}, **_GENERATED}}),
     openapi.Operation("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin",
         "admin", params=(_USER_ID,), response=_OK, errors=(409,)),

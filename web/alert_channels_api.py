@@ -13,14 +13,15 @@ to (``web/inventory_live_api.py`` wires it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from edge.keys import DATABASE
-from network_inventory.alert_log import MAX_NOTE, AlertLog
+from network_inventory.alert_log import AckInput, AlertLog
 from network_inventory.alerts import Backoff
-from network_inventory.channels import KINDS, SEVERITIES, Channels
+from network_inventory.channels import AlertChannel, ChannelChange, ChannelInput, Channels
 from network_inventory.notify import ChannelDispatcher, MailSettings, NotifySettings
 from pendopo.config import Settings
 from pendopo.db import Database, Then
@@ -145,33 +146,9 @@ def setup(app: web.Application) -> None:
 
 
 _NS = {"type": ["string", "null"]}
-_CODES = {"type": "array", "items": {"type": "string"}, "description": "kecamatan codes; [] all"}
-_KINDS = {"type": "array", "items": {"enum": list(SEVERITIES)}, "minItems": 1}
-_CHANNEL = {
-    "type": "object",
-    "required": ["id", "kind", "name", "enabled", "token_set"],
-    "properties": {
-        "id": {"type": "integer"}, "kind": {"enum": list(KINDS)}, "name": {"type": "string"},
-        "recipients": {"type": ["array", "null"], "items": {"type": "string"}},
-        "chat_id": _NS, "token_set": {"type": "boolean"}, "kecamatan": _CODES,
-        "severities": _KINDS, "escalate_after_s": {"type": ["integer", "null"]},
-        "enabled": {"type": "boolean"}, "created_at": _NS, "updated_at": _NS,
-        "last_attempt_at": _NS, "last_ok_at": _NS, "last_error": _NS,
-        "delivered": {"type": "integer"}, "failed": {"type": "integer"},
-    },
-}  # fmt: skip
-_FIELDS = {
-    "kind": {"enum": list(KINDS)},
-    "name": {"type": "string", "minLength": 1, "maxLength": 100},
-    "recipients": {"type": "array", "items": {"type": "string", "format": "email"},
-                   "minItems": 1, "maxItems": 20},
-    "chat_id": {"type": "string", "description": "Telegram chat id (-100…) or @channelname"},
-    "token": {"type": "string", "description": "bot token (write-only)", "writeOnly": True},
-    "kecamatan": _CODES,
-    "severities": _KINDS,
-    "escalate_after_s": {"type": ["integer", "null"], "minimum": 1, "maximum": 604800},
-    "enabled": {"type": "boolean"},
-}  # fmt: skip
+openapi.add_schemas(
+    openapi.declared(ChannelInput, ChannelChange, AckInput, outputs=(AlertChannel,))
+)
 _ALERT = {
     "type": "object",
     "required": ["id", "at", "kind", "site", "open", "acknowledged"],
@@ -186,32 +163,31 @@ _ALERT = {
 _ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 
 
-def _list(items: dict[str, Any]) -> dict[str, Any]:
+def _list(items: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": ["items", "total"],
             "properties": {"items": {"type": "array", "items": items},
                            "total": {"type": "integer"}, "limit": {"type": "integer"},
                            "offset": {"type": "integer"}}}  # fmt: skip
 
 
-def _body(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+def _body(schema: Mapping[str, Any], example: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema, "example": example}}
 
 
 openapi.describe(
     openapi.Operation("GET", "/api/alert-channels", "E-mail and Telegram alert channels", "live",
-        "address", response=_list(_CHANNEL)),
+        "address", response=_list(openapi.ref("AlertChannel"))),
     openapi.Operation("POST", "/api/alert-channels", "Add an alert channel", "live", "editor",
-        body=_body({"type": "object", "required": ["kind", "name"], "properties": _FIELDS,
-                    "additionalProperties": False},
+        body=_body(openapi.ref("ChannelInput"),
                    {"kind": "email", "name": "Piket TI", "recipients": ["ti@sragenkab.go.id"]}),
-        response=_CHANNEL, status=201),
+        response=openapi.ref("AlertChannel"), status=201),
     openapi.Operation("GET", "/api/alert-channels/{id}", "One alert channel", "live", "address",
-        params=(_ID,), response=_CHANNEL),
+        params=(_ID,), response=openapi.ref("AlertChannel")),
     openapi.Operation("PATCH", "/api/alert-channels/{id}", "Change an alert channel", "live",
         "editor", params=(_ID,),
-        body=_body({"type": "object", "properties": _FIELDS, "additionalProperties": False},
+        body=_body(openapi.ref("ChannelChange"),
                    {"enabled": False}),
-        response=_CHANNEL),
+        response=openapi.ref("AlertChannel")),
     openapi.Operation("DELETE", "/api/alert-channels/{id}", "Delete an alert channel", "live",
         "editor", params=(_ID,), status=204),
     openapi.Operation("GET", "/api/alerts", "Recent alerts and their acknowledgement", "live",
@@ -223,8 +199,7 @@ openapi.describe(
         response=_list(_ALERT)),
     openapi.Operation("POST", "/api/alerts/{id}/ack", "Acknowledge an alert with a note", "live",
         "editor", params=(_ID,),
-        body=_body({"type": "object", "properties": {"note": {"type": "string",
-                    "maxLength": MAX_NOTE}}, "additionalProperties": False},
+        body=_body(openapi.ref("AckInput"),
                    {"note": "Teknisi menuju lokasi"}),
         response=_ALERT, errors=(409,)),
 )  # fmt: skip

@@ -265,21 +265,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/me", me)
 
 
-openapi.add_schemas(
-    {
-        "User": {
-            "type": "object",
-            "required": ["id", "username", "role"],
-            "properties": {
-                "id": {"type": "integer"},
-                "username": {"type": "string"},
-                "role": {"enum": [r.value for r in Role]},
-                "display_name": {"type": ["string", "null"]},
-                "site_code": {"type": ["string", "null"]},
-            },
-        }
-    }
-)
+openapi.add_schemas(openapi.declared(outputs=(User,)))
 _OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
 _SIGNED_IN = {
     "type": "object",

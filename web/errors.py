@@ -17,10 +17,14 @@ class ApiError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, status: int | None = None, details: Any = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
+        """``[{"field", "message"}, ...]`` of a request's bad fields, when it has them."""
         if status is not None:
             self.status = status
 
@@ -78,7 +82,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.details)
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "too_large", "The request body is too large.")
     except web.HTTPException as exc:

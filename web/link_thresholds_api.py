@@ -10,12 +10,10 @@ audited (``inventory.link_thresholds``) in one transaction, then judged at once 
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from edge.keys import DATABASE, LIVE
-from network_inventory.thresholds import MAX_RTT_MS, LinkThresholds
+from network_inventory.thresholds import Baseline, LinkThresholds, ThresholdsInput
 from web import openapi
 from web.auth import audited, require_inventory_editor, require_staff
 from web.errors import json_body
@@ -50,52 +48,16 @@ def setup(app: web.Application) -> None:
     app.router.add_put(r"/api/links/{id:\d+}/thresholds", put_thresholds)
 
 
-_PAIR = {
-    "type": "object",
-    "properties": {
-        "loss_degraded": {"type": ["number", "null"]},
-        "rtt_degraded_ms": {"type": ["number", "null"]},
-    },
-}
-_BASELINE: dict[str, Any] = {
-    "type": "object",
-    "required": ["link_id", "medium", "loss_degraded", "rtt_degraded_ms", "default", "override"],
-    "properties": {
-        "link_id": {"type": "integer"},
-        "medium": {"type": "string"},
-        "loss_degraded": {"type": "number", "description": "in force: override, else default"},
-        "rtt_degraded_ms": {"type": "number"},
-        "default": _PAIR,
-        "override": _PAIR,
-    },
-}
-_INPUT = {
-    "type": "object",
-    "properties": {
-        "loss_degraded": {
-            "type": ["number", "null"],
-            "exclusiveMinimum": 0,
-            "maximum": 1,
-            "description": "loss ratio at or above which a round is degraded; null: default",
-        },
-        "rtt_degraded_ms": {
-            "type": ["number", "null"],
-            "exclusiveMinimum": 0,
-            "maximum": MAX_RTT_MS,
-            "description": "median round trip (ms) at or above which a round is degraded",
-        },
-    },
-    "additionalProperties": False,
-}
+openapi.add_schemas(openapi.declared(ThresholdsInput, outputs=(Baseline,)))
 _ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 _PATH = "/api/links/{id}/thresholds"
 
 openapi.describe(
     openapi.Operation("GET", _PATH, "A link's baseline: degradation thresholds", "inventory",
-        "staff", params=(_ID,), response=_BASELINE),
+        "staff", params=(_ID,), response=openapi.ref("Baseline")),
     openapi.Operation("PUT", _PATH, "Set a link's own degradation thresholds", "inventory",
         "editor", params=(_ID,),
-        body={"application/json": {"schema": _INPUT,
+        body={"application/json": {"schema": openapi.ref("ThresholdsInput"),
                                    "example": {"loss_degraded": None, "rtt_degraded_ms": 1200}}},
-        response=_BASELINE),
+        response=openapi.ref("Baseline")),
 )  # fmt: skip

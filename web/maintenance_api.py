@@ -18,7 +18,12 @@ from aiohttp import web
 
 from edge.keys import DATABASE
 from network_inventory.errors import ValidationError
-from network_inventory.maintenance_windows import MaintenanceWindows, StoredWindow
+from network_inventory.maintenance_windows import (
+    MaintenanceWindow,
+    MaintenanceWindowInput,
+    MaintenanceWindows,
+    StoredWindow,
+)
 from network_inventory.model import Page
 from network_inventory.records import CODE_RE
 from pendopo.db import Then
@@ -93,49 +98,7 @@ async def delete_window(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-_NS = {"type": ["string", "null"]}
-_CLOCK = {"type": "string", "pattern": r"^([01]\d|2[0-4]):[0-5]\d$", "example": "22:00"}
-_INPUT: dict[str, Any] = {
-    "site": {"type": ["integer", "string"], "description": "site id or code"},
-    "site_id": {"type": "integer", "minimum": 1},
-    "weekdays": {
-        "type": "array",
-        "items": {"type": "integer", "minimum": 1, "maximum": 7},
-        "minItems": 1,
-        "description": "ISO weekdays: 1 Monday ... 7 Sunday",
-    },
-    "start": {**_CLOCK, "description": "HH:MM, WIB"},
-    "end": {**_CLOCK, "description": "HH:MM, WIB; 24:00 is midnight; at or before the start"
-            " the window crosses midnight"},
-    "notes": {**_NS, "maxLength": 500},
-}  # fmt: skip
-openapi.add_schemas(
-    {
-        "MaintenanceWindow": {
-            "type": "object",
-            "required": ["id", "site_id", "weekdays", "start", "end", "timezone", "active_now"],
-            "properties": {
-                "id": {"type": "integer"},
-                "site_id": {"type": "integer"},
-                "site_code": _NS,
-                "site_name": _NS,
-                "weekdays": _INPUT["weekdays"],
-                "start": {"type": "string"},
-                "end": {"type": "string"},
-                "notes": _NS,
-                "timezone": {"type": "string", "enum": ["WIB"]},
-                "active_now": {"type": "boolean"},
-                "created_at": _NS,
-                "updated_at": _NS,
-            },
-        },
-        "MaintenanceWindowInput": {
-            "type": "object",
-            "properties": _INPUT,
-            "additionalProperties": False,
-        },
-    }
-)
+openapi.add_schemas(openapi.declared(MaintenanceWindowInput, outputs=(MaintenanceWindow,)))
 _ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 _ONE = f"{BASE}/{{id}}"
 

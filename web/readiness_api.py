@@ -4,13 +4,12 @@
 trip and loss (the prober, via ``edge.keys.SITES``), what it will receive (``rooms.weak_links``),
 the figures of its last session (``network_inventory.call_quality``) and whether someone from it
 is in the session or waiting in the lobby. The invited sites come with ``POST /api/rooms``
-(``invited_sites``, validated here by :func:`invited_sites`).
+(``invited_sites``, declared in ``rooms.new_session``; known to the directory: :func:`known_sites`).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from aiohttp import web
 
@@ -23,23 +22,10 @@ from web import openapi
 from web.auth import require_host
 from web.errors import ApiError
 
-MAX_INVITED = 300
-MAX_CODE = 32
 
-
-async def invited_sites(directory: SiteDirectory, raw: Any) -> tuple[str, ...]:
-    """The ``invited_sites`` of a new session: known site codes, duplicates dropped."""
-    if raw is None:
-        return ()
-    if (
-        not isinstance(raw, list)
-        or len(raw) > MAX_INVITED
-        or not all(isinstance(c, str) and 0 < len(c) <= MAX_CODE for c in raw)
-    ):
-        raise ApiError(
-            "invalid_request", f"invited_sites must be a list of at most {MAX_INVITED} site codes."
-        )
-    codes = tuple(dict.fromkeys(raw))
+async def known_sites(directory: SiteDirectory, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``invited_sites`` of a new session (checked by ``rooms.new_session``), each a site
+    the directory knows."""
     unknown = [c for c in codes if await directory.get(c) is None]
     if unknown:
         raise ApiError("invalid_request", f"Unknown site(s): {', '.join(unknown[:5])}.")
@@ -141,4 +127,4 @@ openapi.describe(
     )
 )
 
-__all__ = ["MAX_INVITED", "invited_sites", "room_readiness"]
+__all__ = ["known_sites", "room_readiness"]

@@ -9,45 +9,36 @@ Documented in docs/protocol.md ("REST") and docs/api.md.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
-from edge.fields import bad, field, parse_title, payload_object, text
 from edge.keys import REGISTRY, ROOMS, SESSIONS, SETTINGS, SITES
 from edge.placement import elsewhere_url, ensure_here
-from rooms import Room, RoomError
+from rooms import RoomError
 from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
+from rooms.new_session import SessionInput
 from rooms.records import RoomRecord
-from rooms.schedule import MAX_AGENDA, MAX_DURATION_MIN, Schedule
+from rooms.session_answer import ScheduleAnswer, SessionAnswer, SessionSummary
 from rooms.sites import all_sites
 from web import attendance_api, calendar_api, openapi, pages, readiness_api
 from web.auth import audit, require_host, require_user
 from web.errors import ApiError
-from web.readiness_api import MAX_INVITED, invited_sites
+from web.readiness_api import known_sites
 
 MAX_OFFSET = 10**9
 _STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, ROOM_ENDED: 409, ROOM_LOCKED: 409}
 
 
 def _api_error(exc: RoomError) -> ApiError:
-    return ApiError(exc.code, exc.message, status=_STATUS.get(exc.code, 400))
+    details = exc.details.get("details")  # the bad fields of a request
+    return ApiError(exc.code, exc.message, status=_STATUS.get(exc.code, 400), details=details)
 
 
 def join_url(room_id: str) -> str:
     return f"/j/{room_id}"
-
-
-def _room_json(room: Room | RoomRecord) -> dict[str, Any]:
-    return {
-        "id": room.id,
-        "title": room.title,
-        "state": room.state.value,
-        "join_url": join_url(room.id),
-        "created_by": room.created_by,
-        "created_at": room.created_at,
-    }
 
 
 def join_early(request: web.Request) -> float:
@@ -55,51 +46,39 @@ def join_early(request: web.Request) -> float:
     return request.app[SETTINGS].session_join_early_minutes * 60.0
 
 
-def _schedule_json(request: web.Request, record: RoomRecord) -> dict[str, Any]:
-    """``schedule`` of a room in the REST answers (null: unscheduled, open at once)."""
-    return {"schedule": record.schedule.public(join_early(request)) if record.schedule else None}
-
-
-def parse_schedule(data: Any) -> Schedule | None:
-    """``starts_at`` (epoch seconds), ``duration_min`` (default 60) and ``agenda`` of a new
-    session; None without ``starts_at``."""
-    body = payload_object(data)
-    starts = body.get("starts_at")
-    if starts is None:
-        if body.get("duration_min") is not None or body.get("agenda"):
-            raise bad("duration_min and agenda need starts_at.")
-        return None
-    if isinstance(starts, bool) or not isinstance(starts, int | float):
-        raise bad("Field 'starts_at' must be a number (seconds since 1970, UTC).")
-    if not 1e9 <= starts <= 1e11:
-        raise bad("Field 'starts_at' is not a plausible time.")
-    duration = field(body, "duration_min", int, required=False)
-    if duration is None:
-        duration = 60
-    if not 1 <= duration <= MAX_DURATION_MIN:
-        raise bad(f"Field 'duration_min' must be between 1 and {MAX_DURATION_MIN}.")
-    agenda = text(body, "agenda", MAX_AGENDA, required=False) or ""
-    return Schedule(float(starts), duration, agenda)
+def _answer(request: web.Request, record: RoomRecord, **extra: Any) -> SessionAnswer:
+    """A room in the host's answers; ``extra``: the fields only some answers carry."""
+    early = join_early(request)
+    fields: dict[str, Any] = {
+        "id": record.id,
+        "title": record.title,
+        "state": record.state,
+        "join_url": join_url(record.id),
+        "created_by": record.created_by,
+        "created_at": record.created_at,
+        "schedule": ScheduleAnswer.of(record.schedule, early) if record.schedule else None,
+        **extra,
+    }
+    return SessionAnswer(**fields)
 
 
 async def create_room(request: web.Request) -> web.Response:
     user = require_host(request)
     try:
         body = await request.json()
-        title = parse_title(body)
-        schedule = parse_schedule(body)
+        asked = SessionInput.parse(body)
     except RoomError as exc:
         raise _api_error(exc) from exc
     except ValueError as exc:
         raise ApiError("invalid_json", "The request body is not valid JSON.") from exc
-    invited = await invited_sites(request.app[SITES], body.get("invited_sites"))
+    invited = await known_sites(request.app[SITES], asked.invited_sites)
     service = request.app[ROOMS]
-    room = await service.create_room(title, user.id, invited, schedule)
+    room = await service.create_room(asked.title, user.id, invited, asked.schedule())
     await request.app[REGISTRY].claim(room.id)  # the creating node serves it (docs/scaling.md)
     record = await service.records.get(room.id)
     assert record is not None
-    body = {**_room_json(record), "invited_sites": list(invited), **_schedule_json(request, record)}
-    return web.json_response({"room": body}, status=201)
+    room_body = _answer(request, record, invited_sites=list(invited)).public()
+    return web.json_response({"room": room_body}, status=201)
 
 
 async def upcoming_rooms(request: web.Request) -> web.Response:
@@ -110,7 +89,7 @@ async def upcoming_rooms(request: web.Request) -> web.Response:
     if not user.can_host:
         code = user.site_code
         records = [r for r in records if code is not None and r.invites(code)]
-    items = [{**_room_json(r), **_schedule_json(request, r)} for r in records]
+    items = [_answer(request, r).public() for r in records]
     return web.json_response({"items": items})
 
 
@@ -127,18 +106,19 @@ async def list_rooms(request: web.Request) -> web.Response:
     records, total = await service.records.list(limit=limit, offset=offset)
     items = []
     for record in records:
-        item = _room_json(record)
-        item["invited_sites"] = list(record.invited_sites)
-        item.update(_schedule_json(request, record))
         participants = (
             await service.participants(record.id) if record.state is not SessionState.ENDED else []
         )
-        item["present"] = sum(1 for p in participants if p.present)
-        item["waiting"] = sum(1 for p in participants if p.state is ParticipantState.LOBBY)
         live = await service.store.get_room(record.id)
-        if live is not None:
-            item["state"] = live.state.value
-        items.append(item)
+        item = _answer(
+            request,
+            record,
+            state=live.state if live is not None else record.state,
+            invited_sites=list(record.invited_sites),
+            present=sum(1 for p in participants if p.present),
+            waiting=sum(1 for p in participants if p.state is ParticipantState.LOBBY),
+        )
+        items.append(item.public())
     return web.json_response({"items": items, "total": total})
 
 
@@ -148,10 +128,12 @@ async def room_summary(request: web.Request) -> web.Response:
         room = await request.app[ROOMS].room(request.match_info["room_id"])
     except RoomError as exc:
         raise _api_error(exc) from exc
-    body: dict[str, Any] = {"room": {"id": room.id, "title": room.title, "state": room.state.value}}
+    summary = SessionSummary(id=room.id, title=room.title, state=room.state)
     if room.starts_at is not None:  # the join page says when a scheduled session opens
-        body["room"]["starts_at"] = room.starts_at
-        body["room"]["opens_at"] = room.starts_at - join_early(request)
+        summary = replace(
+            summary, starts_at=room.starts_at, opens_at=room.starts_at - join_early(request)
+        )
+    body: dict[str, Any] = {"room": summary.public()}
     node = None if room.ended else await elsewhere_url(request.app[REGISTRY], room.id, request)
     if node is not None:
         body["node"] = node  # another node serves the session: go there (docs/scaling.md)
@@ -220,68 +202,13 @@ def setup(app: web.Application) -> None:
 
 
 _ROOM_ID = openapi.Param("room_id", "path", description="session id (11 characters)")
-_STATE = {"enum": [st.value for st in SessionState]}
-_SUMMARY_FIELDS: dict[str, Any] = {
-    "id": {"type": "string"},
-    "title": {"type": "string"},
-    "state": _STATE,
-}
-_SCHEDULE = {
-    "type": ["object", "null"],
-    "description": "null: unscheduled (open at once); times are epoch seconds",
-    "required": ["starts_at", "duration_min", "ends_at", "opens_at", "agenda"],
-    "properties": {
-        "starts_at": {"type": "number"},
-        "duration_min": {"type": "integer"},
-        "ends_at": {"type": "number"},
-        "opens_at": {"type": "number", "description": "when the join link opens"},
-        "agenda": {"type": "string"},
-    },
-}
-_SUMMARY = {
-    "type": "object",
-    "required": ["id", "title", "state"],
-    "properties": {
-        **_SUMMARY_FIELDS,
-        "starts_at": {"type": "number", "description": "scheduled sessions only"},
-        "opens_at": {"type": "number", "description": "scheduled sessions only"},
-    },
-}
-_ROOM = {
-    "type": "object",
-    "required": ["id", "title", "state", "join_url"],
-    "properties": {
-        **_SUMMARY_FIELDS,
-        "join_url": {"type": "string"},
-        "created_by": {"type": ["integer", "null"]},
-        "created_at": {"type": "number"},
-        "invited_sites": {"type": "array", "items": {"type": "string"}},
-        "present": {"type": "integer"},
-        "waiting": {"type": "integer"},
-        "schedule": _SCHEDULE,
-    },
-}
-_ROOM_INPUT = {
-    "type": "object",
-    "required": ["title"],
-    "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": 200},
-        "invited_sites": {
-            "type": "array",
-            "maxItems": MAX_INVITED,
-            "items": {"type": "string", "description": "Kemendagri code the server knows"},
-        },
-        "starts_at": {"type": "number", "minimum": 1e9, "maximum": 1e11,
-                      "description": "start, epoch seconds (the page sends WIB as UTC+7)"},
-        "duration_min": {"type": "integer", "minimum": 1, "maximum": MAX_DURATION_MIN,
-                         "description": "needs starts_at; default 60"},
-        "agenda": {"type": "string", "maxLength": MAX_AGENDA, "description": "needs starts_at"},
-    },
-}  # fmt: skip
+openapi.add_schemas(openapi.declared(SessionInput, outputs=(SessionAnswer, SessionSummary)))
+_ROOM = openapi.ref("SessionAnswer")
 
 openapi.describe(
     openapi.Operation("POST", "/api/rooms", "Schedule a session (room)", "meetings", "host",
-        body={"application/json": {"schema": _ROOM_INPUT, "example": {"title": "Rapat uji"}}},
+        body={"application/json": {"schema": openapi.ref("SessionInput"),
+                                   "example": {"title": "Rapat uji"}}},
         response={"type": "object", "required": ["room"], "properties": {"room": _ROOM}},
         status=201),
     openapi.Operation("GET", "/api/rooms", "List rooms, newest first", "meetings", "host",
@@ -309,7 +236,7 @@ openapi.describe(
     openapi.Operation("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings",
         "none", params=(_ROOM_ID,),
         response={"type": "object", "required": ["room"], "properties": {
-            "room": _SUMMARY,
+            "room": openapi.ref("SessionSummary"),
             "node": {"type": "string", "description": "base URL of the node serving it"}}}),
     openapi.Operation("POST", "/api/rooms/{room_id}/end", "End a session", "meetings", "host",
         params=(_ROOM_ID,), errors=(409,),

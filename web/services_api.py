@@ -19,7 +19,13 @@ from accounts import Role
 from edge.keys import DATABASE, LIVE, SERVICES
 from network_inventory import InventoryError, NotFound
 from network_inventory.catalogue import ServiceCatalogue
-from network_inventory.services import STRUCTURE, ServiceKind
+from network_inventory.services import (
+    STRUCTURE,
+    ServiceAnswer,
+    ServiceChange,
+    ServiceInput,
+    ServiceKind,
+)
 from network_inventory.services_csv import COLUMNS
 from web import openapi
 from web.auth import audit, require_role, require_staff
@@ -124,13 +130,6 @@ ID = r"{id:\d+}"
 _S, _NS, _B = {"type": "string"}, {"type": ["string", "null"]}, {"type": "boolean"}
 _NN = {"type": ["number", "null"]}
 _KIND = {"type": "string", "enum": [k.value for k in ServiceKind]}
-_FIELDS: dict[str, Any] = {
-    "name": {**_S, "description": "as on the board; starts with a letter or digit"},
-    "kind": _KIND,
-    "duration": {**_NS, "description": 'promised duration as on the board, e.g. "5 menit"'},
-    "delegated": {**_B, "description": "delegated to the kecamatan offices"},
-    "notes": _NS,
-}
 _OFFICE_NOW: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -144,31 +143,7 @@ _OFFICE_NOW: dict[str, Any] = {
     },
 }
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "Service": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            **_FIELDS,
-            "kecamatan": {
-                "type": "array",
-                "items": {"type": "object", "properties": {"code": _NS, "name": _S}},
-            },
-            "created_at": _S,
-            "updated_at": _S,
-        },
-    },
-    "ServiceInput": {
-        "type": "object",
-        "properties": {
-            **_FIELDS,
-            "kecamatan": {
-                "type": "array",
-                "items": {"type": ["string", "integer"]},
-                "description": "codes (or ids) of the kecamatan offering it; delegated only",
-            },
-        },
-        "required": ["name", "kind"],
-    },
+    **openapi.declared(ServiceInput, ServiceChange, outputs=(ServiceAnswer,)),
     "ServiceBoard": {
         "type": "object",
         "properties": {
@@ -203,6 +178,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 _JSON_BODY = {"application/json": {"schema": ref("ServiceInput")}}
+_CHANGE_BODY = {"application/json": {"schema": ref("ServiceChange")}}
 _CSV_BODY = {
     "text/csv": {"schema": {"type": "string", "description": ",".join(COLUMNS)}},
     "multipart/form-data": {
@@ -217,18 +193,18 @@ ROUTES = [
     ("GET", "/api/services", list_services, Operation(
         "GET", "/api/services", "The KPT service catalogue", "services", "staff",
         response={"type": "object", "properties": {"items": {"type": "array",
-                  "items": ref("Service")}, "total": {"type": "integer"},
+                  "items": ref("ServiceAnswer")}, "total": {"type": "integer"},
                   "structure": {"type": "object", "description": "the regency's totals: "
                                 "perizinan, non_perizinan, delegated"}}})),
     ("POST", "/api/services", create_service, Operation(
         "POST", "/api/services", "Add a service", "services", _E, body=_JSON_BODY,
-        response=ref("Service"), status=201)),
+        response=ref("ServiceAnswer"), status=201)),
     ("GET", f"/api/services/{ID}", get_service, Operation(
         "GET", _one, "One service", "services", "staff", params=(_ID,),
-        response=ref("Service"))),
+        response=ref("ServiceAnswer"))),
     ("PATCH", f"/api/services/{ID}", update_service, Operation(
         "PATCH", _one, "Change a service (only the given fields)", "services", _E,
-        params=(_ID,), body=_JSON_BODY, response=ref("Service"))),
+        params=(_ID,), body=_CHANGE_BODY, response=ref("ServiceAnswer"))),
     ("DELETE", f"/api/services/{ID}", delete_service, Operation(
         "DELETE", _one, "Delete a service", "services", _E, params=(_ID,), status=204)),
     ("POST", "/api/import/services", import_services, Operation(

@@ -60,3 +60,40 @@ def test_inventory_schemas_are_the_records_declarations(tmp_path: Path) -> None:
     assert schemas["ProbeInput"]["required"] == ["kind"]
     port = schemas["ProbeInput"]["properties"]["port"]["anyOf"][0]
     assert (port["minimum"], port["maximum"]) == (1, 65535)
+
+
+def test_other_records_schemas_are_their_declarations(tmp_path: Path) -> None:
+    """Maintenance windows, link thresholds, alert channels, services, new sessions, users and
+    the attendance list: each request schema lists exactly the fields its pydantic declaration
+    checks, each answer schema the fields of the declared answer."""
+    from dataclasses import fields
+
+    from accounts.model import User
+    from accounts.user_input import PasswordReset, UserInput
+    from network_inventory.alert_log import AckInput
+    from network_inventory.channels import AlertChannel, ChannelChange, ChannelInput
+    from network_inventory.maintenance_windows import MaintenanceWindow, MaintenanceWindowInput
+    from network_inventory.services import ServiceAnswer, ServiceChange, ServiceInput
+    from network_inventory.thresholds import Baseline, ThresholdsInput
+    from rooms.attendance import Attendance, AttendanceLine, AttendanceRoom
+    from rooms.new_session import SessionInput
+    from rooms.session_answer import SessionAnswer, SessionSummary
+
+    schemas = openapi.document(create_app(Settings(data_dir=tmp_path)))["components"]["schemas"]
+    inputs = (MaintenanceWindowInput, ThresholdsInput, ChannelInput, ChannelChange, AckInput,
+              ServiceInput, ServiceChange, SessionInput, UserInput, PasswordReset)  # fmt: skip
+    for model in inputs:
+        shown = {n for n, f in model.model_fields.items() if not f.exclude}
+        assert set(schemas[model.__name__]["properties"]) == shown, model
+    answers = (MaintenanceWindow, Baseline, AlertChannel, ServiceAnswer, SessionAnswer,
+               SessionSummary, User, Attendance, AttendanceRoom)  # fmt: skip
+    for record in answers:
+        assert set(schemas[record.__name__]["properties"]) == {f.name for f in fields(record)}
+    assert set(schemas["AttendanceLine"]["properties"]) == {
+        *(f.name for f in fields(AttendanceLine)),
+        "absent",
+    }
+    assert set(schemas["ServiceInput"]["required"]) == {"name", "kind"}
+    assert set(schemas["ChannelInput"]["required"]) == {"kind", "name"}
+    assert "required" not in schemas["ChannelChange"]
+    assert schemas["ChannelKind"]["enum"] == ["email", "telegram"]
