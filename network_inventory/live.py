@@ -39,6 +39,8 @@ from network_inventory.alerts import (
     alert_payload,
     plan_alerts,
 )
+from network_inventory.alerts import transitions as changes_between
+from network_inventory.flapping import Phase
 from network_inventory.maintenance import RecurringWindow, in_maintenance
 from network_inventory.model import VILLAGE_KINDS, ProbeKind, ProbeTarget, iso
 from network_inventory.probing import Prober, ProbeResult, SweepPlan
@@ -51,7 +53,6 @@ from network_inventory.state import (
     State,
     Track,
     evaluate,
-    held,
     order_sites,
     round_health,
 )
@@ -403,7 +404,7 @@ class LiveService:
             verdict = self._judge(planned, probed, raw)
             elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
             self._count(measured.results, elapsed, planned.now)
-            if kind is Pass.CHECK and not probed.observations:
+            if kind is Pass.CHECK and not probed.observations and not verdict.transitions:
                 return verdict  # nothing to record: every answer agreed with its site's state
             alert_ids = await self.db.write(
                 lambda conn: self._persist(conn, planned, probed, verdict)
@@ -506,18 +507,20 @@ class LiveService:
         now, inv = planned.now, planned.inventory
         old_tracks = {k: v.track for k, v in self.status.items()}
         tracks = evaluate(planned.facts, old_tracks, probed.observations, self.config.policy, now)
-        transitions = []
-        changed_at: dict[int, float] = {}
-        for sid, track in tracks.items():
-            previous = old_tracks[sid].shown if sid in old_tracks else State.UNKNOWN
-            if previous is not track.shown:
-                transitions.append(Transition(sid, previous, track.shown))
-                changed_at[sid] = track.since
+        transitions = changes_between(old_tracks, tracks)
+        changed_at = {t.site_id: tracks[t.site_id].since for t in transitions if t.changed}
         alerts, suppressed = plan_alerts(transitions, self._ancestors(inv))
         infos = {s.id: SiteInfo(s.id, s.code, s.name, s.kind) for s in inv.sites.values()}
         public = {sid: m.public() for sid, m in probed.measured.items()}
+        rule = self.config.policy.flap_rule
         payloads = [
-            alert_payload(a, infos, at=changed_at.get(a.lead.site_id, now), measurements=public)
+            alert_payload(
+                a,
+                infos,
+                at=changed_at.get(a.lead.site_id, now),
+                measurements=public,
+                flap_rule=rule,
+            )
             for a in alerts
         ]
         samples: list[history.Sample] = []
@@ -535,7 +538,7 @@ class LiveService:
         suspects: dict[Pass, set[int]] = {}
         for sid, obs in (raw or probed).observations.items():
             if sid in tracks:
-                question = self._question(tracks[sid].health, obs, limits.get(sid), now)
+                question = self._question(tracks[sid].health, obs, limits.get(sid))
                 if question is not None:
                     suspects.setdefault(question, set()).add(sid)
         return Verdict(
@@ -550,16 +553,12 @@ class LiveService:
             suspects,
         )
 
-    def _question(
-        self, health: Health, obs: Observation, limits: Limits | None, now: float
-    ) -> Pass | None:
+    def _question(self, health: Health, obs: Observation, limits: Limits | None) -> Pass | None:
         """Does this round disagree with the site's (new) health, and which rounds are to
         confirm it: ``REACH`` (it failed, or answered while DOWN), ``QUALITY`` (its loss or round
         trip crossed the baseline either way), or none. A reach round's answers say nothing
-        about loss; a flapping site held DOWN is not confirmed again until its hold ends."""
+        about loss."""
         policy = self.config.policy
-        if held(health, policy, now):
-            return None
         if health.state is State.DOWN:
             return Pass.REACH if obs.answered else None
         if not obs.answered:
@@ -724,6 +723,8 @@ class LiveService:
         if self.emitter is None:
             return
         for t in transitions:
+            if not t.changed:  # a flapping site stable again: its state did not change
+                continue
             info = infos[t.site_id]
             m = measured.get(t.site_id)
             await self.emitter.emit(
@@ -734,6 +735,7 @@ class LiveService:
                     "name": info.name,
                     "state": t.state.value,
                     "previous": t.previous.value,
+                    "flapping": t.flap in (Phase.STARTED, Phase.HELD),
                     "rtt_ms": m.rtt_ms if m else None,
                     "loss": m.loss if m else None,
                     "method": m.method if m else None,
@@ -852,6 +854,7 @@ class LiveService:
                     "parent_id": site.parent_id,
                     "state": track.shown.value,
                     "effective": track.effective.value,
+                    "flapping": track.flapping,
                     "since": iso(track.since) if status else None,
                     "rtt_ms": status.rtt_ms if status else None,
                     "loss": status.loss if status else None,
@@ -925,6 +928,7 @@ def _insert_events(
                 suppressed.get(t.site_id),
             )
             for t in transitions
+            if t.changed  # (a flapping site stable again is an alert, not a change)
             for m in (measured.get(t.site_id),)
         ],
     )

@@ -2,13 +2,13 @@
 
 Two layers:
 
-* **health** — what a site's own measurements say, with flap suppression: UNKNOWN until the
-  first answered round, DOWN only after ``down_rounds`` consecutive failed rounds, back up only
-  after ``up_rounds`` consecutive answered rounds; DEGRADED (loss or median RTT over the site's
-  ``Limits``) after ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean rounds.
-  A site that went DOWN again within ``flap_window_s`` of its last outage is *flapping*: it
-  stays DOWN until it has answered for ``flap_hold_s`` without a failed round (one alert for
-  a flapping link, not one per flap).
+* **health** — what a site's own measurements say: UNKNOWN until the first answered round,
+  DOWN only after ``down_rounds`` consecutive failed rounds, back up only after ``up_rounds``
+  consecutive answered rounds; DEGRADED (loss or median RTT over the site's ``Limits``) after
+  ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean rounds.
+* **flapping** (``network_inventory.flapping``) — the ``flap_changes``-th change of the measured
+  state between UP, DEGRADED and DOWN within ``flap_window_s`` makes a site flapping until it
+  has not changed for ``flap_hold_s``. The states stay true; only the alerts are held.
 * **shown state** — what people see: PLANNED (no active uplink: not probed, not alerted),
   MAINTENANCE (a staff window: probed, not alerted), UNREACHABLE (the site does not answer and
   every parent it has an active uplink to is itself down or unreachable: never its own outage),
@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from network_inventory import flapping
+from network_inventory.flapping import Flap
 
 
 class State(enum.StrEnum):
@@ -38,6 +41,8 @@ class State(enum.StrEnum):
 
 OUT = frozenset({State.DOWN, State.UNREACHABLE})
 """Effective states of a site its children cannot be reached through."""
+JUDGED = frozenset({State.UP, State.DEGRADED, State.DOWN})
+"""Measured states whose changes are a site's own (and count towards flapping)."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,19 @@ class Policy:
     up_rounds: int = 2
     """Consecutive answered (or clean) rounds before leaving DOWN (or DEGRADED)."""
     flap_window_s: float = 120.0
-    """An outage starting within this time of the last one's start makes the site flapping."""
+    """Changes of a site's state this close together count towards flapping."""
+    flap_changes: int = 3
+    """Changes within ``flap_window_s`` that make a site flapping (down, up, down again)."""
     flap_hold_s: float = 120.0
-    """A flapping site leaves DOWN only after answering this long without a failed round."""
+    """A flapping site is stable again after this long without a change of state."""
 
     @property
     def limits(self) -> Limits:
         return Limits(self.loss_degraded, self.rtt_degraded_ms)
+
+    @property
+    def flap_rule(self) -> flapping.Rule:
+        return flapping.Rule(self.flap_window_s, self.flap_changes, self.flap_hold_s)
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,7 @@ class Observation:
 
 
 def round_health(obs: Observation, policy: Policy, limits: Limits | None = None) -> State:
-    """UP, DEGRADED or DOWN for a single round, before any flap suppression."""
+    """UP, DEGRADED or DOWN for a single round, before the rounds are counted."""
     lim = limits or policy.limits
     if not obs.answered:
         return State.DOWN
@@ -117,20 +128,6 @@ class Health:
     """Consecutive degraded (answered) rounds."""
     clean: int = 0
     """Consecutive clean (answered, not degraded) rounds."""
-    down_at: float | None = None
-    """When the latest outage began (kept in memory only: a restart forgets flapping)."""
-    flapping: bool = False
-    """The latest outage began within ``flap_window_s`` of the one before."""
-    answering_since: float | None = None
-    """The first round of the current run of answered rounds."""
-
-
-def held(health: Health, policy: Policy, now: float) -> bool:
-    """A flapping site that has not answered long enough to leave DOWN."""
-    if health.state is not State.DOWN or not health.flapping:
-        return False
-    since = health.answering_since
-    return since is None or now - since < policy.flap_hold_s
 
 
 def step_health(
@@ -138,26 +135,17 @@ def step_health(
     obs: Observation,
     policy: Policy,
     limits: Limits | None = None,
-    now: float | None = None,
 ) -> Health:
-    """The health after one more round (``now``: when, for flapping; the round's own time
-    when it has one)."""
+    """The health after one more round."""
     verdict = round_health(obs, policy, limits)
-    at = obs.at if obs.at is not None else (now if now is not None else 0.0)
     if verdict is State.DOWN:
-        h = replace(health, failed=health.failed + 1, answered=0, answering_since=None)
+        h = replace(health, failed=health.failed + 1, answered=0)
         if not obs.reach_only:  # one lost echo of a check says nothing of the link's quality
             h = replace(h, degraded=0, clean=0)
         if h.failed >= policy.down_rounds and h.state is not State.DOWN:
-            recent = h.down_at is not None and at - h.down_at < policy.flap_window_s
-            return replace(h, state=State.DOWN, down_at=at, flapping=recent)
+            return replace(h, state=State.DOWN)
         return h
-    h = replace(
-        health,
-        failed=0,
-        answered=health.answered + 1,
-        answering_since=health.answering_since if health.answered else at,
-    )
+    h = replace(health, failed=0, answered=health.answered + 1)
     if not obs.reach_only:
         h = replace(
             h,
@@ -167,7 +155,7 @@ def step_health(
     if h.state is State.UNKNOWN:
         return replace(h, state=verdict)
     if h.state is State.DOWN:
-        if h.answered < policy.up_rounds or held(h, policy, at):
+        if h.answered < policy.up_rounds:
             return h
         return replace(h, state=verdict)
     if h.state is State.UP and h.degraded >= policy.down_rounds:
@@ -202,6 +190,12 @@ class Track:
     health: Health = Health()
     since: float = 0.0
     """When ``shown`` last changed (Unix seconds)."""
+    flap: Flap = field(default_factory=Flap)
+    """Recent changes of the measured state, and whether the site is flapping."""
+
+    @property
+    def flapping(self) -> bool:
+        return self.flap.flapping
 
 
 def evaluate(
@@ -214,7 +208,9 @@ def evaluate(
     """New tracks of every site in ``order`` (parents must come before their children).
 
     A site missing from ``observations`` was not probed this sweep: its health stays. A change
-    dates from the observation that made it (its ``at``), else from ``now``.
+    dates from the observation that made it (its ``at``), else from ``now``. Flapping follows
+    the changes of the measured state between UP, DEGRADED and DOWN (an UNREACHABLE village
+    behind a flapping kecamatan is not flapping itself: its parent's outage is not its own).
     """
     out: dict[int, Track] = {}
     for facts in order:
@@ -225,7 +221,7 @@ def evaluate(
             effective = State.PLANNED
         else:
             health = (
-                step_health(prev.health, obs, policy, facts.limits, now)
+                step_health(prev.health, obs, policy, facts.limits)
                 if obs is not None
                 else prev.health
             )
@@ -238,7 +234,12 @@ def evaluate(
             shown = State.MAINTENANCE
         changed_at = obs.at if obs is not None and obs.at is not None else now
         since = prev.since if shown is prev.shown else changed_at
-        out[facts.site_id] = Track(facts.site_id, shown, effective, health, since)
+        was = prev.effective
+        turned = was in JUDGED and effective in JUDGED and effective is not was
+        flap = flapping.step(prev.flap, changed_at if turned else None, now, policy.flap_rule)
+        if facts.planned:
+            flap = Flap()
+        out[facts.site_id] = Track(facts.site_id, shown, effective, health, since, flap)
     return out
 
 
