@@ -1,18 +1,19 @@
 """Site state: a pure state machine, evaluated once per sweep, parents before children.
 
-Two layers:
+Three layers:
 
-* **health** — what a site's own measurements say: UNKNOWN until the first answered round,
-  DOWN only after ``down_rounds`` consecutive failed rounds, back up only after ``up_rounds``
-  consecutive answered rounds; DEGRADED (loss or median RTT over the site's ``Limits``) after
-  ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean rounds.
+* **health** — what a site's own measurements say: UNKNOWN until the first answered round
+  (then UP), DOWN only after ``down_rounds`` consecutive failed rounds, back up only after
+  ``up_rounds`` consecutive answered rounds; DEGRADED (loss or median RTT over the site's
+  ``Limits``) after ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean ones.
 * **flapping** (``network_inventory.flapping``) — the ``flap_changes``-th change of the measured
   state between UP, DEGRADED and DOWN within ``flap_window_s`` makes a site flapping until it
   has not changed for ``flap_hold_s``. The states stay true; only the alerts are held.
 * **shown state** — what people see: PLANNED (no active uplink: not probed, not alerted),
   MAINTENANCE (a staff window: probed, not alerted), UNREACHABLE (the site does not answer and
   every parent it has an active uplink to is itself down or unreachable: never its own outage),
-  otherwise the health.
+  otherwise the health — except that a site DOWN whose parents have all just failed a round
+  too keeps its previous state until they are decided.
 
 Nothing here does I/O: ``evaluate`` takes the previous tracks and this sweep's observations and
 returns the new tracks (tests are tables of inputs and expected states).
@@ -153,11 +154,15 @@ def step_health(
             clean=health.clean + 1 if verdict is State.UP else 0,
         )
     if h.state is State.UNKNOWN:
-        return replace(h, state=verdict)
+        # The first answer shows UP; DEGRADED takes ``down_rounds`` degraded rounds, as from UP
+        # (one lossy round of a healthy VSAT link, or a check's lost echo, proves nothing).
+        return replace(h, state=State.DEGRADED if h.degraded >= policy.down_rounds else State.UP)
     if h.state is State.DOWN:
         if h.answered < policy.up_rounds:
             return h
-        return replace(h, state=verdict)
+        # A reach round tells that the site answers, not how well (its first echoes after a
+        # link comes back are often lost to ARP): UP, and quality rounds judge the rest.
+        return replace(h, state=State.UP if obs.reach_only else verdict)
     if h.state is State.UP and h.degraded >= policy.down_rounds:
         return replace(h, state=State.DEGRADED)
     if h.state is State.DEGRADED and h.clean >= policy.up_rounds:
@@ -229,6 +234,11 @@ def evaluate(
             silent = (obs is not None and not obs.answered) or effective is State.DOWN
             if silent and facts.parents and _all_out(facts.parents, out, tracks):
                 effective = State.UNREACHABLE
+            elif effective is State.DOWN and facts.parents and _all_failing(facts.parents, out):
+                # Its parents stopped answering too but are not decided yet (a village can
+                # count its third failed round before its kecamatan does): wait for them,
+                # rather than alert a village outage that is the kecamatan's.
+                effective = prev.effective if prev.effective is not State.PLANNED else State.UNKNOWN
         shown = effective
         if facts.maintenance and not facts.planned:
             shown = State.MAINTENANCE
@@ -241,6 +251,15 @@ def evaluate(
             flap = Flap()
         out[facts.site_id] = Track(facts.site_id, shown, effective, health, since, flap)
     return out
+
+
+def _all_failing(parents: Iterable[int], new: Mapping[int, Track]) -> bool:
+    """Every parent's latest round failed (or it is out): the child's silence may be theirs."""
+    for parent in parents:
+        track = new.get(parent)
+        if track is None or (track.health.failed == 0 and track.effective not in OUT):
+            return False
+    return True
 
 
 def _all_out(parents: Iterable[int], new: Mapping[int, Track], old: Mapping[int, Track]) -> bool:

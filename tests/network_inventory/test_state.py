@@ -55,10 +55,25 @@ def test_round_health(obs: Observation, expected: State) -> None:
         ([FAIL, FAIL, FAIL, OK, FAIL, OK, OK], [UK, UK, DN, DN, DN, DN, U]),
         # degraded needs 3 degraded rounds, back to up needs 2 clean ones
         ([OK, LOSSY, LOSSY, LOSSY, OK, LOSSY, OK, OK], [U, U, U, DG, DG, DG, DG, U]),
-        # slow counts as degraded too
-        ([SLOW, SLOW], [DG, DG]),
+        # slow counts as degraded too; a first round shows UP: degraded takes 3 rounds
+        ([SLOW, SLOW, SLOW], [U, U, DG]),
+        ([LOSSY, OK, LOSSY, LOSSY, LOSSY], [U, U, U, U, DG]),
+        # a check's lost echo (answered, reach only) never judges quality
+        ([replace(LOSSY, reach_only=True)] * 4, [U] * 4),
         # coming back from down into a lossy link shows DEGRADED
         ([FAIL, FAIL, FAIL, LOSSY, LOSSY], [UK, UK, DN, DN, DG]),
+        # ... but reach rounds only say it answers again (lost echoes: ARP, not quality)
+        (
+            [
+                OK,
+                FAIL,
+                FAIL,
+                FAIL,
+                replace(LOSSY, reach_only=True),
+                replace(LOSSY, reach_only=True),
+            ],
+            [U, U, U, DN, DN, U],
+        ),
     ],
 )
 def test_flap_suppression(rounds: list[Observation], states: list[State]) -> None:
@@ -97,6 +112,24 @@ def test_children_of_a_cut_kecamatan_are_unreachable_not_down() -> None:
     assert states[1] == {1: U, 2: U, 3: U, 4: U}  # not yet: flap suppression
     assert states[3] == {1: U, 2: DN, 3: State.UNREACHABLE, 4: State.UNREACHABLE}
     assert states[4] == states[3]
+
+
+def test_villages_counting_their_third_failure_before_the_kecamatan_wait_for_it() -> None:
+    """A sweep probed the villages after the cut and the kecamatan before it: the villages
+    reach three failed rounds one pass before the kecamatan. They are not DOWN on their own
+    (one grouped village alert, then the kecamatan's): they wait, then are UNREACHABLE."""
+    up = {1: OK, 2: OK, 3: OK, 4: OK}
+    villages_only = {1: OK, 3: FAIL, 4: FAIL}  # a sweep's late rounds: the kecamatan's was early
+    cut = {1: OK, 2: FAIL, 3: FAIL, 4: FAIL}
+    states = _run(TREE, [up, villages_only, cut, cut, cut])
+    assert [s[3] for s in states] == [U, U, U, U, State.UNREACHABLE]
+    assert states[3][3] is U  # third failure, the kecamatan's second: waits
+    assert states[4] == {1: U, 2: DN, 3: State.UNREACHABLE, 4: State.UNREACHABLE}
+
+
+def test_a_village_down_under_an_answering_kecamatan_is_its_own_outage() -> None:
+    village_cut = {1: OK, 2: OK, 3: FAIL, 4: OK}
+    assert _run(TREE, [village_cut] * 3)[2][3] is DN
 
 
 def test_a_child_that_answers_behind_a_down_parent_shows_its_own_state() -> None:
