@@ -272,7 +272,8 @@ class Verdict:
     statuses: dict[int, history.SiteStatus]
     samples: list[history.Sample]
     changed_at: dict[int, float] = field(default_factory=dict)
-    """When each transition happened (the round that made it)."""
+    """When each transition happened (the round that made it; a flapping site stable again:
+    when it last changed)."""
     suspects: dict[Pass, set[int]] = field(default_factory=dict)
     """Sites whose round disagrees with their state, by the pass that is to confirm it
     (``REACH`` or ``QUALITY``)."""
@@ -546,7 +547,7 @@ class LiveService:
         old_tracks = {k: v.track for k, v in self.status.items()}
         tracks = evaluate(planned.facts, old_tracks, probed.observations, self.config.policy, now)
         transitions = changes_between(old_tracks, tracks)
-        changed_at = {t.site_id: tracks[t.site_id].since for t in transitions if t.changed}
+        changed_at = {t.site_id: tracks[t.site_id].since for t in transitions}
         alerts, suppressed = plan_alerts(transitions, self._ancestors(inv))
         infos = {s.id: SiteInfo(s.id, s.code, s.name, s.kind) for s in inv.sites.values()}
         public = {sid: m.public() for sid, m in probed.measured.items()}
@@ -760,9 +761,7 @@ class LiveService:
     ) -> None:
         if self.emitter is None:
             return
-        for t in transitions:
-            if not t.changed:  # a flapping site stable again: its state did not change
-                continue
+        for t in transitions:  # (a flapping site stable again is pushed too: its flag changed)
             info = infos[t.site_id]
             m = measured.get(t.site_id)
             await self.emitter.emit(
