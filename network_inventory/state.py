@@ -13,7 +13,8 @@ Three layers:
   MAINTENANCE (a staff window: probed, not alerted), UNREACHABLE (the site does not answer and
   every parent it has an active uplink to is itself down or unreachable: never its own outage),
   otherwise the health — except that a site DOWN whose parents have all just failed a round
-  too keeps its previous state until they are decided.
+  too keeps its previous state until they are decided, and so does one UNREACHABLE that
+  answers again (its recovery, one round behind its parent's).
 
 Nothing here does I/O: ``evaluate`` takes the previous tracks and this sweep's observations and
 returns the new tracks (tests are tables of inputs and expected states).
@@ -234,10 +235,9 @@ def evaluate(
             silent = (obs is not None and not obs.answered) or effective is State.DOWN
             if silent and facts.parents and _all_out(facts.parents, out, tracks):
                 effective = State.UNREACHABLE
-            elif effective is State.DOWN and facts.parents and _all_failing(facts.parents, out):
-                # Its parents stopped answering too but are not decided yet (a village can
-                # count its third failed round before its kecamatan does): wait for them,
-                # rather than alert a village outage that is the kecamatan's.
+            elif (
+                effective is State.DOWN and facts.parents and _not_its_own(prev, health, facts, out)
+            ):
                 effective = prev.effective if prev.effective is not State.PLANNED else State.UNKNOWN
         shown = effective
         if facts.maintenance and not facts.planned:
@@ -251,6 +251,18 @@ def evaluate(
             flap = Flap()
         out[facts.site_id] = Track(facts.site_id, shown, effective, health, since, flap)
     return out
+
+
+def _not_its_own(prev: Track, health: Health, facts: SiteFacts, new: Mapping[int, Track]) -> bool:
+    """A site DOWN by its own rounds whose outage is not (yet) its own: its parents stopped
+    answering too but are not decided (a village can count its third failed round before its
+    kecamatan does), or it was UNREACHABLE and answers again, one round behind its recovered
+    parent. It keeps its previous state: no village alert for the kecamatan's outage."""
+    if not facts.parents:
+        return False
+    if prev.effective is State.UNREACHABLE and health.answered > 0:
+        return True
+    return _all_failing(facts.parents, new)
 
 
 def _all_failing(parents: Iterable[int], new: Mapping[int, Track]) -> bool:

@@ -127,6 +127,15 @@ def test_villages_counting_their_third_failure_before_the_kecamatan_wait_for_it(
     assert states[4] == {1: U, 2: DN, 3: State.UNREACHABLE, 4: State.UNREACHABLE}
 
 
+def test_villages_recovering_a_round_after_the_kecamatan_stay_unreachable_until_up() -> None:
+    cut = {1: OK, 2: FAIL, 3: FAIL, 4: FAIL}
+    kecamatan_first = {1: OK, 2: OK}  # the villages' rounds come in the next pass
+    up = {1: OK, 2: OK, 3: OK, 4: OK}
+    states = _run(TREE, [cut, cut, cut, kecamatan_first, up, up])
+    assert [s[2] for s in states[3:]] == [DN, U, U]
+    assert [s[3] for s in states[3:]] == [State.UNREACHABLE, State.UNREACHABLE, U]  # never DOWN
+
+
 def test_a_village_down_under_an_answering_kecamatan_is_its_own_outage() -> None:
     village_cut = {1: OK, 2: OK, 3: FAIL, 4: OK}
     assert _run(TREE, [village_cut] * 3)[2][3] is DN
