@@ -106,7 +106,7 @@ class LiveConfig:
     quality_echo_gap_s: float = 0.025
     """Seconds between the echo requests of a quality round (40 in one second: ~20 kbit/s)."""
     quality_timeout_factor: float = 2.0
-    """A quality round waits for an echo at most this many times the site's round-trip
+    """A check or quality round waits for an echo at most this many times the site's round-trip
     threshold (at least 1 s, at most the target's own timeout): a reply slower than that says
     the link is degraded anyway, and a lossy round need not wait out the full timeout."""
 
@@ -478,7 +478,11 @@ class LiveService:
             due = [t for t in probed if self._due(t, now)]
         elif kind is Pass.CHECK:
             count = self.config.check_count
-            due = [replace(t, count=count) for t in probed if t.kind is not ProbeKind.HTTP]
+            due = [
+                replace(t, count=count, timeout_s=self._short_wait(t, inv))
+                for t in probed
+                if t.kind is not ProbeKind.HTTP
+            ]
         elif kind is Pass.REACH:
             wanted = only or set()
             count = self.config.confirm_count
@@ -492,13 +496,18 @@ class LiveService:
         return Planned(inv, facts, due, now, kind)
 
     def _quality_round(self, target: ProbeTarget, inv: InventorySnapshot) -> ProbeTarget:
-        """A target's quality round: ``quality_count`` requests, each awaited at most
-        ``quality_timeout_factor`` times its site's round-trip threshold (1 s at least)."""
+        """A target's quality round: ``quality_count`` requests, each awaited
+        :meth:`_short_wait`."""
+        wait = self._short_wait(target, inv)
+        return replace(target, count=self.config.quality_count, timeout_s=wait)
+
+    def _short_wait(self, target: ProbeTarget, inv: InventorySnapshot) -> float:
+        """How long a check's or a quality round's echo is awaited: ``quality_timeout_factor``
+        times its site's round-trip threshold, 1 s at least, the target's timeout at most (a
+        slower reply says the link is degraded anyway; a reach round, which decides an outage,
+        waits the full timeout)."""
         limit_s = self.limits_of(target.site_id, inv).rtt_degraded_ms / 1000
-        wait = max(1.0, self.config.quality_timeout_factor * limit_s)
-        return replace(
-            target, count=self.config.quality_count, timeout_s=min(target.timeout_s, wait)
-        )
+        return min(target.timeout_s, max(1.0, self.config.quality_timeout_factor * limit_s))
 
     async def _probe(self, prober: Prober, planned: Planned) -> Probed:
         cfg = self.config
