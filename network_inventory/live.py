@@ -307,6 +307,8 @@ class LiveService:
         self._read_shown = 0
         """The ticket of the read ``self.inventory`` comes from."""
         self._last_sample_at = 0
+        self._judged_at: dict[int, float] = {}
+        """The time of each site's latest round the state machine took."""
         self._judging: asyncio.Task[None] | None = None
         """The latest judge pass asked for by an inventory change."""
 
@@ -428,6 +430,9 @@ class LiveService:
             raw = self._newer(_only(measured, set(planned.inventory.sites)))
             probed = self._counted(planned, raw)
             verdict = self._judge(planned, probed, raw)
+            for sid, obs in probed.observations.items():
+                if obs.at is not None:
+                    self._judged_at[sid] = max(obs.at, self._judged_at.get(sid, obs.at))
             elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
             self._count(measured.results, elapsed, planned.now)
             if kind is Pass.CHECK and not probed.observations and not verdict.transitions:
@@ -449,12 +454,17 @@ class LiveService:
         return replace(planned, inventory=inv, facts=facts)
 
     def _newer(self, probed: Probed) -> Probed:
-        """Leave out a round measured before its site's latest change (a sweep's round taken
-        before the cut that checks meanwhile confirmed): it says nothing of the new state."""
+        """Leave out a round measured before its site's latest change or its latest round judged
+        (a sweep's round taken before a cut that checks have meanwhile counted: judged after
+        them, its answer would undo their failures)."""
         stale = {
             sid
             for sid, obs in probed.observations.items()
-            if obs.at is not None and sid in self.status and obs.at < self.status[sid].track.since
+            if obs.at is not None
+            and (
+                (sid in self.status and obs.at < self.status[sid].track.since)
+                or obs.at < self._judged_at.get(sid, obs.at)
+            )
         }
         if not stale:
             return probed

@@ -14,7 +14,8 @@ Three layers:
   every parent it has an active uplink to is itself down or unreachable: never its own outage),
   otherwise the health — except that a site DOWN whose parents have all just failed a round
   too keeps its previous state until they are decided, and so does one UNREACHABLE that
-  answers again (its recovery, one round behind its parent's).
+  answers again (its recovery, one round behind its parent's); a site DOWN whose parents are
+  all flapping is UNREACHABLE.
 
 Nothing here does I/O: ``evaluate`` takes the previous tracks and this sweep's observations and
 returns the new tracks (tests are tables of inputs and expected states).
@@ -235,6 +236,8 @@ def evaluate(
             silent = (obs is not None and not obs.answered) or effective is State.DOWN
             if silent and facts.parents and _all_out(facts.parents, out, tracks):
                 effective = State.UNREACHABLE
+            elif effective is State.DOWN and facts.parents and _all_flapping(facts.parents, out):
+                effective = State.UNREACHABLE  # its silence is most likely its parents' again
             elif (
                 effective is State.DOWN and facts.parents and _not_its_own(prev, health, facts, out)
             ):
@@ -263,6 +266,15 @@ def _not_its_own(prev: Track, health: Health, facts: SiteFacts, new: Mapping[int
     if prev.effective is State.UNREACHABLE and health.answered > 0:
         return True
     return _all_failing(facts.parents, new)
+
+
+def _all_flapping(parents: Iterable[int], new: Mapping[int, Track]) -> bool:
+    """Every parent is flapping (or out): the child's outage is not told as its own until its
+    parents are stable again."""
+    tracks = [new.get(parent) for parent in parents]
+    return all(t is not None and (t.flapping or t.effective in OUT) for t in tracks) and any(
+        t is not None and t.flapping for t in tracks
+    )
 
 
 def _all_failing(parents: Iterable[int], new: Mapping[int, Track]) -> bool:

@@ -338,3 +338,17 @@ def test_villages_behind_a_flapping_kecamatan_are_not_flapping_themselves() -> N
         tracks = evaluate(facts, tracks, cut if 10 <= period < 30 else up, POLICY, now=now)
     assert tracks[2].flapping
     assert not tracks[3].flapping  # UP <-> UNREACHABLE: its parent's outages, not its own
+
+
+def test_a_village_down_while_its_kecamatan_flaps_is_unreachable_until_it_is_stable() -> None:
+    facts = TREE[:3]
+    tracks: dict[int, Track] = {}
+    for now in range(0, 200):  # the kecamatan flaps every 40 s
+        cut = 10 <= now % 40 < 30
+        tracks = evaluate(facts, tracks, {1: OK, 2: FAIL if cut else OK, 3: FAIL}, POLICY, now=now)
+    assert tracks[2].flapping and tracks[2].shown is U
+    assert tracks[3].shown is State.UNREACHABLE  # not a village alert while it flaps
+    for now in range(200, 400):  # the kecamatan steady: the village's outage is its own
+        tracks = evaluate(facts, tracks, {1: OK, 2: OK, 3: FAIL}, POLICY, now=now)
+    assert not tracks[2].flapping
+    assert tracks[3].shown is DN
