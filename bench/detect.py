@@ -12,7 +12,8 @@ Figures (seconds after the event, as the API shows the state; the webhook's arri
   UNREACHABLE (``--cuts`` times, each at a random moment of the sweep cycle);
 - recovery: link up again → kecamatan UP;
 - degraded: iptables drops 30 % of the echo requests to one village → DEGRADED;
-- flapping: the uplink goes down and up every ``--flap-period`` s, ``--flaps`` times → alerts;
+- flapping: the uplink goes down and up every ``--flap-period`` s, ``--flaps`` times → alerts
+  during it, and the one saying it is stable again (``flapping: "ended"``);
 - false alerts: alerts of any kind during ``--soak-minutes`` of the VSAT link alone.
 
     sudo .venv/bin/python bench/detect.py --soak-minutes 30
@@ -51,6 +52,13 @@ from tests.network_inventory.live_helpers import Hook, add_site, add_target, ser
 def since(hook: Hook, t: float) -> list[dict[str, Any]]:
     """The alerts that arrived after ``t``."""
     return [a for at, a in zip(hook.arrived, hook.bodies, strict=True) if at >= t]
+
+
+def named(alert: dict[str, Any]) -> str:
+    """An alert's kind, with ``/started`` or ``/ended`` when it is about flapping."""
+    flapping = alert.get("flapping")
+    kind = f"{alert['kind']}/{flapping}" if flapping else str(alert["kind"])
+    return f"{kind} {alert['site']['name']}" + (" (grouped)" if alert.get("grouped") else "")
 
 
 def first(hook: Hook, kind: str, t: float) -> float | None:
@@ -119,7 +127,7 @@ async def measure(args: argparse.Namespace, lab: DetectLab, db: Database, hook: 
         last_cut = -1e9
         window = live.config.policy.flap_window_s
         for _ in range(args.cuts):
-            # apart by more than the flap window (else the second cut is flapping, held DOWN),
+            # apart by more than the flap window (else the second cut's changes are flapping),
             # at a random moment of the sweep cycle
             await asyncio.sleep(max(0.0, last_cut + window + 5 - time.monotonic()))
             await asyncio.sleep(random.uniform(0, live.config.interval_s))
@@ -162,11 +170,15 @@ async def measure(args: argparse.Namespace, lab: DetectLab, db: Database, hook: 
                 await asyncio.sleep(args.flap_period / 2)
                 lab.restore()
                 await asyncio.sleep(args.flap_period / 2)
-            flap_alerts = [a["kind"] for a in since(hook, t0)]
-            settled = await until(lambda: live.state_of(kec) == "up", 600)
+            during = [named(a) for a in since(hook, t0)]
+            stable = await until(
+                lambda: any(a.get("flapping") == "ended" for a in since(hook, t0)), 600
+            )
+            after = [named(a) for a in since(hook, t0)][len(during) :]
             print(f"flapping every {args.flap_period:g} s, {args.flaps} times: "
-                  f"{len(flap_alerts)} alerts ({', '.join(flap_alerts)}); held DOWN, then UP "
-                  f"{'never' if settled is None else f'{settled:.0f} s'} after the last flap",
+                  f"{len(during)} alerts during it ({', '.join(during)}); then {len(after)} "
+                  f"({', '.join(after)}) {'never' if stable is None else f'{stable:.0f} s'} "
+                  f"after the last flap; kecamatan now {live.state_of(kec)}",
                   flush=True)  # fmt: skip
 
         await asyncio.sleep(10)

@@ -17,6 +17,14 @@ STATE_WORDS = {
     "up": "NORMAL KEMBALI",
     "unreachable": "TAK TERJANGKAU",
 }
+FLAP_HEADLINE = {"started": " (tidak stabil)", "ended": " (stabil lagi)"}
+FLAP_LINES = {
+    "started": "Sambungan ini berganti-ganti putus dan tersambung. Perubahan berikutnya tidak"
+    " diberitahukan satu per satu; satu pesan lagi dikirim setelah sambungan stabil.",
+    "ended": "Sambungan tidak berubah lagi sejak beberapa menit setelah berganti-ganti:"
+    " ini keadaannya sekarang.",
+}
+"""What an alert about flapping (``alerts.py``) adds: the word in its headline, and a line."""
 KIND_WORDS = {
     "kabupaten": "Kabupaten",
     "kecamatan": "Kecamatan",
@@ -101,8 +109,11 @@ def compose(
         lines.append(f"{lead.label()} sendiri tetap terhubung; lokasi di bawahnya:")
         lines.extend(_listed([m.label(with_kecamatan=False) for m in members]))
     else:
-        headline = f"{word}: {lead.label()}"
+        flap = str(payload.get("flapping") or "")
+        headline = f"{word}: {lead.label()}" + FLAP_HEADLINE.get(flap, "")
         lines.append(headline)
+        if flap in FLAP_LINES:
+            lines.append(FLAP_LINES[flap])
         if kind == "degraded":
             lines.append(_quality(site))
         behind = [_place(a, places) for a in affected]

@@ -8,6 +8,11 @@ that stays up) change the same way in one sweep, they are one grouped alert abou
 Changes into or out of MAINTENANCE, PLANNED and UNKNOWN, and UNREACHABLE changes with no
 alerted ancestor, are recorded in the event log with the reason they were not alerted.
 
+A flapping site (``flapping.py``) is told about once: the change that made it flapping is its
+alert (``flapping: "started"``), its later changes are recorded with the reason ``flapping``,
+and when it has been stable for the hold time one alert gives the state it settled in
+(``flapping: "ended"``: recovered, or still down) — even if that state did not change then.
+
 ``WebhookDispatcher`` posts each alert as JSON to every enabled webhook, with retries and
 exponential backoff, from a bounded queue (when full the oldest alert is dropped and counted),
 and hands it to its ``listeners`` (the e-mail and Telegram channels, ``notify.py``).
@@ -26,8 +31,9 @@ from typing import Any
 
 import aiohttp
 
+from network_inventory.flapping import Flap, Phase, Rule, phase
 from network_inventory.model import iso
-from network_inventory.state import State
+from network_inventory.state import State, Track
 from pendopo.db import Database
 from pendopo.tasks import cancel_and_wait
 
@@ -42,6 +48,12 @@ class Transition:
     site_id: int
     previous: State
     state: State
+    flap: Phase = Phase.STEADY
+    """What this pass did to the site's flapping (``ENDED`` may come with no change of state)."""
+
+    @property
+    def changed(self) -> bool:
+        return self.previous is not self.state
 
 
 @dataclass
@@ -64,9 +76,26 @@ class AlertPlan:
         return "up"
 
 
+def transitions(old: Mapping[int, Track], new: Mapping[int, Track]) -> list[Transition]:
+    """The changes of one pass: each site whose shown state changed, and each flapping site that
+    became stable again (an alert even when its state did not change)."""
+    out = []
+    for sid, track in new.items():
+        before = old.get(sid)
+        previous = before.shown if before is not None else State.UNKNOWN
+        flap = phase(before.flap if before is not None else Flap(), track.flap)
+        if previous is not track.shown or flap is Phase.ENDED:
+            out.append(Transition(sid, previous, track.shown, flap))
+    return out
+
+
 def _alertable(t: Transition) -> bool:
+    if t.flap is Phase.HELD:
+        return False
     if t.state in ALERTED_STATES:
         return True
+    if t.flap is Phase.ENDED:
+        return t.state is State.UP
     return t.state is State.UP and t.previous in RECOVERED_FROM
 
 
@@ -75,6 +104,8 @@ def suppression_reason(t: Transition) -> str:
         return "maintenance"
     if State.PLANNED in (t.state, t.previous):
         return "planned"
+    if t.flap is Phase.HELD:
+        return "flapping"
     if State.UNREACHABLE in (t.state, t.previous):
         return "parent_down"
     return "first_measurement" if t.previous is State.UNKNOWN else "not_alerted"
@@ -108,11 +139,14 @@ def _grouped(plans: list[AlertPlan], ancestors: Mapping[int, Sequence[int]]) -> 
     siblings: dict[tuple[int, str], list[AlertPlan]] = {}
     for plan in plans:
         parent = next(iter(ancestors.get(plan.lead.site_id, ())), None)
-        if parent is not None and parent not in alerted:
+        if parent is not None and parent not in alerted and plan.lead.flap is Phase.STEADY:
             siblings.setdefault((parent, plan.kind), []).append(plan)
     out: list[AlertPlan] = []
     merged: set[int] = set()
     for plan in plans:
+        if plan.lead.flap is not Phase.STEADY:  # says something of its own: never merged
+            out.append(plan)
+            continue
         parent = next(iter(ancestors.get(plan.lead.site_id, ())), None)
         group = siblings.get((parent, plan.kind), []) if parent is not None else []
         if len(group) < 2:
@@ -153,17 +187,41 @@ def _label(site: Mapping[str, Any]) -> str:
     )
 
 
+def _span(seconds: float, minute: str, second: str) -> str:
+    return f"{seconds / 60:g} {minute}" if seconds >= 60 else f"{seconds:g} {second}"
+
+
+def _flap_words(phase: Phase, rule: Rule) -> tuple[str, str]:
+    """What an alert adds about flapping, in Indonesian and in English."""
+    hold_id, hold_en = _span(rule.hold_s, "menit", "detik"), _span(rule.hold_s, "min", "s")
+    if phase is Phase.STARTED:
+        window_id = _span(rule.window_s, "menit", "detik")
+        window_en = _span(rule.window_s, "min", "s")
+        return (
+            f" — tidak stabil ({rule.changes} kali berubah dalam {window_id}); perubahan"
+            f" berikutnya tidak diberitahukan sampai stabil {hold_id}",
+            f" — flapping ({rule.changes} changes within {window_en}); further changes are not"
+            f" alerted until it has been stable for {hold_en}",
+        )
+    return (
+        f" — stabil lagi selama {hold_id} setelah tidak stabil",
+        f" — stable again for {hold_en} after flapping",
+    )
+
+
 def alert_payload(
     plan: AlertPlan,
     sites: Mapping[int, SiteInfo],
     *,
     at: float,
     measurements: Mapping[int, dict[str, Any]],
+    flap_rule: Rule | None = None,
 ) -> dict[str, Any]:
     """The JSON body of one alert (also stored in ``inventory_alerts``).
 
     A grouped alert (``grouped``: true) names the parent in ``site`` (with no state: it did not
-    change) and lists every site that changed in ``affected``."""
+    change) and lists every site that changed in ``affected``. An alert about flapping carries
+    ``flapping``: ``"started"`` or ``"ended"`` (``flap_rule``: the rule, for its text)."""
     changed = [_describe(t, sites, measurements) for t in (plan.lead, *plan.members)]
     body: dict[str, Any] = {"type": "pendopo.site_state", "version": 1, "kind": plan.kind}
     body["at"] = iso(at)
@@ -182,6 +240,11 @@ def alert_payload(
         }
     lead, affected = changed[0], changed[1:]
     text_id = text_en = f"{state}: {_label(lead)}"
+    if plan.lead.flap in (Phase.STARTED, Phase.ENDED):
+        body["flapping"] = plan.lead.flap.value
+        words_id, words_en = _flap_words(plan.lead.flap, flap_rule or Rule())
+        text_id += words_id
+        text_en += words_en
     if affected:
         behind = sum(1 for a in affected if a["state"] == State.UNREACHABLE.value)
         back = len(affected) - behind

@@ -6,15 +6,16 @@ interval), pool each site's results, run the state machine, then write samples, 
 and alerts in ONE write transaction, push the changes on socket.io (namespace ``/inventory``)
 and hand alerts to the webhooks.
 
-Beside the sweeps, a *check* every ``check_interval_s``: one echo to every probed ICMP/TCP
-target, stored nowhere unless it says something changed. When a sweep's or a check's round
-disagrees with a site's state, *confirmation* rounds of that site and the sites behind it follow
-``confirm_gap_s`` apart until the state machine has decided: *reach* rounds
-(``confirm_count`` echoes) when it failed or answered while DOWN, *quality* rounds
-(``quality_count`` echoes, judged on their own) when its loss or round trip crossed its
-baseline. An outage shows in seconds, not after three intervals, and lost echoes on a lossy
-link never alert anyone. A change of the inventory is judged at once (a *judge* pass
-without probing), so ``/api/state`` never waits for a sweep to show a new link or window.
+Beside the sweeps, a *check* every ``check_interval_s``: ``check_count`` (2) echoes to every
+probed ICMP/TCP target, stored nowhere unless it says something changed. When a sweep's or a
+check's round disagrees with a site's state, *confirmation* rounds of that site and the sites
+behind it follow until the state machine has decided: *reach* rounds (``confirm_count``
+echoes, ``confirm_gap_s`` apart) when it failed or answered while DOWN, *quality* rounds
+(``quality_count`` echoes, ``quality_gap_s`` apart, judged on their own) when its loss or
+round trip crossed its baseline (a reach round's loss counts too). An outage shows in seconds,
+not after three intervals, and lost echoes on a lossy link never alert anyone. A change of the
+inventory is judged at once (a *judge* pass without probing), so ``/api/state`` never waits for
+a sweep to show a new link or window.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from network_inventory.alerts import (
     alert_payload,
     plan_alerts,
 )
+from network_inventory.alerts import transitions as changes_between
+from network_inventory.flapping import Phase
 from network_inventory.maintenance import RecurringWindow, in_maintenance
 from network_inventory.model import VILLAGE_KINDS, ProbeKind, ProbeTarget, iso
 from network_inventory.probing import Prober, ProbeResult, SweepPlan
@@ -51,7 +54,6 @@ from network_inventory.state import (
     State,
     Track,
     evaluate,
-    held,
     order_sites,
     round_health,
 )
@@ -83,19 +85,30 @@ class LiveConfig:
     policy: Policy = field(default_factory=Policy)
     retention: history.Retention = field(default_factory=history.Retention)
     check_interval_s: float = 3.0
-    """Seconds between two checks (one echo per target) between sweeps; 0: no checks."""
+    """Seconds between two checks (``check_count`` echoes per target) between sweeps; 0: no
+    checks."""
+    check_count: int = 2
+    """Echo requests of each ICMP/TCP target in a check: it fails when none is answered (a
+    reach confirmation follows), and losing one suspects a degradation (a quality one)."""
     confirm_count: int = 10
     """Echo requests (or connects) of each target in one round confirming an outage or a
     recovery from one (a round fails only when none of them is answered)."""
-    quality_count: int = 20
+    quality_count: int = 40
     """Echo requests of each target in one round confirming a degradation (or its end): at 10 %
-    loss, 4 of 20 lost three rounds running happens once in ~500 confirmations."""
+    loss (a VSAT link's 5 % each way), 8 of 40 lost three rounds running happens once in
+    ~20,000 confirmations; at 30 % loss three such rounds come 84 % of the time."""
     confirm_gap_s: float = 1.0
-    """Seconds between two confirmation rounds."""
+    """Seconds between two reach rounds."""
+    quality_gap_s: float = 0.5
+    """Seconds between two quality rounds."""
     confirm_echo_gap_s: float = 0.05
     """Seconds between the echo requests of a check or reach round."""
-    quality_echo_gap_s: float = 0.1
-    """Seconds between the echo requests of a quality round."""
+    quality_echo_gap_s: float = 0.025
+    """Seconds between the echo requests of a quality round (40 in one second: ~20 kbit/s)."""
+    quality_timeout_factor: float = 2.0
+    """A check or quality round waits for an echo at most this many times the site's round-trip
+    threshold (at least 1 s, at most the target's own timeout): a reply slower than that says
+    the link is degraded anyway, and a lossy round need not wait out the full timeout."""
 
 
 class Pass(enum.Enum):
@@ -104,7 +117,8 @@ class Pass(enum.Enum):
     SWEEP = "sweep"
     """Every due target, a full round each; samples recorded (the regular measurement)."""
     CHECK = "check"
-    """One echo per probed ICMP/TCP target; only a failure (or an answer while DOWN) counts."""
+    """A couple of echoes per probed ICMP/TCP target; only a failure (or an answer while DOWN)
+    counts; a lost echo suspects a degradation."""
     REACH = "reach"
     """Rounds confirming that suspected sites (and those behind them) stopped answering, or
     answer again: only whether they answer counts."""
@@ -258,7 +272,8 @@ class Verdict:
     statuses: dict[int, history.SiteStatus]
     samples: list[history.Sample]
     changed_at: dict[int, float] = field(default_factory=dict)
-    """When each transition happened (the round that made it)."""
+    """When each transition happened (the round that made it; a flapping site stable again:
+    when it last changed)."""
     suspects: dict[Pass, set[int]] = field(default_factory=dict)
     """Sites whose round disagrees with their state, by the pass that is to confirm it
     (``REACH`` or ``QUALITY``)."""
@@ -292,6 +307,8 @@ class LiveService:
         self._read_shown = 0
         """The ticket of the read ``self.inventory`` comes from."""
         self._last_sample_at = 0
+        self._judged_at: dict[int, float] = {}
+        """The time of each site's latest round the state machine took."""
         self._judging: asyncio.Task[None] | None = None
         """The latest judge pass asked for by an inventory change."""
 
@@ -342,12 +359,16 @@ class LiveService:
 
     async def _cycle(self, kind: Pass) -> None:
         """A sweep or a check, then the confirmation of whatever it found changed (outages
-        first)."""
+        first; a reach round losing as much as the threshold suspects a degradation too)."""
         try:
             suspects = (await self._pass(kind)).suspects
-            for question in (Pass.REACH, Pass.QUALITY):
-                if suspects.get(question):
-                    await self.confirm(question, suspects[question])
+            quality = set(suspects.get(Pass.QUALITY, ()))
+            if suspects.get(Pass.REACH):
+                found: dict[Pass, set[int]] = {}
+                await self.confirm(Pass.REACH, suspects[Pass.REACH], found)
+                quality |= found.get(Pass.QUALITY, set())
+            if quality:
+                await self.confirm(Pass.QUALITY, quality)
         except Exception:
             log.exception("%s failed", kind.value)
 
@@ -360,24 +381,32 @@ class LiveService:
         """One check (an echo per target); returns the sites to confirm, by question."""
         return (await self._pass(Pass.CHECK)).suspects
 
-    async def confirm(self, question: Pass, suspects: set[int]) -> list[Transition]:
+    async def confirm(
+        self, question: Pass, suspects: set[int], found: dict[Pass, set[int]] | None = None
+    ) -> list[Transition]:
         """``REACH`` or ``QUALITY`` rounds of ``suspects`` and the sites behind them,
         ``confirm_gap_s`` apart, until no site's round disagrees with its state any more (at
         most as many rounds as the policy needs to change a state). A quality confirmation
         counts only its own rounds: the degraded/clean rounds counted before it, and what it
         leaves uncounted, start again (a sweep's five echoes never tip a site into DEGRADED).
-        Returns the state changes made."""
+        Returns the state changes made; ``found`` collects the sites its rounds suspect of
+        something else (a reach round that answered but lost as much as the threshold)."""
         policy = self.config.policy
         if question is Pass.QUALITY:
             await self._fresh_judgement(suspects)
         changes: list[Transition] = []
         pending = set(suspects)
         try:
+            gap = self.config.quality_gap_s if question is Pass.QUALITY else None
             for i in range(max(policy.down_rounds, policy.up_rounds)):
                 if i:
-                    await asyncio.sleep(self.config.confirm_gap_s)
+                    await asyncio.sleep(gap if gap is not None else self.config.confirm_gap_s)
                 verdict = await self._pass(question, self._with_descendants(pending))
                 changes.extend(verdict.transitions)
+                if found is not None:
+                    for other, sites in verdict.suspects.items():
+                        if other is not question:
+                            found.setdefault(other, set()).update(sites)
                 pending = verdict.suspects.get(question, set()) & pending
                 if not pending:
                     break
@@ -401,9 +430,12 @@ class LiveService:
             raw = self._newer(_only(measured, set(planned.inventory.sites)))
             probed = self._counted(planned, raw)
             verdict = self._judge(planned, probed, raw)
+            for sid, obs in probed.observations.items():
+                if obs.at is not None:
+                    self._judged_at[sid] = max(obs.at, self._judged_at.get(sid, obs.at))
             elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
             self._count(measured.results, elapsed, planned.now)
-            if kind is Pass.CHECK and not probed.observations:
+            if kind is Pass.CHECK and not probed.observations and not verdict.transitions:
                 return verdict  # nothing to record: every answer agreed with its site's state
             alert_ids = await self.db.write(
                 lambda conn: self._persist(conn, planned, probed, verdict)
@@ -422,12 +454,17 @@ class LiveService:
         return replace(planned, inventory=inv, facts=facts)
 
     def _newer(self, probed: Probed) -> Probed:
-        """Leave out a round measured before its site's latest change (a sweep's round taken
-        before the cut that checks meanwhile confirmed): it says nothing of the new state."""
+        """Leave out a round measured before its site's latest change or its latest round judged
+        (a sweep's round taken before a cut that checks have meanwhile counted: judged after
+        them, its answer would undo their failures)."""
         stale = {
             sid
             for sid, obs in probed.observations.items()
-            if obs.at is not None and sid in self.status and obs.at < self.status[sid].track.since
+            if obs.at is not None
+            and (
+                (sid in self.status and obs.at < self.status[sid].track.since)
+                or obs.at < self._judged_at.get(sid, obs.at)
+            )
         }
         if not stale:
             return probed
@@ -450,15 +487,37 @@ class LiveService:
         if kind is Pass.SWEEP:
             due = [t for t in probed if self._due(t, now)]
         elif kind is Pass.CHECK:
-            due = [replace(t, count=1) for t in probed if t.kind is not ProbeKind.HTTP]
-        elif kind in (Pass.REACH, Pass.QUALITY):
+            count = self.config.check_count
+            due = [
+                replace(t, count=count, timeout_s=self._short_wait(t, inv))
+                for t in probed
+                if t.kind is not ProbeKind.HTTP
+            ]
+        elif kind is Pass.REACH:
             wanted = only or set()
-            count = self.config.confirm_count if kind is Pass.REACH else self.config.quality_count
+            count = self.config.confirm_count
             due = [replace(t, count=count) for t in probed if t.site_id in wanted]
+        elif kind is Pass.QUALITY:
+            wanted = only or set()
+            due = [self._quality_round(t, inv) for t in probed if t.site_id in wanted]
         else:
             due = []
         due.sort(key=lambda t: (rank[t.site_id], t.id))
         return Planned(inv, facts, due, now, kind)
+
+    def _quality_round(self, target: ProbeTarget, inv: InventorySnapshot) -> ProbeTarget:
+        """A target's quality round: ``quality_count`` requests, each awaited
+        :meth:`_short_wait`."""
+        wait = self._short_wait(target, inv)
+        return replace(target, count=self.config.quality_count, timeout_s=wait)
+
+    def _short_wait(self, target: ProbeTarget, inv: InventorySnapshot) -> float:
+        """How long a check's or a quality round's echo is awaited: ``quality_timeout_factor``
+        times its site's round-trip threshold, 1 s at least, the target's timeout at most (a
+        slower reply says the link is degraded anyway; a reach round, which decides an outage,
+        waits the full timeout)."""
+        limit_s = self.limits_of(target.site_id, inv).rtt_degraded_ms / 1000
+        return min(target.timeout_s, max(1.0, self.config.quality_timeout_factor * limit_s))
 
     async def _probe(self, prober: Prober, planned: Planned) -> Probed:
         cfg = self.config
@@ -506,18 +565,20 @@ class LiveService:
         now, inv = planned.now, planned.inventory
         old_tracks = {k: v.track for k, v in self.status.items()}
         tracks = evaluate(planned.facts, old_tracks, probed.observations, self.config.policy, now)
-        transitions = []
-        changed_at: dict[int, float] = {}
-        for sid, track in tracks.items():
-            previous = old_tracks[sid].shown if sid in old_tracks else State.UNKNOWN
-            if previous is not track.shown:
-                transitions.append(Transition(sid, previous, track.shown))
-                changed_at[sid] = track.since
+        transitions = changes_between(old_tracks, tracks)
+        changed_at = {t.site_id: tracks[t.site_id].since for t in transitions}
         alerts, suppressed = plan_alerts(transitions, self._ancestors(inv))
         infos = {s.id: SiteInfo(s.id, s.code, s.name, s.kind) for s in inv.sites.values()}
         public = {sid: m.public() for sid, m in probed.measured.items()}
+        rule = self.config.policy.flap_rule
         payloads = [
-            alert_payload(a, infos, at=changed_at.get(a.lead.site_id, now), measurements=public)
+            alert_payload(
+                a,
+                infos,
+                at=changed_at.get(a.lead.site_id, now),
+                measurements=public,
+                flap_rule=rule,
+            )
             for a in alerts
         ]
         samples: list[history.Sample] = []
@@ -535,7 +596,7 @@ class LiveService:
         suspects: dict[Pass, set[int]] = {}
         for sid, obs in (raw or probed).observations.items():
             if sid in tracks:
-                question = self._question(tracks[sid].health, obs, limits.get(sid), now)
+                question = self._question(tracks[sid].health, obs, limits.get(sid))
                 if question is not None:
                     suspects.setdefault(question, set()).add(sid)
         return Verdict(
@@ -550,21 +611,17 @@ class LiveService:
             suspects,
         )
 
-    def _question(
-        self, health: Health, obs: Observation, limits: Limits | None, now: float
-    ) -> Pass | None:
+    def _question(self, health: Health, obs: Observation, limits: Limits | None) -> Pass | None:
         """Does this round disagree with the site's (new) health, and which rounds are to
         confirm it: ``REACH`` (it failed, or answered while DOWN), ``QUALITY`` (its loss or round
         trip crossed the baseline either way), or none. A reach round's answers say nothing
-        about loss; a flapping site held DOWN is not confirmed again until its hold ends."""
+        about loss."""
         policy = self.config.policy
-        if held(health, policy, now):
-            return None
         if health.state is State.DOWN:
             return Pass.REACH if obs.answered else None
         if not obs.answered:
             return Pass.REACH
-        if obs.reach_only:  # a check's one echo tells no loss; a reach round's ten may
+        if obs.reach_only:  # a check's or reach round's lost echoes suspect a degradation
             lim = limits or policy.limits
             rtt = obs.rtt_median_ms
             slow = rtt is not None and rtt >= lim.rtt_degraded_ms
@@ -723,7 +780,7 @@ class LiveService:
     ) -> None:
         if self.emitter is None:
             return
-        for t in transitions:
+        for t in transitions:  # (a flapping site stable again is pushed too: its flag changed)
             info = infos[t.site_id]
             m = measured.get(t.site_id)
             await self.emitter.emit(
@@ -734,6 +791,7 @@ class LiveService:
                     "name": info.name,
                     "state": t.state.value,
                     "previous": t.previous.value,
+                    "flapping": t.flap in (Phase.STARTED, Phase.HELD),
                     "rtt_ms": m.rtt_ms if m else None,
                     "loss": m.loss if m else None,
                     "method": m.method if m else None,
@@ -852,6 +910,7 @@ class LiveService:
                     "parent_id": site.parent_id,
                     "state": track.shown.value,
                     "effective": track.effective.value,
+                    "flapping": track.flapping,
                     "since": iso(track.since) if status else None,
                     "rtt_ms": status.rtt_ms if status else None,
                     "loss": status.loss if status else None,
@@ -925,6 +984,7 @@ def _insert_events(
                 suppressed.get(t.site_id),
             )
             for t in transitions
+            if t.changed  # (a flapping site stable again is an alert, not a change)
             for m in (measured.get(t.site_id),)
         ],
     )

@@ -1,18 +1,21 @@
 """Site state: a pure state machine, evaluated once per sweep, parents before children.
 
-Two layers:
+Three layers:
 
-* **health** — what a site's own measurements say, with flap suppression: UNKNOWN until the
-  first answered round, DOWN only after ``down_rounds`` consecutive failed rounds, back up only
-  after ``up_rounds`` consecutive answered rounds; DEGRADED (loss or median RTT over the site's
-  ``Limits``) after ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean rounds.
-  A site that went DOWN again within ``flap_window_s`` of its last outage is *flapping*: it
-  stays DOWN until it has answered for ``flap_hold_s`` without a failed round (one alert for
-  a flapping link, not one per flap).
+* **health** — what a site's own measurements say: UNKNOWN until the first answered round
+  (then UP), DOWN only after ``down_rounds`` consecutive failed rounds, back up only after
+  ``up_rounds`` consecutive answered rounds; DEGRADED (loss or median RTT over the site's
+  ``Limits``) after ``down_rounds`` degraded rounds, UP again after ``up_rounds`` clean ones.
+* **flapping** (``network_inventory.flapping``) — the ``flap_changes``-th change of the measured
+  state between UP, DEGRADED and DOWN within ``flap_window_s`` makes a site flapping until it
+  has not changed for ``flap_hold_s``. The states stay true; only the alerts are held.
 * **shown state** — what people see: PLANNED (no active uplink: not probed, not alerted),
   MAINTENANCE (a staff window: probed, not alerted), UNREACHABLE (the site does not answer and
   every parent it has an active uplink to is itself down or unreachable: never its own outage),
-  otherwise the health.
+  otherwise the health — except that a site DOWN whose parents have all just failed a round
+  too keeps its previous state until they are decided, and so does one UNREACHABLE that
+  answers again (its recovery, one round behind its parent's); a site DOWN whose parents are
+  all flapping is UNREACHABLE.
 
 Nothing here does I/O: ``evaluate`` takes the previous tracks and this sweep's observations and
 returns the new tracks (tests are tables of inputs and expected states).
@@ -22,7 +25,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from network_inventory import flapping
+from network_inventory.flapping import Flap
 
 
 class State(enum.StrEnum):
@@ -38,6 +44,8 @@ class State(enum.StrEnum):
 
 OUT = frozenset({State.DOWN, State.UNREACHABLE})
 """Effective states of a site its children cannot be reached through."""
+JUDGED = frozenset({State.UP, State.DEGRADED, State.DOWN})
+"""Measured states whose changes are a site's own (and count towards flapping)."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +70,19 @@ class Policy:
     up_rounds: int = 2
     """Consecutive answered (or clean) rounds before leaving DOWN (or DEGRADED)."""
     flap_window_s: float = 120.0
-    """An outage starting within this time of the last one's start makes the site flapping."""
+    """Changes of a site's state this close together count towards flapping."""
+    flap_changes: int = 3
+    """Changes within ``flap_window_s`` that make a site flapping (down, up, down again)."""
     flap_hold_s: float = 120.0
-    """A flapping site leaves DOWN only after answering this long without a failed round."""
+    """A flapping site is stable again after this long without a change of state."""
 
     @property
     def limits(self) -> Limits:
         return Limits(self.loss_degraded, self.rtt_degraded_ms)
+
+    @property
+    def flap_rule(self) -> flapping.Rule:
+        return flapping.Rule(self.flap_window_s, self.flap_changes, self.flap_hold_s)
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,7 @@ class Observation:
 
 
 def round_health(obs: Observation, policy: Policy, limits: Limits | None = None) -> State:
-    """UP, DEGRADED or DOWN for a single round, before any flap suppression."""
+    """UP, DEGRADED or DOWN for a single round, before the rounds are counted."""
     lim = limits or policy.limits
     if not obs.answered:
         return State.DOWN
@@ -117,20 +131,6 @@ class Health:
     """Consecutive degraded (answered) rounds."""
     clean: int = 0
     """Consecutive clean (answered, not degraded) rounds."""
-    down_at: float | None = None
-    """When the latest outage began (kept in memory only: a restart forgets flapping)."""
-    flapping: bool = False
-    """The latest outage began within ``flap_window_s`` of the one before."""
-    answering_since: float | None = None
-    """The first round of the current run of answered rounds."""
-
-
-def held(health: Health, policy: Policy, now: float) -> bool:
-    """A flapping site that has not answered long enough to leave DOWN."""
-    if health.state is not State.DOWN or not health.flapping:
-        return False
-    since = health.answering_since
-    return since is None or now - since < policy.flap_hold_s
 
 
 def step_health(
@@ -138,26 +138,17 @@ def step_health(
     obs: Observation,
     policy: Policy,
     limits: Limits | None = None,
-    now: float | None = None,
 ) -> Health:
-    """The health after one more round (``now``: when, for flapping; the round's own time
-    when it has one)."""
+    """The health after one more round."""
     verdict = round_health(obs, policy, limits)
-    at = obs.at if obs.at is not None else (now if now is not None else 0.0)
     if verdict is State.DOWN:
-        h = replace(health, failed=health.failed + 1, answered=0, answering_since=None)
+        h = replace(health, failed=health.failed + 1, answered=0)
         if not obs.reach_only:  # one lost echo of a check says nothing of the link's quality
             h = replace(h, degraded=0, clean=0)
         if h.failed >= policy.down_rounds and h.state is not State.DOWN:
-            recent = h.down_at is not None and at - h.down_at < policy.flap_window_s
-            return replace(h, state=State.DOWN, down_at=at, flapping=recent)
+            return replace(h, state=State.DOWN)
         return h
-    h = replace(
-        health,
-        failed=0,
-        answered=health.answered + 1,
-        answering_since=health.answering_since if health.answered else at,
-    )
+    h = replace(health, failed=0, answered=health.answered + 1)
     if not obs.reach_only:
         h = replace(
             h,
@@ -165,11 +156,15 @@ def step_health(
             clean=health.clean + 1 if verdict is State.UP else 0,
         )
     if h.state is State.UNKNOWN:
-        return replace(h, state=verdict)
+        # The first answer shows UP; DEGRADED takes ``down_rounds`` degraded rounds, as from UP
+        # (one lossy round of a healthy VSAT link, or a check's lost echo, proves nothing).
+        return replace(h, state=State.DEGRADED if h.degraded >= policy.down_rounds else State.UP)
     if h.state is State.DOWN:
-        if h.answered < policy.up_rounds or held(h, policy, at):
+        if h.answered < policy.up_rounds:
             return h
-        return replace(h, state=verdict)
+        # A reach round tells that the site answers, not how well (its first echoes after a
+        # link comes back are often lost to ARP): UP, and quality rounds judge the rest.
+        return replace(h, state=State.UP if obs.reach_only else verdict)
     if h.state is State.UP and h.degraded >= policy.down_rounds:
         return replace(h, state=State.DEGRADED)
     if h.state is State.DEGRADED and h.clean >= policy.up_rounds:
@@ -202,6 +197,12 @@ class Track:
     health: Health = Health()
     since: float = 0.0
     """When ``shown`` last changed (Unix seconds)."""
+    flap: Flap = field(default_factory=Flap)
+    """Recent changes of the measured state, and whether the site is flapping."""
+
+    @property
+    def flapping(self) -> bool:
+        return self.flap.flapping
 
 
 def evaluate(
@@ -214,7 +215,9 @@ def evaluate(
     """New tracks of every site in ``order`` (parents must come before their children).
 
     A site missing from ``observations`` was not probed this sweep: its health stays. A change
-    dates from the observation that made it (its ``at``), else from ``now``.
+    dates from the observation that made it (its ``at``), else from ``now``. Flapping follows
+    the changes of the measured state between UP, DEGRADED and DOWN (an UNREACHABLE village
+    behind a flapping kecamatan is not flapping itself: its parent's outage is not its own).
     """
     out: dict[int, Track] = {}
     for facts in order:
@@ -225,7 +228,7 @@ def evaluate(
             effective = State.PLANNED
         else:
             health = (
-                step_health(prev.health, obs, policy, facts.limits, now)
+                step_health(prev.health, obs, policy, facts.limits)
                 if obs is not None
                 else prev.health
             )
@@ -233,13 +236,54 @@ def evaluate(
             silent = (obs is not None and not obs.answered) or effective is State.DOWN
             if silent and facts.parents and _all_out(facts.parents, out, tracks):
                 effective = State.UNREACHABLE
+            elif effective is State.DOWN and facts.parents and _all_flapping(facts.parents, out):
+                effective = State.UNREACHABLE  # its silence is most likely its parents' again
+            elif (
+                effective is State.DOWN and facts.parents and _not_its_own(prev, health, facts, out)
+            ):
+                effective = prev.effective if prev.effective is not State.PLANNED else State.UNKNOWN
         shown = effective
         if facts.maintenance and not facts.planned:
             shown = State.MAINTENANCE
         changed_at = obs.at if obs is not None and obs.at is not None else now
         since = prev.since if shown is prev.shown else changed_at
-        out[facts.site_id] = Track(facts.site_id, shown, effective, health, since)
+        was = prev.effective
+        turned = was in JUDGED and effective in JUDGED and effective is not was
+        flap = flapping.step(prev.flap, changed_at if turned else None, now, policy.flap_rule)
+        if facts.planned:
+            flap = Flap()
+        out[facts.site_id] = Track(facts.site_id, shown, effective, health, since, flap)
     return out
+
+
+def _not_its_own(prev: Track, health: Health, facts: SiteFacts, new: Mapping[int, Track]) -> bool:
+    """A site DOWN by its own rounds whose outage is not (yet) its own: its parents stopped
+    answering too but are not decided (a village can count its third failed round before its
+    kecamatan does), or it was UNREACHABLE and answers again, one round behind its recovered
+    parent. It keeps its previous state: no village alert for the kecamatan's outage."""
+    if not facts.parents:
+        return False
+    if prev.effective is State.UNREACHABLE and health.answered > 0:
+        return True
+    return _all_failing(facts.parents, new)
+
+
+def _all_flapping(parents: Iterable[int], new: Mapping[int, Track]) -> bool:
+    """Every parent is flapping (or out): the child's outage is not told as its own until its
+    parents are stable again."""
+    tracks = [new.get(parent) for parent in parents]
+    return all(t is not None and (t.flapping or t.effective in OUT) for t in tracks) and any(
+        t is not None and t.flapping for t in tracks
+    )
+
+
+def _all_failing(parents: Iterable[int], new: Mapping[int, Track]) -> bool:
+    """Every parent's latest round failed (or it is out): the child's silence may be theirs."""
+    for parent in parents:
+        track = new.get(parent)
+        if track is None or (track.health.failed == 0 and track.effective not in OUT):
+            return False
+    return True
 
 
 def _all_out(parents: Iterable[int], new: Mapping[int, Track], old: Mapping[int, Track]) -> bool:

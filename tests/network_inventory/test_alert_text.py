@@ -44,3 +44,15 @@ def test_long_lists_are_cut_and_reminders_say_how_long() -> None:
     assert sum(1 for line in lines if line.startswith("- Desa")) == MAX_LISTED
     assert f"- … dan {40 - MAX_LISTED} lainnya" in lines
     assert msg.subject == "Pendopo: PENGINGAT PUTUS: Kecamatan Kalijambe"
+
+
+def test_an_alert_about_flapping_says_so_once_and_its_end() -> None:
+    place = {2: Place("Kalijambe", "kecamatan")}
+    site = {"id": 2, "name": "Kalijambe", "kind": "kecamatan", "code": "33.14.01"}
+    started = compose({"kind": "down", "site": site, "flapping": "started"}, place, at=AT)
+    assert started.subject == "Pendopo: PUTUS: Kecamatan Kalijambe (tidak stabil)"
+    assert "tidak diberitahukan satu per satu" in started.text
+    ended = compose({"kind": "up", "site": site, "flapping": "ended"}, place, at=AT)
+    assert ended.subject == "Pendopo: NORMAL KEMBALI: Kecamatan Kalijambe (stabil lagi)"
+    plain = compose({"kind": "down", "site": site}, place, at=AT)
+    assert "stabil" not in plain.text

@@ -5,6 +5,7 @@ the bounds here are generous (a loaded machine), and still far below one interva
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -64,21 +65,29 @@ async def _cut_and_restore(lab: DetectLab, db: Database, live: LiveService, hook
     await wait_for(lambda: live.state_of(vsat) not in (None, "unknown"), 60)
     assert live.state_of(vsat) == "up"  # 600 ms over VSAT is its normal
 
+    def alerts() -> list[dict[str, object]]:
+        """The alerts about the kecamatan's tree (the VSAT village's own are bench/detect.py's
+        false-alert count, over 30 minutes: not this test's)."""
+        return [b for b in hook.bodies if b["site"]["id"] != vsat]
+
     cut = time.monotonic()
     lab.cut()
-    await wait_for(lambda: live.state_of(kec) == "down", 45)
+    await wait_for(lambda: live.state_of(kec) == "down", 60)
     shown_down = time.monotonic() - cut
-    await wait_for(lambda: all(live.state_of(v) == "unreachable" for v in villages), 10)
-    await wait_for(lambda: len(hook.bodies) >= 1, 10)
-    assert len(hook.bodies) == 1
-    assert hook.bodies[0]["kind"] == "down"
-    assert hook.bodies[0]["affected_count"] == 3
+    await wait_for(lambda: all(live.state_of(v) == "unreachable" for v in villages), 20)
+    await wait_for(lambda: len(alerts()) >= 1, 20)
+    await asyncio.sleep(1.0)  # a second alert (a village's own) would come with the first
+    assert [(b["kind"], b["site"]["id"], b["affected_count"]) for b in alerts()] == [
+        ("down", kec, 3)
+    ], [(b["alert_id"], b["at"], b["text_en"], b["affected"]) for b in alerts()]
 
     restored = time.monotonic()
     lab.restore()
-    await wait_for(lambda: live.state_of(kec) == "up", 45)
+    await wait_for(lambda: live.state_of(kec) == "up", 60)
     shown_up = time.monotonic() - restored
-    await wait_for(lambda: len(hook.bodies) >= 2, 10)
-    assert hook.bodies[1]["kind"] == "up"
-    assert shown_down < 30, shown_down  # an interval alone is 30 s, three were 86 s
-    assert shown_up < 30, shown_up
+    await wait_for(lambda: len(alerts()) >= 2, 20)
+    assert [(b["kind"], b["site"]["id"]) for b in alerts()] == [("down", kec), ("up", kec)]
+    # Generous bounds (a loaded 2-core machine; bench/detect.py has the figures): sweeps alone,
+    # one every 30 s, needed three failed rounds (86 s in issue 11's lab).
+    assert shown_down < 45, shown_down
+    assert shown_up < 45, shown_up

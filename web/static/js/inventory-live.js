@@ -48,6 +48,7 @@ export const RANGES = /** @type {const} */ (["24h", "7d", "30d"]);
  * @property {number|null} loss      0..1
  * @property {string|null} changed_at ISO time of the last state change
  * @property {string|null} method    probe method in use (icmp, tcp, http)
+ * @property {boolean} [flapping]    its state keeps changing: its alerts are held (docs/probing.md)
  * @property {{loss_degraded: number, rtt_degraded_ms: number, medium: string|null, source: string}|null} [baseline]
  *   the thresholds the site is judged by (GET /api/state)
  */
@@ -60,6 +61,7 @@ export const RANGES = /** @type {const} */ (["24h", "7d", "30d"]);
  * @property {string} name
  * @property {string} state
  * @property {string|null} previous
+ * @property {boolean} [flapping]
  * @property {number|null} rtt_ms
  * @property {number|null} loss
  * @property {string|null} method
@@ -121,6 +123,7 @@ function liveFields(st) {
     loss: st.loss,
     method: st.method,
     changed_at: st.since ?? st.changed_at ?? null,
+    flapping: Boolean(st.flapping),
     measured_at: st.measured_at ?? null,
     baseline: st.baseline ?? null,
   };
@@ -247,6 +250,7 @@ export function normaliseSite(s) {
     loss: num(s.loss ?? live.loss),
     changed_at: s.changed_at ?? s.since ?? live.changed_at ?? null,
     method: s.method ?? live.method ?? null,
+    flapping: Boolean(s.flapping ?? live.flapping),
   };
 }
 
@@ -330,6 +334,7 @@ export class SiteStore {
     site.loss = num(ev.loss);
     if (ev.method !== undefined) site.method = ev.method;
     if (ev.changed_at !== undefined) site.changed_at = ev.changed_at;
+    if (ev.flapping !== undefined) site.flapping = ev.flapping;
     this.pushedAt.set(site.id, ++this.pushes);
     return site;
   }
@@ -344,8 +349,8 @@ export class SiteStore {
     return fresh.map((s) => {
       const cur = this.sites.get(s.id);
       if (!cur || (this.pushedAt.get(s.id) ?? 0) <= mark) return s;
-      const { state, rtt_ms, loss, method, changed_at } = cur;
-      return { ...s, state, rtt_ms, loss, method, changed_at };
+      const { state, rtt_ms, loss, method, changed_at, flapping } = cur;
+      return { ...s, state, rtt_ms, loss, method, changed_at, flapping };
     });
   }
 

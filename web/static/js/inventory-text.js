@@ -15,6 +15,7 @@ register({
     "inv.counts": "Jumlah situs menurut status",
     "inv.rollout": "{active} dari {total} desa aktif",
     "inv.rollout.label": "Kemajuan penyambungan desa",
+    "inv.flapping": "tidak stabil",
     "inv.state.UP": "Normal",
     "inv.state.DEGRADED": "Menurun",
     "inv.state.DOWN": "Putus",
@@ -133,6 +134,7 @@ register({
     "inv.counts": "Sites by state",
     "inv.rollout": "{active} of {total} villages active",
     "inv.rollout.label": "Village rollout progress",
+    "inv.flapping": "flapping",
     "inv.state.UP": "Up",
     "inv.state.DEGRADED": "Degraded",
     "inv.state.DOWN": "Down",
@@ -246,6 +248,10 @@ export const locale = () => (lang() === "en" ? "en-GB" : "id-ID");
 
 /** @param {string} state */
 export const stateText = (state) => t(`inv.state.${state}`);
+/** A state as a chip says it: "Putus · tidak stabil" while the site flaps (its alerts held).
+ * @param {string} state @param {boolean} [flapping] */
+export const chipText = (state, flapping) =>
+  flapping ? `${stateText(state)} · ${t("inv.flapping")}` : stateText(state);
 
 /** @param {string} kind */
 export const kindText = (kind) => t(`inv.kind.${kind}`);

@@ -17,6 +17,7 @@ import {
 } from "./inventory-live.js";
 import { drawMap, drawTree, marker, markerDefs, setMarker } from "./inventory-map.js";
 import {
+  chipText,
   fmtLoss,
   fmtMs,
   fmtWhen,
@@ -194,7 +195,7 @@ function makeRow(site) {
     cell(site.code ?? "", "code"),
     cell(kindShort(site.kind), "kind"),
     cell(kec && kec !== site ? kec.name : ""),
-    stateCell(site.state),
+    stateCell(site.state, site.flapping),
     cell(fmtMs(site.rtt_ms), "num rtt"),
     cell(fmtLoss(site.loss), "num loss"),
     cell(fmtWhen(site.changed_at), "changed"),
@@ -212,13 +213,13 @@ function cell(text, cls) {
   return td;
 }
 
-/** @param {string} state */
-function stateCell(state) {
+/** @param {string} state @param {boolean} [flapping] */
+function stateCell(state, flapping) {
   const td = document.createElement("td");
   td.className = "state";
   const chip = document.createElement("span");
   chip.className = `chip st-${state}`;
-  chip.append(marker(state, 12), document.createTextNode(stateText(state)));
+  chip.append(marker(state, 12), document.createTextNode(chipText(state, flapping)));
   td.append(chip);
   return td;
 }
@@ -231,7 +232,7 @@ function updateRow(site) {
   const chip = /** @type {HTMLElement} */ (tr.querySelector(".chip"));
   chip.className = `chip st-${site.state}`;
   setMarker(/** @type {SVGElement} */ (chip.querySelector("svg")), site.state);
-  /** @type {Text} */ (chip.lastChild).textContent = stateText(site.state);
+  /** @type {Text} */ (chip.lastChild).textContent = chipText(site.state, site.flapping);
   setText(tr.querySelector(".rtt"), fmtMs(site.rtt_ms));
   setText(tr.querySelector(".loss"), fmtLoss(site.loss));
   setText(tr.querySelector(".changed"), fmtWhen(site.changed_at));
