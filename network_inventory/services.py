@@ -185,6 +185,16 @@ Ignored = SkipJsonSchema[Any]
 """Read-only fields of an exported record: a client may send them back; they change nothing."""
 
 
+ServiceName = Annotated[
+    str,
+    BeforeValidator(_name),
+    _board_text(NAME_MAX),  # runs first (pydantic runs "before" validators last to first)
+    Field(max_length=NAME_MAX, description="as on the board; starts with a letter or digit"),
+]
+"""A service's name, for a change and for a new service alike."""
+KindField = Annotated[ServiceKind, BeforeValidator(_kind)]
+
+
 class ServiceChange(Input):
     """A service's fields as a client changes them (PATCH: the fields it gives; a CSV row: its
     file's columns). ``id``, ``created_at`` and ``updated_at`` are ignored over REST (an
@@ -197,13 +207,8 @@ class ServiceChange(Input):
         INTEGER,
         Field(description="ignored over REST; in CSV, the service the row updates"),
     ] = None
-    name: Annotated[
-        str,
-        BeforeValidator(_name),
-        _board_text(NAME_MAX),  # runs first (pydantic runs "before" validators last to first)
-        Field(max_length=NAME_MAX, description="as on the board; starts with a letter or digit"),
-    ] = unset()
-    kind: Annotated[ServiceKind, BeforeValidator(_kind)] = unset()
+    name: ServiceName = unset()
+    kind: KindField = unset()
     duration: Annotated[
         str | None,
         _board_text(DURATION_MAX),
@@ -237,13 +242,8 @@ class ServiceChange(Input):
 class ServiceInput(ServiceChange):
     """A new service as a client writes it (POST; a CSV row of a service not stored yet)."""
 
-    name: Annotated[
-        str,
-        BeforeValidator(_name),
-        _board_text(NAME_MAX),  # runs first (pydantic runs "before" validators last to first)
-        Field(max_length=NAME_MAX, description="as on the board; starts with a letter or digit"),
-    ] = checked_when_missing()
-    kind: Annotated[ServiceKind, BeforeValidator(_kind)] = checked_when_missing()
+    name: ServiceName = checked_when_missing()
+    kind: KindField = checked_when_missing()
 
     model_config = ConfigDict(json_schema_extra={"required": ["name", "kind"]})
 
