@@ -26,11 +26,12 @@ from typing import Any
 
 from aiortc import RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
-from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
 
 from media import audio_sdp, hooks
 from media.peer import Peer, Slot
 from media.red import RedEncoder
+from media.rtp_forward import PayloadRewrite
 
 Clock = Callable[[], float]
 
@@ -199,18 +200,18 @@ class AudioProtection:
         state = self._subscribers.get(peer)
         return 0 if state is None else state.switch.distance()
 
-    def _red_rewriter(self, state: _Subscriber, slot: Slot) -> Callable[[RtpPacket], None]:
+    def _red_rewriter(self, state: _Subscriber, slot: Slot) -> PayloadRewrite:
         encoder = RedEncoder()
 
-        def rewrite(packet: RtpPacket) -> None:
+        def rewrite(timestamp: int, payload: bytes, payload_type: int) -> tuple[bytes, int]:
             red_pt = state.red.get(slot.mid or "")
             distance = state.switch.distance() if red_pt is not None else 0
             wrapped = encoder.wrapped
-            payload = encoder.wrap(packet.timestamp, packet.payload, packet.payload_type, distance)
+            red = encoder.wrap(timestamp, payload, payload_type, distance)
             if red_pt is not None and distance:
-                packet.payload = payload
-                packet.payload_type = red_pt
                 self.red_packets += encoder.wrapped - wrapped
+                return red, red_pt
+            return payload, payload_type
 
         return rewrite
 

@@ -13,7 +13,9 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
   instead of decoding it. ``RTCRtpSender`` then sends packets through ``encoder.pack()``.
 - ``RTCRtpSender._send_keyframe``: a sender carrying ``KEYFRAME_HANDLER`` calls it (forwarding the
   subscriber's PLI/FIR to the publisher) instead of asking a local encoder for a keyframe.
-- ``RTCRtpSender._retransmit``: a sender carrying ``NACK_BUDGET`` spends a token per resend.
+- ``RTCRtpSender._retransmit``: a sender carrying ``NACK_BUDGET`` spends a token per resend; a
+  sender driven by a :class:`SlotSender` (the forwarding path) resends from that one's history of
+  sent bytes (aiortc's own history holds ``RtpPacket`` objects, which that path never builds).
 - ``RTCRtpSender._handle_rtcp_packet``: every listener in a sender's ``RTCP_LISTENERS`` list sees
   each RTCP packet the subscriber sends about that sender (receiver reports, REMB, NACK, PLI)
   before aiortc handles it: the input of per-receiver rate control and audio protection.
@@ -57,6 +59,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTP_HISTORY_SIZE,
+    HeaderExtensionsMap,
     RtcpPsfbPacket,
     RtcpRrPacket,
     RtcpSrPacket,
@@ -64,7 +67,9 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
+from media import rtp_bytes
 from media.remb import RembGroup
+from media.rtp_bytes import SlotHeader
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +85,7 @@ RR_LOSS_FLOOR = "_pendopo_rr_loss_floor"  # set on an RTCRtpReceiver: Callable[[
 REMB_GROUP = "_pendopo_remb_group"  # set on an RTCRtpReceiver: media.remb.RembGroup
 SENT_REPORTS = "_pendopo_sent_reports"  # on an RTCRtpSender: dict[int, float], LSR -> time
 SENT_REPORTS_KEPT = 8
+SLOT_SENDER = "_pendopo_slot_sender"  # on an RTCRtpSender: its SlotSender (forwarding path)
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -162,7 +168,11 @@ def _send_keyframe(self: RTCRtpSender) -> None:
 async def _retransmit(self: RTCRtpSender, sequence_number: int) -> None:
     budget: NackBudget | None = getattr(self, NACK_BUDGET, None)
     if budget is None or budget.allow():
-        await _original_retransmit(self, sequence_number)
+        out: SlotSender | None = getattr(self, SLOT_SENDER, None)
+        if out is None:
+            await _original_retransmit(self, sequence_number)
+        else:
+            await out.retransmit(sequence_number)
 
 
 async def _handle_rtcp_packet(self: RTCRtpSender, packet: Any) -> None:
@@ -437,30 +447,93 @@ def slot_payload_type(transceiver: Any) -> int:
     return payload_type
 
 
-def send_rtp_now(sender: Any, packet: Any, ntp: int) -> bool:
-    """Send an RTP packet on a sender's transport right away, as ``RTCRtpSender._run_rtp``
-    would (history for NACKs, counters for sender reports), without its await chain.
+class SlotSender:
+    """One slot's ``RTCRtpSender`` as the forwarding path drives it: packets go out as bytes
+    built from a :class:`~media.rtp_bytes.SlotHeader` (derived once from the sender's own
+    header-extension map, mid, SSRC and codec), SRTP-protected by the transport's libsrtp
+    session and written to the nominated UDP pair, as ``RTCRtpSender._run_rtp`` and
+    ``RTCDtlsTransport._send_rtp`` would, without their await chain or a ``RtpPacket``.
 
-    False (nothing sent) while the transport is not connected.
+    What aiortc would keep per sent packet is kept: the transport's and the sender's counters
+    (sender reports, :func:`sender_counters`), and a history of the sent bytes from which
+    ``_retransmit`` answers a NACK (on the RTX SSRC, through the NACK budget).
     """
-    dtls = sender.transport
-    if dtls._state != DtlsState.CONNECTED:
-        return False
-    pair = ice_connection_of(dtls)._nominated.get(1)
-    udp = getattr(pair.protocol, "transport", None) if pair is not None else None
-    if pair is None or udp is None:
-        return False
-    data = packet.serialize(sender._RTCRtpSender__rtp_header_extensions_map)
-    sender._RTCRtpSender__rtp_history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
-    protected = dtls._tx_srtp.protect(data)
-    udp.sendto(protected, pair.remote_addr)
-    dtls._RTCDtlsTransport__tx_bytes += len(protected)
-    dtls._RTCDtlsTransport__tx_packets += 1
-    sender._RTCRtpSender__ntp_timestamp = ntp
-    sender._RTCRtpSender__rtp_timestamp = packet.timestamp
-    sender._RTCRtpSender__octet_count += len(packet.payload)
-    sender._RTCRtpSender__packet_count += 1
-    return True
+
+    __slots__ = ("_connection", "header", "history", "kind", "sender", "transceiver")
+
+    def __init__(self, transceiver: Any) -> None:
+        self.transceiver = transceiver
+        sender = self.sender = transceiver.sender
+        self.kind: str = sender.kind
+        self.header: SlotHeader | None = None
+        self.history: list[bytes | None] = [None] * RTP_HISTORY_SIZE
+        self._connection: aioice.ice.Connection | None = None
+        setattr(sender, SLOT_SENDER, self)
+
+    def current_header(self) -> SlotHeader | None:
+        """The slot's header; None while nothing is negotiated. A slot is routed as soon as the
+        answer is applied, and aiortc starts the sender a moment later (in its connect task):
+        until then its extension map is empty, and packets go out without extensions, as
+        ``RtpPacket.serialize`` with that map gave them."""
+        header = self.header
+        if header is None:
+            transceiver = self.transceiver
+            if not transceiver._codecs:
+                return None
+            header = slot_header(self.sender, slot_payload_type(transceiver))
+            if self.sender._RTCRtpSender__started:
+                self.header = header
+        return header
+
+    def send(self, data: bytes, seq: int, timestamp: int, payload_length: int, ntp: int) -> bool:
+        """Protect and send one built packet; False (nothing sent) while not connected."""
+        sender = self.sender
+        dtls = sender.transport
+        if dtls._state != DtlsState.CONNECTED:
+            return False
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = ice_connection_of(dtls)
+        pair = connection._nominated.get(1)
+        udp = getattr(pair.protocol, "transport", None) if pair is not None else None
+        if pair is None or udp is None:
+            return False
+        self.history[seq % RTP_HISTORY_SIZE] = data
+        protected = dtls._tx_srtp.protect(data)
+        udp.sendto(protected, pair.remote_addr)
+        dtls._RTCDtlsTransport__tx_bytes += len(protected)
+        dtls._RTCDtlsTransport__tx_packets += 1
+        sender._RTCRtpSender__ntp_timestamp = ntp
+        sender._RTCRtpSender__rtp_timestamp = timestamp
+        sender._RTCRtpSender__octet_count += payload_length
+        sender._RTCRtpSender__packet_count += 1
+        return True
+
+    async def retransmit(self, seq: int) -> None:
+        """``RTCRtpSender._retransmit`` from the history of sent bytes."""
+        data = self.history[seq % RTP_HISTORY_SIZE]
+        if data is None or rtp_bytes.sequence_number(data) != seq:
+            return
+        sender = self.sender
+        rtx_payload_type: int | None = sender._RTCRtpSender__rtx_payload_type
+        if rtx_payload_type is not None:
+            rtx_seq: int = sender._RTCRtpSender__rtx_sequence_number
+            data = rtp_bytes.rtx(data, rtx_payload_type, rtx_seq, sender._rtx_ssrc)
+            sender._RTCRtpSender__rtx_sequence_number = (rtx_seq + 1) & 0xFFFF
+        await sender.transport._send_rtp(data)
+
+
+def slot_header(sender: Any, payload_type: int) -> SlotHeader:
+    """The fixed part of a started sender's packets, from its extension map and mid (both
+    configured once, when the sender starts)."""
+    extensions_map: HeaderExtensionsMap = sender._RTCRtpSender__rtp_header_extensions_map
+    mid: str | None = sender._RTCRtpSender__mid
+    return rtp_bytes.slot_header(extensions_map, mid, sender._ssrc, payload_type)
+
+
+def send_rtp_now(out: SlotSender, data: bytes, seq: int, ts: int, length: int, ntp: int) -> bool:
+    """Send one built packet of a slot (the seam tests use to simulate loss on the way out)."""
+    return out.send(data, seq, ts, length, ntp)
 
 
 def ice_connection_of(dtls: Any) -> aioice.ice.Connection:

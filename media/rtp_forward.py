@@ -13,10 +13,12 @@ for that slot:
 - VP8 picture id: offset after a source change, so it continues too (unchanged until then);
 - header extensions: the slot's ``mid`` and a fresh ``abs-send-time``.
 
-Video starts (and restarts after a source change) at the first packet of a keyframe. Each sent
-packet goes into the sender's RTP history, so a subscriber's NACK is answered by aiortc's own
-RTX code (through the per-subscriber budget hook), and the sender's counters feed its RTCP
-sender reports.
+Video starts (and restarts after a source change) at the first packet of a keyframe. No
+``RtpPacket`` is made per slot: the slot's fixed header part (SSRC, extension block) is laid out
+once (media/rtp_bytes.py ``SlotHeader``) and each copy is one pack of the varying fields plus a
+join with the shared payload, then SRTP (libsrtp) and ``sendto`` (``hooks.SlotSender``). Each sent
+packet's bytes go into the slot's history, so a subscriber's NACK is answered on the RTX SSRC
+(through the per-subscriber budget hook), and the sender's counters feed its RTCP sender reports.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from media import hooks
 from media.settings import Kind
 
 PacketCallback = Callable[[RtpPacket], None]
+PayloadRewrite = Callable[[int, bytes, int], tuple[bytes, int]]
 
 
 def now() -> tuple[int, float]:
@@ -61,7 +64,7 @@ class PacketForwarder:
     def __init__(self, kind: Kind, transceiver: Any) -> None:
         self.kind = kind
         self._transceiver = transceiver
-        self._ssrc = hooks.sender_ssrc(transceiver.sender) if transceiver is not None else 0
+        self._out: hooks.SlotSender | None = None  # made at the first packet sent
         self._clock_rate = 90000 if kind == "video" else 48000
         self._source: object | None = None
         self._seq_offset = 0
@@ -73,8 +76,9 @@ class PacketForwarder:
         self._last_wall = 0.0
         self.sent = 0
         self.dropped = 0
-        # Extension point: changes each outgoing packet in place (RED: media/audio_protection.py)
-        self.rewrite_payload: PacketCallback | None = None
+        # Extension point: (timestamp, payload, payload type) -> (payload, payload type) of each
+        # outgoing packet (RED: media/audio_protection.py)
+        self.rewrite_payload: PayloadRewrite | None = None
 
     def restart(self) -> None:
         """Start again (route added, slot detached or re-fed)."""
@@ -119,19 +123,17 @@ class PacketForwarder:
     def _send(
         self, packet: RtpPacket, seq: int, ts: int, payload: bytes, ntp: int, wall: float
     ) -> None:
-        out = RtpPacket(
-            payload_type=hooks.slot_payload_type(self._transceiver),
-            marker=packet.marker,
-            sequence_number=seq,
-            timestamp=ts,
-            ssrc=self._ssrc,
-            payload=payload,
-        )
-        out.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
-        out.extensions.mid = self._transceiver.mid
+        out = self._out
+        if out is None:
+            out = self._out = hooks.SlotSender(self._transceiver)
+        header = out.current_header()
+        if header is None:
+            return
+        payload_type = header.payload_type
         if self.rewrite_payload is not None:
-            self.rewrite_payload(out)
-        if hooks.send_rtp_now(self._transceiver.sender, out, ntp):
+            payload, payload_type = self.rewrite_payload(ts, payload, payload_type)
+        data = header.build(packet.marker, payload_type, seq, ts, ntp, payload)
+        if hooks.send_rtp_now(out, data, seq, ts, len(payload), ntp):
             self.sent += 1
             if self._last_seq is None or ((seq - self._last_seq) & 0xFFFF) < 0x8000:
                 self._last_seq = seq

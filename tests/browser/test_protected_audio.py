@@ -71,12 +71,12 @@ def lose_audio(monkeypatch: pytest.MonkeyPatch) -> Any:
     send = hooks.send_rtp_now
     counts: dict[int, int] = {}
 
-    def lossy(sender: Any, packet: Any, ntp: int) -> bool:
-        if sender.kind == "audio":
-            counts[id(sender)] = counts.get(id(sender), 0) + 1
-            if counts[id(sender)] % 10 == 0:
+    def lossy(out: Any, data: bytes, seq: int, ts: int, length: int, ntp: int) -> bool:
+        if out.kind == "audio":
+            counts[id(out)] = counts.get(id(out), 0) + 1
+            if counts[id(out)] % 10 == 0:
                 return True  # "sent", never arrives
-        return bool(send(sender, packet, ntp))
+        return bool(send(out, data, seq, ts, length, ntp))
 
     monkeypatch.setattr(hooks, "send_rtp_now", lossy)
     return lossy

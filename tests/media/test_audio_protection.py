@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiortc import RTCPeerConnection
-from aiortc.rtp import RtcpReceiverInfo, RtcpRrPacket, RtpPacket
+from aiortc.rtp import RtcpReceiverInfo, RtcpRrPacket
 
 from media import hooks
 from media.audio_protection import AudioProtection, RedSwitch, WorstLoss
@@ -140,17 +140,11 @@ async def test_slot_sends_red_while_its_subscriber_reports_loss(pc: RTCPeerConne
     assert rewrite is not None
     sender = slot.sender
 
-    def send(ts: int, payload: bytes) -> RtpPacket:
-        packet = RtpPacket(payload_type=111, sequence_number=ts // 960, timestamp=ts)
-        packet.payload = payload
-        rewrite(packet)
-        return packet
-
-    assert send(0, b"f0").payload_type == 111  # no loss reported: plain Opus
+    assert rewrite(0, b"f0", 111) == (b"f0", 111)  # no loss reported: plain Opus
     await sender._handle_rtcp_packet(_rr(sender._ssrc, 13))  # 5 % on this slot
-    red = send(960, b"f1")
-    assert red.payload_type == 63
-    assert parse(red.payload) == [RedBlock(111, 960, b"f0"), RedBlock(111, 0, b"f1")]
+    red_payload, red_pt = rewrite(960, b"f1", 111)
+    assert red_pt == 63
+    assert parse(red_payload) == [RedBlock(111, 960, b"f0"), RedBlock(111, 0, b"f1")]
     assert protection.red_distance(peer) == 1
     # the same report counts for the publisher that slot carries
     assert protection.worst_loss("bupati") == 13
@@ -159,7 +153,7 @@ async def test_slot_sends_red_while_its_subscriber_reports_loss(pc: RTCPeerConne
     assert protection.red_distance(peer) == 1
     clock.now += 11
     await sender._handle_rtcp_packet(_rr(sender._ssrc, 0))
-    assert send(1920, b"f2").payload_type == 111
+    assert rewrite(1920, b"f2", 111)[1] == 111
     clock.now += 13
     assert protection.worst_loss("bupati") == 0
 
@@ -170,11 +164,8 @@ async def test_no_red_where_the_answer_refused_it(pc: RTCPeerConnection) -> None
     protection.add_slot(peer, slot)
     protection.answered(peer, _answer_with_red(mid="7", red_pt=63))  # another m-line only
     await slot.sender._handle_rtcp_packet(_rr(slot.sender._ssrc, 50))
-    packet = RtpPacket(payload_type=111, sequence_number=1, timestamp=960)
-    packet.payload = b"opus"
     assert slot.forwarder.rewrite_payload is not None
-    slot.forwarder.rewrite_payload(packet)
-    assert (packet.payload_type, packet.payload) == (111, b"opus")
+    assert slot.forwarder.rewrite_payload(960, b"opus", 111) == (b"opus", 111)
 
 
 async def test_receiver_reports_to_the_publisher_carry_the_worst_loss(
@@ -284,11 +275,9 @@ async def test_answer_to_a_client_reoffer_keeps_red_on_slots(pc: RTCPeerConnecti
         assert "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1" in section
     # the slot on mid "1" wraps in RED once its subscriber reports loss
     await slot_obj.sender._handle_rtcp_packet(_rr(slot_obj.sender._ssrc, 13))
-    packet = RtpPacket(payload_type=111, sequence_number=1, timestamp=960)
-    packet.payload = b"opus"
     assert slot_obj.forwarder is not None and slot_obj.forwarder.rewrite_payload is not None
-    slot_obj.forwarder.rewrite_payload(packet)
-    assert packet.payload_type == 63 and parse(packet.payload) == [RedBlock(111, 0, b"opus")]
+    payload, payload_type = slot_obj.forwarder.rewrite_payload(960, b"opus", 111)
+    assert payload_type == 63 and parse(payload) == [RedBlock(111, 0, b"opus")]
 
 
 async def test_forget_drops_what_listeners_reported(pc: RTCPeerConnection) -> None:

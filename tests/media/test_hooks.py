@@ -253,18 +253,39 @@ def test_pyproject_mentions_hooks() -> None:
 
 
 async def test_packet_forwarding_private_attributes() -> None:
-    """media/hooks.py send_rtp_now writes what RTCRtpSender._run_rtp writes per packet."""
-    run_rtp = inspect.getsource(RTCRtpSender._run_rtp)
-    for marker in (
-        "self.__rtp_history[packet.sequence_number % RTP_HISTORY_SIZE]",
-        "packet.serialize(self.__rtp_header_extensions_map)",
-        "self.__ntp_timestamp = clock.current_ntp_time()",
-        "self.__rtp_timestamp = packet.timestamp",
-        "self.__octet_count += len(payload)",
-        "self.__packet_count += 1",
-        "packet.extensions.mid = self.__mid",
-    ):
-        assert marker in run_rtp, marker
+    """media/hooks.py SlotSender writes what RTCRtpSender._run_rtp writes per packet, reads
+    what RTCRtpSender.send sets once, and resends as RTCRtpSender._retransmit does."""
+    sources = {
+        RTCRtpSender._run_rtp: (
+            "self.__rtp_history[packet.sequence_number % RTP_HISTORY_SIZE]",
+            "packet.serialize(self.__rtp_header_extensions_map)",
+            "self.__ntp_timestamp = clock.current_ntp_time()",
+            "self.__rtp_timestamp = packet.timestamp",
+            "self.__octet_count += len(payload)",
+            "self.__packet_count += 1",
+            "packet.extensions.mid = self.__mid",
+            "packet.extensions.abs_send_time = (",
+        ),
+        RTCRtpSender.send: (
+            "if not self.__started:",
+            "self.__mid = parameters.muxId",
+            "self.__rtp_header_extensions_map.configure(parameters)",
+            "self.__rtx_payload_type = codec.payloadType",
+            "self._run_rtp(parameters.codecs[0])",
+        ),
+        hooks._original_retransmit: (
+            "self.__rtp_history.get(sequence_number % RTP_HISTORY_SIZE)",
+            "payload_type=self.__rtx_payload_type",
+            "sequence_number=self.__rtx_sequence_number",
+            "ssrc=self._rtx_ssrc",
+            "self.__rtx_sequence_number = uint16_add(self.__rtx_sequence_number, 1)",
+            "await self.transport._send_rtp(packet_bytes)",
+        ),
+    }
+    for function, markers in sources.items():
+        source = inspect.getsource(function)
+        for marker in markers:
+            assert marker in source, (function, marker)
     send_rtp = inspect.getsource(RTCDtlsTransport._send_rtp)
     for marker in ("self._tx_srtp.protect(data)", "self.__tx_bytes", "self.__tx_packets"):
         assert marker in send_rtp, marker
@@ -276,15 +297,19 @@ async def test_packet_forwarding_private_attributes() -> None:
     try:
         transceiver = pc.addTransceiver("video", direction="sendonly")
         sender = transceiver.sender
-        for name in ("rtp_header_extensions_map", "rtp_history", "ntp_timestamp"):
+        for name in ("rtp_header_extensions_map", "rtp_history", "ntp_timestamp", "mid"):
             assert hasattr(sender, f"_RTCRtpSender__{name}"), name
-        for name in ("rtp_timestamp", "octet_count", "packet_count"):
+        for name in ("rtp_timestamp", "octet_count", "packet_count", "started"):
             assert hasattr(sender, f"_RTCRtpSender__{name}"), name
+        for name in ("rtx_payload_type", "rtx_sequence_number"):
+            assert hasattr(sender, f"_RTCRtpSender__{name}"), name
+        assert isinstance(sender._rtx_ssrc, int)
         dtls = sender.transport
         assert hasattr(dtls, "_RTCDtlsTransport__tx_bytes") and hasattr(dtls, "_state")
         assert hooks.ice_connection_of(dtls)._nominated == {}
-        packet = RtpPacket(payload_type=96, sequence_number=1, timestamp=2)
-        assert not hooks.send_rtp_now(sender, packet, 0)  # not connected: nothing sent
+        out = hooks.SlotSender(transceiver)
+        assert out.current_header() is None  # nothing negotiated: no header
+        assert not out.send(b"\x80" + bytes(11), 0, 0, 0, 0)  # not connected: nothing sent
         assert transceiver._codecs == [] or hooks.slot_payload_type(transceiver) > 0
     finally:
         await pc.close()
