@@ -1,4 +1,4 @@
-"""Two source trees' SFU side by side on a shared machine: ``bench/sfu.py`` of each, alternately.
+"""Source trees' SFU side by side on a shared machine: ``bench/sfu.py`` of each, alternately.
 
 On a machine shared with other work the load moves between two runs more than a change of the
 forwarding code does; running both trees in turn, several rounds, in one invocation puts them
@@ -47,7 +47,7 @@ def run(tree: Path, subscribers: int, args: argparse.Namespace) -> dict[str, Any
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--trees", nargs=2, type=Path, required=True, metavar=("A", "B"))
+    parser.add_argument("--trees", nargs="+", type=Path, required=True, help="two or more")
     parser.add_argument("--subscribers", nargs="+", type=int, default=[0, 20])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=20.0)
