@@ -32,12 +32,6 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
   600 ms round trip no longer expires consent after ~30 s.
 - ``aioice.ice.get_host_addresses``: :data:`host_addresses` (a ContextVar) restricts the
   addresses candidates are gathered on.
-
-Not patches, but private code paths taken on the forwarding path (:class:`SlotSender`): libsrtp's
-``srtp_protect`` called on a pylibsrtp 1.0.0 session's own handle and buffer
-(:func:`srtp_protector`, any other version uses ``Session.protect``), and the UDP socket under
-asyncio's datagram transport written directly while the transport queues nothing
-(:func:`send_datagram`).
 """
 
 from __future__ import annotations
@@ -58,7 +52,6 @@ from typing import Any, Protocol
 import aioice.ice
 import aiortc.rtcrtpreceiver
 import av
-import pylibsrtp
 from aioice import stun
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
@@ -73,8 +66,6 @@ from aiortc.rtp import (
     pack_remb_fci,
     unpack_remb_fci,
 )
-from pylibsrtp._binding import ffi as srtp_ffi
-from pylibsrtp._binding import lib as srtp_lib
 
 from media import rtp_bytes
 from media.remb import RembGroup
@@ -84,7 +75,6 @@ logger = logging.getLogger(__name__)
 
 AIORTC_VERSION = "1.16.0"
 AIOICE_VERSION = "0.13.0"
-PYLIBSRTP_VERSION = "1.0.0"  # srtp_protector's shortcut; other versions get Session.protect
 
 PASSTHROUGH_FLAG = "_pendopo_passthrough"  # set on a RemoteStreamTrack's asyncio.Queue
 KEYFRAME_HANDLER = "_pendopo_keyframe_handler"  # set on an RTCRtpSender: Callable[[], None]
@@ -469,17 +459,7 @@ class SlotSender:
     ``_retransmit`` answers a NACK (on the RTX SSRC, through the NACK budget).
     """
 
-    __slots__ = (
-        "_connection",
-        "_dtls",
-        "_protect",
-        "_session",
-        "header",
-        "history",
-        "kind",
-        "sender",
-        "transceiver",
-    )
+    __slots__ = ("_connection", "header", "history", "kind", "sender", "transceiver")
 
     def __init__(self, transceiver: Any) -> None:
         self.transceiver = transceiver
@@ -488,9 +468,6 @@ class SlotSender:
         self.header: SlotHeader | None = None
         self.history: list[bytes | None] = [None] * RTP_HISTORY_SIZE
         self._connection: aioice.ice.Connection | None = None
-        self._dtls: Any = None
-        self._session: Any = None
-        self._protect: Callable[[bytes], bytes] = bytes
         setattr(sender, SLOT_SENDER, self)
 
     def current_header(self) -> SlotHeader | None:
@@ -514,18 +491,16 @@ class SlotSender:
         dtls = sender.transport
         if dtls._state != DtlsState.CONNECTED:
             return False
-        if dtls is not self._dtls or dtls._tx_srtp is not self._session:
-            self._dtls, self._session = dtls, dtls._tx_srtp
-            self._protect = srtp_protector(self._session)
-            self._connection = ice_connection_of(dtls)
-        assert self._connection is not None
-        pair = self._connection._nominated.get(1)
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = ice_connection_of(dtls)
+        pair = connection._nominated.get(1)
         udp = getattr(pair.protocol, "transport", None) if pair is not None else None
         if pair is None or udp is None:
             return False
         self.history[seq % RTP_HISTORY_SIZE] = data
-        protected = self._protect(data)
-        send_datagram(udp, protected, pair.remote_addr)
+        protected = dtls._tx_srtp.protect(data)
+        udp.sendto(protected, pair.remote_addr)
         dtls._RTCDtlsTransport__tx_bytes += len(protected)
         dtls._RTCDtlsTransport__tx_packets += 1
         sender._RTCRtpSender__ntp_timestamp = ntp
@@ -546,50 +521,6 @@ class SlotSender:
             data = rtp_bytes.rtx(data, rtx_payload_type, rtx_seq, sender._rtx_ssrc)
             sender._RTCRtpSender__rtx_sequence_number = (rtx_seq + 1) & 0xFFFF
         await sender.transport._send_rtp(data)
-
-
-def srtp_protector(session: pylibsrtp.Session) -> Callable[[bytes], bytes]:
-    """``session.protect`` without pylibsrtp's per-call wrapping (a type check, a new
-    ``int *`` and a method hop per packet): libsrtp's ``srtp_protect`` on the session's own
-    buffer, as ``Session._Session__process`` calls it in pylibsrtp 1.0.0. Any other version
-    gets ``session.protect`` itself."""
-    if version("pylibsrtp") != PYLIBSRTP_VERSION:
-        return session.protect
-    srtp = session._srtp[0]
-    cdata = session._cdata
-    buffer = session._buffer
-    length = srtp_ffi.new("int *")
-    limit = len(cdata) - pylibsrtp.SRTP_MAX_TRAILER_LEN
-    protect = srtp_lib.srtp_protect
-
-    def fast(data: bytes) -> bytes:
-        size = len(data)
-        if size > limit:
-            raise ValueError("packet is too long")
-        buffer[0:size] = data
-        length[0] = size
-        rc = protect(srtp, cdata, length)
-        if rc:
-            raise pylibsrtp.Error(pylibsrtp.ERRORS[rc] if rc < len(pylibsrtp.ERRORS) else rc)
-        out: bytes = buffer[0 : length[0]]
-        return out
-
-    return fast
-
-
-def send_datagram(udp: Any, data: bytes, addr: Any) -> None:
-    """``DatagramTransport.sendto`` of asyncio's selector loop, its checks done once: the
-    socket's ``sendto`` right away unless the transport already queues (then, or when the
-    socket would block, the transport's own ``sendto`` queues it in order)."""
-    if udp._buffer or udp._conn_lost:
-        udp.sendto(data, addr)
-        return
-    try:
-        udp._sock.sendto(data, addr)
-    except (BlockingIOError, InterruptedError):
-        udp.sendto(data, addr)
-    except OSError as exc:
-        udp._protocol.error_received(exc)
 
 
 def slot_header(sender: Any, payload_type: int) -> SlotHeader:
