@@ -13,6 +13,10 @@ from tests.signaling.meeting import Person, create_room, join_host
 
 LURAH = "Pak Sutrisno"
 
+SENT_CAMERA = """() => window.pendopo.pc.getSenders()
+  .filter((s) => s.track && s.track.kind === "video")
+  .map((s) => ({id: s.track.id, state: s.track.readyState}))"""
+
 SENT_MIC = """() => {
   const sender = window.pendopo.pc.getSenders().find((s) => s.track && s.track.kind === "audio");
   return sender ? {id: sender.track.getSettings().deviceId, state: sender.track.readyState} : null;
@@ -56,6 +60,22 @@ async def test_switch_microphone_mid_session(browser: Browser, server: RunningSe
         assert after == {"id": others[0], "state": "live"}, after
         assert await page.evaluate("window.pendopo.client.localStream.getAudioTracks().length") == 1
         await host.peer.wait_frames(lurah_id, "audio", 50, 25.0)  # the server still gets audio
+
+        # The camera too (Chromium fakes one: choosing it by name instead of "System default"
+        # opens it again): both layers' tracks are replaced, and its video still arrives.
+        camera = panel.get_by_role("combobox", name="Choose camera")
+        cameras = await camera.locator("option").evaluate_all("(os) => os.map((o) => o.value)")
+        old_video = await page.evaluate(SENT_CAMERA)
+        assert len(old_video) == 2, old_video  # the high and the low layer
+        current = await camera.input_value()
+        await camera.select_option(next(v for v in cameras if v and v != current))
+        await page.wait_for_function(
+            "(old) => window.pendopo.pc.getSenders().filter((s) => s.track && s.track.kind === "
+            "'video' && !old.includes(s.track.id) && s.track.readyState === 'live').length === 2",
+            arg=[x["id"] for x in old_video],
+        )
+        assert await page.evaluate("window.pendopo.client.localStream.getVideoTracks().length") == 1
+        await host.peer.wait_frames(lurah_id, "video", 10, 25.0)
 
         # A device the browser refuses: said in plain words, the picker back on the one in use.
         await page.evaluate(
