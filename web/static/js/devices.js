@@ -1,6 +1,9 @@
 // The join page's device check: which camera, microphone and speaker to use, a speaker test
 // tone, and a plain Indonesian explanation when the browser refuses the camera or microphone.
 // The chosen speaker also plays the session (HTMLMediaElement.setSinkId where the browser has it).
+// The same pickers serve in the session ("Devices" / "Perangkat"): room.js moves them into the
+// session's device panel, and a new camera or microphone replaces the one being sent
+// (MeetingClient.replaceTrack) without leaving; a refused device keeps the previous one.
 
 import { $, h } from "./dom.js";
 import { register, t } from "./i18n.js";
@@ -20,6 +23,15 @@ register({
     "dev.notFound": "Kamera atau mikrofon tidak ditemukan. Periksa kabelnya. Anda tetap bisa bergabung.",
     "dev.busy":
       "Kamera atau mikrofon sedang dipakai aplikasi lain. Tutup aplikasi itu, lalu muat ulang halaman.",
+    "dev.panel": "Perangkat",
+    "dev.panelHeading": "Kamera, mikrofon, dan speaker",
+    "dev.using": "Sekarang memakai: {label}",
+    "dev.switchDenied":
+      "Browser menolak perangkat itu. Klik ikon kamera di bilah alamat dan pilih \u201cIzinkan\u201d. Perangkat sebelumnya tetap dipakai.",
+    "dev.switchNotFound": "Perangkat itu tidak ditemukan (kabel dicabut?). Perangkat sebelumnya tetap dipakai.",
+    "dev.switchBusy": "Perangkat itu sedang dipakai aplikasi lain. Perangkat sebelumnya tetap dipakai.",
+    "dev.switchFailed": "Perangkat itu tidak bisa dipakai. Perangkat sebelumnya tetap dipakai.",
+    "dev.sinkFailed": "Browser menolak speaker itu. Suara tetap keluar dari speaker sebelumnya.",
   },
   en: {
     "dev.camera": "Choose camera",
@@ -34,6 +46,15 @@ register({
       "The browser refused the camera and microphone. Click the camera icon in the address bar, choose \u201cAllow\u201d, then reload the page. You can still join without a camera.",
     "dev.notFound": "No camera or microphone was found. Check the cable. You can still join.",
     "dev.busy": "The camera or microphone is used by another program. Close it, then reload the page.",
+    "dev.panel": "Devices",
+    "dev.panelHeading": "Camera, microphone and speaker",
+    "dev.using": "Now using: {label}",
+    "dev.switchDenied":
+      "The browser refused that device. Click the camera icon in the address bar and choose \u201cAllow\u201d. The previous device stays in use.",
+    "dev.switchNotFound": "That device was not found (unplugged?). The previous device stays in use.",
+    "dev.switchBusy": "That device is used by another program. The previous device stays in use.",
+    "dev.switchFailed": "That device cannot be used. The previous device stays in use.",
+    "dev.sinkFailed": "The browser refused that speaker. Sound still plays through the previous one.",
   },
 });
 
@@ -47,10 +68,10 @@ function chosen() {
   return { camera: value("cam-select"), mic: value("mic-select"), speaker: value("speaker-select") };
 }
 
-/** Open camera and microphone as chosen (the defaults before anything was listed). */
-export function openDevices() {
+/** The getUserMedia constraints of the chosen microphone and camera. */
+function constraints() {
   const { camera, mic } = chosen();
-  return navigator.mediaDevices.getUserMedia({
+  return {
     audio: { echoCancellation: true, noiseSuppression: true, ...(mic ? { deviceId: { exact: mic } } : {}) },
     video: {
       width: { ideal: 640 },
@@ -58,16 +79,45 @@ export function openDevices() {
       frameRate: { ideal: 20 },
       ...(camera ? { deviceId: { exact: camera } } : {}),
     },
-  });
+  };
 }
 
-/** What to tell the person when getUserMedia failed. @param {unknown} e */
-export function deviceError(e) {
+/** Open camera and microphone as chosen (the defaults before anything was listed). */
+export function openDevices() {
+  return navigator.mediaDevices.getUserMedia(constraints());
+}
+
+/**
+ * Open only the chosen device of one kind (in the session: the other keeps running).
+ * @param {"audio"|"video"} kind @returns {Promise<MediaStreamTrack>}
+ */
+export async function openDevice(kind) {
+  const all = constraints();
+  const stream = await navigator.mediaDevices.getUserMedia({ [kind]: all[kind] });
+  return stream.getTracks()[0];
+}
+
+/**
+ * Why getUserMedia failed, as the last part of a string key: "Denied", "NotFound", "Busy"
+ * (null: another reason). @param {unknown} e
+ */
+function failure(e) {
   const name = /** @type {any} */ (e)?.name;
-  if (name === "NotAllowedError" || name === "SecurityError") return t("dev.denied");
-  if (name === "NotFoundError" || name === "OverconstrainedError") return t("dev.notFound");
-  if (name === "NotReadableError" || name === "AbortError") return t("dev.busy");
-  return t("join.noDevices");
+  if (name === "NotAllowedError" || name === "SecurityError") return "Denied";
+  if (name === "NotFoundError" || name === "OverconstrainedError") return "NotFound";
+  if (name === "NotReadableError" || name === "AbortError") return "Busy";
+  return null;
+}
+
+/** What to tell the person when getUserMedia failed before joining. @param {unknown} e */
+export function deviceError(e) {
+  const why = failure(e);
+  return why ? t(`dev.${why[0].toLowerCase()}${why.slice(1)}`) : t("join.noDevices");
+}
+
+/** What to tell the person when another device could not be opened in the session. @param {unknown} e */
+export function switchError(e) {
+  return t(`dev.switch${failure(e) ?? "Failed"}`);
 }
 
 /** Fill the three pickers from enumerateDevices (labels are there once access was given). */
@@ -97,12 +147,15 @@ export async function listDevices() {
   }
 }
 
-/** Play through the chosen speaker (no-op where the browser cannot choose). @param {HTMLMediaElement} el */
+/**
+ * Play through the chosen speaker (no-op where the browser cannot choose).
+ * @param {HTMLMediaElement} el @returns {Promise<void>} rejects when the browser refuses it
+ */
 export function useSpeaker(el) {
   const { speaker } = chosen();
   const media = /** @type {any} */ (el);
-  if (!CAN_CHOOSE_SPEAKER || media.sinkId === speaker) return;
-  media.setSinkId(speaker).catch(() => {});
+  if (!CAN_CHOOSE_SPEAKER || media.sinkId === speaker) return Promise.resolve();
+  return media.setSinkId(speaker);
 }
 
 /** A one-second 440 Hz tone through the chosen speaker. */
@@ -116,7 +169,7 @@ async function testSpeaker() {
   tone.connect(gain).connect(destination);
   const audio = new Audio();
   audio.srcObject = destination.stream;
-  useSpeaker(audio);
+  useSpeaker(audio).catch(() => {});
   $("speaker-hint").textContent = t("dev.testing");
   tone.start();
   await audio.play().catch(() => {});
@@ -128,13 +181,18 @@ async function testSpeaker() {
 }
 
 /**
- * Wire the pickers: a changed camera or microphone opens the devices again (`reopen`).
- * @param {() => Promise<void>} reopen
+ * Wire the pickers: a changed camera or microphone calls `reopen` with its kind (before joining
+ * the preview opens the devices again; in the session that device replaces the one sent); a
+ * changed speaker plays every video and audio element through it, and says so when refused.
+ * @param {(kind: "audio"|"video") => Promise<void>} reopen
  */
 export function setupDevices(reopen) {
-  for (const id of ["cam-select", "mic-select"]) $(id).addEventListener("change", () => reopen());
+  $("cam-select").addEventListener("change", () => reopen("video"));
+  $("mic-select").addEventListener("change", () => reopen("audio"));
   $("speaker-test").addEventListener("click", () => testSpeaker());
-  $("speaker-select").addEventListener("change", () => {
-    for (const v of document.querySelectorAll("video, audio")) useSpeaker(/** @type {HTMLMediaElement} */ (v));
+  $("speaker-select").addEventListener("change", async () => {
+    const media = [...document.querySelectorAll("video, audio")];
+    const results = await Promise.allSettled(media.map((v) => useSpeaker(/** @type {HTMLMediaElement} */ (v))));
+    $("speaker-hint").textContent = results.some((r) => r.status === "rejected") ? t("dev.sinkFailed") : "";
   });
 }

@@ -779,6 +779,43 @@ export class MeetingClient extends EventTarget {
   }
 
   /**
+   * Use another camera or microphone without leaving (the page opened `track` from the device
+   * the person chose): RTCRtpSender.replaceTrack on the running connection, so nothing is
+   * negotiated again and the server keeps receiving the same stream; a camera replaces both
+   * layers (a new clone for "low"). The replaced track is stopped and `localStream` holds the
+   * new one (the self view follows). Where nothing of that kind was sent yet (joined without a
+   * camera), the media connection starts again with it.
+   * @param {MediaStreamTrack} track
+   */
+  async replaceTrack(track) {
+    const kind = track.kind;
+    track.enabled = kind === "audio" ? this.micOn : this.cameraOn;
+    const stream = this.localStream ?? new MediaStream();
+    this.localStream = stream;
+    const old = stream.getTracks().filter((x) => x.kind === kind);
+    const sender = kind === "audio" ? this._audio : (this._camera?.high ?? null);
+    if (sender) {
+      await sender.replaceTrack(track);
+      if (this._camera && kind === "video") {
+        const lowTrack = track.clone();
+        lowTrack.enabled = this.cameraOn;
+        await this._camera.low.replaceTrack(lowTrack);
+        this._camera.lowTrack.stop();
+        this._camera.lowTrack = lowTrack;
+      }
+    }
+    for (const x of old) {
+      stream.removeTrack(x);
+      x.stop();
+    }
+    stream.addTrack(track);
+    if (!sender && this.pc && (this.status === "admitted" || this.status === "lobby")) {
+      await this._startMedia();
+    }
+    this._emit("local", { mic: this.micOn, camera: this.cameraOn });
+  }
+
+  /**
    * Our camera as two layers (docs/protocol.md `media:offer`): the track itself with temporal
    * layers ("high"), and a ~320x180 clone ("low", send only). VP8 first; no dependency
    * descriptor.

@@ -6,7 +6,7 @@ import { $, h } from "./dom.js";
 import { api } from "./http.js";
 import { apply, lang, t, withLang } from "./i18n.js";
 import { confirmAction } from "./confirm.js";
-import { deviceError, listDevices, openDevices, setupDevices, useSpeaker } from "./devices.js";
+import { deviceError, listDevices, openDevice, openDevices, setupDevices, switchError, useSpeaker } from "./devices.js";
 import { handNote, renderHands, setupHands } from "./hands.js";
 import "./room-strings.js";
 import { SpeakerView } from "./speaker-view.js";
@@ -51,6 +51,9 @@ function show(view) {
   const before = document.body.dataset.view;
   for (const v of ["join", "lobby", "session", "end"]) $(`${v}-view`).hidden = v !== view;
   document.body.dataset.view = view;
+  // The device pickers of the pre-join check serve in the session too (its "Devices" panel).
+  if (view === "session") $("devices-panel").append($("devices"));
+  else if (view === "join") $("preview-devices").append($("devices"));
   // A new view: focus its heading, so a screen reader says where we are (not <body>).
   const heading = /** @type {HTMLElement|null} */ ($(`${view}-view`).querySelector("h1"));
   if (before && before !== view && heading) {
@@ -414,6 +417,39 @@ function onStatus(status, reason, message) {
   }
 }
 
+/**
+ * In the session: send the newly chosen camera or microphone instead of the current one. A
+ * device the browser refuses is explained, and its picker goes back to the one still in use.
+ * @param {"audio"|"video"} kind
+ */
+async function switchDevice(kind) {
+  const select = /** @type {HTMLSelectElement} */ ($(kind === "audio" ? "mic-select" : "cam-select"));
+  $("device-error").textContent = "";
+  $("device-status").textContent = "";
+  /** @type {MediaStreamTrack} */
+  let track;
+  try {
+    track = await openDevice(kind);
+  } catch (e) {
+    $("device-error").textContent = switchError(e);
+    const current = client?.localStream?.getTracks().find((x) => x.kind === kind);
+    const id = current?.getSettings().deviceId ?? "";
+    select.value = [...select.options].some((o) => o.value === id) ? id : "";
+    return;
+  }
+  try {
+    await client?.replaceTrack(track);
+  } catch {
+    track.stop();
+    $("device-error").textContent = t("dev.switchFailed");
+    return;
+  }
+  localStream = client?.localStream ?? localStream;
+  $("device-status").textContent = t("dev.using", { label: track.label || select.selectedOptions[0]?.text || "" });
+  await listDevices(); // labels appear once a first device was allowed
+  renderVideos();
+}
+
 function stopLocal() {
   stopLocalShare();
   for (const tr of localStream?.getTracks() ?? []) tr.stop();
@@ -631,7 +667,7 @@ function renderVideos() {
     if (!box) {
       const video = h("video", { autoplay: true, playsinline: true });
       if (tile.self) video.muted = true;
-      else useSpeaker(/** @type {HTMLVideoElement} */ (video));
+      else useSpeaker(/** @type {HTMLVideoElement} */ (video)).catch(() => {});
       box = h("figure", { id: `tile-${tile.id}`, class: "tile" }, video, h("figcaption"));
     }
     if (grid.children[index] !== box) grid.insertBefore(box, grid.children[index] ?? null);
@@ -856,6 +892,12 @@ function setupSessionControls() {
     audioOnlyTouched = true;
     act(() => setAudioOnly($("audio-only").getAttribute("aria-pressed") !== "true"));
   });
+  $("devices-toggle").addEventListener("click", () => {
+    const open = $("devices-toggle").getAttribute("aria-expanded") !== "true";
+    $("devices-toggle").setAttribute("aria-expanded", String(open));
+    $("devices-panel").hidden = !open;
+    if (open) listDevices().catch(() => {});
+  });
   $("leave").addEventListener("click", () => act(async () => client?.leave()));
   $("lobby-leave").addEventListener("click", () => act(async () => client?.leave()));
   $("mute-all").addEventListener("click", () => act(async () => client?.muteAll(false)));
@@ -933,7 +975,11 @@ async function init() {
   watchQuality();
   previewToggles();
   watchToggles();
-  setupDevices(async () => {
+  setupDevices(async (kind) => {
+    if (client && document.body.dataset.view === "session") {
+      await switchDevice(kind);
+      return;
+    }
     previewReady = startPreview();
     await previewReady;
   });

@@ -34,8 +34,16 @@ register({
 
 /** Sessions with more tiles than this open in speaker view (until the person chooses). */
 export const SPEAKER_VIEW_FROM = 7;
-/** Wait this long for the tiles to settle before telling the server what is shown (ms). */
+/**
+ * Tell the server what is shown at most this long after a change (ms): changes within it (a
+ * scroll, tiles arranged again) go out together. Not restarted by later changes: the page
+ * arranges its tiles on every room state, speaking and quality update, in a large session
+ * more often than this, and a restarted delay then never ended (no report at all).
+ */
 const SHOWN_DELAY = 250;
+/** Observer thresholds: 0 (touching the edge) and a sliver, so that "intersects by more than
+ * its edge" is reported when it changes; a tile counts as shown when any area of it is. */
+const THRESHOLDS = [0, 0.01];
 
 /** @typedef {{id: string, name: string, self: boolean, host: boolean, share?: boolean}} TileInfo */
 
@@ -55,7 +63,9 @@ export class SpeakerView {
     this.known = new Set();
     /** @type {number|undefined} */
     this._timer = undefined;
-    this.observer = new IntersectionObserver((entries) => this._seen(entries), { threshold: 0 });
+    // The root is the viewport, clipped by every scrolling box on the way (the video box): a
+    // thumbnail scrolled out of that box, or below the window, is not intersecting.
+    this.observer = new IntersectionObserver((entries) => this._seen(entries), { threshold: THRESHOLDS });
     /** @type {TileInfo[]} */
     this.tiles = [];
     this._buttons = {
@@ -175,17 +185,25 @@ export class SpeakerView {
   /** @param {IntersectionObserverEntry[]} entries */
   _seen(entries) {
     for (const e of entries) {
-      const id = /** @type {HTMLElement} */ (e.target).id.replace(/^tile-/, "");
+      const target = /** @type {HTMLElement} */ (e.target);
+      if (document.getElementById(target.id) !== target) {
+        // a removed tile (its "not intersecting" may come after its successor's entry: a
+        // share stopped and started again has the same id)
+        this.observer.unobserve(target);
+        continue;
+      }
+      const id = target.id.replace(/^tile-/, "");
       this.known.add(id);
-      if (e.isIntersecting && e.target.isConnected) this.visible.add(id);
+      if (e.isIntersecting && e.intersectionRatio > 0) this.visible.add(id);
       else this.visible.delete(id);
     }
     this._later();
   }
 
   _later() {
-    clearTimeout(this._timer);
+    if (this._timer !== undefined) return; // one report is due: it reads the state then
     this._timer = window.setTimeout(() => {
+      this._timer = undefined;
       // Nothing to say while the tiles are not on screen at all (the page still shows the
       // lobby or the join form): every tile would read "hidden", and the server would stop
       // the video a just-admitted participant is about to see. The observer reports again
