@@ -53,10 +53,16 @@ async def peer_urls(registry: NodeRegistry, request: web.Request | None) -> list
 
 
 def peer_origin(registry: NodeRegistry, request: web.Request, origin: str) -> bool:
-    """Whether ``origin`` is another node's (as of its last heartbeat), as this browser reaches
-    it: a page loaded from a node that died keeps running and opens its socket here
+    """Whether ``origin`` is another node's (``registry.peers``, dead ones too), as this
+    browser reaches it: a page loaded from a node that died keeps running and opens its socket here
     (docs/scaling.md, "Failover")."""
     return any(_origin(browser_url(node, request)) == origin for node in registry.peers)
+
+
+def peer_hosts(registry: NodeRegistry, request: web.Request) -> list[str]:
+    """``host[:port]`` of every other node (``registry.peers``) as this browser reaches
+    it: the page's Content-Security-Policy lets its socket move there (docs/scaling.md)."""
+    return [URL(browser_url(node, request)).authority for node in registry.peers]
 
 
 def _origin(url: str) -> str:

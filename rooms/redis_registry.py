@@ -89,7 +89,7 @@ class RedisRegistry:
         self._release = redis.register_script(_RELEASE)
         self._take_over = redis.register_script(_TAKE_OVER)
         self._heartbeat: asyncio.Task[None] | None = None
-        self._peers: tuple[NodeInfo, ...] = ()
+        self._peers: dict[str, NodeInfo] = {}
 
     @property
     def me(self) -> NodeInfo:
@@ -107,8 +107,9 @@ class RedisRegistry:
 
     @property
     def peers(self) -> tuple[NodeInfo, ...]:
-        """The other live nodes as of the last heartbeat (no Redis call: for origin checks)."""
-        return self._peers
+        """Every other node seen at a heartbeat since this one started, dead ones too (their
+        pages move here); no Redis call: for origin checks."""
+        return tuple(self._peers.values())
 
     # ------------------------------------------------------------------ liveness
     async def start(self) -> None:
@@ -126,7 +127,7 @@ class RedisRegistry:
             pipe.set(self._node_key(self._me.id), json.dumps(info), px=int(self.ttl * 1000))
             pipe.sadd(self._index_key, self._me.id)
             await pipe.execute()
-        self._peers = tuple(n for n in await self.nodes() if n.id != self._me.id)
+        self._peers.update((n.id, n) for n in await self.nodes() if n.id != self._me.id)
 
     async def _beat(self) -> None:
         while True:

@@ -55,7 +55,8 @@ class NodeRegistry(Protocol):
 
     @property
     def peers(self) -> tuple[NodeInfo, ...]:
-        """The other live nodes as last seen (no I/O): where clients may go when this one dies."""
+        """Every other node seen since this one started, dead ones too (no I/O): the origins
+        whose pages may move their sockets here."""
 
     async def close(self) -> None:
         """Stop announcing this node; its rooms can be claimed by others at once."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import socketio
+
 from media.testing import ClientPeer
 from signaling.client import MediaSession, ProtocolClient, ProtocolError
 from tests.scaling.conftest import Cluster
@@ -126,3 +128,18 @@ async def test_a_killed_node_hands_its_session_over(cluster: Cluster) -> None:
                 await seat.client.disconnect()
         await waiting.disconnect()
         await http.close()
+
+
+async def test_a_sibling_nodes_page_may_open_its_socket_here(cluster: Cluster) -> None:
+    """A page loaded from A opens its socket on B after A died; another origin may not."""
+    a, b = cluster.a, cluster.b
+    for origin, accepted in ((a.url, True), ("http://evil.example", False)):
+        client = ProtocolClient(b.url, websocket_extra_options={"origin": origin})
+        try:
+            await client.connect()
+        except socketio.exceptions.ConnectionError:
+            assert not accepted, f"{origin} refused"
+        else:
+            assert accepted, f"{origin} let in"
+        finally:
+            await client.disconnect()

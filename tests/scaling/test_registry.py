@@ -115,6 +115,8 @@ async def test_a_killed_node_is_noticed_by_its_closed_connections(
         assert await b.claim("r1") == B
         assert await b.nodes() == [B]
         assert await b.claim("r1") == B
+        await asyncio.sleep(1.5)  # a heartbeat of b's: a, dead, stays known (its pages move)
+        assert [n.id for n in b.peers] == ["a"]
     finally:
         await b.close()
         for conn in conns.values():
