@@ -124,6 +124,7 @@ class ProtocolClient:
         self.listeners.setdefault(event, []).append(listener)
 
     async def connect(self, url: str | None = None) -> None:
+        self._closing = False  # connected again after disconnect(): failover applies again
         headers = {"Cookie": self.cookie} if self.cookie else {}
         await self.sio.connect(
             url or self.url, headers=headers, transports=["websocket"], socketio_path="socket.io"
