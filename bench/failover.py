@@ -15,6 +15,8 @@ SIGKILL. Measured from the kill:
 - *media*: its new peer connection received media again — a site the host's video, the host
   a site's audio (the server forwards the loudest few to it).
 
+``--freeze`` stops A with SIGSTOP instead: a machine that vanishes without closing anything.
+
 Each round starts fresh processes. Figures: per round the median and the maximum over the
 participants (the maximum is "every participant back in media"); docs/performance.md.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import statistics
 import sys
 import tempfile
@@ -140,7 +143,10 @@ async def one_round(args: argparse.Namespace, work: Path) -> dict[str, list[floa
         await asyncio.sleep(args.settle)
 
         killed = time.monotonic()
-        a.kill()
+        if args.freeze:  # a machine that vanishes: nothing is closed, nothing answers
+            a.proc.send_signal(signal.SIGSTOP)
+        else:
+            a.kill()
         await until(
             lambda: all(s.client.failovers for s in seats),
             "everyone joined again",
@@ -161,6 +167,8 @@ async def one_round(args: argparse.Namespace, work: Path) -> dict[str, list[floa
                 await seat.peer.close()
             await seat.client.disconnect()
         for node in nodes:
+            if args.freeze and node.proc.poll() is None:
+                node.proc.kill()  # stopped: SIGTERM would wait for a SIGCONT
             node.stop()
         redis.terminate()
         redis.wait()
@@ -169,7 +177,7 @@ async def one_round(args: argparse.Namespace, work: Path) -> dict[str, list[floa
 async def drive(args: argparse.Namespace) -> None:
     print(
         f"failover: 1 host (VP8 {args.fps:g} fps + Opus) + {args.sites} sites (Opus,"
-        f" {args.speakers} speaking), kill -9 of the owning node"
+        f" {args.speakers} speaking), {'SIGSTOP' if args.freeze else 'kill -9'} of the owning node"
     )
     every: dict[str, list[float]] = {"joined": [], "media": []}
     for r in range(args.rounds):
@@ -192,6 +200,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", type=int, default=21)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="SIGSTOP instead of SIGKILL: a machine that vanishes (no connection is closed)",
+    )
     parser.add_argument("--speakers", type=int, default=2, help="sites that speak (a tone)")
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument(

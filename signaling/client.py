@@ -14,6 +14,7 @@ peer connection with the new node.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -47,6 +48,9 @@ REJOINED = "rejoined"
 """Not a socket event: the listeners' name for "joined again after failover" (data: the ack)."""
 FAILOVER_WITHIN = 60.0
 """How long a client keeps trying the nodes it knows before giving up."""
+CONNECT_WITHIN = 3.0
+"""Longest wait for one node to accept the socket during failover (a frozen node accepts TCP
+connections in its kernel and then never answers)."""
 RETRY_PAUSE = 0.2
 """Pause after trying every known node once (or after a ``wrong_node``)."""
 
@@ -158,8 +162,10 @@ class ProtocolClient:
             url = order[i % len(order)]
             i += 1
             try:
-                await self.connect(url)
-            except socketio.exceptions.ConnectionError:
+                await asyncio.wait_for(self.connect(url), CONNECT_WITHIN)
+            except (socketio.exceptions.ConnectionError, TimeoutError):
+                with contextlib.suppress(Exception):
+                    await self.sio.disconnect()
                 if i % len(order) == 0:
                     await asyncio.sleep(RETRY_PAUSE)
                 continue
