@@ -45,6 +45,30 @@ async def elsewhere_url(registry: NodeRegistry, room_id: str, request: web.Reque
     return browser_url(owner, request)
 
 
+async def peer_urls(registry: NodeRegistry, request: web.Request | None) -> list[str]:
+    """The other live nodes, as the client of ``request`` reaches them: where it may go when
+    this node dies (the join ack's ``nodes``). Empty with one process."""
+    me = registry.me.id
+    return [browser_url(node, request) for node in await registry.nodes() if node.id != me]
+
+
+def peer_origin(registry: NodeRegistry, request: web.Request, origin: str) -> bool:
+    """Whether ``origin`` is another node's (``registry.peers``, dead ones too), as this
+    browser reaches it: a page loaded from a node that died keeps running and opens its socket here
+    (docs/scaling.md, "Failover")."""
+    return any(_origin(browser_url(node, request)) == origin for node in registry.peers)
+
+
+def peer_hosts(registry: NodeRegistry, request: web.Request) -> list[str]:
+    """``host[:port]`` of every other node (``registry.peers``) as this browser reaches
+    it: the page's Content-Security-Policy lets its socket move there (docs/scaling.md)."""
+    return [URL(browser_url(node, request)).authority for node in registry.peers]
+
+
+def _origin(url: str) -> str:
+    return str(URL(url).origin())
+
+
 def _host_of(url: str) -> str | None:
     host = URL(url).host
     return host.lower() if host else None

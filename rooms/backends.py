@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from rooms.memory import MemoryRoomStore
-from rooms.redis_registry import RedisRegistry
+from rooms.redis_registry import RedisRegistry, connection_name
 from rooms.redis_store import DEFAULT_PREFIX, RedisRoomStore
 from rooms.registry import LocalRegistry, NodeInfo, NodeRegistry
 from rooms.store import RoomStore
@@ -40,8 +40,12 @@ async def open_backends(
     if not redis_url:
         backends = Backends(MemoryRoomStore(), LocalRegistry(me))
     else:
+        # Named connections: other nodes see at once when this process dies (redis_registry).
         redis = Redis.from_url(
-            redis_url, decode_responses=True, max_connections=REDIS_MAX_CONNECTIONS
+            redis_url,
+            decode_responses=True,
+            max_connections=REDIS_MAX_CONNECTIONS,
+            client_name=connection_name(prefix, me.id),
         )
         try:
             await redis.ping()

@@ -3,7 +3,8 @@
 A room lives on one node — its media peer connections and its per-room lock are there. The
 node that creates a room claims it; a join on another node is refused with ``wrong_node`` and
 the owner's public URL. A node proves it is alive by heartbeats; when they stop (crash) or the
-node shuts down, the next node that claims the room takes it over.
+node shuts down, the next node that claims the room takes it over; a node that died is noticed
+at once when its Redis connections close (rooms/redis_registry.py).
 
 Two implementations of ``NodeRegistry``: ``LocalRegistry`` (the embedded default: one process,
 it owns every room) and ``rooms.redis_registry.RedisRegistry`` (several processes sharing Redis).
@@ -51,6 +52,11 @@ class NodeRegistry(Protocol):
 
     async def nodes(self) -> list[NodeInfo]:
         """Every live node."""
+
+    @property
+    def peers(self) -> tuple[NodeInfo, ...]:
+        """Every other node seen since this one started, dead ones too (no I/O): the origins
+        whose pages may move their sockets here."""
 
     async def close(self) -> None:
         """Stop announcing this node; its rooms can be claimed by others at once."""
@@ -101,6 +107,10 @@ class LocalRegistry:
 
     async def nodes(self) -> list[NodeInfo]:
         return [self._me]
+
+    @property
+    def peers(self) -> tuple[NodeInfo, ...]:
+        return ()
 
     async def close(self) -> None:
         return None

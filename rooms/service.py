@@ -228,13 +228,15 @@ class RoomService:
             raise RoomError(REMOVED, "The host removed you from this session.")
         if p.state is ParticipantState.DENIED:
             raise RoomError(DENIED, "The host did not admit you to this session.")
-        replaced = p.state is ParticipantState.ADMITTED
+        # Admitted, or waiting in the lobby, and still seated: the old connection is gone without
+        # a word (its node died: docs/scaling.md) or is being replaced. The seat is kept.
+        replaced = p.state in (ParticipantState.ADMITTED, ParticipantState.LOBBY)
         if p.state is ParticipantState.DISCONNECTED:
             if p.disconnected_at is None or now - p.disconnected_at > self.grace:
                 return None
             p.transition(ParticipantState.ADMITTED)
         elif not replaced:
-            return None  # lobby or left: a fresh join
+            return None  # left: a fresh join
         fresh = secrets.token_urlsafe(24)
         p.resume_hash = hash_token(fresh)
         p.disconnected_at = None

@@ -3,11 +3,18 @@
 ``ProtocolClient`` speaks socket.io (websocket transport) and records what the server pushes.
 ``MediaSession`` wires it to a peer connection object (``media.testing.ClientPeer`` fits the
 ``MediaPeer`` protocol): it publishes with ``media:offer`` and answers the server's offers.
+
+Failover (scale-out, docs/scaling.md): a client made with ``failover=True`` that loses its
+node's socket connects again — to the same node, else to the other nodes the join ack listed
+(``nodes``), following ``wrong_node`` — and joins again with its resume token. Listeners of
+``rejoined`` get the new join ack; a ``MediaSession`` with a ``renew`` factory then starts a fresh
+peer connection with the new node.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -37,14 +44,29 @@ PUSHED_EVENTS = (
 )
 
 
-class ProtocolError(Exception):
-    """The server refused a request: ``code`` is the ack's ``error``."""
+REJOINED = "rejoined"
+"""Not a socket event: the listeners' name for "joined again after failover" (data: the ack)."""
+FAILOVER_WITHIN = 60.0
+"""How long a client keeps trying the nodes it knows before giving up."""
+CONNECT_WITHIN = 3.0
+"""Longest wait for one node to accept the socket during failover (a frozen node accepts TCP
+connections in its kernel and then never answers)."""
+RETRY_PAUSE = 0.2
+"""Pause after trying every known node once (or after a ``wrong_node``)."""
 
-    def __init__(self, event: str, code: str, message: str) -> None:
+
+class ProtocolError(Exception):
+    """The server refused a request: ``code`` is the ack's ``error``; ``details`` the ack's
+    other fields (e.g. ``node`` of ``wrong_node``)."""
+
+    def __init__(
+        self, event: str, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(f"{event}: {code}: {message}")
         self.event = event
         self.code = code
         self.message = message
+        self.details = details or {}
 
 
 @dataclass
@@ -56,11 +78,25 @@ class Pushed:
 
 class ProtocolClient:
     def __init__(
-        self, url: str, *, cookie: str | None = None, name: str = "client", **options: Any
+        self,
+        url: str,
+        *,
+        cookie: str | None = None,
+        name: str = "client",
+        failover: bool = False,
+        **options: Any,
     ) -> None:
         """``options`` go to ``socketio.AsyncClient`` (e.g. ``http_session`` for TLS settings,
-        ``websocket_extra_options`` for an ``Origin``)."""
+        ``websocket_extra_options`` for an ``Origin``); ``failover``: see the module docstring."""
         self.url = url
+        self.failover = failover
+        self.nodes: list[str] = []
+        """Other nodes' URLs from the last join ack (scale-out)."""
+        self.failovers: list[tuple[float, float, str]] = []
+        """(lost at, joined again at, node URL) per failover, ``time.monotonic()``."""
+        self._joined_as: dict[str, Any] | None = None
+        self._closing = False
+        self._moving: asyncio.Task[None] | None = None
         self.cookie = cookie
         self.name = name
         self.sio = socketio.AsyncClient(reconnection=False, **options)
@@ -73,6 +109,7 @@ class ProtocolClient:
         self._changed = asyncio.Event()
         for event in PUSHED_EVENTS:
             self.sio.on(event, self._recorder(event))
+        self.sio.on("disconnect", self._on_disconnect)
 
     def _recorder(self, event: str) -> Callable[[Any], Any]:
         async def record(data: Any = None) -> None:
@@ -90,14 +127,68 @@ class ProtocolClient:
     def on(self, event: str, listener: Callable[[Any], Any]) -> None:
         self.listeners.setdefault(event, []).append(listener)
 
-    async def connect(self) -> None:
+    async def connect(self, url: str | None = None) -> None:
+        self._closing = False  # connected again after disconnect(): failover applies again
         headers = {"Cookie": self.cookie} if self.cookie else {}
         await self.sio.connect(
-            self.url, headers=headers, transports=["websocket"], socketio_path="socket.io"
+            url or self.url, headers=headers, transports=["websocket"], socketio_path="socket.io"
         )
+        if url:
+            self.url = url
 
     async def disconnect(self) -> None:
+        self._closing = True
+        if self._moving is not None:
+            self._moving.cancel()
         await self.sio.disconnect()
+
+    # ------------------------------------------------------------------ failover
+    def _on_disconnect(self, reason: Any = None) -> None:
+        if self._closing or not self.failover or self._joined_as is None:
+            return
+        if self._moving is None or self._moving.done():
+            self._moving = asyncio.get_running_loop().create_task(self._move(time.monotonic()))
+
+    async def _move(self, lost_at: float) -> None:
+        """Join again on whichever node serves the room now (see the module docstring)."""
+        assert self._joined_as is not None
+        order = [self.url, *(u for u in self.nodes if u != self.url)]
+        deadline = lost_at + FAILOVER_WITHIN
+        i = 0
+        while not self._closing:
+            if time.monotonic() > deadline:
+                log.warning("%s: no node took the session within %s s", self.name, FAILOVER_WITHIN)
+                return
+            url = order[i % len(order)]
+            i += 1
+            try:
+                await asyncio.wait_for(self.connect(url), CONNECT_WITHIN)
+            except (socketio.exceptions.ConnectionError, TimeoutError):
+                with contextlib.suppress(Exception):
+                    await self.sio.disconnect()
+                if i % len(order) == 0:
+                    await asyncio.sleep(RETRY_PAUSE)
+                continue
+            try:
+                ack = await self.join(**self._joined_as, resume=self.resume_token)
+            except (ProtocolError, TimeoutError, socketio.exceptions.SocketIOError) as exc:
+                node = getattr(exc, "details", {}).get("node")
+                if getattr(exc, "code", None) not in ("wrong_node", "internal", "timeout"):
+                    log.warning("%s: joining again on %s failed: %s", self.name, url, exc)
+                    await self.sio.disconnect()
+                    return
+                await self.sio.disconnect()
+                if isinstance(node, str):
+                    order.insert(i % (len(order) + 1), node)  # next: where we were sent
+                await asyncio.sleep(RETRY_PAUSE)
+                continue
+            self.failovers.append((lost_at, time.monotonic(), url))
+            for listener in self.listeners.get(REJOINED, []):
+                result = listener(ack)
+                if asyncio.iscoroutine(result):
+                    await result
+            self._changed.set()
+            return
 
     @property
     def connected(self) -> bool:
@@ -115,7 +206,12 @@ class ProtocolClient:
         if not isinstance(ack, dict) or not ack.get("ok"):
             code = ack.get("error", "?") if isinstance(ack, dict) else "?"
             message = ack.get("message", "") if isinstance(ack, dict) else repr(ack)
-            raise ProtocolError(event, str(code), str(message))
+            details = (
+                {k: v for k, v in ack.items() if k not in ("ok", "error", "message")}
+                if isinstance(ack, dict)
+                else {}
+            )
+            raise ProtocolError(event, str(code), str(message), details)
         return ack
 
     async def join(
@@ -130,6 +226,8 @@ class ProtocolClient:
         self.participant_id = ack["participant"]["id"]
         self.resume_token = ack["resume"]
         self.state = ack["room"]
+        self.nodes = [str(u) for u in ack.get("nodes", [])]
+        self._joined_as = {"room": room, "name": name, "site": site}
         return ack
 
     async def leave(self) -> None:
@@ -240,18 +338,47 @@ class MediaPeer(Protocol):
 
     async def answer(self, offer_sdp: str) -> str: ...
 
+    async def close(self) -> None: ...
+
 
 class MediaSession:
-    """Publishes through ``media:offer`` and answers every server ``media:offer``."""
+    """Publishes through ``media:offer`` and answers every server ``media:offer``.
 
-    def __init__(self, client: ProtocolClient, peer: MediaPeer) -> None:
+    With ``renew`` (a factory of fresh peers), a failover of the client (``rejoined``) closes
+    the old peer and publishes a new one to the new node, as a browser does."""
+
+    def __init__(
+        self,
+        client: ProtocolClient,
+        peer: MediaPeer,
+        renew: Callable[[], MediaPeer] | None = None,
+    ) -> None:
         self.client = client
         self.peer = peer
+        self.renew = renew
+        self._generation = 0
         self._lock = asyncio.Lock()
         self.errors: list[BaseException] = []
         client.on("media:offer", self._on_offer)
         client.on("media:tracks", self._on_tracks)
         client.on("lobby:result", self._on_tracks)  # an admission carries the track map
+        client.on(REJOINED, self._on_rejoined)
+
+    async def _on_rejoined(self, ack: dict[str, Any]) -> None:
+        if self.renew is None:
+            return
+        # A fresh peer and a fresh lock: an exchange with the dead node may still hold the old
+        # lock until its ack times out, and its offers must not reach the new peer.
+        self._generation += 1
+        self._lock = asyncio.Lock()
+        old, self.peer = self.peer, self.renew()
+        await old.close()
+        if ack.get("status") == "admitted":
+            try:
+                await self.start()
+            except Exception as exc:  # kept for the caller to inspect
+                log.warning("%s: publishing after failover failed: %r", self.client.name, exc)
+                self.errors.append(exc)
 
     async def start(self, attempts: int = 5) -> None:
         """Send this peer's offer; on ``offer_collision`` answer the server first and retry."""
@@ -278,15 +405,19 @@ class MediaSession:
 
     def _on_offer(self, data: Any) -> None:
         # Answer in a task: socket.io delivers events in order, do not block the next ones.
-        asyncio.get_running_loop().create_task(self._answer(data))
+        asyncio.get_running_loop().create_task(self._answer(data, self._generation))
 
-    async def _answer(self, data: dict[str, Any]) -> None:
+    async def _answer(self, data: dict[str, Any], generation: int) -> None:
         try:
             async with self._lock:
+                if generation != self._generation:
+                    return  # an offer of the node we left
                 self.peer.tracks.update(data.get("tracks", {}))
                 answer = await self.peer.answer(data["sdp"])
                 await self.client.call("media:answer", {"sdp": answer})
         except Exception as exc:  # kept for the caller to inspect
+            if generation != self._generation:
+                return  # the node we left stopped answering
             log.warning("%s: answering the server's offer failed: %r", self.client.name, exc)
             self.errors.append(exc)
 

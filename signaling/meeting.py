@@ -23,7 +23,7 @@ from accounts import AccountStore
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
 from edge.clients import client_address, user_from_cookie_header
-from edge.placement import ensure_here
+from edge.placement import ensure_here, peer_urls
 from media import MediaError
 from rooms import Participant, ParticipantState, RoomError, RoomService
 from rooms.attendance import AttendanceLog
@@ -341,6 +341,8 @@ class Meeting:
         }
         if p.state is ParticipantState.ADMITTED:
             ack["chat"] = [_chat(m) for m in await self.service.store.chat(p.room_id)]
+        if nodes := await peer_urls(self.outside.registry, self._http_request(sid)):
+            ack["nodes"] = nodes  # scale-out: where to go if this node dies
         return ack
 
     async def _join(self, sid: str, room_id: str, joiner: Joiner, resume: str | None) -> Joined:

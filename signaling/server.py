@@ -14,6 +14,8 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from edge.keys import REGISTRY
+from edge.placement import peer_origin
 from pendopo.config import Settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,13 @@ def same_origin(origin: str, environ: dict[str, Any]) -> bool:
         proto = str(environ.get("HTTP_X_FORWARDED_PROTO", scheme)).split(",")[0].strip()
         forwarded = str(environ.get("HTTP_X_FORWARDED_HOST", host)).split(",")[0].strip()
         allowed.add(f"{proto}://{forwarded}")
-    return origin in allowed
+    if origin in allowed:
+        return True
+    if not isinstance(request, web.Request):
+        return False
+    # Scale-out: a page whose node died moves its socket to the new owner (docs/scaling.md).
+    registry = request.app.get(REGISTRY)
+    return registry is not None and peer_origin(registry, request, origin)
 
 
 PATH = "/socket.io/"

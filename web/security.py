@@ -17,13 +17,14 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from edge.clients import SESSION_COOKIE, is_https
-from edge.keys import SERVER_KEY, request_user
+from edge.keys import REGISTRY, SERVER_KEY, request_user
+from edge.placement import peer_hosts
 from web.errors import ApiError
 
 CSRF_COOKIE = "pendopo_csrf"
@@ -48,10 +49,12 @@ class CsrfError(ApiError):
 
 
 # -- headers ----------------------------------------------------------------------------------
-def content_security_policy(host: str | None) -> str:
+def content_security_policy(host: str | None, peers: Sequence[str] = ()) -> str:
     # connect-src 'self' covers same-origin websockets in current browsers; the explicit
-    # ws(s):// entries are for older ones. No 'unsafe-inline' anywhere.
-    sockets = f" ws://{host} wss://{host}" if host and _HOST_RE.match(host) else ""
+    # ws(s):// entries are for older ones. ``peers``: the other nodes (scale-out), where a
+    # meeting page's socket goes when this node dies. No 'unsafe-inline' anywhere.
+    hosts = [h for h in (host, *peers) if h and _HOST_RE.match(h)]
+    sockets = "".join(f" ws://{h} wss://{h}" for h in hosts)
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
@@ -69,7 +72,9 @@ PERMISSIONS_POLICY = (
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """``on_response_prepare``: every response, including errors and static files."""
     h = response.headers
-    h["Content-Security-Policy"] = content_security_policy(request.host)
+    registry = request.config_dict.get(REGISTRY)
+    peers = peer_hosts(registry, request) if registry is not None else []
+    h["Content-Security-Policy"] = content_security_policy(request.host, peers)
     h["X-Frame-Options"] = "DENY"
     h["X-Content-Type-Options"] = "nosniff"
     h["Referrer-Policy"] = "no-referrer"

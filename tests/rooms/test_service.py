@@ -116,6 +116,21 @@ async def test_resume_within_grace_skips_the_lobby(service: RoomService, clock: 
     assert not third.resumed and third.participant.state is ParticipantState.LOBBY
 
 
+async def test_a_resume_token_keeps_a_place_in_the_lobby(service: RoomService) -> None:
+    """The lobby connection went without a disconnect (its node died): the same seat, even in
+    a room locked since."""
+    room = await service.create_room("Rapat", 1)
+    host = (await service.join(room.id, HOST)).participant
+    waiting = await service.join(room.id, LURAH)
+    await service.lock(room.id, host.id, True)
+    again = await service.join(room.id, LURAH, waiting.resume_token)
+    assert again.resumed and again.participant.id == waiting.participant.id
+    assert again.participant.state is ParticipantState.LOBBY
+    lobby = [p.id for p in await service.participants(room.id) if p.state.value == "lobby"]
+    assert lobby == [waiting.participant.id]
+    assert await code_of(service.join(room.id, LURAH, waiting.resume_token)) == "room_locked"
+
+
 async def test_after_the_grace_a_resume_token_means_the_lobby(
     service: RoomService, clock: Clock
 ) -> None:

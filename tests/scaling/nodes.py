@@ -39,6 +39,12 @@ class Node:
                     raise TimeoutError(f"node {self.node_id} not up:\n{self.log.read_text()}")
                 await asyncio.sleep(0.2)
 
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no goodbye to Redis (a crash)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
     def stop(self, within: float = 20.0) -> int:
         """SIGTERM (aiohttp shuts down gracefully), SIGKILL if it takes too long."""
         if self.proc.poll() is None:

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from rooms.errors import WRONG_NODE
-from rooms.redis_registry import RedisRegistry
+from rooms.redis_registry import RedisRegistry, connection_name
 from rooms.registry import LocalRegistry, NodeInfo, WrongNode, claim_here
 
 A = NodeInfo("a", "http://127.0.0.1:8081")
@@ -87,6 +87,40 @@ async def test_a_crashed_node_expires(redis: Redis, prefix: str) -> None:
         assert await b.claim("r1") == B
     finally:
         await b.close()
+
+
+async def test_a_killed_node_is_noticed_by_its_closed_connections(
+    redis_url: str, prefix: str
+) -> None:
+    """A process that dies closes its Redis connections: its rooms move at once, its key goes."""
+    conns = {
+        n.id: Redis.from_url(
+            redis_url, decode_responses=True, client_name=connection_name(prefix, n.id)
+        )
+        for n in (A, B)
+    }
+    a = RedisRegistry(conns["a"], A, prefix=prefix)
+    b = RedisRegistry(conns["b"], B, prefix=prefix)
+    await a.start()
+    await b.start()
+    try:
+        assert await a.claim("r1") == A
+        assert await b.claim("r1") == A  # alive and connected: it keeps the room
+        assert [n.id for n in b.peers] in ([], ["a"])  # refreshed on b's next heartbeat
+        assert await b.nodes() == [A, B]
+        # kill -9: no goodbye (the heartbeat just stops), the kernel closes the sockets.
+        assert a._heartbeat is not None
+        a._heartbeat.cancel()
+        await conns["a"].aclose()
+        assert await b.claim("r1") == B
+        assert await b.nodes() == [B]
+        assert await b.claim("r1") == B
+        await asyncio.sleep(1.5)  # a heartbeat of b's: a, dead, stays known (its pages move)
+        assert [n.id for n in b.peers] == ["a"]
+    finally:
+        await b.close()
+        for conn in conns.values():
+            await conn.aclose()
 
 
 async def test_heartbeats_keep_a_node_alive(redis: Redis, prefix: str) -> None:

@@ -6,45 +6,18 @@ readable from B (REST) and from the shared store; when A shuts down, B takes the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from redis.asyncio import Redis
 
 from rooms.model import ParticipantState
 from rooms.redis_store import RedisRoomStore
 from signaling.client import ProtocolClient
 from signaling.payloads import PROTOCOL_VERSION
-from tests.scaling.nodes import Node, cookie_header, signed_in, start_node
+from tests.scaling.conftest import Cluster
+from tests.scaling.nodes import cookie_header, signed_in
 from tests.signaling.meeting import wait
-
-
-@dataclass
-class Cluster:
-    a: Node
-    b: Node
-    redis_url: str
-
-
-@pytest.fixture
-async def cluster(redis_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    data = tmp_path / "data"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    nodes: list[Node] = []
-    try:
-        nodes.append(start_node("node-a", data, redis_url, logs))
-        await nodes[0].wait_ready()  # one at a time: the first start migrates and seeds
-        nodes.append(start_node("node-b", data, redis_url, logs))
-        await nodes[1].wait_ready()
-        yield Cluster(nodes[0], nodes[1], redis_url)
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 async def join_request(url: str, room: str, name: str, cookie: str | None = None) -> Any:

@@ -8,7 +8,9 @@
 // clone); after that the server offers when participants come and go, and `tracks` maps each mid
 // to the participant whose media it carries. When the socket drops, the client shows "reconnecting", lets socket.io
 // reconnect, joins again with its resume token (no lobby within the grace period) and builds a
-// fresh RTCPeerConnection: no page reload.
+// fresh RTCPeerConnection: no page reload. Scale-out (docs/scaling.md, "Failover"): when the
+// node cannot be reached, the client tries the other nodes its join ack listed and follows
+// `wrong_node`, in this page (the page stays on its origin; only the socket and media move).
 
 import { io } from "../vendor/socket.io/socket.io.esm.min.js";
 
@@ -16,6 +18,8 @@ export const PROTOCOL_VERSION = 1;
 
 /** How long to wait for an ack before giving up on a request (ms). */
 const ACK_TIMEOUT = 15000;
+/** Pause before trying the next node after one could not be reached (ms). */
+const NODE_RETRY = 250;
 /** How long to wait for ICE gathering before sending what we have (no trickle ICE). */
 const GATHER_TIMEOUT = 5000;
 /** The low layer (docs/protocol.md `media:offer`): ~320x180, at most 150 kbit/s and 15 fps. */
@@ -84,6 +88,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * @property {IceServer[]} [ice_servers]
  * @property {boolean} [resumed]      true when the resume token brought us back (no lobby)
  * @property {ChatMessage[]} [chat]   admitted joins: the last chat messages
+ * @property {string[]} [nodes]       scale-out: the other nodes' base URLs (where to go if this one dies)
  */
 /** `leave` {} -> OkAck. @typedef {Record<string, never>} LeaveRequest */
 /** `room:get` {} -> {ok: true, state: RoomState} (re-read after a missed push). */
@@ -319,6 +324,12 @@ export class MeetingClient extends EventTarget {
     /** @type {string|null} invite token, sent with every join (also after a reconnect) */
     this._invite = null;
     this._generation = 0;
+    /** @type {string[]} scale-out: other nodes' base URLs, from the last join ack */
+    this._nodes = [];
+    /** the URL the socket is opened to ("" or undefined: this page's origin) */
+    this._socketUrl = url ?? "";
+    /** @type {ReturnType<typeof setTimeout>|null} */
+    this._nodeTimer = null;
     /** @type {Promise<unknown>} negotiation steps run one at a time */
     this._queue = Promise.resolve();
   }
@@ -338,7 +349,16 @@ export class MeetingClient extends EventTarget {
     this.localStream = stream ?? null;
     this._applyLocal();
     this._setStatus("connecting");
-    const socket = io(this.url ?? "", {
+    return new Promise((resolve, reject) => this._open(this.url ?? "", { resolve, reject }));
+  }
+
+  /**
+   * Open the socket to `url` and join on every connect. `first`: the promise of join().
+   * @param {string} url
+   * @param {{resolve: (ack: JoinAck) => void, reject: (e: ProtocolError) => void}|null} first
+   */
+  _open(url, first) {
+    const socket = io(url, {
       path: "/socket.io/",
       transports: ["websocket"],
       autoConnect: false,
@@ -347,38 +367,65 @@ export class MeetingClient extends EventTarget {
       timeout: 10000,
     });
     this.socket = socket;
+    this._socketUrl = url;
     if (this.debug) {
       socket.onAny((ev, ...args) => console.debug("pendopo <-", ev, JSON.stringify(args).slice(0, 300)));
       socket.onAnyOutgoing((ev, ...args) =>
         console.debug("pendopo ->", ev, JSON.stringify(args).slice(0, 300)),
       );
     }
-    return new Promise((resolve, reject) => {
-      let first = true;
-      socket.on("connect", async () => {
-        try {
-          const ack = await this._join();
-          if (first) resolve(ack);
-        } catch (e) {
-          const err = e instanceof ProtocolError ? e : new ProtocolError("internal", String(e));
-          if (first) reject(err);
-          this._fail(err);
-        } finally {
-          first = false;
+    socket.on("connect", async () => {
+      const waiting = first;
+      first = null;
+      try {
+        const ack = await this._join();
+        waiting?.resolve(ack);
+      } catch (e) {
+        const err = e instanceof ProtocolError ? e : new ProtocolError("internal", String(e));
+        if (waiting) waiting.reject(err);
+        else if (err.code === "wrong_node" && typeof err.details.node === "string") {
+          // Joining again after a drop: the session moved to another node. Follow it.
+          this._moveTo(err.details.node, 0);
+          return;
         }
-      });
-      socket.on("connect_error", (/** @type {Error} */ e) => {
-        // socket.io retries by itself; the first failure is still worth telling the caller.
-        if (first && this.status === "connecting") {
-          first = false;
-          reject(new ProtocolError("not_connected", e.message));
-          this._setStatus("reconnecting", "connect_error");
-        }
-      });
-      socket.on("disconnect", (/** @type {string} */ reason) => this._onDisconnect(reason));
-      this._wire(socket);
-      socket.connect();
+        this._fail(err);
+      }
     });
+    socket.on("connect_error", (/** @type {Error} */ e) => {
+      // socket.io retries by itself; the first failure is still worth telling the caller.
+      if (first && this.status === "connecting") {
+        first.reject(new ProtocolError("not_connected", e.message));
+        first = null;
+        this._setStatus("reconnecting", "connect_error");
+      } else if (this._nodes.length && this.status === "reconnecting") {
+        // This node is gone (scale-out): try the next one we know of.
+        const all = ["", ...this._nodes];
+        const here = Math.max(0, all.indexOf(this._socketUrl));
+        this._moveTo(all[(here + 1) % all.length], NODE_RETRY);
+      }
+    });
+    socket.on("disconnect", (/** @type {string} */ reason) => this._onDisconnect(reason));
+    this._wire(socket);
+    socket.connect();
+  }
+
+  /**
+   * Scale-out failover: drop this socket and join again through `url` ("" this page's origin).
+   * @param {string} url @param {number} delay ms
+   */
+  _moveTo(url, delay) {
+    if (this._nodeTimer !== null || TERMINAL.has(this.status)) return;
+    const old = this.socket;
+    if (old) {
+      old.removeAllListeners();
+      old.disconnect();
+    }
+    this._closePc();
+    this._setStatus("reconnecting", "node_moved");
+    this._nodeTimer = setTimeout(() => {
+      this._nodeTimer = null;
+      if (!TERMINAL.has(this.status)) this._open(url === globalThis.location?.origin ? "" : url, null);
+    }, delay);
   }
 
   /** Leave the session for good (explicit `leave`, then close everything). */
@@ -587,6 +634,7 @@ export class MeetingClient extends EventTarget {
     /** @type {JoinAck} */
     const ack = await this.request("join", req);
     this.participantId = ack.participant.id;
+    if (Array.isArray(ack.nodes)) this._nodes = ack.nodes.filter((u) => typeof u === "string");
     if (ack.resume) {
       this.resumeToken = ack.resume;
       this._emit("resume", { token: ack.resume, participant: ack.participant.id });
@@ -734,6 +782,8 @@ export class MeetingClient extends EventTarget {
   }
 
   _teardown() {
+    if (this._nodeTimer !== null) clearTimeout(this._nodeTimer);
+    this._nodeTimer = null;
     this._closePc();
     if (this.socket) {
       this.socket.removeAllListeners();
