@@ -9,9 +9,12 @@ after trouble) and is updated once per controller tick from the receiver-report 
 the last ``BASELINE_WINDOW`` seconds (at most ``BASELINE_MAX``): a radio link loses 5 % at any
 rate, a full queue loses more the more is sent. Within 2 % of the link's own loss the estimate
 grows by 5 % a second; over
-10 %, and ``CONGESTION_ABOVE`` over the link's own, it shrinks by half the loss; in between it
-holds. So one unlucky second does not cut it, and a 5 % radio link is not read as congestion
-for ever (Galène's fixed 2 %/10 % thresholds kept such a receiver at its lowest layer).
+10 %, and ``CONGESTION_ABOVE`` over the link's own, it falls to what was sent less half the
+loss, and not again for ``CUT_SETTLE`` seconds and a round trip (the reports of those
+seconds, smoothed, still tell of what was sent before the cut: cutting on them took a 256
+kbit/s receiver down to stills); in between it holds. So one unlucky second does not cut it,
+and a 5 % radio link is not read as congestion for ever (Galène's fixed 2 %/10 % thresholds
+kept such a receiver at its lowest layer).
 
 A REMB covers the SSRCs it lists (Chrome sends one for all its video streams, aiortc one per
 stream). A receiver's REMB never runs far ahead of what it receives (delay-based estimators cap
@@ -24,8 +27,9 @@ low for good. A single dip does not count: per SSRC set the highest REMB of the 
 A receiver the inventory knows nothing about starts at ``UNKNOWN_PRIOR_BPS`` (a LAN), but its
 first round trips (from the receiver reports) tell a weak link apart: when the shortest of the
 first ``RTT_SAMPLES`` is over ``SLOW_RTT`` and the reports show loss (VSAT, long radio paths:
-a long but clean path may be wide) it starts again from ``SLOW_START_BPS``, as a site the
-inventory calls slow would, before the high layer has filled the link's queue
+a long but clean path may be wide; one without loss yet is watched for ``SLOW_WATCH`` updates)
+it starts again from ``SLOW_START_BPS``, as a site the inventory calls slow would, before the
+high layer has filled the link's queue
 (:meth:`DownlinkEstimate.take_restart` tells the controller to place its slots afresh).
 """
 
@@ -50,6 +54,8 @@ BASELINE_WINDOW = 20.0  # seconds over which the link's own (random) loss is lea
 BASELINE_MAX = 0.08  # loss above this is never the link's own: it is congestion
 CONGESTION_ABOVE = 0.05  # loss this far above the link's own is congestion (over 10 % anyway)
 SLOW_START_BPS = 200_000  # where such a receiver starts when the inventory knows nothing
+CUT_SETTLE = 2.0  # seconds (plus a round trip) after a cut before the loss may cut again
+SLOW_WATCH = 10  # updates a long path without loss is watched for loss before it counts as wide
 
 
 def _clamp(bps: float) -> int:
@@ -61,6 +67,8 @@ class DownlinkEstimate:
         self.loss_bps = _clamp(prior_bps if prior_bps is not None else UNKNOWN_PRIOR_BPS)
         self._unknown = prior_bps is None  # no inventory figure: the round trip may lower it
         self._restarted = False
+        self._cut_at = float("-inf")  # when congestion last cut the estimate
+        self._watched = 0  # updates since the first round trips came (SLOW_WATCH)
         self.rtt: float | None = None  # seconds, the latest measured round trip
         self._rtts: list[float] = []  # the first RTT_SAMPLES round trips
         self._loss_seen: deque[tuple[float, float]] = deque()  # (time, smoothed loss)
@@ -161,16 +169,38 @@ class DownlinkEstimate:
             baseline = self._baseline(now, loss)
             if loss < baseline + GROW_BELOW:
                 self.loss_bps = _clamp(self.loss_bps * GROWTH)
-            elif loss > max(SHRINK_ABOVE, baseline + CONGESTION_ABOVE):
-                self.loss_bps = _clamp(self.loss_bps * (1 - loss / 2))
+            elif loss > max(SHRINK_ABOVE, baseline + CONGESTION_ABOVE) and (
+                now - self._cut_at >= CUT_SETTLE + (self.rtt or 0.0)
+            ):
+                # congestion: the link carries less than what was sent, whatever the estimate
+                # said (an estimate of 10 Mbit/s halving by a few % a second took half a
+                # minute to come down to a 256 kbit/s link)
+                held = min(self.loss_bps, self.sent_bps) if self.sent_bps > 0 else self.loss_bps
+                self.loss_bps = _clamp(held * (1 - loss / 2))
+                self._cut_at = now
         self._losses.clear()
         self._nacked = 0
         if self._unknown and len(self._rtts) >= RTT_SAMPLES:
-            self._unknown = False  # decided once, on the shortest of the first round trips
-            weak = min(self._rtts) > SLOW_RTT and self.loss >= GROW_BELOW
-            if weak and self.loss_bps > SLOW_START_BPS:
-                self.loss_bps = SLOW_START_BPS
-                self._restarted = True
+            # decided on the shortest of the first round trips; a long path that shows no loss
+            # yet is watched for SLOW_WATCH updates (one lucky first second at 5 % random loss
+            # read 1.6 % and left a 256 kbit/s VSAT receiver at 10 Mbit/s)
+            long_path = min(self._rtts) > SLOW_RTT
+            self._watched += 1
+            if not long_path or self._watched >= SLOW_WATCH:
+                self._unknown = False
+            if long_path and self.loss >= GROW_BELOW:
+                # a start from the link's kind, as a prior would be: also up from a first cut
+                # that overshot (a high layer placed at the start overfilled a 256 kbit/s link,
+                # the cut took the estimate to 70 kbit/s, where it held while the link's own
+                # loss was learnt: 5 fps for half a minute)
+                self._unknown = False
+                if self.loss_bps != SLOW_START_BPS:
+                    self.loss_bps = SLOW_START_BPS
+                    self._restarted = True
+                    # the loss so far tells of the overfull start, not of the new rate: cut
+                    # on it, the restart went on down to 5 fps
+                    self._smoothed = None
+                    self._cut_at = now
         return self.value(now)
 
     def value(self, now: float) -> int:

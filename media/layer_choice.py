@@ -1,9 +1,12 @@
 """Which layer each of a subscriber's video slots gets (pure: no I/O, injected time).
 
 A publisher offers a *ladder* of rungs, cheapest first. With two streams (high + low, each
-L1T3): still, low_base (low, TID 0), low, high at TID <= 1, high. Temporal layers go before
-spatial ones: the step below high is high at half the frame rate. With one layered stream:
-still, high TID 0, high TID <= 1, high. With one stream without layers: still, high.
+L1T3): still, low_base (low, TID 0), low, high. The high stream is not thinned to half its
+frame rate between low and high: a camera's 20 fps halved is 10 fps, which the lurah at a
+384 kbit/s site saw as jerky and froze more (every repair over a 600 ms round trip stalls a
+sparser stream for longer), while the whole low stream (320x180, up to 20 fps) costs less. With
+one layered stream, temporal layers are the only steps: still, high TID 0, high TID <= 1, high.
+With one stream without layers: still, high.
 
 :class:`LayerChoice` moves a subscriber's slots on their ladders against a video budget (the
 downlink estimate minus what audio needs: audio comes first). Galène's hysteresis: step down
@@ -19,7 +22,8 @@ stream went silent (its page sends only the low layer) offers ``LOW_ONLY``.
 
 A probe that fails — a step down within ``PROBE_FAILED_WITHIN`` seconds of a step up — doubles
 the hold-off (up to ``HOLD_OFF_MAX``): on a 256 kbit/s link the full high layer does not fit,
-and probing it every 14 s froze the picture and cost audio each time. A step up that holds for
+and probing it every 14 s froze the picture and cost audio each time. Within that time the step
+down comes as soon as the total is over the budget itself, not 1.5x it. A step up that holds for
 ``PROBE_HELD_AFTER`` seconds brings the hold-off back to its start.
 """
 
@@ -67,7 +71,6 @@ TWO_STREAMS = (
     STILL_LOW,
     Rung("low_base", "low", 0, 2),
     Rung("low", "low", ALL_TIDS, 3),
-    Rung("high", "high", 1, 4),
     Rung("high", "high", ALL_TIDS, 4),
 )
 LOW_ONLY = TWO_STREAMS[:3]  # the high stream went silent (the page sends only its low layer)
@@ -145,7 +148,11 @@ class LayerChoice:
                 idx.append(min(s.current, s.cap))
         self._place(slots, idx, fresh, budget)
         total = self._total(slots, idx)
-        over = total > STEP_DOWN_ABOVE * budget
+        # a probe that the link refuses goes back at once: over a 600 ms round trip its loss
+        # shows seconds late, and waiting for 1.5x the shrinking budget kept a 256 kbit/s
+        # link on the high layer, losing 15-19 %, audio too, for twelve seconds
+        probing = self.last_up > self.last_down and now - self.last_up < PROBE_FAILED_WITHIN
+        over = total > (1.0 if probing else STEP_DOWN_ABOVE) * budget
         if not over:
             self._over_since = None
         elif self._over_since is None:

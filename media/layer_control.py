@@ -52,6 +52,8 @@ from media.rtp_forward import now as packet_clock
 logger = logging.getLogger(__name__)
 
 RATE_SMOOTHING = 0.5  # weight of the newest second in a stream's measured rate
+UPLINK_LOSS_SMOOTHING = 0.2  # weight of the newest second in a publisher's uplink loss
+PEAK_DECAY = 0.97  # a stream's peak rate falls by 3 % a second once it is past
 
 Notify = Callable[[str, str, str, str], None]  # subscriber, publisher, layer, reason
 RequestKeyframe = Callable[[str, str], None]  # publisher, stream
@@ -130,12 +132,18 @@ class LayerControl:
         sender = slot.sender
         estimate = peer.estimate
 
+        def upstream() -> float:
+            """The loss of the slot's publisher's uplink, before repair: it reaches this
+            subscriber as gaps too, and is no fault of its link."""
+            publisher = self._peers.get(slot.publisher) if slot.publisher else None
+            return publisher.uplink_loss if publisher is not None else 0.0
+
         def on_rtcp(packet: Any) -> None:
             if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
                 ssrc = hooks.sender_ssrc(sender)
                 for report in packet.reports:
                     if report.ssrc == ssrc:
-                        estimate.report_loss(report.fraction_lost)
+                        estimate.report_loss(downlink_loss(report.fraction_lost, upstream()))
                         rtt = hooks.report_rtt(sender, report)
                         if rtt is not None:
                             estimate.report_rtt(rtt)
@@ -198,6 +206,7 @@ class LayerControl:
             for tid, octets in enumerate(pub.octets_by_tid):
                 rate = (octets - marks[tid]) * 8 / dt
                 pub.rates[tid] += RATE_SMOOTHING * (rate - pub.rates[tid])
+                pub.peaks[tid] = max(pub.rates[tid], pub.peaks[tid] * PEAK_DECAY**dt)
                 marks[tid] = octets
                 total += rate
             if sum(pub.rates) >= SILENT_BPS:
@@ -208,7 +217,11 @@ class LayerControl:
         peer.uplink_bps = total
         old_e, old_r = peer.uplink_counts
         if expected > old_e:
-            peer.uplink_loss = max(0.0, 1 - (received - old_r) / (expected - old_e))
+            # smoothed: a thin uplink carries ten video packets a second, and a 5 % radio link
+            # read 0 % one second and 10 % the next; the page's limits and the receivers'
+            # loss accounting (downlink_loss) followed each reading
+            loss = max(0.0, 1 - (received - old_r) / (expected - old_e))
+            peer.uplink_loss += UPLINK_LOSS_SMOOTHING * (loss - peer.uplink_loss)
         peer.uplink_counts = (expected, received)
 
     # ------------------------------------------------------------------ choosing
@@ -244,7 +257,10 @@ class LayerControl:
             rungs = ladder(low is not None, layered, silent)
             if slot.ladder is not rungs:
                 slot.ladder, slot.rung = rungs, None
-            rates = {"high": high.rates, "low": low.rates if low is not None else []}
+            # the peaks: a publisher's encoder dipped its high stream under the low one for a
+            # few seconds, a 256 kbit/s receiver was moved up to it, and when it came back the
+            # link's queue overflowed and the estimate fell to stills
+            rates = {"high": high.peaks, "low": low.peaks if low is not None else []}
             cap = ceiling_index(
                 rungs, slot_ceiling(ceiling, slot.publisher in self.shares, share_on)
             )
@@ -254,9 +270,8 @@ class LayerControl:
             return
         estimate = peer.estimate.value(now) if self._rate_control else MAX_BPS
         budget = max(0, estimate - AUDIO_BPS * audio)
-        for slot, view, index in zip(
-            slots, views, peer.choice.choose(views, budget, now), strict=True
-        ):
+        chosen = peer.choice.choose(views, budget, now)
+        for slot, view, index in zip(slots, views, chosen, strict=True):
             self._apply(peer, slot, slot.ladder, index, view.cap)
 
     def _apply(self, peer: Peer, slot: Slot, rungs: Any, index: int, cap: int) -> None:
@@ -313,6 +328,13 @@ class LayerControl:
                 video.forward(packet, target, desc, ntp, wall)
         if video.waiting(now):
             self._request_keyframe(slot.publisher, target.stream)
+
+
+def downlink_loss(fraction_lost: int, upstream: float) -> int:
+    """A receiver report's loss fraction (0..255) less what its publisher's uplink lost: a
+    lurah's 5 % radio uplink reached the host as 5 % gaps, and the host's estimate of its own
+    clean link fell to 60 kbit/s, its view of that lurah to stills."""
+    return max(0, fraction_lost - round(upstream * 256))
 
 
 def valid_layer(layer: str) -> TypeGuard[Layer]:

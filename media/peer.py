@@ -36,6 +36,9 @@ class Publication:
     octets_by_tid: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # cumulative
     octet_marks: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # at the last tick
     rates: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # bits/s by TID
+    peaks: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    """The highest rates lately, by TID (falling by ``PEAK_DECAY`` a second): a layer is
+    chosen for what it may cost, not for a dip of the publisher's encoder."""
     carried: bool = False  # its measured rate once reached SILENT_BPS (so silence means stopped)
 
 

@@ -165,6 +165,10 @@ UPLINK_LOSS_SOME = 0.03
 """Loss above which the high layer is halved in resolution and frame rate (of a site the
 inventory knows nothing about sending less than ``THIN_UPLINK_BPS``: only the low layer)."""
 THIN_UPLINK_BPS = LOW_LAYER_BPS * 3
+UPLINK_LOSS_CLEAR = 0.015
+"""Loss under which limits set for ``uplink_loss`` are lifted again. A 5 % radio uplink reads
+2–8 % from one reading to the next: lifted at 3 %, the page turned its high layer on and off
+every few seconds, and whoever watched it waited for a keyframe at each turn."""
 
 
 def send_limits(
@@ -172,11 +176,37 @@ def send_limits(
     uplink: UplinkEstimate | None,
     audio_only: bool,
     policy: WeakLinkPolicy = WeakLinkPolicy(),
+    before: SendLimits | None = None,
 ) -> SendLimits:
     """The tightest of: audio-only mode (low layer at a few fps), the site's known link (a weak
     link sends only the low layer, within its budget) and what the SFU actually receives
     (heavy loss: low layer only; some loss: the high layer halved, or over a thin uplink of an
-    unknown site the low layer only)."""
+    unknown site the low layer only). Limits set ``before`` for loss stay until the loss is
+    under ``UPLINK_LOSS_CLEAR`` (or something tighter applies)."""
+    limits = _send_limits(link, uplink, audio_only, policy)
+    if (
+        before is not None
+        and before.reason == "uplink_loss"
+        and limits.reason not in ("audio_only", "uplink_loss")
+        and uplink is not None
+        and uplink.loss >= UPLINK_LOSS_CLEAR
+        and not _tighter(limits, before)
+    ):
+        return before
+    return limits
+
+
+def _tighter(a: SendLimits, b: SendLimits) -> bool:
+    """``a`` allows less than ``b`` (only its low layer where ``b`` allows both)."""
+    return a.low_only and not b.low_only
+
+
+def _send_limits(
+    link: LinkHealth | None,
+    uplink: UplinkEstimate | None,
+    audio_only: bool,
+    policy: WeakLinkPolicy,
+) -> SendLimits:
     budget = downlink_prior(link, policy)  # the uplink of a site is as thin as its downlink
     if audio_only:
         return SendLimits(

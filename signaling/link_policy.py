@@ -93,7 +93,8 @@ class LinkPolicy:
                 sfu.set_downlink_prior(p.id, receiving[0])
                 sfu.set_video_ceiling(p.id, receiving[1])
         uplink = sfu.uplink(p.id)
-        await self._send(p.id, send_limits(link, uplink, not p.receive_video, self.policy))
+        before = self._limits.get(p.id)
+        await self._send(p.id, send_limits(link, uplink, not p.receive_video, self.policy, before))
 
     async def _send(self, participant_id: str, limits: SendLimits) -> None:
         """Push ``media:limits`` when they changed (the first time only when there are any)."""

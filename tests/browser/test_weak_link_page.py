@@ -92,7 +92,7 @@ async def test_layers_lobby_media_and_audio_only_notice(
     assert layers["mlines"][:3] == ["audio", "video", "video"]
     assert high["enc"].get("scalabilityMode") == "L1T3"
     assert low["enc"].get("scalabilityMode") == "L1T3" and low["direction"] == "sendonly"
-    assert low["enc"]["maxBitrate"] == 150000 and low["enc"]["maxFramerate"] == 15
+    assert low["enc"]["maxBitrate"] == 150000 and low["enc"]["maxFramerate"] == 20
     assert low["enc"]["scaleResolutionDownBy"] >= 1
     assert min(layers["heights"]) <= 200 < max(layers["heights"])  # ~180p and the camera's own
     assert "dependency-descriptor" not in layers["answer"]
@@ -206,7 +206,7 @@ async def test_weak_site_is_told_why_and_falls_back_when_video_is_switched_on(
         lambda r: r["senders"][0]["enc"].get("active") is False,
         "low layer only",
     )
-    assert applied["senders"][1]["enc"]["maxFramerate"] == 15
+    assert applied["senders"][1]["enc"]["maxFramerate"] == 20
     await assert_video_playing(lurah, HOST)
     await lurah_ctx.close()
     await host_ctx.close()

@@ -163,3 +163,17 @@ def test_send_limits(
     link: LinkHealth | None, uplink: Uplink | None, audio_only: bool, limits: SendLimits
 ) -> None:
     assert send_limits(link, uplink, audio_only) == limits
+
+
+def test_limits_for_a_lossy_uplink_hold_until_the_loss_is_gone() -> None:
+    """A 5 % radio uplink reads 2–8 %: lifting the limits at 3 % turned the page's high layer
+    on and off every few seconds, and the host waited for a keyframe at each turn."""
+    low = send_limits(None, Uplink(200_000, 0.05), False)
+    assert low.low_only and low.reason == "uplink_loss"
+    assert send_limits(None, Uplink(150_000, 0.025), False, before=low) == low  # still lossy
+    assert send_limits(None, Uplink(150_000, 0.01), False, before=low) == NO_LIMITS  # clean
+    # something tighter still applies at once
+    assert send_limits(None, Uplink(150_000, 0.025), True, before=low).reason == "audio_only"
+    # limits of another reason do not hold
+    rate = send_limits(LinkHealth("UP", 30.0, 0.0, "wireless", 512), None, False)
+    assert send_limits(None, Uplink(150_000, 0.025), False, before=rate) == NO_LIMITS

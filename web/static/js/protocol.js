@@ -22,8 +22,8 @@ const ACK_TIMEOUT = 15000;
 const NODE_RETRY = 250;
 /** How long to wait for ICE gathering before sending what we have (no trickle ICE). */
 const GATHER_TIMEOUT = 5000;
-/** The low layer (docs/protocol.md `media:offer`): ~320x180, at most 150 kbit/s and 15 fps. */
-export const LOW_LAYER = { height: 180, maxBitrate: 150000, maxFramerate: 15 };
+/** The low layer (docs/protocol.md `media:offer`): ~320x180, at most 150 kbit/s and 20 fps. */
+export const LOW_LAYER = { height: 180, maxBitrate: 150000, maxFramerate: 20 };
 /** VP8 with three temporal layers: the server thins them per receiver without decoding. */
 const SCALABILITY = "L1T3";
 /** The dependency descriptor would take the temporal layer out of the VP8 payload descriptor. */
@@ -168,6 +168,37 @@ export function qualityLevel({ loss, jitter_ms, rtt_ms }) {
   return "good";
 }
 
+/** Most a video stream is held back for retransmissions (ms; Chromium allows 4000). */
+export const HOLD_MAX_MS = 1500;
+/** Retransmission requests per packet received above which a stream counts as lossy. */
+const HOLD_LOSSY = 0.01;
+
+/**
+ * How long to hold one received video stream back so that retransmitted packets arrive before
+ * their frame is due (`RTCRtpReceiver.jitterBufferTarget`, ms; null: the browser's own choice).
+ * Over a 600 ms round trip every lost packet costs a round trip before it is repaired; played at
+ * once, each one freezes the picture. A stream that needed retransmissions (`nackRate`: NACKs per
+ * packet received since the last call) is held for the round trip plus 150 ms, and 200 ms more
+ * each time it froze all the same (the repair came from further away: a weak uplink behind the
+ * server), up to `HOLD_MAX_MS`; once no retransmission is needed the hold shrinks by 50 ms a call.
+ * Pure.
+ * @param {number|null} held  the hold now (ms; null: none)
+ * @param {{rtt_ms: number|null, nackRate: number, froze: boolean}} seen  since the last call
+ * @returns {number|null}
+ */
+export function playoutHold(held, { rtt_ms, nackRate, froze }) {
+  const now = held ?? 0;
+  let next;
+  if (nackRate > HOLD_LOSSY) {
+    const base = rtt_ms !== null && rtt_ms > 250 ? rtt_ms + 150 : 0;
+    next = Math.max(now, base) + (froze ? 200 : 0);
+  } else {
+    next = now - 50;
+  }
+  next = Math.min(HOLD_MAX_MS, Math.round(next));
+  return next >= 100 ? next : null;
+}
+
 /**
  * The encodings of both camera layers under `limits` (null: none). Pure: the caller copies them
  * into `RTCRtpSender.getParameters().encodings[0]`.
@@ -310,8 +341,10 @@ export class MeetingClient extends EventTarget {
     this._camera = null;
     /** @type {RTCRtpSender|null} the microphone's sender */
     this._audio = null;
-    /** @type {Map<string, {received: number, lost: number}>} previous getStats counters */
+    /** @type {Map<string, {received: number, lost: number, nacks: number, freezes: number}>} previous getStats counters */
     this._counters = new Map();
+    /** @type {Map<string, number|null>} receiving video track id -> its hold (`playoutHold`) */
+    this._holds = new Map();
     /** @type {TrackMap} */
     this.tracks = {};
     /** @type {Map<string, MediaStream>} participant id -> stream kept stable across changes */
@@ -927,14 +960,29 @@ export class MeetingClient extends EventTarget {
       sum.jitter = Math.max(sum.jitter, jitter);
       sums.set(who, sum);
     };
+    /** @type {{track: string, received: number, nacks: number, froze: boolean}[]} */
+    const videos = [];
     report.forEach((/** @type {any} */ s) => {
       if (s.type === "candidate-pair" && s.nominated && typeof s.currentRoundTripTime === "number") {
         rtt = s.currentRoundTripTime * 1000;
       } else if (s.type === "inbound-rtp") {
         const who = owner.get(s.trackIdentifier);
-        const before = this._counters.get(s.id) ?? { received: 0, lost: 0 };
-        const now = { received: s.packetsReceived ?? 0, lost: Math.max(0, s.packetsLost ?? 0) };
+        const before = this._counters.get(s.id) ?? { received: 0, lost: 0, nacks: 0, freezes: 0 };
+        const now = {
+          received: s.packetsReceived ?? 0,
+          lost: Math.max(0, s.packetsLost ?? 0),
+          nacks: s.nackCount ?? 0,
+          freezes: s.freezeCount ?? 0,
+        };
         this._counters.set(s.id, now);
+        if (s.kind === "video") {
+          videos.push({
+            track: s.trackIdentifier,
+            received: now.received - before.received,
+            nacks: now.nacks - before.nacks,
+            froze: now.freezes > before.freezes,
+          });
+        }
         if (who) add(who, now.received - before.received, now.lost - before.lost, (s.jitter ?? 0) * 1000);
       } else if (s.type === "remote-inbound-rtp" && this.participantId) {
         // What the server receives of what we send: its receiver reports.
@@ -942,6 +990,7 @@ export class MeetingClient extends EventTarget {
         add(this.participantId, 1000, lost * 1000, (s.jitter ?? 0) * 1000);
       }
     });
+    this._holdForRepairs(videos, rtt);
     for (const [who, sum] of sums) {
       const total = sum.received + sum.lost;
       /** @type {Omit<LinkQuality, "level">} */
@@ -949,6 +998,33 @@ export class MeetingClient extends EventTarget {
       result.set(who, { ...q, level: qualityLevel(q) });
     }
     return result;
+  }
+
+  /**
+   * Hold each received video stream back by `playoutHold` (see there).
+   * @param {{track: string, received: number, nacks: number, froze: boolean}[]} videos
+   * @param {number|null} rtt_ms
+   */
+  _holdForRepairs(videos, rtt_ms) {
+    const pc = this.pc;
+    if (!pc) return;
+    /** @type {Map<string, any>} receiving track id -> its receiver */
+    const receivers = new Map();
+    for (const r of pc.getReceivers()) if (r.track) receivers.set(r.track.id, r);
+    for (const v of videos) {
+      const receiver = receivers.get(v.track);
+      if (!receiver || !("jitterBufferTarget" in receiver)) continue;
+      const nackRate = v.received > 0 ? v.nacks / v.received : 0;
+      const held = this._holds.get(v.track) ?? null;
+      const next = playoutHold(held, { rtt_ms, nackRate, froze: v.froze });
+      if (next === held) continue;
+      this._holds.set(v.track, next);
+      try {
+        receiver.jitterBufferTarget = next;
+      } catch {
+        // an older browser without the setter: it plays as it always did
+      }
+    }
   }
 
   _closePc() {
@@ -964,6 +1040,7 @@ export class MeetingClient extends EventTarget {
     this._camera = null;
     this._audio = null;
     this._counters.clear();
+    this._holds.clear();
     this.layers.clear();
     this.tracks = {};
     this._updateStreams();
