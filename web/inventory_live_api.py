@@ -237,6 +237,9 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
             rtt_degraded_ms=settings.probe_rtt_degraded_ms,
             down_rounds=settings.probe_down_rounds,
             up_rounds=settings.probe_up_rounds,
+            flap_window_s=settings.probe_flap_window,
+            flap_changes=settings.probe_flap_changes,
+            flap_hold_s=settings.probe_flap_hold,
         ),
         check_interval_s=settings.probe_check_interval,
     )
