@@ -311,6 +311,9 @@ class LiveService:
         """The time of each site's latest round the state machine took."""
         self._judging: asyncio.Task[None] | None = None
         """The latest judge pass asked for by an inventory change."""
+        self._weighing: set[int] = set()
+        """Sites a quality confirmation is judging now: one at a time per site, and meanwhile
+        the other passes' rounds of them count as reach rounds (see :meth:`_aside`)."""
 
     # -- lifecycle --------------------------------------------------------------------------
     async def load(self) -> None:
@@ -393,6 +396,12 @@ class LiveService:
         something else (a reach round that answered but lost as much as the threshold)."""
         policy = self.config.policy
         if question is Pass.QUALITY:
+            # A site already being weighed is left to that confirmation: a second one would
+            # forget the rounds the first has counted, at its start and again at its end.
+            suspects = suspects - self._weighing
+            if not suspects:
+                return []
+            self._weighing |= suspects
             await self._fresh_judgement(suspects)
         changes: list[Transition] = []
         pending = set(suspects)
@@ -413,6 +422,7 @@ class LiveService:
         finally:
             if question is Pass.QUALITY:
                 await self._fresh_judgement(suspects)
+                self._weighing -= suspects
         return changes
 
     async def _pass(self, kind: Pass, only: set[int] | None = None) -> Verdict:
@@ -427,12 +437,14 @@ class LiveService:
         measured = await self._probe(self.prober, planned) if self.prober else _nothing()
         async with self._lock:
             planned = self._judged_on(self.inventory, planned)
-            raw = self._newer(_only(measured, set(planned.inventory.sites)))
+            raw = self._aside(kind, self._newer(_only(measured, set(planned.inventory.sites))))
             probed = self._counted(planned, raw)
             verdict = self._judge(planned, probed, raw)
             for sid, obs in probed.observations.items():
-                if obs.at is not None:
-                    self._judged_at[sid] = max(obs.at, self._judged_at.get(sid, obs.at))
+                beside = kind is not Pass.QUALITY and sid in self._weighing
+                if obs.at is None or (beside and obs.answered):
+                    continue  # an answer beside a quality confirmation must not outdate its rounds
+                self._judged_at[sid] = max(obs.at, self._judged_at.get(sid, obs.at))
             elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
             self._count(measured.results, elapsed, planned.now)
             if kind is Pass.CHECK and not probed.observations and not verdict.transitions:
@@ -545,6 +557,21 @@ class LiveService:
             obs, measured[site_id] = pool(site_results)
             observations[site_id] = replace(obs, reach_only=reach_only)
         return Probed(list(results), by_site, observations, measured)
+
+    def _aside(self, kind: Pass, probed: Probed) -> Probed:
+        """Rounds of sites a quality confirmation is weighing, taken by another pass (a sweep's
+        five echoes, a check's two, a reach round): they tell whether the site answers, never
+        how well. Counted as degraded or clean they would break the confirmation's run of
+        rounds (one clean sweep round in the middle resets it, and a site at 30 % loss then
+        waited for the next check to start over); their answers also leave the confirmation's
+        rounds their place (:meth:`_pass`), while a failure still outdates them."""
+        if kind is Pass.QUALITY or not self._weighing:
+            return probed
+        observations = {
+            sid: replace(obs, reach_only=True) if sid in self._weighing else obs
+            for sid, obs in probed.observations.items()
+        }
+        return replace(probed, observations=observations)
 
     def _counted(self, planned: Planned, raw: Probed) -> Probed:
         """The observations the state machine takes. A check's single echo tells reachability
