@@ -157,28 +157,34 @@ async def test_a_sites_change_is_dated_by_its_own_round_not_the_sweeps_start(
     assert since[last] is not None and since[last] != since[office]
 
 
-class GatedProber:
-    """A prober without a network: quality rounds lose 30 % of their echoes and each waits for
-    the test to let it through (``release``); every other round answers all its echoes."""
+class ScriptedProber:
+    """A prober without a network: each quality round loses the next share of ``losses`` (and,
+    when ``gated``, waits for the test to let it through: ``release``); every other round
+    answers all its echoes. ``rounds`` says what was asked."""
 
-    def __init__(self, quality_count: int) -> None:
+    def __init__(self, quality_count: int, losses: Sequence[float], gated: bool = False) -> None:
         self.quality_count = quality_count
-        self.release: asyncio.Queue[None] = asyncio.Queue()
+        self.losses = list(losses)
+        self.quality_rounds = 0
+        self.release: asyncio.Queue[None] | None = asyncio.Queue() if gated else None
         self.rounds: list[str] = []
 
     async def sweep(self, due: Sequence[ProbeTarget], plan: SweepPlan) -> list[ProbeResult]:
+        loss = 0.0
         quality = any(t.count == self.quality_count for t in due)
         if quality:
-            await self.release.get()
+            if self.release is not None:
+                await self.release.get()
+            loss = self.losses[self.quality_rounds]
+            self.quality_rounds += 1
         self.rounds.append("quality" if quality else f"{due[0].count} echoes" if due else "none")
         at = time.time()
         out = []
         for t in due:
-            received = round(t.count * 0.7) if quality else t.count
+            received = round(t.count * (1 - loss))
             rtts = (20.0,) * received
-            out.append(
-                ProbeResult(t.id, t.site_id, "icmp", "icmp-raw", t.count, received, rtts, at=at)
-            )
+            result = ProbeResult(t.id, t.site_id, "icmp", "icmp", t.count, received, rtts, at=at)
+            out.append(result)
         return out
 
     async def close(self) -> None:
@@ -193,7 +199,7 @@ async def test_a_degradation_being_weighed_is_not_undone_by_rounds_beside_it(db:
     rounds beside a confirmation tell only whether the site answers."""
     config = LiveConfig(interval_s=0.01, check_interval_s=0, quality_gap_s=0.0)
     live = LiveService(db, config)
-    prober = GatedProber(config.quality_count)
+    prober = ScriptedProber(config.quality_count, [0.3] * 3, gated=True)
     live.prober = prober  # type: ignore[assignment]
     site = await add_site(db, "G.0", "Kantor", "other", None)
     await add_target(db, site, "icmp", "10.0.0.1", count=5)
@@ -205,6 +211,7 @@ async def test_a_degradation_being_weighed_is_not_undone_by_rounds_beside_it(db:
         await live.sweep_once()
         assert live.state_of(site) == "up"
         weighing = asyncio.create_task(live.confirm(Pass.QUALITY, {site}))
+        assert prober.release is not None
         prober.release.put_nowait(None)
         await wait_for(lambda: degraded_rounds() == 1)
         await live.sweep_once()  # a clean round of the sweep, in the middle of the confirmation
@@ -218,5 +225,35 @@ async def test_a_degradation_being_weighed_is_not_undone_by_rounds_beside_it(db:
         assert [c.state for c in changes] == [State.DEGRADED]
         assert live.state_of(site) == "degraded"
         assert prober.rounds.count("quality") == 3
+    finally:
+        await live.stop()
+
+
+D, C = 0.3, 0.1  # a degraded and a clean quality round (20 % is the threshold)
+MIXED_CASES = {
+    "three degraded rounds": ([D, D, D], "degraded", 3),
+    "a clean round first: nothing to weigh again": ([C], "up", 1),
+    "one clean round among degraded ones: weighed once more": ([D, C, D, D, D], "degraded", 5),
+    "a clean round after two degraded ones: weighed once more": ([D, D, C, D, D, D], "degraded", 6),
+    "mixed twice: it stays UP (once more only)": ([D, C, D, C], "up", 4),
+}
+
+
+@pytest.mark.parametrize(
+    ("losses", "state", "rounds"), MIXED_CASES.values(), ids=MIXED_CASES.keys()
+)
+async def test_a_quality_confirmation_with_mixed_rounds_weighs_once_more(
+    db: Database, losses: list[float], state: str, rounds: int
+) -> None:
+    config = LiveConfig(interval_s=0.01, check_interval_s=0, quality_gap_s=0.0)
+    live = LiveService(db, config)
+    prober = ScriptedProber(config.quality_count, losses)
+    live.prober = prober  # type: ignore[assignment]
+    site = await add_site(db, "M.0", "Kantor", "other", None)
+    await add_target(db, site, "icmp", "10.0.0.1", count=5)
+    try:
+        await live.sweep_once()
+        await live.confirm(Pass.QUALITY, {site})
+        assert (live.state_of(site), prober.quality_rounds) == (state, rounds)
     finally:
         await live.stop()
