@@ -23,7 +23,10 @@ from accounts.model import Role
 from accounts.store import AccountError
 from pendopo import declared
 
-SITE_CODE_RE = re.compile(r"^[0-9A-Za-z.\-]{1,32}$")
+MAX_SITE_CODE = 32
+SITE_CODE_RE = re.compile(rf"^[0-9A-Za-z.\-]{{1,{MAX_SITE_CODE}}}$")
+"""What a site code may be: the check and the OpenAPI schema's ``pattern`` (a Kemendagri code
+such as 33.14.01, or a site's own short code)."""
 ERROR_CODES = {"role": "invalid_role", "site_code": "invalid_site_code"}
 """The error code of a bad field (others: ``invalid_request``)."""
 
@@ -106,8 +109,14 @@ class UserInput(_Body):
     site_code: Annotated[
         str | None,
         BeforeValidator(_site_code),
-        _optional_text(32),  # runs first
-        WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d+(\.\d+)*$", "maxLength": 32}),
+        _optional_text(MAX_SITE_CODE),  # runs first
+        WithJsonSchema(
+            {
+                "type": ["string", "null"],
+                "pattern": SITE_CODE_RE.pattern,
+                "maxLength": MAX_SITE_CODE,
+            }
+        ),
         Field(description="required for role site"),
     ] = None
     password: Password = None

@@ -7,17 +7,19 @@ An open outage nobody acknowledged is what ``notify.ChannelDispatcher`` sends ag
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter
 from pydantic_core import PydanticCustomError
 
 from network_inventory.errors import Conflict, NotFound
-from network_inventory.model import iso
+from network_inventory.model import Stamp
 from network_inventory.records import Input
 from pendopo.db import Database, Then
 
@@ -46,6 +48,65 @@ class AckInput(Input):
     ] = ""
 
 
+class AlertKind(enum.StrEnum):
+    """What an alert announces (``alerts.AlertPlan.kind``)."""
+
+    DOWN = "down"
+    DEGRADED = "degraded"
+    UP = "up"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertSite:
+    """The place an alert is about (a grouped alert: the first of its sites)."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    id: int
+    code: str | None
+    """Kemendagri code (null: none yet)"""
+    name: str
+    kind: str
+    """site kind: kabupaten, kecamatan, desa, ..."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Acknowledgement:
+    """Who acknowledged an alert, when, and their note."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    by: str
+    """the user's name (and user name)"""
+    at: Stamp
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alert:
+    """An alert as ``GET /api/alerts`` lists it, with its acknowledgement."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    id: int
+    at: Stamp
+    kind: AlertKind
+    grouped: bool
+    """one alert for siblings that changed together"""
+    site: AlertSite
+    affected_count: int
+    """sites behind it (or grouped with it) that changed with it"""
+    text: str | None
+    """the message as sent, in Indonesian"""
+    open: bool
+    """an outage (or degradation) still going on: its sites are still in that state and no
+    later alert about the same place followed"""
+    acknowledged: Acknowledgement | None
+
+
+_ANSWER = TypeAdapter(Alert)
+
+
 def shown_states(conn: sqlite3.Connection) -> dict[int, str]:
     """Every site's shown state as the last sweep stored it."""
     return {r[0]: r[1] for r in conn.execute("SELECT site_id, shown FROM inventory_site_state")}
@@ -63,22 +124,24 @@ def still_open(payload: Mapping[str, Any], states: Mapping[int, str]) -> bool:
 
 def _public(row: sqlite3.Row, states: Mapping[int, str]) -> dict[str, Any]:
     payload = json.loads(row["payload"])
-    acked = row["ack_at"] is not None
-    return {
-        "id": row["id"],
-        "at": iso(row["at"]),
-        "kind": row["kind"],
-        "grouped": bool(payload.get("grouped")),
-        "site": {k: payload["site"].get(k) for k in ("id", "code", "name", "kind")},
-        "affected_count": payload.get("affected_count", 0),
-        "text": payload.get("text"),
-        "open": bool(row["latest"]) and still_open(payload, states),
-        "acknowledged": (
-            {"by": row["ack_user"], "at": iso(row["ack_at"]), "note": row["ack_note"]}
-            if acked
+    site = payload["site"]
+    answer = Alert(
+        id=row["id"],
+        at=row["at"],
+        kind=AlertKind(row["kind"]),
+        grouped=bool(payload.get("grouped")),
+        site=AlertSite(id=site["id"], code=site.get("code"), name=site["name"], kind=site["kind"]),
+        affected_count=payload.get("affected_count", 0),
+        text=payload.get("text"),
+        open=bool(row["latest"]) and still_open(payload, states),
+        acknowledged=(
+            Acknowledgement(by=row["ack_user"], at=row["ack_at"], note=row["ack_note"])
+            if row["ack_at"] is not None
             else None
         ),
-    }
+    )
+    data: dict[str, Any] = _ANSWER.dump_python(answer, mode="json")
+    return data
 
 
 class AlertLog:

@@ -8,7 +8,9 @@ made it flapping is one alert saying so, and once no change has come for ``hold_
 *stable* again: one more alert with the state it settled in (recovered, or still down).
 
 Pure: :func:`step` takes the previous :class:`Flap`, whether the state changed, and the time.
-Kept in memory only (a restart forgets flapping, as it forgets the rounds counted so far).
+Stored with the site's state (``network_inventory.flapping_store``): a restart neither forgets
+a flapping site nor sends its alerts again. The rule's values are settings
+(``probe_flap_window``, ``probe_flap_changes``, ``probe_flap_hold``).
 """
 
 from __future__ import annotations

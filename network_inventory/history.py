@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from network_inventory import flapping_store
+from network_inventory.flapping import Flap
 from network_inventory.state import Health, State, Track
 from pendopo.db import Component
 
@@ -313,6 +315,9 @@ class SiteStatus:
 
 
 def save_status(conn: sqlite3.Connection, statuses: Iterable[SiteStatus]) -> None:
+    """Store these sites' states, and their flapping (``flapping_store``), in the caller's
+    transaction."""
+    statuses = list(statuses)
     conn.executemany(
         "INSERT OR REPLACE INTO inventory_site_state (site_id, shown, effective, since, health,"
         " failed, answered, degraded, clean, rtt_ms, loss, method, targets, updated_at)"
@@ -337,16 +342,23 @@ def save_status(conn: sqlite3.Connection, statuses: Iterable[SiteStatus]) -> Non
             for s in statuses
         ],
     )
+    flapping_store.save(conn, ((s.track.site_id, s.track.flap) for s in statuses))
 
 
 def load_status(conn: sqlite3.Connection) -> dict[int, SiteStatus]:
     out: dict[int, SiteStatus] = {}
+    flaps = flapping_store.load(conn)
     for row in conn.execute("SELECT * FROM inventory_site_state"):
         health = Health(
             State(row["health"]), row["failed"], row["answered"], row["degraded"], row["clean"]
         )
         track = Track(
-            row["site_id"], State(row["shown"]), State(row["effective"]), health, row["since"]
+            row["site_id"],
+            State(row["shown"]),
+            State(row["effective"]),
+            health,
+            row["since"],
+            flaps.get(row["site_id"], Flap()),
         )
         out[row["site_id"]] = SiteStatus(
             track,

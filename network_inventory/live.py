@@ -87,24 +87,29 @@ class LiveConfig:
     check_interval_s: float = 3.0
     """Seconds between two checks (``check_count`` echoes per target) between sweeps; 0: no
     checks."""
-    check_count: int = 2
+    check_count: int = 4
     """Echo requests of each ICMP/TCP target in a check: it fails when none is answered (a
-    reach confirmation follows), and losing one suspects a degradation (a quality one)."""
+    reach confirmation follows), and losing one suspects a degradation (a quality one). Four
+    see 30 % loss in 76 % of checks (two: 51 %; the wait for a check that sees it was the
+    larger part of the time to DEGRADED)."""
     confirm_count: int = 10
     """Echo requests (or connects) of each target in one round confirming an outage or a
     recovery from one (a round fails only when none of them is answered)."""
-    quality_count: int = 40
-    """Echo requests of each target in one round confirming a degradation (or its end): at 10 %
-    loss (a VSAT link's 5 % each way), 8 of 40 lost three rounds running happens once in
-    ~20,000 confirmations; at 30 % loss three such rounds come 84 % of the time."""
+    quality_count: int = 80
+    """Echo requests of each target in one round confirming a degradation (or its end): at
+    9.75 % loss (a VSAT link's 5 % each way) 16 of 80 lost three rounds running happens once in
+    ~14 million confirmations (at the 10.35 % bench/detect.py measured: once in ~2.5 million;
+    40 echoes: once in ~20,000 and ~8,000); at 30 % loss three such rounds come 95 % of the
+    time (40 echoes: 84 %)."""
     confirm_gap_s: float = 1.0
     """Seconds between two reach rounds."""
-    quality_gap_s: float = 0.5
-    """Seconds between two quality rounds."""
+    quality_gap_s: float = 0.0
+    """Seconds between two quality rounds (each already ends with its echoes' wait)."""
     confirm_echo_gap_s: float = 0.05
     """Seconds between the echo requests of a check or reach round."""
-    quality_echo_gap_s: float = 0.025
-    """Seconds between the echo requests of a quality round (40 in one second: ~20 kbit/s)."""
+    quality_echo_gap_s: float = 0.0125
+    """Seconds between the echo requests of a quality round (80 in one second: ~40 kbit/s while
+    a confirmation lasts, a few seconds)."""
     quality_timeout_factor: float = 2.0
     """A check or quality round waits for an echo at most this many times the site's round-trip
     threshold (at least 1 s, at most the target's own timeout): a reply slower than that says
@@ -311,6 +316,9 @@ class LiveService:
         """The time of each site's latest round the state machine took."""
         self._judging: asyncio.Task[None] | None = None
         """The latest judge pass asked for by an inventory change."""
+        self._weighing: set[int] = set()
+        """Sites a quality confirmation is judging now: one at a time per site, and meanwhile
+        the other passes' rounds of them count as reach rounds (see :meth:`_aside`)."""
 
     # -- lifecycle --------------------------------------------------------------------------
     async def load(self) -> None:
@@ -386,19 +394,34 @@ class LiveService:
     ) -> list[Transition]:
         """``REACH`` or ``QUALITY`` rounds of ``suspects`` and the sites behind them,
         ``confirm_gap_s`` apart, until no site's round disagrees with its state any more (at
-        most as many rounds as the policy needs to change a state). A quality confirmation
+        most as many rounds as the policy needs to change a state; a quality confirmation
+        weighs a site with mixed rounds once more). A quality confirmation
         counts only its own rounds: the degraded/clean rounds counted before it, and what it
         leaves uncounted, start again (a sweep's five echoes never tip a site into DEGRADED).
         Returns the state changes made; ``found`` collects the sites its rounds suspect of
         something else (a reach round that answered but lost as much as the threshold)."""
         policy = self.config.policy
         if question is Pass.QUALITY:
+            # A site already being weighed is left to that confirmation: a second one would
+            # forget the rounds the first has counted, at its start and again at its end.
+            suspects = suspects - self._weighing
+            if not suspects:
+                return []
+            self._weighing |= suspects
             await self._fresh_judgement(suspects)
         changes: list[Transition] = []
         pending = set(suspects)
+        rounds = max(policy.down_rounds, policy.up_rounds)
+        disagreed: set[int] = set()  # sites one of whose rounds here disagreed with their state
+        retried: set[int] = set()
         try:
             gap = self.config.quality_gap_s if question is Pass.QUALITY else None
-            for i in range(max(policy.down_rounds, policy.up_rounds)):
+            # A quality confirmation may weigh a site once more after a round that agreed with
+            # its state had followed one that did not (mixed evidence: 30 % loss gives one
+            # clean 80-echo round in twenty): without it, the site waited for the next check
+            # (3 s, and the check's own wait) to start over.
+            budget = 2 * rounds if question is Pass.QUALITY else rounds
+            for i in range(budget):
                 if i:
                     await asyncio.sleep(gap if gap is not None else self.config.confirm_gap_s)
                 verdict = await self._pass(question, self._with_descendants(pending))
@@ -407,12 +430,20 @@ class LiveService:
                     for other, sites in verdict.suspects.items():
                         if other is not question:
                             found.setdefault(other, set()).update(sites)
-                pending = verdict.suspects.get(question, set()) & pending
+                still = verdict.suspects.get(question, set()) & pending
+                if question is Pass.QUALITY:
+                    changed = {t.site_id for t in verdict.transitions}
+                    again = (pending - still - changed) & (disagreed - retried)
+                    retried |= again
+                    disagreed |= still
+                    still |= again
+                pending = still
                 if not pending:
                     break
         finally:
             if question is Pass.QUALITY:
                 await self._fresh_judgement(suspects)
+                self._weighing -= suspects
         return changes
 
     async def _pass(self, kind: Pass, only: set[int] | None = None) -> Verdict:
@@ -427,12 +458,14 @@ class LiveService:
         measured = await self._probe(self.prober, planned) if self.prober else _nothing()
         async with self._lock:
             planned = self._judged_on(self.inventory, planned)
-            raw = self._newer(_only(measured, set(planned.inventory.sites)))
+            raw = self._aside(kind, self._newer(_only(measured, set(planned.inventory.sites))))
             probed = self._counted(planned, raw)
             verdict = self._judge(planned, probed, raw)
             for sid, obs in probed.observations.items():
-                if obs.at is not None:
-                    self._judged_at[sid] = max(obs.at, self._judged_at.get(sid, obs.at))
+                beside = kind is not Pass.QUALITY and sid in self._weighing
+                if obs.at is None or (beside and obs.answered):
+                    continue  # an answer beside a quality confirmation must not outdate its rounds
+                self._judged_at[sid] = max(obs.at, self._judged_at.get(sid, obs.at))
             elapsed = time.monotonic() - started if kind is Pass.SWEEP else None
             self._count(measured.results, elapsed, planned.now)
             if kind is Pass.CHECK and not probed.observations and not verdict.transitions:
@@ -545,6 +578,21 @@ class LiveService:
             obs, measured[site_id] = pool(site_results)
             observations[site_id] = replace(obs, reach_only=reach_only)
         return Probed(list(results), by_site, observations, measured)
+
+    def _aside(self, kind: Pass, probed: Probed) -> Probed:
+        """Rounds of sites a quality confirmation is weighing, taken by another pass (a sweep's
+        five echoes, a check's two, a reach round): they tell whether the site answers, never
+        how well. Counted as degraded or clean they would break the confirmation's run of
+        rounds (one clean sweep round in the middle resets it, and a site at 30 % loss then
+        waited for the next check to start over); their answers also leave the confirmation's
+        rounds their place (:meth:`_pass`), while a failure still outdates them."""
+        if kind is Pass.QUALITY or not self._weighing:
+            return probed
+        observations = {
+            sid: replace(obs, reach_only=True) if sid in self._weighing else obs
+            for sid, obs in probed.observations.items()
+        }
+        return replace(probed, observations=observations)
 
     def _counted(self, planned: Planned, raw: Probed) -> Probed:
         """The observations the state machine takes. A check's single echo tells reachability

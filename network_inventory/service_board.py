@@ -17,9 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict, TypeAdapter
+
 from network_inventory.history import SiteStatus
-from network_inventory.model import iso
-from network_inventory.services import STRUCTURE, Office, Service
+from network_inventory.model import Moment, Stamp
+from network_inventory.services import STRUCTURE, Office, Service, ServiceKind, Structure
 from network_inventory.state import State
 from network_inventory.uptime import AVAILABLE, INTERRUPTED, Period, Uptime
 
@@ -41,21 +43,61 @@ def availability(state: State | None) -> Availability:
     return Availability.UNKNOWN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OfficeNow:
+    """A kecamatan office on the board: whether its delegated services can be had now."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
     name: str
     status: Availability
-    since: float | None
-    last_month: float | None
-    """Percent, or None when nothing was measured."""
+    since: Moment
+    """when the status began (null: unknown)"""
+    availability_last_month: float | None
+    """percent of last month its link was up, maintenance left out (null: nothing measured)"""
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status.value,
-            "since": iso(self.since),
-            "availability_last_month": self.last_month,
-        }
+
+@dataclass(frozen=True, kw_only=True)
+class BoardService:
+    """A service on the board: delegated ones with each office offering it now."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    name: str
+    kind: ServiceKind
+    duration: str | None
+    """promised duration as on the board, e.g. "5 menit\""""
+    delegated: bool
+    """delegated to the kecamatan offices"""
+    offices: list[OfficeNow]
+    available_at: int
+    """offices where it can be had now"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoardOffice(OfficeNow):
+    """A kecamatan offering delegated services, with their names."""
+
+    services: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceBoard:
+    """The public board (``GET /api/public/services``): names, statuses, times and
+    percentages only."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    generated_at: Stamp
+    last_month: str
+    """YYYY-MM (WIB) of availability_last_month"""
+    structure: Structure
+    """the regency's totals"""
+    services: list[BoardService]
+    kecamatan: list[BoardOffice]
+
+
+_ANSWER = TypeAdapter(ServiceBoard)
 
 
 def office_now(
@@ -66,7 +108,12 @@ def office_now(
     kind = availability(state)
     since = status.track.since if status and kind is not Availability.UNKNOWN else None
     uptime = uptimes.get(office.site_id)
-    return OfficeNow(office.name, kind, since or None, uptime.percent if uptime else None)
+    return OfficeNow(
+        name=office.name,
+        status=kind,
+        since=since or None,
+        availability_last_month=uptime.percent if uptime else None,
+    )
 
 
 def board(
@@ -89,26 +136,37 @@ def board(
                 offered.setdefault(office.site_id, []).append(service.name)
                 rows.append(now_)
         out_services.append(
-            {
-                "name": service.name,
-                "kind": service.kind.value,
-                "duration": service.duration,
-                "delegated": service.delegated,
-                "offices": [r.public() for r in sorted(rows, key=lambda r: r.name)],
-                "available_at": sum(1 for r in rows if r.status is Availability.AVAILABLE),
-            }
+            BoardService(
+                name=service.name,
+                kind=service.kind,
+                duration=service.duration,
+                delegated=service.delegated,
+                offices=sorted(rows, key=lambda r: r.name),
+                available_at=sum(1 for r in rows if r.status is Availability.AVAILABLE),
+            )
         )
     kecamatan = [
-        {**o.public(), "services": offered[sid]}
+        BoardOffice(**vars(o), services=offered[sid])
         for sid, o in sorted(offices.items(), key=lambda item: item[1].name)
     ]
-    return {
-        "generated_at": iso(now),
-        "last_month": period.label,
-        "structure": STRUCTURE.public(),
-        "services": out_services,
-        "kecamatan": kecamatan,
-    }
+    answer = ServiceBoard(
+        generated_at=now,
+        last_month=period.label,
+        structure=STRUCTURE,
+        services=out_services,
+        kecamatan=kecamatan,
+    )
+    data: dict[str, Any] = _ANSWER.dump_python(answer, mode="json")
+    return data
 
 
-__all__ = ["Availability", "OfficeNow", "availability", "board", "office_now"]
+__all__ = [
+    "Availability",
+    "BoardOffice",
+    "BoardService",
+    "OfficeNow",
+    "ServiceBoard",
+    "availability",
+    "board",
+    "office_now",
+]

@@ -188,7 +188,8 @@ class SiteFacts:
 
 @dataclass(frozen=True)
 class Track:
-    """A site's state between sweeps (stored in ``inventory_site_state``)."""
+    """A site's state between sweeps (stored in ``inventory_site_state``, its flapping in
+    ``inventory_site_flapping``)."""
 
     site_id: int
     shown: State = State.UNKNOWN

@@ -7,58 +7,128 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from network_inventory.errors import NotFound, ValidationError
-from network_inventory.model import iso
-from pendopo.db import Database, Then
+import pydantic
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, TypeAdapter
+from pydantic.json_schema import WithJsonSchema
 
-FIELDS = frozenset({"url", "description", "enabled"})
+from network_inventory.errors import NotFound, ValidationError
+from network_inventory.model import Moment, Stamp
+from network_inventory.records import Input
+from pendopo.db import Database, Then
+from pendopo.declared import unset
+
 MAX_URL = 2000
 MAX_DESCRIPTION = 500
 
 
-def validate(body: Mapping[str, object], *, partial: bool) -> dict[str, Any]:
-    """The storable values of a webhook body (``partial``: only the fields given, for PATCH)."""
-    out: dict[str, Any] = {}
-    unknown = set(body) - FIELDS
+def _http_url(value: Any) -> Any:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+Url = Annotated[
+    StrictStr,
+    BeforeValidator(_http_url),
+    Field(max_length=MAX_URL),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "uri",
+            "maxLength": MAX_URL,
+            "description": "http:// or https://",
+        }
+    ),
+]
+Description = Annotated[StrictStr, Field(max_length=MAX_DESCRIPTION)]
+
+
+class WebhookChange(Input):
+    """A webhook's fields as a client changes them (PATCH: the fields it gives)."""
+
+    ENTITY = "webhook"
+
+    url: Url = unset()
+    description: Description = unset()
+    enabled: StrictBool = unset()
+
+
+class WebhookInput(WebhookChange):
+    """A new webhook as a client writes it."""
+
+    url: Url
+
+
+FIELDS = frozenset(WebhookChange.model_fields)
+
+_MESSAGES = {
+    "url": "url must be an http:// or https:// URL.",
+    "description": f"description must be text ({MAX_DESCRIPTION} characters).",
+    "enabled": "enabled must be true or false.",
+}
+"""What the API has always said of a bad field (one message, the first bad field's)."""
+
+
+def _refusal(exc: pydantic.ValidationError) -> ValidationError:
+    errors = exc.errors(include_url=False)
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
     if unknown:
-        raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
-    if "url" in body or not partial:
-        url = body.get("url")
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError("url must be an http:// or https:// URL.")
-        if len(str(url)) > MAX_URL:
-            raise ValidationError(f"url is too long ({MAX_URL} characters at most).")
-        out["url"] = url
-    if "description" in body:
-        desc = body["description"]
-        if not isinstance(desc, str) or len(desc) > MAX_DESCRIPTION:
-            raise ValidationError(f"description must be text ({MAX_DESCRIPTION} characters).")
-        out["description"] = desc
-    if "enabled" in body:
-        if not isinstance(body["enabled"], bool):
-            raise ValidationError("enabled must be true or false.")
-        out["enabled"] = int(body["enabled"])
+        return ValidationError(f"Unknown field(s): {', '.join(unknown)}.")
+    first = errors[0]
+    field = str(first["loc"][0]) if first["loc"] else "url"
+    if field == "url" and first["type"] in ("string_too_long", "too_long"):
+        return ValidationError(f"url is too long ({MAX_URL} characters at most).")
+    return ValidationError(_MESSAGES.get(field, f"{field} is not valid."))
+
+
+def validate(body: Mapping[str, object], *, partial: bool) -> dict[str, Any]:
+    """The storable values of a webhook body (``partial``: only the fields given, for PATCH),
+    checked by its declaration (``WebhookInput``, ``WebhookChange``)."""
+    model = WebhookChange if partial else WebhookInput
+    try:
+        record = model.model_validate(dict(body))
+    except pydantic.ValidationError as exc:
+        raise _refusal(exc) from None
+    out: dict[str, Any] = record.model_dump(include=record.model_fields_set)
+    if "enabled" in out:
+        out["enabled"] = int(out["enabled"])
     return out
 
 
+@dataclass(frozen=True, kw_only=True)
+class Webhook:
+    """An alert webhook as the API answers it."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    id: int
+    url: str
+    description: str
+    enabled: bool
+    created_at: Stamp
+    updated_at: Stamp
+    last_attempt_at: Moment
+    last_status: int | None
+    """HTTP status of the latest delivery attempt"""
+    last_error: str | None
+    delivered: int
+    failed: int
+
+
+_ANSWER = TypeAdapter(Webhook)
+
+
 def public(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "url": row["url"],
-        "description": row["description"],
-        "enabled": bool(row["enabled"]),
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "last_attempt_at": iso(row["last_attempt_at"]),
-        "last_status": row["last_status"],
-        "last_error": row["last_error"],
-        "delivered": row["delivered"],
-        "failed": row["failed"],
-    }
+    """A stored webhook as the API answers it: the columns named by :class:`Webhook`'s fields."""
+    values = {f.name: row[f.name] for f in fields(Webhook)}
+    answer = Webhook(**(values | {"enabled": bool(row["enabled"])}))
+    data: dict[str, Any] = _ANSWER.dump_python(answer, mode="json")
+    return data
 
 
 class Webhooks:

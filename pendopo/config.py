@@ -62,6 +62,12 @@ class Settings:
     """Consecutive answered (or clean) rounds before a site leaves DOWN (or DEGRADED)."""
     probe_check_interval: float = 3.0
     """Seconds between checks (one echo per target) between rounds; 0 turns checks off."""
+    probe_flap_window: float = 120.0
+    """Seconds: changes of a site's state this close together count towards flapping."""
+    probe_flap_changes: int = 3
+    """Changes within ``probe_flap_window`` that make a site flapping (its alerts are held)."""
+    probe_flap_hold: float = 120.0
+    """Seconds without a change after which a flapping site is stable again (one alert)."""
     weak_site_min_kbps: int = 512
     """A participant whose site's uplink has less capacity is admitted receiving audio only."""
     call_quality_interval: float = 10.0
@@ -240,6 +246,10 @@ def load_settings(
         raise ConfigError("setting 'probe_check_interval' must be 0 (off) or more seconds")
     if settings.probe_down_rounds < 1 or settings.probe_up_rounds < 1:
         raise ConfigError("settings 'probe_down_rounds' and 'probe_up_rounds' must be at least 1")
+    if settings.probe_flap_window <= 0 or settings.probe_flap_hold <= 0:
+        raise ConfigError("settings 'probe_flap_window' and 'probe_flap_hold' must be above 0")
+    if settings.probe_flap_changes < 2:
+        raise ConfigError("setting 'probe_flap_changes' must be at least 2")
     if settings.smtp_security not in ("starttls", "tls", "none"):
         raise ConfigError("setting 'smtp_security' must be 'starttls', 'tls' or 'none'")
     if not settings.telegram_api_url.startswith(("http://", "https://")):

@@ -23,6 +23,7 @@ MODULES = (
     "network_inventory.thresholds",  # links' own degradation thresholds (references links)
     "rooms.attendance",  # a session's attendance list (references rooms)
     "network_inventory.maintenance_windows",  # recurring maintenance windows (reference sites)
+    "network_inventory.flapping_store",  # each site's flapping, kept over a restart
 )
 """Modules defining a ``COMPONENT``; append a new one, never reorder (migrations run in order)."""
 

@@ -40,6 +40,9 @@ def test_flags_override_env_override_file(tmp_path: Path) -> None:
         ({"PENDOPO_LISTEN": "[fd00::5:8443"}, "listen"),
         ({"PENDOPO_ICE_HOST_ADDRESSES": "eth0"}, "ice_host_addresses"),
         ({"PENDOPO_ICE_ANNOUNCE_ADDRESSES": "10.0.0.5=gateway"}, "ice_announce_addresses"),
+        ({"PENDOPO_PROBE_FLAP_WINDOW": "0"}, "probe_flap_window"),
+        ({"PENDOPO_PROBE_FLAP_HOLD": "-5"}, "probe_flap_hold"),
+        ({"PENDOPO_PROBE_FLAP_CHANGES": "1"}, "probe_flap_changes"),
     ],
 )
 def test_bad_values_name_the_setting(env: dict[str, str], message: str) -> None:

@@ -217,7 +217,7 @@ openapi.describe(
                   "properties": {"user": _ADMIN_USER, **_GENERATED}}, status=201),
     openapi.Operation("POST", "/api/admin/users/{user_id}/password", "Reset a password "
         "(generated when not given)", "admin", "admin", params=(_USER_ID,),
-        body={"application/json": {"schema": openapi.ref("PasswordReset")}},
+        body={"application/json": {"schema": openapi.ref("PasswordReset")}}, body_required=False,
         response={**_OK, "properties": {"ok": {"const": True}, **_GENERATED}}),
     openapi.Operation("POST", "/api/admin/users/{user_id}/disable", "Disable a user", "admin",
         "admin", params=(_USER_ID,), response=_OK, errors=(409,)),

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from edge.keys import DATABASE
-from network_inventory.alert_log import AckInput, AlertLog
+from network_inventory.alert_log import AckInput, Alert, AlertLog
 from network_inventory.alerts import Backoff
 from network_inventory.channels import AlertChannel, ChannelChange, ChannelInput, Channels
 from network_inventory.notify import ChannelDispatcher, MailSettings, NotifySettings
@@ -145,21 +145,10 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/alerts/{id}/ack", acknowledge)
 
 
-_NS = {"type": ["string", "null"]}
 openapi.add_schemas(
-    openapi.declared(ChannelInput, ChannelChange, AckInput, outputs=(AlertChannel,))
+    openapi.declared(ChannelInput, ChannelChange, AckInput, outputs=(AlertChannel, Alert))
 )
-_ALERT = {
-    "type": "object",
-    "required": ["id", "at", "kind", "site", "open", "acknowledged"],
-    "properties": {
-        "id": {"type": "integer"}, "at": {"type": "string"}, "kind": {"type": "string"},
-        "grouped": {"type": "boolean"}, "site": {"type": "object"},
-        "affected_count": {"type": "integer"}, "text": _NS, "open": {"type": "boolean"},
-        "acknowledged": {"type": ["object", "null"], "properties": {
-            "by": {"type": "string"}, "at": {"type": "string"}, "note": {"type": "string"}}},
-    },
-}  # fmt: skip
+_ALERT = openapi.ref("Alert")
 _ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 
 

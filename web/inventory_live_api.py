@@ -26,7 +26,7 @@ from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.records import CODE_RE
 from network_inventory.state import Policy, State
-from network_inventory.webhooks import Webhooks
+from network_inventory.webhooks import Webhook, WebhookChange, WebhookInput, Webhooks
 from pendopo.db import Then
 from web import alert_channels_api, openapi
 from web.auth import (
@@ -237,6 +237,9 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
             rtt_degraded_ms=settings.probe_rtt_degraded_ms,
             down_rounds=settings.probe_down_rounds,
             up_rounds=settings.probe_up_rounds,
+            flap_window_s=settings.probe_flap_window,
+            flap_changes=settings.probe_flap_changes,
+            flap_hold_s=settings.probe_flap_hold,
         ),
         check_interval_s=settings.probe_check_interval,
     )
@@ -265,28 +268,8 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
 
 _NS, _NN = {"type": ["string", "null"]}, {"type": ["number", "null"]}
 _STATES = {"enum": [st.value for st in State]}
-_WEBHOOK = {
-    "type": "object",
-    "required": ["id", "url", "enabled"],
-    "properties": {
-        "id": {"type": "integer"},
-        "url": {"type": "string"},
-        "description": {"type": "string"},
-        "enabled": {"type": "boolean"},
-        "created_at": _NS,
-        "updated_at": _NS,
-        "last_attempt_at": _NS,
-        "last_status": {"type": ["integer", "null"]},
-        "last_error": _NS,
-        "delivered": {"type": "integer"},
-        "failed": {"type": "integer"},
-    },
-}
-_WEBHOOK_FIELDS = {
-    "url": {"type": "string", "format": "uri", "description": "http:// or https://"},
-    "description": {"type": "string", "maxLength": 500},
-    "enabled": {"type": "boolean"},
-}
+openapi.add_schemas(openapi.declared(WebhookInput, WebhookChange, outputs=(Webhook,)))
+_WEBHOOK = openapi.ref("Webhook")
 _WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 _PAGE = (
     openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
@@ -337,15 +320,13 @@ openapi.describe(
     openapi.Operation("GET", "/api/webhooks", "Alert webhooks", "live", "address",
         response=_list(_WEBHOOK)),
     openapi.Operation("POST", "/api/webhooks", "Add an alert webhook", "live", "editor",
-        body=_json_body({"type": "object", "required": ["url"], "properties": _WEBHOOK_FIELDS,
-                         "additionalProperties": False}, {"url": "http://127.0.0.1:9/hook"}),
+        body=_json_body(openapi.ref("WebhookInput"), {"url": "http://127.0.0.1:9/hook"}),
         response=_WEBHOOK, status=201),
     openapi.Operation("GET", "/api/webhooks/{id}", "One alert webhook", "live", "address",
         params=(_WEBHOOK_ID,), response=_WEBHOOK),
     openapi.Operation("PATCH", "/api/webhooks/{id}", "Change an alert webhook", "live", "editor",
         params=(_WEBHOOK_ID,),
-        body=_json_body({"type": "object", "properties": _WEBHOOK_FIELDS,
-                         "additionalProperties": False}, {"enabled": False}),
+        body=_json_body(openapi.ref("WebhookChange"), {"enabled": False}),
         response=_WEBHOOK),
     openapi.Operation("DELETE", "/api/webhooks/{id}", "Delete an alert webhook", "live", "editor",
         params=(_WEBHOOK_ID,), status=204),

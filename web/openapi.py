@@ -45,6 +45,8 @@ class Operation:
     params: tuple[Param, ...] = ()
     body: Mapping[str, Any] | None = None
     """Request body content: ``{"application/json": {"schema": ...}}``."""
+    body_required: bool = True
+    """False: the route also works without a body (e.g. a password reset that generates one)."""
     response: Mapping[str, Any] | None = None
     """Success schema (JSON) — or a full content map when ``content_type`` is not JSON."""
     status: int = 200
@@ -216,7 +218,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if params:
         out["parameters"] = params
     if op.body:
-        out["requestBody"] = {"required": True, "content": dict(op.body)}
+        out["requestBody"] = {"required": op.body_required, "content": dict(op.body)}
     out["security"] = [] if op.auth == "none" else [{"session": []}]
     if op.auth not in ("none", "user"):
         out["description"] = f"Requires role: {op.auth}."

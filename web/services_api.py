@@ -19,12 +19,12 @@ from accounts import Role
 from edge.keys import DATABASE, LIVE, SERVICES
 from network_inventory import InventoryError, NotFound
 from network_inventory.catalogue import ServiceCatalogue
+from network_inventory.service_board import ServiceBoard
 from network_inventory.services import (
     STRUCTURE,
     ServiceAnswer,
     ServiceChange,
     ServiceInput,
-    ServiceKind,
 )
 from network_inventory.services_csv import COLUMNS
 from web import openapi
@@ -127,56 +127,9 @@ async def public_board(request: web.Request) -> web.Response:
 
 # -- route table and OpenAPI ------------------------------------------------------------------
 ID = r"{id:\d+}"
-_S, _NS, _B = {"type": "string"}, {"type": ["string", "null"]}, {"type": "boolean"}
-_NN = {"type": ["number", "null"]}
-_KIND = {"type": "string", "enum": [k.value for k in ServiceKind]}
-_OFFICE_NOW: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "name": _S,
-        "status": {
-            "type": "string",
-            "enum": ["available", "interrupted", "maintenance", "unknown"],
-        },
-        "since": {**_NS, "format": "date-time"},
-        "availability_last_month": {**_NN, "description": "percent; maintenance left out"},
-    },
-}
-SCHEMAS: dict[str, dict[str, Any]] = {
-    **openapi.declared(ServiceInput, ServiceChange, outputs=(ServiceAnswer,)),
-    "ServiceBoard": {
-        "type": "object",
-        "properties": {
-            "generated_at": _S,
-            "last_month": {**_S, "description": "YYYY-MM (WIB) of availability_last_month"},
-            "structure": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "services": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "name": _S,
-                        "kind": _KIND,
-                        "duration": _NS,
-                        "delegated": _B,
-                        "available_at": {"type": "integer"},
-                        "offices": {"type": "array", "items": _OFFICE_NOW},
-                    },
-                },
-            },
-            "kecamatan": {
-                "type": "array",
-                "items": {
-                    **_OFFICE_NOW,
-                    "properties": {
-                        **_OFFICE_NOW["properties"],
-                        "services": {"type": "array", "items": _S},
-                    },
-                },
-            },
-        },
-    },
-}
+SCHEMAS: dict[str, dict[str, Any]] = openapi.declared(
+    ServiceInput, ServiceChange, outputs=(ServiceAnswer, ServiceBoard)
+)
 _JSON_BODY = {"application/json": {"schema": ref("ServiceInput")}}
 _CHANGE_BODY = {"application/json": {"schema": ref("ServiceChange")}}
 _CSV_BODY = {

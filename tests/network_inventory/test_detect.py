@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
 from network_inventory.alerts import Backoff, WebhookDispatcher
-from network_inventory.live import LiveConfig, LiveService
-from network_inventory.model import Medium
+from network_inventory.live import LiveConfig, LiveService, Pass
+from network_inventory.model import Medium, ProbeTarget
+from network_inventory.probing import ProbeResult, SweepPlan
 from network_inventory.state import (
     Health,
     Limits,
@@ -154,3 +155,105 @@ async def test_a_sites_change_is_dated_by_its_own_round_not_the_sweeps_start(
     assert at[last] - began >= 1.5, (at, began)
     assert at[office] - began < 1.0
     assert since[last] is not None and since[last] != since[office]
+
+
+class ScriptedProber:
+    """A prober without a network: each quality round loses the next share of ``losses`` (and,
+    when ``gated``, waits for the test to let it through: ``release``); every other round
+    answers all its echoes. ``rounds`` says what was asked."""
+
+    def __init__(self, quality_count: int, losses: Sequence[float], gated: bool = False) -> None:
+        self.quality_count = quality_count
+        self.losses = list(losses)
+        self.quality_rounds = 0
+        self.release: asyncio.Queue[None] | None = asyncio.Queue() if gated else None
+        self.rounds: list[str] = []
+
+    async def sweep(self, due: Sequence[ProbeTarget], plan: SweepPlan) -> list[ProbeResult]:
+        loss = 0.0
+        quality = any(t.count == self.quality_count for t in due)
+        if quality:
+            if self.release is not None:
+                await self.release.get()
+            loss = self.losses[self.quality_rounds]
+            self.quality_rounds += 1
+        self.rounds.append("quality" if quality else f"{due[0].count} echoes" if due else "none")
+        at = time.time()
+        out = []
+        for t in due:
+            received = round(t.count * (1 - loss))
+            rtts = (20.0,) * received
+            result = ProbeResult(t.id, t.site_id, "icmp", "icmp", t.count, received, rtts, at=at)
+            out.append(result)
+        return out
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_degradation_being_weighed_is_not_undone_by_rounds_beside_it(db: Database) -> None:
+    """30 % loss (bench/detect.py): a quality confirmation counts three degraded rounds in a
+    row. A sweep's clean five-echo round between them, or a second confirmation of the same
+    site started by a check meanwhile, used to wipe the rounds counted so far: the site stayed
+    UP and waited for the next trigger (DEGRADED after 17 s median, 30-41 s at times). Now the
+    rounds beside a confirmation tell only whether the site answers."""
+    config = LiveConfig(interval_s=0.01, check_interval_s=0, quality_gap_s=0.0)
+    live = LiveService(db, config)
+    prober = ScriptedProber(config.quality_count, [0.3] * 3, gated=True)
+    live.prober = prober  # type: ignore[assignment]
+    site = await add_site(db, "G.0", "Kantor", "other", None)
+    await add_target(db, site, "icmp", "10.0.0.1", count=5)
+
+    def degraded_rounds() -> int:
+        return live.status[site].track.health.degraded
+
+    try:
+        await live.sweep_once()
+        assert live.state_of(site) == "up"
+        weighing = asyncio.create_task(live.confirm(Pass.QUALITY, {site}))
+        assert prober.release is not None
+        prober.release.put_nowait(None)
+        await wait_for(lambda: degraded_rounds() == 1)
+        await live.sweep_once()  # a clean round of the sweep, in the middle of the confirmation
+        assert prober.rounds[-1] == "5 echoes" and degraded_rounds() == 1
+        # a check's suspicion meanwhile: left to the confirmation under way
+        assert await asyncio.wait_for(live.confirm(Pass.QUALITY, {site}), 5) == []
+        assert degraded_rounds() == 1
+        prober.release.put_nowait(None)
+        prober.release.put_nowait(None)
+        changes = await asyncio.wait_for(weighing, 10)
+        assert [c.state for c in changes] == [State.DEGRADED]
+        assert live.state_of(site) == "degraded"
+        assert prober.rounds.count("quality") == 3
+    finally:
+        await live.stop()
+
+
+D, C = 0.3, 0.1  # a degraded and a clean quality round (20 % is the threshold)
+MIXED_CASES = {
+    "three degraded rounds": ([D, D, D], "degraded", 3),
+    "a clean round first: nothing to weigh again": ([C], "up", 1),
+    "one clean round among degraded ones: weighed once more": ([D, C, D, D, D], "degraded", 5),
+    "a clean round after two degraded ones: weighed once more": ([D, D, C, D, D, D], "degraded", 6),
+    "mixed twice: it stays UP (once more only)": ([D, C, D, C], "up", 4),
+}
+
+
+@pytest.mark.parametrize(
+    ("losses", "state", "rounds"), MIXED_CASES.values(), ids=MIXED_CASES.keys()
+)
+async def test_a_quality_confirmation_with_mixed_rounds_weighs_once_more(
+    db: Database, losses: list[float], state: str, rounds: int
+) -> None:
+    config = LiveConfig(interval_s=0.01, check_interval_s=0, quality_gap_s=0.0)
+    live = LiveService(db, config)
+    prober = ScriptedProber(config.quality_count, losses)
+    live.prober = prober  # type: ignore[assignment]
+    site = await add_site(db, "M.0", "Kantor", "other", None)
+    await add_target(db, site, "icmp", "10.0.0.1", count=5)
+    try:
+        await live.sweep_once()
+        await live.confirm(Pass.QUALITY, {site})
+        assert (live.state_of(site), prober.quality_rounds) == (state, rounds)
+    finally:
+        await live.stop()

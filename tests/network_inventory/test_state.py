@@ -245,23 +245,33 @@ def _flapping(periods: int, start: float = 40.0) -> list[Round]:
     return rounds
 
 
+def step_alerting(
+    tracks: dict[int, Track], rnd: Round, policy: Policy = POLICY
+) -> tuple[dict[int, Track], list[str]]:
+    """One round of site 1 through the state machine and the alert plan: the new tracks and
+    the alerts, as ``kind`` or ``kind/flapping``."""
+    from network_inventory.alerts import alert_payload, plan_alerts, transitions
+
+    now, obs = rnd
+    observed = {1: replace(obs, at=now)} if obs is not None else {}
+    new = evaluate([_facts(1)], tracks, observed, policy, now=now)
+    plans, _ = plan_alerts(transitions(tracks, new), {1: []})
+    alerts = []
+    for plan in plans:
+        body = alert_payload(plan, {}, at=now, measurements={}, flap_rule=policy.flap_rule)
+        alerts.append(body["kind"] + (f"/{body['flapping']}" if "flapping" in body else ""))
+    return new, alerts
+
+
 def _alerts_of(rounds: list[Round], policy: Policy = POLICY) -> tuple[list[str], list[Track]]:
     """Feed one site's rounds through the state machine and the alert plan: the alerts, as
     ``kind`` or ``kind/flapping``, and the site's track after each round."""
-    from network_inventory.alerts import alert_payload, plan_alerts, transitions
-
-    facts = [_facts(1)]
     tracks: dict[int, Track] = {}
     alerts: list[str] = []
     seen: list[Track] = []
-    for now, obs in rounds:
-        observed = {1: replace(obs, at=now)} if obs is not None else {}
-        new = evaluate(facts, tracks, observed, policy, now=now)
-        plans, _ = plan_alerts(transitions(tracks, new), {1: []})
-        for plan in plans:
-            body = alert_payload(plan, {}, at=now, measurements={}, flap_rule=policy.flap_rule)
-            alerts.append(body["kind"] + (f"/{body['flapping']}" if "flapping" in body else ""))
-        tracks = new
+    for rnd in rounds:
+        tracks, told = step_alerting(tracks, rnd, policy)
+        alerts += told
         seen.append(tracks[1])
     return alerts, seen
 

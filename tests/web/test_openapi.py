@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pendopo.app import create_app
 from pendopo.config import Settings
 from tests.conftest import RunningServer
@@ -97,3 +99,67 @@ def test_other_records_schemas_are_their_declarations(tmp_path: Path) -> None:
     assert set(schemas["ChannelInput"]["required"]) == {"kind", "name"}
     assert "required" not in schemas["ChannelChange"]
     assert schemas["ChannelKind"]["enum"] == ["email", "telegram"]
+
+
+def test_alerts_board_and_webhooks_are_their_declarations(tmp_path: Path) -> None:
+    """The alert list, the public KPT board and the webhooks: request schemas list exactly the
+    fields their pydantic declarations check, answers the fields of the declared answers (no
+    hand-written schema left beside them)."""
+    from dataclasses import fields
+
+    from network_inventory.alert_log import Acknowledgement, Alert, AlertKind, AlertSite
+    from network_inventory.service_board import BoardOffice, BoardService, OfficeNow, ServiceBoard
+    from network_inventory.webhooks import Webhook, WebhookChange, WebhookInput
+
+    doc = openapi.document(create_app(Settings(data_dir=tmp_path)))
+    schemas = doc["components"]["schemas"]
+    for model in (WebhookInput, WebhookChange):
+        assert set(schemas[model.__name__]["properties"]) == set(model.model_fields)
+        assert schemas[model.__name__]["additionalProperties"] is False
+    assert schemas["WebhookInput"]["required"] == ["url"]
+    assert "required" not in schemas["WebhookChange"]
+    answers = (Alert, AlertSite, Acknowledgement, ServiceBoard, BoardService, OfficeNow,
+               BoardOffice, Webhook)  # fmt: skip
+    for record in answers:
+        assert set(schemas[record.__name__]["properties"]) == {f.name for f in fields(record)}
+    assert schemas["AlertKind"]["enum"] == [k.value for k in AlertKind]
+    assert schemas["Availability"]["enum"] == ["available", "interrupted", "maintenance", "unknown"]
+
+    def answer(path: str, method: str, status: str = "200") -> dict[str, object]:
+        schema: dict[str, object] = doc["paths"][path][method]["responses"][status]["content"][
+            "application/json"
+        ]["schema"]
+        return schema
+
+    assert answer("/api/alerts", "get")["properties"]["items"]["items"] == openapi.ref("Alert")  # type: ignore[index]
+    assert answer("/api/alerts/{id}/ack", "post") == openapi.ref("Alert")
+    assert answer("/api/public/services", "get") == openapi.ref("ServiceBoard")
+    assert answer("/api/webhooks/{id}", "get") == openapi.ref("Webhook")
+    assert answer("/api/webhooks", "post", "201") == openapi.ref("Webhook")
+    body = doc["paths"]["/api/webhooks"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == openapi.ref("WebhookInput")
+
+
+def test_user_site_code_and_password_reset_say_what_the_server_accepts(tmp_path: Path) -> None:
+    """The site code's pattern is the one the server checks with (a code like ``KPT-1`` is
+    accepted, so the document must not say digits and dots only), and a password reset
+    without a body (one is generated) is not documented as needing one."""
+    import re
+
+    from accounts.store import AccountError
+    from accounts.user_input import SITE_CODE_RE, UserInput
+
+    doc = openapi.document(create_app(Settings(data_dir=tmp_path)))
+    site_code = doc["components"]["schemas"]["UserInput"]["properties"]["site_code"]
+    assert site_code["pattern"] == SITE_CODE_RE.pattern
+    for code in ("33.14.01", "KPT-1", "a.b-c", "x" * 32):
+        UserInput.parse({"username": "u", "role": "site", "site_code": code})
+        assert re.search(site_code["pattern"], code)
+    for code in ("33 14", "x" * 33, "kode/1"):
+        with pytest.raises(AccountError):
+            UserInput.parse({"username": "u", "role": "site", "site_code": code})
+        assert not re.search(site_code["pattern"], code)
+    reset = doc["paths"]["/api/admin/users/{user_id}/password"]["post"]["requestBody"]
+    assert reset["required"] is False
+    create = doc["paths"]["/api/admin/users"]["post"]["requestBody"]
+    assert create["required"] is True
