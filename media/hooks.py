@@ -28,6 +28,12 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
   total for the connection (media/remb.py); a receiver carrying ``RR_LOSS_FLOOR`` (a callable
   giving a ``fraction_lost`` 0..255) raises the ``fraction_lost`` of its receiver reports to it: the
   publisher's Opus encoder hears the worst loss of its listeners (media/audio_protection.py).
+- ``RtpRouter.route_rtp``: a packet of an SSRC the router does not know, whose payload type
+  several receivers share, goes to the receiver whose remote description names that SSRC as
+  its RTX stream. aiortc registers only media SSRCs and falls back to the payload type, which
+  works while a connection receives one video stream; a publisher sending the high and the low
+  stream has two, and aiortc dropped every retransmission it had asked for (the server NACKed a
+  weak uplink and never forwarded one repair).
 - ``aioice.Connection.query_consent``: consent checks are retransmitted (RFC 7675 allows it), so a
   600 ms round trip no longer expires consent after ~30 s.
 - ``aioice.ice.get_host_addresses``: :data:`host_addresses` (a ContextVar) restricts the
@@ -53,6 +59,7 @@ import aioice.ice
 import aiortc.rtcrtpreceiver
 import av
 from aioice import stun
+from aiortc.rtcdtlstransport import RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -290,6 +297,21 @@ def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     return [a for a in chosen if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
 
 
+_original_route_rtp = RtpRouter.route_rtp
+
+
+def route_rtp(self: Any, packet: Any) -> Any:
+    receiver = _original_route_rtp(self, packet)
+    if receiver is not None or packet.ssrc in self.ssrc_table:
+        return receiver
+    for candidate in self.payload_type_table.get(packet.payload_type, ()):
+        rtx = getattr(candidate, "_RTCRtpReceiver__rtx_ssrc", None)
+        if rtx is not None and packet.ssrc in rtx:
+            self.ssrc_table[packet.ssrc] = candidate  # known from now on
+            return candidate
+    return None
+
+
 def install() -> None:
     """Install every hook once (idempotent, thread-safe)."""
     global _installed
@@ -303,6 +325,7 @@ def install() -> None:
         RTCRtpSender._handle_rtcp_packet = _handle_rtcp_packet  # type: ignore[method-assign]
         RTCRtpReceiver._send_rtcp = _send_rtcp  # type: ignore[method-assign]
         RTCRtpSender._send_rtcp = _sender_send_rtcp  # type: ignore[method-assign]
+        RtpRouter.route_rtp = route_rtp  # type: ignore[method-assign]
         aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
         aioice.ice.get_host_addresses = get_host_addresses
         _installed = True
