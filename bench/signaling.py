@@ -33,7 +33,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,6 +88,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def serve(port: int, data_dir: str) -> None:
+    import gc
+
     from aiohttp import web
 
     from pendopo.app import create_app
@@ -116,11 +117,33 @@ def serve(port: int, data_dir: str) -> None:
         return {"ok": True}
 
     sio.on("bench:speaking", speaking)
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = [0.0]
+
+    def gc_timer(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((info["generation"], time.perf_counter() - started[0]))
+
+    gc.callbacks.append(gc_timer)
+
+    async def gc_stats(sid: str, data: Any = None) -> dict[str, Any]:
+        """The collector's pauses since the last ask: count and longest per generation."""
+        stats = {
+            f"gen{g}": [len(d), round(max(d, default=0.0) * 1000, 1), round(sum(d) * 1000)]
+            for g in range(3)
+            if (d := [t for gen, t in pauses if gen == g])
+        }
+        pauses.clear()
+        return stats
+
+    sio.on("bench:gc", gc_stats)
     app.on_startup.append(freeze_startup_objects)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, backlog=2048)
 
 
-def SIO_KEY() -> Any:  # noqa: N802 - the app key, imported late (server process only)
+def SIO_KEY() -> Any:
     from edge.keys import SIO
 
     return SIO
@@ -283,12 +306,18 @@ async def run_chat(
         await clients[e["name"]].sio.emit("chat:send", {"text": f"s{e['seq']}"})
 
 
+async def connect_and_join(client: Client, sem: asyncio.Semaphore) -> None:
+    async with sem:
+        await client.connect()
+        await client.join()
+
+
 async def worker(url: str, cookie: str | None) -> None:
     """A client process: commands in on stdin, one JSON line each; replies on stdout."""
     import gc
 
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=256 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     clients: dict[str, Client] = {}
     sends: list[Any] = []
@@ -305,13 +334,7 @@ async def worker(url: str, cookie: str | None) -> None:
             for spec in specs:
                 clients[spec["name"]] = Client(spec, url, cookie)
             sem = asyncio.Semaphore(20)
-
-            async def one(c: Client) -> None:
-                async with sem:
-                    await c.connect()
-                    await c.join()
-
-            await asyncio.gather(*(one(clients[s["name"]]) for s in specs))
+            await asyncio.gather(*(connect_and_join(clients[s["name"]], sem) for s in specs))
             reply({c.spec["name"]: c.participant for c in clients.values()})
         elif op == "admit":  # the hosts among these clients admit everyone invited
             for c in clients.values():
@@ -345,7 +368,7 @@ async def worker(url: str, cookie: str | None) -> None:
             for c in clients.values():
                 try:
                     await asyncio.wait_for(c.sio.disconnect(), 5)
-                except Exception:  # noqa: BLE001 - shutting down anyway
+                except Exception:
                     pass
             reply({"ok": True})
             return
@@ -393,7 +416,7 @@ class Workers:
         for i, proc in enumerate(self.procs):
             try:
                 await asyncio.wait_for(self.ask(i, {"op": "quit"}), 20)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
             if proc.returncode is None:
                 proc.kill()
@@ -484,8 +507,7 @@ def match(sends: list[Any], receipts: list[Any]) -> tuple[list[tuple[str, float]
     latencies = []
     unmatched = 0
     for name, kind, value, t in receipts:
-        times = by_key.get((name, kind, value))
-        sent = [s for s in times or () if s <= t]
+        sent = [s for s in by_key.get((name, kind, value)) or () if s <= t]
         if not sent:
             unmatched += 1
             continue
@@ -538,6 +560,7 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
             if e["kind"] != "speaking":
                 by_worker[order[e["name"]]].append(e)
         t0 = time.monotonic() + 1.0
+        await host.call("bench:gc", {})
         cpu0, wcpu0, hostcpu0 = cpu_seconds(server_pid), workers.cpu(), time.process_time()
         host.receipts.clear()
         admits: list[Any] = []
@@ -551,6 +574,7 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
         cpu = cpu_seconds(server_pid) - cpu0
         elapsed = time.monotonic() - t0
         wcpu = workers.cpu() - wcpu0
+        gc_pauses = await host.call("bench:gc", {})
         hostcpu = time.process_time() - hostcpu0
         sends = speaking_sends + admits + [tuple(s) for r in results for s in r["sends"]]
         receipts = host.receipts + [tuple(x) for r in results for x in r["receipts"]]
@@ -562,7 +586,7 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
             for k in ("mic", "hand", "present", "speaking")
             if any(kind == k for kind, _ in matched)
         }
-        kinds = defaultdict(int)
+        kinds: dict[str, int] = defaultdict(int)
         for e in events:
             kinds[e["kind"]] += 1
         expected = len(sends) * (args.sites + 1)
@@ -584,6 +608,7 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
                     "server_cores": round(cpu / elapsed, 3),
                     "client_cores": round((wcpu + hostcpu) / elapsed, 3),
                     "server_rss_mb": round(rss_mb(server_pid), 1),
+                    "server_gc_count_max_total_ms": gc_pauses,
                 }
             ),
             flush=True,
@@ -635,6 +660,8 @@ async def scenario_b(url: str, server_pid: int, args: argparse.Namespace) -> Non
             specs.append({"room": room, "name": f"Site {r}.{j}", "site": KECAMATAN[j]})
     workers = Workers()
     rss_idle = rss_mb(server_pid)
+    probe = Client({"room": "", "name": "probe"}, url, None)  # asks the server about its GC
+    await probe.connect()
     await workers.start(args.workers, url, cookie)
     try:
         # every room's host in worker 0 first, so it exists before its sites join
@@ -668,6 +695,7 @@ async def scenario_b(url: str, server_pid: int, args: argparse.Namespace) -> Non
                 by_worker[w].append({"at": at, "seq": seq, "name": rng.choice(names_by_worker[w])})
                 seq += 1
             t0 = time.monotonic() + 1.0
+            await probe.call("bench:gc", {})
             cpu0, wcpu0 = cpu_seconds(server_pid), workers.cpu()
             cmds = [
                 {"op": "events", "events": e, "t0": t0, "linger": 3.0, "chat": True}
@@ -677,6 +705,7 @@ async def scenario_b(url: str, server_pid: int, args: argparse.Namespace) -> Non
             elapsed = time.monotonic() - t0
             cpu = cpu_seconds(server_pid) - cpu0
             wcpu = workers.cpu() - wcpu0
+            gc_pauses = await probe.call("bench:gc", {})
             sent = {s[0]: s[1] for r in results for s in r["sends"]}
             latencies = [t - sent[q] for r in results for q, t in r["chats"] if q in sent]
             print(
@@ -692,12 +721,14 @@ async def scenario_b(url: str, server_pid: int, args: argparse.Namespace) -> Non
                         "server_cores": round(cpu / elapsed, 3),
                         "client_cores": round(wcpu / elapsed, 3),
                         "server_rss_mb": round(rss_mb(server_pid), 1),
+                        "server_gc_count_max_total_ms": gc_pauses,
                     }
                 ),
                 flush=True,
             )
     finally:
         await workers.stop()
+        await probe.sio.disconnect()
         await session.close()
 
 
@@ -706,8 +737,8 @@ async def drive(args: argparse.Namespace) -> None:
     for scenario in args.scenario:
         with tempfile.TemporaryDirectory() as tmp:
             port = free_port()
-            server = subprocess.Popen(
-                [sys.executable, __file__, "serve", "--port", str(port), "--data-dir", tmp]
+            server = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "serve", "--port", str(port), "--data-dir", tmp
             )
             try:
                 await wait_port(port)
@@ -720,9 +751,10 @@ async def drive(args: argparse.Namespace) -> None:
             finally:
                 server.terminate()
                 try:
-                    server.wait(20)
-                except subprocess.TimeoutExpired:
+                    await asyncio.wait_for(server.wait(), 20)
+                except TimeoutError:
                     server.kill()
+                    await server.wait()
     print(f"load average after: {os.getloadavg()}", flush=True)
 
 
