@@ -32,7 +32,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,22 +42,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.redis_fanout import cpu_seconds, free_port, wait_port
+
 ADMIN = ("admin", "bench-password-123")
 KECAMATAN = [f"33.14.{i:02d}" for i in range(1, 21)]
 KINDS = ("mic", "hand", "speaking", "present")
 SPACING = 2.0
 """Seconds between two events of the same kind on the same person (so none coalesce)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -467,19 +457,6 @@ async def create_room(session: Any, title: str) -> str:
     async with session.post("/api/rooms", json=body) as resp:
         assert resp.status == 201, await resp.text()
         return str((await resp.json())["room"]["id"])
-
-
-async def wait_port(port: int, within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
 
 
 def split(items: list[Any], parts: int) -> list[list[Any]]:
