@@ -7,6 +7,7 @@ lobby; someone waiting in the lobby sees only the room and themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rooms.hands import queue
@@ -64,6 +65,57 @@ def presenting(room: Room, participants: Iterable[Participant]) -> dict[str, str
     return {"participant": p.id, "name": p.name, "share": share_id(p.id)}
 
 
+@dataclass(frozen=True)
+class RoomView:
+    """What every admitted person's snapshot has in common: built once per change of the room
+    and shared (the same objects) by every person's view, not rebuilt per person (a 228-site
+    town hall would otherwise build 228 x 229 participant entries per change)."""
+
+    room: dict[str, Any]
+    participants: list[dict[str, Any]]
+    hands: list[str]
+    presenting: dict[str, str] | None
+    lobby: list[dict[str, Any]]
+    """Only in hosts' copies."""
+
+
+def room_view(
+    room: Room,
+    participants: Iterable[Participant],
+    sites: Mapping[str, Site],
+    links: Mapping[str, LinkHealth],
+) -> RoomView:
+    everyone = list(participants)
+    return RoomView(
+        room=room_summary(room),
+        participants=[participant_view(p, room, sites, links) for p in everyone if p.present],
+        hands=queue(everyone),  # raised hands, first raised first
+        presenting=presenting(room, everyone),
+        lobby=[
+            {"id": p.id, "name": p.name, "site": _site(p, sites)}
+            for p in everyone
+            if p.state is ParticipantState.LOBBY
+        ],
+    )
+
+
+def personal_view(shared: RoomView, viewer: Participant) -> dict[str, Any]:
+    """``viewer``'s ``room:state``: the shared parts (not copied: do not change them) and what
+    is the viewer's own."""
+    view: dict[str, Any] = {"room": shared.room, "you": viewer.id, "status": viewer.state}
+    if viewer.state is ParticipantState.LOBBY:
+        view["participants"] = []
+        return view
+    view["participants"] = shared.participants
+    view["hands"] = shared.hands
+    view["presenting"] = shared.presenting
+    # What the viewer receives; "auto" says why the server chose audio only (weak site link).
+    view["receive"] = {"video": viewer.receive_video, "auto": viewer.receive_auto}
+    if viewer.is_host:
+        view["lobby"] = shared.lobby
+    return view
+
+
 def snapshot(
     room: Room,
     participants: Iterable[Participant],
@@ -71,20 +123,4 @@ def snapshot(
     sites: Mapping[str, Site],
     links: Mapping[str, LinkHealth],
 ) -> dict[str, Any]:
-    everyone = list(participants)
-    view: dict[str, Any] = {"room": room_summary(room), "you": viewer.id, "status": viewer.state}
-    if viewer.state is ParticipantState.LOBBY:
-        view["participants"] = []
-        return view
-    view["participants"] = [participant_view(p, room, sites, links) for p in everyone if p.present]
-    view["hands"] = queue(everyone)  # raised hands, first raised first
-    view["presenting"] = presenting(room, everyone)
-    # What the viewer receives; "auto" says why the server chose audio only (weak site link).
-    view["receive"] = {"video": viewer.receive_video, "auto": viewer.receive_auto}
-    if viewer.is_host:
-        view["lobby"] = [
-            {"id": p.id, "name": p.name, "site": _site(p, sites)}
-            for p in everyone
-            if p.state is ParticipantState.LOBBY
-        ]
-    return view
+    return personal_view(room_view(room, participants, sites, links), viewer)

@@ -4,21 +4,51 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
 
 from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService, SiteDirectory
+from rooms.model import Participant
 from rooms.sites import LinkHealth, Site, site_and_parent
-from rooms.views import snapshot
+from rooms.views import RoomView, personal_view, room_view
 from signaling.connections import Connections
 
 log = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 0.02
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))  # as python-socketio encodes
+
+
+class SharedEncoder:
+    """JSON of views built by ``personal_view``: the shared parts (``RoomView``'s values, the
+    same objects in every view) are encoded once, the rest per view. The result is what
+    ``json.dumps`` gives for the view, compact as socket.io sends it."""
+
+    def __init__(self, shared: RoomView) -> None:
+        values = (shared.room, shared.participants, shared.hands, shared.presenting, shared.lobby)
+        self._shared = {id(v): v for v in values if v is not None}
+        self._encoded: dict[int, str] = {}
+
+    def encode(self, value: Any) -> str:
+        key = id(value)
+        if key in self._shared:
+            encoded = self._encoded.get(key)
+            if encoded is None:
+                encoded = self._encoded[key] = _dumps(value)
+            return encoded
+        if isinstance(value, Mapping):
+            items = ",".join(f"{_dumps(str(k))}:{self.encode(v)}" for k, v in value.items())
+            return "{" + items + "}"
+        return _dumps(value)
 
 
 def room_key(room_id: str) -> str:
@@ -44,10 +74,17 @@ class Fanout:
     async def to_participant(self, participant_id: str, event: str, data: Any) -> None:
         sid = self.connections.sid_of(participant_id)
         if sid is not None:
-            await self.sio.emit(event, data, to=sid)
+            # this process's socket: delivered here, not published to Redis and read back
+            await self.sio.emit(event, data, to=sid, ignore_queue=True)
 
     async def to_room(self, room_id: str, event: str, data: Any) -> None:
-        await self.sio.emit(event, data, room=room_key(room_id))
+        """``event`` to every admitted participant of the room: encoded once, then put on each
+        socket's queue (no task per recipient; never through Redis: a room's sockets are all
+        on its node, docs/scaling.md)."""
+        await self.send_encoded(list(self._room_sids(room_id)), event, _dumps(data))
+
+    def _room_sids(self, room_id: str) -> list[str]:
+        return [sid for sid, _eio in self.sio.manager.get_participants("/", room_key(room_id))]
 
     def state_changed(self, room_id: str) -> None:
         """Schedule one ``room:state`` to everyone in the room (and its lobby)."""
@@ -66,8 +103,8 @@ class Fanout:
         except Exception:
             log.exception("room:state of %s failed", room_id)
 
-    async def views(self, room_id: str) -> dict[str, dict[str, Any]]:
-        """participant id -> its ``room:state`` view, for every active participant."""
+    async def _room_view(self, room_id: str) -> tuple[RoomView, list[Participant]]:
+        """The parts of the room's snapshot everyone shares, and its active participants."""
         room = await self.service.room(room_id)
         participants = await self.service.participants(room_id)
         directory = self.sites()
@@ -82,16 +119,60 @@ class Fanout:
             link = await directory.link(code)
             if link is not None:
                 links[code] = link
-        return {
-            p.id: snapshot(room, participants, p, sites, links) for p in participants if p.active
-        }
+        return room_view(room, participants, sites, links), [p for p in participants if p.active]
+
+    async def views(self, room_id: str) -> dict[str, dict[str, Any]]:
+        """participant id -> its ``room:state`` view, for every active participant. The views
+        share the room's parts (the same objects): read them, do not change them."""
+        shared, active = await self._room_view(room_id)
+        return {p.id: personal_view(shared, p) for p in active}
 
     async def view(self, room_id: str, participant_id: str) -> dict[str, Any]:
-        return (await self.views(room_id))[participant_id]
+        shared, active = await self._room_view(room_id)
+        for p in active:
+            if p.id == participant_id:
+                return personal_view(shared, p)
+        raise KeyError(participant_id)
 
     async def send_state(self, room_id: str) -> None:
-        for participant_id, view in (await self.views(room_id)).items():
-            await self.to_participant(participant_id, "room:state", view)
+        """Everyone's ``room:state``: the shared parts built and JSON-encoded once, each
+        person's message put together from them (docs/scaling.md "Signaling for hundreds")."""
+        shared, active = await self._room_view(room_id)
+        encoder = SharedEncoder(shared)
+        for p in active:
+            sid = self.connections.sid_of(p.id)
+            if sid is not None:
+                await self.send_encoded(sid, "room:state", encoder.encode(personal_view(shared, p)))
+
+    async def to_each(
+        self,
+        room_id: str,
+        event: str,
+        participant_ids: list[str],
+        payload: Callable[[str, dict[str, Any]], Mapping[str, Any]],
+    ) -> None:
+        """``event`` to each of ``participant_ids`` (active ones), its payload made by
+        ``payload(id, their room:state view)``; the room's shared parts encoded once."""
+        shared, active = await self._room_view(room_id)
+        encoder = SharedEncoder(shared)
+        wanted = set(participant_ids)
+        for p in active:
+            sid = self.connections.sid_of(p.id) if p.id in wanted else None
+            if sid is not None:
+                data = payload(p.id, personal_view(shared, p))
+                await self.send_encoded(sid, event, encoder.encode(data))
+
+    async def send_encoded(self, sids: str | list[str], event: str, data: str) -> None:
+        """``event`` with ``data`` already JSON (socket.io's own encoding: ``2[event,data]``,
+        default namespace) to this process's sockets ``sids``, straight to their engine.io
+        queues: one packet object for all and no task per recipient, and never through Redis
+        (a room's sockets are all on its node, docs/scaling.md)."""
+        packet = eio_packet.Packet(eio_packet.MESSAGE, data=f"2[{_dumps(event)},{data}]")
+        manager, eio = self.sio.manager, self.sio.eio
+        for sid in [sids] if isinstance(sids, str) else sids:
+            eio_sid = manager.eio_sid_from_sid(sid, "/")
+            if eio_sid is not None:
+                await eio.send_packet(eio_sid, packet)
 
     async def close(self) -> None:
         await self._tasks.close()

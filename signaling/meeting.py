@@ -449,15 +449,15 @@ class Meeting:
         # for everyone admitted together.
         for p in people:
             self.bridge.hold(p.id)
+
+        def result(participant_id: str, view: dict[str, Any]) -> payloads.Admitted:
+            tracks = self.bridge.tracks(participant_id)
+            return {"status": "admitted", "room": view, "tracks": tracks}
+
         try:
             await self.bridge.apply(room_id)
-            for p in people:
-                result: payloads.Admitted = {
-                    "status": "admitted",
-                    "room": await self.fanout.view(room_id, p.id),
-                    "tracks": self.bridge.tracks(p.id),
-                }
-                await self.fanout.to_participant(p.id, "lobby:result", result)
+            # the room's snapshot built once for everyone admitted together
+            await self.fanout.to_each(room_id, "lobby:result", [p.id for p in people], result)
         finally:
             for p in people:
                 self.bridge.release(p.id)

@@ -26,7 +26,29 @@ MAX_MESSAGE_BYTES = 256 * 1024
 """Largest socket.io message (an SDP offer with many m-lines is ~20 KB)."""
 
 
+SYNC_COMPRESS_BYTES = MAX_MESSAGE_BYTES
+"""Websocket messages up to this size are compressed in the event loop (``compress_in_loop``)."""
+
+
+def compress_in_loop() -> None:
+    """aiohttp compresses (permessage-deflate) a websocket message over 16 kB in its thread pool.
+    A town hall's ``room:state`` is ~55 kB, so each of a tick's 229 pushes made a thread hop and
+    waited for the GIL behind the event loop (5 ms switch interval): the last page of a tick got
+    its push ~100 ms late. Compressing 55 kB at aiohttp's level 1 takes ~0.1 ms: in the loop, a
+    tick is sent in one go (docs/scaling.md "Signaling for hundreds"). aiohttp has no setting for
+    it: its module constant, read at every send, is raised if it is still there."""
+    from aiohttp._websocket import writer
+
+    if getattr(writer, "WEBSOCKET_MAX_SYNC_CHUNK_SIZE", None) is not None:
+        writer.WEBSOCKET_MAX_SYNC_CHUNK_SIZE = max(
+            writer.WEBSOCKET_MAX_SYNC_CHUNK_SIZE, SYNC_COMPRESS_BYTES
+        )
+    else:
+        log.warning("aiohttp changed: large websocket messages are compressed in threads")
+
+
 def create_server(settings: Settings) -> socketio.AsyncServer:
+    compress_in_loop()
     manager = None
     if settings.redis_url:
         manager = socketio.AsyncRedisManager(

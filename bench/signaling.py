@@ -1,0 +1,803 @@
+"""Signaling for hundreds: ``room:state`` pushes in a 228-site town hall, and relayed chat over
+1,000 clients in 100 rooms (issue 12 item 6).
+
+    .venv/bin/python bench/signaling.py [--scenario A|B|AB] [--workers 3] [--seconds 20]
+
+The server is Pendopo's app (``pendopo.app.create_app``, start-up objects frozen as ``pendopo
+run`` does) in its own process on a free loopback port with a temporary data folder; one extra
+socket.io event, ``bench:speaking``, feeds a speaking change into the same path the SFU's audio
+levels take (``MediaBridge._speaking``): there is no media here. Clients are python-socketio
+``AsyncClient``s (websocket) spread over ``--workers`` client processes (this file with
+``clients``), so the client side is less of a bottleneck; the host of scenario A runs in this
+process. Latencies are ``time.monotonic()`` (one clock for every process of the machine) from
+just before the client's emit to the handler of the push in each receiving client, so they
+include the client processes' own queueing: their CPU is printed too.
+
+A: 1 host + ``--sites`` (228) sites in one session, the sites admitted together by "admit
+everyone invited"; then for ``--seconds`` a town hall's events at ``--rate`` per second (mute
+and unmute, hand raise and lower, speaking on and off, a site leaving and being admitted
+again), never the same person and kind twice within 2 s. For each event, every client's first
+``room:state`` showing it counts: latency p50/p95/p99/max, deliveries seen / expected, server
+CPU (cores) and RSS.
+
+B: ``--rooms`` (100) sessions of 10 (a host and 9 sites); chat messages from random participants
+at each of ``--chat-rates`` (500, 1000 messages/s, i.e. 5,000 and 10,000 deliveries/s) for
+``--seconds``; latency of every ``chat`` delivery, server CPU and RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.redis_fanout import cpu_seconds, free_port, wait_port
+
+ADMIN = ("admin", "bench-password-123")
+KECAMATAN = [f"33.14.{i:02d}" for i in range(1, 21)]
+KINDS = ("mic", "hand", "speaking", "present")
+SPACING = 2.0
+"""Seconds between two events of the same kind on the same person (so none coalesce)."""
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+    return {
+        "p50_ms": at(0.50),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
+# ----------------------------------------------------------------------------- server process
+
+
+def serve(port: int, data_dir: str) -> None:
+    import gc
+
+    from aiohttp import web
+
+    from pendopo.app import create_app
+    from pendopo.cli import freeze_startup_objects
+    from pendopo.config import Settings
+    from signaling.meeting import MEETING
+
+    settings = Settings(
+        host="127.0.0.1",
+        port=port,
+        data_dir=Path(data_dir),
+        admin_user=ADMIN[0],
+        admin_password=ADMIN[1],
+        probe_enabled=False,
+        lobby_max_per_room=2000,
+        lobby_max_per_address=5000,
+    )
+    app = create_app(settings)
+    sio = app[SIO_KEY()]
+
+    async def speaking(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        meeting = app[MEETING]
+        # what an audio level crossing the detector's threshold does (signaling.media_bridge)
+        await meeting.bridge._speaking(data["room"], data["participant"], data["speaking"])
+        return {"ok": True}
+
+    sio.on("bench:speaking", speaking)
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = [0.0]
+
+    def gc_timer(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((info["generation"], time.perf_counter() - started[0]))
+
+    gc.callbacks.append(gc_timer)
+
+    async def gc_stats(sid: str, data: Any = None) -> dict[str, Any]:
+        """The collector's pauses since the last ask: count and longest per generation."""
+        stats = {
+            f"gen{g}": [len(d), round(max(d, default=0.0) * 1000, 1), round(sum(d) * 1000)]
+            for g in range(3)
+            if (d := [t for gen, t in pauses if gen == g])
+        }
+        pauses.clear()
+        return stats
+
+    sio.on("bench:gc", gc_stats)
+    app.on_startup.append(freeze_startup_objects)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, backlog=2048)
+
+
+def SIO_KEY() -> Any:
+    from edge.keys import SIO
+
+    return SIO
+
+
+# ----------------------------------------------------------------------------- client side
+
+
+class Seen:
+    """What one client saw of the room: per name, (mic, hand); first sightings of each change
+    are recorded as (name, kind, value, t). Speaking changes reach pages as ``speaking`` events
+    (``room:state`` carries them with the next change of state)."""
+
+    def __init__(self, log: list[tuple[str, str, Any, float]]) -> None:
+        self.prev: dict[str, tuple[bool, bool]] | None = None
+        self.names: dict[str, str] = {}
+        self.log = log
+
+    def baseline(self, view: dict[str, Any]) -> None:
+        self.prev = self._index(view)
+
+    def _index(self, view: dict[str, Any]) -> dict[str, tuple[bool, bool]]:
+        hands = set(view.get("hands") or ())
+        people = view.get("participants") or ()
+        self.names = {p["id"]: p["name"] for p in people}
+        return {p["name"]: (p["mic"], p["id"] in hands) for p in people}
+
+    def speaking(self, data: dict[str, Any], t: float) -> None:
+        name = self.names.get(data["participant"])
+        if name is not None:
+            self.log.append((name, "speaking", data["speaking"], t))
+
+    def state(self, view: dict[str, Any], t: float) -> None:
+        if view.get("status") != "admitted":
+            return
+        cur = self._index(view)
+        prev = self.prev
+        self.prev = cur
+        if prev is None:
+            return
+        log = self.log
+        for name, now in cur.items():
+            before = prev.get(name)
+            if before is None:
+                log.append((name, "present", True, t))
+            elif before != now:
+                if before[0] != now[0]:
+                    log.append((name, "mic", now[0], t))
+                if before[1] != now[1]:
+                    log.append((name, "hand", now[1], t))
+        if len(prev) > len(cur) or any(name not in cur for name in prev):
+            for name in prev:
+                if name not in cur:
+                    log.append((name, "present", False, t))
+
+
+def light_packet_class() -> Any:
+    """A socket.io packet that leaves ``room:state`` undecoded (an unmeasured client still
+    receives and inflates every push, but spends no CPU parsing 60 kB of JSON: on this machine
+    the clients share the server's two cores)."""
+    from socketio import packet
+
+    class LightPacket(packet.Packet):
+        def decode(self, encoded_packet: Any) -> int:
+            if isinstance(encoded_packet, str) and encoded_packet.startswith('2["room:state",'):
+                self.packet_type, self.namespace, self.id = packet.EVENT, None, None
+                self.data = ["room:state", None]
+                return 0
+            return int(super().decode(encoded_packet))
+
+    return LightPacket
+
+
+class Client:
+    def __init__(self, spec: dict[str, Any], url: str, cookie: str | None) -> None:
+        import socketio
+
+        self.spec = spec
+        self.url = url
+        self.cookie = cookie
+        self.measured = spec.get("measured", True)
+        options = {} if self.measured else {"serializer": light_packet_class()}
+        self.sio = socketio.AsyncClient(reconnection=False, **options)
+        self.participant: str | None = None
+        self.status: str | None = None
+        self.admitted = asyncio.Event()
+        self.admitted_at = 0.0
+        self.receipts: list[tuple[str, str, Any, float]] = []
+        self.seen = Seen(self.receipts)
+        self.chats: list[tuple[int, float]] = []
+        self.lobby: list[dict[str, Any]] = []
+        self.sio.on("room:state", self.on_state)
+        self.sio.on("lobby:result", self.on_result)
+        self.sio.on("chat", self.on_chat)
+        self.sio.on("speaking", self.on_speaking)
+
+    async def on_speaking(self, data: dict[str, Any]) -> None:
+        if self.measured:
+            self.seen.speaking(data, time.monotonic())
+
+    async def on_state(self, view: dict[str, Any] | None) -> None:
+        if view is None:  # not measured here
+            return
+        t = time.monotonic()
+        self.seen.state(view, t)
+        self.lobby = view.get("lobby") or []
+
+    async def on_result(self, data: dict[str, Any]) -> None:
+        if data.get("status") == "admitted":
+            self.seen.baseline(data["room"])
+            self.status = "admitted"
+            self.admitted_at = time.monotonic()
+            self.admitted.set()
+
+    async def on_chat(self, data: dict[str, Any]) -> None:
+        t = time.monotonic()
+        text = data.get("text", "")
+        if text.startswith("s"):
+            self.chats.append((int(text[1:]), t))
+
+    async def connect(self) -> None:
+        headers = {"Cookie": self.cookie} if self.cookie and self.spec.get("host") else {}
+        await self.sio.connect(self.url, headers=headers, transports=["websocket"])
+
+    async def join(self) -> dict[str, Any]:
+        payload = {"protocol": 1, "room": self.spec["room"], "name": self.spec["name"]}
+        if self.spec.get("site"):
+            payload["site"] = self.spec["site"]
+        ack: dict[str, Any] = await self.sio.call("join", payload, timeout=120)
+        if not ack.get("ok"):
+            raise RuntimeError(f"join refused: {ack}")
+        self.participant = ack["participant"]["id"]
+        self.status = ack["status"]
+        if self.status == "admitted":
+            self.seen.baseline(ack["room"])
+            self.admitted.set()
+        else:
+            self.admitted.clear()
+        return ack
+
+    async def call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        ack: dict[str, Any] = await self.sio.call(event, data, timeout=120)
+        return ack
+
+
+async def act(client: Client, kind: str, value: Any, sends: list[Any]) -> None:
+    """One town-hall event by ``client`` (its own mic, hand, or leaving)."""
+    name = client.spec["name"]
+    if kind == "mic":
+        sends.append((name, kind, value, time.monotonic()))
+        await client.call("self:media", {"mic": value})
+    elif kind == "hand":
+        sends.append((name, kind, value, time.monotonic()))
+        await client.call("hand:raise", {"raised": value})
+    elif kind == "present":  # leave now, join the lobby again at once (the host admits)
+        sends.append((name, kind, False, time.monotonic()))
+        await client.call("leave", {})
+        client.seen.prev = None
+        await client.join()
+
+
+async def run_schedule(
+    clients: dict[str, Client], events: list[dict[str, Any]], t0: float, sends: list[Any]
+) -> None:
+    tasks = []
+    for e in events:
+        delay = t0 + e["at"] - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(act(clients[e["name"]], e["kind"], e["value"], sends)))
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run_chat(
+    clients: dict[str, Client], events: list[dict[str, Any]], t0: float, sends: list[Any]
+) -> None:
+    for e in events:
+        delay = t0 + e["at"] - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sends.append((e["seq"], time.monotonic()))
+        await clients[e["name"]].sio.emit("chat:send", {"text": f"s{e['seq']}"})
+
+
+async def connect_and_join(client: Client, sem: asyncio.Semaphore) -> None:
+    async with sem:
+        await client.connect()
+        await client.join()
+
+
+async def worker(url: str, cookie: str | None) -> None:
+    """A client process: commands in on stdin, one JSON line each; replies on stdout."""
+    import gc
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=256 * 1024 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    clients: dict[str, Client] = {}
+    sends: list[Any] = []
+
+    def reply(data: Any) -> None:
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
+
+    while line := await reader.readline():
+        cmd = json.loads(line)
+        op = cmd["op"]
+        if op == "join":
+            specs = cmd["clients"]
+            for spec in specs:
+                clients[spec["name"]] = Client(spec, url, cookie)
+            sem = asyncio.Semaphore(20)
+            await asyncio.gather(*(connect_and_join(clients[s["name"]], sem) for s in specs))
+            reply({c.spec["name"]: c.participant for c in clients.values()})
+        elif op == "admit":  # the hosts among these clients admit everyone invited
+            for c in clients.values():
+                if c.spec.get("host"):
+                    await c.call("lobby:admit-invited", {})
+            reply({"ok": True})
+        elif op == "admitted":
+            await asyncio.gather(*(c.admitted.wait() for c in clients.values()))
+            last = max(c.admitted_at for c in clients.values())
+            await asyncio.sleep(1.0)
+            gc.collect()
+            gc.freeze()  # the measuring instrument's own pauses out of the way
+            reply({"last": last})
+        elif op == "events":
+            for c in clients.values():
+                c.receipts.clear()
+                c.chats.clear()
+            sends.clear()
+            runner = run_chat if cmd.get("chat") else run_schedule
+            await runner(clients, cmd["events"], cmd["t0"], sends)
+            await asyncio.sleep(cmd["linger"])
+            reply(
+                {
+                    "sends": sends,
+                    "receipts": [r for c in clients.values() for r in c.receipts],
+                    "chats": [r for c in clients.values() for r in c.chats],
+                    "present": sum(1 for c in clients.values() if c.status == "admitted"),
+                }
+            )
+        elif op == "quit":
+            for c in clients.values():
+                try:
+                    await asyncio.wait_for(c.sio.disconnect(), 5)
+                except Exception:
+                    pass
+            reply({"ok": True})
+            return
+
+
+class Workers:
+    """The client processes, driven from the coordinator."""
+
+    def __init__(self) -> None:
+        self.procs: list[asyncio.subprocess.Process] = []
+
+    async def start(self, count: int, url: str, cookie: str) -> None:
+        for _ in range(count):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "clients",
+                "--url",
+                url,
+                "--cookie",
+                cookie,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                limit=256 * 1024 * 1024,
+            )
+            self.procs.append(proc)
+
+    async def ask(self, index: int, cmd: dict[str, Any]) -> Any:
+        proc = self.procs[index]
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write((json.dumps(cmd) + "\n").encode())
+        await proc.stdin.drain()
+        line = await proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"client process {index} ended")
+        return json.loads(line)
+
+    async def all(self, cmds: list[dict[str, Any]]) -> list[Any]:
+        return list(await asyncio.gather(*(self.ask(i, c) for i, c in enumerate(cmds))))
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(p.pid) for p in self.procs)
+
+    async def stop(self) -> None:
+        for i, proc in enumerate(self.procs):
+            try:
+                await asyncio.wait_for(self.ask(i, {"op": "quit"}), 20)
+            except Exception:
+                pass
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+
+
+# ----------------------------------------------------------------------------- coordinator
+
+
+async def sign_in(url: str) -> tuple[Any, str]:
+    import aiohttp
+    from yarl import URL
+
+    session = aiohttp.ClientSession(base_url=url, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with session.post(
+        "/api/session", json={"username": ADMIN[0], "password": ADMIN[1]}
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+        session.headers["X-CSRF-Token"] = (await resp.json())["csrf_token"]
+    cookies = session.cookie_jar.filter_cookies(URL(url))
+    return session, "; ".join(f"{k}={m.value}" for k, m in cookies.items())
+
+
+async def create_room(session: Any, title: str) -> str:
+    body = {"title": title, "invited_sites": KECAMATAN}
+    async with session.post("/api/rooms", json=body) as resp:
+        assert resp.status == 201, await resp.text()
+        return str((await resp.json())["room"]["id"])
+
+
+def split(items: list[Any], parts: int) -> list[list[Any]]:
+    return [items[i::parts] for i in range(parts)]
+
+
+def town_hall_events(names: list[str], rate: float, seconds: float, seed: int) -> list[Any]:
+    """``rate`` events per second: (at, name, kind, value), each person's state followed."""
+    rng = random.Random(seed)
+    state: dict[tuple[str, str], Any] = {}
+    last: dict[tuple[str, str], float] = {}
+    events = []
+    at = 0.0
+    weights = {"speaking": 4, "mic": 3, "hand": 2, "present": 1}
+    kinds = [k for k, w in weights.items() for _ in range(w)]
+    while at < seconds:
+        at += rng.expovariate(rate)
+        for _ in range(100):
+            name, kind = rng.choice(names), rng.choice(kinds)
+            key = (name, kind)
+            busy = any(last.get((name, k), -99.0) > at - SPACING for k in ("present",))
+            if last.get(key, -99.0) > at - SPACING or busy:
+                continue
+            if kind == "present" and any(last.get((name, k), -99) > at - SPACING for k in KINDS):
+                continue
+            default = {"mic": True, "hand": False, "speaking": False, "present": True}[kind]
+            value = not state.get(key, default) if kind != "present" else False
+            if kind != "present":
+                state[key] = value
+            else:  # leaving resets what the room shows of them
+                state[(name, "hand")] = False
+                state[(name, "speaking")] = False
+                state[(name, "mic")] = True
+            last[key] = at
+            events.append({"at": round(at, 4), "name": name, "kind": kind, "value": value})
+            break
+    return events
+
+
+def match(sends: list[Any], receipts: list[Any]) -> tuple[list[tuple[str, float]], int]:
+    """(kind, latency) of each receipt, from the latest send of that change before it."""
+    by_key: dict[tuple[str, str, Any], list[float]] = defaultdict(list)
+    for name, kind, value, t in sends:
+        by_key[(name, kind, value)].append(t)
+    for times in by_key.values():
+        times.sort()
+    latencies = []
+    unmatched = 0
+    for name, kind, value, t in receipts:
+        sent = [s for s in by_key.get((name, kind, value)) or () if s <= t]
+        if not sent:
+            unmatched += 1
+            continue
+        latencies.append((kind, t - sent[-1]))
+        if os.environ.get("BENCH_DEBUG") and t - sent[-1] > 0.3:
+            print("slow", name, kind, value, round(t - sent[-1], 3), file=sys.stderr)
+    if os.environ.get("BENCH_DEBUG"):
+        odd: dict[Any, int] = defaultdict(int)
+        for name, kind, value, t in receipts:
+            if not [s for s in by_key.get((name, kind, value)) or () if s <= t]:
+                odd[(kind, value)] += 1
+        print("unmatched", dict(odd), file=sys.stderr)
+    return latencies, unmatched
+
+
+async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> None:
+    session, cookie = await sign_in(url)
+    room = await create_room(session, "Town hall")
+    host = Client({"room": room, "name": "Bupati", "host": True}, url, cookie)
+    await host.connect()
+    await host.join()
+    names = [f"Site {i:03d}" for i in range(args.sites)]
+    specs = [
+        {
+            "room": room,
+            "name": n,
+            "site": KECAMATAN[i % 20],
+            "measured": i % args.measure_every == 0,
+        }
+        for i, n in enumerate(names)
+    ]
+    measured = sum(1 for s in specs if s["measured"]) + 1  # and the host
+    workers = Workers()
+    await workers.start(args.workers, url, cookie)
+    try:
+        t_join = time.monotonic()
+        ids: dict[str, str] = {}
+        for part in await workers.all(
+            [{"op": "join", "clients": s} for s in split(specs, args.workers)]
+        ):
+            ids.update(part)
+        join_s = time.monotonic() - t_join
+        t_admit = time.monotonic()
+        await host.call("lobby:admit-invited", {})
+        done = await workers.all([{"op": "admitted"}] * args.workers)
+        admit_s = max(d["last"] for d in done) - t_admit
+        rss_joined = rss_mb(server_pid)
+        print(
+            f"A: {args.sites} sites joined the lobby in {join_s:.1f} s, all admitted "
+            f"(every lobby:result in) {admit_s:.2f} s after admit-invited; server RSS "
+            f"{rss_joined:.0f} MB",
+            flush=True,
+        )
+        events = town_hall_events(names, args.rate, args.seconds, args.seed)
+        spoken = [e for e in events if e["kind"] == "speaking"]
+        by_worker: list[list[Any]] = [[] for _ in range(args.workers)]
+        order = {n: i % args.workers for i, n in enumerate(names)}
+        for e in events:
+            if e["kind"] != "speaking":
+                by_worker[order[e["name"]]].append(e)
+        t0 = time.monotonic() + 1.0
+        await host.call("bench:gc", {})
+        cpu0, wcpu0, hostcpu0 = cpu_seconds(server_pid), workers.cpu(), time.process_time()
+        host.receipts.clear()
+        admits: list[Any] = []
+        admitting = asyncio.create_task(auto_admit(host, admits, t0 + args.seconds + 3))
+        speaking_sends: list[Any] = []
+        speaker = asyncio.create_task(drive_speaking(host, room, ids, spoken, t0, speaking_sends))
+        cmds = [{"op": "events", "events": w, "t0": t0, "linger": 3.0} for w in by_worker]
+        results = await workers.all(cmds)
+        await speaker
+        await admitting
+        cpu = cpu_seconds(server_pid) - cpu0
+        elapsed = time.monotonic() - t0
+        wcpu = workers.cpu() - wcpu0
+        try:
+            gc_pauses = await host.call("bench:gc", {})
+        except Exception as exc:  # an overloaded server dropped the host's socket (ping timeout)
+            gc_pauses = {"error": f"host socket: {exc}"}
+        hostcpu = time.process_time() - hostcpu0
+        sends = speaking_sends + admits + [tuple(s) for r in results for s in r["sends"]]
+        receipts = host.receipts + [tuple(x) for r in results for x in r["receipts"]]
+        matched, unmatched = match(sends, receipts)
+        latencies = [lat for kind, lat in matched if kind != "speaking"]
+        spoken_lat = [lat for kind, lat in matched if kind == "speaking"]
+        per_kind = {
+            k: percentiles([lat for kind, lat in matched if kind == k])["p99_ms"]
+            for k in ("mic", "hand", "present", "speaking")
+            if any(kind == k for kind, _ in matched)
+        }
+        kinds: dict[str, int] = defaultdict(int)
+        for e in events:
+            kinds[e["kind"]] += 1
+        expected = len(sends) * measured
+        print(
+            json.dumps(
+                {
+                    "scenario": "A town hall",
+                    "clients": args.sites + 1,
+                    "measured_clients": measured,
+                    "events": len(events),
+                    "by_kind": dict(kinds),
+                    "rate_per_s": args.rate,
+                    "changes_sent": len(sends),
+                    "seen": len(matched),
+                    "expected_about": expected,
+                    "unmatched": unmatched,
+                    "room_state": percentiles(latencies),
+                    "speaking_event": percentiles(spoken_lat),
+                    "p99_ms_by_kind": per_kind,
+                    "server_cores": round(cpu / elapsed, 3),
+                    "client_cores": round((wcpu + hostcpu) / elapsed, 3),
+                    "server_rss_mb": round(rss_mb(server_pid), 1),
+                    "server_gc_count_max_total_ms": gc_pauses,
+                }
+            ),
+            flush=True,
+        )
+    finally:
+        await workers.stop()
+        await host.sio.disconnect()
+        await session.close()
+
+
+async def auto_admit(host: Client, admits: list[Any], until: float) -> None:
+    """The host admits whoever comes back to the lobby (their reappearance is timed from here)."""
+    asked: set[str] = set()
+    while time.monotonic() < until:
+        for entry in list(host.lobby):
+            if entry["id"] in asked:
+                continue
+            asked.add(entry["id"])
+            admits.append((entry["name"], "present", True, time.monotonic()))
+            await host.sio.emit("lobby:admit", {"participant": entry["id"]})
+        await asyncio.sleep(0.005)
+
+
+async def drive_speaking(
+    host: Client,
+    room: str,
+    ids: dict[str, str],
+    events: list[dict[str, Any]],
+    t0: float,
+    sends: list[Any],
+) -> None:
+    """Speaking changes come from audio levels in the server: the host's socket tells it."""
+    for e in events:
+        delay = t0 + e["at"] - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sends.append((e["name"], "speaking", e["value"], time.monotonic()))
+        data = {"room": room, "participant": ids[e["name"]], "speaking": e["value"]}
+        await host.sio.emit("bench:speaking", data)
+
+
+async def scenario_b(url: str, server_pid: int, args: argparse.Namespace) -> None:
+    session, cookie = await sign_in(url)
+    rooms = [await create_room(session, f"Rapat {i}") for i in range(args.rooms)]
+    specs: list[dict[str, Any]] = []
+    for r, room in enumerate(rooms):
+        specs.append({"room": room, "name": f"Host {r}", "host": True})
+        for j in range(9):
+            specs.append({"room": room, "name": f"Site {r}.{j}", "site": KECAMATAN[j]})
+    workers = Workers()
+    rss_idle = rss_mb(server_pid)
+    probe = Client({"room": "", "name": "probe"}, url, None)  # asks the server about its GC
+    await probe.connect()
+    await workers.start(args.workers, url, cookie)
+    try:
+        # every room's host in worker 0 first, so it exists before its sites join
+        parts = split(specs, args.workers)
+        hosts = [s for s in specs if s.get("host")]
+        sites = [s for s in specs if not s.get("host")]
+        parts = split(hosts, args.workers)
+        await workers.all([{"op": "join", "clients": p} for p in parts])
+        parts = split(sites, args.workers)
+        await workers.all([{"op": "join", "clients": p} for p in parts])
+        await workers.all([{"op": "admit"}] * args.workers)
+        await workers.all([{"op": "admitted"}] * args.workers)
+        rss_joined = rss_mb(server_pid)
+        print(
+            f"B: {len(specs)} clients in {len(rooms)} rooms joined and admitted; server RSS "
+            f"{rss_idle:.0f} MB before, {rss_joined:.0f} MB after "
+            f"(+{rss_joined - rss_idle:.0f} MB)",
+            flush=True,
+        )
+        names_by_worker = [[s["name"] for s in p] for p in split(hosts, args.workers)]
+        for i, p in enumerate(split(sites, args.workers)):
+            names_by_worker[i] += [s["name"] for s in p]
+        rng = random.Random(args.seed)
+        for rate in args.chat_rates:
+            seq = 0
+            by_worker: list[list[Any]] = [[] for _ in range(args.workers)]
+            at = 0.0
+            while at < args.seconds:
+                at += 1.0 / rate
+                w = rng.randrange(args.workers)
+                by_worker[w].append({"at": at, "seq": seq, "name": rng.choice(names_by_worker[w])})
+                seq += 1
+            t0 = time.monotonic() + 1.0
+            await probe.call("bench:gc", {})
+            cpu0, wcpu0 = cpu_seconds(server_pid), workers.cpu()
+            cmds = [
+                {"op": "events", "events": e, "t0": t0, "linger": 3.0, "chat": True}
+                for e in by_worker
+            ]
+            results = await workers.all(cmds)
+            elapsed = time.monotonic() - t0
+            cpu = cpu_seconds(server_pid) - cpu0
+            wcpu = workers.cpu() - wcpu0
+            gc_pauses = await probe.call("bench:gc", {})
+            sent = {s[0]: s[1] for r in results for s in r["sends"]}
+            latencies = [t - sent[q] for r in results for q, t in r["chats"] if q in sent]
+            print(
+                json.dumps(
+                    {
+                        "scenario": f"B chat {rate}/s",
+                        "clients": len(specs),
+                        "messages": len(sent),
+                        "deliveries": len(latencies),
+                        "expected": len(sent) * 10,
+                        "deliveries_per_s": round(len(latencies) / args.seconds),
+                        **percentiles(latencies),
+                        "server_cores": round(cpu / elapsed, 3),
+                        "client_cores": round(wcpu / elapsed, 3),
+                        "server_rss_mb": round(rss_mb(server_pid), 1),
+                        "server_gc_count_max_total_ms": gc_pauses,
+                    }
+                ),
+                flush=True,
+            )
+    finally:
+        await workers.stop()
+        await probe.sio.disconnect()
+        await session.close()
+
+
+async def drive(args: argparse.Namespace) -> None:
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    for scenario in args.scenario:
+        with tempfile.TemporaryDirectory() as tmp:
+            port = free_port()
+            server = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "serve", "--port", str(port), "--data-dir", tmp
+            )
+            try:
+                await wait_port(port)
+                await asyncio.sleep(1.0)
+                url = f"http://127.0.0.1:{port}"
+                if scenario == "A":
+                    await scenario_a(url, server.pid, args)
+                else:
+                    await scenario_b(url, server.pid, args)
+            finally:
+                server.terminate()
+                try:
+                    await asyncio.wait_for(server.wait(), 20)
+                except TimeoutError:
+                    server.kill()
+                    await server.wait()
+    print(f"load average after: {os.getloadavg()}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    s = sub.add_parser("serve")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--data-dir", required=True)
+    c = sub.add_parser("clients")
+    c.add_argument("--url", required=True)
+    c.add_argument("--cookie")
+    parser.add_argument("--scenario", default="AB", help="A, B or AB")
+    parser.add_argument("--workers", type=int, default=3, help="client processes")
+    parser.add_argument("--sites", type=int, default=228)
+    parser.add_argument(
+        "--measure-every", type=int, default=4, help="A: every n-th site decodes room:state"
+    )
+    parser.add_argument("--rate", type=float, default=10.0, help="town hall events per second")
+    parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument("--chat-rates", type=int, nargs="+", default=[500, 1000])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=12)
+    args = parser.parse_args()
+    if args.command == "serve":
+        serve(args.port, args.data_dir)
+    elif args.command == "clients":
+        asyncio.run(worker(args.url, args.cookie))
+    else:
+        asyncio.run(drive(args))
+
+
+if __name__ == "__main__":
+    main()
