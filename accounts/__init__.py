@@ -1,6 +1,6 @@
 """User accounts, roles and sign-in sessions."""
 
-from accounts.model import Role, User
+from accounts.model import AccountRole, User
 from accounts.store import AccountError, AccountStore
 
-__all__ = ["AccountError", "AccountStore", "Role", "User"]
+__all__ = ["AccountError", "AccountRole", "AccountStore", "User"]

@@ -12,7 +12,7 @@ import getpass
 import sys
 
 from accounts import audit
-from accounts.model import Role
+from accounts.model import AccountRole
 from accounts.passwords import generate_password
 from accounts.schema import COMPONENT
 from accounts.store import AccountError, AccountStore
@@ -26,7 +26,9 @@ ACTIONS = ("add", "passwd", "disable", "enable", "signout", "list")
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=ACTIONS)
     parser.add_argument("username", nargs="?")
-    parser.add_argument("--role", choices=[r.value for r in Role], default=Role.HOST.value)
+    parser.add_argument(
+        "--role", choices=[r.value for r in AccountRole], default=AccountRole.HOST.value
+    )
     parser.add_argument("--display-name", default=None)
     parser.add_argument("--site-code", default=None, help="site code of a site account")
     parser.add_argument(
@@ -73,7 +75,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             user = await store.create_user(
                 args.username,
                 password,
-                Role(args.role),
+                AccountRole(args.role),
                 display_name=args.display_name,
                 site_code=args.site_code,
                 then=_audited("user.create", args.username),

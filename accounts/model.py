@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter
 
 
-class Role(enum.StrEnum):
+class AccountRole(enum.StrEnum):
     ADMIN = "admin"
     """Manages users and settings; may do everything."""
     HOST = "host"
@@ -25,18 +25,18 @@ class Role(enum.StrEnum):
 class User:
     id: int
     username: str
-    role: Role
+    role: AccountRole
     display_name: str
     site_code: str | None = None
     disabled: bool = False
 
     @property
     def can_host(self) -> bool:
-        return self.role in (Role.ADMIN, Role.HOST)
+        return self.role in (AccountRole.ADMIN, AccountRole.HOST)
 
     @property
     def can_edit_inventory(self) -> bool:
-        return self.role in (Role.ADMIN, Role.IT)
+        return self.role in (AccountRole.ADMIN, AccountRole.IT)
 
     def public(self) -> dict[str, object]:
         """The JSON shape (``disabled`` aside: the admin API adds it), as its fields declare it

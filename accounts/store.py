@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from accounts.model import Role, User
+from accounts.model import AccountRole, User
 from accounts.passwords import hash_password, verify_password
 from pendopo.db import Database, Then, and_then
 
@@ -68,7 +68,7 @@ def _user(row: sqlite3.Row) -> User:
     return User(
         id=row["id"],
         username=row["username"],
-        role=Role(row["role"]),
+        role=AccountRole(row["role"]),
         display_name=row["display_name"],
         site_code=row["site_code"],
         disabled=bool(row["disabled"]),
@@ -87,7 +87,7 @@ class AccountStore:
         self,
         username: str,
         password: str,
-        role: Role,
+        role: AccountRole,
         *,
         display_name: str | None = None,
         site_code: str | None = None,

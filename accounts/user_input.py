@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from accounts.model import Role
+from accounts.model import AccountRole
 from accounts.store import AccountError
 from pendopo import declared
 
@@ -44,10 +44,10 @@ def _optional_text(limit: int) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _role(value: Any) -> Role:
-    if isinstance(value, str) and value in {r.value for r in Role}:
-        return Role(value)
-    roles = ", ".join(r.value for r in Role)
+def _role(value: Any) -> AccountRole:
+    if isinstance(value, str) and value in {r.value for r in AccountRole}:
+        return AccountRole(value)
+    roles = ", ".join(r.value for r in AccountRole)
     raise PydanticCustomError("invalid", f"must be one of: {roles}")
 
 
@@ -100,7 +100,7 @@ class UserInput(_Body):
         _optional_text(64),  # runs first
         Field(min_length=1, max_length=64),
     ] = declared.checked_when_missing()
-    role: Annotated[Role, BeforeValidator(_role)] = declared.checked_when_missing()
+    role: Annotated[AccountRole, BeforeValidator(_role)] = declared.checked_when_missing()
     display_name: Annotated[
         str | None,
         _optional_text(100),
@@ -122,7 +122,7 @@ class UserInput(_Body):
     password: Password = None
 
     def problems(self) -> list[dict[str, str]]:
-        if self.role is Role.SITE and self.site_code is None:
+        if self.role is AccountRole.SITE and self.site_code is None:
             return [{"field": "site_code", "message": "is required for a site account"}]
         return []
 

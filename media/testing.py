@@ -30,6 +30,7 @@ from av import AudioFrame, VideoFrame
 
 from media import hooks
 from media.settings import TrackInfo
+from pendopo.tasks import TaskSet
 
 LOOPBACK = ("127.0.0.1",)
 VIDEO_CLOCK = 90000
@@ -256,7 +257,7 @@ class ClientPeer:
         self.tracks: dict[str, TrackInfo] = {}
         self.outgoing_sdp: Callable[[str], str] = _sdp_identity  # e.g. candidate rewriting
         self.incoming_sdp: Callable[[str], str] = _sdp_identity
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("test client task")
         self.local_tracks: list[MediaStreamTrack] = []
         self.pc.on("track", self._on_track)
 
@@ -344,9 +345,7 @@ class ClientPeer:
         if not self.decode:
             hooks.mark_passthrough(hooks.track_queue(track))
         self.received[key] = Received(kind=track.kind)
-        task = asyncio.get_running_loop().create_task(self._consume(track, self.received[key]))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._consume(track, self.received[key]))
 
     async def _consume(self, track: MediaStreamTrack, rec: Received) -> None:
         try:
@@ -403,9 +402,7 @@ class ClientPeer:
         for track in self.local_tracks:
             track.stop()
         await self.pc.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
 
 
 class LoopbackEvents:
@@ -420,16 +417,14 @@ class LoopbackEvents:
         self.states: dict[str, list[str]] = {}
         self.layers: list[tuple[str, str, str, str]] = []  # (subscriber, publisher, layer, why)
         self.errors: list[BaseException] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("loopback answer")
 
     async def send_offer(self, peer_id: str, sdp: str, tracks: dict[str, TrackInfo]) -> None:
         self.offers[peer_id] += 1
         client = self.clients.get(peer_id)
         if client is None:
             return
-        task = asyncio.get_running_loop().create_task(self._answer(client, peer_id, sdp, tracks))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._answer(client, peer_id, sdp, tracks))
 
     async def _answer(
         self, client: ClientPeer, peer_id: str, sdp: str, tracks: dict[str, TrackInfo]
@@ -464,9 +459,7 @@ class LoopbackEvents:
         return None
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
 
 
 async def connect(sfu: Any, peer_id: str, client: ClientPeer) -> None:

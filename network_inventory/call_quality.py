@@ -94,7 +94,7 @@ def _mean(values: Iterable[float | None]) -> float | None:
 
 
 @dataclass(frozen=True)
-class Figures:
+class CallFigures:
     """What a group of samples (a chart's bucket, a session) was like: the call-quality
     answer's figures (``GET /api/sites/{id}/call-quality``; its schema is made from this)."""
 
@@ -119,12 +119,12 @@ class Figures:
 
 
 def summarise(rows: Sequence[sqlite3.Row]) -> dict[str, Any]:
-    """Figures of a group of samples (a bucket or a session), as JSON."""
+    """The figures of a group of samples (a bucket or a session), as JSON."""
     rtts = [r["rtt_ms"] for r in rows if r["rtt_ms"] is not None]
     loss_in = _mean(r["loss_in"] for r in rows)
     loss_out = _mean(r["loss_out"] for r in rows)
     both = [v for v in (loss_in, loss_out) if v is not None]
-    figures = Figures(
+    figures = CallFigures(
         samples=len(rows),
         rtt_min=min(rtts) if rtts else None,
         rtt_median=_median(rtts),
@@ -265,9 +265,9 @@ __all__ = [
     "COMPONENT",
     "RANGES",
     "RETENTION_SECONDS",
+    "CallFigures",
     "CallQuality",
     "CallSample",
-    "Figures",
     "apply_retention",
     "insert",
     "last_sessions",

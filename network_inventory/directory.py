@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from network_inventory import revision
 from network_inventory.history import SiteStatus
 from network_inventory.service import ChangeEvent, Inventory
-from rooms.sites import BuiltinSites, LinkHealth, Site
+from rooms.sites import BuiltinSites, DirectorySite, LinkHealth
 
 LiveStates = Callable[[], Mapping[int, SiteStatus]]
 """The prober's current status per site id (``LiveService.status``; empty without a prober)."""
@@ -47,11 +47,11 @@ class Uplink:
 class Snapshot:
     revision: int = -1
     """The inventory's revision when the snapshot was read (read first: never newer)."""
-    by_code: dict[str, Site] = field(default_factory=dict)
+    by_code: dict[str, DirectorySite] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
-    children: dict[str, list[Site]] = field(default_factory=dict)
+    children: dict[str, list[DirectorySite]] = field(default_factory=dict)
     """parent code -> coded children, by name."""
-    kecamatan: list[Site] = field(default_factory=list)
+    kecamatan: list[DirectorySite] = field(default_factory=list)
     uplinks: dict[int, Uplink] = field(default_factory=dict)
     """site id -> its active primary uplink (lowest priority number)."""
 
@@ -64,7 +64,7 @@ def load_snapshot(conn: sqlite3.Connection) -> Snapshot:
         if r["code"] is None:
             continue
         parent_code = code_of.get(r["parent_id"]) if r["parent_id"] is not None else None
-        site = Site(r["code"], r["name"], _KINDS.get(r["kind"], r["kind"]), parent_code)
+        site = DirectorySite(r["code"], r["name"], _KINDS.get(r["kind"], r["kind"]), parent_code)
         snap.by_code[site.code] = site
         snap.ids[site.code] = r["id"]
         if parent_code is not None:
@@ -133,13 +133,13 @@ class InventorySites:
         return snap
 
     # -- SiteDirectory ------------------------------------------------------------------------
-    async def get(self, code: str) -> Site | None:
+    async def get(self, code: str) -> DirectorySite | None:
         snap = await self.snapshot()
         if not snap.kecamatan:
             return await self._builtin.get(code)
         return snap.by_code.get(code)
 
-    async def children(self, parent: str | None) -> list[Site]:
+    async def children(self, parent: str | None) -> list[DirectorySite]:
         snap = await self.snapshot()
         if not snap.kecamatan:
             return await self._builtin.children(parent)

@@ -266,7 +266,7 @@ class Probed:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Judged:
     """Stage 3: the new states and everything a sweep writes and publishes because of them."""
 
     transitions: list[Transition]
@@ -446,7 +446,7 @@ class LiveService:
                 self._weighing -= suspects
         return changes
 
-    async def _pass(self, kind: Pass, only: set[int] | None = None) -> Verdict:
+    async def _pass(self, kind: Pass, only: set[int] | None = None) -> Judged:
         """Plan and probe; then, holding the lock, judge, persist (one write transaction) and
         publish. Passes probe side by side (a check during a sweep's spread); a round older
         than the last one judged for its site is left out (it would judge the past)."""
@@ -607,7 +607,7 @@ class LiveService:
         }
         return _only(raw, keep)
 
-    def _judge(self, planned: Planned, probed: Probed, raw: Probed | None = None) -> Verdict:
+    def _judge(self, planned: Planned, probed: Probed, raw: Probed | None = None) -> Judged:
         """Run the state machine; derive transitions, grouped alerts, statuses and samples, and
         the sites whose round (``raw``: all of this pass's rounds) disagrees with their state."""
         now, inv = planned.now, planned.inventory
@@ -647,7 +647,7 @@ class LiveService:
                 question = self._question(tracks[sid].health, obs, limits.get(sid))
                 if question is not None:
                     suspects.setdefault(question, set()).add(sid)
-        return Verdict(
+        return Judged(
             transitions,
             list(alerts),
             dict(suppressed),
@@ -709,7 +709,7 @@ class LiveService:
         return out
 
     def _persist(
-        self, conn: sqlite3.Connection, planned: Planned, probed: Probed, verdict: Verdict
+        self, conn: sqlite3.Connection, planned: Planned, probed: Probed, verdict: Judged
     ) -> list[int]:
         """Samples, states, alerts and events in the caller's one write transaction."""
         now, retention = planned.now, self.config.retention
@@ -733,7 +733,7 @@ class LiveService:
 
     async def _publish(
         self,
-        verdict: Verdict,
+        verdict: Judged,
         alert_ids: Sequence[int],
         measured: Mapping[int, Measurement],
         now: float,

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from accounts import AccountStore, Role
+from accounts import AccountRole, AccountStore
 from accounts.passwords import generate_password
 from edge.keys import (
     ACCOUNTS,
@@ -87,7 +87,7 @@ async def _bootstrap_admin(app: web.Application) -> None:
     settings = app[SETTINGS]
     password = settings.admin_password or generate_password()
     await accounts.create_user(
-        settings.admin_user, password, Role.ADMIN, display_name="Kantor Bupati"
+        settings.admin_user, password, AccountRole.ADMIN, display_name="Kantor Bupati"
     )
     if settings.admin_password:
         log.warning(

@@ -7,24 +7,32 @@ decisions (``rooms.forwarding``) into the SFU.
 from rooms.errors import ERROR_CODES, RoomError
 from rooms.forwarding import ForwardingPolicy
 from rooms.memory import MemoryRoomStore
-from rooms.model import ChatMessage, Participant, ParticipantState, Role, Room, SessionState
+from rooms.model import (
+    ChatMessage,
+    Participant,
+    ParticipantRole,
+    ParticipantState,
+    Room,
+    SessionState,
+)
 from rooms.records import RoomRecord, RoomRecords
 from rooms.service import Joined, Joiner, RoomService
-from rooms.sites import BuiltinSites, LinkHealth, Site, SiteDirectory
+from rooms.sites import BuiltinSites, DirectorySite, LinkHealth, SiteDirectory
 from rooms.store import RoomStore
 
 __all__ = [
     "ERROR_CODES",
     "BuiltinSites",
     "ChatMessage",
+    "DirectorySite",
     "ForwardingPolicy",
     "Joined",
     "Joiner",
     "LinkHealth",
     "MemoryRoomStore",
     "Participant",
+    "ParticipantRole",
     "ParticipantState",
-    "Role",
     "Room",
     "RoomError",
     "RoomRecord",
@@ -32,6 +40,5 @@ __all__ = [
     "RoomService",
     "RoomStore",
     "SessionState",
-    "Site",
     "SiteDirectory",
 ]

@@ -270,7 +270,7 @@ def _related(a: str, b: str) -> bool:
 
 
 async def site_label(directory: SiteDirectory, code: str | None) -> tuple[str, str]:
-    """(kecamatan name, ``Site.label``) of a site code; ("", "") without one."""
+    """(kecamatan name, ``DirectorySite.label``) of a site code; ("", "") without one."""
     if code is None:
         return "", ""
     site, parent = await site_and_parent(directory, code)

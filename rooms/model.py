@@ -36,7 +36,7 @@ class ParticipantState(enum.StrEnum):
     REMOVED = "removed"
 
 
-class Role(enum.StrEnum):
+class ParticipantRole(enum.StrEnum):
     HOST = "host"
     PARTICIPANT = "participant"
 
@@ -115,7 +115,7 @@ class Participant:
     id: str
     room_id: str
     name: str
-    role: Role
+    role: ParticipantRole
     state: ParticipantState
     site_code: str | None = None
     user_id: int | None = None
@@ -144,7 +144,7 @@ class Participant:
 
     @property
     def is_host(self) -> bool:
-        return self.role is Role.HOST
+        return self.role is ParticipantRole.HOST
 
     @property
     def present(self) -> bool:
@@ -179,7 +179,7 @@ def room_from_dict(data: dict[str, Any]) -> Room:
 
 def participant_from_dict(data: dict[str, Any]) -> Participant:
     return Participant(
-        **{**data, "state": ParticipantState(data["state"]), "role": Role(data["role"])}
+        **{**data, "state": ParticipantState(data["state"]), "role": ParticipantRole(data["role"])}
     )
 
 

@@ -23,13 +23,13 @@ machine that vanishes (power, network) closes nothing: its rooms move when the k
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from pendopo.tasks import cancel_and_wait
 from rooms.redis_store import DEFAULT_PREFIX, text
 from rooms.registry import NodeInfo
 
@@ -138,11 +138,8 @@ class RedisRegistry:
                 log.warning("heartbeat of node %s failed: %s", self._me.id, exc)
 
     async def close(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-            self._heartbeat = None
+        await cancel_and_wait(self._heartbeat)
+        self._heartbeat = None
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.delete(self._node_key(self._me.id))

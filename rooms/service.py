@@ -33,8 +33,8 @@ from rooms.errors import (
 from rooms.model import (
     ChatMessage,
     Participant,
+    ParticipantRole,
     ParticipantState,
-    Role,
     Room,
     SessionState,
 )
@@ -178,15 +178,15 @@ class RoomService:
                 if resumed is not None:
                     return resumed
             if joiner.may_host:
-                role, state = Role.HOST, ParticipantState.ADMITTED
+                role, state = ParticipantRole.HOST, ParticipantState.ADMITTED
             elif not join_window_open(room.starts_at, self.join_early, now):
                 raise self._not_yet_open(room)
             elif room.state is SessionState.LOCKED:
                 raise RoomError(ROOM_LOCKED, "The host has locked this session.")
             elif joiner.skip_lobby:
-                role, state = Role.PARTICIPANT, ParticipantState.ADMITTED
+                role, state = ParticipantRole.PARTICIPANT, ParticipantState.ADMITTED
             else:
-                role, state = Role.PARTICIPANT, ParticipantState.LOBBY
+                role, state = ParticipantRole.PARTICIPANT, ParticipantState.LOBBY
                 await self._lobby_has_room(room.id)
             token = secrets.token_urlsafe(24)
             participant = Participant(

@@ -12,21 +12,21 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
-class Site:
+class DirectorySite:
     code: str
     name: str
     kind: str
     """"regency", "kecamatan" or "desa"/"kelurahan"."""
     parent: str | None = None
 
-    def label(self, parent: Site | None) -> str:
+    def label(self, parent: DirectorySite | None) -> str:
         """How the site is named to people: "Village, Kecamatan" for a village (12 village names
         repeat across Sragen's kecamatan), the plain name for a kecamatan or the regency."""
         if parent is not None and parent.kind == "kecamatan" and self.kind != "kecamatan":
             return f"{self.name}, {parent.name}"
         return self.name
 
-    def public(self, parent: Site | None = None) -> dict[str, str]:
+    def public(self, parent: DirectorySite | None = None) -> dict[str, str]:
         return {"code": self.code, "name": self.name, "label": self.label(parent)}
 
 
@@ -55,26 +55,28 @@ class LinkHealth:
 class SiteDirectory(Protocol):
     """Every site people join from; the kecamatan under the regency, villages under those."""
 
-    async def get(self, code: str) -> Site | None: ...
+    async def get(self, code: str) -> DirectorySite | None: ...
 
-    async def children(self, parent: str | None) -> list[Site]:
+    async def children(self, parent: str | None) -> list[DirectorySite]:
         """Sites under ``parent`` (None: the kecamatan), sorted by name."""
 
     async def link(self, code: str) -> LinkHealth | None:
         """The site's current link health, or None when nothing is known."""
 
 
-async def site_and_parent(directory: SiteDirectory, code: str) -> tuple[Site | None, Site | None]:
-    """The site of ``code`` and the site above it (for :meth:`Site.label`)."""
+async def site_and_parent(
+    directory: SiteDirectory, code: str
+) -> tuple[DirectorySite | None, DirectorySite | None]:
+    """The site of ``code`` and the site above it (for :meth:`DirectorySite.label`)."""
     site = await directory.get(code)
     parent = await directory.get(site.parent) if site is not None and site.parent else None
     return site, parent
 
 
-async def all_sites(directory: SiteDirectory) -> list[tuple[Site, Site | None]]:
+async def all_sites(directory: SiteDirectory) -> list[tuple[DirectorySite, DirectorySite | None]]:
     """Every kecamatan and every village under them, each with the site above it: what the
     type-ahead site searches offer (kecamatan by name, each followed by its villages)."""
-    found: list[tuple[Site, Site | None]] = []
+    found: list[tuple[DirectorySite, DirectorySite | None]] = []
     for kecamatan in await directory.children(None):
         found.append((kecamatan, None))
         found.extend((village, kecamatan) for village in await directory.children(kecamatan.code))
@@ -104,21 +106,23 @@ SRAGEN_KECAMATAN: tuple[tuple[str, str], ...] = (
     ("33.14.19", "Tangen"),
     ("33.14.20", "Jenar"),
 )
-REGENCY = Site("33.14", "Kabupaten Sragen", "regency")
+REGENCY = DirectorySite("33.14", "Kabupaten Sragen", "regency")
 
 
 class BuiltinSites:
     """The 20 kecamatan (and the regency office itself); no villages, no link data."""
 
     def __init__(self) -> None:
-        kecamatan = [Site(code, name, "kecamatan", REGENCY.code) for code, name in SRAGEN_KECAMATAN]
+        kecamatan = [
+            DirectorySite(code, name, "kecamatan", REGENCY.code) for code, name in SRAGEN_KECAMATAN
+        ]
         self._by_code = {s.code: s for s in [REGENCY, *kecamatan]}
         self._kecamatan = sorted(kecamatan, key=lambda s: s.name)
 
-    async def get(self, code: str) -> Site | None:
+    async def get(self, code: str) -> DirectorySite | None:
         return self._by_code.get(code)
 
-    async def children(self, parent: str | None) -> list[Site]:
+    async def children(self, parent: str | None) -> list[DirectorySite]:
         if parent is None or parent == REGENCY.code:
             return list(self._kecamatan)
         return []

@@ -13,7 +13,7 @@ from typing import Any
 from rooms.hands import queue
 from rooms.model import Participant, ParticipantState, Room
 from rooms.presenting import share_id
-from rooms.sites import LinkHealth, Site
+from rooms.sites import DirectorySite, LinkHealth
 
 
 def room_summary(room: Room) -> dict[str, Any]:
@@ -25,8 +25,8 @@ def room_summary(room: Room) -> dict[str, Any]:
     }
 
 
-def _site(p: Participant, sites: Mapping[str, Site]) -> dict[str, str] | None:
-    """The participant's site as ``Site.public`` (``sites`` holds the sites above too)."""
+def _site(p: Participant, sites: Mapping[str, DirectorySite]) -> dict[str, str] | None:
+    """The participant's site as ``DirectorySite.public`` (``sites`` holds the sites above too)."""
     if p.site_code is None:
         return None
     site = sites.get(p.site_code)
@@ -38,7 +38,7 @@ def _site(p: Participant, sites: Mapping[str, Site]) -> dict[str, str] | None:
 def participant_view(
     p: Participant,
     room: Room,
-    sites: Mapping[str, Site],
+    sites: Mapping[str, DirectorySite],
     links: Mapping[str, LinkHealth],
 ) -> dict[str, Any]:
     link = links.get(p.site_code) if p.site_code else None
@@ -120,7 +120,7 @@ def snapshot(
     room: Room,
     participants: Iterable[Participant],
     viewer: Participant,
-    sites: Mapping[str, Site],
+    sites: Mapping[str, DirectorySite],
     links: Mapping[str, LinkHealth],
 ) -> dict[str, Any]:
     return personal_view(room_view(room, participants, sites, links), viewer)

@@ -15,7 +15,7 @@ from engineio import packet as eio_packet
 from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService, SiteDirectory
 from rooms.model import Participant
-from rooms.sites import LinkHealth, Site, site_and_parent
+from rooms.sites import DirectorySite, LinkHealth, site_and_parent
 from rooms.views import RoomView, personal_view, room_view
 from signaling.connections import Connections
 
@@ -108,7 +108,7 @@ class Fanout:
         room = await self.service.room(room_id)
         participants = await self.service.participants(room_id)
         directory = self.sites()
-        sites: dict[str, Site] = {}
+        sites: dict[str, DirectorySite] = {}
         links: dict[str, LinkHealth] = {}
         for code in {p.site_code for p in participants if p.site_code and p.active}:
             site, parent = await site_and_parent(directory, code)

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from accounts import AccountError, Role, User
+from accounts import AccountError, AccountRole, User
 from accounts import audit as audit_log
 from accounts.audit import AuditLog
 from accounts.invites import InviteService
@@ -72,10 +72,10 @@ def require_user(request: web.Request) -> User:
     return user
 
 
-def require_role(request: web.Request, *roles: Role, message: str | None = None) -> User:
+def require_role(request: web.Request, *roles: AccountRole, message: str | None = None) -> User:
     """The signed-in user if they hold one of ``roles`` (admin always qualifies)."""
     user = require_user(request)
-    if user.role is not Role.ADMIN and user.role not in roles:
+    if user.role is not AccountRole.ADMIN and user.role not in roles:
         raise Forbidden(message or "Your role may not do this.")
     return user
 
@@ -85,22 +85,26 @@ def require_admin(request: web.Request) -> User:
 
 
 def require_host(request: web.Request) -> User:
-    return require_role(request, Role.HOST, message="Only the host's office may do this.")
+    return require_role(request, AccountRole.HOST, message="Only the host's office may do this.")
 
 
 def require_inventory_editor(request: web.Request) -> User:
-    return require_role(request, Role.IT, message="Only IT staff may change the inventory.")
+    return require_role(request, AccountRole.IT, message="Only IT staff may change the inventory.")
 
 
 def require_address_reader(request: web.Request) -> User:
     """IT staff (and admin): probe targets and webhook URLs are addresses, never shown to others."""
-    return require_role(request, Role.IT, message="Only IT staff may see network addresses.")
+    return require_role(request, AccountRole.IT, message="Only IT staff may see network addresses.")
 
 
 def require_staff(request: web.Request) -> User:
     """Anyone signed in except a site seat: reads of the inventory and link data."""
     return require_role(
-        request, Role.HOST, Role.IT, Role.VIEWER, message="Site accounts may not see this."
+        request,
+        AccountRole.HOST,
+        AccountRole.IT,
+        AccountRole.VIEWER,
+        message="Site accounts may not see this.",
     )
 
 

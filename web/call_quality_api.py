@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 
 from edge.keys import CALL_QUALITY, DATABASE
-from network_inventory.call_quality import RANGES, Figures
+from network_inventory.call_quality import RANGES, CallFigures
 from web import openapi
 from web.auth import require_staff
 from web.errors import ApiError, NotFound
@@ -31,7 +31,7 @@ async def get_call_quality(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
-_FIGURES = openapi.declared(outputs=(Figures,))["Figures"]["properties"]
+_FIGURES = openapi.declared(outputs=(CallFigures,))["CallFigures"]["properties"]
 
 openapi.describe(
     openapi.Operation(

@@ -17,7 +17,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from accounts import Role
+from accounts import AccountRole
 from edge.clients import user_from_cookie_header
 from edge.keys import ACCOUNTS, DATABASE, INVENTORY, LIVE, SETTINGS, SIO
 from network_inventory import events, history
@@ -197,7 +197,7 @@ def _socket_handlers(app: web.Application) -> None:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"error": "unauthorised", "message": "Sign in first."}
             )
-        if user.role is Role.SITE:
+        if user.role is AccountRole.SITE:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"error": "forbidden", "message": "Site accounts may not see this."}
             )

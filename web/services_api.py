@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import DATABASE, LIVE, SERVICES
 from network_inventory import InventoryError, NotFound
 from network_inventory.catalogue import ServiceCatalogue
@@ -37,7 +37,9 @@ from web.pages import add_page
 
 def require_catalogue_editor(request: web.Request) -> str:
     """Admin or IT staff (the KPT's maintainers hold an ``it`` account: docs/security.md)."""
-    user = require_role(request, Role.IT, message="Only IT staff may change the service list.")
+    user = require_role(
+        request, AccountRole.IT, message="Only IT staff may change the service list."
+    )
     return user.username
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 
-from accounts import AccountStore, Role
+from accounts import AccountRole, AccountStore
 from accounts.audit import AuditLog
 from pendopo.db import Database
 
 
 async def test_record_filter_and_page(db: Database) -> None:
     store = AccountStore(db)
-    host = await store.create_user("bupati", "rahasia-123", Role.HOST)
+    host = await store.create_user("bupati", "rahasia-123", AccountRole.HOST)
     log = AuditLog(db)
     await log.record("auth.sign_in", actor=host, address="10.1.2.3")
     await log.record("host.admit", actor=host, address="10.1.2.3", target="room r1: Lurah Gondang")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import AccountError, AccountStore, Role
+from accounts import AccountError, AccountRole, AccountStore
 from pendopo.db import Database
 
 
 async def test_sessions_are_hashed_and_end(db: Database) -> None:
     store = AccountStore(db)
-    user = await store.create_user("Lurah", "password-1", Role.SITE, site_code="33.14.01")
+    user = await store.create_user("Lurah", "password-1", AccountRole.SITE, site_code="33.14.01")
     s1 = await store.start_session(await store.authenticate("lurah", "password-1"))
     s2 = await store.start_session(user)
     assert s1.token != s2.token
@@ -26,7 +26,7 @@ async def test_sessions_are_hashed_and_end(db: Database) -> None:
 
 async def test_disable_reset_and_errors(db: Database) -> None:
     store = AccountStore(db)
-    user = await store.create_user("it1", "password-1", Role.IT)
+    user = await store.create_user("it1", "password-1", AccountRole.IT)
     session = await store.start_session(user)
     await store.set_disabled(user.id, True)
     assert await store.user_for_token(session.token) is None
@@ -47,7 +47,7 @@ async def test_disable_reset_and_errors(db: Database) -> None:
         await store.set_password(9999, "password-3")
     assert info.value.code == "no_such_user"
     with pytest.raises(AccountError) as info:
-        await store.create_user("IT1", "password-1", Role.IT)
+        await store.create_user("IT1", "password-1", AccountRole.IT)
     assert info.value.code == "username_taken"
     with pytest.raises(AccountError) as info:
         await store.authenticate("nobody", "x" * 5000)

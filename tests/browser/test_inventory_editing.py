@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS
 from tests.conftest import RunningServer, make_settings, start_server
 
@@ -49,7 +49,7 @@ async def test_it_officer_edits_the_inventory_in_the_browser(
 ) -> None:
     runner, server = await start_server(make_settings(tmp_path))
     try:
-        await server.app[ACCOUNTS].create_user(IT_USER, IT_PASSWORD, Role.IT)
+        await server.app[ACCOUNTS].create_user(IT_USER, IT_PASSWORD, AccountRole.IT)
         context = await browser.new_context(viewport={"width": 1366, "height": 768})
         page = await context.new_page()
         errors: list[str] = []
@@ -164,7 +164,7 @@ async def test_it_officer_edits_the_inventory_in_the_browser(
 async def test_viewer_gets_no_edit_controls_and_a_403(browser: Browser, tmp_path: Path) -> None:
     runner, server = await start_server(make_settings(tmp_path))
     try:
-        await server.app[ACCOUNTS].create_user(VIEWER, VIEWER_PASSWORD, Role.VIEWER)
+        await server.app[ACCOUNTS].create_user(VIEWER, VIEWER_PASSWORD, AccountRole.VIEWER)
         http = await server.signed_in_session()
         async with http.post(
             "/api/maintenance-windows",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS
 from rooms.schedule import WIB
 from tests.browser.pages import en, in_lobby, in_session, join, lobby_entry, new_page, sign_in
@@ -89,7 +89,9 @@ async def test_schedule_join_window_and_attendance(browser: Browser, server: Run
 
         # A kecamatan PC signed in as its site seat sees the session on its start page.
         accounts = server.app[ACCOUNTS]
-        await accounts.create_user("kec-gondang", SEAT_PASSWORD, Role.SITE, site_code="33.14.06")
+        await accounts.create_user(
+            "kec-gondang", SEAT_PASSWORD, AccountRole.SITE, site_code="33.14.06"
+        )
         seat_ctx, seat = await new_page(browser)
         await seat.goto(en(f"{server.url}/login?next=/"))
         await seat.get_by_role("textbox", name="Username", exact=True).fill("kec-gondang")

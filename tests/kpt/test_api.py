@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS, AUDIT, DATABASE, LIVE
 from network_inventory.history import SiteStatus
 from network_inventory.model import iso
@@ -24,9 +24,9 @@ async def http(server: RunningServer) -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def _as(server: RunningServer, role: Role) -> aiohttp.ClientSession:
+async def _as(server: RunningServer, role: AccountRole) -> aiohttp.ClientSession:
     name = f"kpt-{role.value}"
-    site = "33.14.01" if role is Role.SITE else None
+    site = "33.14.01" if role is AccountRole.SITE else None
     await server.app[ACCOUNTS].create_user(name, "kata-sandi-123", role, site_code=site)
     return await server.signed_in_session(name, "kata-sandi-123")
 
@@ -38,12 +38,12 @@ async def _json(resp: aiohttp.ClientResponse, status: int = 200) -> Any:
 
 async def test_editors_change_staff_read_others_are_refused(server: RunningServer) -> None:
     body = {"name": "Layanan Uji", "kind": "perizinan", "duration": "2 hari"}
-    async with await _as(server, Role.IT) as it:
+    async with await _as(server, AccountRole.IT) as it:
         async with it.post("/api/services", json=body) as r:
             made = await _json(r, 201)
         async with it.patch(f"/api/services/{made['id']}", json={"delegated": True}) as r:
             assert (await _json(r))["delegated"] is True
-    for role in (Role.VIEWER, Role.HOST):
+    for role in (AccountRole.VIEWER, AccountRole.HOST):
         async with await _as(server, role) as staff:
             async with staff.get("/api/services") as r:
                 assert {s["name"] for s in (await _json(r))["items"]} == {"KTP", "Layanan Uji"}
@@ -51,7 +51,7 @@ async def test_editors_change_staff_read_others_are_refused(server: RunningServe
                 assert (await _json(r, 403))["error"] == "forbidden"
             async with staff.delete(f"/api/services/{made['id']}") as r:
                 assert r.status == 403
-    async with await _as(server, Role.SITE) as site:
+    async with await _as(server, AccountRole.SITE) as site:
         async with site.get("/api/services") as r:
             assert r.status == 403
     async with aiohttp.ClientSession(base_url=server.url) as anon:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS
 from tests.conftest import RunningServer
 from tests.network_inventory.helpers import sragen_region_files
@@ -159,7 +159,7 @@ async def test_reads_need_sign_in_and_mutations_need_an_editor(server: RunningSe
             assert resp.status == 401
         async with anonymous.patch("/api/sites/1", json={"name": "X"}) as resp:
             assert resp.status == 401
-    await server.app[ACCOUNTS].create_user("pemantau", "lihat-saja-2026!", Role.VIEWER)
+    await server.app[ACCOUNTS].create_user("pemantau", "lihat-saja-2026!", AccountRole.VIEWER)
     viewer = await server.signed_in_session("pemantau", "lihat-saja-2026!")
     async with viewer:
         async with viewer.get("/api/sites", params={"limit": "1"}) as resp:
@@ -168,7 +168,7 @@ async def test_reads_need_sign_in_and_mutations_need_an_editor(server: RunningSe
             assert resp.status == 403
         async with viewer.post("/api/import/links", data=b"site_code\n") as resp:
             assert resp.status == 403
-    await server.app[ACCOUNTS].create_user("teknisi", "kabel-fiber-2026!", Role.IT)
+    await server.app[ACCOUNTS].create_user("teknisi", "kabel-fiber-2026!", AccountRole.IT)
     it = await server.signed_in_session("teknisi", "kabel-fiber-2026!")
     async with it:
         async with it.patch("/api/sites/1", json={"notes": "ruang server lt. 2"}) as resp:

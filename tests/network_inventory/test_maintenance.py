@@ -10,7 +10,7 @@ from datetime import datetime
 import aiohttp
 import pytest
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS
 from network_inventory import availability
 from network_inventory.availability import WIB, parse_month
@@ -61,7 +61,7 @@ def test_one_off_window_still_counts() -> None:
 
 # -- REST -------------------------------------------------------------------------------------
 async def _signed_in(
-    server: RunningServer, name: str, role: Role
+    server: RunningServer, name: str, role: AccountRole
 ) -> AsyncIterator[aiohttp.ClientSession]:
     password = f"{name}-sandi-2026!"
     await server.app[ACCOUNTS].create_user(name, password, role)
@@ -74,13 +74,13 @@ async def _signed_in(
 
 @pytest.fixture
 async def it(server: RunningServer) -> AsyncIterator[aiohttp.ClientSession]:
-    async for session in _signed_in(server, "teknisi", Role.IT):
+    async for session in _signed_in(server, "teknisi", AccountRole.IT):
         yield session
 
 
 @pytest.fixture
 async def viewer(server: RunningServer) -> AsyncIterator[aiohttp.ClientSession]:
-    async for session in _signed_in(server, "pemantau", Role.VIEWER):
+    async for session in _signed_in(server, "pemantau", AccountRole.VIEWER):
         yield session
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS, DATABASE, LIVE
 from tests.conftest import RunningServer, make_settings, start_server
 from tests.network_inventory.live_helpers import add_site, add_target, wait_for
@@ -76,8 +76,10 @@ async def test_roles(server: RunningServer) -> None:
             async with anonymous.get(path) as resp:
                 assert resp.status == 401
     accounts = server.app[ACCOUNTS]
-    await accounts.create_user("pemantau", "lihat-saja-2026!", Role.VIEWER)
-    await accounts.create_user("kalijambe", "desa-kalijambe-2026!", Role.SITE, site_code="33.14.01")
+    await accounts.create_user("pemantau", "lihat-saja-2026!", AccountRole.VIEWER)
+    await accounts.create_user(
+        "kalijambe", "desa-kalijambe-2026!", AccountRole.SITE, site_code="33.14.01"
+    )
     async with await server.signed_in_session("pemantau", "lihat-saja-2026!") as viewer:
         async with viewer.get("/api/reports/availability") as resp:
             assert resp.status == 200  # the current month so far

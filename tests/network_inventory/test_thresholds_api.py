@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS, DATABASE, LIVE
 from tests.conftest import RunningServer
 from tests.network_inventory.live_helpers import wait_for
@@ -104,7 +104,7 @@ async def test_bad_thresholds_are_a_400_with_the_field(
 
 
 async def test_thresholds_roles_and_unknown_link(server: RunningServer) -> None:
-    await server.app[ACCOUNTS].create_user("pemantau", "lihat-saja-2026!", Role.VIEWER)
+    await server.app[ACCOUNTS].create_user("pemantau", "lihat-saja-2026!", AccountRole.VIEWER)
     viewer = await server.signed_in_session("pemantau", "lihat-saja-2026!")
     async with viewer:
         link = await _kecamatan_link(viewer)

@@ -13,17 +13,19 @@ from rooms.forwarding import (
     publisher_gates,
     reservations,
 )
-from rooms.model import Participant, ParticipantState, Role
+from rooms.model import Participant, ParticipantRole, ParticipantState
 
 
 def people(hosts: int, sites: int, **states: ParticipantState) -> list[Participant]:
     result = []
     for i in range(hosts):
-        result.append(Participant(f"h{i}", "r", f"Host {i}", Role.HOST, ParticipantState.ADMITTED))
+        result.append(
+            Participant(f"h{i}", "r", f"Host {i}", ParticipantRole.HOST, ParticipantState.ADMITTED)
+        )
     for i in range(sites):
         pid = f"s{i}"
         state = states.get(pid, ParticipantState.ADMITTED)
-        result.append(Participant(pid, "r", f"Site {i}", Role.PARTICIPANT, state))
+        result.append(Participant(pid, "r", f"Site {i}", ParticipantRole.PARTICIPANT, state))
     return result
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rooms.memory import MemoryRoomStore
-from rooms.model import ChatMessage, Participant, ParticipantState, Role, Room, SessionState
+from rooms.model import (
+    ChatMessage,
+    Participant,
+    ParticipantRole,
+    ParticipantState,
+    Room,
+    SessionState,
+)
 
 
 def room() -> Room:
@@ -13,7 +20,9 @@ def room() -> Room:
 
 
 def person(pid: str, resume: str | None = None) -> Participant:
-    return Participant(pid, "r1", pid, Role.PARTICIPANT, ParticipantState.LOBBY, resume_hash=resume)
+    return Participant(
+        pid, "r1", pid, ParticipantRole.PARTICIPANT, ParticipantState.LOBBY, resume_hash=resume
+    )
 
 
 async def test_rooms_and_participants_are_copies() -> None:

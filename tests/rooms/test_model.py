@@ -10,8 +10,8 @@ from rooms.model import (
     PARTICIPANT_TRANSITIONS,
     SESSION_TRANSITIONS,
     Participant,
+    ParticipantRole,
     ParticipantState,
-    Role,
     Room,
     SessionState,
     TransitionError,
@@ -38,7 +38,7 @@ SESSION_ALLOWED = {(S.OPEN, S.LOCKED), (S.LOCKED, S.OPEN), (S.OPEN, S.ENDED), (S
 
 
 def participant(state: ParticipantState) -> Participant:
-    return Participant("p_1", "r1", "Pak Sutrisno", Role.PARTICIPANT, state)
+    return Participant("p_1", "r1", "Pak Sutrisno", ParticipantRole.PARTICIPANT, state)
 
 
 @pytest.mark.parametrize("current,target", list(itertools.product(P, P)))
@@ -73,7 +73,9 @@ def test_values_round_trip_through_plain_dicts() -> None:
     p = participant(P.DISCONNECTED)
     p.hard_muted, p.disconnected_at, p.site_code = True, 12.5, "33.14.06"
     again = participant_from_dict(to_dict(p))
-    assert again == p and again.state is P.DISCONNECTED and again.role is Role.PARTICIPANT
+    assert (
+        again == p and again.state is P.DISCONNECTED and again.role is ParticipantRole.PARTICIPANT
+    )
     room = Room("r1", "Rapat", S.LOCKED, None, 1.0, ["p_1"], ["p_1"])
     assert room_from_dict(to_dict(room)) == room
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rooms import Joiner, ParticipantState, RoomService
 from rooms.forwarding import VIDEO_ONLY, plan, reservations
-from rooms.model import Participant, Role
+from rooms.model import Participant, ParticipantRole
 from rooms.presenting import share_id
 from rooms.views import snapshot
 
@@ -98,5 +98,7 @@ async def test_the_state_says_who_presents(service: RoomService) -> None:  # noq
         "share": share_id(host.id),
     }
     assert view["participants"][0]["may_present"] is True
-    lurah = Participant("p_x", room.id, "Lurah", Role.PARTICIPANT, ParticipantState.LOBBY)
+    lurah = Participant(
+        "p_x", room.id, "Lurah", ParticipantRole.PARTICIPANT, ParticipantState.LOBBY
+    )
     assert "presenting" not in snapshot(await service.room(room.id), everyone, lurah, {}, {})

@@ -14,7 +14,14 @@ import pytest
 from redis.asyncio import Redis
 
 from rooms.memory import MemoryRoomStore
-from rooms.model import ChatMessage, Participant, ParticipantState, Role, Room, SessionState
+from rooms.model import (
+    ChatMessage,
+    Participant,
+    ParticipantRole,
+    ParticipantState,
+    Room,
+    SessionState,
+)
 from rooms.redis_store import RedisRoomStore
 from rooms.store import RoomStore
 from tests.scaling.redis_server import redis_url
@@ -49,7 +56,7 @@ def room(room_id: str = "r1", created_at: float = 0.0) -> Room:
 
 def person(pid: str, room_id: str = "r1", resume: str | None = None) -> Participant:
     return Participant(
-        pid, room_id, pid, Role.PARTICIPANT, ParticipantState.LOBBY, resume_hash=resume
+        pid, room_id, pid, ParticipantRole.PARTICIPANT, ParticipantState.LOBBY, resume_hash=resume
     )
 
 
@@ -61,7 +68,7 @@ async def test_values_round_trip_whole_and_as_copies(
     r.recent_speakers, r.speaking = ["p_2", "p_1"], ["p_2"]
     await a.put_room(r)
     p = Participant(
-        "p_1", "r1", "Bu Sri Rahayu", Role.HOST, ParticipantState.DISCONNECTED,
+        "p_1", "r1", "Bu Sri Rahayu", ParticipantRole.HOST, ParticipantState.DISCONNECTED,
         site_code="33.14.12.2004", user_id=7, mic=False, camera=False, hard_muted=True,
         receive_video=False, resume_hash="h1", joined_at=12.5, disconnected_at=99.75,
     )  # fmt: skip

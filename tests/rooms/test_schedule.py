@@ -21,7 +21,7 @@ from rooms.attendance import COMPONENT as ATTENDANCE
 from rooms.attendance import AttendanceLog, report
 from rooms.schedule import Schedule, join_window_open, wib_clock
 from rooms.schema import COMPONENT as ROOMS
-from rooms.sites import Site
+from rooms.sites import DirectorySite
 from tests.rooms.test_service import Clock, code_of
 
 START = 1_796_004_000.0  # 2026-11-30 09:00 WIB (02:00 UTC)
@@ -99,8 +99,8 @@ class Directory(BuiltinSites):
     def __init__(self) -> None:
         super().__init__()
         for site in (
-            Site("33.14.03.2009", "Jati", "desa", "33.14.03"),
-            Site("33.14.15.2003", "Jati", "desa", "33.14.15"),
+            DirectorySite("33.14.03.2009", "Jati", "desa", "33.14.03"),
+            DirectorySite("33.14.15.2003", "Jati", "desa", "33.14.15"),
         ):
             self._by_code[site.code] = site
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS
 from tests.conftest import RunningServer
 
@@ -12,9 +12,9 @@ PASSWORD = "kata-sandi-uji-123"
 
 
 async def make_user(
-    server: RunningServer, username: str, role: Role, site_code: str | None = None
+    server: RunningServer, username: str, role: AccountRole, site_code: str | None = None
 ) -> None:
-    if role is Role.SITE and site_code is None:
+    if role is AccountRole.SITE and site_code is None:
         site_code = "33.14.01"
     await server.app[ACCOUNTS].create_user(username, PASSWORD, role, site_code=site_code)
 

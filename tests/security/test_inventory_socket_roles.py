@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from accounts import Role
+from accounts import AccountRole
 from tests.conftest import RunningServer
 from tests.security.helpers import PASSWORD, make_user, session_cookie
 
@@ -28,7 +28,7 @@ async def _connect(server: RunningServer, username: str) -> socketio.AsyncClient
 
 
 async def test_viewer_receives_the_summary(server: RunningServer) -> None:
-    await make_user(server, "pemantau", Role.VIEWER)
+    await make_user(server, "pemantau", AccountRole.VIEWER)
     client = await _connect(server, "pemantau")
     try:
         assert client.connected
@@ -37,6 +37,6 @@ async def test_viewer_receives_the_summary(server: RunningServer) -> None:
 
 
 async def test_site_seat_is_refused(server: RunningServer) -> None:
-    await make_user(server, "kec-kalijambe", Role.SITE)
+    await make_user(server, "kec-kalijambe", AccountRole.SITE)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await _connect(server, "kec-kalijambe")

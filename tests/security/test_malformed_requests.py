@@ -8,7 +8,7 @@ import re
 import aiohttp
 import pytest
 
-from accounts import Role
+from accounts import AccountRole
 from tests.conftest import RunningServer
 from tests.security.helpers import PASSWORD, make_user
 from web.openapi import route_path
@@ -55,7 +55,7 @@ async def test_every_route_answers_404_to_an_id_sqlite_cannot_hold(
 
 
 async def test_a_viewer_gets_404_not_500(server: RunningServer) -> None:
-    await make_user(server, "pemantau", Role.VIEWER)
+    await make_user(server, "pemantau", AccountRole.VIEWER)
     http = await server.signed_in_session("pemantau", PASSWORD)
     try:
         for number in TOO_LARGE:

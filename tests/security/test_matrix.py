@@ -17,14 +17,14 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS, SERVER_KEY
 from tests.conftest import RunningServer
 from web.security import CSRF_HEADER, SESSION_COOKIE, csrf_token
 
 ANON = "anonymous"
-ROLES = (ANON, *(r.value for r in Role))
-SIGNED_IN = frozenset(r.value for r in Role)
+ROLES = (ANON, *(r.value for r in AccountRole))
+SIGNED_IN = frozenset(r.value for r in AccountRole)
 EVERYONE = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
 HOSTS = frozenset({"admin", "host"})
@@ -184,7 +184,7 @@ async def _client(server: RunningServer, role: str) -> aiohttp.ClientSession:
     user = await accounts.get_user_by_name(name)
     if user is None:
         site = "33.14.01" if role == "site" else None
-        user = await accounts.create_user(name, "kata-sandi-123", Role(role), site_code=site)
+        user = await accounts.create_user(name, "kata-sandi-123", AccountRole(role), site_code=site)
     session = await accounts.start_session(user)
     http.cookie_jar.update_cookies({SESSION_COOKIE: session.token})
     http.headers[CSRF_HEADER] = csrf_token(server.app[SERVER_KEY], session.token)
@@ -203,7 +203,7 @@ async def test_role_matrix(server: RunningServer) -> None:
             victim = 0
             if "{user_id}" in case.path:
                 victim_user = await accounts.create_user(
-                    f"v-{n}-{role}", "kata-sandi-1", Role.VIEWER
+                    f"v-{n}-{role}", "kata-sandi-1", AccountRole.VIEWER
                 )
                 victim = victim_user.id
             path = case.path.format(user_id=victim, **MADE_UP_IDS)

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from accounts import Role
+from accounts import AccountRole
 from tests.conftest import RunningServer, make_settings, start_server
 from tests.security.helpers import PASSWORD, make_user
 
@@ -59,8 +59,8 @@ async def test_default_is_loopback_only(default_server: RunningServer) -> None:
 
 async def test_staff_sessions_may_read_site_seats_may_not(default_server: RunningServer) -> None:
     server = default_server
-    await make_user(server, "pemantau", Role.VIEWER)
-    await make_user(server, "kursi-kecamatan", Role.SITE)
+    await make_user(server, "pemantau", AccountRole.VIEWER)
+    await make_user(server, "kursi-kecamatan", AccountRole.SITE)
     for username, expected in (("pemantau", 200), ("kursi-kecamatan", 403)):
         http = await server.signed_in_session(username, PASSWORD)
         try:

@@ -1,7 +1,7 @@
 """The OpenAPI document says what the server does: schemathesis against ``/api/openapi.json``.
 
-A real server process (``pendopo run`` on loopback); for every role of ``accounts.Role`` and for
-an anonymous client, schemathesis generates requests for every documented operation from the
+A real server process (``pendopo run`` on loopback); for every role of ``accounts.AccountRole``
+and for an anonymous client, schemathesis generates requests for every documented operation from the
 document itself (bounded: a few examples per operation, no shrinking, a time budget) and checks
 each answer: no 5xx, a status code the document lists for the operation, the documented content
 type, and a body matching the documented schema. Any failure fails the test, naming the
@@ -28,7 +28,7 @@ from hypothesis.strategies import SearchStrategy
 from schemathesis import APIOperation, Case, checks
 from schemathesis.core.failures import Failure, FailureGroup
 
-from accounts import Role
+from accounts import AccountRole
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
 from tests.scaling.nodes import Node, start_node
 
@@ -78,11 +78,11 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 def _callers(url: str) -> tuple[list[Caller], int]:
     admin = _sign_in(url, ADMIN_USER, ADMIN_PASSWORD)
     callers = [Caller("anonymous", requests.Session()), Caller("admin", admin)]
-    for role in Role:
-        if role is Role.ADMIN:
+    for role in AccountRole:
+        if role is AccountRole.ADMIN:
             continue
         body = {"username": f"uji-{role.value}", "role": role.value, "password": PASSWORD}
-        if role is Role.SITE:
+        if role is AccountRole.SITE:
             body["site_code"] = "33.14.01"
         resp = admin.post(f"{url}/api/admin/users", json=body)
         assert resp.status_code == 201, resp.text

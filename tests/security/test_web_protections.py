@@ -192,7 +192,7 @@ async def test_sign_in_lockout_is_429_with_retry_after(server: RunningServer) ->
             assert body["error"] == "too_many_attempts" and "minutes" in body["message"]
         # Another account from the same address is not locked (5 < the address limit).
         await server.app[ACCOUNTS].create_user(
-            "it2", "kata-sandi-it2", __import__("accounts").Role.IT
+            "it2", "kata-sandi-it2", __import__("accounts").AccountRole.IT
         )
         async with http.post(
             "/api/session", json={"username": "it2", "password": "kata-sandi-it2"}

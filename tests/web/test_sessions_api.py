@@ -12,7 +12,7 @@ import zoneinfo
 import aiohttp
 import icalendar
 
-from accounts import Role
+from accounts import AccountRole
 from edge.keys import ACCOUNTS
 from signaling.client import ProtocolError
 from tests.conftest import RunningServer
@@ -26,7 +26,7 @@ PASSWORD = "kata-sandi-kecamatan"
 
 
 async def _site_seat(server: RunningServer, username: str, site: str) -> aiohttp.ClientSession:
-    await server.app[ACCOUNTS].create_user(username, PASSWORD, Role.SITE, site_code=site)
+    await server.app[ACCOUNTS].create_user(username, PASSWORD, AccountRole.SITE, site_code=site)
     return await server.signed_in_session(username, PASSWORD)
 
 
