@@ -70,7 +70,9 @@ async def _check(page: Page, width: int, height: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize("size", [(1024, 600), (1280, 720)])
 async def test_thumbnails_stay_on_screen_beside_a_large_share(
-    screen_browser: Browser, server: RunningServer, size: tuple[int, int]
+    screen_browser: Browser,  # noqa: F811
+    server: RunningServer,
+    size: tuple[int, int],
 ) -> None:
     browser = screen_browser
     host_ctx, host, link = await start_host(browser, server, "Rapat paparan")

@@ -16,8 +16,8 @@ from tests.browser.pages import (
     join_and_admit,
     new_page,
 )
-from tests.browser.test_presenting import screen_browser  # noqa: F401 (a fixture)
 from tests.browser.test_meeting import HOST, SUTRISNO, start_host
+from tests.browser.test_presenting import screen_browser  # noqa: F401 (a fixture)
 from tests.conftest import RunningServer
 
 RECORD_SECONDS = 6.0
@@ -85,7 +85,8 @@ async def test_host_records_everyone_sees_it_and_it_plays_back(
 
 
 async def test_a_share_during_recording_is_recorded_and_played_large(
-    screen_browser: Browser, server: RunningServer
+    screen_browser: Browser,  # noqa: F811
+    server: RunningServer,
 ) -> None:
     """The host presents while recording: the share is a file of its own on the recordings
     page, shown large in the player while it ran and the speaker's camera otherwise."""
