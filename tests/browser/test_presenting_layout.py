@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import assert_video_playing, join_and_admit, new_page
-from tests.browser.test_meeting import LESTARI, SUTRISNO, start_host
-from tests.browser.test_presenting import HOST, screen_browser  # noqa: F401 (a fixture)
+from tests.browser.pages import assert_video_playing
+from tests.browser.test_meeting import LESTARI
+from tests.browser.test_presenting import HOST, host_and_two_lurah, screen_browser  # noqa: F401 (a fixture)
 from tests.conftest import RunningServer
 
 GEOMETRY = """() => {
@@ -74,12 +74,7 @@ async def test_thumbnails_stay_on_screen_beside_a_large_share(
     server: RunningServer,
     size: tuple[int, int],
 ) -> None:
-    browser = screen_browser
-    host_ctx, host, link = await start_host(browser, server, "Rapat paparan")
-    ctx, lurah = await new_page(browser)
-    ctx2, other = await new_page(browser)
-    await join_and_admit(host, lurah, link, SUTRISNO, "Plupuh")
-    await join_and_admit(host, other, link, LESTARI, "Tanon")
+    contexts, host, lurah, _other = await host_and_two_lurah(screen_browser, server)
     await host.get_by_role("button", name="Present screen").click()
     await assert_video_playing(lurah, f"{HOST}'s screen")
     await expect(lurah.locator("figure.tile.share.main")).to_have_count(1)
@@ -88,5 +83,5 @@ async def test_thumbnails_stay_on_screen_beside_a_large_share(
     # the thumbnails are on screen, so they get video: the other lurah's camera plays
     await assert_video_playing(lurah, LESTARI)
     await assert_video_playing(lurah, HOST)
-    for c in (host_ctx, ctx, ctx2):
+    for c in contexts:
         await c.close()
