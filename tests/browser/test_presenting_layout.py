@@ -57,6 +57,8 @@ async def _check(page: Page, width: int, height: int) -> dict[str, Any]:
         assert _inside(tile["box"], window), (f"{tile['id']} off screen", geo)
         assert _inside(tile["box"], geo["videos"]), (f"{tile['id']} scrolled away", geo)
         assert tile["box"]["width"] < large["width"], (f"{tile['id']} not a thumbnail", geo)
+        # its caption fits inside it (a wrapped caption rose above a narrow tile's top)
+        assert _inside(tile["name"], tile["box"]), (f"{tile['id']}'s name cut off", geo)
     for tile in geo["tiles"]:
         for part in ("box", "name"):
             assert not _overlap(tile[part], geo["controls"]), (
