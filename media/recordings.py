@@ -32,6 +32,8 @@ class RecordedParticipant:
     start_s: float
     """Seconds since the recording started when this participant's file began."""
     end_s: float | None = None
+    screen_of: str | None = None
+    """Set for a screen share's file: the participant id of who presented it."""
 
 
 @dataclass
@@ -98,8 +100,11 @@ class Recording:
         name: str,
         site: str | None,
         on_keyframe_needed: Callable[[], None] | None = None,
+        screen_of: str | None = None,
     ) -> ParticipantRecorder:
-        """Start (or restart, after a leave and rejoin: a second file) a participant's file."""
+        """Start (or restart, after a leave and rejoin: a second file) a participant's file;
+        ``screen_of``: the file is the screen share (id ``<presenter>.screen``) of that
+        participant, video only."""
         if participant_id in self._recorders:
             return self._recorders[participant_id]
         count = sum(1 for p in self.meta.participants if p.id == participant_id)
@@ -109,7 +114,9 @@ class Recording:
         )
         self._recorders[participant_id] = recorder
         self.meta.participants.append(
-            RecordedParticipant(participant_id, name, site, file, round(self.elapsed(), 3))
+            RecordedParticipant(
+                participant_id, name, site, file, round(self.elapsed(), 3), screen_of=screen_of
+            )
         )
         self._save()
         return recorder

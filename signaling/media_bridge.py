@@ -190,7 +190,8 @@ class MediaBridge:
 
     def _record(self, room: Room, participants: list[Participant]) -> None:
         """Bring the recording in line with the room: while the host records, every admitted
-        participant (never one in the lobby) has a file; stopping closes them all."""
+        participant (never one in the lobby) has a file, and so does the screen share while
+        one runs (``<presenter>.screen``); stopping closes them all."""
         recording = self._recording.get(room.id)
         on = room.recording and not room.ended and self.recordings is not None
         if on and recording is None and self.recordings is not None:
@@ -199,14 +200,21 @@ class MediaBridge:
         if recording is None:
             return
         wanted = {p.id: p for p in participants if p.present} if on else {}
+        presenter = wanted.get(room.presenter) if room.presenter is not None else None
+        screen = share_id(presenter.id) if presenter is not None else None
         for participant_id in list(recording.recorders):
-            if participant_id not in wanted:
+            if participant_id not in wanted and participant_id != screen:
                 self.sfu.record(participant_id, None)
                 recording.remove(participant_id)
         for participant_id, p in wanted.items():
             if participant_id not in recording.recorders:
                 asker = functools.partial(self.sfu.request_keyframe, participant_id)
                 self.sfu.record(participant_id, recording.add(p.id, p.name, p.site_code, asker))
+        if presenter is not None and screen is not None and screen not in recording.recorders:
+            # the share is a file of its own, placed on the clock like a participant's
+            asker = functools.partial(self.sfu.request_keyframe, screen)
+            added = recording.add(screen, presenter.name, presenter.site_code, asker, presenter.id)
+            self.sfu.record(screen, added)
         if not on:
             recording.stop()
             del self._recording[room.id]

@@ -67,6 +67,10 @@ _PARTICIPANT = {
         "file": {"type": "string", "description": "WebM (VP8 + Opus) of this participant"},
         "start_s": {"type": "number"},
         "end_s": {"type": ["number", "null"]},
+        "screen_of": {
+            "type": ["string", "null"],
+            "description": "a screen share's file: the presenter's participant id",
+        },
     },
 }
 _RECORDING = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium
 from tests.browser.pages import assert_video_playing, join_and_admit, new_page, participant_entry
@@ -30,15 +30,23 @@ def share_tile(page: Page, name: str):  # type: ignore[no-untyped-def]
     return page.locator("figure.tile.share").filter(has=page.get_by_label(f"{name}'s screen"))
 
 
-async def test_the_host_presents_and_a_lurah_sees_it_large(
-    screen_browser: Browser, server: RunningServer
-) -> None:
-    browser = screen_browser
+async def host_and_two_lurah(
+    browser: Browser, server: RunningServer
+) -> tuple[list[BrowserContext], Page, Page, Page]:
+    """The host's session with two lurah admitted: (contexts, host, Sutrisno, Lestari)."""
     host_ctx, host, link = await start_host(browser, server, "Rapat paparan")
     ctx, lurah = await new_page(browser)
     ctx2, other = await new_page(browser)
     await join_and_admit(host, lurah, link, SUTRISNO, "Plupuh")
     await join_and_admit(host, other, link, LESTARI, "Tanon")
+    return [host_ctx, ctx, ctx2], host, lurah, other
+
+
+async def test_the_host_presents_and_a_lurah_sees_it_large(
+    screen_browser: Browser, server: RunningServer
+) -> None:
+    browser = screen_browser
+    contexts, host, lurah, other = await host_and_two_lurah(browser, server)
     # A lurah may not present until the host allows it.
     await expect(lurah.get_by_role("button", name="Present screen")).to_be_hidden()
 
@@ -85,5 +93,5 @@ async def test_the_host_presents_and_a_lurah_sees_it_large(
     )
     await expect(share_tile(host, SUTRISNO)).to_have_count(0)
     await expect(lurah.get_by_role("button", name="Present screen")).to_be_visible()
-    for c in (host_ctx, ctx, ctx2):
+    for c in contexts:
         await c.close()

@@ -12,6 +12,7 @@ from edge.keys import RECORDINGS
 from signaling.client import ProtocolError
 from tests.conftest import RunningServer
 from tests.signaling.meeting import Person, hosted_room, join_admitted, join_lobby, wait
+from tests.signaling.test_presenting import Share, _presenting
 
 
 def _recording_flag(person: Person) -> bool:
@@ -66,3 +67,69 @@ async def test_only_the_host_records_and_the_lobby_is_never_recorded(
             audio = sum(1 for p in container.demux(audio=0) if p.size)
         assert frames >= 10, f"{person.name}: {frames} video frames recorded"
         assert audio >= 50, f"{person.name}: {audio} audio packets recorded"
+
+
+async def test_a_screen_share_is_recorded_as_its_own_file(
+    server: RunningServer, people: list[Person]
+) -> None:
+    """A share running when recording starts, and one started during it, each get a file of
+    their own (video only, no transcoding) placed on the recording's clock, marked as whose
+    screen it is."""
+    room, host = await hosted_room(server, people)
+    lurah = await join_admitted(server, room, host, "Lurah Gondang")
+    people.append(lurah)
+    await lurah.frames(host, "video", 3)
+    library = server.app[RECORDINGS]
+    first, second = Share(host), Share(host)
+    try:
+        share = (await first.start())["share"]
+        assert lurah.peer is not None
+        await lurah.peer.wait_frames(share, "video", 3, 30.0)
+        await host.client.call("host:record", {"on": True})
+        # recording.json is written as each file starts: the running share is in it at once
+        await wait(
+            lambda: any(
+                p.screen_of == host.id for m in library.of_room(room) for p in m.participants
+            ),
+            what="the running share recorded",
+        )
+        await lurah.peer.wait_frames(share, "video", 10, 30.0)  # while recording
+        await host.client.call("present:stop", {})
+        await lurah.client.wait_until(lambda: _presenting(lurah) is None, what="stopped")
+        await first.close()
+
+        await lurah.frames(host, "video", 10)  # a stretch without a share
+        share = (await second.start())["share"]  # started while recording
+        await lurah.peer.wait_frames(share, "video", 15, 30.0)
+        await host.client.call("present:stop", {})
+        await lurah.client.wait_until(lambda: _presenting(lurah) is None, what="stopped")
+        await lurah.frames(host, "video", 5)
+        await host.client.call("host:record", {"on": False})
+    finally:
+        await first.close()
+        await second.close()
+
+    await wait(
+        lambda: bool(library.of_room(room)) and library.of_room(room)[0].stopped_at is not None,
+        what="recording stopped",
+    )
+    meta = library.of_room(room)[0]
+    assert meta.duration_s is not None
+    screens = [p for p in meta.participants if p.screen_of is not None]
+    people_files = {p.id for p in meta.participants if p.screen_of is None}
+    assert people_files == {host.id, lurah.id}
+    assert [p.id for p in screens] == [f"{host.id}.screen"] * 2, meta.participants
+    assert [p.file for p in screens] == [f"{host.id}.screen.webm", f"{host.id}.screen-2.webm"]
+    one, two = screens
+    assert one.screen_of == host.id and one.name == host.name
+    assert one.end_s is not None and two.end_s is not None
+    assert one.start_s <= one.end_s <= two.start_s < two.end_s <= meta.duration_s
+    for entry in screens:
+        path = library.file(room, meta.id, entry.file)
+        with av.open(str(path)) as container:
+            assert container.streams.video[0].codec_context.name == "vp8"
+            frames = sum(1 for _ in container.decode(video=0))
+        with av.open(str(path)) as container:
+            audio = sum(1 for p in container.demux(audio=0) if p.size)
+        assert frames >= 5, f"{entry.file}: {frames} video frames recorded"
+        assert audio == 0, "a share has no sound"

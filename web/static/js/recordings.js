@@ -1,5 +1,6 @@
 // A session's recordings (/rooms/{id}/recordings): the list, and a player that shows the active
-// speaker's video with everyone's audio, from one WebM file per participant (docs/recording.md).
+// speaker's video with everyone's audio, from one WebM file per participant, and a screen share
+// large while it ran, the speaker small beside it (docs/recording.md).
 
 import { apply, dateTime, register, t } from "./i18n.js";
 import { ApiError, api } from "./http.js";
@@ -16,6 +17,8 @@ register({
     "rec.item": "{when} · {duration} · {count} peserta",
     "rec.running": "sedang merekam",
     "rec.download": "Unduh {name}",
+    "rec.download-screen": "Unduh layar {name}",
+    "rec.screen": "Layar {name}",
     "rec.speaker": "Berbicara: {name}",
     "rec.heading": "Rekaman {title}, {when}",
     "rec.error": "Rekaman tidak dapat dimuat: {message}",
@@ -30,6 +33,8 @@ register({
     "rec.item": "{when} · {duration} · {count} participants",
     "rec.running": "recording now",
     "rec.download": "Download {name}",
+    "rec.download-screen": "Download screen of {name}",
+    "rec.screen": "Screen of {name}",
     "rec.speaker": "Speaking: {name}",
     "rec.heading": "Recording of {title}, {when}",
     "rec.error": "The recordings cannot be loaded: {message}",
@@ -75,6 +80,13 @@ export function speakerAt(recording, at) {
 /** @type {{stop: () => void} | null} */
 let current = null;
 
+/** A video is ready to show its picture at its own pace: not seeking, data ahead of the
+ * current position, not stalled ("waiting").
+ * @param {HTMLVideoElement} v @param {Set<HTMLVideoElement>} stalled */
+function ready(v, stalled) {
+  return !v.seeking && v.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA && !stalled.has(v);
+}
+
 /** @param {any} recording */
 function play(recording) {
   current?.stop();
@@ -84,13 +96,19 @@ function play(recording) {
   const main = $("rec-main");
   main.replaceChildren();
   const duration = recording.duration_s ?? 0;
+  /** @type {Set<HTMLVideoElement>} */
+  const stalled = new Set();
+  const people = recording.participants.filter((/** @type {any} */ p) => !p.screen_of);
   const videos = recording.participants.map((/** @type {any} */ p) => {
     const v = document.createElement("video");
     v.src = fileUrl(recording.id, p.file);
     v.preload = "auto";
     v.playsInline = true;
     v.hidden = true;
-    v.setAttribute("aria-label", p.name);
+    if (p.screen_of) v.className = "rec-share";
+    v.setAttribute("aria-label", p.screen_of ? t("rec.screen", { name: p.name }) : p.name);
+    v.addEventListener("waiting", () => stalled.add(v));
+    for (const ok of ["playing", "canplay", "seeked"]) v.addEventListener(ok, () => stalled.delete(v));
     main.append(v);
     return { p, v };
   });
@@ -99,45 +117,72 @@ function play(recording) {
     const li = document.createElement("li");
     const a = document.createElement("a");
     a.href = fileUrl(recording.id, p.file, true);
-    a.textContent = t("rec.download", { name: p.name });
+    a.textContent = t(p.screen_of ? "rec.download-screen" : "rec.download", { name: p.name });
     li.append(a);
     return li;
   }));
   const seek = /** @type {HTMLInputElement} */ ($("rec-seek"));
   seek.max = String(duration);
   seek.value = "0";
-  let position = 0, playing = false, started = 0;
-  const now = () => (playing ? (performance.now() - started) / 1000 : position);
+  // The player's clock runs while the large video is ready and waits while it is not (seeking,
+  // no data ahead, stalled): a slow machine plays slowly instead of seeking forever.
+  let position = 0, playing = false, tick = performance.now();
+  /** @type {{p: any, v: HTMLVideoElement} | null} */
+  let large = null;
   const button = $("rec-play");
+  const advance = () => {
+    const now = performance.now();
+    const elapsed = (now - tick) / 1000;
+    tick = now;
+    if (!playing) return;
+    if (large === null || large.v.ended) position += elapsed;  // nothing to wait for
+    else if (ready(large.v, stalled) && !large.v.paused) position += elapsed;
+  };
   const sync = () => {
-    const at = Math.min(now(), duration);
+    advance();
+    const at = Math.min(position, duration);
     if (playing && at >= duration) { pause(); }
-    const speaker = speakerAt(recording, at);
-    for (const { p, v } of videos) {
-      const local = at - p.start_s;
-      const end = (p.end_s ?? duration) - p.start_s;
-      const inside = local >= 0 && local <= end;
-      v.hidden = !(inside && p.id === speaker);
-      if (!inside) { if (!v.paused) v.pause(); continue; }
-      if (Math.abs(v.currentTime - local) > 0.4) v.currentTime = local;
-      if (playing && v.paused) v.play().catch(() => {});
+    const speaker = speakerAt({ ...recording, participants: people }, at);
+    // a camera file starts a moment after the recording (its first keyframe): shown from then
+    /** @param {any} p */
+    const inside = (p) => at >= p.start_s - (p.screen_of ? 0 : 0.5) && at <= (p.end_s ?? duration);
+    const share = videos.find(({ p }) => p.screen_of && inside(p)) ?? null;
+    const face = videos.find(({ p }) => !p.screen_of && p.id === speaker && inside(p)) ?? null;
+    large = share ?? face;
+    for (const entry of videos) {
+      const { p, v } = entry;
+      // each file is stamped on the recording's clock (its first packet at its arrival
+      // time, docs/recording.md), and Chromium keeps those times: a file starting at 2.6 s
+      // has its first frame at currentTime 2.6, not 0
+      const local = at;
+      v.hidden = !(entry === large || entry === face);
+      v.classList.toggle("rec-thumb", entry === face && share !== null);
+      if (!inside(p)) { if (!v.paused) v.pause(); continue; }
+      // the shown videos keep to the clock closely; the others are only heard
+      const slack = v.hidden ? 1.0 : 0.4;
+      if (!v.seeking && Math.abs(v.currentTime - local) > slack) v.currentTime = local;
+      if (playing && v.paused && !v.ended) v.play().catch(() => {});
       if (!playing && !v.paused) v.pause();
     }
-    const who = recording.participants.find((/** @type {any} */ p) => p.id === speaker);
-    $("rec-speaker").textContent = who ? t("rec.speaker", { name: who.name }) : "";
+    const who = people.find((/** @type {any} */ p) => p.id === speaker);
+    $("rec-speaker").textContent = [
+      share ? t("rec.screen", { name: share.p.name }) : "",
+      who ? t("rec.speaker", { name: who.name }) : "",
+    ].filter(Boolean).join(" · ");
     seek.value = String(at);
     $("rec-time").textContent = `${clock(at)} / ${clock(duration)}`;
   };
-  const pause = () => { position = now(); playing = false; button.textContent = t("rec.play"); };
+  const pause = () => { playing = false; button.textContent = t("rec.play"); };
   button.textContent = t("rec.play");
   button.onclick = () => {
+    advance();
     if (playing) pause();
-    else { if (position >= duration) position = 0; started = performance.now() - position * 1000; playing = true; button.textContent = t("rec.pause"); }
+    else { if (position >= duration) position = 0; playing = true; button.textContent = t("rec.pause"); }
     sync();
   };
   seek.oninput = () => {
+    advance();
     position = Number(seek.value);
-    if (playing) started = performance.now() - position * 1000;
     sync();
   };
   const timer = setInterval(sync, 200);
@@ -161,7 +206,7 @@ async function load() {
       button.textContent = t("rec.item", {
         when: when(r.started_at),
         duration: running ? t("rec.running") : clock(r.duration_s),
-        count: r.participants.length,
+        count: r.participants.filter((/** @type {any} */ p) => !p.screen_of).length,
       });
       button.disabled = running;
       button.addEventListener("click", () => play(r));

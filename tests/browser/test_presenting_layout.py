@@ -1,0 +1,89 @@
+"""Presenting on small screens (issue 10): at 1024x600 and 1280x720, with a share shown large,
+every camera thumbnail stays inside the window (a thumbnail off screen gets no video: last-N by
+visibility) and the control bar covers no tile and no name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.pages import assert_video_playing
+from tests.browser.test_meeting import LESTARI
+from tests.browser.test_presenting import HOST, host_and_two_lurah, screen_browser  # noqa: F401 (a fixture)
+from tests.conftest import RunningServer
+
+GEOMETRY = """() => {
+  const rect = (el) => { const r = el.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width}; };
+  const tiles = [...document.querySelectorAll("#videos figure.tile")].map((t) => ({
+    id: t.id, share: t.classList.contains("share"), main: t.classList.contains("main"),
+    box: rect(t), name: rect(t.querySelector("figcaption")) }));
+  return {tiles, controls: rect(document.querySelector(".controls")),
+          videos: rect(document.getElementById("videos")),
+          width: window.innerWidth, height: window.innerHeight};
+}"""
+
+
+def _inside(box: dict[str, float], area: dict[str, float]) -> bool:
+    return (
+        box["top"] >= area["top"] - 0.5
+        and box["left"] >= area["left"] - 0.5
+        and box["bottom"] <= area["bottom"] + 0.5
+        and box["right"] <= area["right"] + 0.5
+    )
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+        or a["right"] <= b["left"] or b["right"] <= a["left"]
+    )  # fmt: skip
+
+
+async def _check(page: Page, width: int, height: int) -> dict[str, Any]:
+    await page.set_viewport_size({"width": width, "height": height})
+    await page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
+    geo: dict[str, Any] = await page.evaluate(GEOMETRY)
+    share = [t for t in geo["tiles"] if t["share"]]
+    thumbs = [t for t in geo["tiles"] if not t["share"]]
+    assert len(share) == 1 and share[0]["main"], geo
+    assert len(thumbs) == 3, geo  # the host's camera, the other lurah, one's own
+    large = share[0]["box"]
+    for tile in thumbs:
+        # inside the window and not scrolled out of the video box
+        window = {"top": 0, "left": 0, "bottom": height, "right": width}
+        assert _inside(tile["box"], window), (f"{tile['id']} off screen", geo)
+        assert _inside(tile["box"], geo["videos"]), (f"{tile['id']} scrolled away", geo)
+        assert tile["box"]["width"] < large["width"], (f"{tile['id']} not a thumbnail", geo)
+        # its caption fits inside it (a wrapped caption rose above a narrow tile's top)
+        assert _inside(tile["name"], tile["box"]), (f"{tile['id']}'s name cut off", geo)
+    for tile in geo["tiles"]:
+        for part in ("box", "name"):
+            assert not _overlap(tile[part], geo["controls"]), (
+                f"the control bar covers {tile['id']}'s {part}",
+                geo,
+            )
+    # the share itself is large: most of the window's width left of the side panel
+    assert large["width"] >= 0.4 * width and large["bottom"] - large["top"] >= 0.3 * height, geo
+    return geo
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1280, 720)])
+async def test_thumbnails_stay_on_screen_beside_a_large_share(
+    screen_browser: Browser,  # noqa: F811
+    server: RunningServer,
+    size: tuple[int, int],
+) -> None:
+    contexts, host, lurah, _other = await host_and_two_lurah(screen_browser, server)
+    await host.get_by_role("button", name="Present screen").click()
+    await assert_video_playing(lurah, f"{HOST}'s screen")
+    await expect(lurah.locator("figure.tile.share.main")).to_have_count(1)
+    width, height = size
+    await _check(lurah, width, height)
+    # the thumbnails are on screen, so they get video: the other lurah's camera plays
+    await assert_video_playing(lurah, LESTARI)
+    await assert_video_playing(lurah, HOST)
+    for c in contexts:
+        await c.close()
