@@ -82,7 +82,7 @@ class RoomView:
 def room_view(
     room: Room,
     participants: Iterable[Participant],
-    sites: Mapping[str, Site],
+    sites: Mapping[str, DirectorySite],
     links: Mapping[str, LinkHealth],
 ) -> RoomView:
     everyone = list(participants)
