@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from rooms.forwarding import AUDIO_ONLY, BOTH, VIDEO, ForwardingPolicy, Plan, plan
-from rooms.model import Participant, ParticipantState, Role
+from rooms.model import Participant, ParticipantRole, ParticipantState
 
 
 def every_pair(
@@ -43,7 +43,7 @@ def test_same_plan_and_order_as_deciding_every_pair(seed: int) -> None:
     states = list(ParticipantState)
     people = []
     for i in range(rng.randrange(0, 40)):
-        role = Role.HOST if rng.random() < 0.1 else Role.PARTICIPANT
+        role = ParticipantRole.HOST if rng.random() < 0.1 else ParticipantRole.PARTICIPANT
         p = Participant(f"p{i}", "r", f"P {i}", role, rng.choice(states))
         p.receive_video = rng.random() < 0.7
         people.append(p)
