@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 
+from network_inventory.alert_log import AlertSite
 from network_inventory.flapping import Flap, Phase, Rule, phase
 from network_inventory.model import iso
 from network_inventory.state import State, Track
@@ -158,18 +159,15 @@ def _grouped(plans: list[AlertPlan], ancestors: Mapping[int, Sequence[int]]) -> 
     return out
 
 
-@dataclass(frozen=True)
-class SiteInfo:
-    id: int
-    code: str | None
-    name: str
-    kind: str
+def _site(sites: Mapping[int, AlertSite], site_id: int) -> AlertSite:
+    """The site ``site_id`` (one no longer in the inventory: ``#<id>``)."""
+    return sites.get(site_id) or AlertSite(id=site_id, code=None, name=f"#{site_id}", kind="other")
 
 
 def _describe(
-    t: Transition, sites: Mapping[int, SiteInfo], measurements: Mapping[int, dict[str, Any]]
+    t: Transition, sites: Mapping[int, AlertSite], measurements: Mapping[int, dict[str, Any]]
 ) -> dict[str, Any]:
-    info = sites.get(t.site_id, SiteInfo(t.site_id, None, f"#{t.site_id}", "other"))
+    info = _site(sites, t.site_id)
     return {
         "id": info.id,
         "code": info.code,
@@ -211,7 +209,7 @@ def _flap_words(phase: Phase, rule: Rule) -> tuple[str, str]:
 
 def alert_payload(
     plan: AlertPlan,
-    sites: Mapping[int, SiteInfo],
+    sites: Mapping[int, AlertSite],
     *,
     at: float,
     measurements: Mapping[int, dict[str, Any]],
@@ -227,7 +225,7 @@ def alert_payload(
     body["at"] = iso(at)
     state = plan.lead.state.value.upper()
     if plan.group is not None:
-        info = sites.get(plan.group, SiteInfo(plan.group, None, f"#{plan.group}", "other"))
+        info = _site(sites, plan.group)
         parent = {"id": info.id, "code": info.code, "name": info.name, "kind": info.kind}
         return {
             **body,

@@ -160,7 +160,9 @@ def site_figures(
 
 
 @dataclass(frozen=True)
-class SiteInfo:
+class ReportSite:
+    """A site as the monthly report reads it: with its parent and primary uplink."""
+
     site_id: int
     code: str | None
     name: str
@@ -227,7 +229,7 @@ def _row(figures: Figures, measured: Measured) -> dict[str, Any]:
 def build(
     month: Month,
     now: float,
-    sites: Sequence[SiteInfo],
+    sites: Sequence[ReportSite],
     timelines: Mapping[int, Timeline],
     measured: Mapping[int, Measured],
 ) -> dict[str, Any]:
@@ -250,9 +252,9 @@ def build(
         if figures[s.site_id].counted_s > 0 or measured.get(s.site_id, empty).sent > 0
     ]
 
-    def kecamatan_of(site: SiteInfo) -> SiteInfo | None:
+    def kecamatan_of(site: ReportSite) -> ReportSite | None:
         seen: set[int] = set()
-        cur: SiteInfo | None = site
+        cur: ReportSite | None = site
         while cur is not None and cur.site_id not in seen:
             if cur.kind == "kecamatan":
                 return cur
@@ -260,14 +262,14 @@ def build(
             cur = by_id.get(cur.parent_id) if cur.parent_id is not None else None
         return None
 
-    def figures_of(members: Sequence[SiteInfo]) -> dict[str, Any]:
+    def figures_of(members: Sequence[ReportSite]) -> dict[str, Any]:
         return _row(
             Figures.total(figures[m.site_id] for m in members),
             Measured.total(measured.get(m.site_id, empty) for m in members),
         )
 
     def group(key: Any, *, skip_none: bool = False) -> list[dict[str, Any]]:
-        members: dict[Any, list[SiteInfo]] = {}
+        members: dict[Any, list[ReportSite]] = {}
         for s in shown:
             k = key(s)
             if k is not None or not skip_none:
@@ -325,7 +327,7 @@ def load(conn: sqlite3.Connection, month: Month, now: float) -> dict[str, Any]:
     return build(month, now, sites, timelines(conn, start, end), _measured(conn, start, end))
 
 
-def _sites(conn: sqlite3.Connection) -> list[SiteInfo]:
+def _sites(conn: sqlite3.Connection) -> list[ReportSite]:
     uplink: dict[int, tuple[str | None, str | None]] = {}
     for r in conn.execute(
         "SELECT site_id, provider, medium FROM links WHERE status != 'decommissioned'"
@@ -333,7 +335,7 @@ def _sites(conn: sqlite3.Connection) -> list[SiteInfo]:
     ):
         uplink[r[0]] = (r[1] or None, r[2])  # the last row per site wins: lowest priority
     return [
-        SiteInfo(r[0], r[1], r[2], r[3], r[4], *uplink.get(r[0], (None, None)))
+        ReportSite(r[0], r[1], r[2], r[3], r[4], *uplink.get(r[0], (None, None)))
         for r in conn.execute("SELECT id, code, name, kind, parent_id FROM sites ORDER BY id")
     ]
 

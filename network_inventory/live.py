@@ -32,9 +32,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from network_inventory import history, maintenance_windows, thresholds
+from network_inventory.alert_log import AlertSite
 from network_inventory.alerts import (
     AlertPlan,
-    SiteInfo,
     Transition,
     WebhookDispatcher,
     alert_payload,
@@ -273,7 +273,7 @@ class Judged:
     alerts: list[AlertPlan]
     suppressed: dict[int, str]
     payloads: list[dict[str, Any]]
-    infos: dict[int, SiteInfo]
+    infos: dict[int, AlertSite]
     statuses: dict[int, history.SiteStatus]
     samples: list[history.Sample]
     changed_at: dict[int, float] = field(default_factory=dict)
@@ -616,7 +616,10 @@ class LiveService:
         transitions = changes_between(old_tracks, tracks)
         changed_at = {t.site_id: tracks[t.site_id].since for t in transitions}
         alerts, suppressed = plan_alerts(transitions, self._ancestors(inv))
-        infos = {s.id: SiteInfo(s.id, s.code, s.name, s.kind) for s in inv.sites.values()}
+        infos = {
+            s.id: AlertSite(id=s.id, code=s.code, name=s.name, kind=s.kind)
+            for s in inv.sites.values()
+        }
         public = {sid: m.public() for sid, m in probed.measured.items()}
         rule = self.config.policy.flap_rule
         payloads = [
@@ -822,7 +825,7 @@ class LiveService:
     async def _push(
         self,
         transitions: Sequence[Transition],
-        infos: Mapping[int, SiteInfo],
+        infos: Mapping[int, AlertSite],
         measured: Mapping[int, Measurement],
         changed_at: Mapping[int, float],
     ) -> None:

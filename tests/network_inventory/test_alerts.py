@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 
 from network_inventory import history
+from network_inventory.alert_log import AlertSite
 from network_inventory.alerts import (
     Backoff,
-    SiteInfo,
     Transition,
     WebhookDispatcher,
     alert_payload,
@@ -77,8 +77,8 @@ def test_payload_names_the_sites() -> None:
         [Transition(2, S.UP, S.DOWN), Transition(3, S.UP, S.UNREACHABLE)], ANCESTORS
     )
     sites = {
-        2: SiteInfo(2, "33.14.11", "Tangen", "kecamatan"),
-        3: SiteInfo(3, "33.14.11.2001", "Dukuh", "desa"),
+        2: AlertSite(id=2, code="33.14.11", name="Tangen", kind="kecamatan"),
+        3: AlertSite(id=3, code="33.14.11.2001", name="Dukuh", kind="desa"),
     }
     body = alert_payload(plans[0], sites, at=0.0, measurements={2: {"loss": 1.0}})
     assert body["site"]["code"] == "33.14.11"
@@ -201,9 +201,9 @@ def test_villages_failing_together_under_a_kecamatan_that_stays_up_are_one_alert
     group = by_kind[(2, "down")]
     assert [t.site_id for t in (group.lead, *group.members)] == [3, 4]
     infos = {
-        2: SiteInfo(2, "33.14.01", "Kalijambe", "kecamatan"),
-        3: SiteInfo(3, "33.14.01.2001", "Banaran", "desa"),
-        4: SiteInfo(4, "33.14.01.2002", "Bukuran", "desa"),
+        2: AlertSite(id=2, code="33.14.01", name="Kalijambe", kind="kecamatan"),
+        3: AlertSite(id=3, code="33.14.01.2001", name="Banaran", kind="desa"),
+        4: AlertSite(id=4, code="33.14.01.2002", name="Bukuran", kind="desa"),
     }
     payload = alert_payload(group, infos, at=0, measurements={})
     assert payload["grouped"] is True and payload["kind"] == "down"

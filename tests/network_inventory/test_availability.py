@@ -12,7 +12,7 @@ from network_inventory.availability import (
     InvalidMonth,
     Measured,
     Month,
-    SiteInfo,
+    ReportSite,
     Timeline,
     build,
     load,
@@ -105,11 +105,11 @@ def test_figures_add_up() -> None:
 
 
 SITES = [
-    SiteInfo(1, "33.14", "Kantor Bupati Sragen", "kabupaten", None, None, None),
-    SiteInfo(2, "33.14.01", "Kalijambe", "kecamatan", 1, "Telkom", "fiber"),
-    SiteInfo(3, "33.14.01.2001", "Desa A", "desa", 2, "Sat Co", "vsat"),
-    SiteInfo(4, "33.14.01.2002", "Desa B", "desa", 2, "Sat Co", "vsat"),
-    SiteInfo(5, "33.14.01.2003", "Desa C", "desa", 2, None, "other"),  # planned all month
+    ReportSite(1, "33.14", "Kantor Bupati Sragen", "kabupaten", None, None, None),
+    ReportSite(2, "33.14.01", "Kalijambe", "kecamatan", 1, "Telkom", "fiber"),
+    ReportSite(3, "33.14.01.2001", "Desa A", "desa", 2, "Sat Co", "vsat"),
+    ReportSite(4, "33.14.01.2002", "Desa B", "desa", 2, "Sat Co", "vsat"),
+    ReportSite(5, "33.14.01.2003", "Desa C", "desa", 2, None, "other"),  # planned all month
 ]
 
 
