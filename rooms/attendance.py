@@ -141,7 +141,7 @@ class AttendanceLog:
 
 
 # -- the report --------------------------------------------------------------------------------
-def wib(at: float | None) -> str:
+def wib_stamp(at: float | None) -> str:
     """Epoch seconds as a WIB date and time (``2026-12-03 09:00:00``); "" for none."""
     return "" if at is None else dt.datetime.fromtimestamp(at, WIB).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -183,8 +183,8 @@ class AttendanceLine:
             self.site_code or "",
             self.name,
             self.role,
-            wib(self.joined_at),
-            wib(self.left_at),
+            wib_stamp(self.joined_at),
+            wib_stamp(self.left_at),
             f"{self.present_s / 60:.1f}" if not self.absent else "",
             self.reconnects if not self.absent else "",
             "tidak hadir" if self.absent else "hadir",
@@ -329,5 +329,5 @@ __all__ = [
     "Report",
     "report",
     "site_label",
-    "wib",
+    "wib_stamp",
 ]

@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from pendopo.tasks import cancel_and_wait
-from rooms.redis_store import DEFAULT_PREFIX, text
+from rooms.redis_store import DEFAULT_PREFIX, decoded
 from rooms.registry import NodeInfo
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ class RedisRegistry:
 
     # ------------------------------------------------------------------ rooms
     async def claim(self, room_id: str) -> NodeInfo:
-        owner = text(
+        owner = decoded(
             await self._claim(
                 keys=[self._owner_key(room_id)], args=[self._me.id, self._node_key("")]
             )
@@ -160,7 +160,7 @@ class RedisRegistry:
         node, raw = await self._node_and_raw(owner)
         if node is not None and raw is not None and not await self._connected(raw):
             log.warning("node %s has no Redis connection: taking over room %s", owner, room_id)
-            owner = text(
+            owner = decoded(
                 await self._take_over(
                     keys=[self._owner_key(room_id)],
                     args=[self._me.id, owner, self._node_key("")],
@@ -186,13 +186,13 @@ class RedisRegistry:
 
     async def owner(self, room_id: str) -> NodeInfo | None:
         node_id = await self.redis.get(self._owner_key(room_id))
-        return None if node_id is None else await self._node(text(node_id))
+        return None if node_id is None else await self._node(decoded(node_id))
 
     async def release(self, room_id: str) -> None:
         await self._release(keys=[self._owner_key(room_id)], args=[self._me.id])
 
     async def nodes(self) -> list[NodeInfo]:
-        ids = sorted(text(i) for i in await self.redis.smembers(self._index_key))
+        ids = sorted(decoded(i) for i in await self.redis.smembers(self._index_key))
         if not ids:
             return []
         found, gone = [], []
@@ -201,7 +201,7 @@ class RedisRegistry:
             if raw is None:
                 gone.append(node_id)
             else:
-                found.append(self._me if node_id == self._me.id else _info(text(raw)))
+                found.append(self._me if node_id == self._me.id else _info(decoded(raw)))
         if gone:
             await self.redis.srem(self._index_key, *gone)
         return found
@@ -213,7 +213,7 @@ class RedisRegistry:
         if node_id == self._me.id:
             return self._me, None
         raw = await self.redis.get(self._node_key(node_id))
-        return (None, None) if raw is None else (_info(text(raw)), text(raw))
+        return (None, None) if raw is None else (_info(decoded(raw)), decoded(raw))
 
 
 def _info(raw: str) -> NodeInfo:

@@ -108,7 +108,7 @@ class RedisRoomStore:
 
     async def room_ids(self) -> list[str]:
         ids: list[Any] = await self.redis.zrange(self._rooms(), 0, -1)
-        return [text(i) for i in ids]
+        return [decoded(i) for i in ids]
 
     # ------------------------------------------------------------------ participants
     async def put_participant(self, participant: Participant) -> None:
@@ -131,10 +131,10 @@ class RedisRoomStore:
             pipe.lrange(self._room(room_id, ":order"), 0, -1)
             pipe.hgetall(self._room(room_id, ":p"))
             order, records = await pipe.execute()
-        by_id = {text(k): v for k, v in records.items()}
+        by_id = {decoded(k): v for k, v in records.items()}
         return [
             participant_from_dict(json.loads(by_id[pid]))
-            for pid in map(text, order)
+            for pid in map(decoded, order)
             if pid in by_id
         ]
 
@@ -142,7 +142,7 @@ class RedisRoomStore:
         pid = await self.redis.hget(self._room(room_id, ":resume"), resume_hash)
         if pid is None:
             return None
-        p = await self.get_participant(room_id, text(pid))
+        p = await self.get_participant(room_id, decoded(pid))
         return p if p is not None and p.resume_hash == resume_hash else None
 
     # ------------------------------------------------------------------ chat
@@ -158,6 +158,6 @@ class RedisRoomStore:
         return [chat_from_dict(json.loads(m)) for m in raw]
 
 
-def text(value: bytes | str) -> str:
+def decoded(value: bytes | str) -> str:
     """A Redis reply as text (the client may or may not decode responses)."""
     return value.decode("utf-8") if isinstance(value, bytes) else value

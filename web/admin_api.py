@@ -25,7 +25,7 @@ from accounts.user_input import PasswordReset, UserInput
 from edge.keys import ACCOUNTS, AUDIT
 from web import openapi
 from web.auth import audit, audited, require_admin
-from web.errors import ApiError, NotFound, json_body
+from web.errors import ApiError, ApiNotFound, json_body
 from web.pages import add_page
 
 MAX_PAGE = 500
@@ -35,10 +35,10 @@ async def _user_from_path(request: web.Request) -> User:
     try:
         user_id = int(request.match_info["user_id"])
     except ValueError:
-        raise NotFound("no_such_user", "There is no such user.") from None
+        raise ApiNotFound("no_such_user", "There is no such user.") from None
     user = await request.app[ACCOUNTS].get_user(user_id)
     if user is None:
-        raise NotFound("no_such_user", "There is no such user.")
+        raise ApiNotFound("no_such_user", "There is no such user.")
     return user
 
 

@@ -27,7 +27,7 @@ from pendopo.config import Settings
 from pendopo.db import Database, Then
 from web import openapi
 from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
-from web.errors import ApiError, NotFound, json_body
+from web.errors import ApiError, ApiNotFound, json_body
 from web.pages import add_page
 
 MAX_ALERTS = 200
@@ -56,7 +56,7 @@ def _id(request: web.Request) -> int:
     try:
         return int(request.match_info["id"])
     except ValueError as exc:
-        raise NotFound("not_found", "No such id.") from exc
+        raise ApiNotFound("not_found", "No such id.") from exc
 
 
 def _channels(request: web.Request) -> Channels:

@@ -18,7 +18,7 @@ import time
 from aiohttp import web
 
 from edge.keys import ATTENDANCE, ROOMS, SETTINGS, SITES
-from rooms.attendance import CSV_COLUMNS, Attendance, AttendanceRoom, Report, report, wib
+from rooms.attendance import CSV_COLUMNS, Attendance, AttendanceRoom, Report, report, wib_stamp
 from web import openapi
 from web.auth import require_host
 from web.errors import ApiError
@@ -51,7 +51,7 @@ async def attendance_csv(request: web.Request) -> web.Response:
     writer.writerow(CSV_COLUMNS)
     for x in found.lines:
         writer.writerow(x.csv_cells())
-    day = wib(found.room.schedule.starts_at if found.room.schedule else found.room.created_at)
+    day = wib_stamp(found.room.schedule.starts_at if found.room.schedule else found.room.created_at)
     name = f"daftar-hadir-{found.room.id}-{day[:10]}.csv"
     return web.Response(
         text=out.getvalue(),

@@ -12,7 +12,7 @@ from edge.keys import CALL_QUALITY, DATABASE
 from network_inventory.call_quality import RANGES, CallFigures
 from web import openapi
 from web.auth import require_staff
-from web.errors import ApiError, NotFound
+from web.errors import ApiError, ApiNotFound
 
 
 async def get_call_quality(request: web.Request) -> web.Response:
@@ -26,7 +26,7 @@ async def get_call_quality(request: web.Request) -> web.Response:
         raise ApiError("invalid_query", "range must be one of: 24h, 7d, 30d.")
     exists = await request.app[DATABASE].fetchone("SELECT 1 FROM sites WHERE id = ?", (site_id,))
     if exists is None:
-        raise NotFound("not_found", f"No site {site_id}.")
+        raise ApiNotFound("not_found", f"No site {site_id}.")
     report = await request.app[CALL_QUALITY].site_report(site_id, range_name, time.time())
     return web.json_response(report)
 

@@ -29,7 +29,10 @@ class ApiError(Exception):
             self.status = status
 
 
-class NotFound(ApiError):
+class ApiNotFound(ApiError):
+    """404 ``{"error": code, ...}`` raised by a handler (the inventory's own typed
+    ``network_inventory.NotFound`` is translated by ``register``)."""
+
     status = 404
 
 

@@ -204,7 +204,9 @@ async def delete_site(request: web.Request) -> web.Response:
 
 
 # -- links and probe targets: one-record reads and mutations ----------------------------------
-class _Record(Protocol):
+class _Answerable(Protocol):
+    """A link or probe target as the routes below answer it: its id and its JSON."""
+
     @property
     def id(self) -> int: ...
 
@@ -214,7 +216,7 @@ class _Record(Protocol):
 class _Create(Protocol):
     def __call__(
         self, inv: Inventory, data: Mapping[str, Any], /, *, user: str, then: Then | None
-    ) -> Awaitable[_Record]: ...
+    ) -> Awaitable[_Answerable]: ...
 
 
 class _Update(Protocol):
@@ -227,7 +229,7 @@ class _Update(Protocol):
         *,
         user: str,
         then: Then | None,
-    ) -> Awaitable[_Record]: ...
+    ) -> Awaitable[_Answerable]: ...
 
 
 class _Delete(Protocol):
@@ -239,7 +241,7 @@ class _Delete(Protocol):
 def _record_handlers(
     noun: str,
     reader: Callable[[web.Request], object],
-    get: Callable[[Inventory, int], Awaitable[_Record]],
+    get: Callable[[Inventory, int], Awaitable[_Answerable]],
     create: _Create,
     update: _Update,
     delete: _Delete,

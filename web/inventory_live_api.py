@@ -35,7 +35,7 @@ from web.auth import (
     require_inventory_editor,
     require_staff,
 )
-from web.errors import ApiError, NotFound, json_body
+from web.errors import ApiError, ApiNotFound, json_body
 from web.inventory_api import page_response
 from web.path_ids import storable_id
 
@@ -79,7 +79,7 @@ def _site_param(request: web.Request, *names: str) -> int | None:
             raise ApiError("invalid_query", f"{name} must be a site id or code (e.g. 33.14.01).")
         site_id = request.app[LIVE].site_id_of(raw)
         if site_id is None:
-            raise NotFound("site_not_found", f"No site {raw}.")
+            raise ApiNotFound("site_not_found", f"No site {raw}.")
         return site_id
     return None
 
@@ -140,7 +140,7 @@ def _path_id(request: web.Request) -> int:
     try:
         return int(request.match_info["id"])
     except ValueError as exc:
-        raise NotFound("not_found", "No such id.") from exc
+        raise ApiNotFound("not_found", "No such id.") from exc
 
 
 def _webhooks(request: web.Request) -> Webhooks:

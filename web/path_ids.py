@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from web.errors import NotFound
+from web.errors import ApiNotFound
 
 MAX_ID = 2**63 - 1
 """The largest integer SQLite stores (and so the largest row id)."""
@@ -32,5 +32,5 @@ def storable_id(text: str) -> bool:
 async def path_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     for value in request.match_info.values():
         if not storable_id(value):
-            raise NotFound("not_found", "No such record: the id is out of range.")
+            raise ApiNotFound("not_found", "No such record: the id is out of range.")
     return await handler(request)
