@@ -23,7 +23,7 @@ from accounts import User
 from accounts.passwords import generate_password
 from accounts.user_input import PasswordReset, UserInput
 from edge.keys import ACCOUNTS, AUDIT
-from web import openapi
+from web import openapi, paging
 from web.auth import audit, audited, require_admin
 from web.errors import ApiError, ApiNotFound, json_body
 from web.pages import add_page
@@ -228,7 +228,7 @@ openapi.describe(
         response={"type": "object", "required": ["ok", "ended"],
                   "properties": {"ok": {"const": True}, "ended": {"type": "integer"}}}),
     openapi.Operation("GET", "/api/admin/audit", "Security audit log", "admin", "admin",
-        params=(*_AUDIT_FILTERS, *openapi.PAGE_PARAMS),
+        params=(*_AUDIT_FILTERS, *paging.PARAMS),
         response={"type": "object", "required": ["items", "total", "limit", "offset"],
                   "properties": {"items": {"type": "array", "items": {"type": "object"}},
                                  "total": {"type": "integer"}, "limit": {"type": "integer"},

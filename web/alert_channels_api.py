@@ -109,7 +109,7 @@ async def list_alerts(request: web.Request) -> web.Response:
     require_staff(request)
     raw_limit = request.query.get("limit", "50")
     open_only = request.query.get("open", "") in ("1", "true")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_ALERTS:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_ALERTS:
         raise ApiError("invalid_query", f"limit must be 1..{MAX_ALERTS}.")
     items = await AlertLog(request.app[DATABASE]).recent(limit=int(raw_limit), open_only=open_only)
     return _listing(items)

@@ -29,21 +29,21 @@ from network_inventory import (
     SiteKind,
 )
 from network_inventory.directory import InventorySites
-from network_inventory.model import Change, Link, Page, ProbeTarget, Site
+from network_inventory.model import Change, Link, ProbeTarget, Site
 from network_inventory.records import LinkInput, ProbeInput, SiteInput
 from network_inventory.rows_import import RowsReport
 from pendopo.db import Then
 from web import openapi
 from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
 from web.errors import json_body, register
-from web.openapi import PAGE_PARAMS, Operation, Param, page_of, ref
+from web.openapi import Operation, Param, page_of, ref
+from web.paging import PARAMS, page_response, paging, whole_number
 from web.path_ids import storable_id
 
 log = logging.getLogger(__name__)
 
 IMPORT_MAX_BYTES = 8 * 1024 * 1024
 """Largest import upload (all files together); larger ones get 413 too_large."""
-MAX_LIMIT = 1000
 CHANGE_ENTITIES = ("site", "link", "probe", "inventory", "service", "maintenance")
 """What the change log records changes of (``maintenance``: recurring maintenance windows)."""
 
@@ -61,19 +61,6 @@ def _bad(message: str, field: str) -> InventoryError:
 
 
 # -- query parameters -----------------------------------------------------------------------
-def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    text = request.query.get(name)
-    if text is None or text == "":
-        return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise _bad(f"{name} must be a whole number from {low} to {high}.", name)
-    return int(text)
-
-
-def _paging(request: web.Request) -> tuple[int, int]:
-    return _int(request, "limit", 100, 1, MAX_LIMIT), _int(request, "offset", 0, 0, 10**9)
-
-
 def _choices(request: web.Request, name: str, enum_type: type[StrEnum]) -> list[str]:
     """``?kind=desa,kelurahan`` (or repeated) checked against the enum."""
     values = [v.strip().lower() for raw in request.query.getall(name, []) for v in raw.split(",")]
@@ -109,13 +96,6 @@ def _bool(request: web.Request, name: str) -> bool | None:
     raise _bad(f"{name} must be true or false.", name)
 
 
-def page_response(page: Page, items: list[dict[str, Any]]) -> web.Response:
-    """One page of a list as the API answers it (``items``, ``total``, ``limit``, ``offset``)."""
-    return web.json_response(
-        {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
-    )
-
-
 def _inventory(request: web.Request) -> Inventory:
     return request.app[INVENTORY]
 
@@ -144,7 +124,7 @@ def _editor(request: web.Request) -> str:
 async def list_sites(request: web.Request) -> web.Response:
     require_staff(request)
     inv = _inventory(request)
-    limit, offset = _paging(request)
+    asked = paging(request)
     state = request.query.get("state") or None
     page = await inv.list_sites(
         kinds=_choices(request, "kind", SiteKind),
@@ -152,8 +132,8 @@ async def list_sites(request: web.Request) -> web.Response:
         uplink_status=_choices(request, "status", LinkStatus),
         state=state.upper() if state else None,
         q=request.query.get("q") or None,
-        limit=limit,
-        offset=offset,
+        limit=asked.limit,
+        offset=asked.offset,
     )
     boundary = bool(_bool(request, "boundary"))
     return page_response(page, [_site_json(inv, s, boundary=boundary) for s in page.items])
@@ -278,14 +258,14 @@ def _record_handlers(
 # -- links ------------------------------------------------------------------------------------
 async def list_links(request: web.Request) -> web.Response:
     require_staff(request)
-    limit, offset = _paging(request)
+    asked = paging(request)
     page = await _inventory(request).list_links(
         site=_site_ref(request.query.get("site"), "site"),
         parent=_site_ref(request.query.get("parent"), "parent"),
         statuses=_choices(request, "status", LinkStatus),
         media=_choices(request, "medium", Medium),
-        limit=limit,
-        offset=offset,
+        limit=asked.limit,
+        offset=asked.offset,
     )
     return page_response(page, [link.public() for link in page.items])
 
@@ -303,7 +283,7 @@ get_link, create_link, update_link, delete_link = _record_handlers(
 # -- probe targets ----------------------------------------------------------------------------
 async def list_probes(request: web.Request) -> web.Response:
     require_address_reader(request)
-    limit, offset = _paging(request)
+    asked = paging(request)
     kinds = _choices(request, "kind", ProbeKind)
     if len(kinds) > 1:
         raise _bad("kind takes one value.", "kind")
@@ -311,8 +291,8 @@ async def list_probes(request: web.Request) -> web.Response:
         site=_site_ref(request.query.get("site"), "site"),
         kind=kinds[0] if kinds else None,
         enabled=_bool(request, "enabled"),
-        limit=limit,
-        offset=offset,
+        limit=asked.limit,
+        offset=asked.offset,
     )
     return page_response(page, [p.public() for p in page.items])
 
@@ -465,17 +445,17 @@ def _exporter(what: str) -> Handler:
 # -- change log -------------------------------------------------------------------------------
 async def list_changes(request: web.Request) -> web.Response:
     require_staff(request)
-    limit, offset = _paging(request)
+    asked = paging(request)
     entity = request.query.get("entity") or None
     if entity is not None and entity not in CHANGE_ENTITIES:
         raise _bad(f"entity must be one of: {', '.join(CHANGE_ENTITIES)}.", "entity")
-    entity_id = _int(request, "entity_id", 0, 1, 2**62) or None
+    entity_id = whole_number(request, "entity_id", 0, 1, 2**62) or None
     page = await _inventory(request).changes(
         entity=entity,
         entity_id=entity_id,
         user=request.query.get("user") or None,
-        limit=limit,
-        offset=offset,
+        limit=asked.limit,
+        offset=asked.offset,
     )
     return page_response(page, [c.public() for c in page.items])
 
@@ -569,7 +549,7 @@ def _routes() -> Sequence[Route]:
     csv_response = {"type": "string"}
     return [
         Route("GET", s, list_sites, op("GET", s, "List sites", "inventory",
-              params=(*site_filters, *PAGE_PARAMS), response=page_of("Site"),
+              params=(*site_filters, *PARAMS), response=page_of("Site"),
               errors=(404,))),
         Route("POST", s, create_site, op("POST", s, "Create a site", "inventory", E,
               body=_body("SiteInput", {"name": "Pos Uji", "kind": "other", "parent": 1}),
@@ -583,7 +563,7 @@ def _routes() -> Sequence[Route]:
               "Delete a site without children (its links and probes go too)", "inventory",
               E, params=(_REF,), status=204)),
         Route("GET", lk, list_links, op("GET", lk, "List links", "inventory",
-              params=(*link_filters, *PAGE_PARAMS), response=page_of("Link"),
+              params=(*link_filters, *PARAMS), response=page_of("Link"),
               errors=(404,))),
         Route("POST", lk, create_link, op("POST", lk, "Create a link", "inventory", E,
               body=_body("LinkInput", {"site": 3, "parent": 1, "medium": "wireless"}),
@@ -596,7 +576,7 @@ def _routes() -> Sequence[Route]:
         Route("DELETE", f"{lk}/{ID}", delete_link, op("DELETE", link_path,
               "Delete a link", "inventory", E, params=(_ID,), status=204)),
         Route("GET", p, list_probes, op("GET", p, "List probe targets", "inventory", E,
-              params=(*probe_filters, *PAGE_PARAMS), response=page_of("ProbeTarget"),
+              params=(*probe_filters, *PARAMS), response=page_of("ProbeTarget"),
               errors=(404,))),
         Route("POST", p, create_probe, op("POST", p, "Create a probe target",
               "inventory", E, response=ref("ProbeTarget"),
@@ -629,7 +609,7 @@ def _routes() -> Sequence[Route]:
         ),
         Route("GET", "/api/changes", list_changes, op("GET", "/api/changes",
               "The change log, newest first", "inventory",
-              params=(*change_filters, *PAGE_PARAMS), response=page_of("Change"))),
+              params=(*change_filters, *PARAMS), response=page_of("Change"))),
     ]  # fmt: skip
 
 

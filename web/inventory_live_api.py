@@ -36,23 +36,9 @@ from web.auth import (
     require_staff,
 )
 from web.errors import ApiError, ApiNotFound, json_body
-from web.inventory_api import page_response
+from web.paging import MAX_LIMIT, page_response, paging
+from web.paging import params as page_params
 from web.path_ids import storable_id
-
-MAX_LIMIT = 1000
-MAX_OFFSET = 10**9
-
-
-def _paging(request: web.Request, default: int = 100) -> tuple[int, int]:
-    """``limit`` and ``offset`` of the query (``invalid_query`` when out of range)."""
-    try:
-        limit = int(request.query.get("limit", default))
-        offset = int(request.query.get("offset", 0))
-    except ValueError as exc:
-        raise ApiError("invalid_query", "limit and offset must be whole numbers.") from exc
-    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
-        raise ApiError("invalid_query", f"limit must be 1..{MAX_LIMIT} and offset 0..{MAX_OFFSET}.")
-    return limit, offset
 
 
 def _state_filter(request: web.Request) -> State | None:
@@ -88,7 +74,7 @@ async def get_state(request: web.Request) -> web.Response:
     require_staff(request)  # link states and addresses: staff only
     live = request.app[LIVE]
     await live.caught_up()  # an import or edit just before: its counts, not the last sweep's
-    limit, offset = _paging(request, default=MAX_LIMIT)
+    asked = paging(request, default_limit=MAX_LIMIT)
     state = _state_filter(request)
     kind = request.query.get("kind")
     parent = _site_param(request, "parent", "parent_id")
@@ -108,7 +94,12 @@ async def get_state(request: web.Request) -> web.Response:
         "last_sweep_at": iso(live.counters.last_sweep_at) if live.counters.sweeps else None,
         "last_sweep_s": round(live.counters.last_sweep_s, 3) if live.counters.sweeps else None,
     }
-    body.update(items=rows[offset : offset + limit], total=len(rows), limit=limit, offset=offset)
+    body.update(
+        items=rows[asked.offset : asked.offset + asked.limit],
+        total=len(rows),
+        limit=asked.limit,
+        offset=asked.offset,
+    )
     return web.json_response(body)
 
 
@@ -122,13 +113,13 @@ async def get_history(request: web.Request) -> web.Response:
 
 async def get_events(request: web.Request) -> web.Response:
     require_staff(request)
-    limit, offset = _paging(request)
+    asked = paging(request)
     page = await events.list_events(
         request.app[DATABASE],
         site_id=_site_param(request, "site", "site_id"),
         state=_state_filter(request),
-        limit=limit,
-        offset=offset,
+        limit=asked.limit,
+        offset=asked.offset,
     )
     return page_response(page, page.items)
 
@@ -271,10 +262,6 @@ _STATES = {"enum": [st.value for st in State]}
 openapi.add_schemas(openapi.declared(WebhookInput, WebhookChange, outputs=(Webhook,)))
 _WEBHOOK = openapi.ref("Webhook")
 _WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
-_PAGE = (
-    openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
-    openapi.Param("offset", schema={"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
-)
 _SITE_ID = {"type": "integer", "minimum": 1}
 
 
@@ -296,7 +283,8 @@ openapi.describe(
         "live", "staff",
         params=(openapi.Param("state", schema=_STATES), openapi.Param("kind"),
                 openapi.Param("parent", description="parent site id or code"),
-                openapi.Param("parent_id", description="parent site id or code"), *_PAGE),
+                openapi.Param("parent_id", description="parent site id or code"),
+                *page_params(default_limit=MAX_LIMIT)),
         response=_list({"type": "object", "properties": {"site_id": {"type": "integer"},
                         "state": _STATES}},
                        counts={"type": "object", "additionalProperties": {"type": "integer"}},
@@ -312,7 +300,7 @@ openapi.describe(
         "staff",
         params=(openapi.Param("site", description="site id or code"),
                 openapi.Param("site_id", description="site id or code"),
-                openapi.Param("state", schema=_STATES), *_PAGE),
+                openapi.Param("state", schema=_STATES), *page_params()),
         response=_list({"type": "object", "properties": {
             "id": {"type": "integer"}, "at": _NS, "site_id": {"type": ["integer", "null"]},
             "code": _NS, "name": _NS, "previous": _NS, "state": {"type": "string"},

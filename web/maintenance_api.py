@@ -30,7 +30,7 @@ from pendopo.db import Then
 from web import openapi
 from web.auth import audited, require_inventory_editor, require_staff
 from web.errors import json_body
-from web.inventory_api import page_response
+from web.paging import page_response
 from web.path_ids import storable_id
 
 BASE = "/api/maintenance-windows"

@@ -114,11 +114,6 @@ def page_of(name: str) -> dict[str, Any]:
     }
 
 
-PAGE_PARAMS = (
-    Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
-    Param("offset", schema={"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}),
-)
-
 _REGEX_PART = re.compile(r"\{(\w+):[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
 
 
