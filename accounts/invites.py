@@ -28,10 +28,14 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict
 
 from accounts.model import User
 from accounts.store import AccountError
 from pendopo.db import Database, Then, and_then
+from pendopo.declared import as_json
 
 DEFAULT_TTL = 24 * 3600.0
 MAX_TTL = 30 * 24 * 3600.0
@@ -55,17 +59,64 @@ class Invite:
     expires_at: float
     revoked_at: float | None
 
-    def public(self) -> dict[str, object]:
+    def public(self) -> dict[str, Any]:
         """What a host may see about an invite (never the token)."""
-        return {
-            "id": self.id,
-            "room": self.room,
-            "site_code": self.site_code,
-            "require_lobby": self.require_lobby,
-            "created_at": self.created_at,
-            "expires_at": self.expires_at,
-            "revoked": self.revoked_at is not None,
-        }
+        return as_json(InviteAnswer.of(self))
+
+
+_ANSWER = ConfigDict(use_attribute_docstrings=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InviteAnswer:
+    """An invite link as its session's host sees it (never its token). Declared once: its
+    fields are the JSON answer and its OpenAPI schema."""
+
+    __pydantic_config__ = _ANSWER
+
+    id: str
+    room: str
+    """the session's id"""
+    site_code: str | None
+    """the site the link is bound to (null: any)"""
+    require_lobby: bool
+    """its holders wait in the lobby until a host admits them"""
+    created_at: float
+    expires_at: float
+    revoked: bool
+
+    @classmethod
+    def of(cls, invite: Invite) -> InviteAnswer:
+        return cls(
+            id=invite.id,
+            room=invite.room,
+            site_code=invite.site_code,
+            require_lobby=invite.require_lobby,
+            created_at=invite.created_at,
+            expires_at=invite.expires_at,
+            revoked=invite.revoked_at is not None,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class InviteCreated:
+    """A new invite link: the only answer that carries its token (in ``url``)."""
+
+    __pydantic_config__ = _ANSWER
+
+    invite: InviteAnswer
+    url: str
+    """``/j/<room>#invite=<token>``: the token is in the fragment and shown this once"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InviteList:
+    """A session's invite links and whether one is needed to join."""
+
+    __pydantic_config__ = _ANSWER
+
+    items: list[InviteAnswer]
+    invite_required: bool
 
 
 def _b64e(data: bytes) -> str:

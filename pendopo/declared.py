@@ -4,7 +4,7 @@ with pydantic (``network_inventory.records``, ``rooms.new_session``, ...): one
 checks said it ("is required", "must be at most 1", "is not a field of a site"). Each package
 wraps the list in its own typed error; the edges translate that once. And the defaults of
 fields that a PATCH may leave out (:func:`unset`) or whose own check says they are missing
-(:func:`checked_when_missing`).
+(:func:`checked_when_missing`). And a declared answer as its JSON (:func:`as_json`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pydantic
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -76,4 +76,16 @@ def sentence(found: list[dict[str, str]]) -> str:
     return f"Invalid input: {fields}."
 
 
-__all__ = ["checked_when_missing", "details", "message", "sentence", "unset"]
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def as_json(answer: object) -> dict[str, Any]:
+    """A declared answer (a dataclass whose fields are its JSON and its OpenAPI schema) as the
+    JSON object the API sends."""
+    kind = type(answer)
+    adapter = _ADAPTERS.get(kind) or _ADAPTERS.setdefault(kind, TypeAdapter(kind))
+    data: dict[str, Any] = adapter.dump_python(answer, mode="json")
+    return data
+
+
+__all__ = ["as_json", "checked_when_missing", "details", "message", "sentence", "unset"]

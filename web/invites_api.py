@@ -12,12 +12,12 @@ it is not stored, not logged, and not shown again.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 from aiohttp import web
 
-from accounts.invites import MAX_TTL, Invite
+from accounts.invites import MAX_TTL, InviteAnswer, InviteCreated, InviteList
 from edge.keys import INVITES, ROOMS, SITES
+from pendopo.declared import as_json
 from rooms import RoomError
 from rooms.errors import NOT_FOUND, ROOM_ENDED
 from web import openapi
@@ -36,10 +36,6 @@ async def _open_room(request: web.Request) -> str:
     if room.ended:
         raise ApiError(ROOM_ENDED, "This session has ended.", status=409)
     return room_id
-
-
-def _invite_json(invite: Invite) -> dict[str, Any]:
-    return invite.public()
 
 
 async def create_invite(request: web.Request) -> web.Response:
@@ -81,9 +77,8 @@ async def create_invite(request: web.Request) -> web.Response:
         created_by=user,
         then=then,
     )
-    return web.json_response(
-        {"invite": _invite_json(invite), "url": f"/j/{room_id}#invite={token}"}, status=201
-    )
+    created = InviteCreated(invite=InviteAnswer.of(invite), url=f"/j/{room_id}#invite={token}")
+    return web.json_response(as_json(created), status=201)
 
 
 async def list_invites(request: web.Request) -> web.Response:
@@ -94,8 +89,9 @@ async def list_invites(request: web.Request) -> web.Response:
     except RoomError as exc:
         raise ApiError(exc.code, exc.message, status=404) from exc
     invites = request.app[INVITES]
-    items = [_invite_json(i) for i in await invites.for_room(room_id)]
-    return web.json_response({"items": items, "invite_required": await invites.required(room_id)})
+    items = [InviteAnswer.of(i) for i in await invites.for_room(room_id)]
+    listed = InviteList(items=items, invite_required=await invites.required(room_id))
+    return web.json_response(as_json(listed))
 
 
 async def revoke_invite(request: web.Request) -> web.Response:
@@ -139,19 +135,7 @@ def setup(app: web.Application) -> None:
     app.router.add_put("/api/rooms/{room_id}/invite-policy", set_policy)
 
 
-_INVITE = {
-    "type": "object",
-    "description": "an invite link's record (never its token)",
-    "properties": {
-        "id": {"type": "integer"},
-        "room": {"type": "string"},
-        "site_code": {"type": ["string", "null"]},
-        "require_lobby": {"type": "boolean"},
-        "created_at": {"type": "number"},
-        "expires_at": {"type": "number"},
-        "revoked": {"type": "boolean"},
-    },
-}
+openapi.add_schemas(openapi.declared(outputs=(InviteCreated, InviteList)))
 _ROOM_ID = openapi.Param("room_id", "path", required=True, description="session id")
 
 openapi.describe(
@@ -174,10 +158,7 @@ openapi.describe(
                 }
             }
         },
-        response={
-            "type": "object",
-            "properties": {"invite": _INVITE, "url": {"type": "string"}},
-        },
+        response=openapi.ref("InviteCreated"),
         status=201,
     ),
     openapi.Operation(
@@ -187,13 +168,7 @@ openapi.describe(
         "meetings",
         "host",
         params=(_ROOM_ID,),
-        response={
-            "type": "object",
-            "properties": {
-                "items": {"type": "array", "items": _INVITE},
-                "invite_required": {"type": "boolean"},
-            },
-        },
+        response=openapi.ref("InviteList"),
     ),
     openapi.Operation(
         "DELETE",
