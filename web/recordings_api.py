@@ -11,6 +11,8 @@ from aiohttp import web
 
 from edge.keys import RECORDINGS
 from media.recordings import RecordingLibrary, UnknownRecording
+from pendopo.declared import as_json
+from rooms.recording_answer import RecordingAnswer, RecordingList
 from web import openapi, pages
 from web.auth import require_host
 from web.errors import ApiError
@@ -31,7 +33,8 @@ async def list_recordings(request: web.Request) -> web.Response:
         found = _library(request).of_room(room_id)
     except UnknownRecording as exc:
         raise _not_found("session") from exc
-    return web.json_response({"items": [meta.public() for meta in found]})
+    listed = RecordingList(items=[RecordingAnswer.of(meta) for meta in found])
+    return web.json_response(as_json(listed))
 
 
 async def recording_file(request: web.Request) -> web.StreamResponse:
@@ -57,47 +60,12 @@ def setup(app: web.Application) -> None:
 
 
 _ROOM_ID = openapi.Param("room_id", "path", description="session id (11 characters)")
-_PARTICIPANT = {
-    "type": "object",
-    "required": ["id", "name", "file", "start_s"],
-    "properties": {
-        "id": {"type": "string"},
-        "name": {"type": "string"},
-        "site": {"type": ["string", "null"]},
-        "file": {"type": "string", "description": "WebM (VP8 + Opus) of this participant"},
-        "start_s": {"type": "number"},
-        "end_s": {"type": ["number", "null"]},
-        "screen_of": {
-            "type": ["string", "null"],
-            "description": "a screen share's file: the presenter's participant id",
-        },
-    },
-}
-_RECORDING = {
-    "type": "object",
-    "required": ["id", "room_id", "title", "started_at", "participants", "timeline"],
-    "properties": {
-        "id": {"type": "string"},
-        "room_id": {"type": "string"},
-        "title": {"type": "string"},
-        "started_at": {"type": "number"},
-        "started_by": {"type": ["string", "null"]},
-        "stopped_at": {"type": ["number", "null"]},
-        "duration_s": {"type": ["number", "null"]},
-        "participants": {"type": "array", "items": _PARTICIPANT},
-        "timeline": {
-            "type": "array",
-            "description": "[seconds since the start, participant id, speaking]",
-            "items": {"type": "array"},
-        },
-    },
-}
+openapi.add_schemas(openapi.declared(outputs=(RecordingList,)))
 
 openapi.describe(
     openapi.Operation("GET", "/api/rooms/{room_id}/recordings", "A session's recordings",
         "meetings", "host", params=(_ROOM_ID,), errors=(404,),
-        response={"type": "object", "required": ["items"], "properties": {
-            "items": {"type": "array", "items": _RECORDING}}}),
+        response=openapi.ref("RecordingList")),
     openapi.Operation("GET", "/api/rooms/{room_id}/recordings/{recording_id}/{file}",
         "One participant's recorded file (video/webm)", "meetings", "host",
         params=(_ROOM_ID, openapi.Param("recording_id", "path"), openapi.Param("file", "path"),
