@@ -4,13 +4,17 @@ first) and one site's history of round trips and loss (``history.site_history``)
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ConfigDict
 
 from network_inventory import history
 from network_inventory.errors import NotFound, ValidationError
-from network_inventory.model import Page, iso
+from network_inventory.model import Page, Stamp
 from network_inventory.state import State
 from pendopo.db import Database
+from pendopo.declared import as_json
 
 
 async def list_events(
@@ -43,21 +47,51 @@ async def list_events(
     return Page([_event(r) for r in rows], total, limit, offset)
 
 
+@dataclass(frozen=True, kw_only=True)
+class StateEvent:
+    """One change of a site's shown state (``GET /api/events``). Declared once: its fields are
+    the JSON answer and its OpenAPI schema."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    id: int
+    at: Stamp
+    """ISO 8601 UTC"""
+    site_id: int
+    code: str | None
+    """the site's Kemendagri code (null: none, or the site is gone)"""
+    name: str | None
+    """the site's name (null: the site is gone)"""
+    previous: State
+    state: State
+    rtt_ms: float | None
+    """the round trip measured with the change"""
+    loss: float | None
+    """0..1"""
+    method: str | None
+    """the probe kind that measured it (icmp, tcp, http, ...)"""
+    alert_id: int | None
+    """the alert it raised"""
+    suppressed: str | None
+    """why it raised none (maintenance, flapping, a grouped parent, ...)"""
+
+
 def _event(r: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "at": iso(r["at"]),
-        "site_id": r["site_id"],
-        "code": r["code"],
-        "name": r["name"],
-        "previous": r["previous"],
-        "state": r["state"],
-        "rtt_ms": r["rtt_ms"],
-        "loss": r["loss"],
-        "method": r["method"],
-        "alert_id": r["alert_id"],
-        "suppressed": r["suppressed"],
-    }
+    event = StateEvent(
+        id=r["id"],
+        at=r["at"],
+        site_id=r["site_id"],
+        code=r["code"],
+        name=r["name"],
+        previous=State(r["previous"]),
+        state=State(r["state"]),
+        rtt_ms=r["rtt_ms"],
+        loss=r["loss"],
+        method=r["method"],
+        alert_id=r["alert_id"],
+        suppressed=r["suppressed"],
+    )
+    return as_json(event)
 
 
 async def site_history(db: Database, site_id: int, range_name: str, now: float) -> dict[str, Any]:

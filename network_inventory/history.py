@@ -23,10 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict
+
 from network_inventory import flapping_store
 from network_inventory.flapping import Flap
 from network_inventory.state import Health, State, Track
 from pendopo.db import Component
+from pendopo.declared import as_json
 
 FIVE_MINUTES = 300
 HOUR = 3600
@@ -171,18 +174,66 @@ class Rollup:
     def availability(self) -> float | None:
         return self.answered / self.samples if self.samples else None
 
+    def point(self) -> HistoryPoint:
+        return HistoryPoint(
+            t=self.bucket,
+            samples=self.samples,
+            availability=_r(self.availability),
+            loss=_r(self.loss),
+            rtt_min=_r(self.rtt_min),
+            rtt_median=_r(self.rtt_median),
+            rtt_max=_r(self.rtt_max),
+            round_min=_r(self.round_min),
+            round_max=_r(self.round_max),
+        )
+
     def public(self) -> dict[str, Any]:
-        return {
-            "t": self.bucket,
-            "samples": self.samples,
-            "availability": _r(self.availability),
-            "loss": _r(self.loss),
-            "rtt_min": _r(self.rtt_min),
-            "rtt_median": _r(self.rtt_median),
-            "rtt_max": _r(self.rtt_max),
-            "round_min": _r(self.round_min),
-            "round_max": _r(self.round_max),
-        }
+        return as_json(self.point())
+
+
+_ANSWER = ConfigDict(use_attribute_docstrings=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryPoint:
+    """One bucket of a site's history (``step`` seconds). Declared once: its fields are the
+    JSON answer and its OpenAPI schema."""
+
+    __pydantic_config__ = _ANSWER
+
+    t: int
+    """the bucket's start (Unix seconds)"""
+    samples: int
+    availability: float | None
+    """0..1: the share of samples with an answer"""
+    loss: float | None
+    """0..1"""
+    rtt_min: float | None
+    """ms"""
+    rtt_median: float | None
+    """ms"""
+    rtt_max: float | None
+    """ms"""
+    round_min: float | None
+    """ms: the typical probe round's spread (null before migration 2)"""
+    round_max: float | None
+    """ms"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteHistory:
+    """A site's round trips and loss over a range, oldest bucket first."""
+
+    __pydantic_config__ = _ANSWER
+
+    site_id: int
+    range: str
+    """24h (5-minute buckets), 7d or 30d (hourly)"""
+    start: int
+    end: int
+    step: int
+    """seconds per bucket"""
+    points: list[HistoryPoint]
 
 
 def _r(value: float | None) -> float | None:
@@ -401,11 +452,12 @@ def site_history(
         (site_id, max(last, int(now - span))),
     ).fetchall()
     points.extend(roll((Sample(*r) for r in raw), level))
-    return {
-        "site_id": site_id,
-        "range": range_name,
-        "start": int(since),
-        "end": int(now),
-        "step": level,
-        "points": [p.public() for p in points],
-    }
+    answer = SiteHistory(
+        site_id=site_id,
+        range=range_name,
+        start=int(since),
+        end=int(now),
+        step=level,
+        points=[p.point() for p in points],
+    )
+    return as_json(answer)

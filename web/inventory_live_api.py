@@ -22,6 +22,8 @@ from edge.clients import user_from_cookie_header
 from edge.keys import ACCOUNTS, DATABASE, INVENTORY, LIVE, SETTINGS, SIO
 from network_inventory import events, history
 from network_inventory.alerts import WebhookDispatcher
+from network_inventory.events import StateEvent
+from network_inventory.history import SiteHistory
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
 from network_inventory.model import iso
 from network_inventory.records import CODE_RE
@@ -257,9 +259,10 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
         await channels.stop()
 
 
-_NS, _NN = {"type": ["string", "null"]}, {"type": ["number", "null"]}
 _STATES = {"enum": [st.value for st in State]}
-openapi.add_schemas(openapi.declared(WebhookInput, WebhookChange, outputs=(Webhook,)))
+openapi.add_schemas(
+    openapi.declared(WebhookInput, WebhookChange, outputs=(Webhook, StateEvent, SiteHistory))
+)
 _WEBHOOK = openapi.ref("Webhook")
 _WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
 _SITE_ID = {"type": "integer", "minimum": 1}
@@ -293,20 +296,15 @@ openapi.describe(
         "live", "staff",
         params=(openapi.Param("id", "path", _SITE_ID, example=1),
                 openapi.Param("range", schema={"enum": list(history.RANGES), "default": "24h"})),
-        response={"type": "object", "required": ["site_id", "range", "points"],
-                  "properties": {"site_id": {"type": "integer"}, "range": {"type": "string"},
-                                 "points": {"type": "array", "items": {"type": "object"}}}}),
+        response=openapi.ref("SiteHistory")),
     openapi.Operation("GET", "/api/events", "State changes (event log), newest first", "live",
         "staff",
         params=(openapi.Param("site", description="site id or code"),
                 openapi.Param("site_id", description="site id or code"),
                 openapi.Param("state", schema=_STATES), *page_params()),
-        response=_list({"type": "object", "properties": {
-            "id": {"type": "integer"}, "at": _NS, "site_id": {"type": ["integer", "null"]},
-            "code": _NS, "name": _NS, "previous": _NS, "state": {"type": "string"},
-            "rtt_ms": _NN, "loss": _NN, "method": _NS}})),
+        response=openapi.page_of("StateEvent")),
     openapi.Operation("GET", "/api/webhooks", "Alert webhooks", "live", "address",
-        response=_list(_WEBHOOK)),
+        response=openapi.page_of("Webhook")),
     openapi.Operation("POST", "/api/webhooks", "Add an alert webhook", "live", "editor",
         body=_json_body(openapi.ref("WebhookInput"), {"url": "http://127.0.0.1:9/hook"}),
         response=_WEBHOOK, status=201),
