@@ -30,8 +30,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from pydantic import ConfigDict
+
 from network_inventory import history
 from network_inventory.state import State
+from pendopo.declared import as_json
 
 WIB = timezone(timedelta(hours=7), "WIB")
 """Asia/Jakarta: UTC+7 all year."""
@@ -213,6 +216,7 @@ def _r(value: float | None, digits: int = 6) -> float | None:
 
 
 def _row(figures: Figures, measured: Measured) -> dict[str, Any]:
+    """The fields of :class:`MonthFigures` of ``figures`` and ``measured``."""
     return {
         "availability": _r(figures.availability),
         "counted_s": round(figures.counted_s),
@@ -226,14 +230,112 @@ def _row(figures: Figures, measured: Measured) -> dict[str, Any]:
     }
 
 
+# -- the answer: declared once, its fields are the JSON report and its OpenAPI schema ----------
+_ANSWER = ConfigDict(use_attribute_docstrings=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonthFigures:
+    """A month's availability figures of a site or a group of sites."""
+
+    __pydantic_config__ = _ANSWER
+
+    availability: float | None
+    """0..1: 1 - down_s / counted_s (maintenance, unreachable, planned left out)"""
+    counted_s: int
+    """seconds UP, DEGRADED or DOWN"""
+    down_s: int
+    maintenance_s: int
+    outages: int
+    longest_outage_s: float | None
+    mttr_s: float | None
+    """mean time to repair"""
+    rtt_median_ms: float | None
+    loss: float | None
+    """0..1"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteMonth(MonthFigures):
+    """One site's month."""
+
+    site_id: int
+    code: str | None
+    name: str
+    kind: str
+    kecamatan: str | None
+    """the name of the kecamatan it lies in"""
+    provider: str | None
+    """of its primary uplink"""
+    medium: str | None
+    """of its primary uplink"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupMonth(MonthFigures):
+    """The month of a group of sites (all of them, a kecamatan, a provider, a medium)."""
+
+    sites: int
+    """how many sites the group counts"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KecamatanMonth(GroupMonth):
+    """A kecamatan's month: its own site and every site below it."""
+
+    site_id: int
+    code: str | None
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderMonth(GroupMonth):
+    provider: str | None
+    """null: uplinks without a provider"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediumMonth(GroupMonth):
+    medium: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AvailabilityReport:
+    """The monthly availability report (``GET /api/reports/availability``)."""
+
+    __pydantic_config__ = _ANSWER
+
+    month: str
+    """YYYY-MM"""
+    timezone: str
+    start: str
+    """ISO 8601 UTC: the month's start in Asia/Jakarta"""
+    end: str
+    """ISO 8601 UTC: the month's end, or now for the month in progress"""
+    complete: bool
+    """false for the month in progress"""
+    regency: str | None
+    """name of the regency office site"""
+    region: str
+    """the region setting (the printed header: "Kabupaten Sragen")"""
+    total: GroupMonth
+    sites: list[SiteMonth]
+    kecamatan: list[KecamatanMonth]
+    providers: list[ProviderMonth]
+    media: list[MediumMonth]
+
+
 def build(
     month: Month,
     now: float,
     sites: Sequence[ReportSite],
     timelines: Mapping[int, Timeline],
     measured: Mapping[int, Measured],
+    *,
+    region: str = "",
 ) -> dict[str, Any]:
-    """The report of ``month`` (up to ``now`` for the month in progress).
+    """The report of ``month`` (up to ``now`` for the month in progress) as the API answers it
+    (:class:`AvailabilityReport`); ``region``: the region setting, its printed header.
 
     Sites never in service in the period (no counted time, no measurements) are left out of
     every table; the kecamatan table lists each kecamatan with its descendants.
@@ -268,49 +370,51 @@ def build(
             Measured.total(measured.get(m.site_id, empty) for m in members),
         )
 
-    def group(key: Any, *, skip_none: bool = False) -> list[dict[str, Any]]:
+    def group(key: Any, *, skip_none: bool = False) -> list[tuple[Any, dict[str, Any]]]:
         members: dict[Any, list[ReportSite]] = {}
         for s in shown:
             k = key(s)
             if k is not None or not skip_none:
                 members.setdefault(k, []).append(s)
-        return [{"key": k, "sites": len(ms), **figures_of(ms)} for k, ms in members.items()]
+        return [(k, {"sites": len(ms), **figures_of(ms)}) for k, ms in members.items()]
 
     site_rows = []
     for s in shown:
         kec = kecamatan_of(s)
         site_rows.append(
-            {
-                "site_id": s.site_id,
-                "code": s.code,
-                "name": s.name,
-                "kind": s.kind,
-                "kecamatan": kec.name if kec else None,
-                "provider": s.provider,
-                "medium": s.medium,
+            SiteMonth(
+                site_id=s.site_id,
+                code=s.code,
+                name=s.name,
+                kind=s.kind,
+                kecamatan=kec.name if kec else None,
+                provider=s.provider,
+                medium=s.medium,
                 **_row(figures[s.site_id], measured.get(s.site_id, empty)),
-            }
+            )
         )
-    kecamatan_rows = []
-    for row in group(lambda s: getattr(kecamatan_of(s), "site_id", None), skip_none=True):
-        kec = by_id[row.pop("key")]
-        kecamatan_rows.append({"site_id": kec.site_id, "code": kec.code, "name": kec.name, **row})
-    providers = [{"provider": r.pop("key"), **r} for r in group(lambda s: s.provider)]
-    media = [{"medium": r.pop("key"), **r} for r in group(lambda s: s.medium)]
+    kecamatan_rows = [
+        KecamatanMonth(site_id=k, code=by_id[k].code, name=by_id[k].name, **row)
+        for k, row in group(lambda s: getattr(kecamatan_of(s), "site_id", None), skip_none=True)
+    ]
+    providers = [ProviderMonth(provider=k, **row) for k, row in group(lambda s: s.provider)]
+    media = [MediumMonth(medium=k, **row) for k, row in group(lambda s: s.medium)]
     regency = next((s.name for s in sites if s.kind == "kabupaten"), None)
-    return {
-        "month": str(month),
-        "timezone": "Asia/Jakarta",
-        "start": _iso(start),
-        "end": _iso(end),
-        "complete": now >= month.end,
-        "regency": regency,
-        "total": {"sites": len(shown), **figures_of(shown)},
-        "sites": sorted(site_rows, key=lambda r: (r["kecamatan"] or "", r["code"] or r["name"])),
-        "kecamatan": sorted(kecamatan_rows, key=lambda r: r["code"] or r["name"]),
-        "providers": sorted(providers, key=lambda r: (r["provider"] is None, r["provider"] or "")),
-        "media": sorted(media, key=lambda r: (r["medium"] is None, r["medium"] or "")),
-    }
+    report = AvailabilityReport(
+        month=str(month),
+        timezone="Asia/Jakarta",
+        start=_iso(start),
+        end=_iso(end),
+        complete=now >= month.end,
+        regency=regency,
+        region=region,
+        total=GroupMonth(sites=len(shown), **figures_of(shown)),
+        sites=sorted(site_rows, key=lambda r: (r.kecamatan or "", r.code or r.name)),
+        kecamatan=sorted(kecamatan_rows, key=lambda r: r.code or r.name),
+        providers=sorted(providers, key=lambda r: (r.provider is None, r.provider or "")),
+        media=sorted(media, key=lambda r: (r.medium is None, r.medium or "")),
+    )
+    return as_json(report)
 
 
 def _iso(t: float) -> str:
@@ -320,11 +424,13 @@ def _iso(t: float) -> str:
 # -- reads ------------------------------------------------------------------------------------
 
 
-def load(conn: sqlite3.Connection, month: Month, now: float) -> dict[str, Any]:
+def load(conn: sqlite3.Connection, month: Month, now: float, *, region: str = "") -> dict[str, Any]:
     """The report of ``month`` from the inventory and its history (a read connection)."""
     start, end = month.start, min(month.end, now)
     sites = _sites(conn)
-    return build(month, now, sites, timelines(conn, start, end), _measured(conn, start, end))
+    return build(
+        month, now, sites, timelines(conn, start, end), _measured(conn, start, end), region=region
+    )
 
 
 def _sites(conn: sqlite3.Connection) -> list[ReportSite]:

@@ -53,9 +53,10 @@ async def _report(request: web.Request) -> dict[str, Any]:
         month = availability.parse_month(request.query.get("month"), now)
     except availability.InvalidMonth as exc:
         raise ApiError("invalid_month", str(exc)) from exc
-    report = await request.app[DATABASE].read(lambda c: availability.load(c, month, now))
-    report["region"] = request.app[SETTINGS].region  # the printed header: "Kabupaten Sragen"
-    return report
+    region = request.app[SETTINGS].region
+    return await request.app[DATABASE].read(
+        lambda c: availability.load(c, month, now, region=region)
+    )
 
 
 async def get_report(request: web.Request) -> web.Response:
@@ -128,58 +129,7 @@ _MONTH = Param(
     schema={"type": "string", "pattern": r"^\d{4}-\d{2}$"},
     description="YYYY-MM in Asia/Jakarta time (default: the current month)",
 )
-_FIGURES: dict[str, Any] = {
-    "availability": {
-        "type": ["number", "null"],
-        "description": "0..1: 1 - down_s / counted_s (maintenance, unreachable, planned left out)",
-    },
-    "counted_s": {"type": "integer", "description": "seconds UP, DEGRADED or DOWN"},
-    "down_s": {"type": "integer"},
-    "maintenance_s": {"type": "integer"},
-    "outages": {"type": "integer"},
-    "longest_outage_s": {"type": ["number", "null"]},
-    "mttr_s": {"type": ["number", "null"], "description": "mean time to repair"},
-    "rtt_median_ms": {"type": ["number", "null"]},
-    "loss": {"type": ["number", "null"], "description": "0..1"},
-}
-_GROUP = {"type": "object", "properties": {"sites": {"type": "integer"}, **_FIGURES}}
-_NS = {"type": ["string", "null"]}
-openapi.add_schemas(
-    {
-        "AvailabilityReport": {
-            "type": "object",
-            "properties": {
-                "month": {"type": "string"},
-                "timezone": {"type": "string"},
-                "start": {"type": "string", "format": "date-time"},
-                "end": {"type": "string", "format": "date-time"},
-                "complete": {"type": "boolean", "description": "false for the month in progress"},
-                "regency": {**_NS, "description": "name of the regency office site"},
-                "region": {"type": "string", "description": "the region setting"},
-                "total": _GROUP,
-                "sites": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "site_id": {"type": "integer"},
-                            "code": _NS,
-                            "name": {"type": "string"},
-                            "kind": {"type": "string"},
-                            "kecamatan": _NS,
-                            "provider": _NS,
-                            "medium": _NS,
-                            **_FIGURES,
-                        },
-                    },
-                },
-                "kecamatan": {"type": "array", "items": _GROUP},
-                "providers": {"type": "array", "items": _GROUP},
-                "media": {"type": "array", "items": _GROUP},
-            },
-        }
-    }
-)
+openapi.add_schemas(openapi.declared(outputs=(availability.AvailabilityReport,)))
 openapi.describe(
     Operation(
         "GET",
