@@ -163,3 +163,52 @@ def test_user_site_code_and_password_reset_say_what_the_server_accepts(tmp_path:
     assert reset["required"] is False
     create = doc["paths"]["/api/admin/users"]["post"]["requestBody"]
     assert create["required"] is True
+
+
+def test_invites_recordings_report_events_and_history_are_their_declarations(
+    tmp_path: Path,
+) -> None:
+    """The answers that had hand-written schemas (invite links, recordings, the monthly report,
+    the event log, a site's history) are documented by the declarations that build them; a
+    recording's answer keeps the fields of its record on disk, plus its duration."""
+    from dataclasses import fields
+
+    from accounts.invites import InviteAnswer, InviteCreated, InviteList
+    from media.recordings import RecordedParticipant, RecordingMeta
+    from network_inventory.availability import (
+        AvailabilityReport,
+        GroupMonth,
+        KecamatanMonth,
+        MediumMonth,
+        ProviderMonth,
+        SiteMonth,
+    )
+    from network_inventory.events import StateEvent
+    from network_inventory.history import HistoryPoint, SiteHistory
+    from rooms.recording_answer import RecordingAnswer, RecordingList
+
+    doc = openapi.document(create_app(Settings(data_dir=tmp_path)))
+    schemas = doc["components"]["schemas"]
+    answers = (InviteAnswer, InviteCreated, InviteList, RecordingAnswer, RecordingList,
+               RecordedParticipant, AvailabilityReport, GroupMonth, KecamatanMonth, MediumMonth,
+               ProviderMonth, SiteMonth, StateEvent, HistoryPoint, SiteHistory)  # fmt: skip
+    for record in answers:
+        assert set(schemas[record.__name__]["properties"]) == {f.name for f in fields(record)}
+    assert {f.name for f in fields(RecordingAnswer)} == {
+        *(f.name for f in fields(RecordingMeta)),
+        "duration_s",
+    }
+    assert schemas["InviteAnswer"]["properties"]["id"]["type"] == "string"
+    assert schemas["StateEvent"]["properties"]["state"] == openapi.ref("State")
+
+    def answer(path: str, method: str = "get", status: str = "200") -> object:
+        return doc["paths"][path][method]["responses"][status]["content"]["application/json"][
+            "schema"
+        ]
+
+    assert answer("/api/rooms/{room_id}/invites", "post", "201") == openapi.ref("InviteCreated")
+    assert answer("/api/rooms/{room_id}/invites") == openapi.ref("InviteList")
+    assert answer("/api/rooms/{room_id}/recordings") == openapi.ref("RecordingList")
+    assert answer("/api/reports/availability") == openapi.ref("AvailabilityReport")
+    assert answer("/api/sites/{id}/history") == openapi.ref("SiteHistory")
+    assert answer("/api/events") == openapi.page_of("StateEvent")
