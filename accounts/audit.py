@@ -23,8 +23,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import ConfigDict
+
 from accounts.model import User
 from pendopo.db import Database
+from pendopo.declared import as_json
 
 _SECRET_WORDS = ("password", "token", "secret", "credential", "invite")
 MAX_TEXT = 500
@@ -33,28 +36,28 @@ MAX_TEXT = 500
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One entry of the security audit log. Declared once: its fields are the JSON answer of
+    ``GET /api/admin/audit`` and its OpenAPI schema."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
     id: int
     at: float
+    """epoch seconds"""
     actor: str | None
+    """who did it (user name; null: the system or an anonymous client)"""
     actor_id: int | None
     role: str | None
     address: str | None
+    """the client's address"""
     action: str
+    """e.g. user.create, host.kick, inventory.site_update"""
     target: str | None
     detail: dict[str, object]
+    """what changed, secrets redacted"""
 
     def public(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "at": self.at,
-            "actor": self.actor,
-            "actor_id": self.actor_id,
-            "role": self.role,
-            "address": self.address,
-            "action": self.action,
-            "target": self.target,
-            "detail": self.detail,
-        }
+        return as_json(self)
 
 
 CSV_COLUMNS = ("id", "at_utc", "actor", "role", "address", "action", "target", "detail")

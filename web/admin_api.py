@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from accounts import User
+from accounts.audit import AuditEntry
 from accounts.passwords import generate_password
 from accounts.user_input import PasswordReset, UserInput
 from edge.keys import ACCOUNTS, AUDIT
@@ -149,9 +150,8 @@ class AuditFilter:
 
 async def audit_entries(request: web.Request) -> web.Response:
     require_admin(request)
-    limit = int(_query_number(request, "limit", 100) or 0)
-    offset = int(_query_number(request, "offset", 0) or 0)
-    limit = min(max(limit, 1), MAX_PAGE)
+    asked = paging.paging(request)
+    limit, offset = min(asked.limit, MAX_PAGE), asked.offset  # a page holds at most MAX_PAGE
     f = AuditFilter.from_query(request)
     items, total = await request.app[AUDIT].entries(
         limit=limit, offset=offset, action=f.action, actor=f.actor, since=f.since, until=f.until
@@ -190,7 +190,7 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/admin/audit.csv", audit_csv)
 
 
-openapi.add_schemas(openapi.declared(UserInput, PasswordReset))
+openapi.add_schemas(openapi.declared(UserInput, PasswordReset, outputs=(AuditEntry,)))
 _USER_ID = openapi.Param("user_id", "path", {"type": "integer", "minimum": 1})
 _OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
 _ADMIN_USER = openapi.ref("User")
@@ -229,10 +229,7 @@ openapi.describe(
                   "properties": {"ok": {"const": True}, "ended": {"type": "integer"}}}),
     openapi.Operation("GET", "/api/admin/audit", "Security audit log", "admin", "admin",
         params=(*_AUDIT_FILTERS, *paging.PARAMS),
-        response={"type": "object", "required": ["items", "total", "limit", "offset"],
-                  "properties": {"items": {"type": "array", "items": {"type": "object"}},
-                                 "total": {"type": "integer"}, "limit": {"type": "integer"},
-                                 "offset": {"type": "integer"}}}),
+        response=openapi.page_of("AuditEntry")),
     openapi.Operation("GET", "/api/admin/audit.csv", "Security audit log as CSV", "admin",
         "admin", params=_AUDIT_FILTERS, content_type="text/csv"),
 )  # fmt: skip

@@ -1,8 +1,8 @@
-"""Real answers match the OpenAPI document, field for field: invite links, recordings, the
-monthly availability report, the event log and a site's history, each with records in it (the
-schemathesis run in tests/security mostly sees these lists empty). The document's object
-schemas are made strict here (no field beyond the declared ones), so an answer that grows a
-field its declaration lacks fails as surely as one that misses a required field."""
+"""Real answers match the OpenAPI document, field for field: invite links (and their audit
+entries), recordings, the monthly availability report, the event log and a site's history, each
+with records in it (the schemathesis run in tests/security mostly sees these lists empty). The
+document's object schemas are made strict here (no field beyond the declared ones), so an answer
+that grows a field its declaration lacks fails as surely as one that misses a required field."""
 
 from __future__ import annotations
 
@@ -71,6 +71,9 @@ async def test_invites_and_recordings_answer_as_documented(server: RunningServer
         listed = await _call(http, "GET", invites, 200)
         assert len(listed["items"]) == 2 and isinstance(listed["items"][0]["id"], str)
         doc.check("GET", "/api/rooms/{room_id}/invites", 200, listed)
+        audit = await _call(http, "GET", "/api/admin/audit", 200, params={"action": "invite."})
+        assert audit["total"] == 2 and audit["items"][0]["detail"]
+        doc.check("GET", "/api/admin/audit", 200, audit)
 
         folder = server.settings.recordings_path / room["id"] / "rec1"
         folder.mkdir(parents=True)

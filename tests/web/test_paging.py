@@ -9,7 +9,15 @@ from tests.conftest import RunningServer
 from web import openapi
 from web.paging import MAX_LIMIT
 
-LISTS = ("/api/sites", "/api/links", "/api/probes", "/api/changes", "/api/events", "/api/state")
+LISTS = (
+    "/api/sites",
+    "/api/links",
+    "/api/probes",
+    "/api/changes",
+    "/api/events",
+    "/api/state",
+    "/api/admin/audit",
+)
 BAD = (
     ({"limit": "abc"}, "limit"),
     ({"limit": "0"}, "limit"),
