@@ -26,6 +26,7 @@ from pydantic import ConfigDict
 
 from media.quality import QualitySample
 from pendopo.db import Component, Database
+from pendopo.declared import as_json
 
 RETENTION_SECONDS = 30 * 86400
 RANGES = {"24h": (86400, 300), "7d": (7 * 86400, 3600), "30d": (30 * 86400, 3600)}
@@ -161,9 +162,50 @@ def apply_retention(conn: sqlite3.Connection, now: float) -> int:
     ).rowcount
 
 
+@dataclass(frozen=True, kw_only=True)
+class CallPoint(CallFigures):
+    """One bucket of a site's call quality (``step`` seconds)."""
+
+    t: int
+    """the bucket's start (Unix seconds)"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallSession(CallFigures):
+    """One of a site's recent sessions and how its calls were."""
+
+    room_id: str
+    title: str | None
+    """null: the session is gone"""
+    started: float
+    """the first sample (epoch seconds)"""
+    last: float
+    """the last sample (epoch seconds)"""
+    participants: int
+    """people who called from the site"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallQualityReport:
+    """A site's call quality over a range (``GET /api/sites/{id}/call-quality``): buckets in
+    the probe history's point shape, and the recent sessions. Declared once: its fields are the
+    JSON answer and its OpenAPI schema."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    site_id: int
+    range: str
+    start: int
+    end: int
+    step: int
+    """seconds per bucket"""
+    points: list[CallPoint]
+    sessions: list[CallSession]
+
+
 def _sessions(
     conn: sqlite3.Connection, site_id: int, since: float, limit: int
-) -> list[dict[str, Any]]:
+) -> list[CallSession]:
     rooms = conn.execute(
         "SELECT room_id, min(at) AS started, max(at) AS last FROM call_quality_samples"
         " WHERE site_id = ? AND at >= ? GROUP BY room_id ORDER BY last DESC LIMIT ?",
@@ -176,16 +218,15 @@ def _sessions(
             (site_id, room["room_id"], since),
         ).fetchall()
         title = conn.execute("SELECT title FROM rooms WHERE id = ?", (room["room_id"],)).fetchone()
-        figures = summarise(rows)
         out.append(
-            {
-                "room_id": room["room_id"],
-                "title": title[0] if title else None,
-                "started": room["started"],
-                "last": room["last"],
-                "participants": len({r["participant"] for r in rows}),
-                **figures,
-            }
+            CallSession(
+                room_id=room["room_id"],
+                title=title[0] if title else None,
+                started=room["started"],
+                last=room["last"],
+                participants=len({r["participant"] for r in rows}),
+                **summarise(rows),
+            )
         )
     return out
 
@@ -193,7 +234,8 @@ def _sessions(
 def site_report(
     conn: sqlite3.Connection, site_id: int, range_name: str, now: float
 ) -> dict[str, Any]:
-    """Buckets (for the charts, in the probe history's point shape) and the recent sessions."""
+    """Buckets (for the charts, in the probe history's point shape) and the recent sessions,
+    as :class:`CallQualityReport` answers them."""
     span, step = RANGES[range_name]
     since = now - span
     rows = conn.execute(
@@ -203,19 +245,16 @@ def site_report(
     buckets: dict[int, list[sqlite3.Row]] = {}
     for r in rows:
         buckets.setdefault(int(r["at"] - r["at"] % step), []).append(r)
-    points = []
-    for t, group in sorted(buckets.items()):
-        figures = summarise(group)
-        points.append({"t": t, **figures})
-    return {
-        "site_id": site_id,
-        "range": range_name,
-        "start": int(since),
-        "end": int(now),
-        "step": step,
-        "points": points,
-        "sessions": _sessions(conn, site_id, since, SESSIONS_SHOWN),
-    }
+    report = CallQualityReport(
+        site_id=site_id,
+        range=range_name,
+        start=int(since),
+        end=int(now),
+        step=step,
+        points=[CallPoint(t=t, **summarise(group)) for t, group in sorted(buckets.items())],
+        sessions=_sessions(conn, site_id, since, SESSIONS_SHOWN),
+    )
+    return as_json(report)
 
 
 def last_sessions(
@@ -229,7 +268,7 @@ def last_sessions(
             continue
         sessions = _sessions(conn, row[0], now - RETENTION_SECONDS, 1)
         if sessions:
-            out[code] = sessions[0]
+            out[code] = as_json(sessions[0])
     return out
 
 
@@ -266,8 +305,11 @@ __all__ = [
     "RANGES",
     "RETENTION_SECONDS",
     "CallFigures",
+    "CallPoint",
     "CallQuality",
+    "CallQualityReport",
     "CallSample",
+    "CallSession",
     "apply_retention",
     "insert",
     "last_sessions",

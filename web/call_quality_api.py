@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 
 from edge.keys import CALL_QUALITY, DATABASE
-from network_inventory.call_quality import RANGES, CallFigures
+from network_inventory.call_quality import RANGES, CallQualityReport
 from web import openapi
 from web.auth import require_staff
 from web.errors import ApiError, ApiNotFound
@@ -31,7 +31,7 @@ async def get_call_quality(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
-_FIGURES = openapi.declared(outputs=(CallFigures,))["CallFigures"]["properties"]
+openapi.add_schemas(openapi.declared(outputs=(CallQualityReport,)))
 
 openapi.describe(
     openapi.Operation(
@@ -44,38 +44,7 @@ openapi.describe(
             openapi.Param("id", "path", {"type": "integer"}),
             openapi.Param("range", schema={"enum": list(RANGES), "default": "24h"}),
         ),
-        response={
-            "type": "object",
-            "required": ["site_id", "range", "start", "end", "step", "points", "sessions"],
-            "properties": {
-                "site_id": {"type": "integer"},
-                "range": {"type": "string"},
-                "start": {"type": "integer"},
-                "end": {"type": "integer"},
-                "step": {"type": "integer", "description": "bucket seconds"},
-                "points": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"t": {"type": "integer"}, **_FIGURES},
-                    },
-                },
-                "sessions": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "room_id": {"type": "string"},
-                            "title": {"type": ["string", "null"]},
-                            "started": {"type": "number"},
-                            "last": {"type": "number"},
-                            "participants": {"type": "integer"},
-                            **_FIGURES,
-                        },
-                    },
-                },
-            },
-        },
+        response=openapi.ref("CallQualityReport"),
     )
 )
 

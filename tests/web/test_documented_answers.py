@@ -1,8 +1,9 @@
 """Real answers match the OpenAPI document, field for field: invite links (and their audit
-entries), recordings, the monthly availability report, the event log and a site's history, each
-with records in it (the schemathesis run in tests/security mostly sees these lists empty). The
-document's object schemas are made strict here (no field beyond the declared ones), so an answer
-that grows a field its declaration lacks fails as surely as one that misses a required field."""
+entries), recordings, the monthly availability report, the event log, a site's history and its
+call quality, each with records in it (the schemathesis run in tests/security mostly sees these
+lists empty). The document's object schemas are made strict here (no field beyond the declared
+ones), so an answer that grows a field its declaration lacks fails as surely as one that misses
+a required field."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import aiohttp
 import jsonschema_rs
 
 from edge.keys import DATABASE
+from media.quality import QualitySample
 from media.recordings import META, RecordedParticipant, RecordingMeta
+from network_inventory.call_quality import CallSample, insert
 from tests.conftest import RunningServer
 from tests.network_inventory.report_helpers import kalijambe_november
 from web import openapi
@@ -98,7 +101,9 @@ async def test_invites_and_recordings_answer_as_documented(server: RunningServer
         doc.check("GET", "/api/rooms/{room_id}/recordings", 200, recordings)
 
 
-async def test_report_events_and_history_answer_as_documented(server: RunningServer) -> None:
+async def test_report_events_history_and_call_quality_answer_as_documented(
+    server: RunningServer,
+) -> None:
     await kalijambe_november(server)
     now = int(time.time())
 
@@ -112,6 +117,9 @@ async def test_report_events_and_history_answer_as_documented(server: RunningSer
         return site
 
     site = await server.app[DATABASE].write(samples)
+    figures = QualitySample(5.0, 40.0, 0.01, 0.02, 3.0, 300.0, 900.0)
+    calls = [CallSample.of("33.14.01", "rapat-1", p, now - 60, figures) for p in ("a", "b")]
+    await server.app[DATABASE].write(lambda conn: insert(conn, calls))
     doc = Documented(openapi.document(server.app))
     http = await server.signed_in_session()
     async with http:
@@ -124,3 +132,6 @@ async def test_report_events_and_history_answer_as_documented(server: RunningSer
         history = await _call(http, "GET", f"/api/sites/{site}/history", 200)
         assert sum(p["samples"] for p in history["points"]) == 2
         doc.check("GET", "/api/sites/{id}/history", 200, history)
+        quality = await _call(http, "GET", f"/api/sites/{site}/call-quality", 200)
+        assert quality["points"] and quality["sessions"][0]["participants"] == 2
+        doc.check("GET", "/api/sites/{id}/call-quality", 200, quality)

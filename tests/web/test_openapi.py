@@ -169,10 +169,12 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     tmp_path: Path,
 ) -> None:
     """The answers that had hand-written schemas (invite links, recordings, the monthly report,
-    the event log, a site's history) are documented by the declarations that build them; a
-    recording's answer keeps the fields of its record on disk, plus its duration."""
+    the event log, a site's history and call quality, the audit log) are documented by the
+    declarations that build them; a recording's answer keeps the fields of its record on disk,
+    plus its duration."""
     from dataclasses import fields
 
+    from accounts.audit import AuditEntry
     from accounts.invites import InviteAnswer, InviteCreated, InviteList
     from media.recordings import RecordedParticipant, RecordingMeta
     from network_inventory.availability import (
@@ -183,6 +185,7 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
         ProviderMonth,
         SiteMonth,
     )
+    from network_inventory.call_quality import CallPoint, CallQualityReport, CallSession
     from network_inventory.events import StateEvent
     from network_inventory.history import HistoryPoint, SiteHistory
     from rooms.recording_answer import RecordingAnswer, RecordingList
@@ -191,7 +194,8 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     schemas = doc["components"]["schemas"]
     answers = (InviteAnswer, InviteCreated, InviteList, RecordingAnswer, RecordingList,
                RecordedParticipant, AvailabilityReport, GroupMonth, KecamatanMonth, MediumMonth,
-               ProviderMonth, SiteMonth, StateEvent, HistoryPoint, SiteHistory)  # fmt: skip
+               ProviderMonth, SiteMonth, StateEvent, HistoryPoint, SiteHistory, AuditEntry,
+               CallQualityReport, CallPoint, CallSession)  # fmt: skip
     for record in answers:
         assert set(schemas[record.__name__]["properties"]) == {f.name for f in fields(record)}
     assert {f.name for f in fields(RecordingAnswer)} == {
@@ -212,3 +216,5 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     assert answer("/api/reports/availability") == openapi.ref("AvailabilityReport")
     assert answer("/api/sites/{id}/history") == openapi.ref("SiteHistory")
     assert answer("/api/events") == openapi.page_of("StateEvent")
+    assert answer("/api/admin/audit") == openapi.page_of("AuditEntry")
+    assert answer("/api/sites/{id}/call-quality") == openapi.ref("CallQualityReport")
