@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from network_inventory import history, maintenance_windows, thresholds
 from network_inventory.alert_log import AlertSite
@@ -42,6 +42,14 @@ from network_inventory.alerts import (
 )
 from network_inventory.alerts import transitions as changes_between
 from network_inventory.flapping import Phase
+from network_inventory.live_answer import (
+    LiveSummary,
+    ProbingStatus,
+    Rollout,
+    SiteBaseline,
+    SiteState,
+    TargetRound,
+)
 from network_inventory.maintenance import RecurringWindow, in_maintenance
 from network_inventory.model import VILLAGE_KINDS, ProbeKind, ProbeTarget, iso
 from network_inventory.probing import Prober, ProbeResult, SweepPlan
@@ -58,6 +66,7 @@ from network_inventory.state import (
     round_health,
 )
 from pendopo.db import Database
+from pendopo.declared import as_json
 from pendopo.tasks import TaskSet, cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -901,40 +910,53 @@ class LiveService:
             self.inventory = inv
         return inv
 
-    def summary(self) -> dict[str, Any]:
+    def live_summary(self) -> LiveSummary:
         counts = {s.value: 0 for s in State}
         for sid in self.inventory.sites:
             status = self.status.get(sid)
             counts[(status.track.shown if status else State.UNKNOWN).value] += 1
         villages = [s for s in self.inventory.sites.values() if s.kind in VILLAGE_KINDS]
         active = sum(1 for s in villages if self.inventory.active_parents.get(s.id))
-        return {
-            "counts": counts,
-            "total_sites": len(self.inventory.sites),
-            "rollout": {
-                "active_villages": active,
-                "total_villages": len(villages),
-                # short aliases read by web/static/js/inventory-live.js
-                "active": active,
-                "total": len(villages),
-            },
-        }
+        return LiveSummary(
+            counts=counts,
+            total_sites=len(self.inventory.sites),
+            rollout=Rollout(
+                active_villages=active,
+                total_villages=len(villages),
+                active=active,
+                total=len(villages),
+            ),
+        )
 
-    def _baseline(self, site_id: int) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
+        """:meth:`live_summary` as JSON (the ``summary`` push, the metrics)."""
+        return as_json(self.live_summary())
+
+    def probing_status(self) -> ProbingStatus:
+        prober, swept = self.prober, self.counters.sweeps > 0
+        return ProbingStatus(
+            running=prober is not None,
+            icmp_method=prober.icmp_method if prober else None,
+            icmp_error=prober.icmp_error if prober else None,
+            last_sweep_at=self.counters.last_sweep_at if swept else None,
+            last_sweep_s=round(self.counters.last_sweep_s, 3) if swept else None,
+        )
+
+    def _baseline(self, site_id: int) -> SiteBaseline:
         """The thresholds a site is judged by and where they come from (its uplink's medium,
         the link's own values, or the settings for a site without an active uplink)."""
         limits = self.limits_of(site_id)
         uplink = self.inventory.uplinks.get(site_id)
-        source = "settings"
+        source: Literal["medium", "link", "settings"] = "settings"
         if uplink is not None:
             own = uplink[1]
             source = "link" if own is not None and not own.empty else "medium"
-        return {
-            "loss_degraded": limits.loss_degraded,
-            "rtt_degraded_ms": limits.rtt_degraded_ms,
-            "medium": uplink[0] if uplink else None,
-            "source": source,
-        }
+        return SiteBaseline(
+            loss_degraded=limits.loss_degraded,
+            rtt_degraded_ms=limits.rtt_degraded_ms,
+            medium=uplink[0] if uplink else None,
+            source=source,
+        )
 
     def site_id_of(self, code: str) -> int | None:
         """The id of the site with this Kemendagri code, if the inventory has it."""
@@ -943,7 +965,7 @@ class LiveService:
                 return site.id
         return None
 
-    def site_states(self) -> list[dict[str, Any]]:
+    def site_state_items(self) -> list[SiteState]:
         """Every site's state, in hierarchy order (what ``GET /api/state`` lists)."""
         sites = self.inventory.sites
         out = []
@@ -952,26 +974,30 @@ class LiveService:
             status = self.status.get(sid)
             track = status.track if status else Track(sid)
             out.append(
-                {
-                    "site_id": sid,
-                    "id": sid,
-                    "code": site.code,
-                    "name": site.name,
-                    "kind": site.kind,
-                    "parent_id": site.parent_id,
-                    "state": track.shown.value,
-                    "effective": track.effective.value,
-                    "flapping": track.flapping,
-                    "since": iso(track.since) if status else None,
-                    "rtt_ms": status.rtt_ms if status else None,
-                    "loss": status.loss if status else None,
-                    "method": status.method if status else None,
-                    "measured_at": iso(status.updated_at) if status and status.updated_at else None,
-                    "targets": list(status.targets) if status else [],
-                    "baseline": self._baseline(sid),
-                }
+                SiteState(
+                    site_id=sid,
+                    id=sid,
+                    code=site.code,
+                    name=site.name,
+                    kind=site.kind,
+                    parent_id=site.parent_id,
+                    state=track.shown,
+                    effective=track.effective,
+                    flapping=track.flapping,
+                    since=track.since if status else None,
+                    rtt_ms=status.rtt_ms if status else None,
+                    loss=status.loss if status else None,
+                    method=status.method if status else None,
+                    measured_at=status.updated_at if status and status.updated_at else None,
+                    targets=[TargetRound.of(t) for t in status.targets] if status else [],
+                    baseline=self._baseline(sid),
+                )
             )
         return out
+
+    def site_states(self) -> list[dict[str, Any]]:
+        """:meth:`site_state_items` as JSON."""
+        return [as_json(s) for s in self.site_state_items()]
 
 
 def _nothing() -> Probed:

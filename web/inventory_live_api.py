@@ -25,11 +25,12 @@ from network_inventory.alerts import WebhookDispatcher
 from network_inventory.events import StateEvent
 from network_inventory.history import SiteHistory
 from network_inventory.live import NAMESPACE, LiveConfig, LiveService
-from network_inventory.model import iso
+from network_inventory.live_answer import StateAnswer
 from network_inventory.records import CODE_RE
 from network_inventory.state import Policy, State
 from network_inventory.webhooks import Webhook, WebhookChange, WebhookInput, Webhooks
 from pendopo.db import Then
+from pendopo.declared import as_json
 from web import alert_channels_api, openapi
 from web.auth import (
     audited,
@@ -82,27 +83,20 @@ async def get_state(request: web.Request) -> web.Response:
     parent = _site_param(request, "parent", "parent_id")
     rows = [
         s
-        for s in live.site_states()
-        if (state is None or s["state"] == state.value)
-        and (kind is None or s["kind"] == kind)
-        and (parent is None or s["parent_id"] == parent)
+        for s in live.site_state_items()
+        if (state is None or s.state is state)
+        and (kind is None or s.kind == kind)
+        and (parent is None or s.parent_id == parent)
     ]
-    body: dict[str, Any] = dict(live.summary())
-    prober = live.prober
-    body["probing"] = {
-        "running": prober is not None,
-        "icmp_method": prober.icmp_method if prober else None,
-        "icmp_error": prober.icmp_error if prober else None,
-        "last_sweep_at": iso(live.counters.last_sweep_at) if live.counters.sweeps else None,
-        "last_sweep_s": round(live.counters.last_sweep_s, 3) if live.counters.sweeps else None,
-    }
-    body.update(
-        items=rows[asked.offset : asked.offset + asked.limit],
+    answer = StateAnswer.of(
+        live.live_summary(),
+        live.probing_status(),
+        rows[asked.offset : asked.offset + asked.limit],
         total=len(rows),
         limit=asked.limit,
         offset=asked.offset,
     )
-    return web.json_response(body)
+    return web.json_response(as_json(answer))
 
 
 async def get_history(request: web.Request) -> web.Response:
@@ -261,7 +255,9 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
 
 _STATES = {"enum": [st.value for st in State]}
 openapi.add_schemas(
-    openapi.declared(WebhookInput, WebhookChange, outputs=(Webhook, StateEvent, SiteHistory))
+    openapi.declared(
+        WebhookInput, WebhookChange, outputs=(Webhook, StateEvent, SiteHistory, StateAnswer)
+    )
 )
 _WEBHOOK = openapi.ref("Webhook")
 _WEBHOOK_ID = openapi.Param("id", "path", {"type": "integer", "minimum": 1}, example=1)
@@ -272,15 +268,6 @@ def _json_body(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any
     return {"application/json": {"schema": schema, "example": example}}
 
 
-def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["items", "total"],
-        "properties": {"items": {"type": "array", "items": items}, "total": {"type": "integer"},
-                       "limit": {"type": "integer"}, "offset": {"type": "integer"}, **extra},
-    }  # fmt: skip
-
-
 openapi.describe(
     openapi.Operation("GET", "/api/state", "Every site's probe state and the rollout summary",
         "live", "staff",
@@ -288,10 +275,7 @@ openapi.describe(
                 openapi.Param("parent", description="parent site id or code"),
                 openapi.Param("parent_id", description="parent site id or code"),
                 *page_params(default_limit=MAX_LIMIT)),
-        response=_list({"type": "object", "properties": {"site_id": {"type": "integer"},
-                        "state": _STATES}},
-                       counts={"type": "object", "additionalProperties": {"type": "integer"}},
-                       rollout={"type": "object"}, probing={"type": "object"})),
+        response=openapi.ref("StateAnswer")),
     openapi.Operation("GET", "/api/sites/{id}/history", "A site's RTT/loss roll-ups over a range",
         "live", "staff",
         params=(openapi.Param("id", "path", _SITE_ID, example=1),

@@ -1,9 +1,9 @@
 """Real answers match the OpenAPI document, field for field: invite links (and their audit
-entries), recordings, the monthly availability report, the event log, a site's history and its
-call quality, each with records in it (the schemathesis run in tests/security mostly sees these
-lists empty). The document's object schemas are made strict here (no field beyond the declared
-ones), so an answer that grows a field its declaration lacks fails as surely as one that misses
-a required field."""
+entries), recordings, the monthly availability report, the live state, the event log, a site's
+history and its call quality, each with records in it (the schemathesis run in tests/security
+mostly sees these lists empty). The document's object schemas are made strict here (no field
+beyond the declared ones), so an answer that grows a field its declaration lacks fails as surely
+as one that misses a required field."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from edge.keys import DATABASE
 from media.quality import QualitySample
 from media.recordings import META, RecordedParticipant, RecordingMeta
 from network_inventory.call_quality import CallSample, insert
+from network_inventory.probing.result import ProbeResult, TargetRound
+from pendopo.declared import as_json
 from tests.conftest import RunningServer
 from tests.network_inventory.report_helpers import kalijambe_november
 from web import openapi
@@ -129,9 +131,22 @@ async def test_report_events_history_and_call_quality_answer_as_documented(
         events = await _call(http, "GET", "/api/events", 200, params={"site": "33.14.01"})
         assert events["total"] == 5 and events["items"][0]["code"] == "33.14.01"
         doc.check("GET", "/api/events", 200, events)
+        state = await _call(http, "GET", "/api/state", 200, params={"limit": "50"})
+        assert len(state["items"]) == 50 and state["total"] > 50 and state["rollout"]
+        doc.check("GET", "/api/state", 200, state)
         history = await _call(http, "GET", f"/api/sites/{site}/history", 200)
         assert sum(p["samples"] for p in history["points"]) == 2
         doc.check("GET", "/api/sites/{id}/history", 200, history)
         quality = await _call(http, "GET", f"/api/sites/{site}/call-quality", 200)
         assert quality["points"] and quality["sessions"][0]["participants"] == 2
         doc.check("GET", "/api/sites/{id}/call-quality", 200, quality)
+
+
+def test_a_stored_probe_round_reads_back_as_the_declared_target_round() -> None:
+    """The rounds kept with a site's status are written by ``ProbeResult.public()`` and read
+    back into ``TargetRound`` for ``GET /api/state``: one declaration, nothing lost or added."""
+    result = ProbeResult(7, 3, "tcp", "tcp", 3, 2, (1.25, 2.5), error=None, at=5.0)
+    stored = result.public()
+    assert as_json(TargetRound.of(stored)) == stored
+    assert stored["rtt_median_ms"] == 1.875 and stored["loss"] == 0.3333
+    assert as_json(TargetRound.of({"target_id": 1}))["error"] is None  # an older row: nulls

@@ -188,6 +188,14 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     from network_inventory.call_quality import CallPoint, CallQualityReport, CallSession
     from network_inventory.events import StateEvent
     from network_inventory.history import HistoryPoint, SiteHistory
+    from network_inventory.live_answer import (
+        ProbingStatus,
+        Rollout,
+        SiteBaseline,
+        SiteState,
+        StateAnswer,
+    )
+    from network_inventory.probing.result import TargetRound
     from rooms.recording_answer import RecordingAnswer, RecordingList
 
     doc = openapi.document(create_app(Settings(data_dir=tmp_path)))
@@ -195,7 +203,8 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     answers = (InviteAnswer, InviteCreated, InviteList, RecordingAnswer, RecordingList,
                RecordedParticipant, AvailabilityReport, GroupMonth, KecamatanMonth, MediumMonth,
                ProviderMonth, SiteMonth, StateEvent, HistoryPoint, SiteHistory, AuditEntry,
-               CallQualityReport, CallPoint, CallSession)  # fmt: skip
+               CallQualityReport, CallPoint, CallSession, StateAnswer, SiteState, TargetRound,
+               SiteBaseline, Rollout, ProbingStatus)  # fmt: skip
     for record in answers:
         assert set(schemas[record.__name__]["properties"]) == {f.name for f in fields(record)}
     assert {f.name for f in fields(RecordingAnswer)} == {
@@ -217,4 +226,5 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     assert answer("/api/sites/{id}/history") == openapi.ref("SiteHistory")
     assert answer("/api/events") == openapi.page_of("StateEvent")
     assert answer("/api/admin/audit") == openapi.page_of("AuditEntry")
+    assert answer("/api/state") == openapi.ref("StateAnswer")
     assert answer("/api/sites/{id}/call-quality") == openapi.ref("CallQualityReport")
