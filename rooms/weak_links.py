@@ -19,7 +19,7 @@ Pure functions: no I/O, table-tested in tests/rooms/test_weak_links.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Literal, Protocol
 
 from rooms.sites import LinkHealth
 
@@ -240,10 +240,14 @@ def _send_limits(
 
 # ----------------------------------------------------------------------------- readiness
 
-READY, WEAK, DOWN, UNKNOWN = "ready", "weak", "down", "unknown"
+READY: Final = "ready"
+WEAK: Final = "weak"
+DOWN: Final = "down"
+UNKNOWN: Final = "unknown"
+Readiness = Literal["ready", "weak", "down", "unknown"]
 
 
-def readiness(link: LinkHealth | None, policy: WeakLinkPolicy = WeakLinkPolicy()) -> str:
+def readiness(link: LinkHealth | None, policy: WeakLinkPolicy = WeakLinkPolicy()) -> Readiness:
     """``down`` (DOWN / UNREACHABLE: cannot join), ``weak`` (can join, audio only by default),
     ``ready`` (UP with video), ``unknown`` (no measurement: no probe target, planned, never
     answered)."""
@@ -267,6 +271,7 @@ __all__ = [
     "UNKNOWN",
     "WEAK",
     "WEAK_STATES",
+    "Readiness",
     "ReceiveProfile",
     "SendLimits",
     "UplinkEstimate",

@@ -14,8 +14,10 @@ import time
 from aiohttp import web
 
 from edge.keys import CALL_QUALITY, ROOMS, SETTINGS, SITES
+from pendopo.declared import as_json
 from rooms import Participant, ParticipantState, SiteDirectory
 from rooms.model import SessionState
+from rooms.site_answers import ReadinessRoom, SessionReadiness, SiteReadiness
 from rooms.sites import site_and_parent
 from rooms.weak_links import DOWN, READY, UNKNOWN, WEAK, WeakLinkPolicy, readiness, receive_profile
 from web import openapi
@@ -62,29 +64,30 @@ async def room_readiness(request: web.Request) -> web.Response:
         present = sum(1 for p in here if p.present)
         waiting = sum(1 for p in here if p.state is ParticipantState.LOBBY)
         sites.append(
-            {
-                "code": code,
-                "name": site.name if site else code,
-                "label": site.label(parent) if site else code,
-                "kind": site.kind if site else None,
-                "readiness": verdict,
-                "link": link.public() if link else None,
-                "audio_only": not profile.video,
-                "reason": profile.reason,
-                "last_call": last.get(code),
-                "presence": "present" if present else "lobby" if waiting else "absent",
-                "present": present,
-                "waiting": waiting,
-            }
+            SiteReadiness(
+                code=code,
+                name=site.name if site else code,
+                label=site.label(parent) if site else code,
+                kind=site.kind if site else None,
+                readiness=verdict,
+                link=link,
+                audio_only=not profile.video,
+                reason=profile.reason,
+                last_call=last.get(code),
+                presence="present" if present else "lobby" if waiting else "absent",
+                present=present,
+                waiting=waiting,
+            )
         )
-    body = {
-        "room": {"id": record.id, "title": record.title, "state": state.value},
-        "counts": counts,
-        "sites": sites,
-    }
-    return web.json_response(body)
+    answer = SessionReadiness(
+        room=ReadinessRoom(id=record.id, title=record.title, state=state),
+        counts=counts,
+        sites=sites,
+    )
+    return web.json_response(as_json(answer))
 
 
+openapi.add_schemas(openapi.declared(outputs=(SessionReadiness,)))
 openapi.describe(
     openapi.Operation(
         "GET",
@@ -93,37 +96,7 @@ openapi.describe(
         "meetings",
         "host",
         params=(openapi.Param("room_id", "path", description="session id"),),
-        response={
-            "type": "object",
-            "required": ["room", "counts", "sites"],
-            "properties": {
-                "room": {"type": "object"},
-                "counts": {
-                    "type": "object",
-                    "description": "sites per readiness: ready, weak, down, unknown",
-                    "additionalProperties": {"type": "integer"},
-                },
-                "sites": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "code": {"type": "string"},
-                            "name": {"type": "string"},
-                            "label": {"type": "string", "description": '"Village, Kecamatan"'},
-                            "readiness": {"enum": [READY, WEAK, DOWN, UNKNOWN]},
-                            "link": {"type": ["object", "null"]},
-                            "audio_only": {"type": "boolean"},
-                            "reason": {"type": ["string", "null"]},
-                            "last_call": {"type": ["object", "null"]},
-                            "presence": {"enum": ["present", "lobby", "absent"]},
-                            "present": {"type": "integer"},
-                            "waiting": {"type": "integer"},
-                        },
-                    },
-                },
-            },
-        },
+        response=openapi.ref("SessionReadiness"),
     )
 )
 

@@ -16,12 +16,14 @@ from aiohttp import web
 
 from edge.keys import REGISTRY, ROOMS, SESSIONS, SETTINGS, SITES
 from edge.placement import elsewhere_url, ensure_here
+from pendopo.declared import as_json
 from rooms import RoomError
 from rooms.errors import FORBIDDEN, NOT_FOUND, ROOM_ENDED, ROOM_LOCKED
 from rooms.model import ParticipantState, SessionState
 from rooms.new_session import SessionInput
 from rooms.records import RoomRecord
 from rooms.session_answer import ScheduleAnswer, SessionAnswer, SessionSummary
+from rooms.site_answers import LabelledSite, LabelledSites, SiteChoice, SiteChoices
 from rooms.sites import all_sites
 from web import attendance_api, calendar_api, openapi, pages, readiness_api
 from web.auth import audit, require_host, require_user
@@ -162,28 +164,16 @@ async def site_picker(request: web.Request) -> web.Response:
     if parent is not None and len(parent) > 32:
         raise ApiError("invalid_request", "parent is not a site code.")
     sites = await request.app[SITES].children(parent)
-    return web.json_response(
-        {
-            "parent": parent,
-            "items": [{"code": s.code, "name": s.name, "kind": s.kind} for s in sites],
-        }
-    )
+    choices = SiteChoices(parent=parent, items=[SiteChoice.of(s) for s in sites])
+    return web.json_response(as_json(choices))
 
 
 async def all_site_choices(request: web.Request) -> web.Response:
     """Every kecamatan and village with its label ("Jati, Sragen"): the type-ahead searches of
     the join page and of the new-session form (about 230 entries, a few kB gzipped)."""
-    items = [
-        {
-            "code": site.code,
-            "name": site.name,
-            "kind": site.kind,
-            "kecamatan": parent.name if parent is not None else None,
-            "label": site.label(parent),
-        }
-        for site, parent in await all_sites(request.app[SITES])
-    ]
-    return web.json_response({"items": items})
+    sites = await all_sites(request.app[SITES])
+    listed = LabelledSites(items=[LabelledSite.of_pair(site, parent) for site, parent in sites])
+    return web.json_response(as_json(listed))
 
 
 def setup(app: web.Application) -> None:
@@ -202,7 +192,11 @@ def setup(app: web.Application) -> None:
 
 
 _ROOM_ID = openapi.Param("room_id", "path", description="session id (11 characters)")
-openapi.add_schemas(openapi.declared(SessionInput, outputs=(SessionAnswer, SessionSummary)))
+openapi.add_schemas(
+    openapi.declared(
+        SessionInput, outputs=(SessionAnswer, SessionSummary, SiteChoices, LabelledSites)
+    )
+)
 _ROOM = openapi.ref("SessionAnswer")
 
 openapi.describe(
@@ -225,14 +219,7 @@ openapi.describe(
     openapi.Operation("GET", "/api/sites/all",
         "Every kecamatan and village with its label, for the type-ahead site searches",
         "meetings", "none",
-        response={"type": "object", "required": ["items"], "properties": {
-            "items": {"type": "array", "items": {"type": "object",
-                      "required": ["code", "name", "kind", "label"], "properties": {
-                          "code": {"type": "string"}, "name": {"type": "string"},
-                          "kind": {"type": "string"},
-                          "kecamatan": {"type": ["string", "null"]},
-                          "label": {"type": "string",
-                                    "description": '"Village, Kecamatan" or the kecamatan'}}}}}}),
+        response=openapi.ref("LabelledSites")),
     openapi.Operation("GET", "/api/rooms/{room_id}", "A room's public summary", "meetings",
         "none", params=(_ROOM_ID,),
         response={"type": "object", "required": ["room"], "properties": {
@@ -245,10 +232,5 @@ openapi.describe(
         "none",
         params=(openapi.Param("parent", schema={"type": "string", "maxLength": 32},
                               description="a kecamatan's code: its villages"),),
-        response={"type": "object", "required": ["parent", "items"], "properties": {
-            "parent": {"type": ["string", "null"]},
-            "items": {"type": "array", "items": {"type": "object", "required": ["code", "name"],
-                      "properties": {"code": {"type": ["string", "null"]},
-                                     "name": {"type": "string"},
-                                     "kind": {"type": "string"}}}}}}),
+        response=openapi.ref("SiteChoices")),
 )  # fmt: skip

@@ -1,9 +1,9 @@
-"""Real answers match the OpenAPI document, field for field: invite links (and their audit
-entries), recordings, the monthly availability report, the live state, the event log, a site's
-history and its call quality, each with records in it (the schemathesis run in tests/security
-mostly sees these lists empty). The document's object schemas are made strict here (no field
-beyond the declared ones), so an answer that grows a field its declaration lacks fails as surely
-as one that misses a required field."""
+"""Real answers match the OpenAPI document, field for field: a session's readiness, the site
+choices, invite links (and their audit entries), recordings, the monthly availability report,
+the live state, the event log, a site's history and its call quality, each with records in it
+(the schemathesis run in tests/security mostly sees these lists empty). The document's object
+schemas are made strict here (no field beyond the declared ones), so an answer that grows a
+field its declaration lacks fails as surely as one that misses a required field."""
 
 from __future__ import annotations
 
@@ -64,11 +64,21 @@ async def _call(
     return body
 
 
-async def test_invites_and_recordings_answer_as_documented(server: RunningServer) -> None:
+async def test_meeting_answers_are_as_documented(server: RunningServer) -> None:
     doc = Documented(openapi.document(server.app))
     http = await server.signed_in_session()
     async with http:
-        room = (await _call(http, "POST", "/api/rooms", 201, json={"title": "Rapat"}))["room"]
+        body = {"title": "Rapat", "invited_sites": ["33.14.01", "33.14.02.2001"]}
+        room = (await _call(http, "POST", "/api/rooms", 201, json=body))["room"]
+        ready = await _call(http, "GET", f"/api/rooms/{room['id']}/readiness", 200)
+        assert [s["code"] for s in ready["sites"]] == body["invited_sites"]
+        doc.check("GET", "/api/rooms/{room_id}/readiness", 200, ready)
+        picker = await _call(http, "GET", "/api/sites/picker", 200, params={"parent": "33.14.01"})
+        assert picker["items"] and picker["parent"] == "33.14.01"
+        doc.check("GET", "/api/sites/picker", 200, picker)
+        labelled = await _call(http, "GET", "/api/sites/all", 200)
+        assert any(s["kecamatan"] for s in labelled["items"])
+        doc.check("GET", "/api/sites/all", 200, labelled)
         invites = f"/api/rooms/{room['id']}/invites"
         created = await _call(http, "POST", invites, 201, json={"ttl_hours": 2})
         doc.check("POST", "/api/rooms/{room_id}/invites", 201, created)

@@ -197,6 +197,15 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     )
     from network_inventory.probing.result import TargetRound
     from rooms.recording_answer import RecordingAnswer, RecordingList
+    from rooms.site_answers import (
+        LabelledSite,
+        LabelledSites,
+        ReadinessRoom,
+        SessionReadiness,
+        SiteChoice,
+        SiteChoices,
+        SiteReadiness,
+    )
 
     doc = openapi.document(create_app(Settings(data_dir=tmp_path)))
     schemas = doc["components"]["schemas"]
@@ -204,7 +213,8 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
                RecordedParticipant, AvailabilityReport, GroupMonth, KecamatanMonth, MediumMonth,
                ProviderMonth, SiteMonth, StateEvent, HistoryPoint, SiteHistory, AuditEntry,
                CallQualityReport, CallPoint, CallSession, StateAnswer, SiteState, TargetRound,
-               SiteBaseline, Rollout, ProbingStatus)  # fmt: skip
+               SiteBaseline, Rollout, ProbingStatus, SessionReadiness, SiteReadiness,
+               ReadinessRoom, SiteChoices, SiteChoice, LabelledSites, LabelledSite)  # fmt: skip
     for record in answers:
         assert set(schemas[record.__name__]["properties"]) == {f.name for f in fields(record)}
     assert {f.name for f in fields(RecordingAnswer)} == {
@@ -227,4 +237,7 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     assert answer("/api/events") == openapi.page_of("StateEvent")
     assert answer("/api/admin/audit") == openapi.page_of("AuditEntry")
     assert answer("/api/state") == openapi.ref("StateAnswer")
+    assert answer("/api/rooms/{room_id}/readiness") == openapi.ref("SessionReadiness")
+    assert answer("/api/sites/picker") == openapi.ref("SiteChoices")
+    assert answer("/api/sites/all") == openapi.ref("LabelledSites")
     assert answer("/api/sites/{id}/call-quality") == openapi.ref("CallQualityReport")
