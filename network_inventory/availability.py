@@ -28,9 +28,10 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict
+from pydantic.json_schema import WithJsonSchema
 
 from network_inventory import history
 from network_inventory.state import State
@@ -232,6 +233,7 @@ def _row(figures: Figures, measured: Measured) -> dict[str, Any]:
 
 # -- the answer: declared once, its fields are the JSON report and its OpenAPI schema ----------
 _ANSWER = ConfigDict(use_attribute_docstrings=True)
+_DateTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -308,9 +310,9 @@ class AvailabilityReport:
     month: str
     """YYYY-MM"""
     timezone: str
-    start: str
+    start: _DateTime
     """ISO 8601 UTC: the month's start in Asia/Jakarta"""
-    end: str
+    end: _DateTime
     """ISO 8601 UTC: the month's end, or now for the month in progress"""
     complete: bool
     """false for the month in progress"""
