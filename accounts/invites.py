@@ -26,14 +26,16 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import ConfigDict
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from accounts.model import User
 from accounts.store import AccountError
+from pendopo import declared
 from pendopo.db import Database, Then, and_then
 from pendopo.declared import as_json
 
@@ -64,6 +66,39 @@ class Invite:
         return as_json(InviteAnswer.of(self))
 
 
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, use_attribute_docstrings=True)
+
+    @classmethod
+    def parse(cls: type[B], data: Mapping[str, Any]) -> B:
+        """The body checked, or ``InviteError("invalid_request")`` naming every bad field."""
+        try:
+            return cls.model_validate(dict(data))
+        except pydantic.ValidationError as exc:
+            found = declared.details(exc, "invite")
+            raise InviteError("invalid_request", declared.sentence(found), details=found) from None
+
+
+class InviteInput(_Body):
+    """A new invite link as a host asks for it (``POST /api/rooms/{id}/invites``; every field
+    may be left out). Declared once: it checks the body and gives its OpenAPI schema."""
+
+    site_code: Annotated[str | None, Strict(), Field(min_length=1, max_length=32)] = None
+    """bind the link to this site (null: any site)"""
+    ttl_hours: Annotated[float, Strict(), Field(ge=1, le=MAX_TTL / 3600)] = DEFAULT_TTL / 3600
+    """how long the link works"""
+    require_lobby: Annotated[bool, Strict()] = True
+    """its holders wait in the lobby until a host admits them"""
+
+
+class InvitePolicy(_Body):
+    """``PUT /api/rooms/{id}/invite-policy``."""
+
+    required: Annotated[bool, Strict()]
+    """true: only invite holders (and hosts) may join from now on"""
+
+
+B = TypeVar("B", bound=_Body)
 _ANSWER = ConfigDict(use_attribute_docstrings=True)
 
 

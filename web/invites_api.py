@@ -15,7 +15,7 @@ import sqlite3
 
 from aiohttp import web
 
-from accounts.invites import MAX_TTL, InviteAnswer, InviteCreated, InviteList
+from accounts.invites import InviteAnswer, InviteCreated, InviteInput, InviteList, InvitePolicy
 from edge.keys import INVITES, ROOMS, SITES
 from pendopo.declared import as_json
 from rooms import RoomError
@@ -23,8 +23,6 @@ from rooms.errors import NOT_FOUND, ROOM_ENDED
 from web import openapi
 from web.auth import audited, require_host
 from web.errors import ApiError, json_body
-
-MAX_SITE_CODE = 32
 
 
 async def _open_room(request: web.Request) -> str:
@@ -39,25 +37,14 @@ async def _open_room(request: web.Request) -> str:
 
 
 async def create_invite(request: web.Request) -> web.Response:
-    """``{"site_code": "33.14.06"|null, "ttl_hours": 24, "require_lobby": true}`` (all optional)
-    -> 201 ``{"invite": {...}, "url": "/j/<room>#invite=<token>"}``."""
+    """``{"site_code": "33.14.06"|null, "ttl_hours": 24, "require_lobby": true}`` (all optional;
+    ``accounts.invites.InviteInput``) -> 201 ``{"invite": {...}, "url": "/j/<room>#invite=.."}``."""
     user = require_host(request)
     room_id = await _open_room(request)
-    body = await json_body(request)
-    site = body.get("site_code")
-    if site is not None:
-        if not isinstance(site, str) or not 0 < len(site) <= MAX_SITE_CODE:
-            raise ApiError("invalid_request", "site_code must be a site code or null.")
-        if await request.app[SITES].get(site) is None:
-            raise ApiError("invalid_request", f"Unknown site {site!r}.")
-    hours = body.get("ttl_hours", 24)
-    if isinstance(hours, bool) or not isinstance(hours, int | float):
-        raise ApiError("invalid_request", "ttl_hours must be a number.")
-    if not 1 <= hours <= MAX_TTL / 3600:
-        raise ApiError("invalid_request", "ttl_hours must be from 1 to 720.")
-    require_lobby = body.get("require_lobby", True)
-    if not isinstance(require_lobby, bool):
-        raise ApiError("invalid_request", "require_lobby must be true or false.")
+    asked = InviteInput.parse(await json_body(request))
+    site, hours, require_lobby = asked.site_code, asked.ttl_hours, asked.require_lobby
+    if site is not None and await request.app[SITES].get(site) is None:
+        raise ApiError("invalid_request", f"Unknown site {site!r}.")
     then = audited(
         request,
         "invite.create",
@@ -72,7 +59,7 @@ async def create_invite(request: web.Request) -> web.Response:
     invite, token = await request.app[INVITES].create(
         room_id,
         site_code=site,
-        ttl=float(hours) * 3600,
+        ttl=hours * 3600,
         require_lobby=require_lobby,
         created_by=user,
         then=then,
@@ -118,9 +105,7 @@ async def set_policy(request: web.Request) -> web.Response:
     """``{"required": true}``: only invite holders (and hosts) may join from now on."""
     require_host(request)
     room_id = await _open_room(request)
-    required = (await json_body(request)).get("required")
-    if not isinstance(required, bool):
-        raise ApiError("invalid_request", "required must be true or false.")
+    required = InvitePolicy.parse(await json_body(request)).required
     then = audited(
         request, "invite.policy", lambda _: f"room {room_id}", lambda _: {"required": required}
     )
@@ -135,7 +120,9 @@ def setup(app: web.Application) -> None:
     app.router.add_put("/api/rooms/{room_id}/invite-policy", set_policy)
 
 
-openapi.add_schemas(openapi.declared(outputs=(InviteCreated, InviteList)))
+openapi.add_schemas(
+    openapi.declared(InviteInput, InvitePolicy, outputs=(InviteCreated, InviteList))
+)
 _ROOM_ID = openapi.Param("room_id", "path", required=True, description="session id")
 
 openapi.describe(
@@ -146,18 +133,7 @@ openapi.describe(
         "meetings",
         "host",
         params=(_ROOM_ID,),
-        body={
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "site_code": {"type": ["string", "null"]},
-                        "ttl_hours": {"type": "number", "minimum": 1, "maximum": 720},
-                        "require_lobby": {"type": "boolean"},
-                    },
-                }
-            }
-        },
+        body={"application/json": {"schema": openapi.ref("InviteInput")}},
         response=openapi.ref("InviteCreated"),
         status=201,
     ),
@@ -188,14 +164,6 @@ openapi.describe(
         "meetings",
         "host",
         params=(_ROOM_ID,),
-        body={
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["required"],
-                    "properties": {"required": {"type": "boolean"}},
-                }
-            }
-        },
+        body={"application/json": {"schema": openapi.ref("InvitePolicy")}},
     ),
 )

@@ -175,7 +175,7 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     from dataclasses import fields
 
     from accounts.audit import AuditEntry
-    from accounts.invites import InviteAnswer, InviteCreated, InviteList
+    from accounts.invites import InviteAnswer, InviteCreated, InviteInput, InviteList, InvitePolicy
     from media.recordings import RecordedParticipant, RecordingMeta
     from network_inventory.availability import (
         AvailabilityReport,
@@ -222,6 +222,11 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
         "duration_s",
     }
     assert schemas["InviteAnswer"]["properties"]["id"]["type"] == "string"
+    for model in (InviteInput, InvitePolicy):
+        assert set(schemas[model.__name__]["properties"]) == set(model.model_fields)
+    ttl = schemas["InviteInput"]["properties"]["ttl_hours"]
+    assert (ttl["minimum"], ttl["maximum"]) == (1, 720) and "required" not in schemas["InviteInput"]
+    assert schemas["InvitePolicy"]["required"] == ["required"]
     assert schemas["StateEvent"]["properties"]["state"] == openapi.ref("State")
 
     def answer(path: str, method: str = "get", status: str = "200") -> object:
