@@ -109,7 +109,11 @@ class Service:
 
     def public(self) -> dict[str, Any]:
         """The REST shape (staff): with the offices' codes and names (:class:`ServiceAnswer`)."""
-        answer = ServiceAnswer(
+        data: dict[str, Any] = _ANSWER.dump_python(self.answer(), mode="json")
+        return data
+
+    def answer(self) -> ServiceAnswer:
+        return ServiceAnswer(
             id=self.id,
             name=self.name,
             kind=self.kind,
@@ -120,8 +124,6 @@ class Service:
             created_at=self.created_at,
             updated_at=self.updated_at,
         )
-        data: dict[str, Any] = _ANSWER.dump_python(answer, mode="json")
-        return data
 
 
 # -- the declarations -------------------------------------------------------------------------
@@ -286,6 +288,25 @@ class ServiceAnswer:
     notes: str | None
     created_at: Stamp
     updated_at: Stamp
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceList:
+    """The whole catalogue (``GET /api/services``), permits first, with the regency's totals."""
+
+    __pydantic_config__ = ConfigDict(use_attribute_docstrings=True)
+
+    items: list[ServiceAnswer]
+    total: int
+    limit: int
+    offset: int
+    structure: Structure
+    """the regency's totals: perizinan, non_perizinan, delegated"""
+
+    @classmethod
+    def of(cls, services: Sequence[Service]) -> ServiceList:
+        items = [s.answer() for s in services]
+        return cls(items=items, total=len(items), limit=len(items), offset=0, structure=STRUCTURE)
 
 
 _ANSWER = TypeAdapter(ServiceAnswer)

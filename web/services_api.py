@@ -20,13 +20,9 @@ from edge.keys import DATABASE, LIVE, SERVICES
 from network_inventory import InventoryError, NotFound
 from network_inventory.catalogue import ServiceCatalogue
 from network_inventory.service_board import ServiceBoard
-from network_inventory.services import (
-    STRUCTURE,
-    ServiceAnswer,
-    ServiceChange,
-    ServiceInput,
-)
+from network_inventory.services import ServiceChange, ServiceInput, ServiceList
 from network_inventory.services_csv import COLUMNS
+from pendopo.declared import as_json
 from web import openapi
 from web.auth import audit, require_role, require_staff
 from web.errors import json_body
@@ -56,16 +52,8 @@ def _id(request: web.Request) -> int:
 
 async def list_services(request: web.Request) -> web.Response:
     require_staff(request)
-    items = [s.public() for s in await _catalogue(request).list_services()]
-    return web.json_response(
-        {
-            "items": items,
-            "total": len(items),
-            "limit": len(items),
-            "offset": 0,
-            "structure": STRUCTURE.public(),
-        }
-    )
+    listed = ServiceList.of(await _catalogue(request).list_services())
+    return web.json_response(as_json(listed))
 
 
 async def get_service(request: web.Request) -> web.Response:
@@ -130,7 +118,7 @@ async def public_board(request: web.Request) -> web.Response:
 # -- route table and OpenAPI ------------------------------------------------------------------
 ID = r"{id:\d+}"
 SCHEMAS: dict[str, dict[str, Any]] = openapi.declared(
-    ServiceInput, ServiceChange, outputs=(ServiceAnswer, ServiceBoard)
+    ServiceInput, ServiceChange, outputs=(ServiceList, ServiceBoard)
 )
 _JSON_BODY = {"application/json": {"schema": ref("ServiceInput")}}
 _CHANGE_BODY = {"application/json": {"schema": ref("ServiceChange")}}
@@ -147,10 +135,7 @@ _one = "/api/services/{id}"
 ROUTES = [
     ("GET", "/api/services", list_services, Operation(
         "GET", "/api/services", "The KPT service catalogue", "services", "staff",
-        response={"type": "object", "properties": {"items": {"type": "array",
-                  "items": ref("ServiceAnswer")}, "total": {"type": "integer"},
-                  "structure": {"type": "object", "description": "the regency's totals: "
-                                "perizinan, non_perizinan, delegated"}}})),
+        response=ref("ServiceList"))),
     ("POST", "/api/services", create_service, Operation(
         "POST", "/api/services", "Add a service", "services", _E, body=_JSON_BODY,
         response=ref("ServiceAnswer"), status=201)),

@@ -1,9 +1,10 @@
 """Real answers match the OpenAPI document, field for field: a session's readiness, the site
 choices, invite links (and their audit entries), recordings, the monthly availability report,
-the live state, the event log, a site's history and its call quality, each with records in it
-(the schemathesis run in tests/security mostly sees these lists empty). The document's object
-schemas are made strict here (no field beyond the declared ones), so an answer that grows a
-field its declaration lacks fails as surely as one that misses a required field."""
+the live state, the service catalogue, the event log, a site's history and its call quality,
+each with records in it (the schemathesis run in tests/security mostly sees these lists empty).
+The document's object schemas are made strict here (no field beyond the declared ones), so an
+answer that grows a field its declaration lacks fails as surely as one that misses a required
+field."""
 
 from __future__ import annotations
 
@@ -141,6 +142,9 @@ async def test_report_events_history_and_call_quality_answer_as_documented(
         events = await _call(http, "GET", "/api/events", 200, params={"site": "33.14.01"})
         assert events["total"] == 5 and events["items"][0]["code"] == "33.14.01"
         doc.check("GET", "/api/events", 200, events)
+        services = await _call(http, "GET", "/api/services", 200)
+        assert services["items"] and services["structure"]["perizinan"] > 0
+        doc.check("GET", "/api/services", 200, services)
         state = await _call(http, "GET", "/api/state", 200, params={"limit": "50"})
         assert len(state["items"]) == 50 and state["total"] > 50 and state["rollout"]
         doc.check("GET", "/api/state", 200, state)

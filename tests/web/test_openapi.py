@@ -196,6 +196,7 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
         StateAnswer,
     )
     from network_inventory.probing.result import TargetRound
+    from network_inventory.services import ServiceList
     from rooms.recording_answer import RecordingAnswer, RecordingList
     from rooms.site_answers import (
         LabelledSite,
@@ -214,7 +215,8 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
                ProviderMonth, SiteMonth, StateEvent, HistoryPoint, SiteHistory, AuditEntry,
                CallQualityReport, CallPoint, CallSession, StateAnswer, SiteState, TargetRound,
                SiteBaseline, Rollout, ProbingStatus, SessionReadiness, SiteReadiness,
-               ReadinessRoom, SiteChoices, SiteChoice, LabelledSites, LabelledSite)  # fmt: skip
+               ReadinessRoom, SiteChoices, SiteChoice, LabelledSites, LabelledSite,
+               ServiceList)  # fmt: skip
     for record in answers:
         assert set(schemas[record.__name__]["properties"]) == {f.name for f in fields(record)}
     assert {f.name for f in fields(RecordingAnswer)} == {
@@ -245,4 +247,6 @@ def test_invites_recordings_report_events_and_history_are_their_declarations(
     assert answer("/api/rooms/{room_id}/readiness") == openapi.ref("SessionReadiness")
     assert answer("/api/sites/picker") == openapi.ref("SiteChoices")
     assert answer("/api/sites/all") == openapi.ref("LabelledSites")
+    assert answer("/api/services") == openapi.ref("ServiceList")
+    assert {"ServiceAnswer", "Structure"} <= set(schemas)
     assert answer("/api/sites/{id}/call-quality") == openapi.ref("CallQualityReport")
