@@ -288,6 +288,8 @@ register({
   id: {
     "present.start": "Presentasikan layar",
     "present.stop": "Berhenti presentasi",
+    "present.startShort": "Presentasi",
+    "present.stopShort": "Berhenti",
     "present.who": "{name} sedang presentasi",
     "present.you": "Anda sedang presentasi",
     "present.tile": "Layar {name}",
@@ -304,6 +306,8 @@ register({
   en: {
     "present.start": "Present screen",
     "present.stop": "Stop presenting",
+    "present.startShort": "Present",
+    "present.stopShort": "Stop",
     "present.who": "{name} is presenting",
     "present.you": "You are presenting",
     "present.tile": "{name}'s screen",
