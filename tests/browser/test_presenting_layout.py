@@ -1,10 +1,12 @@
 """Presenting on small screens (issue 10): at 1024x600 and 1280x720, with a share shown large,
 every camera thumbnail stays inside the window (a thumbnail off screen gets no video: last-N by
 visibility), the control bar covers no tile and no name, keeps to one row and leaves the share
-most of the window's height."""
+most of the window's height; a name cut with "…" in a narrow thumbnail shows whole as the
+caption's tooltip and in the tile's accessible name."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -20,7 +22,11 @@ GEOMETRY = """() => {
     return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width}; };
   const tiles = [...document.querySelectorAll("#videos figure.tile")].map((t) => ({
     id: t.id, share: t.classList.contains("share"), main: t.classList.contains("main"),
-    box: rect(t), name: rect(t.querySelector("figcaption")) }));
+    box: rect(t), name: rect(t.querySelector("figcaption")),
+    caption: t.querySelector("figcaption .name").textContent,
+    title: t.querySelector("figcaption").title,
+    cut: t.querySelector("figcaption .name").scrollWidth
+      > t.querySelector("figcaption .name").clientWidth }));
   const buttons = [...document.querySelectorAll(".controls button")]
     .filter((b) => b.checkVisibility()).map((b) => ({id: b.id, box: rect(b)}));
   return {tiles, buttons, controls: rect(document.querySelector(".controls")),
@@ -28,6 +34,8 @@ GEOMETRY = """() => {
           width: window.innerWidth, height: window.innerHeight};
 }"""
 
+
+LESTARI_SITE = "Jati, Masaran"  # a village: "Village, Kecamatan", the longest caption
 
 # The share's least height (px) at each window size. Measured on a lurah's page (Chromium,
 # English): 437 px at 1024x600 and 557 px at 1280x720; 405 px at 1024x600 when the page says
@@ -86,6 +94,12 @@ async def _check(page: Page, width: int, height: int) -> dict[str, Any]:
     assert len(buttons) >= 5, geo  # microphone, camera, audio only, raise hand, devices, leave
     tops = {round(b["box"]["top"]) for b in buttons}
     assert max(tops) - min(tops) <= 1, ("the control bar wraps", buttons)
+    # every caption's tooltip is its whole text, "Name · Village, Kecamatan"
+    for tile in geo["tiles"]:
+        assert tile["title"] == tile["caption"], geo
+    captions = {t["caption"] for t in thumbs}
+    assert f"{LESTARI} · {LESTARI_SITE}" in captions, geo
+    assert any(t["cut"] for t in thumbs), ("no thumbnail name is cut: nothing to check", geo)
     return geo
 
 
@@ -95,12 +109,17 @@ async def test_thumbnails_stay_on_screen_beside_a_large_share(
     server: RunningServer,
     size: tuple[int, int],
 ) -> None:
-    contexts, host, lurah, _other = await host_and_two_lurah(screen_browser, server)
+    contexts, host, lurah, _other = await host_and_two_lurah(screen_browser, server, LESTARI_SITE)
     await host.get_by_role("button", name="Present screen").click()
     await assert_video_playing(lurah, f"{HOST}'s screen")
     await expect(lurah.locator("figure.tile.share.main")).to_have_count(1)
     width, height = size
     await _check(lurah, width, height)
+    # the cut name is whole in the tile's accessible name (the "…" is only drawn)
+    full = f"{LESTARI} · {LESTARI_SITE}"
+    tile = lurah.get_by_role("figure", name=re.compile(f"^{re.escape(full)}"))
+    await expect(tile).to_have_count(1)
+    await expect(tile.locator("figcaption")).to_have_attribute("title", full)
     # the thumbnails are on screen, so they get video: the other lurah's camera plays
     await assert_video_playing(lurah, LESTARI)
     await assert_video_playing(lurah, HOST)

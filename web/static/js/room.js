@@ -689,15 +689,20 @@ function renderVideos() {
     const caption = /** @type {HTMLElement} */ (box.querySelector("figcaption"));
     const bits = [tile.self ? `${tile.name} (${t("people.you")})` : tile.name];
     if (p?.site) bits.push(siteName(p.site));
-    caption.replaceChildren(h("span", { class: "name", text: bits.join(" · ") }));
+    // A narrow tile cuts it with "…" (CSS): the tooltip has it whole.
+    const full = bits.join(" · ");
+    caption.title = full;
+    caption.replaceChildren(h("span", { class: "name", text: full }));
     const q = quality.get(tile.self ? (client?.participantId ?? "") : tile.id);
     if (q) caption.append(qualityBadge(q, tile.name));
-    if (micOff) caption.append(h("span", { class: "badge", text: t("people.muted") }));
-    if (p?.speaking) caption.append(h("span", { class: "badge speak", text: t("people.speaking") }));
+    const badge = (/** @type {string} */ cls, /** @type {string} */ text) =>
+      caption.append(h("span", { class: cls, text, title: text }));
+    if (micOff) badge("badge", t("people.muted"));
+    if (p?.speaking) badge("badge speak", t("people.speaking"));
     const layerKey = layer && !cameraOff ? layerBadgeKey(layer) : null;
-    if (layerKey) caption.append(h("span", { class: "badge layer", text: t(layerKey) }));
+    if (layerKey) badge("badge layer", t(layerKey));
     const hand = (state?.hands ?? []).indexOf(tile.self ? (client?.participantId ?? "") : tile.id) + 1;
-    if (hand) caption.append(h("span", { class: "badge hand", text: t("hand.badge", { n: hand }) }));
+    if (hand) badge("badge hand", t("hand.badge", { n: hand }));
   });
   speakerView ??= new SpeakerView((shown) => client?.setShown(shown).catch(() => {}));
   speakerView.arrange(
