@@ -142,6 +142,12 @@ register({
     "end.endedByYou.text": "Anda telah mengakhiri sesi ini untuk semua peserta.",
     "end.sessions": "Kembali ke daftar sesi",
     "session.mayUnmute": "Tuan rumah mengizinkan Anda bicara: nyalakan mikrofon bila perlu.",
+    // in the page from the start, used by modules that load with the session (hands.js...)
+    "hand.raise": "Angkat tangan",
+    "hand.queue": "Tangan terangkat",
+    "hand.queueEmpty": "Belum ada yang mengangkat tangan.",
+    "view.label": "Tampilan video",
+    "list.admitInvited": "Izinkan semua undangan",
   },
   en: {
     "join.heading": "Join the session",
@@ -280,45 +286,28 @@ register({
     "end.endedByYou.text": "You ended this session for everyone.",
     "end.sessions": "Back to the sessions",
     "session.mayUnmute": "The host allows you to speak: turn your microphone on when you need it.",
+    // in the page from the start, used by modules that load with the session (hands.js...)
+    "hand.raise": "Raise hand",
+    "hand.queue": "Raised hands",
+    "hand.queueEmpty": "Nobody has raised a hand.",
+    "view.label": "Video layout",
+    "list.admitInvited": "Admit everyone invited",
   },
 });
 
-// Presenting (presenting.js)
+// Presenting: the buttons' labels (the page is written with them); the rest is in presenting.js,
+// which loads with the session.
 register({
   id: {
     "present.start": "Presentasikan layar",
     "present.stop": "Berhenti presentasi",
     "present.startShort": "Presentasi",
     "present.stopShort": "Berhenti",
-    "present.who": "{name} sedang presentasi",
-    "present.you": "Anda sedang presentasi",
-    "present.tile": "Layar {name}",
-    "present.allow": "Izinkan presentasi",
-    "present.allowName": "Izinkan presentasi {name}",
-    "present.revoke": "Cabut izin presentasi",
-    "present.revokeName": "Cabut izin presentasi {name}",
-    "present.stopped.taken_over": "Tuan rumah mengambil alih presentasi.",
-    "present.stopped.host": "Tuan rumah menghentikan presentasi Anda.",
-    "present.stopped.revoked": "Tuan rumah mencabut izin presentasi Anda.",
-    "present.busy": "{name} sedang presentasi; tunggu sampai selesai.",
-    "present.notAllowed": "Tuan rumah belum mengizinkan Anda presentasi.",
   },
   en: {
     "present.start": "Present screen",
     "present.stop": "Stop presenting",
     "present.startShort": "Present",
     "present.stopShort": "Stop",
-    "present.who": "{name} is presenting",
-    "present.you": "You are presenting",
-    "present.tile": "{name}'s screen",
-    "present.allow": "Allow presenting",
-    "present.allowName": "Allow presenting for {name}",
-    "present.revoke": "Revoke presenting",
-    "present.revokeName": "Revoke presenting for {name}",
-    "present.stopped.taken_over": "The host took over the presentation.",
-    "present.stopped.host": "The host stopped your presentation.",
-    "present.stopped.revoked": "The host withdrew your permission to present.",
-    "present.busy": "{name} is presenting; wait until they finish.",
-    "present.notAllowed": "The host has not allowed you to present.",
   },
 });
