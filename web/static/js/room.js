@@ -22,8 +22,9 @@ function loadProtocol() {
 
 /**
  * What only the session needs (raise hand, presenting, speaker view, the people and lobby lists,
- * the yes/no dialog; ~11 KB gzipped) is not part of the join form's first visit: it loads when
- * the form is touched, Join pressed, or the form comes filled in, and enter() waits for it.
+ * the yes/no dialog, the session's text; ~13 KB gzipped) is not part of the join form's first
+ * visit: it loads when the form is touched, Join pressed, or the form comes filled in, and
+ * enter() waits for it.
  * @typedef {typeof import("./hands.js") & typeof import("./presenting.js") & typeof import("./speaker-view.js")
  *   & typeof import("./lobby-list.js") & typeof import("./confirm.js")} SessionUi
  */
@@ -39,6 +40,7 @@ function loadSession() {
     import("./speaker-view.js"),
     import("./lobby-list.js"),
     import("./confirm.js"),
+    import("./session-strings.js"),
   ]).then(
     (modules) => {
       const ui = /** @type {SessionUi} */ (Object.assign({}, ...modules));
