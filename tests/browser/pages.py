@@ -55,12 +55,20 @@ async def create_session(page: Page, title: str, origin: str | None = None) -> s
 
 
 async def join(page: Page, link: str, name: str | None, site: str | None) -> None:
-    """Open the join link, type the name and pick the site (if given), click Join."""
+    """Open the join link, type the name and pick the site (if given), click Join. A kecamatan
+    is picked from the Site list; a village ("Jati, Masaran") is typed into the search box,
+    which fills the Site and Village lists."""
     await page.goto(en(link))
     name_box = page.get_by_role("textbox", name="Name", exact=True)
     if name is not None:
         await name_box.fill(name)
-    if site is not None:
+    if site is not None and ", " in site:
+        search = page.get_by_role("combobox", name="Search a village or kecamatan")
+        await search.click()
+        await search.fill(site)
+        village = page.get_by_role("combobox", name="Village", exact=True)
+        await expect(village).not_to_have_value("")
+    elif site is not None:
         picker = page.get_by_role("combobox", name="Site", exact=True)
         await expect(picker.locator("option", has_text=site)).to_have_count(1)
         await picker.select_option(label=site)

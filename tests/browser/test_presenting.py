@@ -31,14 +31,15 @@ def share_tile(page: Page, name: str):  # type: ignore[no-untyped-def]
 
 
 async def host_and_two_lurah(
-    browser: Browser, server: RunningServer
+    browser: Browser, server: RunningServer, lestari_site: str = "Tanon"
 ) -> tuple[list[BrowserContext], Page, Page, Page]:
-    """The host's session with two lurah admitted: (contexts, host, Sutrisno, Lestari)."""
+    """The host's session with two lurah admitted: (contexts, host, Sutrisno, Lestari); Sutrisno
+    from Kecamatan Plupuh, Lestari from ``lestari_site`` (a kecamatan, or "Village, Kecamatan")."""
     host_ctx, host, link = await start_host(browser, server, "Rapat paparan")
     ctx, lurah = await new_page(browser)
     ctx2, other = await new_page(browser)
     await join_and_admit(host, lurah, link, SUTRISNO, "Plupuh")
-    await join_and_admit(host, other, link, LESTARI, "Tanon")
+    await join_and_admit(host, other, link, LESTARI, lestari_site)
     return [host_ctx, ctx, ctx2], host, lurah, other
 
 

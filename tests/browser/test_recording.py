@@ -125,7 +125,8 @@ async def test_a_share_during_recording_is_recorded_and_played_large(
     assert 1.0 < screen["start_s"] < screen["end_s"] < meta["duration_s"], screen
 
     # While the files cannot be read yet the player's clock waits (CI: a slow machine that
-    # never caught up with a clock running on): held back, nothing advances.
+    # never caught up with a clock running on): held back, nothing advances. (With the clock
+    # on the wall time, as before commit 5aa6e99, the position here read 1.9.)
     released = asyncio.Event()
 
     async def hold(route: Route) -> None:

@@ -7,9 +7,6 @@ import { register, t } from "./i18n.js";
 
 register({
   id: {
-    "hand.raise": "Angkat tangan",
-    "hand.queue": "Tangan terangkat",
-    "hand.queueEmpty": "Belum ada yang mengangkat tangan.",
     "hand.floor": "Beri giliran bicara",
     "hand.lower": "Turunkan tangan",
     "hand.badge": "angkat tangan ({n})",
@@ -17,9 +14,6 @@ register({
     "hand.raised": "Tangan Anda terangkat: urutan ke-{n}.",
   },
   en: {
-    "hand.raise": "Raise hand",
-    "hand.queue": "Raised hands",
-    "hand.queueEmpty": "Nobody has raised a hand.",
     "hand.floor": "Give the floor",
     "hand.lower": "Lower hand",
     "hand.badge": "hand raised ({n})",

@@ -17,7 +17,6 @@ register({
     "list.group": "Kecamatan {name} ({n})",
     "list.searchLobby": "Cari di ruang tunggu",
     "list.searchPeople": "Cari peserta",
-    "list.admitInvited": "Izinkan semua undangan",
     "err.no_invited": "Sesi ini tidak mengundang lokasi mana pun.",
   },
   en: {
@@ -27,7 +26,6 @@ register({
     "list.group": "Kecamatan {name} ({n})",
     "list.searchLobby": "Search the lobby",
     "list.searchPeople": "Search participants",
-    "list.admitInvited": "Admit everyone invited",
     "err.no_invited": "This session invited no sites.",
   },
 });

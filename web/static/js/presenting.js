@@ -8,7 +8,39 @@
 // host taking over or revoking (`present:stopped`), or the presenter leaving.
 
 import { $, h } from "./dom.js";
-import { t } from "./i18n.js";
+import { register, t } from "./i18n.js";
+
+// The Present and Stop buttons' labels are in the page from the start (room-strings.js).
+register({
+  id: {
+    "present.who": "{name} sedang presentasi",
+    "present.you": "Anda sedang presentasi",
+    "present.tile": "Layar {name}",
+    "present.allow": "Izinkan presentasi",
+    "present.allowName": "Izinkan presentasi {name}",
+    "present.revoke": "Cabut izin presentasi",
+    "present.revokeName": "Cabut izin presentasi {name}",
+    "present.stopped.taken_over": "Tuan rumah mengambil alih presentasi.",
+    "present.stopped.host": "Tuan rumah menghentikan presentasi Anda.",
+    "present.stopped.revoked": "Tuan rumah mencabut izin presentasi Anda.",
+    "present.busy": "{name} sedang presentasi; tunggu sampai selesai.",
+    "present.notAllowed": "Tuan rumah belum mengizinkan Anda presentasi.",
+  },
+  en: {
+    "present.who": "{name} is presenting",
+    "present.you": "You are presenting",
+    "present.tile": "{name}'s screen",
+    "present.allow": "Allow presenting",
+    "present.allowName": "Allow presenting for {name}",
+    "present.revoke": "Revoke presenting",
+    "present.revokeName": "Revoke presenting for {name}",
+    "present.stopped.taken_over": "The host took over the presentation.",
+    "present.stopped.host": "The host stopped your presentation.",
+    "present.stopped.revoked": "The host withdrew your permission to present.",
+    "present.busy": "{name} is presenting; wait until they finish.",
+    "present.notAllowed": "The host has not allowed you to present.",
+  },
+});
 
 /** How the screen is sent: slides need detail, not motion. */
 export const SHARE_ENCODING = { maxFramerate: 5, maxBitrate: 600000 };

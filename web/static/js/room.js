@@ -5,13 +5,8 @@
 import { $, h } from "./dom.js";
 import { api } from "./http.js";
 import { apply, lang, t, withLang } from "./i18n.js";
-import { confirmAction } from "./confirm.js";
 import { deviceError, listDevices, openDevice, openDevices, setupDevices, switchError, useSpeaker } from "./devices.js";
-import { handNote, renderHands, setupHands } from "./hands.js";
 import "./room-strings.js";
-import { SpeakerView } from "./speaker-view.js";
-import { GroupedList } from "./lobby-list.js";
-import { presentAllowButton, renderPresenting, setupPresenting, shareTile, stopLocalShare } from "./presenting.js";
 
 /** @typedef {import("./protocol.js").MeetingClient} MeetingClient */
 /** @type {Promise<typeof import("./protocol.js")>|null} */
@@ -23,6 +18,42 @@ let protocolModule = null;
 function loadProtocol() {
   protocolModule ??= import("./protocol.js");
   return protocolModule;
+}
+
+/**
+ * What only the session needs (raise hand, presenting, speaker view, the people and lobby lists,
+ * the yes/no dialog, the session's text; ~13 KB gzipped) is not part of the join form's first
+ * visit: it loads when the form is touched, Join pressed, or the form comes filled in, and
+ * enter() waits for it.
+ * @typedef {typeof import("./hands.js") & typeof import("./presenting.js") & typeof import("./speaker-view.js")
+ *   & typeof import("./lobby-list.js") & typeof import("./confirm.js")} SessionUi
+ */
+/** @type {Promise<void>|null} */
+let sessionLoading = null;
+/** @type {SessionUi|null} set before any join */
+let sessionUi = null;
+function loadSession() {
+  // literal paths: the server versions them (web/static_files.py)
+  sessionLoading ??= Promise.all([
+    import("./hands.js"),
+    import("./presenting.js"),
+    import("./speaker-view.js"),
+    import("./lobby-list.js"),
+    import("./confirm.js"),
+    import("./session-strings.js"),
+  ]).then(
+    (modules) => {
+      const ui = /** @type {SessionUi} */ (Object.assign({}, ...modules));
+      ui.setupHands(() => client, act);
+      ui.setupPresenting(() => client, act, () => client?.state && renderState(client.state));
+      sessionUi = ui;
+    },
+    (e) => {
+      sessionLoading = null; // tried again at the next Join
+      throw e;
+    },
+  );
+  return sessionLoading;
 }
 
 /** @typedef {import("./protocol.js").RoomState} RoomState */
@@ -84,9 +115,9 @@ let isHost = false;
 let myName = "";
 /** Set once the person touched the Audio only toggle: then we never switch it for them. */
 let audioOnlyTouched = false;
-/** @type {GroupedList<Participant>|null} */
+/** @type {import("./lobby-list.js").GroupedList<Participant>|null} */
 let peopleList = null;
-/** @type {GroupedList<LobbyEntry>|null} */
+/** @type {import("./lobby-list.js").GroupedList<LobbyEntry>|null} */
 let lobbyList = null;
 /** Autoplay with sound was refused (no click on this page yet, e.g. after a reload). */
 let soundBlocked = false;
@@ -104,7 +135,7 @@ const QUALITY_EVERY = 2000;
 /** This page's host ended the session (its end page then leads back to the sessions). */
 let endedHere = false;
 /** Last-N: the layout of the tiles and which of them are on screen (speaker-view.js). */
-let speakerView = /** @type {SpeakerView|null} */ (null);
+let speakerView = /** @type {import("./speaker-view.js").SpeakerView|null} */ (null);
 
 window.pendopo = {
   get client() {
@@ -276,6 +307,7 @@ function chosenSite() {
 
 async function onJoinSubmit(/** @type {SubmitEvent} */ ev) {
   ev.preventDefault();
+  loadSession().catch(() => {}); // while the form is checked and the preview waited for
   await pageReady;
   const err = $("join-error");
   err.textContent = "";
@@ -314,7 +346,16 @@ async function enter({ name, site, resume, mic, camera }) {
   await previewReady; // join with the camera and microphone, not before they are there
   client?.close();
   const debug = new URLSearchParams(location.search).get("debug") === "1";
-  const { MeetingClient } = await loadProtocol();
+  /** @type {typeof import("./protocol.js").MeetingClient} */
+  let MeetingClient;
+  try {
+    [{ MeetingClient }] = await Promise.all([loadProtocol(), loadSession()]);
+  } catch {
+    // the link dropped while the page's scripts loaded: Join again tries again
+    $("join-error").textContent = t("error.generic");
+    button.disabled = false;
+    return;
+  }
   client = new MeetingClient({ room: ROOM, debug });
   client.micOn = mic;
   client.cameraOn = camera;
@@ -365,10 +406,10 @@ function wireClient(c, who) {
   });
   c.addEventListener("floor", () => {
     $("session-error").textContent = "";
-    handNote(t("hand.given"));
+    sessionUi?.handNote(t("hand.given"));
   });
   c.addEventListener("presentstopped", (ev) => {
-    stopLocalShare();
+    sessionUi?.stopLocalShare();
     $("session-error").textContent = t(`present.stopped.${/** @type {CustomEvent} */ (ev).detail.reason}`);
     renderVideos();
   });
@@ -451,7 +492,7 @@ async function switchDevice(kind) {
 }
 
 function stopLocal() {
-  stopLocalShare();
+  sessionUi?.stopLocalShare(); // not loaded: nothing shared
   for (const tr of localStream?.getTracks() ?? []) tr.stop();
   localStream = null;
 }
@@ -494,41 +535,42 @@ function followServerReceive(state) {
 
 /** @param {RoomState} state */
 function renderState(state) {
-  if (!client) return;
+  const ui = sessionUi;
+  if (!client || !ui) return;
   const me = client.me();
   isHost = me?.role === "host";
   $("room-title").textContent = state.room?.title ?? "";
   $("session-heading").textContent = state.room?.title ?? "";
   $("host-panel").hidden = !isHost;
-  renderHands(client, state, isHost, act);
+  ui.renderHands(client, state, isHost, act);
   // "Allow unmute" came: the hard-mute message no longer holds (nothing to click first).
   const error = $("session-error");
   if (me && !me.hard_muted && [t("session.hardMuted"), t("err.hard_muted")].includes(error.textContent ?? "")) {
     error.textContent = "";
-    handNote(t("session.mayUnmute"));
+    ui.handNote(t("session.mayUnmute"));
   }
   $("lock").setAttribute("aria-pressed", String(state.room?.state === "locked"));
   $("record").setAttribute("aria-pressed", String(Boolean(state.room?.recording)));
   $("recording-on").hidden = !state.room?.recording;
   followServerReceive(state);
-  renderPresenting(client, state, isHost);
+  ui.renderPresenting(client, state, isHost);
   renderNotice();
-  renderPeople(state);
-  if (isHost) renderLobby(state.lobby ?? []);
+  renderPeople(ui, state);
+  if (isHost) renderLobby(ui, state.lobby ?? []);
   // Someone waiting shows in the tab title too, so the host notices from another tab.
   const waiting = isHost ? (state.lobby ?? []).length : 0;
   document.title = waiting ? `(${waiting}) ${state.room?.title ?? "Pendopo"}` : state.room?.title ?? "Pendopo";
   renderVideos();
 }
 
-/** @param {RoomState} state */
-function renderPeople(state) {
-  peopleList ??= new GroupedList($("people-list"), t("list.searchPeople"), "people-group");
-  peopleList.render(state.participants, (p) => ({ name: p.name, site: p.site }), personItem);
+/** @param {SessionUi} ui @param {RoomState} state */
+function renderPeople(ui, state) {
+  peopleList ??= new ui.GroupedList($("people-list"), t("list.searchPeople"), "people-group");
+  peopleList.render(state.participants, (p) => ({ name: p.name, site: p.site }), (p) => personItem(ui, p));
 }
 
-/** One entry of the participants list. @param {Participant} p */
-function personItem(p) {
+/** One entry of the participants list. @param {SessionUi} ui @param {Participant} p */
+function personItem(ui, p) {
   const nameId = `person-${p.id}`;
   const self = p.id === client?.participantId;
   const status = [];
@@ -560,14 +602,14 @@ function personItem(p) {
             text: t("people.hardMute"),
             onclick: () => act(() => client?.mute(p.id, true)),
           }),
-      presentAllowButton(p, client, act),
+      ui.presentAllowButton(p, client, act),
       h("button", {
         type: "button",
         class: "danger small",
         text: t("people.remove"),
         onclick: () =>
           act(async () => {
-            const yes = await confirmAction({
+            const yes = await ui.confirmAction({
               title: t("confirm.remove.title", { name: p.name }),
               text: t("confirm.remove.text"),
               yes: t("people.remove"),
@@ -595,9 +637,9 @@ function personItem(p) {
   );
 }
 
-/** @param {LobbyEntry[]} lobby */
-function renderLobby(lobby) {
-  lobbyList ??= new GroupedList($("lobby-list"), t("list.searchLobby"), "lobby-group");
+/** @param {SessionUi} ui @param {LobbyEntry[]} lobby */
+function renderLobby(ui, lobby) {
+  lobbyList ??= new ui.GroupedList($("lobby-list"), t("list.searchLobby"), "lobby-group");
   $("lobby-empty").hidden = lobby.length > 0;
   $("admit-invited").hidden = lobby.length === 0;
   lobbyList.render(lobby, (e) => ({ name: e.name, site: e.site }), lobbyItem);
@@ -644,13 +686,14 @@ async function act(fn) {
 
 /** One tile per participant (self first); video elements are reused across renders. */
 function renderVideos() {
-  if (!client) return;
+  const ui = sessionUi;
+  if (!client || !ui) return;
   const grid = $("videos");
   const state = client.state;
   const streams = client.streams();
   /** @type {{id: string, name: string, stream: MediaStream|null, self: boolean, p: Participant|null, share?: boolean}[]} */
   const tiles = [];
-  const shared = shareTile(client); // a screen share first: shown large (presenting.js)
+  const shared = ui.shareTile(client); // a screen share first: shown large (presenting.js)
   if (shared) tiles.push({ ...shared, self: false, p: null });
   const me = client.me();
   // The host first (the Bupati is who everyone watches), then the others, the self-view last.
@@ -689,17 +732,22 @@ function renderVideos() {
     const caption = /** @type {HTMLElement} */ (box.querySelector("figcaption"));
     const bits = [tile.self ? `${tile.name} (${t("people.you")})` : tile.name];
     if (p?.site) bits.push(siteName(p.site));
-    caption.replaceChildren(h("span", { class: "name", text: bits.join(" · ") }));
+    // A narrow tile cuts it with "…" (CSS): the tooltip has it whole.
+    const full = bits.join(" · ");
+    caption.title = full;
+    caption.replaceChildren(h("span", { class: "name", text: full }));
     const q = quality.get(tile.self ? (client?.participantId ?? "") : tile.id);
     if (q) caption.append(qualityBadge(q, tile.name));
-    if (micOff) caption.append(h("span", { class: "badge", text: t("people.muted") }));
-    if (p?.speaking) caption.append(h("span", { class: "badge speak", text: t("people.speaking") }));
+    const badge = (/** @type {string} */ cls, /** @type {string} */ text) =>
+      caption.append(h("span", { class: cls, text, title: text }));
+    if (micOff) badge("badge", t("people.muted"));
+    if (p?.speaking) badge("badge speak", t("people.speaking"));
     const layerKey = layer && !cameraOff ? layerBadgeKey(layer) : null;
-    if (layerKey) caption.append(h("span", { class: "badge layer", text: t(layerKey) }));
+    if (layerKey) badge("badge layer", t(layerKey));
     const hand = (state?.hands ?? []).indexOf(tile.self ? (client?.participantId ?? "") : tile.id) + 1;
-    if (hand) caption.append(h("span", { class: "badge hand", text: t("hand.badge", { n: hand }) }));
+    if (hand) badge("badge hand", t("hand.badge", { n: hand }));
   });
-  speakerView ??= new SpeakerView((shown) => client?.setShown(shown).catch(() => {}));
+  speakerView ??= new ui.SpeakerView((shown) => client?.setShown(shown).catch(() => {}));
   speakerView.arrange(
     tiles.map((x) => ({ id: x.id, name: x.name, self: x.self, host: x.p?.role === "host", share: x.share })),
   );
@@ -922,7 +970,7 @@ function setupSessionControls() {
   );
   $("end").addEventListener("click", () =>
     act(async () => {
-      const yes = await confirmAction({
+      const yes = await sessionUi?.confirmAction({
         title: t("confirm.end.title"),
         text: t("confirm.end.text"),
         yes: t("host.end"),
@@ -937,8 +985,6 @@ function setupSessionControls() {
       }
     }),
   );
-  setupHands(() => client, act);
-  setupPresenting(() => client, act, () => client?.state && renderState(client.state));
   const chatInput = /** @type {HTMLInputElement} */ ($("chat-text"));
   $("chat-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -986,6 +1032,10 @@ async function init() {
   show("join");
   // Listen at once: a click on Join before the page is ready must not submit the form natively.
   $("join-form").addEventListener("submit", onJoinSubmit);
+  // The session's modules load once the person starts on the form (Join waits for them anyway).
+  for (const type of ["focusin", "input"]) {
+    $("join-form").addEventListener(type, () => loadSession().catch(() => {}), { once: true });
+  }
   /** @type {HTMLButtonElement} */ ($("join-button")).disabled = false; // disabled until now
   loadProtocol().catch(() => {}); // in the background; Join awaits it
 
@@ -1052,6 +1102,9 @@ async function init() {
       village: saved?.village ?? (user?.site_code?.split(".").length === 4 ? user.site_code : undefined),
     }),
   ]);
+  // Filled in already (an account, a remembered name): Join is next, so load the session's
+  // modules now, after what the form needed.
+  if (user || saved?.name) loadSession().catch(() => {});
 }
 
 main();

@@ -13,7 +13,6 @@ import { register, t } from "./i18n.js";
 
 register({
   id: {
-    "view.label": "Tampilan video",
     "view.speaker": "Tampilan pembicara",
     "view.grid": "Tampilan grid",
     "tile.pin": "Sematkan",
@@ -22,7 +21,6 @@ register({
     "tile.fullscreenName": "Layar penuh {name}",
   },
   en: {
-    "view.label": "Video layout",
     "view.speaker": "Speaker view",
     "view.grid": "Grid view",
     "tile.pin": "Pin",
