@@ -58,7 +58,9 @@ from media import MediaSettings, Sfu, TrackInfo, hooks
 from media.loudest import LoudestSettings
 from media.testing import (
     LOOPBACK,
+    VIDEO_CLOCK,
     ClientPeer,
+    PreEncodedTrack,
     encode_opus_cycle,
     encode_vp8_cycle,
     wait_for,
@@ -85,6 +87,8 @@ class WireEvents:
         self.writers: dict[str, asyncio.StreamWriter] = {}  # peer -> its client process
         self.follower: SpeakerFollower | None = None  # town hall: the host's speaker view
         self.told_tracks: set[str] = set()  # peers whose client is told ``tracks_changed``
+        self.lost: list[tuple[float, str, str]] = []  # (when, peer, state)
+        self.subscribed_at = 0.0
 
     async def send_offer(self, peer_id: str, sdp: str, tracks: dict[str, TrackInfo]) -> None:
         msg = {"op": "offer", "peer": peer_id, "sdp": sdp, "tracks": tracks}
@@ -101,7 +105,8 @@ class WireEvents:
             self.follower.level(peer_id, level_dbov)
 
     def peer_state(self, peer_id: str, state: str) -> None:
-        pass
+        if state in ("disconnected", "failed", "closed"):  # town hall: an overload's trace
+            self.lost.append((time.monotonic(), peer_id, state))
 
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         pass
@@ -198,6 +203,7 @@ async def run_server(args: argparse.Namespace) -> None:
                 if op == "connected":
                     if args.scenario == "townhall":
                         townhall_setup(sfu, events, args)
+                        events.subscribed_at = time.monotonic()
                     for subscriber, publisher in pairs:
                         await sfu.subscribe(subscriber, publisher, kinds(args, subscriber))
                 else:
@@ -257,12 +263,26 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
 RESULT: dict[str, Any] = {}
 
 
+def host_uplink(sfu: Sfu) -> tuple[int, int]:
+    """(packets expected, packets received) from the host by the server (its receivers' RTP
+    statistics; a bench may look inside): the gap is what was lost before the server read it,
+    a full socket buffer included."""
+    peer = sfu._peers.get("host")
+    expected = received = 0
+    for pub in peer.publications.values() if peer is not None else ():
+        e, r = hooks.receiver_media_counts(pub.receiver)
+        expected, received = expected + e, received + r
+    return expected, received
+
+
 async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.Namespace) -> None:
     await asyncio.sleep(args.warmup)
+    h0 = host_uplink(sfu)
     s0, c0, t0, u0 = sfu.stats(), cpu_seconds(), time.monotonic(), udp_receive_errors()
     await asyncio.gather(*(send(w, {"op": "mark"}) for w in writers))
     await asyncio.sleep(args.seconds)
     s1, c1, t1, u1 = sfu.stats(), cpu_seconds(), time.monotonic(), udp_receive_errors()
+    h1 = host_uplink(sfu)
     await asyncio.gather(*(send(w, {"op": "mark"}) for w in writers))
     packets = {k: s1.forwarded[k].packets - s0.forwarded[k].packets for k in ("audio", "video")}
     octets = {k: s1.forwarded[k].bytes - s0.forwarded[k].bytes for k in ("audio", "video")}
@@ -279,6 +299,8 @@ async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.
         rtx=(s1.rtx_resent - s0.rtx_resent, s1.rtx_dropped - s0.rtx_dropped),
         dropped={k: s1.forwarded[k].dropped - s0.forwarded[k].dropped for k in ("audio", "video")},
         peers=s1.connected_peers,
+        peers_at_start=s0.connected_peers,
+        host_uplink=(h1[0] - h0[0], h1[1] - h0[1]),
         udp_rcvbuf_errors=u1 - u0,
         thinned=s1.thinned - s0.thinned,
         switches=s1.layer_switches - s0.layer_switches,
@@ -649,7 +671,17 @@ def print_townhall(
         f"{args.forwarding} forwarding, {args.client_processes} client processes"
     )
     print(f"load average before/after: {reports[0]['load_before']} / {os.getloadavg()[:3]}")
-    print(f"window {elapsed:.1f} s, connected peers {r['peers']} of {args.sites + 1}")
+    print(
+        f"window {elapsed:.1f} s, connected peers {r['peers_at_start']} at its start, "
+        f"{r['peers']} at its end, of {args.sites + 1}"
+    )
+    if events.lost:
+        after = [t - events.subscribed_at for t, _peer, _state in events.lost]
+        states = sorted({state for _t, _peer, state in events.lost})
+        print(
+            f"connections lost ({'/'.join(states)}): {len({p for _t, p, _s in events.lost})} "
+            f"peers, {min(after):.1f} to {max(after):.1f} s after the subscriptions"
+        )
     clients = [rep["client_cpu"] for rep in reports]
     print(
         "CPU (core-s/s): server "
@@ -665,6 +697,12 @@ def print_townhall(
     if total:
         print(f"server CPU per forwarded packet: {1e6 * r['cpu_seconds'] / total:.1f} µs")
     print(f"server RSS: {r['rss']:.0f} MB")
+    expected, received = r["host_uplink"]
+    print(
+        f"the host's packets read by the server: {received / elapsed:.0f}/s of "
+        f"{expected / elapsed:.0f}/s sent ({100 * (expected - received) / max(1, expected):.1f} % "
+        f"lost before the server read them)"
+    )
     below = sum(1 for f in fps if f < 15)
     print(
         f"host video at the sites (fps): {_spread(fps)}; sites below 15 fps: {below} of {len(fps)}"
@@ -785,6 +823,20 @@ MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 VP8_CHUNK = 1200  # payload bytes per packet (aiortc: 1300 with the descriptor)
+
+
+class CameraTrack(PreEncodedTrack):
+    """The host's pre-encoded media paced like a camera and a microphone: after a stall (a
+    long renegotiation of the host's hundreds of m-lines blocks its event loop for seconds)
+    the missed frames are skipped, not sent late in a burst (PreEncodedTrack catches up,
+    which ran the host at 24 fps instead of 20 through a 20 s window)."""
+
+    async def recv(self) -> Any:
+        if self._start is not None:
+            behind = time.monotonic() - (self._start + self.sent / self._rate)
+            if behind > 0.25:  # a stall, not timer jitter (which a capture buffer absorbs)
+                self._start += int(behind * self._rate) / self._rate
+        return await super().recv()
 
 
 class IdleTrack(MediaStreamTrack):
@@ -926,7 +978,12 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
     for name in mine:
         c = ClientPeer(name, keep_times=False, decode=False)
         if name == "host":  # a full aiortc client: paced tracks, decrypts what it receives
-            c.publish(fps=args.fps, pre_encoded=(opus, host_vp8))
+            for camera in (
+                CameraTrack("audio", opus, 50.0, 48000),
+                CameraTrack("video", host_vp8, args.fps, VIDEO_CLOCK),
+            ):
+                c.pc.addTransceiver(camera, direction="sendonly")
+                c.local_tracks.append(camera)
             send_levels(c.pc.getTransceivers()[0].sender, lambda: LOUD)  # speaks throughout
         else:
             streams = []
