@@ -740,7 +740,10 @@ def print_townhall(
         f"UDP receive-buffer drops (whole machine) {r['udp_rcvbuf_errors']}"
     )
     flowing = sum(rep["flowing"] for rep in reports)
-    print(f"sites receiving the host before the warm-up: {flowing} of {args.sites}")
+    print(
+        f"sites receiving the host before the warm-up: {flowing} of {args.sites}; client "
+        f"connections closed at the end: {sum(rep['closed'] for rep in reports)}"
+    )
     if args.json is not None:
         figures: dict[str, Any] = {
             k: v for k, v in r.items() if isinstance(v, (int, float, dict, tuple))
@@ -888,7 +891,8 @@ class LightStream:
         dtls = self.sender.transport
         self.srtp = dtls._tx_srtp
         pair = dtls.transport._connection._nominated[1]
-        self.sendto = pair.protocol.transport.sendto
+        self.transport = pair.protocol.transport
+        self.sendto = self.transport.sendto
         self.addr = pair.remote_addr
         self.ready = True
 
@@ -951,6 +955,8 @@ async def light_send_forever(
             if site.index % 4 != phase or not site.audio.ready:
                 continue
             audio = site.audio
+            if audio.transport.is_closing():  # the connection was lost (consent expired)
+                continue
             audio.send(opus[period % len(opus)], True, abs_time, site_level(site.index, n, now))
             audio.timestamp = (audio.timestamp + 960) & 0xFFFFFFFF
             video = site.video
@@ -1028,6 +1034,8 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
                 clients[msg["peer"]].tracks = dict(msg["tracks"])
             elif msg["op"] == "offer":
                 c = clients[msg["peer"]]
+                if c.state == "closed":  # its connection was lost (overload): nothing to answer
+                    continue
                 c.tracks.update(msg["tracks"])
                 if msg["peer"] in counters:
                     kinds_of[msg["peer"]] = sdp_ssrc_kinds(msg["sdp"])
@@ -1104,6 +1112,7 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
             "client_cpu": (cpu_marks[1] - cpu_marks[0]) / span,
             "load_before": load_before,
             "flowing": flowing,
+            "closed": sum(1 for c in clients.values() if c.state in ("closed", "failed")),
         },
     )
     for c in clients.values():
