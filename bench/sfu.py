@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import random
 import resource
@@ -177,13 +178,14 @@ async def run_server(args: argparse.Namespace) -> None:
     done = asyncio.get_running_loop().create_future()
     measuring: asyncio.Future[None] | None = None
     arrived: dict[str, int] = {"connected": 0, "receiving": 0}
+    watching: asyncio.Future[None] | None = None
     reports: list[dict[str, Any]] = []
     # Every client process, including one with no client of its own (--subscribers 0 with two
     # processes): each must get its marks, or it never reports.
     processes: list[asyncio.StreamWriter] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal measuring
+        nonlocal measuring, watching
         processes.append(writer)
         while line := await reader.readline():
             msg = json.loads(line)
@@ -204,6 +206,10 @@ async def run_server(args: argparse.Namespace) -> None:
                     if args.scenario == "townhall":
                         townhall_setup(sfu, events, args)
                         events.subscribed_at = time.monotonic()
+                        hooks_logger = logging.getLogger("media.hooks")
+                        hooks_logger.setLevel(logging.INFO)
+                        hooks_logger.addHandler(OVERLOAD)
+                        watching = asyncio.ensure_future(OVERLOAD.watch())
                     for subscriber, publisher in pairs:
                         await sfu.subscribe(subscriber, publisher, kinds(args, subscriber))
                 else:
@@ -240,6 +246,8 @@ async def run_server(args: argparse.Namespace) -> None:
     finally:
         if measuring is not None and not measuring.done():
             measuring.cancel()
+        if watching is not None:
+            watching.cancel()
         await sfu.close()
         server.close()
         for client in clients:
@@ -261,6 +269,29 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 RESULT: dict[str, Any] = {}
+
+
+class Overload(logging.Handler):
+    """The server's event-loop lag (a 0.1 s sleep that wakes late) and its ICE consent
+    expiries (media/hooks.py logs each), from the subscriptions on: how an overload shows."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.expired: list[float] = []
+        self.lags: list[tuple[float, float]] = []  # (when, lag in s)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "consent to send expired" in record.getMessage():
+            self.expired.append(time.monotonic())
+
+    async def watch(self) -> None:
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.1)
+            self.lags.append((t, time.monotonic() - t - 0.1))
+
+
+OVERLOAD = Overload()
 
 
 def host_uplink(sfu: Sfu) -> tuple[int, int]:
@@ -300,6 +331,7 @@ async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.
         dropped={k: s1.forwarded[k].dropped - s0.forwarded[k].dropped for k in ("audio", "video")},
         peers=s1.connected_peers,
         peers_at_start=s0.connected_peers,
+        start=t0,
         host_uplink=(h1[0] - h0[0], h1[1] - h0[1]),
         udp_rcvbuf_errors=u1 - u0,
         thinned=s1.thinned - s0.thinned,
@@ -675,6 +707,20 @@ def print_townhall(
         f"window {elapsed:.1f} s, connected peers {r['peers_at_start']} at its start, "
         f"{r['peers']} at its end, of {args.sites + 1}"
     )
+    if OVERLOAD.lags:
+        worst, when = max((lag, t - events.subscribed_at) for t, lag in OVERLOAD.lags)
+        window = [lag for t, lag in OVERLOAD.lags if t >= RESULT["start"]] or [0.0]
+        print(
+            f"server event-loop lag: worst {worst:.2f} s ({when:.0f} s after the subscriptions), "
+            f"in the window median {statistics.median(window):.3f} s, max {max(window):.2f} s; "
+            f"ICE consent expiries at the server: {len(OVERLOAD.expired)}"
+            + (
+                f" ({min(OVERLOAD.expired) - events.subscribed_at:.0f} to "
+                f"{max(OVERLOAD.expired) - events.subscribed_at:.0f} s after the subscriptions)"
+                if OVERLOAD.expired
+                else ""
+            )
+        )
     if events.lost:
         after = [t - events.subscribed_at for t, _peer, _state in events.lost]
         states = sorted({state for _t, _peer, state in events.lost})
