@@ -56,6 +56,7 @@ from aiortc.mediastreams import MediaStreamTrack
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from media import MediaSettings, Sfu, TrackInfo, hooks
+from media.errors import MediaError
 from media.loudest import LoudestSettings
 from media.testing import (
     LOOPBACK,
@@ -197,7 +198,10 @@ async def run_server(args: argparse.Namespace) -> None:
                     writer, {"op": "answer", "peer": msg["peer"], "sdp": sdp, "tracks": tracks}
                 )
             elif op == "answer":
-                await sfu.accept_answer(msg["peer"], msg["sdp"])
+                try:
+                    await sfu.accept_answer(msg["peer"], msg["sdp"])
+                except MediaError:  # its connection was lost meanwhile (an overload's trace)
+                    arrived["late answers"] = arrived.get("late answers", 0) + 1
             elif op in arrived:
                 arrived[op] += 1
                 if arrived[op] < nprocs:
@@ -241,6 +245,8 @@ async def run_server(args: argparse.Namespace) -> None:
         got = await asyncio.wait_for(done, timeout=args.seconds + 180 + 2 * len(pubs + subs))
         if args.scenario == "townhall":
             print_townhall(args, got, events)
+            if arrived.get("late answers"):
+                print(f"answers to offers of lost connections: {arrived['late answers']}")
         else:
             print_report(args, merge(got), pubs, subs, pairs)
     finally:
