@@ -193,13 +193,17 @@ async def run_server(args: argparse.Namespace) -> None:
             op = msg["op"]
             if op == "offer":
                 events.writers[msg["peer"]] = writer
+                began = time.monotonic()
                 sdp, tracks = await sfu.answer(msg["peer"], msg["sdp"])
+                OVERLOAD.negotiation(msg["peer"], "answer", began)
                 await send(
                     writer, {"op": "answer", "peer": msg["peer"], "sdp": sdp, "tracks": tracks}
                 )
             elif op == "answer":
                 try:
+                    began = time.monotonic()
                     await sfu.accept_answer(msg["peer"], msg["sdp"])
+                    OVERLOAD.negotiation(msg["peer"], "accept_answer", began)
                 except MediaError:  # its connection was lost meanwhile (an overload's trace)
                     arrived["late answers"] = arrived.get("late answers", 0) + 1
             elif op in arrived:
@@ -285,6 +289,12 @@ class Overload(logging.Handler):
         super().__init__(logging.INFO)
         self.expired: list[float] = []
         self.lags: list[tuple[float, float]] = []  # (when, lag in s)
+        self.host_calls: list[tuple[float, str, float]] = []  # (when, Sfu call, seconds)
+
+    def negotiation(self, peer: str, call: str, began: float) -> None:
+        """The host's SDP calls (hundreds of m-lines in aiortc): how long each took."""
+        if peer == "host":
+            self.host_calls.append((began, call, time.monotonic() - began))
 
     def emit(self, record: logging.LogRecord) -> None:
         if "consent to send expired" in record.getMessage():
@@ -725,6 +735,21 @@ def print_townhall(
                 f"{max(OVERLOAD.expired) - events.subscribed_at:.0f} s after the subscriptions)"
                 if OVERLOAD.expired
                 else ""
+            )
+        )
+    if OVERLOAD.lags:
+        worst5 = sorted(OVERLOAD.lags, key=lambda x: -x[1])[:5]
+        print(
+            "worst event-loop lags (s after the subscriptions: lag): "
+            + ", ".join(f"{t - events.subscribed_at:.0f}: {lag:.2f}" for t, lag in worst5)
+            + f"; lags over 1 s: {sum(1 for _t, lag in OVERLOAD.lags if lag > 1)}"
+        )
+    if OVERLOAD.host_calls:
+        print(
+            "the host's SDP calls at the server (s after the subscriptions: call, seconds): "
+            + ", ".join(
+                f"{t - events.subscribed_at:.0f}: {call} {took:.2f}"
+                for t, call, took in OVERLOAD.host_calls
             )
         )
     if events.lost:
