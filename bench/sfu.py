@@ -290,6 +290,7 @@ class Overload(logging.Handler):
         self.expired: list[float] = []
         self.lags: list[tuple[float, float]] = []  # (when, lag in s)
         self.host_calls: list[tuple[float, str, float]] = []  # (when, Sfu call, seconds)
+        self.queues: list[tuple[float, list[int]]] = []  # (when, rx_queue of each socket)
 
     def negotiation(self, peer: str, call: str, began: float) -> None:
         """The host's SDP calls (hundreds of m-lines in aiortc): how long each took."""
@@ -301,13 +302,46 @@ class Overload(logging.Handler):
             self.expired.append(time.monotonic())
 
     async def watch(self) -> None:
+        ticks = 0
         while True:
             t = time.monotonic()
             await asyncio.sleep(0.1)
             self.lags.append((t, time.monotonic() - t - 0.1))
+            ticks += 1
+            if ticks % 10 == 0:
+                self.queues.append((time.monotonic(), socket_queues()))
+
+    def queue_report(self, since: float) -> str:
+        """The server's UDP sockets' receive queues (bytes waiting unread), sampled each 1 s."""
+        if not self.queues:
+            return "n/a"
+        when, worst = max(self.queues, key=lambda q: max(q[1], default=0))
+        top = sorted(worst, reverse=True)
+        many = max(sum(1 for b in q if b > 64 * 1024) for _t, q in self.queues)
+        return (
+            f"largest {top[0] if top else 0} bytes ({when - since:.0f} s after the "
+            f"subscriptions; that sample's next: {top[1:4]}); at most {many} sockets at once "
+            f"with over 64 KiB unread"
+        )
 
 
 OVERLOAD = Overload()
+
+
+def socket_queues() -> list[int]:
+    """rx_queue (bytes) of this process's UDP sockets, from /proc/net/udp."""
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    out = []
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes:
+            out.append(int(fields[4].split(":")[1], 16))
+    return out
 
 
 def host_uplink(sfu: Sfu) -> tuple[int, int]:
@@ -744,6 +778,7 @@ def print_townhall(
             + ", ".join(f"{t - events.subscribed_at:.0f}: {lag:.2f}" for t, lag in worst5)
             + f"; lags over 1 s: {sum(1 for _t, lag in OVERLOAD.lags if lag > 1)}"
         )
+    print(f"server UDP receive queues: {OVERLOAD.queue_report(events.subscribed_at)}")
     if OVERLOAD.host_calls:
         print(
             "the host's SDP calls at the server (s after the subscriptions: call, seconds): "
