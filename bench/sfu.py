@@ -15,6 +15,21 @@ nothing on encoding; subscribers count complete encoded frames (``--decode`` to 
 
     .venv/bin/python bench/sfu.py --scenario fanout --publishers 1 --subscribers 20 --seconds 30
     .venv/bin/python bench/sfu.py --scenario session --sites 20 --seconds 30
+    .venv/bin/python bench/sfu.py --scenario townhall --sites 228 --client-processes 4
+
+Town hall (issue 12): one host and N sites. The host publishes audio + video and subscribes to
+every site; the sites subscribe to the host only. The SFU forwards the host at most
+``--audio-speakers`` (default 3) audio streams, the loudest (media/loudest.py), and only the
+videos its page shows (``Sfu.set_shown``, last-N): the last site that started speaking (the
+speaker view's large tile) plus ``--host-shown - 1`` fixed thumbnails. Every publisher's
+pre-encoded Opus carries an RFC 6464 level (``send_levels``) from a speaking schedule all
+processes share through the wall clock (``speakers``: one site per 4 s turn, a second one
+interjecting in every other turn, everybody else at -70 dBov room noise). Sites publish a small
+video (``--site-video``, "off" for audio only) and receive with a *light* receiver: ICE and
+DTLS as usual, but incoming RTP is counted per SSRC from its clear header and dropped without
+SRTP decryption (``RtpCounter``): video frames are packets with the marker bit. Unlike a
+browser they send no receiver reports, REMB, NACK or PLI (so the SFU's rate control sees a
+receiver with nothing to report: its LAN prior), and they never decode or decrypt.
 """
 
 from __future__ import annotations
@@ -23,27 +38,39 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
+import random
 import resource
 import statistics
+import struct
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aiortc.clock import current_ntp_time
+from aiortc.mediastreams import MediaStreamTrack
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from media import MediaSettings, Sfu, TrackInfo
+from media import MediaSettings, Sfu, TrackInfo, hooks
+from media.errors import MediaError
 from media.loudest import LoudestSettings
 from media.testing import (
     LOOPBACK,
+    VIDEO_CLOCK,
     ClientPeer,
+    PreEncodedTrack,
     encode_opus_cycle,
     encode_vp8_cycle,
     wait_for,
 )
 
 BOTH = frozenset({"audio", "video"})
+# One JSON line carries an SDP: a town hall host's has an m-line per site (~1 KB each).
+LINE_LIMIT = 16 * 1024 * 1024
 
 
 # ----------------------------------------------------------------------------- wire
@@ -60,19 +87,28 @@ async def send(writer: asyncio.StreamWriter, msg: dict[str, Any]) -> None:
 class WireEvents:
     def __init__(self) -> None:
         self.writers: dict[str, asyncio.StreamWriter] = {}  # peer -> its client process
+        self.follower: SpeakerFollower | None = None  # town hall: the host's speaker view
+        self.told_tracks: set[str] = set()  # peers whose client is told ``tracks_changed``
+        self.lost: list[tuple[float, str, str]] = []  # (when, peer, state)
+        self.subscribed_at = 0.0
 
     async def send_offer(self, peer_id: str, sdp: str, tracks: dict[str, TrackInfo]) -> None:
         msg = {"op": "offer", "peer": peer_id, "sdp": sdp, "tracks": tracks}
         await send(self.writers[peer_id], msg)
 
     def tracks_changed(self, peer_id: str, tracks: dict[str, TrackInfo]) -> None:
-        pass
+        writer = self.writers.get(peer_id)
+        if peer_id in self.told_tracks and writer is not None:  # media:tracks, as signaling
+            msg = {"op": "tracks", "peer": peer_id, "tracks": tracks}
+            writer.write(json.dumps(msg).encode() + b"\n")
 
     def audio_level(self, peer_id: str, level_dbov: int, voiced: bool) -> None:
-        pass
+        if self.follower is not None:
+            self.follower.level(peer_id, level_dbov)
 
     def peer_state(self, peer_id: str, state: str) -> None:
-        pass
+        if state in ("disconnected", "failed", "closed"):  # town hall: an overload's trace
+            self.lost.append((time.monotonic(), peer_id, state))
 
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         pass
@@ -108,6 +144,14 @@ def plan(args: argparse.Namespace) -> tuple[list[str], list[str], list[tuple[str
     return ["host", *sites], [], pairs
 
 
+def kinds(args: argparse.Namespace, subscriber: str) -> frozenset[str]:
+    """What a subscription carries: in a town hall without site video, the host hears the
+    sites (there is nothing of theirs to see)."""
+    if args.scenario == "townhall" and subscriber == "host" and args.site_video == "off":
+        return frozenset({"audio"})
+    return BOTH
+
+
 def share(args: argparse.Namespace, index: int) -> list[str]:
     """The clients client process ``index`` runs: with several processes the first publisher
     (the host) has one to itself, like a real host PC; the others are dealt round-robin."""
@@ -135,42 +179,57 @@ async def run_server(args: argparse.Namespace) -> None:
     done = asyncio.get_running_loop().create_future()
     measuring: asyncio.Future[None] | None = None
     arrived: dict[str, int] = {"connected": 0, "receiving": 0}
+    watching: asyncio.Future[None] | None = None
     reports: list[dict[str, Any]] = []
     # Every client process, including one with no client of its own (--subscribers 0 with two
     # processes): each must get its marks, or it never reports.
     processes: list[asyncio.StreamWriter] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal measuring
+        nonlocal measuring, watching
         processes.append(writer)
         while line := await reader.readline():
             msg = json.loads(line)
             op = msg["op"]
             if op == "offer":
                 events.writers[msg["peer"]] = writer
+                began = time.monotonic()
                 sdp, tracks = await sfu.answer(msg["peer"], msg["sdp"])
+                OVERLOAD.negotiation(msg["peer"], "answer", began)
                 await send(
                     writer, {"op": "answer", "peer": msg["peer"], "sdp": sdp, "tracks": tracks}
                 )
             elif op == "answer":
-                await sfu.accept_answer(msg["peer"], msg["sdp"])
+                try:
+                    began = time.monotonic()
+                    await sfu.accept_answer(msg["peer"], msg["sdp"])
+                    OVERLOAD.negotiation(msg["peer"], "accept_answer", began)
+                except MediaError:  # its connection was lost meanwhile (an overload's trace)
+                    arrived["late answers"] = arrived.get("late answers", 0) + 1
             elif op in arrived:
                 arrived[op] += 1
                 if arrived[op] < nprocs:
                     continue
                 if op == "connected":
+                    if args.scenario == "townhall":
+                        townhall_setup(sfu, events, args)
+                        events.subscribed_at = time.monotonic()
+                        hooks_logger = logging.getLogger("media.hooks")
+                        hooks_logger.setLevel(logging.INFO)
+                        hooks_logger.addHandler(OVERLOAD)
+                        watching = asyncio.ensure_future(OVERLOAD.watch())
                     for subscriber, publisher in pairs:
-                        await sfu.subscribe(subscriber, publisher, BOTH)
+                        await sfu.subscribe(subscriber, publisher, kinds(args, subscriber))
                 else:
                     # In a task: answers to late server offers must still be read meanwhile.
                     measuring = asyncio.ensure_future(measure(sfu, list(processes), args))
             elif op == "report":
                 reports.append(msg)
                 if len(reports) == nprocs:
-                    done.set_result(merge(reports))
+                    done.set_result(reports)
                 break
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, limit=LINE_LIMIT)
     port = server.sockets[0].getsockname()[1]
     clients = [
         await asyncio.create_subprocess_exec(
@@ -186,11 +245,19 @@ async def run_server(args: argparse.Namespace) -> None:
         for i in range(nprocs)
     ]
     try:
-        report = await asyncio.wait_for(done, timeout=args.seconds + 180)
-        print_report(args, report, pubs, subs, pairs)
+        # Setting up hundreds of connections takes a while on two shared cores.
+        got = await asyncio.wait_for(done, timeout=args.seconds + 180 + 2 * len(pubs + subs))
+        if args.scenario == "townhall":
+            print_townhall(args, got, events)
+            if arrived.get("late answers"):
+                print(f"answers to offers of lost connections: {arrived['late answers']}")
+        else:
+            print_report(args, merge(got), pubs, subs, pairs)
     finally:
         if measuring is not None and not measuring.done():
             measuring.cancel()
+        if watching is not None:
+            watching.cancel()
         await sfu.close()
         server.close()
         for client in clients:
@@ -214,12 +281,89 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
 RESULT: dict[str, Any] = {}
 
 
+class Overload(logging.Handler):
+    """The server's event-loop lag (a 0.1 s sleep that wakes late) and its ICE consent
+    expiries (media/hooks.py logs each), from the subscriptions on: how an overload shows."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.expired: list[float] = []
+        self.lags: list[tuple[float, float]] = []  # (when, lag in s)
+        self.host_calls: list[tuple[float, str, float]] = []  # (when, Sfu call, seconds)
+        self.queues: list[tuple[float, list[int]]] = []  # (when, rx_queue of each socket)
+
+    def negotiation(self, peer: str, call: str, began: float) -> None:
+        """The host's SDP calls (hundreds of m-lines in aiortc): how long each took."""
+        if peer == "host":
+            self.host_calls.append((began, call, time.monotonic() - began))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "consent to send expired" in record.getMessage():
+            self.expired.append(time.monotonic())
+
+    async def watch(self) -> None:
+        ticks = 0
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.1)
+            self.lags.append((t, time.monotonic() - t - 0.1))
+            ticks += 1
+            if ticks % 10 == 0:
+                self.queues.append((time.monotonic(), socket_queues()))
+
+    def queue_report(self, since: float) -> str:
+        """The server's UDP sockets' receive queues (bytes waiting unread), sampled each 1 s."""
+        if not self.queues:
+            return "n/a"
+        when, worst = max(self.queues, key=lambda q: max(q[1], default=0))
+        top = sorted(worst, reverse=True)
+        many = max(sum(1 for b in q if b > 64 * 1024) for _t, q in self.queues)
+        return (
+            f"largest {top[0] if top else 0} bytes ({when - since:.0f} s after the "
+            f"subscriptions; that sample's next: {top[1:4]}); at most {many} sockets at once "
+            f"with over 64 KiB unread"
+        )
+
+
+OVERLOAD = Overload()
+
+
+def socket_queues() -> list[int]:
+    """rx_queue (bytes) of this process's UDP sockets, from /proc/net/udp."""
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    out = []
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes:
+            out.append(int(fields[4].split(":")[1], 16))
+    return out
+
+
+def host_uplink(sfu: Sfu) -> tuple[int, int]:
+    """(packets expected, packets received) from the host by the server (its receivers' RTP
+    statistics; a bench may look inside): the gap is what was lost before the server read it,
+    a full socket buffer included."""
+    peer = sfu._peers.get("host")
+    expected = received = 0
+    for pub in peer.publications.values() if peer is not None else ():
+        e, r = hooks.receiver_media_counts(pub.receiver)
+        expected, received = expected + e, received + r
+    return expected, received
+
+
 async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.Namespace) -> None:
     await asyncio.sleep(args.warmup)
+    h0 = host_uplink(sfu)
     s0, c0, t0, u0 = sfu.stats(), cpu_seconds(), time.monotonic(), udp_receive_errors()
     await asyncio.gather(*(send(w, {"op": "mark"}) for w in writers))
     await asyncio.sleep(args.seconds)
     s1, c1, t1, u1 = sfu.stats(), cpu_seconds(), time.monotonic(), udp_receive_errors()
+    h1 = host_uplink(sfu)
     await asyncio.gather(*(send(w, {"op": "mark"}) for w in writers))
     packets = {k: s1.forwarded[k].packets - s0.forwarded[k].packets for k in ("audio", "video")}
     octets = {k: s1.forwarded[k].bytes - s0.forwarded[k].bytes for k in ("audio", "video")}
@@ -236,6 +380,9 @@ async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.
         rtx=(s1.rtx_resent - s0.rtx_resent, s1.rtx_dropped - s0.rtx_dropped),
         dropped={k: s1.forwarded[k].dropped - s0.forwarded[k].dropped for k in ("audio", "video")},
         peers=s1.connected_peers,
+        peers_at_start=s0.connected_peers,
+        start=t0,
+        host_uplink=(h1[0] - h0[0], h1[1] - h0[1]),
         udp_rcvbuf_errors=u1 - u0,
         thinned=s1.thinned - s0.thinned,
         switches=s1.layer_switches - s0.layer_switches,
@@ -339,7 +486,7 @@ def silent(clients: dict[str, ClientPeer]) -> int:
 
 
 async def run_client(args: argparse.Namespace) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", args.port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", args.port, limit=LINE_LIMIT)
     pubs, _subs, pairs = plan(args)
     mine = share(args, args.client_index)
     media = (
@@ -437,11 +584,659 @@ async def run_client(args: argparse.Namespace) -> None:
     writer.close()
 
 
+# ----------------------------------------------------------------------------- town hall
+
+TURN = 4.0  # seconds per speaking turn of the town hall's schedule
+LOUD, SECOND, QUIET = -20, -30, -70  # dBov: the turn's speaker, an interjection, room noise
+SPEAKING = LoudestSettings().speaking_level  # at or above: speech, for the SFU and the page
+SAMPLE = 0.25  # seconds between the host's checks of whom it hears and sees
+
+
+def speakers(n: int, t: float) -> list[tuple[int, float]]:
+    """The town hall's speaking schedule at wall-clock time ``t`` (every process reads the same
+    clock): (site index, onset) of the sites speaking, the turn's speaker first. One site
+    speaks per ``TURN``; in every other turn a second one interjects from 1 s to 3 s."""
+    k = int(t // TURN)
+    start = k * TURN
+    out = [((k * 37 + 11) % n, start)]
+    interjector = (k * 53 + 5) % n
+    if k % 2 and n > 1 and start + 1 <= t < start + 3 and interjector != out[0][0]:
+        out.append((interjector, start + 1))
+    return out
+
+
+def site_level(index: int, n: int, t: float) -> int:
+    for i, (site, _onset) in enumerate(speakers(n, t)):
+        if site == index:
+            return LOUD if i == 0 else SECOND
+    return QUIET
+
+
+def send_levels(sender: Any, level: Callable[[], int]) -> None:
+    """aiortc writes the RFC 6464 ``ssrc-audio-level`` extension only for audio it encodes
+    itself (from the samples); packets of a pre-encoded track get ``level()`` (dBov) here."""
+    original = sender._next_encoded_frame
+
+    async def next_frame(codec: Any) -> Any:
+        frame = await original(codec)
+        if frame is not None:
+            frame.audio_level = level()
+        return frame
+
+    sender._next_encoded_frame = next_frame
+
+
+class RtpCounter:
+    """A light receiver's count of what arrives, per SSRC, from the RTP header that SRTP leaves
+    in the clear (RFC 3711 encrypts the payload only): packets, and packets with the marker bit
+    (a video frame's last packet; aiortc and browsers set it on every Opus packet too). Nothing
+    is decrypted, so a forged or corrupt packet would be counted as well."""
+
+    def __init__(self) -> None:
+        self.streams: dict[int, list[int]] = {}  # ssrc -> [packets, marked packets]
+
+    def add(self, data: bytes) -> bool:
+        """Count an RTP datagram (True); anything else (STUN, DTLS, RTCP) is not counted."""
+        if len(data) < 12 or not 128 <= data[0] < 192 or 192 <= data[1] <= 223:
+            return False
+        ssrc = int.from_bytes(data[8:12], "big")
+        stream = self.streams.get(ssrc)
+        if stream is None:
+            stream = self.streams[ssrc] = [0, 0]
+        stream[0] += 1
+        if data[1] & 0x80:
+            stream[1] += 1
+        return True
+
+    def totals(self, kinds: dict[int, str]) -> tuple[int, int]:
+        """(video frames, audio packets) over the SSRCs ``kinds`` names (RTX is not media)."""
+        frames = packets = 0
+        for ssrc, (count, marked) in self.streams.items():
+            kind = kinds.get(ssrc)
+            if kind == "video":
+                frames += marked
+            elif kind == "audio":
+                packets += count
+        return frames, packets
+
+
+def sdp_ssrc_kinds(sdp: str) -> dict[int, str]:
+    """SSRC -> "audio" / "video" / "rtx" from the sender's SDP (its ``a=ssrc`` lines)."""
+    found: dict[int, str] = {}
+    rtx: set[int] = set()
+    kind = ""
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            kind = line[2:].split()[0]
+        elif line.startswith("a=ssrc-group:FID "):
+            rtx.update(int(x) for x in line.split()[2:])
+        elif line.startswith("a=ssrc:"):
+            found.setdefault(int(line[7:].split()[0]), kind)
+    found.update(dict.fromkeys(rtx, "rtx"))
+    return found
+
+
+def count_without_decrypting(pc: Any, counter: RtpCounter) -> None:
+    """After ICE gathering: every RTP datagram the connection's sockets receive is counted and
+    dropped before aioice, DTLS and SRTP see it; STUN, DTLS and RTCP take the usual path."""
+    transceiver = pc.getTransceivers()[0]  # BUNDLE: one ICE connection carries everything
+    for protocol in hooks.ice_connection(transceiver)._protocols:
+        original = protocol.datagram_received
+
+        def received(data: bytes, addr: Any, original: Any = original) -> None:
+            if not counter.add(data):
+                original(data, addr)
+
+        setattr(protocol, "datagram_received", received)  # noqa: B010 - this instance only
+
+
+class SpeakerFollower:
+    """The host page's speaker view, as js/speaker-view.js does it from the server's levels:
+    the last site that started speaking is the large tile; with ``thumbnails`` fixed sites
+    beside it, those are the videos it shows (``Sfu.set_shown``: the others are not sent)."""
+
+    def __init__(self, sfu: Sfu, host: str, thumbnails: list[str]) -> None:
+        self.sfu, self.host, self.thumbnails = sfu, host, thumbnails
+        self.speaking: set[str] = set()
+        self.large: str | None = None
+        self.switches = 0
+        sfu.set_shown(host, frozenset(thumbnails))
+
+    def level(self, peer_id: str, level_dbov: int) -> None:
+        if peer_id == self.host:
+            return
+        if level_dbov < SPEAKING:
+            self.speaking.discard(peer_id)
+        elif peer_id not in self.speaking:
+            self.speaking.add(peer_id)
+            if peer_id != self.large:
+                self.large = peer_id
+                self.switches += 1
+                shown = [peer_id, *(t for t in self.thumbnails if t != peer_id)]
+                self.sfu.set_shown(self.host, frozenset(shown[: len(self.thumbnails) + 1]))
+
+
+def townhall_setup(sfu: Sfu, events: WireEvents, args: argparse.Namespace) -> None:
+    """Before the subscriptions: the host's audio has priority (as signaling gives the host),
+    each site's page shows the host, the host's page follows the speaker."""
+    sfu.set_audio_priority("host", True)
+    for i in range(args.sites):
+        sfu.set_shown(f"site{i}", frozenset({"host"}))
+    if args.site_video != "off":
+        thumbs = [f"site{i}" for i in range(min(args.sites, max(0, args.host_shown - 1)))]
+        events.follower = SpeakerFollower(sfu, "host", thumbs)
+    events.told_tracks.add("host")
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    return f"min {min(values):.1f} median {statistics.median(values):.1f} max {max(values):.1f}"
+
+
+def print_townhall(
+    args: argparse.Namespace, reports: list[dict[str, Any]], events: WireEvents
+) -> None:
+    r = RESULT
+    reports = sorted(reports, key=lambda x: x["index"])
+    total = r["packets"]["audio"] + r["packets"]["video"]
+    elapsed = r["elapsed"]
+    sites = [s for rep in reports for s in rep["sites"]]
+    host = next((rep["host"] for rep in reports if rep.get("host")), None)
+    fps = [s["fps"] for s in sites]
+    aps = [s["aps"] for s in sites]
+    delivered = sum(rep["delivered"] for rep in reports)
+    print(
+        f"scenario townhall: 1 host + {args.sites} sites, host video {args.width}x{args.height} "
+        f"{args.fps:.0f} fps, site video {args.site_video}, host audio slots "
+        f"{args.audio_speakers}, host shows {args.host_shown} video(s), "
+        f"{args.forwarding} forwarding, {args.client_processes} client processes"
+    )
+    print(f"load average before/after: {reports[0]['load_before']} / {os.getloadavg()[:3]}")
+    print(
+        f"window {elapsed:.1f} s, connected peers {r['peers_at_start']} at its start, "
+        f"{r['peers']} at its end, of {args.sites + 1}"
+    )
+    if OVERLOAD.lags:
+        worst, when = max((lag, t - events.subscribed_at) for t, lag in OVERLOAD.lags)
+        window = [lag for t, lag in OVERLOAD.lags if t >= RESULT["start"]] or [0.0]
+        print(
+            f"server event-loop lag: worst {worst:.2f} s ({when:.0f} s after the subscriptions), "
+            f"in the window median {statistics.median(window):.3f} s, max {max(window):.2f} s; "
+            f"ICE consent expiries at the server: {len(OVERLOAD.expired)}"
+            + (
+                f" ({min(OVERLOAD.expired) - events.subscribed_at:.0f} to "
+                f"{max(OVERLOAD.expired) - events.subscribed_at:.0f} s after the subscriptions)"
+                if OVERLOAD.expired
+                else ""
+            )
+        )
+    if OVERLOAD.lags:
+        worst5 = sorted(OVERLOAD.lags, key=lambda x: -x[1])[:5]
+        print(
+            "worst event-loop lags (s after the subscriptions: lag): "
+            + ", ".join(f"{t - events.subscribed_at:.0f}: {lag:.2f}" for t, lag in worst5)
+            + f"; lags over 1 s: {sum(1 for _t, lag in OVERLOAD.lags if lag > 1)}"
+        )
+    print(f"server UDP receive queues: {OVERLOAD.queue_report(events.subscribed_at)}")
+    if OVERLOAD.host_calls:
+        print(
+            "the host's SDP calls at the server (s after the subscriptions: call, seconds): "
+            + ", ".join(
+                f"{t - events.subscribed_at:.0f}: {call} {took:.2f}"
+                for t, call, took in OVERLOAD.host_calls
+            )
+        )
+    if events.lost:
+        after = [t - events.subscribed_at for t, _peer, _state in events.lost]
+        states = sorted({state for _t, _peer, state in events.lost})
+        print(
+            f"connections lost ({'/'.join(states)}): {len({p for _t, p, _s in events.lost})} "
+            f"peers, {min(after):.1f} to {max(after):.1f} s after the subscriptions"
+        )
+    clients = [rep["client_cpu"] for rep in reports]
+    print(
+        "CPU (core-s/s): server "
+        f"{r['cpu']:.3f}; clients "
+        + " ".join(f"[{rep['index']}: {rep['client_cpu']:.3f}]" for rep in reports)
+        + f"; clients total {sum(clients):.3f}; total {r['cpu'] + sum(clients):.3f}"
+    )
+    print(
+        f"forwarded RTP packets/s: {total / elapsed:.0f} (video "
+        f"{r['packets']['video'] / elapsed:.0f}, audio {r['packets']['audio'] / elapsed:.0f}); "
+        f"received {r['inbound'] / elapsed:.0f}/s"
+    )
+    if total:
+        print(f"server CPU per forwarded packet: {1e6 * r['cpu_seconds'] / total:.1f} µs")
+    print(f"server RSS: {r['rss']:.0f} MB")
+    expected, received = r["host_uplink"]
+    print(
+        f"the host's packets read by the server: {received / elapsed:.0f}/s of "
+        f"{expected / elapsed:.0f}/s sent ({100 * (expected - received) / max(1, expected):.1f} % "
+        f"lost before the server read them)"
+    )
+    below = sum(1 for f in fps if f < 15)
+    print(
+        f"host video at the sites (fps): {_spread(fps)}; sites below 15 fps: {below} of {len(fps)}"
+    )
+    print(
+        f"host audio at the sites (packets/s): {_spread(aps)}; sites below 47.5/s (95 %): "
+        f"{sum(1 for a in aps if a < 47.5)}"
+    )
+    print(
+        f"RTP counted by the sites' light receivers: {delivered / elapsed:.0f} packets/s "
+        f"({delivered / elapsed / max(1, len(sites)):.1f} per site; the server forwarded "
+        f"{total / elapsed:.0f}/s to everyone, the host included)"
+    )
+    if host is not None:
+        print(
+            f"host receives: audio {len(host['audio'])} stream(s) at "
+            f"{_spread(host['audio'])} packets/s; video {len(host['video'])} stream(s) "
+            f"flowing at {_spread(host['video'])} fps"
+        )
+        print(
+            f"host hears each scheduled speaker (from 1.5 s after its onset): "
+            f"{100 * host['heard']:.0f} % of {host['samples']} samples; first heard "
+            f"{_spread(host['heard_after'])} s after its onset"
+        )
+        if args.site_video != "off":
+            switches = events.follower.switches if events.follower is not None else 0
+            print(
+                f"host sees its large tile's site (the last to start speaking, from 2.5 s "
+                f"after its onset): "
+                f"{100 * host['seen']:.0f} %; first frame {_spread(host['seen_after'])} s "
+                f"after its onset; large-tile switches {switches}"
+            )
+    print(
+        f"keyframe requests sent {r['keyframes']}, slot drops {r['dropped']}, "
+        f"UDP receive-buffer drops (whole machine) {r['udp_rcvbuf_errors']}"
+    )
+    flowing = sum(rep["flowing"] for rep in reports)
+    print(
+        f"sites receiving the host before the warm-up: {flowing} of {args.sites}; client "
+        f"connections closed at the end: {sum(rep['closed'] for rep in reports)}"
+    )
+    if args.json is not None:
+        figures: dict[str, Any] = {
+            k: v for k, v in r.items() if isinstance(v, (int, float, dict, tuple))
+        }
+        figures.update(
+            scenario=args.scenario,
+            sites=args.sites,
+            client_cpu=clients,
+            site_fps=fps,
+            site_aps=aps,
+            below_15=below,
+            delivered=delivered,
+            host=host,
+            flowing=flowing,
+            load_before=reports[0]["load_before"],
+            load_after=os.getloadavg()[:3],
+        )
+        args.json.write_text(json.dumps(figures, indent=1))
+
+
+class HostWatch:
+    """In the host's process: every ``SAMPLE`` s, whom its audio slots carry and which of its
+    videos deliver frames, against the schedule."""
+
+    def __init__(self, client: ClientPeer, n: int) -> None:
+        self.client, self.n = client, n
+        self.last: dict[str, int] = {}
+        self.samples = self.heard = self.seen = self.video_samples = 0
+        self.heard_at: dict[tuple[int, float], float] = {}  # (site, onset) -> first heard
+        self.seen_at: dict[tuple[int, float], float] = {}
+        self.onsets: set[tuple[int, float]] = set()
+
+    def sample(self, video: bool) -> None:
+        now = time.time()
+        flowing: dict[str, set[str]] = {"audio": set(), "video": set()}
+        for mid, rec in self.client.received.items():
+            info = self.client.tracks.get(mid)
+            if rec.frames > self.last.get(mid, 0) and info is not None:
+                flowing[rec.kind].add(info["participant"])
+            self.last[mid] = rec.frames
+        for site, onset in speakers(self.n, now):
+            name = f"site{site}"
+            self.onsets.add((site, onset))
+            if name in flowing["audio"]:
+                self.heard_at.setdefault((site, onset), now)
+            if name in flowing["video"]:
+                self.seen_at.setdefault((site, onset), now)
+            if now - onset >= 1.5:
+                self.samples += 1
+                self.heard += name in flowing["audio"]
+        # The large tile is the last site that started speaking (it stays large after it
+        # stopped, until someone else starts).
+        site, onset = max(self.onsets, key=lambda o: o[1])
+        if video and now - onset >= 2.5:
+            self.video_samples += 1
+            self.seen += f"site{site}" in flowing["video"]
+
+    async def run(self, video: bool) -> None:
+        while True:
+            await asyncio.sleep(SAMPLE)
+            self.sample(video)
+
+    def report(self, rates: dict[str, tuple[str, float]], span: float) -> dict[str, Any]:
+        # A speaker already speaking when the watch started is not timed from its onset.
+        started = min(self.onsets, key=lambda o: o[1], default=(0, 0.0))[1]
+        timed = [o for o in self.onsets if o[1] > started]
+        return {
+            "audio": [rate for kind, rate in rates.values() if kind == "audio" and rate > 0],
+            "video": [rate for kind, rate in rates.values() if kind == "video" and rate > 0],
+            "samples": self.samples,
+            "heard": self.heard / max(1, self.samples),
+            "seen": self.seen / max(1, self.video_samples),
+            "heard_after": [self.heard_at[o] - o[1] for o in timed if o in self.heard_at],
+            "seen_after": [self.seen_at[o] - o[1] for o in timed if o in self.seen_at],
+            "unheard": sum(1 for o in timed if o not in self.heard_at),
+        }
+
+
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+VP8_CHUNK = 1200  # payload bytes per packet (aiortc: 1300 with the descriptor)
+
+
+class CameraTrack(PreEncodedTrack):
+    """The host's pre-encoded media paced like a camera and a microphone: after a stall (a
+    long renegotiation of the host's hundreds of m-lines blocks its event loop for seconds)
+    the missed frames are skipped, not sent late in a burst (PreEncodedTrack catches up,
+    which ran the host at 24 fps instead of 20 through a 20 s window)."""
+
+    async def recv(self) -> Any:
+        if self._start is not None:
+            behind = time.monotonic() - (self._start + self.sent / self._rate)
+            if behind > 0.25:  # a stall, not timer jitter (which a capture buffer absorbs)
+                self._start += int(behind * self._rate) / self._rate
+        return await super().recv()
+
+
+class IdleTrack(MediaStreamTrack):
+    """Holds a sender's place (its SSRC, negotiated codec and header extensions) and never
+    yields a frame: the light sender sends for it."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    async def recv(self) -> Any:
+        await asyncio.get_running_loop().create_future()  # never resolved: nothing from aiortc
+
+
+class LightStream:
+    """One sendonly m-line of a site sent without aiortc's per-packet Python (which costs
+    ~150 µs a packet here: 228 sites x 50 packets/s would take two cores by itself). aiortc
+    negotiates and runs ICE + DTLS; then this builds each RTP packet from bytes (the SSRC,
+    payload type and header-extension ids aiortc negotiated: mid, abs-send-time and, for
+    audio, the RFC 6464 level), protects it with aiortc's own SRTP session and sends it on
+    the nominated ICE pair's socket. On the wire it is what aiortc would send."""
+
+    def __init__(self, sender: Any) -> None:
+        self.sender = sender
+        self.params: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        original = sender.send
+
+        async def send(parameters: Any) -> None:
+            if not self.params.done():
+                self.params.set_result(parameters)
+            await original(parameters)
+
+        sender.send = send
+        self.seq = random.getrandbits(16)
+        self.timestamp = random.getrandbits(32)
+        self.picture_id = random.getrandbits(15)
+        self.ready = False
+
+    def start(self) -> None:
+        """Once connected (DTLS done, aiortc called ``sender.send``)."""
+        params = self.params.result()
+        self.payload_type = params.codecs[0].payloadType
+        ids = {ext.uri: ext.id for ext in params.headerExtensions}
+        mid = params.muxId.encode()
+        self.mid_ext = bytes([ids[MID_URI] << 4 | (len(mid) - 1)]) + mid if MID_URI in ids else b""
+        self.abs_id = ids.get(ABS_SEND_TIME_URI)
+        self.level_id = ids.get(LEVEL_URI)
+        self.ssrc = self.sender._ssrc
+        dtls = self.sender.transport
+        self.srtp = dtls._tx_srtp
+        pair = dtls.transport._connection._nominated[1]
+        self.transport = pair.protocol.transport
+        self.sendto = self.transport.sendto
+        self.addr = pair.remote_addr
+        self.ready = True
+
+    def send(self, payload: bytes, marker: bool, abs_time: int, level: int | None) -> None:
+        ext = self.mid_ext
+        if self.abs_id is not None:
+            ext += bytes([self.abs_id << 4 | 2]) + abs_time.to_bytes(3, "big")
+        if level is not None and self.level_id is not None:
+            voiced = 0x80 if level >= SPEAKING else 0
+            ext += bytes([self.level_id << 4, voiced | -level])
+        ext += bytes(-len(ext) % 4)
+        header = struct.pack(
+            "!BBHIIHH",
+            0x90,
+            (0x80 if marker else 0) | self.payload_type,
+            self.seq,
+            self.timestamp,
+            self.ssrc,
+            0xBEDE,
+            len(ext) // 4,
+        )
+        self.seq = (self.seq + 1) & 0xFFFF
+        self.sendto(self.srtp.protect(header + ext + payload), self.addr)
+
+    def send_frame(self, frame: bytes, abs_time: int) -> None:
+        """A VP8 frame in packets (aiortc's descriptor: S bit, 15-bit picture id)."""
+        pid = struct.pack("!BH", 0x80, 0x8000 | self.picture_id)
+        chunks = [frame[i : i + VP8_CHUNK] for i in range(0, len(frame), VP8_CHUNK)]
+        for i, chunk in enumerate(chunks):
+            descriptor = bytes([0x90 if i == 0 else 0x80]) + pid
+            self.send(descriptor + chunk, i == len(chunks) - 1, abs_time, None)
+        self.picture_id = (self.picture_id + 1) & 0x7FFF
+
+
+class LightSite:
+    def __init__(self, index: int, audio: LightStream, video: LightStream | None) -> None:
+        self.index, self.audio, self.video = index, audio, video
+        self.frames = 0
+
+
+async def light_send_forever(
+    sites: list[LightSite], opus: list[bytes], vp8: list[bytes], n: int, fps: float
+) -> None:
+    """Every site's media from one timer: each site sends an Opus packet every 20 ms (sites
+    spread over four 5 ms phases, not all at once) and a video frame every 1/fps s. A late
+    process catches up (sends without sleeping), as aiortc's paced tracks do."""
+    tick = 0.005
+    every = max(1, round(50 / fps)) if vp8 else 0  # audio periods per video frame
+    start = time.monotonic()
+    k = 0
+    while True:
+        k += 1
+        wait = start + k * tick - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        phase, period = k % 4, k // 4
+        abs_time = (current_ntp_time() >> 14) & 0xFFFFFF
+        now = time.time()
+        for site in sites:
+            if site.index % 4 != phase or not site.audio.ready:
+                continue
+            audio = site.audio
+            if audio.transport.is_closing():  # the connection was lost (consent expired)
+                continue
+            audio.send(opus[period % len(opus)], True, abs_time, site_level(site.index, n, now))
+            audio.timestamp = (audio.timestamp + 960) & 0xFFFFFFFF
+            video = site.video
+            if video is not None and video.ready and (period + site.index) % every == 0:
+                video.send_frame(vp8[site.frames % len(vp8)], abs_time)
+                video.timestamp = (video.timestamp + int(90000 / fps)) & 0xFFFFFFFF
+                site.frames += 1
+
+
+async def run_townhall_client(args: argparse.Namespace) -> None:
+    """A town hall client process: the host (a full aiortc client, in a process of its own
+    with several processes) or a share of the sites (light receivers)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", args.port, limit=LINE_LIMIT)
+    mine = share(args, args.client_index)
+    n = args.sites
+    opus = encode_opus_cycle()
+    host_vp8 = encode_vp8_cycle(args.width, args.height, args.fps, args.bitrate, 40)
+    site_vp8: list[bytes] = []
+    if args.site_video != "off":
+        w, h = (int(x) for x in args.site_video.split("x"))
+        site_vp8 = encode_vp8_cycle(w, h, args.site_fps, args.site_bitrate, int(2 * args.site_fps))
+    clients: dict[str, ClientPeer] = {}
+    counters: dict[str, RtpCounter] = {}
+    light: list[LightSite] = []
+    for name in mine:
+        c = ClientPeer(name, keep_times=False, decode=False)
+        if name == "host":  # a full aiortc client: paced tracks, decrypts what it receives
+            for camera in (
+                CameraTrack("audio", opus, 50.0, 48000),
+                CameraTrack("video", host_vp8, args.fps, VIDEO_CLOCK),
+            ):
+                c.pc.addTransceiver(camera, direction="sendonly")
+                c.local_tracks.append(camera)
+            send_levels(c.pc.getTransceivers()[0].sender, lambda: LOUD)  # speaks throughout
+        else:
+            streams = []
+            for kind in ("audio", "video") if site_vp8 else ("audio",):
+                track = IdleTrack(kind)
+                c.local_tracks.append(track)
+                sender = c.pc.addTransceiver(track, direction="sendonly").sender
+                streams.append(LightStream(sender))
+            index = int(name.removeprefix("site"))
+            light.append(LightSite(index, streams[0], streams[1] if site_vp8 else None))
+        clients[name] = c
+    answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
+    loop = asyncio.get_running_loop()
+    marks: list[dict[str, tuple[str, int]]] = []
+    mark_times: list[float] = []
+    cpu_marks: list[float] = []
+    load_before = os.getloadavg()[:3]
+    kinds_of: dict[str, dict[int, str]] = {}  # site -> ssrc kinds of the server's offer
+    host = clients.get("host")
+    watch = HostWatch(host, n) if host is not None else None
+    watching: asyncio.Task[None] | None = None
+
+    def snapshot() -> dict[str, tuple[str, int]]:
+        out: dict[str, tuple[str, int]] = {}
+        for name, counter in counters.items():
+            frames, packets = counter.totals(kinds_of.get(name, {}))
+            out[f"{name}/video"] = ("video", frames)
+            out[f"{name}/audio"] = ("audio", packets)
+            out[f"{name}/all"] = ("all", sum(s[0] for s in counter.streams.values()))
+        if host is not None:
+            for mid, rec in host.received.items():
+                out[f"host/{mid}"] = (rec.kind, rec.frames)
+        return out
+
+    async def reader_loop() -> None:
+        nonlocal watching
+        while line := await reader.readline():
+            msg = json.loads(line)
+            if msg["op"] == "answer":
+                answers[msg["peer"]].set_result(msg)
+            elif msg["op"] == "tracks":
+                clients[msg["peer"]].tracks = dict(msg["tracks"])
+            elif msg["op"] == "offer":
+                c = clients[msg["peer"]]
+                if c.state == "closed":  # its connection was lost (overload): nothing to answer
+                    continue
+                c.tracks.update(msg["tracks"])
+                if msg["peer"] in counters:
+                    kinds_of[msg["peer"]] = sdp_ssrc_kinds(msg["sdp"])
+                sdp = await c.answer(msg["sdp"])
+                await send(writer, {"op": "answer", "peer": msg["peer"], "sdp": sdp})
+            elif msg["op"] == "mark":
+                marks.append(snapshot())
+                mark_times.append(time.monotonic())
+                cpu_marks.append(cpu_seconds())
+                if watch is not None and watching is None:
+                    watching = loop.create_task(watch.run(args.site_video != "off"))
+                if len(marks) == 2:
+                    return
+
+    def receiving(name: str) -> bool:
+        frames, packets = counters[name].totals(kinds_of.get(name, {}))
+        return frames > 0 and packets > 0
+
+    task = loop.create_task(reader_loop())
+    for name, c in clients.items():
+        answers[name] = loop.create_future()
+        offer = await c.offer()
+        if name != "host":
+            counters[name] = RtpCounter()
+            count_without_decrypting(c.pc, counters[name])
+        await send(writer, {"op": "offer", "peer": name, "sdp": offer})
+        msg = await answers[name]
+        c.tracks.update(msg["tracks"])
+        await c.accept(msg["sdp"])
+    setup = 60 + len(clients)
+    await wait_for(lambda: all(c.state == "connected" for c in clients.values()), within=setup)
+    for site in light:
+        for stream in (site.audio, site.video):
+            if stream is not None:
+                await asyncio.wait_for(stream.params, timeout=setup)
+                stream.start()
+    sending = (
+        loop.create_task(light_send_forever(light, opus, site_vp8, n, args.site_fps))
+        if light
+        else None
+    )
+    await send(writer, {"op": "connected"})
+    with contextlib.suppress(TimeoutError):
+        await wait_for(lambda: all(receiving(s) for s in counters), within=setup)
+    flowing = sum(1 for s in counters if receiving(s))
+    await send(writer, {"op": "receiving"})
+    await task
+    if watching is not None:
+        watching.cancel()
+    if sending is not None:
+        sending.cancel()
+    span = mark_times[1] - mark_times[0]
+    rates = {
+        key: (kind, (end - marks[0].get(key, (kind, 0))[1]) / span)
+        for key, (kind, end) in marks[1].items()
+    }
+    sites = [
+        {"site": s, "fps": rates[f"{s}/video"][1], "aps": rates[f"{s}/audio"][1]} for s in counters
+    ]
+    delivered = sum(
+        end - marks[0].get(key, ("all", 0))[1]
+        for key, (kind, end) in marks[1].items()
+        if kind == "all"
+    )
+    host_rates = {k: v for k, v in rates.items() if k.startswith("host/")}
+    await send(
+        writer,
+        {
+            "op": "report",
+            "index": args.client_index,
+            "sites": sites,
+            "host": watch.report(host_rates, span) if watch is not None else None,
+            "delivered": delivered,
+            "client_cpu": (cpu_marks[1] - cpu_marks[0]) / span,
+            "load_before": load_before,
+            "flowing": flowing,
+            "closed": sum(1 for c in clients.values() if c.state in ("closed", "failed")),
+        },
+    )
+    for c in clients.values():
+        await c.close()
+    writer.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scenario", choices=("fanout", "session"), default="fanout")
+    parser.add_argument("--scenario", choices=("fanout", "session", "townhall"), default="fanout")
     parser.add_argument("--publishers", type=int, default=1)
     parser.add_argument("--subscribers", type=int, default=20)
     parser.add_argument("--sites", type=int, default=20)
@@ -474,8 +1269,9 @@ def main() -> None:
     parser.add_argument(
         "--audio-speakers",
         type=int,
-        default=0,
-        help="audio slots per subscriber (MediaSettings.loudest.limit; default 0: every pair, "
+        default=None,
+        help="audio slots per subscriber (MediaSettings.loudest.limit; default 3 in a town "
+        "hall, whose publishers send levels; otherwise 0: every pair, "
         "the forwarding cost of all of them — the pre-encoded Opus carries no audio levels, so "
         "a limit would forward only silence-chosen slots)",
     )
@@ -499,8 +1295,31 @@ def main() -> None:
         default=2,
         help="synthetic clients run in this many processes (the first publisher alone in one)",
     )
+    parser.add_argument(
+        "--site-video",
+        default="160x120",
+        help="town hall: WxH of each site's video, or off (default 160x120: the low layer a "
+        "site's thumbnail needs)",
+    )
+    parser.add_argument("--site-fps", type=float, default=10.0, help="town hall: site video fps")
+    parser.add_argument(
+        "--site-bitrate", type=int, default=60_000, help="town hall: site video target (bits/s)"
+    )
+    parser.add_argument(
+        "--host-shown",
+        type=int,
+        default=6,
+        help="town hall: videos the host's page shows (the speaker and N-1 thumbnails; "
+        "6: speaker view at 1366x768 shows 5 thumbnails)",
+    )
     args = parser.parse_args()
-    asyncio.run(run_client(args) if args.client else run_server(args))
+    if args.audio_speakers is None:  # a town hall pools the host's audio; the others do not
+        args.audio_speakers = 3 if args.scenario == "townhall" else 0
+    if args.client:
+        client = run_townhall_client if args.scenario == "townhall" else run_client
+        asyncio.run(client(args))
+    else:
+        asyncio.run(run_server(args))
 
 
 if __name__ == "__main__":
