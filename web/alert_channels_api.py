@@ -27,8 +27,9 @@ from pendopo.config import Settings
 from pendopo.db import Database, Then
 from web import openapi
 from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
-from web.errors import ApiError, ApiNotFound, json_body
+from web.errors import ApiNotFound, json_body
 from web.pages import add_page
+from web.paging import whole_number
 
 MAX_ALERTS = 200
 
@@ -107,11 +108,9 @@ async def delete_channel(request: web.Request) -> web.Response:
 
 async def list_alerts(request: web.Request) -> web.Response:
     require_staff(request)
-    raw_limit = request.query.get("limit", "50")
+    limit = whole_number(request, "limit", 50, 1, MAX_ALERTS)
     open_only = request.query.get("open", "") in ("1", "true")
-    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_ALERTS:
-        raise ApiError("invalid_query", f"limit must be 1..{MAX_ALERTS}.")
-    items = await AlertLog(request.app[DATABASE]).recent(limit=int(raw_limit), open_only=open_only)
+    items = await AlertLog(request.app[DATABASE]).recent(limit=limit, open_only=open_only)
     return _listing(items)
 
 
@@ -184,7 +183,7 @@ openapi.describe(
         params=(openapi.Param("open", schema={"enum": ["0", "1", "true", "false"]},
                               description="1: only outages still open"),
                 openapi.Param("limit", schema={"type": "integer", "minimum": 1,
-                                               "maximum": MAX_ALERTS})),
+                                               "maximum": MAX_ALERTS, "default": 50})),
         response=_list(_ALERT)),
     openapi.Operation("POST", "/api/alerts/{id}/ack", "Acknowledge an alert with a note", "live",
         "editor", params=(_ID,),

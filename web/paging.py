@@ -42,11 +42,13 @@ def whole_number(request: web.Request, name: str, default: int, low: int, high: 
     return int(text)
 
 
-def paging(request: web.Request, *, default_limit: int = DEFAULT_LIMIT) -> Paging:
+def paging(
+    request: web.Request, *, default_limit: int = DEFAULT_LIMIT, max_limit: int = MAX_LIMIT
+) -> Paging:
     """The page the query asks for (400 ``invalid`` when ``limit`` or ``offset`` is not a
     whole number in range)."""
     return Paging(
-        whole_number(request, "limit", default_limit, 1, MAX_LIMIT),
+        whole_number(request, "limit", default_limit, 1, max_limit),
         whole_number(request, "offset", 0, 0, MAX_OFFSET),
     )
 
@@ -54,7 +56,9 @@ def paging(request: web.Request, *, default_limit: int = DEFAULT_LIMIT) -> Pagin
 _WHOLE = {"type": "integer"}
 
 
-def params(*, default_limit: int = DEFAULT_LIMIT) -> tuple[Param, Param]:
+def params(
+    *, default_limit: int = DEFAULT_LIMIT, max_limit: int = MAX_LIMIT
+) -> tuple[Param, Param]:
     """``limit`` and ``offset`` as the OpenAPI document describes them."""
     return (
         Param(
@@ -62,7 +66,7 @@ def params(*, default_limit: int = DEFAULT_LIMIT) -> tuple[Param, Param]:
             schema={
                 "type": "integer",
                 "minimum": 1,
-                "maximum": MAX_LIMIT,
+                "maximum": max_limit,
                 "default": default_limit,
             },
         ),

@@ -28,9 +28,13 @@ from rooms.sites import all_sites
 from web import attendance_api, calendar_api, openapi, pages, readiness_api
 from web.auth import audit, require_host, require_user
 from web.errors import ApiError
+from web.paging import paging
+from web.paging import params as page_params
 from web.readiness_api import known_sites
 
-MAX_OFFSET = 10**9
+ROOMS_PER_PAGE = 50
+MAX_ROOMS_PER_PAGE = 500
+"""Each room of the list reads its participants and live state: a page stays small."""
 _STATUS = {NOT_FOUND: 404, FORBIDDEN: 403, ROOM_ENDED: 409, ROOM_LOCKED: 409}
 
 
@@ -97,15 +101,9 @@ async def upcoming_rooms(request: web.Request) -> web.Response:
 
 async def list_rooms(request: web.Request) -> web.Response:
     require_host(request)
-    try:
-        limit = min(max(int(request.query.get("limit", "50")), 1), 500)
-        offset = max(int(request.query.get("offset", "0")), 0)
-    except ValueError as exc:
-        raise ApiError("invalid_request", "limit and offset must be integers.") from exc
-    if offset > MAX_OFFSET:  # SQLite's integers end at 2^63
-        raise ApiError("invalid_request", f"offset must be at most {MAX_OFFSET}.")
+    asked = paging(request, default_limit=ROOMS_PER_PAGE, max_limit=MAX_ROOMS_PER_PAGE)
     service = request.app[ROOMS]
-    records, total = await service.records.list(limit=limit, offset=offset)
+    records, total = await service.records.list(limit=asked.limit, offset=asked.offset)
     items = []
     for record in records:
         participants = (
@@ -206,9 +204,7 @@ openapi.describe(
         response={"type": "object", "required": ["room"], "properties": {"room": _ROOM}},
         status=201),
     openapi.Operation("GET", "/api/rooms", "List rooms, newest first", "meetings", "host",
-        params=(openapi.Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),
-                openapi.Param("offset", schema={"type": "integer", "minimum": 0,
-                                                "maximum": MAX_OFFSET})),
+        params=page_params(default_limit=ROOMS_PER_PAGE, max_limit=MAX_ROOMS_PER_PAGE),
         response={"type": "object", "required": ["items", "total"], "properties": {
             "items": {"type": "array", "items": _ROOM}, "total": {"type": "integer"}}}),
     openapi.Operation("GET", "/api/rooms/upcoming",

@@ -56,3 +56,26 @@ async def test_the_document_says_the_same_bounds_on_every_list(server: RunningSe
     # /api/state answers every site at once unless asked for less
     state = doc["paths"]["/api/state"]["get"]["parameters"]
     assert next(p for p in state if p["name"] == "limit")["schema"]["default"] == MAX_LIMIT
+
+
+SMALLER_PAGES = (("/api/rooms", 500), ("/api/alerts", 200))
+"""Lists whose pages are smaller: each room reads its participants, alerts are the newest."""
+
+
+@pytest.mark.parametrize(("path", "most"), SMALLER_PAGES)
+async def test_smaller_pages_use_the_same_reading(
+    server: RunningServer, path: str, most: int
+) -> None:
+    doc = openapi.document(server.app)
+    params = {p["name"]: p["schema"] for p in doc["paths"][path]["get"]["parameters"]}
+    assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, most), path
+    http = await server.signed_in_session()
+    async with http:
+        for value in ("abc", "0", str(most + 1), "1.5", "²"):
+            async with http.get(path, params={"limit": value}) as resp:
+                assert resp.status == 400, (path, value, await resp.text())
+                body = await resp.json()
+            assert body["error"] == "invalid", (path, value, body)
+            assert [d["field"] for d in body["details"]] == ["limit"], (path, value, body)
+        async with http.get(path, params={"limit": str(most)}) as resp:
+            assert resp.status == 200, (path, await resp.text())
