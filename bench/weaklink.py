@@ -82,6 +82,13 @@ class Row:
     rtx_received: int
     host_sees_lurah_fps: float
     host_sees_lurah_frozen_s_per_min: float
+    host_sees_lurah_detail: str
+    """The host's inbound video of the lurah: frame size, NACKs and PLIs it sent, repairs and
+    freezes."""
+    lurah_sends: str
+    """The lurah's camera upstream (see lurah_sending)."""
+    uplink_tbf_drop_pct: float
+    uplink_random_loss_pct: float
     host_sends: str
     """The host's camera stream at the end: frame size and Chromium's qualityLimitationReason."""
     link_tbf_drop_pct: float
@@ -90,9 +97,12 @@ class Row:
     seconds: float
 
 
-def link_drops(before: dict[str, Any], after: dict[str, Any]) -> tuple[float, float]:
-    """Downlink (server -> lurah) share refused by the tbf queue and lost at random, in %."""
-    down = {k: after["a_to_b"][k] - before["a_to_b"][k] for k in after["a_to_b"]}
+def link_drops(
+    before: dict[str, Any], after: dict[str, Any], direction: str = "a_to_b"
+) -> tuple[float, float]:
+    """Share refused by the tbf queue and lost at random, in %: ``a_to_b`` the downlink (server
+    -> lurah), ``b_to_a`` the uplink."""
+    down = {k: after[direction][k] - before[direction][k] for k in after[direction]}
     offered = max(1, down["received"])
     return 100 * down["queue_drops"] / offered, 100 * down["lost"] / offered
 
@@ -101,6 +111,23 @@ def host_sending(snap: dict[str, Any]) -> str:
     sent = snap.get("sent") or {}
     size = f"{sent.get('frameWidth', 0)}x{sent.get('frameHeight', 0)}"
     return f"{size} ({sent.get('limitation') or '?'})"
+
+
+def lurah_sending(first: dict[str, Any], last: dict[str, Any], seconds: float) -> str:
+    """What the lurah's camera sent over the window (every outbound video stream together):
+    the largest frame size, Chromium's limitation reasons, kbit/s, and the repairs and keyframe
+    requests the server asked of it."""
+    a, b = first.get("sent") or {}, last.get("sent") or {}
+
+    def delta(key: str) -> float:
+        return float(b.get(key, 0) or 0) - float(a.get(key, 0) or 0)
+
+    kbps = 8 * delta("bytesSent") / seconds / 1000 if seconds > 0 else 0.0
+    return (
+        f"{b.get('frameWidth', 0)}x{b.get('frameHeight', 0)} ({b.get('limitation') or '?'}) "
+        f"{kbps:.0f} kbit/s, NACKs {delta('nackCount'):.0f}, rtx "
+        f"{delta('retransmittedPacketsSent'):.0f}, PLIs {delta('pliCount'):.0f}"
+    )
 
 
 async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link: str) -> Row:
@@ -130,6 +157,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
     w = window(snaps[0], snaps[-1])
     upstream = window(host_first, host_last)
     tbf, loss = link_drops(bridge0, bridge1)
+    up_tbf, up_loss = link_drops(bridge0, bridge1, "b_to_a")
     return Row(
         profile=profile.name,
         link=profile.describe(),
@@ -148,6 +176,14 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         rtx_received=int(w.retransmitted),
         host_sees_lurah_fps=upstream.fps,
         host_sees_lurah_frozen_s_per_min=upstream.frozen_per_minute if upstream.frames else 60.0,
+        host_sees_lurah_detail=(
+            f"{upstream.width}x{upstream.height}, NACKs {upstream.nacks:.0f}, "
+            f"rtx {upstream.retransmitted:.0f}, PLIs {upstream.plis:.0f}, "
+            f"freezes {upstream.freezes:.0f}"
+        ),
+        lurah_sends=lurah_sending(snaps[0], snaps[-1], w.seconds),
+        uplink_tbf_drop_pct=up_tbf,
+        uplink_random_loss_pct=up_loss,
         host_sends=host_sending(host_last),
         link_tbf_drop_pct=tbf,
         link_random_loss_pct=loss,
@@ -178,6 +214,21 @@ def markdown(row: Row) -> str:
         f"| {row.host_sends} "
         f"| {row.link_tbf_drop_pct:.0f} % / {row.link_random_loss_pct:.1f} % "
         f"| {row.server_cpu:.3f} |"
+    )
+
+
+UPSTREAM_HEADER = (
+    "| profile | lurah sends (limited by), repairs and keyframes asked of it "
+    "| host receives of the lurah | uplink tbf drops / random loss |"
+)
+
+
+def upstream_markdown(row: Row) -> str:
+    """The lurah's camera on its way up: what it sent, what the host got."""
+    return (
+        f"| {row.profile} | {row.lurah_sends} | {row.host_sees_lurah_fps:.1f} fps, frozen "
+        f"{row.host_sees_lurah_frozen_s_per_min:.0f} s/min, {row.host_sees_lurah_detail} "
+        f"| {row.uplink_tbf_drop_pct:.0f} % / {row.uplink_random_loss_pct:.1f} % |"
     )
 
 
@@ -216,6 +267,11 @@ async def main() -> int:
     print("|" + "---|" * HEADER.count(" | ") + "---|")
     for row in rows:
         print(markdown(row))
+    print()
+    print(UPSTREAM_HEADER)
+    print("|---|---|---|---|")
+    for row in rows:
+        print(upstream_markdown(row))
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
     return 0
