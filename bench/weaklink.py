@@ -83,8 +83,9 @@ class Row:
     host_sees_lurah_fps: float
     host_sees_lurah_frozen_s_per_min: float
     host_sees_lurah_detail: str
-    """The host's inbound video of the lurah: frame size, NACKs and PLIs it sent, repairs and
-    freezes."""
+    """The host's inbound video of the lurah: frame size, NACKs and PLIs it sent, repairs,
+    freezes, and how long a frame waited in its jitter buffer (mean; the target the page's
+    playout hold sets, in brackets)."""
     lurah_sends: str
     """The lurah's camera upstream (see lurah_sending)."""
     uplink_tbf_drop_pct: float
@@ -179,7 +180,8 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         host_sees_lurah_detail=(
             f"{upstream.width}x{upstream.height}, NACKs {upstream.nacks:.0f}, "
             f"rtx {upstream.retransmitted:.0f}, PLIs {upstream.plis:.0f}, "
-            f"freezes {upstream.freezes:.0f}"
+            f"freezes {upstream.freezes:.0f}, held {upstream.held_ms:.0f} ms "
+            f"(target {upstream.hold_target_ms:.0f} ms)"
         ),
         lurah_sends=lurah_sending(snaps[0], snaps[-1], w.seconds),
         uplink_tbf_drop_pct=up_tbf,

@@ -52,7 +52,8 @@ _SNAPSHOT = """async (name) => {
     if (s.type === "inbound-rtp" && ids.has(s.trackIdentifier) && s.kind === "video")
       out.video = pick(s, ["framesDecoded", "frameWidth", "frameHeight", "freezeCount",
         "totalFreezesDuration", "bytesReceived", "packetsReceived", "packetsLost", "nackCount",
-        "pliCount", "firCount", "retransmittedPacketsReceived", "keyFramesDecoded"]);
+        "pliCount", "firCount", "retransmittedPacketsReceived", "keyFramesDecoded",
+        "jitterBufferDelay", "jitterBufferTargetDelay", "jitterBufferEmittedCount"]);
     if (s.type === "inbound-rtp" && ids.has(s.trackIdentifier) && s.kind === "audio")
       out.audio = pick(s, ["concealedSamples", "silentConcealedSamples",
         "totalSamplesReceived", "packetsReceived", "packetsLost", "fecPacketsReceived",
@@ -103,6 +104,10 @@ class Window:
     nacks: float
     retransmitted: float
     plis: float
+    held_ms: float
+    """Mean time a frame waited in the jitter buffer (jitterBufferDelay / emitted frames)."""
+    hold_target_ms: float
+    """Mean jitter-buffer target over the same frames (the page's playout hold included)."""
 
     @property
     def fps(self) -> float:
@@ -120,6 +125,7 @@ def window(first: dict[str, Any], last: dict[str, Any]) -> Window:
         return _get(last, kind, key) - _get(first, kind, key)
 
     samples = delta("audio", "totalSamplesReceived")
+    emitted = delta("video", "jitterBufferEmittedCount")
     return Window(
         seconds=seconds,
         frames=delta("video", "framesDecoded"),
@@ -132,4 +138,8 @@ def window(first: dict[str, Any], last: dict[str, Any]) -> Window:
         nacks=delta("video", "nackCount"),
         retransmitted=delta("video", "retransmittedPacketsReceived"),
         plis=delta("video", "pliCount"),
+        held_ms=1000 * delta("video", "jitterBufferDelay") / emitted if emitted > 0 else 0.0,
+        hold_target_ms=(
+            1000 * delta("video", "jitterBufferTargetDelay") / emitted if emitted > 0 else 0.0
+        ),
     )
