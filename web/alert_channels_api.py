@@ -29,7 +29,7 @@ from web import openapi
 from web.auth import audited, require_address_reader, require_inventory_editor, require_staff
 from web.errors import ApiNotFound, json_body
 from web.pages import add_page
-from web.paging import whole_number
+from web.paging import whole_list, whole_number
 
 MAX_ALERTS = 200
 
@@ -68,15 +68,9 @@ def _audited(request: web.Request, action: str) -> Then:
     return audited(request, action, lambda channel_id: f"alert channel {channel_id}")
 
 
-def _listing(items: list[dict[str, Any]]) -> web.Response:
-    return web.json_response(
-        {"items": items, "total": len(items), "limit": len(items), "offset": 0}
-    )
-
-
 async def list_channels(request: web.Request) -> web.Response:
     require_address_reader(request)  # recipients and chats are people's addresses
-    return _listing(await _channels(request).all())
+    return whole_list(await _channels(request).all())
 
 
 async def get_channel(request: web.Request) -> web.Response:
@@ -111,7 +105,7 @@ async def list_alerts(request: web.Request) -> web.Response:
     limit = whole_number(request, "limit", 50, 1, MAX_ALERTS)
     open_only = request.query.get("open", "") in ("1", "true")
     items = await AlertLog(request.app[DATABASE]).recent(limit=limit, open_only=open_only)
-    return _listing(items)
+    return whole_list(items)
 
 
 async def acknowledge(request: web.Request) -> web.Response:

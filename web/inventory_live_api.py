@@ -39,7 +39,7 @@ from web.auth import (
     require_staff,
 )
 from web.errors import ApiError, ApiNotFound, json_body
-from web.paging import MAX_LIMIT, page_response, paging
+from web.paging import MAX_LIMIT, page_response, paging, whole_list
 from web.paging import params as page_params
 from web.path_ids import storable_id
 
@@ -140,10 +140,7 @@ def _audited(request: web.Request, action: str) -> Then:
 
 async def list_webhooks(request: web.Request) -> web.Response:
     require_address_reader(request)  # URLs may carry tokens
-    items = await _webhooks(request).list()
-    return web.json_response(
-        {"items": items, "total": len(items), "limit": len(items), "offset": 0}
-    )
+    return whole_list(await _webhooks(request).list())
 
 
 async def get_webhook(request: web.Request) -> web.Response:

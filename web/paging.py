@@ -84,3 +84,10 @@ def page_response(page: Page, items: list[Any]) -> web.Response:
     return web.json_response(
         {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
     )
+
+
+def whole_list(items: list[Any]) -> web.Response:
+    """A list answered whole, as one page of the same shape (``limit`` is its length)."""
+    return web.json_response(
+        {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+    )
