@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.async_api import async_playwright
 
-from tests.weaklink.browsers import snapshot, window
+from tests.weaklink.browsers import change, snapshot, window
 from tests.weaklink.lab import Lab, unavailable_reason
 from tests.weaklink.meeting import (
     LURAH,
@@ -103,9 +103,9 @@ def link_drops(
 ) -> tuple[float, float]:
     """Share refused by the tbf queue and lost at random, in %: ``a_to_b`` the downlink (server
     -> lurah), ``b_to_a`` the uplink."""
-    down = {k: after[direction][k] - before[direction][k] for k in after[direction]}
-    offered = max(1, down["received"])
-    return 100 * down["queue_drops"] / offered, 100 * down["lost"] / offered
+    grown = {k: after[direction][k] - before[direction][k] for k in after[direction]}
+    offered = max(1, grown["received"])
+    return 100 * grown["queue_drops"] / offered, 100 * grown["lost"] / offered
 
 
 def host_sending(snap: dict[str, Any]) -> str:
@@ -118,14 +118,15 @@ def lurah_sending(first: dict[str, Any], last: dict[str, Any], seconds: float) -
     """What the lurah's camera sent over the window (every outbound video stream together):
     the largest frame size, Chromium's limitation reasons, kbit/s, and the repairs and keyframe
     requests the server asked of it."""
-    a, b = first.get("sent") or {}, last.get("sent") or {}
+    sent = last.get("sent") or {}
 
     def delta(key: str) -> float:
-        return float(b.get(key, 0) or 0) - float(a.get(key, 0) or 0)
+        return change(first, last, "sent", key)
 
     kbps = 8 * delta("bytesSent") / seconds / 1000 if seconds > 0 else 0.0
     return (
-        f"{b.get('frameWidth', 0)}x{b.get('frameHeight', 0)} ({b.get('limitation') or '?'}) "
+        f"{sent.get('frameWidth', 0)}x{sent.get('frameHeight', 0)} "
+        f"({sent.get('limitation') or '?'}) "
         f"{kbps:.0f} kbit/s, NACKs {delta('nackCount'):.0f}, rtx "
         f"{delta('retransmittedPacketsSent'):.0f}, PLIs {delta('pliCount'):.0f}"
     )

@@ -82,9 +82,15 @@ async def snapshot(page: Page, name: str) -> dict[str, Any]:
     return result
 
 
-def _get(snap: dict[str, Any], kind: str, key: str) -> float:
+def figure(snap: dict[str, Any], kind: str, key: str) -> float:
+    """One counter of a snapshot's part (``video``, ``audio``, ``pair``, ``sent``); 0 if absent."""
     part = snap.get(kind) or {}
     return float(part.get(key, 0) or 0)
+
+
+def change(first: dict[str, Any], last: dict[str, Any], kind: str, key: str) -> float:
+    """How much a counter grew between two snapshots."""
+    return figure(last, kind, key) - figure(first, kind, key)
 
 
 @dataclass(frozen=True)
@@ -122,15 +128,15 @@ def window(first: dict[str, Any], last: dict[str, Any]) -> Window:
     seconds = (last["t"] - first["t"]) / 1000
 
     def delta(kind: str, key: str) -> float:
-        return _get(last, kind, key) - _get(first, kind, key)
+        return change(first, last, kind, key)
 
     samples = delta("audio", "totalSamplesReceived")
     emitted = delta("video", "jitterBufferEmittedCount")
     return Window(
         seconds=seconds,
         frames=delta("video", "framesDecoded"),
-        width=int(_get(last, "video", "frameWidth")),
-        height=int(_get(last, "video", "frameHeight")),
+        width=int(figure(last, "video", "frameWidth")),
+        height=int(figure(last, "video", "frameHeight")),
         frozen_s=delta("video", "totalFreezesDuration"),
         freezes=delta("video", "freezeCount"),
         concealed=delta("audio", "concealedSamples") / samples if samples > 0 else -1.0,
