@@ -7,7 +7,9 @@ Chromiums (fake camera 640x360 and microphone): the host on the clean link signs
 a session; the lurah first opens the join link in a cold browser context (join page ready to
 type a name, in English and in Bahasa Indonesia), then joins the lobby; the host admits once the
 lurah's media connection (set up in the lobby) is up (lobby -> connection up; admit -> first
-decoded frame of the host's video); then the lurah's page is sampled every 2 s for ``--seconds``.
+decoded frame of the host's video, and its steps on the lurah's page: the admission message,
+the host's tile, the first video packet and the first frame decoded of any video); then the
+lurah's page is sampled every 2 s for ``--seconds``.
 
 Figures of the host as the lurah receives them, over the window after the first frame:
 stayed connected (every sample "connected"), audio concealed (concealedSamples /
@@ -73,6 +75,8 @@ class Row:
     lobby_ready_s: float | None
     """From the lobby to the lurah's media connection up (the host admits then)."""
     first_frame_s: float | None
+    first_media: dict[str, float | None]
+    """Admit -> what the lurah's page saw first: message, tile, packet, decoded (seconds)."""
     concealed_pct: float
     fps: float
     resolution: str
@@ -169,6 +173,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         page_ready_id_s=ready_id,
         lobby_ready_s=meeting.lobby_ready_s,
         first_frame_s=first_frame,
+        first_media=meeting.first_media,
         concealed_pct=100 * w.concealed if w.concealed >= 0 else 100.0,
         fps=w.fps,
         resolution=f"{w.width}x{w.height}",
@@ -197,15 +202,24 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
 
 HEADER = (
     "| profile | link | inventory | stayed connected | join page ready en / id "
-    "| lobby → connection up | admit → first frame "
+    "| lobby → connection up | admit → first frame (message / tile / packet / decoded) "
     "| audio concealed | video fps | resolution | frozen s/min | kbit/s to lurah "
     "| NACKs / rtx received | host sees lurah | host sends (limited by) "
     "| tbf drops / random loss (down) | server CPU |"
 )
 
 
+FIRST_MEDIA = ("message", "tile", "packet", "decoded")
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:.2f}"
+
+
 def markdown(row: Row) -> str:
     first = "none" if row.first_frame_s is None else f"{row.first_frame_s:.1f} s"
+    seen = row.first_media
+    first += " (" + " / ".join(_seconds(seen.get(k)) for k in FIRST_MEDIA) + ")"
     lobby = "?" if row.lobby_ready_s is None else f"{row.lobby_ready_s:.1f} s"
     return (
         f"| {row.profile} | {row.link} | {row.inventory} | {'yes' if row.connected else 'NO'} "

@@ -40,6 +40,10 @@ class Meeting:
     lurah: Page | None = None
     lobby_ready_s: float | None = None
     """Seconds from the lurah's arrival in the lobby to their media connection being up."""
+    first_media: dict[str, float | None] = field(default_factory=dict)
+    """Seconds from Admit to what the lurah's page saw first (``_WATCH_FIRST``): ``message``
+    (the admission over the lurah's TCP connection), ``tile`` (the host's tile shown),
+    ``packet`` and ``decoded`` (the first video packet and frame over its media path)."""
     link: str = ""
     contexts: list[BrowserContext] = field(default_factory=list)
 
@@ -129,6 +133,35 @@ async def join_page_ready(meeting: Meeting, language: str = "en") -> float:
     return ready
 
 
+# Installed on the lurah's page just before Admit, as wall-clock milliseconds (Date.now(), the
+# same clock as Python's time.time()): when the admission message arrived (``lobby:result``),
+# when the tile labelled ``name`` got its stream, and (every 20 ms) when the first video packet
+# arrived and the first frame was decoded (any inbound video, whoever's tile it feeds).
+_WATCH_FIRST = """(name) => {
+  const seen = window.__firstMedia = {message: null, tile: null, packet: null, decoded: null};
+  window.pendopo.client.socket.on("lobby:result", () => { seen.message = Date.now(); });
+  const timer = setInterval(async () => {
+    const pc = window.pendopo && window.pendopo.pc;
+    if (seen.tile === null) {
+      const tile = [...document.querySelectorAll("video")]
+        .find((v) => v.getAttribute("aria-label") === name && v.srcObject);
+      if (tile) seen.tile = Date.now();
+    }
+    if (seen.decoded === null && pc) {
+      const at = Date.now();
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type !== "inbound-rtp" || s.kind !== "video") return;
+        if (s.packetsReceived > 0 && seen.packet === null) seen.packet = at;
+        if (s.framesDecoded > 0 && seen.decoded === null) seen.decoded = at;
+      });
+    }
+    if (seen.tile !== null && seen.decoded !== null) clearInterval(timer);
+  }, 20);
+  setTimeout(() => clearInterval(timer), 60000);
+}"""
+
+
 async def admit_lurah(meeting: Meeting) -> tuple[float, float | None]:
     """The lurah joins, waits in the lobby, is admitted. Returns when Admit was clicked
     (time.monotonic) and the seconds from then to the first decoded frame of the host's video
@@ -151,7 +184,8 @@ async def admit_lurah(meeting: Meeting) -> tuple[float, float | None]:
             "() => window.pendopo?.pc?.connectionState === 'connected'", timeout=60_000
         )
     meeting.lobby_ready_s = time.monotonic() - waiting
-    start = time.monotonic()
+    await lurah.evaluate(_WATCH_FIRST, HOST)
+    start, clicked = time.monotonic(), time.time()
     await admit.click()
     first_frame: float | None = None
     while time.monotonic() - start < 60:
@@ -161,6 +195,8 @@ async def admit_lurah(meeting: Meeting) -> tuple[float, float | None]:
             break
         await asyncio.sleep(0.1)
     await in_session(lurah)
+    seen = await lurah.evaluate("() => window.__firstMedia")
+    meeting.first_media = {k: None if v is None else v / 1000 - clicked for k, v in seen.items()}
     return start, first_frame
 
 
