@@ -2,8 +2,11 @@
 
 Concurrency: every operation that touches a peer connection's signaling runs under that peer's
 ``asyncio.Lock``. The server never creates an offer while a client offer is being answered, and
-only offers when the connection is ``connected`` and ``stable``; otherwise it notes
-``negotiation_needed`` and offers once the pending answer arrives or the connection comes up.
+only offers once the client's first offer is answered and signaling is ``stable`` — without
+waiting for ICE and DTLS, so that the slots reserved in the lobby are negotiated while the
+connection is still being set up (over a 600 ms link, the offer/answer round trip hides inside
+ICE and DTLS's three); otherwise it notes ``negotiation_needed`` and offers once the pending
+answer arrives or the connection comes up.
 Collision (client offer while a server offer is pending): aiortc cannot roll back, so the server
 is the "impolite" peer: the client's offer is refused with ``MediaError("offer_collision")``;
 the client answers the server's offer first and then sends its own offer again.
@@ -183,8 +186,7 @@ class Sfu:
             hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
             local_sdp = self._local_sdp(peer)
             tracks = self._track_map(peer)
-        if peer.connected:
-            self._spawn(self._sync_later(peer_id, _REOFFER_DELAY))
+        self._spawn(self._sync_later(peer_id, _REOFFER_DELAY))
         return local_sdp, tracks
 
     async def accept_answer(self, peer_id: str, answer_sdp: str) -> None:
@@ -786,7 +788,12 @@ class Sfu:
 
     async def _offer(self, peer: Peer, missing: list[tuple[str | None, Kind]]) -> None:
         """Add slots for ``missing`` and send a server offer (caller holds the peer lock)."""
-        if not peer.connected or str(peer.pc.signalingState) != "stable":
+        pc = peer.pc
+        if (
+            pc.remoteDescription is None
+            or str(pc.signalingState) != "stable"
+            or str(pc.connectionState) in ("failed", "closed")
+        ):
             peer.negotiation_needed = True  # retried when connected / when the answer arrives
             return
         peer.negotiation_needed = False
