@@ -54,6 +54,8 @@ BASELINE_WINDOW = 20.0  # seconds over which the link's own (random) loss is lea
 BASELINE_MAX = 0.08  # loss above this is never the link's own: it is congestion
 CONGESTION_ABOVE = 0.05  # loss this far above the link's own is congestion (over 10 % anyway)
 SLOW_START_BPS = 200_000  # where such a receiver starts when the inventory knows nothing
+REPEAT_RTT = 0.25  # seconds: a lost packet's repair costs more than this: a start is sent twice
+REPEAT_LOSS = 0.02  # ... or the receiver's smoothed loss is at least this
 CUT_SETTLE = 2.0  # seconds (plus a round trip) after a cut before the loss may cut again
 SLOW_WATCH = 10  # updates a long path without loss is watched for loss before it counts as wide
 
@@ -202,6 +204,24 @@ class DownlinkEstimate:
                     self._smoothed = None
                     self._cut_at = now
         return self.value(now)
+
+    def repeat_pace(self, now: float) -> int | None:
+        """The rate (bits/s) at which a new run's keyframe may be sent a second time to this
+        receiver, or None when one copy is enough.
+
+        A picture starts (admission, a layer switch) with a keyframe of several packets; over a
+        600 ms, 5 % link one of six is lost a quarter of the time, and its repair (a NACK round
+        trip) pushed the first frame from about 1.0 s to 1.6 s. A second copy once the first
+        has drained repairs it before the NACK could. Sent twice where a repair is slow or
+        likely: a round trip of ``REPEAT_RTT`` or more, loss of ``REPEAT_LOSS`` or more, or no
+        round trip measured yet (a receiver admitted from the lobby has been sent nothing).
+        Until the link is known, the copy waits as long as ``SLOW_START_BPS`` would need, so
+        that it never joins the first copy in a VSAT modem's queue."""
+        smoothed = self._smoothed or 0.0
+        if self.rtt is not None and self.rtt < REPEAT_RTT and smoothed < REPEAT_LOSS:
+            return None
+        value = self.value(now)
+        return min(value, SLOW_START_BPS) if self._unknown or self.rtt is None else value
 
     def value(self, now: float) -> int:
         deficit = self.remb_deficit(now)

@@ -286,6 +286,8 @@ class LayerControl:
             return
         rung = rungs[index]
         target = publisher.low if rung.stream == "low" else publisher.publications.get("video")
+        _ntp, wall = packet_clock()
+        video.repeat_pace = peer.estimate.repeat_pace(wall)
         before = video.target
         slot.rung = index
         video.select(target, rung.layer, rung.max_tid, rung.still)

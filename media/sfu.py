@@ -416,6 +416,7 @@ class Sfu:
         out.red_packets = self._audio.red_packets
         out.thinned = self._retired.thinned
         out.layer_switches = self._retired.layer_switches
+        out.keyframes_repeated = self._retired.keyframes_repeated
         out.layer_packets = dict(self._retired.layer_packets)
         for peer in self._peers.values():
             self._add_peer_counters(peer, out)
@@ -507,6 +508,7 @@ class Sfu:
             if slot.video is not None:
                 into.thinned += slot.video.thinned
                 into.layer_switches += slot.video.switches
+                into.keyframes_repeated += slot.video.key_repeats
                 for layer, packets in slot.video.sent_by_layer.items():
                     into.layer_packets[layer] = into.layer_packets.get(layer, 0) + packets
         into.rtx_resent += peer.budget.allowed

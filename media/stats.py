@@ -28,6 +28,7 @@ class SfuStats:
     keyframe_requests: int = 0  # asked for (subscriber added, PLI/FIR forwarded, ...)
     keyframe_requests_sent: int = 0  # PLIs actually sent to publishers after throttling
     keyframes_from_cache: int = 0  # slot starts / stills served from a cached keyframe
+    keyframes_repeated: int = 0  # runs' first keyframes sent twice (long or lossy links)
     rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget
     rtx_dropped: int = 0  # NACKed packets refused by the budget
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)

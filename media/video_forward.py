@@ -16,16 +16,21 @@ descriptor; the forwarder:
   picture ids stay consecutive, so a thinned frame is not a loss to the receiver, and a late
   packet (a retransmission the server recovered) maps to the number it would have had;
 - in still mode forwards one keyframe of the target (to its marker bit), then nothing until
-  the next one is due.
+  the next one is due;
+- when told a pace (``repeat_pace``, from the subscriber's estimate: a long or lossy link), sends
+  a run's first keyframe a second time as retransmissions once the first copy has drained at
+  that pace: a lost packet of it is repaired before a NACK could ask for it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from aiortc.rtp import RtpPacket
 
-from media import vp8_layers
+from media import hooks, vp8_layers
 from media.rtp_forward import PacketForwarder
 from media.thinning import ThinningMap
 from media.vp8_layers import Vp8Descriptor
@@ -33,6 +38,8 @@ from media.vp8_layers import Vp8Descriptor
 STILL_INTERVAL = 5.0  # seconds between stills of the host in audio-only mode
 RAISE_WAIT = 2.0  # seconds a temporal climb waits for a layer-sync frame before a keyframe
 ALL_TIDS = 3
+REPEAT_MARGIN = 0.03  # seconds after the first copy has drained that the second is sent
+REPEAT_MAX_WAIT = 1.0  # seconds: a copy later than this would come after a NACK's repair
 
 
 class VideoForwarder(PacketForwarder):
@@ -58,6 +65,12 @@ class VideoForwarder(PacketForwarder):
         self.thinned = 0  # packets dropped by the temporal cap
         self.switches = 0  # runs started on another stream or layer than the previous one
         self._sent_by_layer: dict[str, int] = {}
+        self.repeat_pace: int | None = None  # bits/s: send a run's first keyframe twice
+        self._key_ts: int | None = None  # the run's first keyframe, while it is being sent ...
+        self._key_seqs: list[int] = []  # ... its packets' outgoing sequence numbers ...
+        self._key_bytes = 0  # ... and their size
+        self._repeat_task: asyncio.Task[None] | None = None
+        self.key_repeats = 0  # keyframes sent a second time
 
     # ------------------------------------------------------------------ the SFU's side
 
@@ -169,9 +182,29 @@ class VideoForwarder(PacketForwarder):
         self._send(
             packet, seq_out, (packet.timestamp + self._ts_offset) & 0xFFFFFFFF, payload, ntp, wall
         )
+        if self._key_ts is not None and packet.timestamp == self._key_ts:
+            self._key_seqs.append(seq_out)
+            self._key_bytes += len(payload)
+            if packet.marker:
+                self._repeat_key()
         if self._still and packet.marker:
             self._source = None  # the still is whole: nothing more until the next one
             self._still_due = wall + STILL_INTERVAL
+
+    def _repeat_key(self) -> None:
+        """The run's first keyframe is sent: send it again once it has drained."""
+        seqs, size, pace = self._key_seqs, self._key_bytes, self.repeat_pace
+        self._key_ts, self._key_seqs, self._key_bytes = None, [], 0
+        out = self._out
+        if out is None or pace is None or not seqs:
+            return
+        with contextlib.suppress(RuntimeError):  # no event loop: nothing to repeat on
+            delay = min(REPEAT_MAX_WAIT, size * 8 / pace + REPEAT_MARGIN)
+            task = asyncio.get_running_loop().create_task(_repeat(out, seqs, delay))
+            if self._repeat_task is not None:
+                self._repeat_task.cancel()  # an earlier run's copy: this run replaced it
+            self._repeat_task = task
+            self.key_repeats += 1
 
     def _frame(self, desc: Vp8Descriptor | None, picture: int | None) -> tuple[bool, int | None]:
         """(forward it?, its output picture id) for a packet not of the newest frame."""
@@ -222,6 +255,10 @@ class VideoForwarder(PacketForwarder):
             self._frame_out = self._last_pic = self._pic.keep(picture)
         if tl0 is not None:
             self._last_tl0 = (tl0 + self._tl0_offset) & 0xFF
+        # a still is one keyframe every few seconds to the weakest links: sent once
+        repeat = self.repeat_pace is not None and not self._still
+        self._key_ts = packet.timestamp if repeat else None
+        self._key_seqs, self._key_bytes = [], 0
 
     def _adjust_cap(self, desc: Vp8Descriptor, tid: int) -> None:
         """At the first packet of a new frame: the temporal cap moves toward the wanted one."""
@@ -232,3 +269,10 @@ class VideoForwarder(PacketForwarder):
             desc.keyframe or (desc.layer_sync and self._max_tid < tid <= want)
         ):
             self._max_tid = want if desc.keyframe else tid
+
+
+async def _repeat(out: hooks.SlotSender, seqs: list[int], delay: float) -> None:
+    """Send the packets ``seqs`` again, from the slot's history, after ``delay`` seconds."""
+    await asyncio.sleep(delay)
+    for seq in seqs:
+        await out.retransmit(seq)
