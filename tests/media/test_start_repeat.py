@@ -71,17 +71,22 @@ async def test_the_first_keyframe_is_sent_again_once_it_has_drained() -> None:
     assert fwd.key_repeats == 1
 
 
-async def test_a_layer_switch_repeats_the_new_runs_keyframe() -> None:
+async def test_a_picture_from_nothing_is_repeated_a_switch_is_not() -> None:
     high, low = object(), object()
     fwd = Recorder()
     fwd.repeat_pace = 10_000_000
     fwd.select(high, "high", 3, still=False)
     feed(fwd, high, l1t3_stream(2))
     await settle(fwd, 5.0)
-    fwd.select(low, "low", 3, still=False)
+    fwd.select(low, "low", 3, still=False)  # the high picture stays until low's keyframe
     feed(fwd, low, l1t3_stream(4, first_seq=5000, first_picture=900))
     await settle(fwd, 5.0)
-    assert [seq for seq, _at in fwd.fake.resent] == [fwd.out[0], fwd.out[1], fwd.out[4], fwd.out[5]]
+    assert [seq for seq, _at in fwd.fake.resent] == fwd.out[:2]
+    fwd.select(None, "off", 0, still=False)  # video off, then on again: from nothing
+    fwd.select(low, "low", 3, still=False)
+    feed(fwd, low, l1t3_stream(2, first_seq=6000, first_picture=1000))
+    await settle(fwd, 5.0)
+    assert [seq for seq, _at in fwd.fake.resent] == [*fwd.out[:2], *fwd.out[-4:-2]]
     assert fwd.key_repeats == 2
 
 
