@@ -343,7 +343,8 @@ export function gathered(pc) {
  * - `limits`  MediaLimits                        the server's limits for our camera (applied)
  * - `layer`   MediaLayer                         the layer of someone's video we receive changed
  * - `status`  {status: Status, reason?: string}  connection / lobby / session lifecycle
- * - `state`   RoomState                          every `room:state` (and the join ack's snapshot)
+ * - `state`   RoomState                          every whole `room:state` (join ack, admission, room:get)
+ *                                                and every `room:delta` merged into the last one
  * - `media`   {streams: Map<string, MediaStream>} remote media per participant id changed
  * - `chat`    ChatMessage
  * - `chathistory` {messages: ChatMessage[]}   on every admitted join (replaces what is shown)
