@@ -51,6 +51,8 @@ ADMIN = ("admin", "bench-password-123")
 KECAMATAN = [f"33.14.{i:02d}" for i in range(1, 21)]
 KINDS = ("mic", "hand", "speaking", "present")
 SPACING = 2.0
+TICK_ENV = "PENDOPO_BENCH_TICK"
+"""``--tick`` for the server process: seconds a room's changes are coalesced over."""
 """Seconds between two events of the same kind on the same person (so none coalesce)."""
 
 
@@ -102,6 +104,10 @@ def serve(port: int, data_dir: str) -> None:
     )
     app = create_app(settings)
     sio = app[SIO_KEY()]
+    if tick := os.environ.get(TICK_ENV):
+        import signaling.fanout
+
+        signaling.fanout.COALESCE_SECONDS = float(tick)  # --tick: an experiment, not a setting
 
     async def speaking(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         meeting = app[MEETING]
@@ -793,6 +799,8 @@ async def scenario_b(url: str, server_pid: int, args: argparse.Namespace) -> Non
 
 async def drive(args: argparse.Namespace) -> None:
     print(f"load average before: {os.getloadavg()}", flush=True)
+    if tick := os.environ.get(TICK_ENV):
+        print(f"server tick (coalescing): {float(tick) * 1000:g} ms", flush=True)
     for scenario in args.scenario:
         with tempfile.TemporaryDirectory() as tmp:
             port = free_port()
@@ -837,7 +845,13 @@ def main() -> None:
     parser.add_argument("--chat-rates", type=int, nargs="+", default=[500, 1000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--tick", type=float, help="coalesce a room's changes over this many seconds (default: "
+        "signaling.fanout.COALESCE_SECONDS)"
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.tick is not None:
+        os.environ[TICK_ENV] = str(args.tick)
     if args.command == "serve":
         serve(args.port, args.data_dir)
     elif args.command == "clients":
