@@ -147,7 +147,7 @@ class Fanout:
         so the view is exactly that version."""
         pushed = self._pushed.setdefault(room_id, Pushed())
         async with pushed.lock:
-            shared, active = await self._push(room_id, pushed, skip={participant_id})
+            shared, active, _ = await self._push(room_id, pushed, skip={participant_id})
             for p in active:
                 if p.id == participant_id:
                     pushed.pages[p.id] = sent(p, pushed.version)
@@ -164,9 +164,9 @@ class Fanout:
 
     async def _push(
         self, room_id: str, pushed: Pushed, skip: Collection[str] = ()
-    ) -> tuple[RoomView, list[Participant]]:
+    ) -> tuple[RoomView, list[Participant], SharedEncoder]:
         """Push the room's state as it is now to its pages but ``skip`` (those are given a whole
-        view next); the new shared parts and the active participants."""
+        view next); the new shared parts, the active participants and the parts' encoder."""
         shared, active = await self._room_view(room_id)
         before = pushed.shared
         change = diff(before, shared) if before is not None else None
@@ -197,7 +197,7 @@ class Fanout:
             self._pushed.pop(room_id, None)
         for sid, event, data in sending:
             await self.send_encoded(sid, event, data)
-        return shared, active
+        return shared, active, encoder
 
     @staticmethod
     def _snapshot(shared: RoomView, p: Participant, version: int) -> dict[str, Any]:
@@ -216,8 +216,7 @@ class Fanout:
         pushed = self._pushed.setdefault(room_id, Pushed())
         async with pushed.lock:
             wanted = set(participant_ids)
-            shared, active = await self._push(room_id, pushed, skip=wanted)
-            encoder = SharedEncoder(shared)
+            shared, active, encoder = await self._push(room_id, pushed, skip=wanted)
             for p in active:
                 sid = self.connections.sid_of(p.id) if p.id in wanted else None
                 if sid is not None:
