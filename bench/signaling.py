@@ -17,8 +17,10 @@ A: 1 host + ``--sites`` (228) sites in one session, the sites admitted together 
 everyone invited"; then for ``--seconds`` a town hall's events at ``--rate`` per second (mute
 and unmute, hand raise and lower, speaking on and off, a site leaving and being admitted
 again), never the same person and kind twice within 2 s. For each event, every client's first
-``room:state`` showing it counts: latency p50/p95/p99/max, deliveries seen / expected, server
-CPU (cores) and RSS.
+push showing it counts, a whole ``room:state`` or a ``room:delta`` (applied to the page's state as
+web/static/js/protocol.js does, ``room:get`` after a version gap): latency p50/p95/p99/max,
+deliveries seen / expected, pushes of each kind the measured clients got, server CPU (cores) and
+RSS.
 
 B: ``--rooms`` (100) sessions of 10 (a host and 9 sites); chat messages from random participants
 at each of ``--chat-rates`` (500, 1000 messages/s, i.e. 5,000 and 10,000 deliveries/s) for
@@ -43,11 +45,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.redis_fanout import cpu_seconds, free_port, wait_port
+from rooms.view_delta import apply_delta
 
 ADMIN = ("admin", "bench-password-123")
 KECAMATAN = [f"33.14.{i:02d}" for i in range(1, 21)]
 KINDS = ("mic", "hand", "speaking", "present")
 SPACING = 2.0
+TICK_ENV = "PENDOPO_BENCH_TICK"
+"""``--tick`` for the server process: seconds a room's changes are coalesced over."""
 """Seconds between two events of the same kind on the same person (so none coalesce)."""
 
 
@@ -99,6 +104,10 @@ def serve(port: int, data_dir: str) -> None:
     )
     app = create_app(settings)
     sio = app[SIO_KEY()]
+    if tick := os.environ.get(TICK_ENV):
+        import signaling.fanout
+
+        signaling.fanout.COALESCE_SECONDS = float(tick)  # --tick: an experiment, not a setting
 
     async def speaking(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         meeting = app[MEETING]
@@ -225,7 +234,12 @@ class Client:
         self.seen = Seen(self.receipts)
         self.chats: list[tuple[int, float]] = []
         self.lobby: list[dict[str, Any]] = []
+        self.view: dict[str, Any] | None = None
+        """The room's state as a page has it: the last whole view with the deltas since."""
+        self.pushes: dict[str, int] = defaultdict(int)
+        self.resyncing = False
         self.sio.on("room:state", self.on_state)
+        self.sio.on("room:delta", self.on_delta)
         self.sio.on("lobby:result", self.on_result)
         self.sio.on("chat", self.on_chat)
         self.sio.on("speaking", self.on_speaking)
@@ -238,11 +252,38 @@ class Client:
         if view is None:  # not measured here
             return
         t = time.monotonic()
+        self.pushes["room:state"] += 1
+        self._show(view, t)
+
+    def _show(self, view: dict[str, Any], t: float) -> None:
+        self.view = view
         self.seen.state(view, t)
         self.lobby = view.get("lobby") or []
 
+    async def on_delta(self, delta: dict[str, Any]) -> None:
+        """Applied as a page does (web/static/js/protocol.js ``_onDelta``)."""
+        if not self.measured or self.resyncing:
+            return  # an unmeasured client only receives; a resync's room:get includes it
+        t = time.monotonic()
+        self.pushes["room:delta"] += 1
+        view = self.view
+        have = view.get("version") if view else None
+        if have is not None and delta["version"] <= have:
+            return
+        if view is None or delta["base"] != have:
+            self.pushes["resyncs"] += 1
+            self.resyncing = True
+            try:
+                ack = await self.call("room:get", {})
+                self._show(ack["state"], time.monotonic())
+            finally:
+                self.resyncing = False
+            return
+        self._show(apply_delta(view, delta), t)  # type: ignore[arg-type]
+
     async def on_result(self, data: dict[str, Any]) -> None:
         if data.get("status") == "admitted":
+            self.view = data["room"]
             self.seen.baseline(data["room"])
             self.status = "admitted"
             self.admitted_at = time.monotonic()
@@ -267,6 +308,7 @@ class Client:
             raise RuntimeError(f"join refused: {ack}")
         self.participant = ack["participant"]["id"]
         self.status = ack["status"]
+        self.view = ack["room"]
         if self.status == "admitted":
             self.seen.baseline(ack["room"])
             self.admitted.set()
@@ -364,6 +406,7 @@ async def worker(url: str, cookie: str | None) -> None:
             for c in clients.values():
                 c.receipts.clear()
                 c.chats.clear()
+                c.pushes.clear()
             sends.clear()
             runner = run_chat if cmd.get("chat") else run_schedule
             await runner(clients, cmd["events"], cmd["t0"], sends)
@@ -374,6 +417,10 @@ async def worker(url: str, cookie: str | None) -> None:
                     "receipts": [r for c in clients.values() for r in c.receipts],
                     "chats": [r for c in clients.values() for r in c.chats],
                     "present": sum(1 for c in clients.values() if c.status == "admitted"),
+                    "pushes": {
+                        k: sum(c.pushes[k] for c in clients.values())
+                        for k in ("room:state", "room:delta", "resyncs")
+                    },
                 }
             )
         elif op == "quit":
@@ -571,6 +618,7 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
         await host.call("bench:gc", {})
         cpu0, wcpu0, hostcpu0 = cpu_seconds(server_pid), workers.cpu(), time.process_time()
         host.receipts.clear()
+        host.pushes.clear()
         admits: list[Any] = []
         admitting = asyncio.create_task(auto_admit(host, admits, t0 + args.seconds + 3))
         speaking_sends: list[Any] = []
@@ -588,6 +636,10 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
             gc_pauses = {"error": f"host socket: {exc}"}
         hostcpu = time.process_time() - hostcpu0
         sends = speaking_sends + admits + [tuple(s) for r in results for s in r["sends"]]
+        pushes = {
+            k: host.pushes[k] + sum(r["pushes"][k] for r in results)
+            for k in ("room:state", "room:delta", "resyncs")
+        }
         receipts = host.receipts + [tuple(x) for r in results for x in r["receipts"]]
         matched, unmatched = match(sends, receipts)
         latencies = [lat for kind, lat in matched if kind != "speaking"]
@@ -615,6 +667,7 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
                     "expected_about": expected,
                     "unmatched": unmatched,
                     "room_state": percentiles(latencies),
+                    "pushes_to_measured": pushes,
                     "speaking_event": percentiles(spoken_lat),
                     "p99_ms_by_kind": per_kind,
                     "server_cores": round(cpu / elapsed, 3),
@@ -746,6 +799,8 @@ async def scenario_b(url: str, server_pid: int, args: argparse.Namespace) -> Non
 
 async def drive(args: argparse.Namespace) -> None:
     print(f"load average before: {os.getloadavg()}", flush=True)
+    if tick := os.environ.get(TICK_ENV):
+        print(f"server tick (coalescing): {float(tick) * 1000:g} ms", flush=True)
     for scenario in args.scenario:
         with tempfile.TemporaryDirectory() as tmp:
             port = free_port()
@@ -790,7 +845,13 @@ def main() -> None:
     parser.add_argument("--chat-rates", type=int, nargs="+", default=[500, 1000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--tick", type=float, help="coalesce a room's changes over this many seconds (default: "
+        "signaling.fanout.COALESCE_SECONDS)"
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.tick is not None:
+        os.environ[TICK_ENV] = str(args.tick)
     if args.command == "serve":
         serve(args.port, args.data_dir)
     elif args.command == "clients":

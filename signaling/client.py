@@ -23,12 +23,14 @@ from typing import Any, Protocol
 
 import socketio
 
+from rooms.view_delta import RoomDelta, apply_delta
 from signaling.payloads import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 
 PUSHED_EVENTS = (
     "room:state",
+    "room:delta",
     "lobby:result",
     "media:offer",
     "media:tracks",
@@ -102,7 +104,12 @@ class ProtocolClient:
         self.sio = socketio.AsyncClient(reconnection=False, **options)
         self.pushed: list[Pushed] = []
         self.state: dict[str, Any] | None = None
-        """The latest ``room:state`` (or the snapshot of the join ack)."""
+        """The room's state as this client knows it: the latest whole view (``room:state``, the
+        join ack's, an admission's, ``room:get``'s) with the ``room:delta``s since applied."""
+        self.resyncs = 0
+        """How often a version gap made the client read the whole view again (``room:get``)."""
+        self._resync: asyncio.Task[None] | None = None
+        self._held: list[RoomDelta] = []
         self.participant_id: str | None = None
         self.resume_token: str | None = None
         self.listeners: dict[str, list[Callable[[Any], Any]]] = {}
@@ -116,6 +123,10 @@ class ProtocolClient:
             self.pushed.append(Pushed(event, data, time.monotonic()))
             if event == "room:state":
                 self.state = data
+            elif event == "room:delta":
+                self._on_delta(data)
+            elif event == "lobby:result" and isinstance(data, dict) and "room" in data:
+                self.state = data["room"]
             for listener in self.listeners.get(event, []):
                 result = listener(data)
                 if asyncio.iscoroutine(result):
@@ -123,6 +134,34 @@ class ProtocolClient:
             self._changed.set()
 
         return record
+
+    def _on_delta(self, delta: RoomDelta) -> None:
+        """Apply a delta to the state it builds on; after a gap, read the whole view again."""
+        if self._resync is not None:
+            self._held.append(delta)  # applied on the whole view asked for, if newer
+            return
+        have = (self.state or {}).get("version")
+        if have is not None and delta["version"] <= have:
+            return  # already in the view we have (a room:get raced the push)
+        if have is None or delta["base"] != have:
+            self._resync = asyncio.get_running_loop().create_task(self._read_again())
+            return
+        assert self.state is not None
+        self.state = apply_delta(self.state, delta)
+
+    async def _read_again(self) -> None:
+        try:
+            self.resyncs += 1
+            ack = await self.call("room:get")
+            self.state = ack["state"]
+            self._changed.set()
+        except Exception:
+            log.warning("%s: could not read the room's state again", self.name, exc_info=True)
+        finally:
+            self._resync = None
+            held, self._held = self._held, []
+            for delta in held:
+                self._on_delta(delta)
 
     def on(self, event: str, listener: Callable[[Any], Any]) -> None:
         self.listeners.setdefault(event, []).append(listener)

@@ -1,12 +1,14 @@
-"""Telling people: events to one participant or to a whole room, and ``room:state`` snapshots
-(each participant gets their own view, coalesced so a burst of changes sends one snapshot)."""
+"""Telling people: events to one participant or to a whole room, and the room's state: each
+participant's own view, whole (``room:state``) the first time and then as versioned deltas
+(``room:delta``, rooms.view_delta), coalesced so a burst of changes sends one push."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
@@ -16,6 +18,7 @@ from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService, SiteDirectory
 from rooms.model import Participant
 from rooms.sites import DirectorySite, LinkHealth, site_and_parent
+from rooms.view_delta import Sent, diff, needs_snapshot, personal_delta, sent
 from rooms.views import RoomView, personal_view, room_view
 from signaling.connections import Connections
 
@@ -51,6 +54,16 @@ class SharedEncoder:
         return _dumps(value)
 
 
+@dataclass
+class Pushed:
+    """A room's last pushed state: its version, its shared parts, what each page was given."""
+
+    version: int = 0
+    shared: RoomView | None = None
+    pages: dict[str, Sent] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 def room_key(room_id: str) -> str:
     """socket.io room of a session's admitted participants (lobby sockets are not in it)."""
     return f"r:{room_id}"
@@ -69,6 +82,7 @@ class Fanout:
         self.sites = sites
         self.connections = connections
         self._pending: set[str] = set()
+        self._pushed: dict[str, Pushed] = {}
         self._tasks = TaskSet("room:state", log)
 
     async def to_participant(self, participant_id: str, event: str, data: Any) -> None:
@@ -99,7 +113,7 @@ class Fanout:
         try:
             await self.send_state(room_id)
         except RoomError:
-            pass  # the room ended meanwhile
+            self._pushed.pop(room_id, None)  # the room ended meanwhile
         except Exception:
             log.exception("room:state of %s failed", room_id)
 
@@ -128,21 +142,66 @@ class Fanout:
         return {p.id: personal_view(shared, p) for p in active}
 
     async def view(self, room_id: str, participant_id: str) -> dict[str, Any]:
-        shared, active = await self._room_view(room_id)
-        for p in active:
-            if p.id == participant_id:
-                return personal_view(shared, p)
+        """The participant's whole view (a join's ack, ``room:get``), with the version the
+        deltas that follow build on: the room's changes so far are pushed to the others first,
+        so the view is exactly that version."""
+        pushed = self._pushed.setdefault(room_id, Pushed())
+        async with pushed.lock:
+            shared, active, _ = await self._push(room_id, pushed, skip={participant_id})
+            for p in active:
+                if p.id == participant_id:
+                    pushed.pages[p.id] = sent(p, pushed.version)
+                    return self._snapshot(shared, p, pushed.version)
         raise KeyError(participant_id)
 
     async def send_state(self, room_id: str) -> None:
-        """Everyone's ``room:state``: the shared parts built and JSON-encoded once, each
-        person's message put together from them (docs/scaling.md "Signaling for hundreds")."""
+        """Everyone's state: the room's changes since the last push as each page's delta, a
+        whole ``room:state`` to pages without a version yet (docs/scaling.md "Signaling for
+        hundreds")."""
+        pushed = self._pushed.setdefault(room_id, Pushed())
+        async with pushed.lock:
+            await self._push(room_id, pushed)
+
+    async def _push(
+        self, room_id: str, pushed: Pushed, skip: Collection[str] = ()
+    ) -> tuple[RoomView, list[Participant], SharedEncoder]:
+        """Push the room's state as it is now to its pages but ``skip`` (those are given a whole
+        view next); the new shared parts, the active participants and the parts' encoder."""
         shared, active = await self._room_view(room_id)
+        before = pushed.shared
+        change = diff(before, shared) if before is not None else None
+        version = pushed.version + 1
         encoder = SharedEncoder(shared)
+        pages: dict[str, Sent] = {}
+        sending: list[tuple[str, str, str]] = []
         for p in active:
+            had = pushed.pages.get(p.id)
+            if p.id in skip:
+                continue
             sid = self.connections.sid_of(p.id)
-            if sid is not None:
-                await self.send_encoded(sid, "room:state", encoder.encode(personal_view(shared, p)))
+            if sid is None:  # socket gone (grace): a join with its resume token gives a view
+                if had is not None:
+                    pages[p.id] = had
+                continue
+            if change is None or had is None or needs_snapshot(had, p):
+                snapshot = self._snapshot(shared, p, version)
+                sending.append((sid, "room:state", encoder.encode(snapshot)))
+            elif (delta := personal_delta(change, p, had, version)) is not None:
+                sending.append((sid, "room:delta", encoder.encode(delta)))
+            else:
+                pages[p.id] = had  # nothing new for this page: it stays at its version
+                continue
+            pages[p.id] = sent(p, version)
+        pushed.shared, pushed.pages, pushed.version = shared, pages, version
+        if not active:
+            self._pushed.pop(room_id, None)
+        for sid, event, data in sending:
+            await self.send_encoded(sid, event, data)
+        return shared, active, encoder
+
+    @staticmethod
+    def _snapshot(shared: RoomView, p: Participant, version: int) -> dict[str, Any]:
+        return {**personal_view(shared, p), "version": version}
 
     async def to_each(
         self,
@@ -152,15 +211,18 @@ class Fanout:
         payload: Callable[[str, dict[str, Any]], Mapping[str, Any]],
     ) -> None:
         """``event`` to each of ``participant_ids`` (active ones), its payload made by
-        ``payload(id, their room:state view)``; the room's shared parts encoded once."""
-        shared, active = await self._room_view(room_id)
-        encoder = SharedEncoder(shared)
-        wanted = set(participant_ids)
-        for p in active:
-            sid = self.connections.sid_of(p.id) if p.id in wanted else None
-            if sid is not None:
-                data = payload(p.id, personal_view(shared, p))
-                await self.send_encoded(sid, event, encoder.encode(data))
+        ``payload(id, their whole room:state view)``; the room's changes pushed to the others
+        first (see ``view``), the room's shared parts encoded once."""
+        pushed = self._pushed.setdefault(room_id, Pushed())
+        async with pushed.lock:
+            wanted = set(participant_ids)
+            shared, active, encoder = await self._push(room_id, pushed, skip=wanted)
+            for p in active:
+                sid = self.connections.sid_of(p.id) if p.id in wanted else None
+                if sid is not None:
+                    pushed.pages[p.id] = sent(p, pushed.version)
+                    data = payload(p.id, self._snapshot(shared, p, pushed.version))
+                    await self.send_encoded(sid, event, encoder.encode(data))
 
     async def send_encoded(self, sids: str | list[str], event: str, data: str) -> None:
         """``event`` with ``data`` already JSON (socket.io's own encoding: ``2[event,data]``,

@@ -158,6 +158,8 @@ def parse_shown(data: Any) -> frozenset[str] | None:
 
 # ----------------------------------------------------------------------------- server -> client
 # Payloads the server pushes that issue 8 added (docs/protocol.md; web/static/js/protocol.js).
+# ``room:state`` and ``room:delta`` are declared with the views they carry: rooms.views,
+# rooms.view_delta.RoomDelta.
 
 
 class MediaLimits(TypedDict):

@@ -61,6 +61,26 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * @property {{video: boolean, auto: string|null}} [receive]  what you receive; `auto`: why the server chose audio only
  * @property {string[]} [hands]      participants with a raised hand, first raised first
  * @property {Presenting|null} [presenting]  who shares a screen (null: nobody)
+ * @property {number} [version]     what `room:delta`s build on
+ */
+/**
+ * Changes to a list of entries keyed by `id`: `set` replaces a known id in place and appends a
+ * new one, `gone` drops ids, `order` (only when those two do not give it) is the server's order.
+ * @template T
+ * @typedef {{set: T[], gone: string[], order?: string[]}} ListDelta
+ */
+/**
+ * `room:delta` (server -> client): what changed in your view from version `base` to `version`;
+ * only the keys that changed are present (docs/protocol.md).
+ * @typedef {object} RoomDelta
+ * @property {number} base
+ * @property {number} version
+ * @property {Partial<RoomInfo>} [room]             changed room fields
+ * @property {ListDelta<Participant>} [participants]
+ * @property {string[]} [hands]
+ * @property {Presenting|null} [presenting]
+ * @property {{video: boolean, auto: string|null}} [receive]
+ * @property {ListDelta<LobbyEntry>} [lobby]        only in a host's deltas
  */
 /**
  * Who presents: `share` is the publisher id of the share in track maps (docs/protocol.md "Presenting").
@@ -91,7 +111,7 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * @property {string[]} [nodes]       scale-out: the other nodes' base URLs (where to go if this one dies)
  */
 /** `leave` {} -> OkAck. @typedef {Record<string, never>} LeaveRequest */
-/** `room:get` {} -> {ok: true, state: RoomState} (re-read after a missed push). */
+/** `room:get` {} -> {ok: true, state: RoomState} (re-read after a missed push or a `room:delta` gap). */
 /** `lobby:admit` / `lobby:deny` (host) -> OkAck. @typedef {{participant: string}} LobbyDecision */
 /** `lobby:admit-invited` (host, `{}`) -> the ids admitted. @typedef {{ok: true, participants: string[]}} AdmitInvitedAck */
 /** `media:offer` (client -> server). @typedef {{sdp: string}} MediaOfferRequest */
@@ -226,6 +246,40 @@ export function layerEncodings(limits) {
 }
 
 /** An error ack, or a request that could not be made (code "not_connected", "timeout"). */
+/**
+ * @template {{id: string}} T
+ * @param {T[]} entries
+ * @param {ListDelta<T>} change
+ * @returns {T[]}
+ */
+function applyListDelta(entries, change) {
+  const gone = new Set(change.gone);
+  /** @type {Map<string, T>} */
+  const byId = new Map();
+  for (const e of entries) if (!gone.has(e.id)) byId.set(e.id, e);
+  for (const e of change.set) byId.set(e.id, e); // a known id keeps its place, a new one goes last
+  if (change.order) return change.order.map((id) => /** @type {T} */ (byId.get(id)));
+  return [...byId.values()];
+}
+
+/**
+ * The state at `delta.version` from `state` at `delta.base` (docs/protocol.md `room:delta`): a new
+ * object; `state` and its unchanged entries are not modified. The caller checks the versions.
+ * @param {RoomState} state
+ * @param {RoomDelta} delta
+ * @returns {RoomState}
+ */
+export function applyRoomDelta(state, delta) {
+  const next = { ...state, version: delta.version };
+  if (delta.room) next.room = { ...state.room, ...delta.room };
+  if (delta.participants) next.participants = applyListDelta(state.participants ?? [], delta.participants);
+  if (delta.lobby) next.lobby = applyListDelta(state.lobby ?? [], delta.lobby);
+  if ("hands" in delta) next.hands = delta.hands;
+  if ("presenting" in delta) next.presenting = delta.presenting;
+  if ("receive" in delta) next.receive = delta.receive;
+  return next;
+}
+
 export class ProtocolError extends Error {
   /** @param {string} code @param {string} message @param {Record<string, unknown>} [details] */
   constructor(code, message, details = {}) {
@@ -289,7 +343,8 @@ export function gathered(pc) {
  * - `limits`  MediaLimits                        the server's limits for our camera (applied)
  * - `layer`   MediaLayer                         the layer of someone's video we receive changed
  * - `status`  {status: Status, reason?: string}  connection / lobby / session lifecycle
- * - `state`   RoomState                          every `room:state` (and the join ack's snapshot)
+ * - `state`   RoomState                          every whole `room:state` (join ack, admission, room:get)
+ *                                                and every `room:delta` merged into the last one
  * - `media`   {streams: Map<string, MediaStream>} remote media per participant id changed
  * - `chat`    ChatMessage
  * - `chathistory` {messages: ChatMessage[]}   on every admitted join (replaces what is shown)
@@ -320,6 +375,8 @@ export class MeetingClient extends EventTarget {
     this.resumeToken = null;
     /** @type {RoomState|null} */
     this.state = null;
+    /** @type {RoomDelta[]|null} deltas held while the whole state is read again (version gap) */
+    this._held = null;
     /** @type {IceServer[]} */
     this.iceServers = [];
     /** @type {RTCPeerConnection|null} */
@@ -687,6 +744,7 @@ export class MeetingClient extends EventTarget {
   /** @param {import("../vendor/socket.io/socket.io.esm.min.js").Socket} socket */
   _wire(socket) {
     socket.on("room:state", (/** @type {RoomState} */ s) => this._onState(s));
+    socket.on("room:delta", (/** @type {RoomDelta} */ d) => this._onDelta(d));
     socket.on("lobby:result", (/** @type {LobbyResult} */ r) => {
       if (r.status !== "admitted") {
         this._finish("denied");
@@ -739,6 +797,40 @@ export class MeetingClient extends EventTarget {
       Object.assign(this.tracks, tracks);
       this._updateStreams();
     });
+  }
+
+  /**
+   * Apply a delta to the state it builds on; after a gap (a delta missed), read the whole state
+   * again with `room:get`, holding the deltas that come meanwhile.
+   * @param {RoomDelta} d
+   */
+  _onDelta(d) {
+    if (this._held) {
+      this._held.push(d);
+      return;
+    }
+    const have = this.state?.version;
+    if (have !== undefined && d.version <= have) return; // already in the state we have
+    if (!this.state || have !== d.base) {
+      this._readAgain();
+      return;
+    }
+    this._onState(applyRoomDelta(this.state, d));
+  }
+
+  async _readAgain() {
+    this._held = [];
+    try {
+      /** @type {{ok: true, state: RoomState}} */
+      const ack = await this.request("room:get", {});
+      this._onState(ack.state);
+    } catch {
+      // the next delta finds the gap again (or a reconnect brings a whole state)
+    } finally {
+      const held = this._held;
+      this._held = null;
+      for (const d of held) this._onDelta(d);
+    }
   }
 
   /** @param {RoomState} s */
