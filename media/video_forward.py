@@ -18,11 +18,10 @@ descriptor; the forwarder:
 - in still mode forwards one keyframe of the target (to its marker bit), then nothing until
   the next one is due;
 - when told a pace (``repeat_pace``, from the subscriber's estimate: a long or lossy link), sends
-  the keyframe of a picture that starts from nothing (admission, video back on) a second time
-  as retransmissions once the first copy has drained at that pace: a lost packet of it is
-  repaired before a NACK could ask for it. A switch between streams is sent once: the old
-  picture stays on screen meanwhile, and a second copy of an upward switch's keyframe
-  overfilled a 256 kbit/s link (8 fps instead of 18).
+  the keyframe of a route's first picture (admission, a slot re-fed) a second time as
+  retransmissions once the first copy has drained at that pace: a lost packet of it is
+  repaired before a NACK could ask for it. Later starts (switches, video back on) are sent
+  once: a second copy of every switch's keyframe overfilled a 256 kbit/s link.
 """
 
 from __future__ import annotations
@@ -68,7 +67,8 @@ class VideoForwarder(PacketForwarder):
         self.thinned = 0  # packets dropped by the temporal cap
         self.switches = 0  # runs started on another stream or layer than the previous one
         self._sent_by_layer: dict[str, int] = {}
-        self.repeat_pace: int | None = None  # bits/s: send a run's first keyframe twice
+        self.repeat_pace: int | None = None  # bits/s: send a route's first keyframe twice
+        self._first_picture = True  # the route's first picture is still to start
         self._key_ts: int | None = None  # the run's first keyframe, while it is being sent ...
         self._key_seqs: list[int] = []  # ... its packets' outgoing sequence numbers ...
         self._key_bytes = 0  # ... and their size
@@ -96,6 +96,7 @@ class VideoForwarder(PacketForwarder):
         """Start again from the target's next keyframe (route added, slot re-fed)."""
         self._source = None
         self._still_due = 0.0
+        self._first_picture = True
 
     def waiting(self, now: float) -> bool:
         """True while the slot waits for a keyframe of its target (the SFU asks for one): a
@@ -160,9 +161,7 @@ class VideoForwarder(PacketForwarder):
             elif desc is None or not desc.keyframe:
                 self.dropped += 1  # waiting for a keyframe
                 return
-            # a picture from nothing (admission, video back on) is worth a second copy of its
-            # keyframe; a switch between streams keeps showing the old one meanwhile
-            self._start(source, packet, desc, wall, fresh=self._source is None)
+            self._start(source, packet, desc, wall)
         picture = desc.picture_id if desc is not None else None
         if picture is not None and picture == self._frame_in:  # the newest frame: decided
             keep = self._frame_kept
@@ -233,9 +232,7 @@ class VideoForwarder(PacketForwarder):
         self._frame_in, self._frame_out, self._frame_kept = picture, out, keep
         return keep, out
 
-    def _start(
-        self, source: object, packet: RtpPacket, desc: Vp8Descriptor, wall: float, fresh: bool
-    ) -> None:
+    def _start(self, source: object, packet: RtpPacket, desc: Vp8Descriptor, wall: float) -> None:
         """A keyframe of the target: a new run continuing the numbers sent so far."""
         if self._last_seq is not None and self._active != self._layer:
             self.switches += 1
@@ -262,8 +259,11 @@ class VideoForwarder(PacketForwarder):
             self._frame_out = self._last_pic = self._pic.keep(picture)
         if tl0 is not None:
             self._last_tl0 = (tl0 + self._tl0_offset) & 0xFF
-        # a still is one keyframe every few seconds to the weakest links: sent once
-        repeat = fresh and self.repeat_pace is not None and not self._still
+        # only a route's first picture (admission, a publisher's slot re-fed): a second copy of
+        # every switch's keyframe overfilled a 256 kbit/s link; a still is one keyframe every
+        # few seconds to the weakest links
+        repeat = self._first_picture and self.repeat_pace is not None and not self._still
+        self._first_picture = False
         self._key_ts = packet.timestamp if repeat else None
         self._key_seqs, self._key_bytes = [], 0
 

@@ -71,7 +71,7 @@ async def test_the_first_keyframe_is_sent_again_once_it_has_drained() -> None:
     assert fwd.key_repeats == 1
 
 
-async def test_a_picture_from_nothing_is_repeated_a_switch_is_not() -> None:
+async def test_only_a_routes_first_picture_is_repeated() -> None:
     high, low = object(), object()
     fwd = Recorder()
     fwd.repeat_pace = 10_000_000
@@ -82,9 +82,13 @@ async def test_a_picture_from_nothing_is_repeated_a_switch_is_not() -> None:
     feed(fwd, low, l1t3_stream(4, first_seq=5000, first_picture=900))
     await settle(fwd, 5.0)
     assert [seq for seq, _at in fwd.fake.resent] == fwd.out[:2]
-    fwd.select(None, "off", 0, still=False)  # video off, then on again: from nothing
+    fwd.select(None, "off", 0, still=False)  # video off, then on again: sent once
     fwd.select(low, "low", 3, still=False)
     feed(fwd, low, l1t3_stream(2, first_seq=6000, first_picture=1000))
+    await settle(fwd, 5.0)
+    assert [seq for seq, _at in fwd.fake.resent] == fwd.out[:2]
+    fwd.restart()  # the slot re-fed (another publisher, a publisher's new connection)
+    feed(fwd, low, l1t3_stream(2, first_seq=7000, first_picture=1100))
     await settle(fwd, 5.0)
     assert [seq for seq, _at in fwd.fake.resent] == [*fwd.out[:2], *fwd.out[-4:-2]]
     assert fwd.key_repeats == 2
