@@ -106,7 +106,7 @@ def load_options(n: int, args: argparse.Namespace) -> list[str]:
 class JanusSide:
     """bench/sfu.py's server side for its client processes, over a Janus VideoRoom."""
 
-    def __init__(self, janus: janus_server.Session, pid: int, n: int, args: argparse.Namespace):
+    def __init__(self, janus: janus_server.Session, pid: int, args: argparse.Namespace) -> None:
         self.janus = janus
         self.pid = pid
         self.args = args
@@ -119,7 +119,6 @@ class JanusSide:
         self.reports: list[dict[str, Any]] = []
         self.result: dict[str, Any] = {}
         self.measuring: asyncio.Task[None] | None = None
-        self.failure: BaseException | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.processes.append(writer)
@@ -128,7 +127,6 @@ class JanusSide:
                 if await self.on_message(json.loads(line), writer):
                     break
         except Exception as exc:  # a Janus error: fail the measurement, not hang it
-            self.failure = exc
             if not self.done.done():
                 self.done.set_exception(exc)
 
@@ -226,7 +224,7 @@ async def run_janus_async(n: int, args: argparse.Namespace, address: str) -> dic
 async def drive(
     session: janus_server.Session, pid: int, n: int, args: argparse.Namespace, address: str
 ) -> dict[str, Any]:
-    side = JanusSide(session, pid, n, args)
+    side = JanusSide(session, pid, args)
     server = await asyncio.start_server(side.handle, "127.0.0.1", 0, limit=sfu.LINE_LIMIT)
     port = server.sockets[0].getsockname()[1]
     client_options = ["--client", "--port", str(port), "--server-offers"]
