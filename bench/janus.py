@@ -10,7 +10,8 @@ subscribers that count what they receive.
   CPU from ``getrusage``).
 - **Janus**: ``/usr/bin/janus`` (Debian ``janus``) started afresh for each measurement on a
   minimal configuration (bench/janus_server.py: the VideoRoom plugin and the HTTP transport
-  alone, the API on 127.0.0.1, no STUN/TURN); this process plays ``bench/sfu.py``'s server side
+  alone, no STUN/TURN) in a network namespace of this benchmark's own (bench/janus_netns.py);
+  this process plays ``bench/sfu.py``'s server side
   towards the client processes and drives a VideoRoom over Janus's HTTP API (a room, the
   publisher's ``join`` + ``publish``, each subscriber's ``join`` + ``start``). CPU: the Janus
   process's utime + stime from /proc (every thread), RSS from /proc.
@@ -21,12 +22,16 @@ Per forwarded packet: server CPU over the media packets the subscribers *receive
 frames/s are printed next to it so a server that forwards little cannot look cheap. Fixed cost:
 server CPU at N=0 (the publisher's streams received, nothing forwarded).
 
-Janus's libnice gathers no candidate on a loopback interface, so its ICE (and its clients') uses
-the machine's own address (``ice_enforce_list``), which Linux delivers over ``lo`` like
-127.0.0.1 (``ip route get`` shows ``local ... dev lo``): no packet leaves the machine. Pendopo's
-run uses 127.0.0.1 as ``bench/sfu.py`` always does.
+Janus's libnice gathers no candidate on a loopback interface, so Janus runs in a namespace
+``pdjn*`` made for the invocation and gathers on its end of a veth pair (10.79.0.1); the client
+processes of the Janus runs stay in the root namespace and gather on the pair's other end
+(10.79.0.2), where this process also reaches Janus's HTTP API. Nothing else is routed over the
+pair, and the namespace has no other interface. The namespace (and with it the pair) is deleted
+when the benchmark ends, also on Ctrl-C or SIGTERM. Pendopo's runs use 127.0.0.1 as
+``bench/sfu.py`` always does.
 
-Skipped (exit 0) when /usr/bin/janus is not installed (``apt-get install janus``).
+Skipped (exit 0) when /usr/bin/janus is not installed (``apt-get install janus``), or when the
+namespace cannot be made (not root, no ``ip``).
 
     .venv/bin/python bench/janus.py --subscribers 0 10 20 40 --rounds 2
 """
@@ -51,6 +56,7 @@ import aiohttp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import janus_netns  # noqa: E402
 import janus_server  # noqa: E402
 import sfu  # noqa: E402  (bench/sfu.py: its clients, wire and client-process split)
 
@@ -191,10 +197,12 @@ class JanusSide:
         )
 
 
-async def run_janus_async(n: int, args: argparse.Namespace, address: str) -> dict[str, Any]:
+async def run_janus_async(
+    n: int, args: argparse.Namespace, net: janus_netns.JanusNet
+) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = await janus_server.start(Path(tmp), address)
+        proc, base = await janus_server.start(Path(tmp), janus_netns.JANUS_ADDR, net.exec_prefix())
         try:
             async with aiohttp.ClientSession() as http:
                 await janus_server.wait_ready(http, base)
@@ -203,9 +211,7 @@ async def run_janus_async(n: int, args: argparse.Namespace, address: str) -> dic
                 try:
                     admin = await session.attach()
                     await session.message(admin, janus_server.create_room(ROOM, args.bitrate * 2))
-                    return await drive(session, proc.pid, n, args, address) | {
-                        "load_before": load_before
-                    }
+                    return await drive(session, proc.pid, n, args) | {"load_before": load_before}
                 finally:
                     await session.close()
         except BaseException:
@@ -222,13 +228,14 @@ async def run_janus_async(n: int, args: argparse.Namespace, address: str) -> dic
 
 
 async def drive(
-    session: janus_server.Session, pid: int, n: int, args: argparse.Namespace, address: str
+    session: janus_server.Session, pid: int, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
     side = JanusSide(session, pid, args)
     server = await asyncio.start_server(side.handle, "127.0.0.1", 0, limit=sfu.LINE_LIMIT)
     port = server.sockets[0].getsockname()[1]
     client_options = ["--client", "--port", str(port), "--server-offers"]
-    client_options += ["--client-address", address, *load_options(n, args)]
+    # The clients' ICE on the root namespace's end of the pair, the one way to Janus.
+    client_options += ["--client-address", janus_netns.CLIENT_ADDR, *load_options(n, args)]
     clients = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -257,8 +264,8 @@ async def drive(
     }
 
 
-def run_janus(n: int, args: argparse.Namespace, address: str) -> dict[str, Any]:
-    return asyncio.run(run_janus_async(n, args, address))
+def run_janus(n: int, args: argparse.Namespace, net: janus_netns.JanusNet) -> dict[str, Any]:
+    return asyncio.run(run_janus_async(n, args, net))
 
 
 # ----------------------------------------------------------------------------- report
@@ -359,8 +366,24 @@ def main() -> None:
     if not janus_server.JANUS.exists():
         print(f"skipped: {janus_server.JANUS} is not installed (Debian: apt-get install janus)")
         return
-    address = janus_server.local_address()
-    print(f"Janus ICE on {address} (delivered over lo); load average {os.getloadavg()[:3]}")
+    reason = janus_netns.unavailable_reason()
+    if reason is not None:
+        print(f"skipped: {reason}")
+        return
+    # SIGTERM as SystemExit, so the namespace goes (``with``, atexit) as it does on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        with janus_netns.JanusNet() as net:
+            compare(args, net)
+    except janus_netns.NetUnavailable as exc:
+        print(f"skipped: {exc}")
+
+
+def compare(args: argparse.Namespace, net: janus_netns.JanusNet) -> None:
+    print(
+        f"Janus in namespace {net.name} at {janus_netns.JANUS_ADDR}, its clients on "
+        f"{janus_netns.CLIENT_ADDR} ({net.outside}); load average {os.getloadavg()[:3]}"
+    )
     print(
         "| round | N | server | load before | CPU core-s/s | received pkt/s | µs/fwd pkt "
         "| fps min | audio pkt/s min | RSS MB | run s |"
@@ -372,7 +395,7 @@ def main() -> None:
         for n in args.subscribers:
             for server in order:
                 began = time.monotonic()
-                run = run_janus(n, args, address) if server == "janus" else run_pendopo(n, args)
+                run = run_janus(n, args, net) if server == "janus" else run_pendopo(n, args)
                 run["wall"] = time.monotonic() - began
                 runs.setdefault((server, n), []).append(run)
                 print_run(server, n, rnd, run)

@@ -1,9 +1,9 @@
 """Janus Gateway for a benchmark: a minimal configuration, the process, its VideoRoom over HTTP.
 
 Only what ``bench/janus.py`` needs: the VideoRoom plugin and the HTTP transport, both alone in
-folders of their own (symlinks to the Debian package's libraries), the HTTP API bound to
-127.0.0.1, ICE gathering on the loopback interface only, no STUN/TURN server, no event
-handlers or loggers: the process never sends a packet beyond loopback.
+folders of their own (symlinks to the Debian package's libraries), the HTTP API and ICE both on
+one address (the benchmark's own namespace's, ``bench/janus_netns.py``), no STUN/TURN server,
+no NAT mapping, no event handlers or loggers.
 
 The VideoRoom messages (https://janus.conf.meetecho.com/docs/videoroom): a ``create`` of a
 room, a publisher's ``join`` then ``publish`` with its SDP offer (the answer comes as an
@@ -18,8 +18,7 @@ import itertools
 import os
 import resource
 import secrets
-import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,7 @@ LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 PLUGIN = "janus.plugin.videoroom"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+HTTP_PORT = 8088  # Janus's default; the namespace Janus runs in is the benchmark's alone
 
 
 def jcfg(sections: Mapping[str, Mapping[str, object]]) -> str:
@@ -55,14 +50,12 @@ def jcfg(sections: Mapping[str, Mapping[str, object]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_config(
-    folder: Path, http_port: int, ice_address: str, libraries: Path = LIBRARIES
-) -> Path:
+def write_config(folder: Path, http_port: int, address: str, libraries: Path = LIBRARIES) -> Path:
     """Janus's configuration in ``folder``; returns the main file (``janus --config``).
 
-    ``ice_address``: the one address Janus gathers ICE candidates on. Janus skips loopback
-    interfaces when it gathers, so this is the machine's own address (``local_address``),
-    which the kernel delivers over ``lo`` like 127.0.0.1: nothing leaves the machine."""
+    ``address``: the one address Janus serves its HTTP API on, puts in its SDP and gathers ICE
+    candidates on (``ice_enforce_list``): Janus skips loopback interfaces when it gathers, so
+    this is the address of a veth in a namespace of the benchmark's own."""
     plugins, transports, empty = folder / "plugins", folder / "transports", folder / "none"
     for sub in (plugins, transports, empty):
         sub.mkdir(parents=True, exist_ok=True)
@@ -76,14 +69,14 @@ def write_config(
             "events_folder": str(empty),
             "loggers_folder": str(empty),
             "debug_level": 3,  # warnings and errors
-            "interface": "127.0.0.1",  # the address in Janus's SDP
+            "interface": address,  # the address in Janus's SDP
             "admin_secret": secrets.token_hex(8),  # no admin API is enabled anyway
         },
         "media": {"ipv6": False},
         "nat": {
-            # No stun_server, turn_server or nat_1_1_mapping: nothing beyond loopback.
+            # No stun_server, turn_server or nat_1_1_mapping: host candidates on ``address`` only.
             "nice_debug": False,
-            "ice_enforce_list": ice_address,
+            "ice_enforce_list": address,
             "ignore_mdns": True,
         },
         "plugins": {},
@@ -97,7 +90,7 @@ def write_config(
             "base_path": "/janus",
             "http": True,
             "port": http_port,
-            "ip": "127.0.0.1",
+            "ip": address,
             "https": False,
         },
         "admin": {"admin_http": False, "admin_https": False},
@@ -111,34 +104,21 @@ def write_config(
     return path
 
 
-def local_address() -> str:
-    """The machine's own IPv4 address on its first non-loopback interface that is up."""
-    import ifaddr
-
-    for adapter in ifaddr.get_adapters():
-        if adapter.name == "lo" or not _is_up(adapter.name):
-            continue
-        for ip in adapter.ips:
-            if isinstance(ip.ip, str) and not ip.ip.startswith("127."):
-                return ip.ip
-    raise JanusError("no non-loopback IPv4 address for Janus's ICE candidates")
-
-
-def _is_up(name: str) -> bool:
-    state = Path(f"/sys/class/net/{name}/operstate")
-    return not state.exists() or state.read_text().strip() in ("up", "unknown")
-
-
 def _no_core_files() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-async def start(folder: Path, ice_address: str) -> tuple[asyncio.subprocess.Process, str]:
-    """Janus started on a fresh configuration in ``folder``: (process, HTTP API base URL)."""
-    port = free_port()
-    config = write_config(folder, port, ice_address)
+async def start(
+    folder: Path, address: str, prefix: Sequence[str] = ()
+) -> tuple[asyncio.subprocess.Process, str]:
+    """Janus started on a fresh configuration in ``folder``: (process, HTTP API base URL).
+
+    ``prefix``: prepended to the command (``ip netns exec NS``, which execs Janus: the process
+    is Janus's own)."""
+    config = write_config(folder, HTTP_PORT, address)
     log = (folder / "janus.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
+        *prefix,
         str(JANUS),
         "--config",
         str(config),
@@ -151,7 +131,7 @@ async def start(folder: Path, ice_address: str) -> tuple[asyncio.subprocess.Proc
         preexec_fn=_no_core_files,  # Janus 1.1.2 sometimes crashes while it stops
     )
     log.close()
-    return proc, f"http://127.0.0.1:{port}/janus"
+    return proc, f"http://{address}:{HTTP_PORT}/janus"
 
 
 # ----------------------------------------------------------------------------- API messages

@@ -1308,8 +1308,8 @@ def main() -> None:
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--client-index", type=int, default=0, help=argparse.SUPPRESS)
-    # bench/janus.py's clients: ICE on the machine's own address (Janus gathers on no loopback
-    # interface), and subscribers that ask the server for its offer (VideoRoom offers first).
+    # bench/janus.py's clients: ICE on its veth towards Janus's namespace (Janus gathers on no
+    # loopback interface), and subscribers that ask the server for its offer (VideoRoom offers).
     parser.add_argument("--client-address", default=LOOPBACK[0], help=argparse.SUPPRESS)
     parser.add_argument("--server-offers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
