@@ -271,7 +271,7 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"load_before": first["load_before"]}
     for key in ("video_fps", "audio_pps", "slow"):
         out[key] = [x for r in reports for x in r[key]]
-    for key in ("client_cpu", "flowing", "tracks", "silent_video", "silent_audio"):
+    for key in ("client_cpu", "flowing", "tracks", "silent_video", "silent_audio", "delivered"):
         out[key] = sum(r[key] for r in reports)
     out["video_fps"] = out["video_fps"] or [0.0]
     out["audio_pps"] = out["audio_pps"] or [0.0]
@@ -464,6 +464,7 @@ def print_report(
             video_fps=fps,
             audio_pps=aps,
             client_cpu=report["client_cpu"],
+            delivered=report["delivered"],
             flowing=report["flowing"],
             tracks=report["tracks"],
             silent_video=report["silent_video"],
@@ -485,6 +486,16 @@ def silent(clients: dict[str, ClientPeer]) -> int:
     return sum(1 for c in clients.values() for r in c.received.values() if r.frames == 0)
 
 
+def received_packets(clients: dict[str, ClientPeer]) -> int:
+    """Media packets every receiver of these clients got, RTX excluded: what a server
+    delivered, counted the same way whichever server it is (bench/janus.py)."""
+    return sum(
+        hooks.receiver_media_counts(receiver)[1]
+        for c in clients.values()
+        for receiver in c.pc.getReceivers()
+    )
+
+
 async def run_client(args: argparse.Namespace) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", args.port, limit=LINE_LIMIT)
     pubs, _subs, pairs = plan(args)
@@ -495,13 +506,16 @@ async def run_client(args: argparse.Namespace) -> None:
     )
     clients: dict[str, ClientPeer] = {}
     for name in mine:
-        c = ClientPeer(name, keep_times=False, decode=args.decode)
+        c = ClientPeer(
+            name, host_addresses=(args.client_address,), keep_times=False, decode=args.decode
+        )
         if name in pubs:
             c.publish(fps=args.fps, pre_encoded=media)
         clients[name] = c
     answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
     loop = asyncio.get_running_loop()
     marks: list[dict[str, tuple[int, int]]] = []
+    packet_marks: list[int] = []  # media packets the subscribers received (RTX excluded)
     mark_times: list[float] = []
     cpu_marks: list[float] = []
     load_before = os.getloadavg()[:3]
@@ -529,6 +543,7 @@ async def run_client(args: argparse.Namespace) -> None:
                         for mid, r in c.received.items()
                     }
                 )
+                packet_marks.append(received_packets(clients))
                 mark_times.append(time.monotonic())
                 cpu_marks.append(cpu_seconds())
                 if len(marks) == 2:
@@ -536,6 +551,9 @@ async def run_client(args: argparse.Namespace) -> None:
 
     task = loop.create_task(reader_loop())
     for name, c in clients.items():
+        if args.server_offers and name not in pubs:  # Janus: a subscriber's server offers
+            await send(writer, {"op": "join", "peer": name})
+            continue
         answers[name] = loop.create_future()
         await send(writer, {"op": "offer", "peer": name, "sdp": await c.offer()})
         msg = await answers[name]
@@ -571,6 +589,7 @@ async def run_client(args: argparse.Namespace) -> None:
             "video_fps": video,
             "audio_pps": audio,
             "client_cpu": (cpu_marks[1] - cpu_marks[0]) / span,
+            "delivered": packet_marks[1] - packet_marks[0],
             "load_before": load_before,
             "slow": slow,
             "flowing": flowing,
@@ -1289,6 +1308,10 @@ def main() -> None:
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--client-index", type=int, default=0, help=argparse.SUPPRESS)
+    # bench/janus.py's clients: ICE on its veth towards Janus's namespace (Janus gathers on no
+    # loopback interface), and subscribers that ask the server for its offer (VideoRoom offers).
+    parser.add_argument("--client-address", default=LOOPBACK[0], help=argparse.SUPPRESS)
+    parser.add_argument("--server-offers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--client-processes",
         type=int,
