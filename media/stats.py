@@ -30,6 +30,13 @@ class SfuStats:
     keyframes_from_cache: int = 0  # slot starts / stills served from a cached keyframe
     rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget
     rtx_dropped: int = 0  # NACKed packets refused by the budget
+    # NACKs to publishers (media/nack_retry.py), in sequence numbers: asked for when the gap
+    # appeared, asked again (a NACK or its retransmission lost), arrived after being asked,
+    # dropped still missing (too old to help or out of the history)
+    upstream_nacked: int = 0
+    upstream_nack_retries: int = 0
+    upstream_repaired: int = 0
+    upstream_given_up: int = 0
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
     red_packets: int = 0  # audio packets sent as RED with an earlier frame (lossy subscribers)
     # video layers (packet path): packets sent per layer ("high", "low", "low_base", "still"),
