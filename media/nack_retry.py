@@ -72,6 +72,7 @@ class NackRetry:
         self.requested = 0  # sequence numbers NACKed when their gap appeared
         self.retried = 0  # NACKs of a sequence number asked for before
         self.repaired = 0  # asked-for packets that arrived after all
+        self.repair_time = 0.0  # seconds from their gaps to their arrivals, summed
         self.given_up = 0  # asked-for packets dropped still missing (too old or out of history)
 
     @property
@@ -91,8 +92,10 @@ class NackRetry:
             self._max_seq = seq
             return []
         if not _newer(seq, newest):
-            if self._missing.pop(seq, None) is not None:
+            missing = self._missing.pop(seq, None)
+            if missing is not None:
                 self.repaired += 1
+                self.repair_time += now - missing.first
             return []
         self._max_seq = seq
         gap = ((seq - newest) & 0xFFFF) - 1

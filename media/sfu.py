@@ -427,6 +427,7 @@ class Sfu:
         out.upstream_nacked = self._retired.upstream_nacked
         out.upstream_nack_retries = self._retired.upstream_nack_retries
         out.upstream_repaired = self._retired.upstream_repaired
+        out.upstream_repair_seconds = self._retired.upstream_repair_seconds
         out.upstream_given_up = self._retired.upstream_given_up
         out.red_packets = self._audio.red_packets
         out.thinned = self._retired.thinned
@@ -539,6 +540,7 @@ class Sfu:
                 into.upstream_nacked += retry.requested
                 into.upstream_nack_retries += retry.retried
                 into.upstream_repaired += retry.repaired
+                into.upstream_repair_seconds += retry.repair_time
                 into.upstream_given_up += retry.given_up
 
     def _configure_consent(self, peer: Peer) -> None:

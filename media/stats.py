@@ -36,6 +36,7 @@ class SfuStats:
     upstream_nacked: int = 0
     upstream_nack_retries: int = 0
     upstream_repaired: int = 0
+    upstream_repair_seconds: float = 0.0  # from gap to arrival, summed over the repaired
     upstream_given_up: int = 0
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
     red_packets: int = 0  # audio packets sent as RED with an earlier frame (lossy subscribers)

@@ -92,6 +92,7 @@ def test_an_arrival_clears_the_packet_also_when_it_came_as_a_retransmission() ->
     assert retry.missing == [110, 111, 112]
     retry.received(111, 0.5)  # RTX of 111, unwrapped
     assert retry.missing == [110, 112] and retry.repaired == 1
+    assert retry.repair_time == 0.5
     assert retry.due(RTT * RETRY_FACTOR) == [110, 112]
     retry.received(110, 1.0)
     retry.received(112, 1.0)
