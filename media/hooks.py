@@ -79,7 +79,7 @@ from aiortc.rtp import (
 )
 
 from media import rtp_bytes
-from media.nack_retry import NackRetry
+from media.nack_retry import REPEAT_AFTER, NackRetry
 from media.remb import RembGroup
 from media.rtp_bytes import SlotHeader
 
@@ -383,7 +383,8 @@ class PacedNacks:
     (``add`` for every packet, a retransmission already unwrapped to its original number; when
     it says True aiortc NACKs ``missing`` at once), and sends the retries a :class:`NackRetry`
     schedules from a timer of its own, all those due at once in one NACK. The timer runs only
-    while something may still be asked again."""
+    while something may still be asked again. Every NACK is repeated ``REPEAT_AFTER`` later
+    for what is still missing then (``repeated`` counts those sequence numbers)."""
 
     def __init__(self, receiver: Any, policy: NackRetry) -> None:
         self.policy = policy
@@ -394,17 +395,25 @@ class PacedNacks:
         self._now: list[int] = []
         self._sending: set[asyncio.Task[None]] = set()
         self._closed = False
+        self.repeated = 0
 
     def add(self, packet: Any) -> bool:
         self._ssrc = packet.ssrc
         self._now = self.policy.received(packet.sequence_number, self._loop.time())
         self._arm()
+        if self._now:
+            self._loop.call_later(REPEAT_AFTER, self._repeat, self._now)
         return bool(self._now)
 
     @property
     def missing(self) -> list[int]:
         """What the packet just added left missing (aiortc NACKs it at once)."""
         return self._now
+
+    @property
+    def armed(self) -> bool:
+        """A retry is scheduled."""
+        return self._timer is not None
 
     def close(self) -> None:
         self._closed = True
@@ -426,11 +435,23 @@ class PacedNacks:
         if self._closed:
             return
         lost = self.policy.due(self._loop.time())
-        if lost and self._ssrc is not None:
-            task = self._loop.create_task(send_nack(self._receiver, self._ssrc, sorted(lost)))
-            self._sending.add(task)
-            task.add_done_callback(self._sent)
+        if lost:
+            self._send(lost)
+            self._loop.call_later(REPEAT_AFTER, self._repeat, lost)
         self._arm()
+
+    def _repeat(self, lost: list[int]) -> None:
+        still = [] if self._closed else self.policy.still_missing(lost)
+        if still:
+            self.repeated += len(still)
+            self._send(still)
+
+    def _send(self, lost: list[int]) -> None:
+        if self._ssrc is None:
+            return
+        task = self._loop.create_task(send_nack(self._receiver, self._ssrc, sorted(lost)))
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)

@@ -3,7 +3,11 @@ sequence numbers and a clock passed in, no network."""
 
 from __future__ import annotations
 
+from aiortc.rtp import RtpPacket
+
+from media import hooks
 from media.nack_retry import COALESCE, DEFAULT_RTT, MIN_RTT, RETRY_FACTOR, NackRetry
+from media.testing import wait_for
 
 RTT = 0.6
 
@@ -114,3 +118,30 @@ def test_sequence_numbers_wrap() -> None:
     retry.received(65535, 0.2)
     assert retry.missing == [0]
     assert retry.received(65530, 0.3) == []  # older than the newest: not a gap
+
+
+class FakeReceiver:
+    """What ``PacedNacks`` calls on a receiver (``RTCRtpReceiver._send_rtcp_nack``)."""
+
+    def __init__(self) -> None:
+        self.nacks: list[tuple[int, list[int]]] = []
+
+    async def _send_rtcp_nack(self, media_ssrc: int, lost: list[int]) -> None:
+        self.nacks.append((media_ssrc, lost))
+
+
+async def test_paced_nacks_repeat_each_nack_and_retry_until_the_packet_comes() -> None:
+    receiver = FakeReceiver()
+    paced = hooks.PacedNacks(receiver, NackRetry(lambda: MIN_RTT))
+    for seq in (1, 2, 4, 5):
+        gap = paced.add(RtpPacket(sequence_number=seq, ssrc=7))
+        assert gap == (seq == 4)  # aiortc sends ``missing`` itself when add says True
+        if gap:
+            assert paced.missing == [3]
+    await wait_for(lambda: len(receiver.nacks) >= 1, within=5, what="the NACK's repeat")
+    await wait_for(lambda: len(receiver.nacks) >= 3, within=5, what="a retry and its repeat")
+    assert receiver.nacks[:3] == [(7, [3])] * 3
+    assert paced.policy.retried >= 1 and paced.repeated >= 2
+    assert paced.add(RtpPacket(sequence_number=3, ssrc=7)) is False  # its repair, at last
+    assert not paced.armed and paced.policy.repaired == 1
+    paced.close()

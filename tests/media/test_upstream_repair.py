@@ -21,6 +21,7 @@ from .conftest import Harness
 
 BOTH = frozenset({"audio", "video"})
 EVERY = 15  # the server loses the first copy of every 15th packet of each video stream
+LOST_REPAIRS = 2
 
 
 @pytest.fixture
@@ -94,8 +95,10 @@ async def test_a_packet_lost_on_the_uplink_is_repaired_for_the_subscriber(
 async def test_a_packet_whose_retransmission_is_lost_is_asked_for_again(
     harness: Harness,
 ) -> None:
-    """One packet lost on the uplink and its first retransmission lost too, nothing else: the
-    server asks again a round trip later (media/nack_retry.py). aiortc's own NACK generator
+    """One packet lost on the uplink and its first retransmissions lost too (the one its NACK
+    asked for and the one the NACK's repeat 40 ms later asked for: aiortc's sender, unlike
+    Chromium's, answers both), nothing else: the server asks again a round trip later
+    (media/nack_retry.py). aiortc's own NACK generator
     asked again only when some later packet was lost, so on a link that then loses nothing the
     packet stayed a hole for the subscriber until it fell out of the history."""
     host = harness.client("host")
@@ -117,8 +120,8 @@ async def test_a_packet_whose_retransmission_is_lost_is_asked_for_again(
             return False  # the packet, lost once
         if packet.payload_type in rtx and target is not None and len(packet.payload) >= 2:
             if int.from_bytes(packet.payload[:2], "big") == target:
-                copies.append("dropped" if not copies else "through")
-                return len(copies) > 1  # its first retransmission, lost too
+                copies.append("dropped" if len(copies) < LOST_REPAIRS else "through")
+                return copies[-1] == "through"
         return True
 
     hooks.tap_received_rtp(receiver.transport, lose_one_twice)
@@ -138,7 +141,7 @@ async def test_a_packet_whose_retransmission_is_lost_is_asked_for_again(
     armed = True
     await wait_for(lambda: bool(copies), within=10, what="the first repair, lost")
     await wait_for(
-        lambda: copies[:2] == ["dropped", "through"] and unrepaired() == 0,
+        lambda: "through" in copies and unrepaired() == 0,
         within=10,
         what="the packet asked for again, repaired for the lurah",
     )
