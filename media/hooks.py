@@ -30,8 +30,9 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
   publisher's Opus encoder hears the worst loss of its listeners (media/audio_protection.py).
 - ``RTCRtpReceiver.__nack_generator``: a receiver given :class:`PacedNacks` (the SFU's
   publisher video receivers) asks a publisher again for a packet still missing once a round
-  trip has passed, a bounded number of times (media/nack_retry.py); aiortc's own generator NACKs
-  only when a new gap appears, so a lost NACK or a lost retransmission waited for the next loss.
+  trip has passed, a bounded number of times, and sends every NACK twice 40 ms apart
+  (media/nack_retry.py); aiortc's own generator NACKs only when a new gap appears, so a lost
+  NACK or a lost retransmission waited for the next loss.
 - ``RtpRouter.route_rtp``: a packet of an SSRC the router does not know, whose payload type
   several receivers share, goes to the receiver whose remote description names that SSRC as
   its RTX stream. aiortc registers only media SSRCs and falls back to the payload type, which
