@@ -28,6 +28,11 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
   total for the connection (media/remb.py); a receiver carrying ``RR_LOSS_FLOOR`` (a callable
   giving a ``fraction_lost`` 0..255) raises the ``fraction_lost`` of its receiver reports to it: the
   publisher's Opus encoder hears the worst loss of its listeners (media/audio_protection.py).
+- ``RTCRtpReceiver.__nack_generator``: a receiver given :class:`PacedNacks` (the SFU's
+  publisher video receivers) asks a publisher again for a packet still missing once a round
+  trip has passed, a bounded number of times, and sends every NACK twice 40 ms apart
+  (media/nack_retry.py); aiortc's own generator NACKs only when a new gap appears, so a lost
+  NACK or a lost retransmission waited for the next loss.
 - ``RtpRouter.route_rtp``: a packet of an SSRC the router does not know, whose payload type
   several receivers share, goes to the receiver whose remote description names that SSRC as
   its RTX stream. aiortc registers only media SSRCs and falls back to the payload type, which
@@ -75,6 +80,7 @@ from aiortc.rtp import (
 )
 
 from media import rtp_bytes
+from media.nack_retry import REPEAT_AFTER, NackRetry
 from media.remb import RembGroup
 from media.rtp_bytes import SlotHeader
 
@@ -355,6 +361,103 @@ def set_receiver_jitter_buffer(receiver: Any, buffer: Any) -> None:
     if not hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
         raise RuntimeError("aiortc moved RTCRtpReceiver.__jitter_buffer: re-check media/hooks.py")
     receiver._RTCRtpReceiver__jitter_buffer = buffer
+
+
+def set_nack_generator(receiver: Any, generator: Any) -> None:
+    """Replace a video receiver's NACK generator (an object with aiortc's ``add(packet) ->
+    bool`` and ``missing``, as ``RTCRtpReceiver._handle_rtp_packet`` uses them)."""
+    if getattr(receiver, "_RTCRtpReceiver__nack_generator", None) is None:
+        raise RuntimeError(
+            "no RTCRtpReceiver.__nack_generator (an audio receiver, or aiortc moved it): "
+            "re-check media/hooks.py"
+        )
+    receiver._RTCRtpReceiver__nack_generator = generator
+
+
+def send_nack(receiver: Any, media_ssrc: int, lost: list[int]) -> Any:
+    """The coroutine sending a generic NACK of ``lost`` for ``media_ssrc`` from a receiver."""
+    return receiver._send_rtcp_nack(media_ssrc, lost)
+
+
+class PacedNacks:
+    """A receiver's NACK generator that asks again: it stands in for aiortc's ``NackGenerator``
+    (``add`` for every packet, a retransmission already unwrapped to its original number; when
+    it says True aiortc NACKs ``missing`` at once), and sends the retries a :class:`NackRetry`
+    schedules from a timer of its own, all those due at once in one NACK. The timer runs only
+    while something may still be asked again. Every NACK is repeated ``REPEAT_AFTER`` later
+    for what is still missing then (``repeated`` counts those sequence numbers)."""
+
+    def __init__(self, receiver: Any, policy: NackRetry) -> None:
+        self.policy = policy
+        self._receiver = receiver
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._ssrc: int | None = None
+        self._now: list[int] = []
+        self._sending: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.repeated = 0
+
+    def add(self, packet: Any) -> bool:
+        self._ssrc = packet.ssrc
+        self._now = self.policy.received(packet.sequence_number, self._loop.time())
+        self._arm()
+        if self._now:
+            self._loop.call_later(REPEAT_AFTER, self._repeat, self._now)
+        return bool(self._now)
+
+    @property
+    def missing(self) -> list[int]:
+        """What the packet just added left missing (aiortc NACKs it at once)."""
+        return self._now
+
+    @property
+    def armed(self) -> bool:
+        """A retry is scheduled."""
+        return self._timer is not None
+
+    def close(self) -> None:
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm(self) -> None:
+        due = None if self._closed else self.policy.next_due()
+        timer = self._timer
+        if timer is not None and (due is None or timer.when() > due):
+            timer.cancel()
+            timer = self._timer = None
+        if due is not None and timer is None:
+            self._timer = self._loop.call_at(due, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        lost = self.policy.due(self._loop.time())
+        if lost:
+            self._send(lost)
+            self._loop.call_later(REPEAT_AFTER, self._repeat, lost)
+        self._arm()
+
+    def _repeat(self, lost: list[int]) -> None:
+        still = [] if self._closed else self.policy.still_missing(lost)
+        if still:
+            self.repeated += len(still)
+            self._send(still)
+
+    def _send(self, lost: list[int]) -> None:
+        if self._ssrc is None:
+            return
+        task = self._loop.create_task(send_nack(self._receiver, self._ssrc, sorted(lost)))
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("NACK retry not sent: %r", task.exception())
 
 
 def sender_counters(sender: Any) -> tuple[int, int]:

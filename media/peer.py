@@ -11,6 +11,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from media.budget import TokenBucket
 from media.estimate import DownlinkEstimate
 from media.forwarding import ForwardingTrack
+from media.hooks import PacedNacks
 from media.keyframes import KeyframeCache
 from media.layer_choice import LayerChoice, Rung
 from media.receive import ImmediateAudioBuffer
@@ -40,6 +41,7 @@ class Publication:
     """The highest rates lately, by TID (falling by ``PEAK_DECAY`` a second): a layer is
     chosen for what it may cost, not for a dip of the publisher's encoder."""
     carried: bool = False  # its measured rate once reached SILENT_BPS (so silence means stopped)
+    nacks: PacedNacks | None = None  # video: the server's NACKs to the publisher, retried
 
 
 @dataclass(eq=False)

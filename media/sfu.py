@@ -38,6 +38,7 @@ from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
 from media.layer_control import LayerControl, valid_layer
 from media.loudest import Loudness
+from media.nack_retry import NackRetry
 from media.peer import Peer, Publication, Slot
 from media.quality import PeerQuality
 from media.quality import read as read_quality
@@ -75,6 +76,18 @@ def pin_codecs(transceiver: object, kind: str) -> bool:
 
 def _ignore_packet(packet: RtpPacket) -> None:
     """A second track of one kind from the same connection is drained, not forwarded."""
+
+
+def _round_trip(peer: Peer) -> float | None:
+    """The peer's round trip (seconds) as its receiver reports about the server's slots tell
+    it: the latest measured one (packet path), else aiortc's smoothed one; None when unknown."""
+    if peer.estimate.rtt is not None:
+        return peer.estimate.rtt
+    for slot in peer.slots:
+        rtt = hooks.sender_rtt(slot.sender)
+        if rtt is not None:
+            return rtt
+    return None
 
 
 def _reason(exc: Exception) -> str:
@@ -413,6 +426,11 @@ class Sfu:
             out.received[kind].frames = self._received_frames[kind]
         out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
         out.late_audio_dropped = self._retired.late_audio_dropped
+        out.upstream_nacked = self._retired.upstream_nacked
+        out.upstream_nack_retries = self._retired.upstream_nack_retries
+        out.upstream_repaired = self._retired.upstream_repaired
+        out.upstream_repair_seconds = self._retired.upstream_repair_seconds
+        out.upstream_given_up = self._retired.upstream_given_up
         out.red_packets = self._audio.red_packets
         out.thinned = self._retired.thinned
         out.layer_switches = self._retired.layer_switches
@@ -491,6 +509,9 @@ class Sfu:
         self._add_peer_counters(peer, self._retired)
         pubs = list(peer.publications.values())
         peer.publications.clear()
+        for video in (*pubs, peer.low):
+            if video is not None and video.nacks is not None:
+                video.nacks.close()
         await peer.pc.close()
         for pub in pubs:
             if pub.task is not None:
@@ -517,6 +538,14 @@ class Sfu:
             into.received[pub.kind].packets += hooks.receiver_packets(pub.receiver)
             if pub.audio_buffer is not None:
                 into.late_audio_dropped += pub.audio_buffer.late
+        for video in (*peer.publications.values(), peer.low):
+            if video is not None and video.nacks is not None:
+                retry = video.nacks.policy
+                into.upstream_nacked += retry.requested
+                into.upstream_nack_retries += retry.retried
+                into.upstream_repaired += retry.repaired
+                into.upstream_repair_seconds += retry.repair_time
+                into.upstream_given_up += retry.given_up
 
     def _configure_consent(self, peer: Peer) -> None:
         hooks.set_consent_retransmissions(
@@ -566,6 +595,9 @@ class Sfu:
             hooks.set_receiver_jitter_buffer(receiver, VideoPacketTap(on_packet))
         if kind == "video":
             hooks.set_remb_group(receiver, peer.remb)
+            if primary or low:
+                pub.nacks = hooks.PacedNacks(receiver, NackRetry(lambda: _round_trip(peer)))
+                hooks.set_nack_generator(receiver, pub.nacks)
         if primary:
             peer.publications[kind] = pub
         if not packets:

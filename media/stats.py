@@ -31,6 +31,14 @@ class SfuStats:
     keyframes_repeated: int = 0  # runs' first keyframes sent twice (long or lossy links)
     rtx_resent: int = 0  # NACKed packets resent within the per-subscriber budget
     rtx_dropped: int = 0  # NACKed packets refused by the budget
+    # NACKs to publishers (media/nack_retry.py), in sequence numbers: asked for when the gap
+    # appeared, asked again (a NACK or its retransmission lost), arrived after being asked,
+    # dropped still missing (too old to help or out of the history)
+    upstream_nacked: int = 0
+    upstream_nack_retries: int = 0
+    upstream_repaired: int = 0
+    upstream_repair_seconds: float = 0.0  # from gap to arrival, summed over the repaired
+    upstream_given_up: int = 0
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
     red_packets: int = 0  # audio packets sent as RED with an earlier frame (lossy subscribers)
     # video layers (packet path): packets sent per layer ("high", "low", "low_base", "still"),

@@ -22,6 +22,7 @@ from aiortc.rtp import RtcpReceiverInfo, RtpPacket
 
 import media  # noqa: F401  (installs the hooks)
 from media import hooks
+from media.nack_retry import NackRetry
 from media.receive import ImmediateAudioBuffer
 from media.settings import MediaSettings, rtc_configuration
 
@@ -183,8 +184,34 @@ async def test_private_attributes_exist_on_live_objects() -> None:
         pli = hooks.send_pli(receiver, 1234)
         assert inspect.iscoroutine(pli)
         pli.close()
+        nack = hooks.send_nack(receiver, 1234, [5, 6])
+        assert inspect.iscoroutine(nack)
+        nack.close()
+        paced = hooks.PacedNacks(receiver, NackRetry())
+        hooks.set_nack_generator(receiver, paced)
+        assert receiver._RTCRtpReceiver__nack_generator is paced  # type: ignore[attr-defined]
+        audio = pc.addTransceiver("audio", direction="sendrecv").receiver
+        with pytest.raises(RuntimeError):  # aiortc NACKs no audio
+            hooks.set_nack_generator(audio, paced)
     finally:
         await pc.close()
+
+
+def test_nack_generator_hook_point() -> None:
+    """``PacedNacks`` stands in for aiortc's ``NackGenerator``: fed every packet after RTX
+    unwrapping, and ``missing`` NACKed at once when ``add`` says True."""
+    handle = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    unwrap = handle.index("packet = unwrap_rtx(")
+    add = handle.index("self.__nack_generator.add(packet)")
+    assert unwrap < add
+    nack = handle.index("await self._send_rtcp_nack(")
+    assert add < nack < handle.index("sorted(self.__nack_generator.missing)")
+    assert "self.__nack_generator = NackGenerator()" in inspect.getsource(RTCRtpReceiver.__init__)
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_nack).parameters) == [
+        "self",
+        "media_ssrc",
+        "lost",
+    ]
 
 
 def test_layer_control_reads_what_aiortc_keeps() -> None:
