@@ -9,7 +9,8 @@ type a name, in English and in Bahasa Indonesia), then joins the lobby; the host
 lurah's media connection (set up in the lobby) is up (lobby -> connection up; admit -> first
 decoded frame of the host's video, and its steps on the lurah's page: the admission message,
 the host's tile, the first video packet and the first frame decoded of any video); then the
-lurah's page is sampled every 2 s for ``--seconds``.
+lurah's page is sampled every 2 s for ``--seconds``. A third table lists every layer the server
+chose for the lurah's view of the host (``media:layer``: when, which, why).
 
 Figures of the host as the lurah receives them, over the window after the first frame:
 stayed connected (every sample "connected"), audio concealed (concealedSamples /
@@ -54,6 +55,7 @@ from tests.weaklink.meeting import (
     LURAH,
     admit_lurah,
     join_page_ready,
+    layer_changes,
     open_meeting,
     record_uplink,
     stayed_connected,
@@ -77,6 +79,8 @@ class Row:
     first_frame_s: float | None
     first_media: dict[str, float | None]
     """Admit -> what the lurah's page saw first: message, tile, packet, decoded (seconds)."""
+    layers: list[tuple[float, str, str]]
+    """The server's choices for the lurah's view of the host: (s after Admit, layer, reason)."""
     concealed_pct: float
     fps: float
     resolution: str
@@ -155,6 +159,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
                 cpu1, t1 = lab.server_cpu_seconds(), time.time()
                 bridge1 = lab.bridge_figures()
                 host_last = await snapshot(meeting.host, LURAH)
+                layers = await layer_changes(meeting)
             finally:
                 await meeting.close()
         problems = lab.containment()
@@ -174,6 +179,7 @@ async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link
         lobby_ready_s=meeting.lobby_ready_s,
         first_frame_s=first_frame,
         first_media=meeting.first_media,
+        layers=layers,
         concealed_pct=100 * w.concealed if w.concealed >= 0 else 100.0,
         fps=w.fps,
         resolution=f"{w.width}x{w.height}",
@@ -240,6 +246,15 @@ UPSTREAM_HEADER = (
 )
 
 
+LAYERS_HEADER = "| profile | the server's layers for the lurah's view of the host (s after Admit) |"
+
+
+def layers_markdown(row: Row) -> str:
+    """Each layer change: when, which layer, why (``media:layer``; docs/protocol.md)."""
+    changes = ", ".join(f"{at:.0f} s {layer} ({reason})" for at, layer, reason in row.layers)
+    return f"| {row.profile} | {changes or 'none'} |"
+
+
 def upstream_markdown(row: Row) -> str:
     """The lurah's camera on its way up: what it sent, what the host got."""
     return (
@@ -289,6 +304,11 @@ async def main() -> int:
     print("|---|---|---|---|")
     for row in rows:
         print(upstream_markdown(row))
+    print()
+    print(LAYERS_HEADER)
+    print("|---|---|")
+    for row in rows:
+        print(layers_markdown(row))
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
     return 0

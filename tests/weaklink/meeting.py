@@ -40,6 +40,8 @@ class Meeting:
     lurah: Page | None = None
     lobby_ready_s: float | None = None
     """Seconds from the lurah's arrival in the lobby to their media connection being up."""
+    admitted_at: float | None = None
+    """time.time() of the host's click on Admit."""
     first_media: dict[str, float | None] = field(default_factory=dict)
     """Seconds from Admit to what the lurah's page saw first (``_WATCH_FIRST``): ``message``
     (the admission over the lurah's TCP connection), ``tile`` (the host's tile shown),
@@ -136,10 +138,14 @@ async def join_page_ready(meeting: Meeting, language: str = "en") -> float:
 # Installed on the lurah's page just before Admit, as wall-clock milliseconds (Date.now(), the
 # same clock as Python's time.time()): when the admission message arrived (``lobby:result``),
 # when the tile labelled ``name`` got its stream, and (every 20 ms) when the first video packet
-# arrived and the first frame was decoded (any inbound video, whoever's tile it feeds).
+# arrived and the first frame was decoded (any inbound video, whoever's tile it feeds); and
+# every ``media:layer`` the server sends from then on (what it chose to forward, and why).
 _WATCH_FIRST = """(name) => {
   const seen = window.__firstMedia = {message: null, tile: null, packet: null, decoded: null};
-  window.pendopo.client.socket.on("lobby:result", () => { seen.message = Date.now(); });
+  const layers = window.__layers = [];
+  const socket = window.pendopo.client.socket;
+  socket.on("lobby:result", () => { seen.message = Date.now(); });
+  socket.on("media:layer", (l) => { layers.push([Date.now(), l.publisher, l.layer, l.reason]); });
   const timer = setInterval(async () => {
     const pc = window.pendopo && window.pendopo.pc;
     if (seen.tile === null) {
@@ -195,9 +201,18 @@ async def admit_lurah(meeting: Meeting) -> tuple[float, float | None]:
             break
         await asyncio.sleep(0.1)
     await in_session(lurah)
+    meeting.admitted_at = clicked
     seen = await lurah.evaluate("() => window.__firstMedia")
     meeting.first_media = {k: None if v is None else v / 1000 - clicked for k, v in seen.items()}
     return start, first_frame
+
+
+async def layer_changes(meeting: Meeting) -> list[tuple[float, str, str]]:
+    """The layers the server chose for the lurah's view of others since Admit: (seconds after
+    Admit, layer, reason) for every ``media:layer`` the lurah's page received."""
+    assert meeting.lurah is not None and meeting.admitted_at is not None
+    seen = await meeting.lurah.evaluate("() => window.__layers || []")
+    return [(at / 1000 - meeting.admitted_at, layer, reason) for at, _who, layer, reason in seen]
 
 
 async def watch(meeting: Meeting, seconds: float, every: float = 2.0) -> list[dict[str, Any]]:
