@@ -192,6 +192,10 @@ class Fanout:
                 pages[p.id] = had  # nothing new for this page: it stays at its version
                 continue
             pages[p.id] = sent(p, version)
+        if not sending:
+            # nothing went out: every page's view is as it was, and so is the version (a
+            # room:get or a refused request must not look like a change)
+            version = pushed.version
         pushed.shared, pushed.pages, pushed.version = shared, pages, version
         if not active:
             self._pushed.pop(room_id, None)
