@@ -55,6 +55,7 @@ import aiohttp
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))  # tests.weaklink.processes (janus_netns)
 
 import janus_netns  # noqa: E402
 import janus_server  # noqa: E402

@@ -24,10 +24,10 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import time
 from types import TracebackType
+
+from tests.weaklink.processes import end_processes_in
 
 PREFIX = "pdjn"
 SUBNET = ipaddress.ip_network("10.79.0.0/30")
@@ -126,24 +126,8 @@ class JanusNet:
     def close(self) -> None:
         if not self._made:
             return
-        self._end_processes()
+        end_processes_in(self.name)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True, check=False)
         # Deleting the namespace deletes the pair; if it did not, the outer end goes here.
         subprocess.run(["ip", "link", "del", self.outside], capture_output=True, check=False)
         self._made = False
-
-    def _end_processes(self) -> None:
-        """Whatever still runs in the namespace (a Janus the benchmark started), ended by pid."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            out = subprocess.run(
-                ["ip", "netns", "pids", self.name], capture_output=True, text=True, check=False
-            )
-            pids = [int(p) for p in out.stdout.split()]
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            time.sleep(1)

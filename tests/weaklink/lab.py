@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
+from tests.weaklink.processes import end_processes_in
 from tests.weaklink.profiles import Profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -291,23 +292,9 @@ class Lab:
                     proc.kill()
                     proc.wait()
         for ns in self._made:
-            self._end_processes_in(ns)
+            end_processes_in(ns)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
         self._made.clear()
         for log in self._logs:
             log.close()
         self._logs.clear()
-
-    def _end_processes_in(self, ns: str) -> None:
-        """Browsers or helpers still running inside ``ns`` (started by us), ended by pid."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
-            pids = [int(p) for p in out.stdout.split()]
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            time.sleep(1)
