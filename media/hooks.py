@@ -400,10 +400,14 @@ class PacedNacks:
 
     def add(self, packet: Any) -> bool:
         self._ssrc = packet.ssrc
-        self._now = self.policy.received(packet.sequence_number, self._loop.time())
-        self._arm()
+        policy = self.policy
+        repaired = policy.repaired
+        self._now = policy.received(packet.sequence_number, self._loop.time())
         if self._now:
+            self._arm()
             self._loop.call_later(REPEAT_AFTER, self._repeat, self._now)
+        elif policy.repaired != repaired:
+            self._arm()  # one fewer to ask again: the timer may be due later, or not at all
         return bool(self._now)
 
     @property

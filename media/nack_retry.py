@@ -131,6 +131,8 @@ class NackRetry:
 
     def next_due(self) -> float | None:
         """When the next retry is due (None: nothing left to ask again)."""
+        if not self._missing:
+            return None
         interval = self.interval()
         times = [
             m.last + interval
