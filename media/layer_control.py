@@ -271,10 +271,13 @@ class LayerControl:
         estimate = peer.estimate.value(now) if self._rate_control else MAX_BPS
         budget = max(0, estimate - AUDIO_BPS * audio)
         chosen = peer.choice.choose(views, budget, now)
+        pace = peer.estimate.repeat_pace(now)  # the same for every slot of this receiver
         for slot, view, index in zip(slots, views, chosen, strict=True):
-            self._apply(peer, slot, slot.ladder, index, view.cap)
+            self._apply(peer, slot, slot.ladder, index, view.cap, pace)
 
-    def _apply(self, peer: Peer, slot: Slot, rungs: Any, index: int, cap: int) -> None:
+    def _apply(
+        self, peer: Peer, slot: Slot, rungs: Any, index: int, cap: int, pace: int | None = None
+    ) -> None:
         video = slot.video
         assert video is not None and slot.publisher is not None
         publisher = self._peers.get(slot.publisher)
@@ -286,8 +289,7 @@ class LayerControl:
             return
         rung = rungs[index]
         target = publisher.low if rung.stream == "low" else publisher.publications.get("video")
-        _ntp, wall = packet_clock()
-        video.repeat_pace = peer.estimate.repeat_pace(wall)
+        video.repeat_pace = pace
         before = video.target
         slot.rung = index
         video.select(target, rung.layer, rung.max_tid, rung.still)
