@@ -151,9 +151,21 @@ def _apply_list(entries: Iterable[dict[str, Any]], change: ListDelta) -> list[di
     return list(result.values())
 
 
+def delta_fits(view: Mapping[str, Any] | None, delta: RoomDelta) -> bool | None:
+    """What a client does with ``delta`` given the ``view`` it has (docs/protocol.md,
+    ``room:delta``): True apply it, False drop it (already in the view: a ``room:get`` raced
+    the push), None read the whole view again (no view yet, or a version gap)."""
+    have = view.get("version") if view else None
+    if have is not None and delta["version"] <= have:
+        return False
+    if have is None or delta["base"] != have:
+        return None
+    return True
+
+
 def apply_delta(view: Mapping[str, Any], delta: RoomDelta) -> dict[str, Any]:
     """The view at ``delta["version"]`` from ``view`` at ``delta["base"]`` (a new dict; ``view`` is
-    left as it is). The caller checks the versions."""
+    left as it is). The caller checks the versions (:func:`delta_fits`)."""
     result = dict(view)
     result["version"] = delta["version"]
     if "room" in delta:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import socketio
 
-from rooms.view_delta import RoomDelta, apply_delta
+from rooms.view_delta import RoomDelta, apply_delta, delta_fits
 from signaling.payloads import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
@@ -140,14 +140,12 @@ class ProtocolClient:
         if self._resync is not None:
             self._held.append(delta)  # applied on the whole view asked for, if newer
             return
-        have = (self.state or {}).get("version")
-        if have is not None and delta["version"] <= have:
-            return  # already in the view we have (a room:get raced the push)
-        if have is None or delta["base"] != have:
+        fits = delta_fits(self.state, delta)
+        if fits is None:
             self._resync = asyncio.get_running_loop().create_task(self._read_again())
-            return
-        assert self.state is not None
-        self.state = apply_delta(self.state, delta)
+        elif fits:
+            assert self.state is not None
+            self.state = apply_delta(self.state, delta)
 
     async def _read_again(self) -> None:
         try:
