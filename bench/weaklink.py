@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -140,9 +141,11 @@ def lurah_sending(first: dict[str, Any], last: dict[str, Any], seconds: float) -
     )
 
 
-async def run_profile(profile: Profile, seconds: float, workdir: Path, site_link: str) -> Row:
+async def run_profile(
+    profile: Profile, seconds: float, workdir: Path, site_link: str, log_level: str = "WARNING"
+) -> Row:
     inventory = "nothing known"
-    with Lab(profile, workdir) as lab:
+    with Lab(profile, workdir, log_level=log_level) as lab:
         async with async_playwright() as pw:
             meeting = await open_meeting(pw, lab)
             try:
@@ -276,6 +279,12 @@ async def main() -> int:
         "rate as capacity); none: the inventory knows nothing of it",
     )
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument(
+        "--server-log",
+        type=Path,
+        help="keep each profile's server log in this folder (<n>-<profile>-server.log), with "
+        "the rate control's decisions once a second (media.layer_control at DEBUG)",
+    )
     args = parser.parse_args()
     reason = unavailable_reason()
     if reason is not None:
@@ -286,11 +295,19 @@ async def main() -> int:
         parser.error(f"unknown profiles {sorted(unknown)}: choose from {sorted(PROFILES)}")
     rows = []
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, window {args.seconds} s")
-    for letter in args.profiles:
+    log_level = "WARNING,media.layer_control=DEBUG" if args.server_log else "WARNING"
+    for n, letter in enumerate(args.profiles, start=1):
         profile = PROFILES[letter]
         load = os.getloadavg()[0]
         with tempfile.TemporaryDirectory(prefix="pendopo-weaklink-") as tmp:
-            row = await run_profile(profile, args.seconds, Path(tmp), args.site_link)
+            try:
+                row = await run_profile(profile, args.seconds, Path(tmp), args.site_link, log_level)
+            finally:
+                if args.server_log is not None:
+                    args.server_log.mkdir(parents=True, exist_ok=True)
+                    log = Path(tmp) / "server.log"
+                    if log.exists():
+                        shutil.copy(log, args.server_log / f"{n}-{letter}-server.log")
         rows.append(row)
         print(f"profile {letter} ({profile.describe()}), load {load:.1f} -> "
               f"{os.getloadavg()[0]:.1f}: {json.dumps(asdict(row))}", flush=True)  # fmt: skip

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from aiohttp import web
 from pendopo.cli_common import COMMANDS, command
 from pendopo.config import ConfigError, Settings, add_setting_flags, load_settings
 from pendopo.listen import bind_sockets
+from pendopo.log_levels import parse_log_levels
 
 
 async def freeze_startup_objects(app: web.Application) -> None:
@@ -110,9 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pendopo: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    parse_log_levels(settings.log_level).apply()
     return COMMANDS[args.command][2](settings, args)
 
 

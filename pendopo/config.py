@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pendopo.listen import ListenAddress, parse_announce, parse_listen
+from pendopo.log_levels import parse_log_levels
 
 
 class ConfigError(Exception):
@@ -83,6 +84,7 @@ class Settings:
     public_url: str | None = None
     """Base URL browsers reach this process at (scale-out: where ``wrong_node`` points)."""
     log_level: str = "INFO"
+    """A logging level, optionally with levels for named loggers (docs/configuration.md)."""
     secure_cookies: bool = False
     """Mark session cookies Secure (set when served over HTTPS)."""
     tls_cert: Path | None = None
@@ -214,6 +216,10 @@ def load_settings(
         if raw is not None and name in names:
             values[name] = _convert(name, raw)
     settings = Settings(**values)
+    try:
+        parse_log_levels(settings.log_level)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'log_level': {exc}") from exc
     if not 0 <= settings.port <= 65535:
         raise ConfigError(f"setting 'port': {settings.port} is not a TCP port")
     try:

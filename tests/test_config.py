@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from pendopo.cli import main
 from pendopo.config import ConfigError, Settings, load_settings
+from pendopo.log_levels import LogLevels, parse_log_levels
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -43,11 +45,24 @@ def test_flags_override_env_override_file(tmp_path: Path) -> None:
         ({"PENDOPO_PROBE_FLAP_WINDOW": "0"}, "probe_flap_window"),
         ({"PENDOPO_PROBE_FLAP_HOLD": "-5"}, "probe_flap_hold"),
         ({"PENDOPO_PROBE_FLAP_CHANGES": "1"}, "probe_flap_changes"),
+        ({"PENDOPO_LOG_LEVEL": "LOUD"}, "log_level"),
+        ({"PENDOPO_LOG_LEVEL": "INFO,media.layer_control"}, "log_level"),
+        ({"PENDOPO_LOG_LEVEL": "INFO,media.layer_control=chatty"}, "log_level"),
     ],
 )
 def test_bad_values_name_the_setting(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({}, environ=env)
+
+
+def test_log_level_sets_named_loggers_apart() -> None:
+    levels = parse_log_levels("warning, media.layer_control=DEBUG")
+    assert levels == LogLevels("WARNING", (("media.layer_control", "DEBUG"),))
+    try:
+        levels.apply()
+        assert logging.getLogger("media.layer_control").isEnabledFor(logging.DEBUG)
+    finally:
+        logging.getLogger("media.layer_control").setLevel(logging.NOTSET)
 
 
 def test_unknown_key_in_file_is_an_error(tmp_path: Path) -> None:

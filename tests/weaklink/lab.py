@@ -65,6 +65,9 @@ class Lab:
     profile: Profile
     workdir: Path
     tag: str = field(default_factory=lambda: f"{PREFIX}{os.getpid() % 10000}{secrets.token_hex(1)}")
+    log_level: str = "WARNING"
+    """The server's ``log_level`` (e.g. ``WARNING,media.layer_control=DEBUG``); its log is
+    ``workdir/server.log``."""
     server: subprocess.Popen[bytes] | None = None
     bridge: subprocess.Popen[bytes] | None = None
     _made: list[str] = field(default_factory=list)
@@ -204,7 +207,7 @@ class Lab:
              "--host", SERVER_ADDR, "--port", str(SERVER_PORT),
              "--data-dir", str(self.workdir / "data"),
              "--admin-user", ADMIN_USER, "--admin-password", ADMIN_PASSWORD,
-             "--probe-enabled", "false", "--log-level", "WARNING"],
+             "--probe-enabled", "false", "--log-level", self.log_level],
             cwd=REPO, stdout=self._log("server"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         # Ready once the login page answers, asked from the host's namespace over the lab.
