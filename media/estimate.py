@@ -4,16 +4,21 @@ Galène's rule: the estimate is the lower of a loss-based estimate and the recei
 
 The loss-based estimate starts from the inventory's prior (a VSAT site starts low instead of
 after trouble) and is updated once per controller tick from the receiver-report loss fractions
-(NACKed packets only when no report came) since the last tick, smoothed over the ticks
-(``LOSS_SMOOTHING``). Loss is read against the link's own loss, the lowest smoothed loss of
-the last ``BASELINE_WINDOW`` seconds (at most ``BASELINE_MAX``): a radio link loses 5 % at any
-rate, a full queue loses more the more is sent. Within 2 % of the link's own loss the estimate
-grows by 5 % a second; over
-10 %, and ``CONGESTION_ABOVE`` over the link's own, it falls to what was sent less half the
-loss, and not again for ``CUT_SETTLE`` seconds and a round trip (the reports of those
-seconds, smoothed, still tell of what was sent before the cut: cutting on them took a 256
-kbit/s receiver down to stills); in between it holds. So one unlucky second does not cut it,
-and a 5 % radio link is not read as congestion for ever (Galène's fixed 2 %/10 % thresholds
+(NACKed packets only when no report came) since the last tick, each weighed by the packets it
+counts, smoothed over the ticks (``LOSS_SMOOTHING``). Weighed: a 256 kbit/s receiver gets the
+host's low stream at its lowest frame rate in 5-8 packets a second beside 50 of audio; two
+random losses in one such video report read 25-40 %, and averaged with the audio report as an
+equal, a 5 % link read 10-15 % now and then and was cut to 70 kbit/s, again and again. Loss is
+read against the link's own loss, the lowest smoothed loss of the last ``BASELINE_WINDOW``
+seconds (at most ``BASELINE_MAX``): a radio link loses 5 % at any rate, a full queue loses more
+the more is sent. Within 2 % of the link's own loss the estimate grows by 5 % a second; over 10
+%, and ``CONGESTION_ABOVE`` over the link's own, it falls to what was sent less half the loss,
+and not again for ``CUT_SETTLE`` seconds and a round trip (the reports of those seconds still
+tell of what was sent before the cut: cutting on them took a 256 kbit/s receiver down to
+stills). Those reports are not kept in the smoothed loss either: it starts afresh once the cut
+settled (kept, the overfull start's 25-35 % decayed for seconds past the settling and cut a VSAT
+receiver a second time, to 75 kbit/s). In between it holds. So one unlucky second does not cut
+it, and a 5 % radio link is not read as congestion for ever (Galène's fixed 2 %/10 % thresholds
 kept such a receiver at its lowest layer).
 
 A REMB covers the SSRCs it lists (Chrome sends one for all its video streams, aiortc one per
@@ -80,8 +85,9 @@ class DownlinkEstimate:
         self.sent_bps = 0  # what the server sent to the receiver over the last update
         self._sent_by_ssrc: dict[int, int] = {}  # ... per slot SSRC
         self.loss = 0.0  # the loss fraction of the last update
+        self.baseline = 0.0  # the link's own loss as last learnt (``_baseline``)
         self.nacks = 0  # NACKed packets, cumulative
-        self._losses: list[float] = []
+        self._losses: list[tuple[float, int]] = []  # (fraction, packets it counts)
         self._nacked = 0
 
     def set_prior(self, bps: int | None) -> None:
@@ -94,9 +100,10 @@ class DownlinkEstimate:
         restarted, self._restarted = self._restarted, False
         return restarted
 
-    def report_loss(self, fraction_lost: int) -> None:
-        """One receiver-report block about a stream sent to this subscriber (0..255)."""
-        self._losses.append(fraction_lost / 256)
+    def report_loss(self, fraction_lost: int, packets: int = 1) -> None:
+        """One receiver-report block about a stream sent to this subscriber: its loss fraction
+        (0..255) over the ``packets`` it expected since its previous report."""
+        self._losses.append((fraction_lost / 256, max(1, packets)))
 
     def report_remb(self, bps: int, now: float, ssrcs: tuple[int, ...] = ()) -> None:
         """A REMB about the streams ``ssrcs`` (all of them when the receiver sends one)."""
@@ -158,22 +165,29 @@ class DownlinkEstimate:
             # 600 ms round trip a browser NACKs a lost packet again each round trip until it
             # arrives, so NACKs count a 5 % random loss as 10 % and more, and the estimate
             # would shrink on a link that is not congested.
-            rr_loss = sum(self._losses) / len(self._losses) if self._losses else 0.0
+            counted = sum(n for _f, n in self._losses)
+            rr_loss = sum(f * n for f, n in self._losses) / counted if counted else 0.0
             loss = rr_loss if self._losses else min(1.0, nack_loss)
             # Smoothed: a random 5 % (a radio link) reads as about 5 % every second, not as a
             # clean second (growth) now and a 15 % second (a cut) then, while congestion —
             # loss that stays high — still shows within two or three seconds.
-            if self._smoothed is None:
-                self._smoothed = loss
+            settling = now - self._cut_at < CUT_SETTLE + (self.rtt or 0.0)
+            if settling:
+                # still about what was sent before the cut: the smoothing starts afresh after
+                self._smoothed = None
+                self.loss = loss
             else:
-                self._smoothed += LOSS_SMOOTHING * (loss - self._smoothed)
-            loss = self.loss = self._smoothed
-            baseline = self._baseline(now, loss)
-            if loss < baseline + GROW_BELOW:
+                if self._smoothed is None:
+                    self._smoothed = loss
+                else:
+                    self._smoothed += LOSS_SMOOTHING * (loss - self._smoothed)
+                loss = self.loss = self._smoothed
+                baseline = self.baseline = self._baseline(now, loss)
+            if settling:
+                pass  # neither grows nor cuts
+            elif loss < baseline + GROW_BELOW:
                 self.loss_bps = _clamp(self.loss_bps * GROWTH)
-            elif loss > max(SHRINK_ABOVE, baseline + CONGESTION_ABOVE) and (
-                now - self._cut_at >= CUT_SETTLE + (self.rtt or 0.0)
-            ):
+            elif loss > max(SHRINK_ABOVE, baseline + CONGESTION_ABOVE):
                 # congestion: the link carries less than what was sent, whatever the estimate
                 # said (an estimate of 10 Mbit/s halving by a few % a second took half a
                 # minute to come down to a 256 kbit/s link)

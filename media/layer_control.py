@@ -138,12 +138,19 @@ class LayerControl:
             publisher = self._peers.get(slot.publisher) if slot.publisher else None
             return publisher.uplink_loss if publisher is not None else 0.0
 
+        highest: list[int] = []  # the extended highest sequence number of the last report
+
         def on_rtcp(packet: Any) -> None:
             if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
                 ssrc = hooks.sender_ssrc(sender)
                 for report in packet.reports:
                     if report.ssrc == ssrc:
-                        estimate.report_loss(downlink_loss(report.fraction_lost, upstream()))
+                        # what the fraction counts: the packets expected since the last report
+                        counted = report.highest_sequence - highest[0] if highest else 1
+                        highest[:] = [report.highest_sequence]
+                        estimate.report_loss(
+                            downlink_loss(report.fraction_lost, upstream()), max(1, counted)
+                        )
                         rtt = hooks.report_rtt(sender, report)
                         if rtt is not None:
                             estimate.report_rtt(rtt)
@@ -192,6 +199,14 @@ class LayerControl:
         estimate = peer.estimate
         estimate.update(now, packets - peer.sent_mark[0], sent_bps, by_ssrc)
         peer.sent_mark = (packets, octets)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "estimate %s: loss %.3f (link's own %.3f), rtt %s, sent %d bit/s, "
+                "REMB deficit %d, loss-based %d -> %d bit/s",
+                peer.peer_id, estimate.loss, estimate.baseline,
+                f"{estimate.rtt:.3f}" if estimate.rtt is not None else "-", sent_bps,
+                estimate.remb_deficit(now), estimate.loss_bps, estimate.value(now),
+            )  # fmt: skip
         if estimate.take_restart():
             for slot in peer.slots:
                 slot.rung = None  # a weak link after all: place every slot afresh
@@ -271,6 +286,14 @@ class LayerControl:
         estimate = peer.estimate.value(now) if self._rate_control else MAX_BPS
         budget = max(0, estimate - AUDIO_BPS * audio)
         chosen = peer.choice.choose(views, budget, now)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "layers %s: budget %d bit/s, %s", peer.peer_id, budget,
+                ", ".join(
+                    f"{s.publisher} {s.ladder[i].layer if i >= 0 else 'off'} ({v.rates})"
+                    for s, v, i in zip(slots, views, chosen, strict=True)
+                ),
+            )  # fmt: skip
         pace = peer.estimate.repeat_pace(now)  # the same for every slot of this receiver
         for slot, view, index in zip(slots, views, chosen, strict=True):
             self._apply(peer, slot, slot.ladder, index, view.cap, pace)

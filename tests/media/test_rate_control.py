@@ -114,6 +114,34 @@ def test_several_blocks_in_one_second_are_averaged() -> None:
     assert estimate.loss == pytest.approx(0.099, abs=0.001)
 
 
+def test_blocks_are_weighed_by_the_packets_they_count() -> None:
+    """A 5 % link: audio's 50 packets a second lose 5 %, the thin video stream's 6 lose none
+    or, every third second, two (33 %). Weighed, that is ~5-8 %: no congestion. As equals, the
+    lossy seconds read 19 % and the estimate was cut, again and again."""
+    estimate = DownlinkEstimate(200_000)
+    lowest = 200_000
+    for now in range(60):
+        estimate.report_loss(13, 50)  # audio, 5 %
+        estimate.report_loss(85 if now % 3 == 0 else 0, 6)  # video: 2 of 6, or none
+        lowest = min(lowest, estimate.update(float(now), 56, 120_000))
+    assert lowest == 200_000
+
+
+def test_the_smoothed_loss_starts_afresh_once_a_cut_settled() -> None:
+    """The reports of a cut's settling time tell of the overfull rate before it; the first
+    report after is the link's own 5 %: no second cut."""
+    estimate = DownlinkEstimate(300_000)
+    for now in range(3):
+        estimate.report_loss(77)  # 30 %: the start overfilled the link
+        estimate.update(float(now), 100, 300_000)
+    cut = estimate.loss_bps
+    assert cut < 300_000
+    for now in range(3, 10):
+        estimate.report_loss(13)  # 5 %
+        estimate.update(float(now), 100, 150_000)
+    assert estimate.loss_bps >= cut
+
+
 def test_a_long_round_trip_restarts_an_unknown_receiver_low() -> None:
     """Nothing known about the site: a LAN start, until the first round trips say VSAT."""
     estimate = DownlinkEstimate(None)
