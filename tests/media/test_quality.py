@@ -70,17 +70,25 @@ async def test_peer_quality_of_a_real_connection(harness: Harness) -> None:
 
     first = await harness.sfu.peer_quality("lurah")
     assert first is not None
-    # Receiver reports come every ~1 s; the RTT needs one that echoes a sender report.
+    # Receiver reports come every ~1 s; the RTT needs one that echoes a sender report. The
+    # RTT may be known at the first reading already, so wait as well for the counters to move
+    # on from it: the lurah's audio must be seen arriving, not assumed from one reading.
     readings: list[PeerQuality] = []
 
-    async def rtt_known() -> bool:
+    async def rtt_known_and_counting() -> bool:
         q = await harness.sfu.peer_quality("lurah")
         assert q is not None
         readings.append(q)
-        return q.rtt_ms is not None and q.sent_packets > 0
+        return (
+            q.rtt_ms is not None
+            and q.sent_packets > 0
+            and q.received_packets > first.received_packets
+            and q.bytes_received > first.bytes_received
+            and q.bytes_sent > first.bytes_sent
+        )
 
     deadline = asyncio.get_running_loop().time() + 20
-    while not await rtt_known():
+    while not await rtt_known_and_counting():
         assert asyncio.get_running_loop().time() < deadline, readings[-1]
         await asyncio.sleep(0.25)
     last = readings[-1]
