@@ -106,11 +106,32 @@ class DownlinkEstimate:
         self._losses.append((fraction_lost / 256, max(1, packets)))
 
     def report_remb(self, bps: int, now: float, ssrcs: tuple[int, ...] = ()) -> None:
-        """A REMB about the streams ``ssrcs`` (all of them when the receiver sends one)."""
-        heard = self._rembs.setdefault(ssrcs, deque())
+        """A REMB about the streams ``ssrcs`` (all of them when the receiver sends one).
+
+        A REMB supersedes the receiver's earlier ones about any of the same streams: Chrome
+        lists the streams its estimator has seen lately, so its set grows and shrinks (a
+        retransmission stream comes and goes) while it speaks of one link. Kept side by side,
+        each old set's deficit counted the same video again: a probe on profile d read a
+        34 kbit/s REMB out of two of ~200 kbit/s and sent the lurah stills for 40 s. The
+        superseded sets' history moves to the new one, so a dip is still weighed against the
+        last ``REMB_WINDOW`` seconds."""
+        heard = self._rembs.get(ssrcs)
+        if heard is None:
+            heard = deque()
+            if ssrcs:
+                named = set(ssrcs)
+                for other in [k for k in self._rembs if k and named.intersection(k)]:
+                    heard.extend(self._rembs.pop(other))
+                heard = deque(sorted(heard))
+            self._rembs[ssrcs] = heard
         heard.append((now, int(bps)))
         while heard[0][0] < now - REMB_WINDOW:
             heard.popleft()
+
+    @property
+    def remb_sets(self) -> list[tuple[int, ...]]:
+        """The SSRC sets the receiver's live REMBs speak of (one per REMB series)."""
+        return list(self._rembs)
 
     def remb_deficit(self, now: float) -> int:
         """How far what is sent exceeds what the receiver's REMBs say it takes (0: no REMB

@@ -202,10 +202,11 @@ class LayerControl:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "estimate %s: loss %.3f (link's own %.3f), rtt %s, sent %d bit/s, "
-                "REMB deficit %d, loss-based %d -> %d bit/s",
+                "REMB deficit %d (sets %s), loss-based %d -> %d bit/s",
                 peer.peer_id, estimate.loss, estimate.baseline,
                 f"{estimate.rtt:.3f}" if estimate.rtt is not None else "-", sent_bps,
-                estimate.remb_deficit(now), estimate.loss_bps, estimate.value(now),
+                estimate.remb_deficit(now), estimate.remb_sets, estimate.loss_bps,
+                estimate.value(now),
             )  # fmt: skip
         if estimate.take_restart():
             for slot in peer.slots:
