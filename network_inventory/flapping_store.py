@@ -13,11 +13,10 @@ save a site an edit has just deleted.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 
 from network_inventory.flapping import Flap
-from pendopo.db import Component
+from pendopo.db import Component, Connection
 
 _V1 = """
 CREATE TABLE inventory_site_flapping (
@@ -30,7 +29,7 @@ CREATE TABLE inventory_site_flapping (
 COMPONENT = Component("inventory_flapping", [_V1])
 
 
-def save(conn: sqlite3.Connection, flaps: Iterable[tuple[int, Flap]]) -> None:
+def save(conn: Connection, flaps: Iterable[tuple[int, Flap]]) -> None:
     """Store these sites' flapping (a site with no recent change: its row goes)."""
     keep, drop = [], []
     for site_id, flap in flaps:
@@ -46,7 +45,7 @@ def save(conn: sqlite3.Connection, flaps: Iterable[tuple[int, Flap]]) -> None:
     conn.executemany("DELETE FROM inventory_site_flapping WHERE site_id = ?", drop)
 
 
-def load(conn: sqlite3.Connection) -> Mapping[int, Flap]:
+def load(conn: Connection) -> Mapping[int, Flap]:
     return {
         row["site_id"]: Flap(
             tuple(float(t) for t in json.loads(row["changes"])), bool(row["flapping"])

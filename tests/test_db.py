@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from pendopo.db import Component, Database
+from pendopo.db import Component, Connection, Database, IntegrityError
 
 V1 = Component("demo", ["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);"])
 
@@ -18,11 +17,11 @@ async def test_write_is_atomic_and_read_sees_committed(tmp_path: Path) -> None:
     try:
         await db.execute_write("INSERT INTO t (v) VALUES (?)", ("a",))
 
-        def half_then_fail(conn: sqlite3.Connection) -> None:
+        def half_then_fail(conn: Connection) -> None:
             conn.execute("INSERT INTO t (v) VALUES ('b')")
             conn.execute("INSERT INTO t (v) VALUES (NULL)")  # NOT NULL: raises
 
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityError):
             await db.write(half_then_fail)
         rows = await db.fetchall("SELECT v FROM t ORDER BY id")
         assert [r["v"] for r in rows] == ["a"]
