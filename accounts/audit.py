@@ -220,7 +220,7 @@ class AuditLog:
             clauses.append("action >= ? AND action < ?")
             params += [action, action + "\U0010ffff"]
         if actor:
-            clauses.append("actor = ? COLLATE NOCASE")
+            clauses.append("LOWER(actor) = LOWER(?)")  # any case, on either database
             params.append(actor)
         if since is not None:
             clauses.append("at >= ?")

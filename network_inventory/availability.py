@@ -448,21 +448,22 @@ def _sites(conn: Connection) -> list[ReportSite]:
     ]
 
 
+_EACH_SITES_EVENT = (
+    "SELECT site_id, {0} FROM (SELECT site_id, {0}, ROW_NUMBER() OVER"
+    " (PARTITION BY site_id ORDER BY at {2}, id {2}) AS n FROM inventory_events WHERE at {1} ?)"
+    " AS e WHERE n = 1"
+)
+"""SQL: a column of each site's last event before a time (or first after it)."""
+
+
 def timelines(conn: Connection, start: float, end: float) -> dict[int, Timeline]:
     """Each site's state at ``start`` and its changes until ``end``. The state at ``start`` is
     that of the last change before it, else what the first change after it changed from, else
     (no change ever recorded) the stored state if it held since before ``start``."""
     initial: dict[int, State] = {}
-    # SQLite: with max()/min(), the bare columns come from the row holding the extreme.
-    for site_id, state, _ in conn.execute(
-        "SELECT site_id, state, max(at) FROM inventory_events WHERE at <= ? GROUP BY site_id",
-        (start,),
-    ):
+    for site_id, state in conn.execute(_EACH_SITES_EVENT.format("state", "<=", "DESC"), (start,)):
         initial[site_id] = State(state)
-    for site_id, previous, _ in conn.execute(
-        "SELECT site_id, previous, min(at) FROM inventory_events WHERE at > ? GROUP BY site_id",
-        (start,),
-    ):
+    for site_id, previous in conn.execute(_EACH_SITES_EVENT.format("previous", ">", ""), (start,)):
         initial.setdefault(site_id, State(previous))
     changes: dict[int, list[tuple[float, State]]] = {}
     for site_id, at, state in conn.execute(

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping
 
 from network_inventory.flapping import Flap
-from pendopo.db import Component, Connection
+from pendopo.db import Component, Connection, upsert
 
 _V1 = """
 CREATE TABLE inventory_site_flapping (
@@ -38,8 +38,7 @@ def save(conn: Connection, flaps: Iterable[tuple[int, Flap]]) -> None:
         else:
             drop.append((site_id,))
     conn.executemany(
-        "INSERT OR REPLACE INTO inventory_site_flapping (site_id, changes, flapping)"
-        " VALUES (?, ?, ?)",
+        upsert("inventory_site_flapping", ("site_id", "changes", "flapping"), key=("site_id",)),
         keep,
     )
     conn.executemany("DELETE FROM inventory_site_flapping WHERE site_id = ?", drop)

@@ -27,7 +27,7 @@ from pydantic import ConfigDict
 from network_inventory import flapping_store
 from network_inventory.flapping import Flap
 from network_inventory.state import Health, State, Track
-from pendopo.db import Component, Connection
+from pendopo.db import Component, Connection, upsert
 from pendopo.declared import as_json
 
 FIVE_MINUTES = 300
@@ -268,13 +268,34 @@ def roll(samples: Iterable[Sample], level: int) -> list[Rollup]:
 
 
 # -- writes (run on the database's writer thread) ---------------------------------------------
+_SAMPLE = upsert(
+    "probe_samples",
+    ("site_id", "at", "sent", "received", "rtt_min", "rtt_median", "rtt_max"),
+    key=("site_id", "at"),
+)
+# fmt: off
+_ROLLUP = upsert(
+    "probe_rollups",
+    (
+        "level", "site_id", "bucket", "samples", "answered", "sent", "received",
+        "rtt_min", "rtt_median", "rtt_max", "round_min", "round_max",
+    ),
+    key=("level", "site_id", "bucket"),
+)
+_SITE_STATE = upsert(
+    "inventory_site_state",
+    (
+        "site_id", "shown", "effective", "since", "health", "failed", "answered", "degraded",
+        "clean", "rtt_ms", "loss", "method", "targets", "updated_at",
+    ),
+    key=("site_id",),
+)
+# fmt: on
 
 
 def insert_samples(conn: Connection, samples: Iterable[Sample]) -> None:
     conn.executemany(
-        "INSERT OR REPLACE INTO probe_samples"
-        " (site_id, at, sent, received, rtt_min, rtt_median, rtt_max)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _SAMPLE,
         [
             (s.site_id, s.at, s.sent, s.received, s.rtt_min, s.rtt_median, s.rtt_max)
             for s in samples
@@ -303,9 +324,7 @@ def roll_up(conn: Connection, now: float, retention: Retention = Retention()) ->
             ).fetchall()
             rollups = roll((Sample(*r) for r in rows), level)
             conn.executemany(
-                "INSERT OR REPLACE INTO probe_rollups (level, site_id, bucket, samples, answered,"
-                " sent, received, rtt_min, rtt_median, rtt_max, round_min, round_max)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _ROLLUP,
                 [
                     (
                         level,
@@ -327,7 +346,8 @@ def roll_up(conn: Connection, now: float, retention: Retention = Retention()) ->
             written += len(rollups)
         conn.execute(
             "INSERT INTO history_watermarks (level, done_until) VALUES (?, ?)"
-            " ON CONFLICT (level) DO UPDATE SET done_until = max(done_until, excluded.done_until)",
+            " ON CONFLICT (level) DO UPDATE SET"
+            " done_until = max(history_watermarks.done_until, excluded.done_until)",
             (level, max(start, end)),
         )
     return written
@@ -367,9 +387,7 @@ def save_status(conn: Connection, statuses: Iterable[SiteStatus]) -> None:
     transaction."""
     statuses = list(statuses)
     conn.executemany(
-        "INSERT OR REPLACE INTO inventory_site_state (site_id, shown, effective, since, health,"
-        " failed, answered, degraded, clean, rtt_ms, loss, method, targets, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _SITE_STATE,
         [
             (
                 s.track.site_id,

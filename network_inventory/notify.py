@@ -262,7 +262,7 @@ class ChannelDispatcher:
             await self.db.execute_write(
                 "INSERT INTO alert_sends (channel_id, alert_id, sent_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (channel_id, alert_id) DO UPDATE SET sent_at = excluded.sent_at,"
-                " sends = sends + 1",
+                " sends = alert_sends.sends + 1",
                 (out.channel.id, out.alert_id, now),
             )
             await self.channels.record(out.channel.id, at=now, error=error)

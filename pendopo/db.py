@@ -103,6 +103,16 @@ def and_then(fn: Callable[[Connection], T], then: Then | None) -> Callable[[Conn
     return run
 
 
+def upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """``INSERT`` of ``columns`` that updates the row already there under ``key``: what SQLite's
+    ``INSERT OR REPLACE`` did, in SQL both backends read (``ON CONFLICT ... DO UPDATE``)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
 @dataclass(frozen=True)
 class Component:
     """A named, ordered list of migrations. Never edit a released migration: append a new one."""

@@ -185,14 +185,14 @@ class PostgresBackend:
         conn.raw.execute("CREATE EXTENSION IF NOT EXISTS citext")
 
     def has_id(self, conn: PgConnection, table: str) -> bool:
-        """Whether ``table`` has an ``id`` column (asked once per table)."""
+        """Whether ``table`` has an integer ``id`` column (asked once per table)."""
         with self._lock:
             known = self._ids.get(table)
         if known is None:
             found = conn.raw.execute(
                 "SELECT 1 FROM information_schema.columns"
                 " WHERE table_schema = current_schema() AND table_name = %s"
-                " AND column_name = 'id'",
+                " AND column_name = 'id' AND data_type IN ('bigint', 'integer')",
                 (table,),
             ).fetchone()
             known = found is not None

@@ -12,6 +12,7 @@ SQLite's looser rules allow and sqlglot leaves alone:
   ``round(x, n)`` rounds a ``NUMERIC``, ``json_extract`` reads the text as JSON;
 - ``INSERT OR IGNORE`` is ``ON CONFLICT DO NOTHING``;
 - ``BEGIN IMMEDIATE`` is ``BEGIN`` (one writer per process; PostgreSQL locks rows itself);
+- ``sqlite_master`` (which tables exist) reads ``information_schema.tables``;
 - a table's ``WITHOUT ROWID`` is dropped (every PostgreSQL table is stored that way);
 - a trigger (``CREATE TRIGGER ... BEGIN ...; END``, each row) becomes a PL/pgSQL function and
   a ``FOR EACH ROW`` trigger running it.
@@ -51,6 +52,16 @@ _TRIGGER = re.compile(
     r"\s+BEGIN\s+(?P<body>.+);\s*END\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+_SQLITE_MASTER = (
+    sqlglot.parse_one(
+        "SELECT 1 FROM (SELECT 'table' AS type, table_name AS name FROM information_schema.tables"
+        " WHERE table_schema = current_schema()) AS sqlite_master",
+        read="postgres",
+    )
+    .args["from_"]
+    .this
+)
+"""SQLite's catalogue of tables, as far as callers ask it (``type``, ``name``)."""
 _WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID\s*(;?)\s*$", re.IGNORECASE)
 
 
@@ -113,6 +124,9 @@ def _trigger(found: re.Match[str]) -> Translated:
 
 def _rewrite(tree: exp.Expr) -> exp.Expr:
     """Each rule over the nodes it concerns, found before any is replaced."""
+    for table in list(tree.find_all(exp.Table)):
+        if table.name.lower() == "sqlite_master":
+            table.replace(_SQLITE_MASTER.copy())
     for column in list(tree.find_all(exp.ColumnDef)):
         _column_def(column)
     for ident in list(tree.find_all(exp.Identifier)):
