@@ -317,11 +317,12 @@ class Channels:
 
     async def record(self, channel_id: int, *, at: float, error: str | None) -> None:
         """One delivery's result (after its retries): counters, last error, last success."""
+        ok = error is None
         await self.db.execute_write(
             "UPDATE alert_channels SET last_attempt_at = ?, last_error = ?,"
-            " last_ok_at = CASE WHEN ? IS NULL THEN ? ELSE last_ok_at END,"
+            " last_ok_at = CASE WHEN ? = 1 THEN ? ELSE last_ok_at END,"
             " delivered = delivered + ?, failed = failed + ? WHERE id = ?",
-            (at, error, error, at, int(error is None), int(error is not None), channel_id),
+            (at, error, int(ok), at, int(ok), int(not ok), channel_id),
         )
 
     async def note_failure(self, channel_id: int, *, at: float, error: str) -> None:
