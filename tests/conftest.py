@@ -123,6 +123,16 @@ BACKENDS = ("sqlite", "postgres")
 
 
 @pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each backend in turn, as the ``database_url`` setting: unset (SQLite in ``data_dir``),
+    or a fresh database of the tests' own PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture(params=BACKENDS)
 def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Database]:
     """``new_database(name)``: an unopened ``Database`` on each backend in turn — the SQLite
     file ``name`` in the test's folder, or a PostgreSQL database of the test's own. The same
