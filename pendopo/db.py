@@ -81,6 +81,10 @@ class IntegrityError(Exception):
     """A constraint refused a write (unique, foreign key, check, not null), on either backend."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened (said once, by the command line, no traceback)."""
+
+
 Migration = Callable[[Connection], None] | str
 """A migration is SQL (a script, split into statements) or a function given the connection."""
 

@@ -12,6 +12,7 @@ table with an ``id`` (asked with ``RETURNING id``), integers where SQLite gives 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -20,7 +21,13 @@ import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.rows import RowMaker
 
-from pendopo.db import BackendConnection, IntegrityError, Params, TransactionStatements
+from pendopo.db import (
+    BackendConnection,
+    DatabaseUnavailable,
+    IntegrityError,
+    Params,
+    TransactionStatements,
+)
 from pendopo.sql_dialect import translate
 
 MIGRATION_LOCK = 0x70656E646F706F
@@ -159,6 +166,11 @@ class PgConnection(TransactionStatements):
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
 
+def shown(url: str) -> str:
+    """``url`` without its password, fit for a message or a log."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
 class PostgresBackend:
     """One PostgreSQL database, by its ``postgresql://`` URL."""
 
@@ -170,7 +182,13 @@ class PostgresBackend:
         self._lock = threading.Lock()
 
     def connect(self, *, readonly: bool) -> PgConnection:
-        conn = psycopg.connect(self.url, autocommit=True, row_factory=_rows)
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, row_factory=_rows, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise DatabaseUnavailable(
+                f"cannot connect to database_url {shown(self.url)}: {reason}"
+            ) from exc
         conn.adapters.register_loader("numeric", _NumericLoader)
         conn.adapters.register_dumper(bool, _BoolDumper)
         if readonly:

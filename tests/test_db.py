@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from pendopo.cli import main
 from pendopo.db import Component, Connection, Database, IntegrityError, and_then
+from tests.conftest import REPO, free_port
 
 V1 = Component("demo", ["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);"])
 NewDatabase = Callable[[str], Database]
@@ -140,3 +145,25 @@ async def test_two_servers_share_one_postgres_database(new_database: NewDatabase
     finally:
         first.close()
         second.close()
+
+
+def test_an_unreachable_database_is_one_clear_line_without_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql://pendopo:rahasia-db@127.0.0.1:{free_port()}/pendopo"  # nobody listens
+    where = ["--data-dir", str(tmp_path), "--database-url", url]
+    assert main(["user", "list", *where]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pendopo user: cannot connect to database_url postgresql://pendopo:***@")
+    assert "rahasia-db" not in err and "Traceback" not in err
+    run = subprocess.run(
+        [sys.executable, "-m", "pendopo", "run", "--port", str(free_port()), *where],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "pendopo run: cannot connect to database_url" in run.stderr
+    assert "rahasia-db" not in run.stderr + run.stdout and "Traceback" not in run.stderr
