@@ -71,6 +71,11 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Params = (), /) -> Cursor: ...
     def executemany(self, sql: str, params: Iterable[Params], /) -> Cursor: ...
+    def executescript(self, script: str, /) -> Any:
+        """Each statement of ``script`` in turn, inside the caller's transaction (a migration
+        function's SQL); unlike ``sqlite3``'s own, it never commits."""
+        ...
+
     @property
     def in_transaction(self) -> bool:
         """Whether a transaction is open (always, inside a write function)."""
@@ -148,12 +153,19 @@ class Backend(Protocol):
 _STOP = object()
 
 
-class TransactionStatements:
-    """``begin``, ``commit``, ``rollback`` and ``close`` of a backend's connection ``raw``, as
-    the statements its writer runs."""
+class BaseConnection:
+    """What both backends' connections share: a script run as its statements, and the
+    writer's transaction steps as statements on the driver's connection ``raw``."""
 
     raw: Any
     BEGIN = "BEGIN"
+
+    def execute(self, sql: str, params: Params = (), /) -> Any:
+        raise NotImplementedError
+
+    def executescript(self, script: str, /) -> None:
+        for statement in _split_sql(script):
+            self.execute(statement)
 
     def begin(self) -> None:
         self.raw.execute(self.BEGIN)
@@ -168,7 +180,7 @@ class TransactionStatements:
         self.raw.close()
 
 
-class SqliteConnection(TransactionStatements):
+class SqliteConnection(BaseConnection):
     """A ``sqlite3.Connection`` that raises :class:`IntegrityError` (rows are ``sqlite3.Row``)."""
 
     BEGIN = "BEGIN IMMEDIATE"

@@ -23,10 +23,10 @@ from psycopg.rows import RowMaker
 
 from pendopo.db import (
     BackendConnection,
+    BaseConnection,
     DatabaseUnavailable,
     IntegrityError,
     Params,
-    TransactionStatements,
 )
 from pendopo.sql_dialect import translate
 
@@ -126,7 +126,7 @@ class PgCursor:
         return iter(self.fetchall())
 
 
-class PgConnection(TransactionStatements):
+class PgConnection(BaseConnection):
     """A psycopg connection in autocommit mode; the front's ``begin`` opens each transaction."""
 
     def __init__(self, conn: psycopg.Connection[PgRow], backend: PostgresBackend) -> None:

@@ -167,3 +167,37 @@ def test_an_unreachable_database_is_one_clear_line_without_the_password(
     assert run.returncode == 1, run.stderr
     assert "pendopo run: cannot connect to database_url" in run.stderr
     assert "rahasia-db" not in run.stderr + run.stdout and "Traceback" not in run.stderr
+
+
+async def test_a_migration_function_runs_a_script_in_its_transaction(
+    new_database: NewDatabase,
+) -> None:
+    def add_columns(conn: Connection) -> None:
+        conn.executescript(
+            "ALTER TABLE t ADD COLUMN site_code TEXT;\n"
+            "UPDATE t SET site_code = '33.14.01';\n"
+            "CREATE INDEX t_site ON t (site_code);\n"
+        )
+
+    def broken(conn: Connection) -> None:
+        conn.executescript(
+            "ALTER TABLE t ADD COLUMN half TEXT;\nINSERT INTO t (v) VALUES (NULL);\n"
+        )
+
+    db = new_database("s.sqlite3")
+    db.open([V1])
+    await db.execute_write("INSERT INTO t (v) VALUES ('a')")
+    db.close()
+    db = new_database("s.sqlite3")
+    with pytest.raises(IntegrityError):
+        db.open([Component("demo", [*V1.migrations, add_columns, broken])])
+    db = new_database("s.sqlite3")
+    db.open([Component("demo", [*V1.migrations, add_columns])])
+    try:
+        row = await db.fetchone("SELECT * FROM t")
+        assert row is not None and row.keys() == ["id", "v", "site_code"]  # no 'half'
+        assert row["site_code"] == "33.14.01"
+        version = await db.fetchone("SELECT version FROM schema_migrations")
+        assert version is not None and version[0] == 2
+    finally:
+        db.close()
