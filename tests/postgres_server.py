@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -105,8 +106,17 @@ def start() -> PostgresServer:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {init.stderr.decode(errors='replace')}")
     port = free_port()
-    log = open(folder / "postgres.log", "wb")
-    process = subprocess.Popen(
+    with open(folder / "postgres.log", "wb") as log:  # the child keeps its own descriptor
+        process = _spawn(bin_dir, data, sockets, port, log, folder)
+    server = PostgresServer(port, folder, process)
+    _wait_ready(server, folder / "postgres.log")
+    return server
+
+
+def _spawn(
+    bin_dir: Path, data: Path, sockets: Path, port: int, log: IO[bytes], folder: Path
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         _as_owner(
             [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets)]
             + [arg for name in SERVER for arg in ("-c", name)]
@@ -115,9 +125,6 @@ def start() -> PostgresServer:
         stderr=subprocess.STDOUT,
         cwd=folder,
     )
-    server = PostgresServer(port, folder, process)
-    _wait_ready(server, folder / "postgres.log")
-    return server
 
 
 def _wait_ready(server: PostgresServer, log: Path) -> None:
