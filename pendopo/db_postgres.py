@@ -144,7 +144,7 @@ class PgConnection(BaseConnection):
         cursor = self.raw.cursor()
         try:
             for statement in translated.before:
-                cursor.execute(statement)
+                cursor.execute(statement, ())  # () as for every statement: '%%' is read as '%'
             cursor.execute(text, params)
         except psycopg.errors.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc

@@ -15,7 +15,7 @@ SQLite's looser rules allow and sqlglot leaves alone:
 - ``sqlite_master`` (which tables exist) reads ``information_schema.tables``;
 - a table's ``WITHOUT ROWID`` is dropped (every PostgreSQL table is stored that way);
 - a trigger (``CREATE TRIGGER ... BEGIN ...; END``, each row) becomes a PL/pgSQL function and
-  a ``FOR EACH ROW`` trigger running it.
+  a ``FOR EACH ROW`` trigger running it (``SELECT RAISE(ABORT, 'why')`` is ``RAISE EXCEPTION``).
 
 Each distinct statement is translated once (an LRU cache): callers' SQL is a fixed set of
 strings. ``INSERT OR REPLACE`` needs its conflict target: callers write ``ON CONFLICT (...) DO
@@ -106,20 +106,35 @@ def translate(sql: str) -> Translated:
 
 def _trigger(found: re.Match[str]) -> Translated:
     name, timing, event = found["name"], found["timing"].upper(), found["event"].upper()
-    body = "; ".join(translate(statement).sql for statement in found["body"].split(";"))
+    body = "; ".join(_trigger_step(step) for step in found["body"].split(";") if step.strip())
     result = "NULL" if timing == "AFTER" else ("OLD" if event == "DELETE" else "NEW")
     function = (
         f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$"
         f" BEGIN {body}; RETURN {result}; END $fn$"
     )
-    when = (
-        f" WHEN ({translate('SELECT 1 WHERE ' + found['when']).sql[15:]})" if found["when"] else ""
-    )
+    when = f" WHEN ({_condition(found['when'])})" if found["when"] else ""
     trigger = (
         f"CREATE TRIGGER {name} {timing} {event} ON {found['table']} FOR EACH ROW{when}"
         f" EXECUTE FUNCTION {name}_fn()"
     )
     return Translated(trigger, before=(function,))
+
+
+_RAISE = re.compile(
+    r"\s*SELECT\s+RAISE\s*\(\s*(?:ABORT|FAIL|ROLLBACK)\s*,\s*'([^'%]*)'\s*\)\s*$", re.I
+)
+
+
+def _trigger_step(statement: str) -> str:
+    """One statement of a trigger's body; ``SELECT RAISE(ABORT, 'why')`` refuses the change."""
+    refused = _RAISE.match(statement)
+    return f"RAISE EXCEPTION '{refused[1]}'" if refused else translate(statement).sql
+
+
+def _condition(text: str) -> str:
+    """A trigger's ``WHEN`` condition."""
+    where = exp.Where(this=sqlglot.parse_one(text, read="sqlite"))
+    return str(_rewrite(where).this.sql(dialect="postgres"))
 
 
 def _rewrite(tree: exp.Expr) -> exp.Expr:

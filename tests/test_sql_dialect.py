@@ -64,3 +64,12 @@ def test_what_it_cannot_translate_is_said_not_guessed() -> None:
         translate("INSERT OR REPLACE INTO t (a) VALUES (?)")
     with pytest.raises(DialectError, match="one statement"):
         translate("SELECT 1; SELECT 2")
+
+
+def test_a_refusing_trigger_with_a_condition() -> None:
+    found = translate(
+        "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.action LIKE 'user.%'"
+        " BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+    )
+    assert "BEGIN RAISE EXCEPTION 'injected failure'; RETURN NEW; END" in found.before[0]
+    assert "FOR EACH ROW WHEN (NEW.action ILIKE 'user.%%') EXECUTE FUNCTION" in found.sql
