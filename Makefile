@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite drives (browser, probes, TURN relay, Redis for scale-out tests,
-# nginx for the reverse-proxy test, systemd for systemd-analyze on deploy/).
-TEST_DEBS := chromium fping coturn redis-server iproute2 iptables nginx systemd nodejs prometheus
+# nginx for the reverse-proxy test, systemd for systemd-analyze on deploy/, PostgreSQL for the
+# storage suites on both backends: the tests start their own server, tests/postgres_server.py).
+TEST_DEBS := chromium fping coturn redis-server iproute2 iptables nginx systemd nodejs prometheus \
+	postgresql
 
 .PHONY: run test lint typecheck pytest system-deps clean bench
 

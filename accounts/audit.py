@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pydantic import ConfigDict
 
 from accounts.model import User
-from pendopo.db import Database
+from pendopo.db import Connection, Database, Row
 from pendopo.declared import as_json
 
 _SECRET_WORDS = ("password", "token", "secret", "credential", "invite")
@@ -80,7 +79,7 @@ def _cut(text: str | None) -> str | None:
     return None if text is None else str(text)[:MAX_TEXT]
 
 
-def _entry(row: sqlite3.Row) -> AuditEntry:
+def _entry(row: Row) -> AuditEntry:
     try:
         detail = json.loads(row["detail"]) if row["detail"] else {}
     except ValueError:
@@ -107,7 +106,7 @@ def _csv_cell(value: object) -> str:
 
 
 def write(
-    conn: sqlite3.Connection,
+    conn: Connection,
     action: str,
     *,
     actor: User | str | None = None,
@@ -176,7 +175,7 @@ class AuditLog:
         """Newest first; ``action`` matches a prefix (``host.`` gives every host action)."""
         where, params = self._filter(action, actor, since, until)
 
-        def run(conn: sqlite3.Connection) -> tuple[list[AuditEntry], int]:
+        def run(conn: Connection) -> tuple[list[AuditEntry], int]:
             total = conn.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()[0]
             rows = conn.execute(
                 f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -197,7 +196,7 @@ class AuditLog:
         """The whole (filtered) log as CSV, oldest first."""
         where, params = self._filter(action, actor, since, until)
 
-        def run(conn: sqlite3.Connection) -> str:
+        def run(conn: Connection) -> str:
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\r\n")
             writer.writerow(CSV_COLUMNS)
@@ -221,7 +220,7 @@ class AuditLog:
             clauses.append("action >= ? AND action < ?")
             params += [action, action + "\U0010ffff"]
         if actor:
-            clauses.append("actor = ? COLLATE NOCASE")
+            clauses.append("LOWER(actor) = LOWER(?)")  # any case, on either database
             params.append(actor)
         if since is not None:
             clauses.append("at >= ?")

@@ -18,7 +18,8 @@ from accounts.schema import COMPONENT
 from accounts.store import AccountError, AccountStore
 from pendopo.cli_common import command, run_async
 from pendopo.config import Settings
-from pendopo.db import Database, Then
+from pendopo.db import Then
+from pendopo.db_choice import database_for
 
 ACTIONS = ("add", "passwd", "disable", "enable", "signout", "list")
 
@@ -59,7 +60,7 @@ def _audited(action: str, username: str) -> Then:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.db_path)
+    db = database_for(settings)
     db.open([COMPONENT])
     try:
         store = AccountStore(db)

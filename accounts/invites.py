@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 from accounts.model import User
 from accounts.store import AccountError
 from pendopo import declared
-from pendopo.db import Database, Then, and_then
+from pendopo.db import Connection, Database, Row, Then, and_then
 from pendopo.declared import as_json
 
 DEFAULT_TTL = 24 * 3600.0
@@ -162,7 +161,7 @@ def _b64d(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _invite(row: sqlite3.Row) -> Invite:
+def _invite(row: Row) -> Invite:
     return Invite(
         id=row["id"],
         room=row["room"],
@@ -218,7 +217,7 @@ class InviteService:
             revoked_at=None,
         )
 
-        def insert(conn: sqlite3.Connection) -> Invite:
+        def insert(conn: Connection) -> Invite:
             conn.execute(
                 "INSERT INTO invites (id, room, site_code, require_lobby, created_by, created_at,"
                 " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -275,7 +274,7 @@ class InviteService:
         """Withdraw one invite; False when there is no such (unrevoked) invite. ``then`` gets
         that answer, in the same transaction."""
 
-        def run(conn: sqlite3.Connection) -> bool:
+        def run(conn: Connection) -> bool:
             cur = conn.execute(
                 "UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 (self._clock(), invite_id),
@@ -287,7 +286,7 @@ class InviteService:
     async def revoke_room(self, room: str) -> int:
         """Withdraw every invite of a room (e.g. when its session ends); returns how many."""
 
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: Connection) -> int:
             cur = conn.execute(
                 "UPDATE invites SET revoked_at = ? WHERE room = ? AND revoked_at IS NULL",
                 (self._clock(), room),
@@ -299,7 +298,7 @@ class InviteService:
     async def set_required(self, room: str, required: bool, *, then: Then | None = None) -> None:
         """Whether the room admits only invite holders (and hosts): a plain link is not enough."""
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             conn.execute(
                 "INSERT INTO invite_policies (room, required, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (room) DO UPDATE SET required = excluded.required,"

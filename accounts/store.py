@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from accounts.model import AccountRole, User
 from accounts.passwords import hash_password, verify_password
-from pendopo.db import Database, Then, and_then
+from pendopo.db import Connection, Database, IntegrityError, Row, Then, and_then
 
 SESSION_LIFETIME = 12 * 3600.0
 
@@ -64,7 +63,7 @@ async def _dummy_hash() -> str:
     return _DUMMY[0]
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Row) -> User:
     return User(
         id=row["id"],
         username=row["username"],
@@ -99,7 +98,7 @@ class AccountStore:
         _check_password(password)
         encoded = await asyncio.to_thread(hash_password, password)
 
-        def insert(conn: sqlite3.Connection) -> User:
+        def insert(conn: Connection) -> User:
             try:
                 cur = conn.execute(
                     "INSERT INTO users (username, password_hash, role, display_name, site_code,"
@@ -113,7 +112,7 @@ class AccountStore:
                         time.time(),
                     ),
                 )
-            except sqlite3.IntegrityError as exc:
+            except IntegrityError as exc:
                 raise AccountError("username_taken", f"User {username!r} exists.") from exc
             row = conn.execute("SELECT * FROM users WHERE id = ?", (cur.lastrowid,)).fetchone()
             return _user(row)
@@ -138,7 +137,7 @@ class AccountStore:
         _check_password(password)
         encoded = await asyncio.to_thread(hash_password, password)
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             cur = conn.execute(
                 "UPDATE users SET password_hash = ? WHERE id = ?", (encoded, user_id)
             )
@@ -151,7 +150,7 @@ class AccountStore:
     async def set_disabled(self, user_id: int, disabled: bool, *, then: Then | None = None) -> None:
         """Disable (ending every session) or re-enable an account."""
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             cur = conn.execute(
                 "UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)
             )
@@ -204,13 +203,13 @@ class AccountStore:
     async def end_all_sessions(self, user_id: int, *, then: Then | None = None) -> int:
         """Sign a user out everywhere; returns how many sessions ended."""
 
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: Connection) -> int:
             return conn.execute("DELETE FROM auth_sessions WHERE user_id = ?", (user_id,)).rowcount
 
         return await self.db.write(and_then(run, then))
 
     async def purge_expired_sessions(self) -> int:
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: Connection) -> int:
             return conn.execute(
                 "DELETE FROM auth_sessions WHERE expires_at <= ?", (time.time(),)
             ).rowcount

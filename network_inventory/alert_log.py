@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import json
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from network_inventory.errors import Conflict, NotFound
 from network_inventory.model import Stamp
 from network_inventory.records import Input
-from pendopo.db import Database, Then
+from pendopo.db import Connection, Database, IntegrityError, Row, Then
 
 MAX_NOTE = 1000
 OPEN_KINDS = ("down", "degraded")
@@ -107,7 +106,7 @@ class Alert:
 _ANSWER = TypeAdapter(Alert)
 
 
-def shown_states(conn: sqlite3.Connection) -> dict[int, str]:
+def shown_states(conn: Connection) -> dict[int, str]:
     """Every site's shown state as the last sweep stored it."""
     return {r[0]: r[1] for r in conn.execute("SELECT site_id, shown FROM inventory_site_state")}
 
@@ -122,7 +121,7 @@ def still_open(payload: Mapping[str, Any], states: Mapping[int, str]) -> bool:
     return states.get(int(payload["site"]["id"])) == kind
 
 
-def _public(row: sqlite3.Row, states: Mapping[int, str]) -> dict[str, Any]:
+def _public(row: Row, states: Mapping[int, str]) -> dict[str, Any]:
     payload = json.loads(row["payload"])
     site = payload["site"]
     answer = Alert(
@@ -151,7 +150,7 @@ class AlertLog:
     async def recent(self, *, limit: int, open_only: bool) -> list[dict[str, Any]]:
         """The newest alerts first (with ``open_only``: the outages still open)."""
 
-        def run(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        def run(conn: Connection) -> list[dict[str, Any]]:
             states = shown_states(conn)
             rows = conn.execute(
                 f"SELECT a.*, {LATEST} AS latest, k.at AS ack_at, k.user AS ack_user,"
@@ -188,14 +187,14 @@ class AlertLog:
         """Record who acknowledged the alert and their note: it is not sent again."""
         note = AckInput.parse(body).note
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             if conn.execute("SELECT 1 FROM inventory_alerts WHERE id = ?", (alert_id,)).fetchone():
                 try:
                     conn.execute(
                         "INSERT INTO alert_acks (alert_id, at, user, note) VALUES (?, ?, ?, ?)",
                         (alert_id, time.time(), user, note),
                     )
-                except sqlite3.IntegrityError as exc:
+                except IntegrityError as exc:
                     raise Conflict(
                         f"Alert {alert_id} is already acknowledged.", code="already_acknowledged"
                     ) from exc

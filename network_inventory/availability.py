@@ -23,7 +23,6 @@ loss is ``1 - received / sent`` over the month. Nothing here does I/O except :fu
 from __future__ import annotations
 
 import re
-import sqlite3
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from pydantic.json_schema import WithJsonSchema
 
 from network_inventory import history
 from network_inventory.state import State
+from pendopo.db import Connection
 from pendopo.declared import as_json
 
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -426,7 +426,7 @@ def _iso(t: float) -> str:
 # -- reads ------------------------------------------------------------------------------------
 
 
-def load(conn: sqlite3.Connection, month: Month, now: float, *, region: str = "") -> dict[str, Any]:
+def load(conn: Connection, month: Month, now: float, *, region: str = "") -> dict[str, Any]:
     """The report of ``month`` from the inventory and its history (a read connection)."""
     start, end = month.start, min(month.end, now)
     sites = _sites(conn)
@@ -435,7 +435,7 @@ def load(conn: sqlite3.Connection, month: Month, now: float, *, region: str = ""
     )
 
 
-def _sites(conn: sqlite3.Connection) -> list[ReportSite]:
+def _sites(conn: Connection) -> list[ReportSite]:
     uplink: dict[int, tuple[str | None, str | None]] = {}
     for r in conn.execute(
         "SELECT site_id, provider, medium FROM links WHERE status != 'decommissioned'"
@@ -448,21 +448,22 @@ def _sites(conn: sqlite3.Connection) -> list[ReportSite]:
     ]
 
 
-def timelines(conn: sqlite3.Connection, start: float, end: float) -> dict[int, Timeline]:
+_EACH_SITES_EVENT = (
+    "SELECT site_id, {0} FROM (SELECT site_id, {0}, ROW_NUMBER() OVER"
+    " (PARTITION BY site_id ORDER BY at {2}, id {2}) AS n FROM inventory_events WHERE at {1} ?)"
+    " AS e WHERE n = 1"
+)
+"""SQL: a column of each site's last event before a time (or first after it)."""
+
+
+def timelines(conn: Connection, start: float, end: float) -> dict[int, Timeline]:
     """Each site's state at ``start`` and its changes until ``end``. The state at ``start`` is
     that of the last change before it, else what the first change after it changed from, else
     (no change ever recorded) the stored state if it held since before ``start``."""
     initial: dict[int, State] = {}
-    # SQLite: with max()/min(), the bare columns come from the row holding the extreme.
-    for site_id, state, _ in conn.execute(
-        "SELECT site_id, state, max(at) FROM inventory_events WHERE at <= ? GROUP BY site_id",
-        (start,),
-    ):
+    for site_id, state in conn.execute(_EACH_SITES_EVENT.format("state", "<=", "DESC"), (start,)):
         initial[site_id] = State(state)
-    for site_id, previous, _ in conn.execute(
-        "SELECT site_id, previous, min(at) FROM inventory_events WHERE at > ? GROUP BY site_id",
-        (start,),
-    ):
+    for site_id, previous in conn.execute(_EACH_SITES_EVENT.format("previous", ">", ""), (start,)):
         initial.setdefault(site_id, State(previous))
     changes: dict[int, list[tuple[float, State]]] = {}
     for site_id, at, state in conn.execute(
@@ -483,7 +484,7 @@ def timelines(conn: sqlite3.Connection, start: float, end: float) -> dict[int, T
     return {sid: Timeline(state, tuple(changes.get(sid, ()))) for sid, state in initial.items()}
 
 
-def _measured(conn: sqlite3.Connection, start: float, end: float) -> dict[int, Measured]:
+def _measured(conn: Connection, start: float, end: float) -> dict[int, Measured]:
     """Hourly medians and echo counts per site: the hourly roll-ups, plus the raw samples not
     rolled up yet (the month in progress)."""
     out: dict[int, Measured] = {}

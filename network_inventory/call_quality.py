@@ -16,7 +16,6 @@ history: a site deleted meanwhile must not fail a write, readers join and drop o
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from pydantic import ConfigDict
 
 from media.quality import QualitySample
-from pendopo.db import Component, Database
+from pendopo.db import Component, Connection, Database, Row
 from pendopo.declared import as_json
 
 RETENTION_SECONDS = 30 * 86400
@@ -119,7 +118,7 @@ class CallFigures:
     kbps_out: float | None
 
 
-def summarise(rows: Sequence[sqlite3.Row]) -> dict[str, Any]:
+def summarise(rows: Sequence[Row]) -> dict[str, Any]:
     """The figures of a group of samples (a bucket or a session), as JSON."""
     rtts = [r["rtt_ms"] for r in rows if r["rtt_ms"] is not None]
     loss_in = _mean(r["loss_in"] for r in rows)
@@ -140,7 +139,7 @@ def summarise(rows: Sequence[sqlite3.Row]) -> dict[str, Any]:
     return dataclasses.asdict(figures)
 
 
-def insert(conn: sqlite3.Connection, samples: Sequence[CallSample]) -> int:
+def insert(conn: Connection, samples: Sequence[CallSample]) -> int:
     """Write samples whose site code the inventory knows; returns how many were written."""
     written = 0
     for s in samples:
@@ -156,7 +155,7 @@ def insert(conn: sqlite3.Connection, samples: Sequence[CallSample]) -> int:
     return written
 
 
-def apply_retention(conn: sqlite3.Connection, now: float) -> int:
+def apply_retention(conn: Connection, now: float) -> int:
     return conn.execute(
         "DELETE FROM call_quality_samples WHERE at < ?", (now - RETENTION_SECONDS,)
     ).rowcount
@@ -203,9 +202,7 @@ class CallQualityReport:
     sessions: list[CallSession]
 
 
-def _sessions(
-    conn: sqlite3.Connection, site_id: int, since: float, limit: int
-) -> list[CallSession]:
+def _sessions(conn: Connection, site_id: int, since: float, limit: int) -> list[CallSession]:
     rooms = conn.execute(
         "SELECT room_id, min(at) AS started, max(at) AS last FROM call_quality_samples"
         " WHERE site_id = ? AND at >= ? GROUP BY room_id ORDER BY last DESC LIMIT ?",
@@ -231,9 +228,7 @@ def _sessions(
     return out
 
 
-def site_report(
-    conn: sqlite3.Connection, site_id: int, range_name: str, now: float
-) -> dict[str, Any]:
+def site_report(conn: Connection, site_id: int, range_name: str, now: float) -> dict[str, Any]:
     """Buckets (for the charts, in the probe history's point shape) and the recent sessions,
     as :class:`CallQualityReport` answers them."""
     span, step = RANGES[range_name]
@@ -242,7 +237,7 @@ def site_report(
         "SELECT * FROM call_quality_samples WHERE site_id = ? AND at >= ? ORDER BY at",
         (site_id, since),
     ).fetchall()
-    buckets: dict[int, list[sqlite3.Row]] = {}
+    buckets: dict[int, list[Row]] = {}
     for r in rows:
         buckets.setdefault(int(r["at"] - r["at"] % step), []).append(r)
     report = CallQualityReport(
@@ -257,9 +252,7 @@ def site_report(
     return as_json(report)
 
 
-def last_sessions(
-    conn: sqlite3.Connection, codes: Sequence[str], now: float
-) -> dict[str, dict[str, Any]]:
+def last_sessions(conn: Connection, codes: Sequence[str], now: float) -> dict[str, dict[str, Any]]:
     """Site code -> figures of that site's most recent session (within the retention)."""
     out: dict[str, dict[str, Any]] = {}
     for code in codes:
@@ -282,7 +275,7 @@ class CallQuality:
     async def record(self, samples: Sequence[CallSample], now: float) -> int:
         prune = now - self._retention_at >= 3600  # once an hour is plenty
 
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: Connection) -> int:
             written = insert(conn, samples)
             if prune:
                 apply_retention(conn, now)

@@ -9,7 +9,6 @@ the public view.)
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +17,7 @@ from network_inventory import service_board, services, services_csv, uptime
 from network_inventory.history import SiteStatus
 from network_inventory.rows_import import RowsReport
 from network_inventory.services import Service
-from pendopo.db import Database
+from pendopo.db import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class ServiceCatalogue:
     ) -> RowsReport:
         """All rows or nothing; a dry run does the work and rolls it back."""
 
-        def run(conn: sqlite3.Connection) -> RowsReport:
+        def run(conn: Connection) -> RowsReport:
             report = services_csv.import_csv(conn, data, source, user=user)
             report.dry_run = dry_run
             if dry_run:
@@ -98,7 +97,7 @@ class ServiceCatalogue:
 
         cached = self._uptimes
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             catalogue = services.list_all(conn)
             sites = frozenset(o.site_id for s in catalogue if s.delegated for o in s.offices)
             if cached and cached[:2] == (period.label, sites) and at - cached[2] < UPTIME_CACHE_S:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
 from network_inventory.model import Change
+from pendopo.db import Connection
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     user: str,
     entity: str,
@@ -43,7 +43,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any],
 
 
 def list_changes(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     entity: str | None = None,
     entity_id: int | None = None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import json
 import re
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pydantic_core import PydanticCustomError
 from network_inventory.errors import NotFound
 from network_inventory.model import Moment, Stamp
 from network_inventory.records import FLAG, INTEGER, REQUIRED_STRING, Input, refused
-from pendopo.db import Database, Then
+from pendopo.db import Connection, Database, Row, Then
 from pendopo.declared import unset
 
 KINDS = ("email", "telegram")
@@ -54,7 +53,7 @@ class Channel:
     escalate_after_s: int | None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Channel:
+    def from_row(cls, row: Row) -> Channel:
         return cls(
             row["id"],
             row["kind"],
@@ -226,7 +225,7 @@ class AlertChannel:
 _ANSWER = TypeAdapter(AlertChannel)
 
 
-def _check_kecamatan(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
+def _check_kecamatan(conn: Connection, values: Mapping[str, Any]) -> None:
     """Every code in ``kecamatan`` is a stored kecamatan (checked in the write transaction)."""
     if "kecamatan" not in values:
         return
@@ -245,7 +244,7 @@ def _check_kecamatan(conn: sqlite3.Connection, values: Mapping[str, Any]) -> Non
         raise refused([{"field": "kecamatan", "message": message}])
 
 
-def public(row: sqlite3.Row) -> dict[str, Any]:
+def public(row: Row) -> dict[str, Any]:
     """What the API shows of a channel: never its token."""
     answer = AlertChannel(
         id=row["id"],
@@ -318,11 +317,12 @@ class Channels:
 
     async def record(self, channel_id: int, *, at: float, error: str | None) -> None:
         """One delivery's result (after its retries): counters, last error, last success."""
+        ok = error is None
         await self.db.execute_write(
             "UPDATE alert_channels SET last_attempt_at = ?, last_error = ?,"
-            " last_ok_at = CASE WHEN ? IS NULL THEN ? ELSE last_ok_at END,"
+            " last_ok_at = CASE WHEN ? = 1 THEN ? ELSE last_ok_at END,"
             " delivered = delivered + ?, failed = failed + ? WHERE id = ?",
-            (at, error, error, at, int(error is None), int(error is not None), channel_id),
+            (at, error, int(ok), at, int(ok), int(not ok), channel_id),
         )
 
     async def note_failure(self, channel_id: int, *, at: float, error: str) -> None:
@@ -332,7 +332,7 @@ class Channels:
             (at, error, channel_id),
         )
 
-    async def _row(self, channel_id: int) -> sqlite3.Row:
+    async def _row(self, channel_id: int) -> Row:
         row = await self.db.fetchone("SELECT * FROM alert_channels WHERE id = ?", (channel_id,))
         if row is None:
             raise NotFound(f"No alert channel {channel_id}.")
@@ -346,7 +346,7 @@ class Channels:
         then: Then,
         channel_id: int = 0,
     ) -> int:
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: Connection) -> int:
             _check_kecamatan(conn, values)
             cursor = conn.execute(sql, params)
             row_id = channel_id or cursor.lastrowid or 0

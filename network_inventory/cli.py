@@ -20,7 +20,7 @@ from network_inventory.importer import region_files
 from network_inventory.service import Inventory
 from pendopo.cli_common import command, run_async
 from pendopo.config import Settings
-from pendopo.db import Database
+from pendopo.db_choice import database_for
 from pendopo.schema import components
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ def _user() -> str:
 
 def _with_inventory(settings: Settings, work: Callable[[Inventory], Awaitable[T]]) -> T:
     async def run() -> T:
-        db = Database(settings.db_path)
+        db = database_for(settings)
         db.open(components())  # every package's, so it is fully migrated
         try:
             return await work(Inventory(db))

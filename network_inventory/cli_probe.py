@@ -17,7 +17,7 @@ from network_inventory.model import ProbeTarget
 from network_inventory.probing import Prober, ProbeResult
 from pendopo.cli_common import command, run_async
 from pendopo.config import Settings
-from pendopo.db import Database
+from pendopo.db_choice import database_for
 from pendopo.schema import components
 
 
@@ -47,7 +47,7 @@ def format_result(target: ProbeTarget, result: ProbeResult) -> str:
 async def probe_site(
     settings: Settings, ref: str, icmp_mode: str
 ) -> tuple[dict[str, Any] | None, list[tuple[ProbeTarget, ProbeResult]]]:
-    db = Database(settings.db_path)
+    db = database_for(settings)
     db.open(components())  # every package's, so it is fully migrated
     try:
         column = "id" if ref.isdigit() else "code"

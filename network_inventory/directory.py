@@ -16,7 +16,6 @@ import-regions`` while the server runs) shows in the inventory's revision
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from network_inventory import revision
 from network_inventory.history import SiteStatus
 from network_inventory.service import ChangeEvent, Inventory
+from pendopo.db import Connection
 from rooms.sites import BuiltinSites, DirectorySite, LinkHealth
 
 LiveStates = Callable[[], Mapping[int, SiteStatus]]
@@ -56,7 +56,7 @@ class Snapshot:
     """site id -> its active primary uplink (lowest priority number)."""
 
 
-def load_snapshot(conn: sqlite3.Connection) -> Snapshot:
+def load_snapshot(conn: Connection) -> Snapshot:
     snap = Snapshot(revision=revision.read(conn))
     rows = conn.execute("SELECT id, code, name, kind, parent_id FROM sites").fetchall()
     code_of = {r["id"]: r["code"] for r in rows}

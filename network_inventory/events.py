@@ -3,7 +3,6 @@ first) and one site's history of round trips and loss (``history.site_history``)
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,7 @@ from network_inventory import history
 from network_inventory.errors import NotFound, ValidationError
 from network_inventory.model import Page, Stamp
 from network_inventory.state import State
-from pendopo.db import Database
+from pendopo.db import Connection, Database, Row
 from pendopo.declared import as_json
 
 
@@ -31,7 +30,7 @@ async def list_events(
         params.append(state.value)
     clause = " AND ".join(where)
 
-    def run(conn: sqlite3.Connection) -> tuple[int, list[sqlite3.Row]]:
+    def run(conn: Connection) -> tuple[int, list[Row]]:
         total = conn.execute(
             f"SELECT count(*) FROM inventory_events e WHERE {clause}", params
         ).fetchone()[0]
@@ -76,7 +75,7 @@ class StateEvent:
     """why it raised none (maintenance, flapping, a grouped parent, ...)"""
 
 
-def _event(r: sqlite3.Row) -> dict[str, Any]:
+def _event(r: Row) -> dict[str, Any]:
     event = StateEvent(
         id=r["id"],
         at=r["at"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ from network_inventory import probes as probes_repo
 from network_inventory import sites as sites_repo
 from network_inventory.model import Site
 from network_inventory.rows_import import LINK_COLUMNS, PROBE_COLUMNS
+from pendopo.db import Connection
 
 
 def _cell(value: Any) -> Any:
@@ -36,17 +36,17 @@ def _csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def sites_csv(conn: sqlite3.Connection) -> str:
+def sites_csv(conn: Connection) -> str:
     items, _ = sites_repo.list_sites(conn, sites_repo.SiteFilter(), limit=None)
     return _csv(Site.CSV_COLUMNS, (site.public(with_boundary=False) for site in items))
 
 
-def links_csv(conn: sqlite3.Connection) -> str:
+def links_csv(conn: Connection) -> str:
     items, _ = links_repo.list_links(conn, links_repo.LinkFilter(), limit=None)
     return _csv(LINK_COLUMNS, (link.public() for link in items))
 
 
-def probes_csv(conn: sqlite3.Connection) -> str:
+def probes_csv(conn: Connection) -> str:
     items, _ = probes_repo.list_probes(conn, probes_repo.ProbeFilter(), limit=None)
     return _csv(PROBE_COLUMNS, (probe.public() for probe in items))
 

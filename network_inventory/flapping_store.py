@@ -13,11 +13,10 @@ save a site an edit has just deleted.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 
 from network_inventory.flapping import Flap
-from pendopo.db import Component
+from pendopo.db import Component, Connection, upsert
 
 _V1 = """
 CREATE TABLE inventory_site_flapping (
@@ -30,7 +29,7 @@ CREATE TABLE inventory_site_flapping (
 COMPONENT = Component("inventory_flapping", [_V1])
 
 
-def save(conn: sqlite3.Connection, flaps: Iterable[tuple[int, Flap]]) -> None:
+def save(conn: Connection, flaps: Iterable[tuple[int, Flap]]) -> None:
     """Store these sites' flapping (a site with no recent change: its row goes)."""
     keep, drop = [], []
     for site_id, flap in flaps:
@@ -39,14 +38,13 @@ def save(conn: sqlite3.Connection, flaps: Iterable[tuple[int, Flap]]) -> None:
         else:
             drop.append((site_id,))
     conn.executemany(
-        "INSERT OR REPLACE INTO inventory_site_flapping (site_id, changes, flapping)"
-        " VALUES (?, ?, ?)",
+        upsert("inventory_site_flapping", ("site_id", "changes", "flapping"), key=("site_id",)),
         keep,
     )
     conn.executemany("DELETE FROM inventory_site_flapping WHERE site_id = ?", drop)
 
 
-def load(conn: sqlite3.Connection) -> Mapping[int, Flap]:
+def load(conn: Connection) -> Mapping[int, Flap]:
     return {
         row["site_id"]: Flap(
             tuple(float(t) for t in json.loads(row["changes"])), bool(row["flapping"])

@@ -17,7 +17,6 @@ deleted during a sweep never fails the sweep's write — readers join and drop o
 from __future__ import annotations
 
 import json
-import sqlite3
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from pydantic import ConfigDict
 from network_inventory import flapping_store
 from network_inventory.flapping import Flap
 from network_inventory.state import Health, State, Track
-from pendopo.db import Component
+from pendopo.db import Component, Connection, upsert
 from pendopo.declared import as_json
 
 FIVE_MINUTES = 300
@@ -269,13 +268,34 @@ def roll(samples: Iterable[Sample], level: int) -> list[Rollup]:
 
 
 # -- writes (run on the database's writer thread) ---------------------------------------------
+_SAMPLE = upsert(
+    "probe_samples",
+    ("site_id", "at", "sent", "received", "rtt_min", "rtt_median", "rtt_max"),
+    key=("site_id", "at"),
+)
+# fmt: off
+_ROLLUP = upsert(
+    "probe_rollups",
+    (
+        "level", "site_id", "bucket", "samples", "answered", "sent", "received",
+        "rtt_min", "rtt_median", "rtt_max", "round_min", "round_max",
+    ),
+    key=("level", "site_id", "bucket"),
+)
+_SITE_STATE = upsert(
+    "inventory_site_state",
+    (
+        "site_id", "shown", "effective", "since", "health", "failed", "answered", "degraded",
+        "clean", "rtt_ms", "loss", "method", "targets", "updated_at",
+    ),
+    key=("site_id",),
+)
+# fmt: on
 
 
-def insert_samples(conn: sqlite3.Connection, samples: Iterable[Sample]) -> None:
+def insert_samples(conn: Connection, samples: Iterable[Sample]) -> None:
     conn.executemany(
-        "INSERT OR REPLACE INTO probe_samples"
-        " (site_id, at, sent, received, rtt_min, rtt_median, rtt_max)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _SAMPLE,
         [
             (s.site_id, s.at, s.sent, s.received, s.rtt_min, s.rtt_median, s.rtt_max)
             for s in samples
@@ -283,7 +303,7 @@ def insert_samples(conn: sqlite3.Connection, samples: Iterable[Sample]) -> None:
     )
 
 
-def roll_up(conn: sqlite3.Connection, now: float, retention: Retention = Retention()) -> int:
+def roll_up(conn: Connection, now: float, retention: Retention = Retention()) -> int:
     """Compute every complete bucket not yet rolled up; returns the roll-ups written."""
     written = 0
     for level in (FIVE_MINUTES, HOUR):
@@ -304,9 +324,7 @@ def roll_up(conn: sqlite3.Connection, now: float, retention: Retention = Retenti
             ).fetchall()
             rollups = roll((Sample(*r) for r in rows), level)
             conn.executemany(
-                "INSERT OR REPLACE INTO probe_rollups (level, site_id, bucket, samples, answered,"
-                " sent, received, rtt_min, rtt_median, rtt_max, round_min, round_max)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _ROLLUP,
                 [
                     (
                         level,
@@ -328,15 +346,14 @@ def roll_up(conn: sqlite3.Connection, now: float, retention: Retention = Retenti
             written += len(rollups)
         conn.execute(
             "INSERT INTO history_watermarks (level, done_until) VALUES (?, ?)"
-            " ON CONFLICT (level) DO UPDATE SET done_until = max(done_until, excluded.done_until)",
+            " ON CONFLICT (level) DO UPDATE SET"
+            " done_until = max(history_watermarks.done_until, excluded.done_until)",
             (level, max(start, end)),
         )
     return written
 
 
-def apply_retention(
-    conn: sqlite3.Connection, now: float, retention: Retention = Retention()
-) -> int:
+def apply_retention(conn: Connection, now: float, retention: Retention = Retention()) -> int:
     """Delete what each level no longer keeps; returns the rows deleted."""
     deleted = conn.execute("DELETE FROM probe_samples WHERE at < ?", (now - retention.raw_s,))
     total = deleted.rowcount
@@ -365,14 +382,12 @@ class SiteStatus:
     updated_at: float = 0.0
 
 
-def save_status(conn: sqlite3.Connection, statuses: Iterable[SiteStatus]) -> None:
+def save_status(conn: Connection, statuses: Iterable[SiteStatus]) -> None:
     """Store these sites' states, and their flapping (``flapping_store``), in the caller's
     transaction."""
     statuses = list(statuses)
     conn.executemany(
-        "INSERT OR REPLACE INTO inventory_site_state (site_id, shown, effective, since, health,"
-        " failed, answered, degraded, clean, rtt_ms, loss, method, targets, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _SITE_STATE,
         [
             (
                 s.track.site_id,
@@ -396,7 +411,7 @@ def save_status(conn: sqlite3.Connection, statuses: Iterable[SiteStatus]) -> Non
     flapping_store.save(conn, ((s.track.site_id, s.track.flap) for s in statuses))
 
 
-def load_status(conn: sqlite3.Connection) -> dict[int, SiteStatus]:
+def load_status(conn: Connection) -> dict[int, SiteStatus]:
     out: dict[int, SiteStatus] = {}
     flaps = flapping_store.load(conn)
     for row in conn.execute("SELECT * FROM inventory_site_state"):
@@ -428,9 +443,7 @@ RANGES = {"24h": (DAY, FIVE_MINUTES), "7d": (7 * DAY, HOUR), "30d": (30 * DAY, H
 """API range name -> (seconds back, roll-up level served)."""
 
 
-def site_history(
-    conn: sqlite3.Connection, site_id: int, range_name: str, now: float
-) -> dict[str, Any]:
+def site_history(conn: Connection, site_id: int, range_name: str, now: float) -> dict[str, Any]:
     """Roll-ups of one site over a named range, oldest first.
 
     The bucket in progress is not rolled up yet; it is computed from the raw samples so the

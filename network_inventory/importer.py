@@ -19,7 +19,6 @@ nothing (everything then matches by code).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from network_inventory.errors import ValidationError
 from network_inventory.model import Site, SiteKind
 from network_inventory.names import distance, name_key, tolerance
 from network_inventory.records import CODE_RE, RegionRow, geometry_text
+from pendopo.db import Connection
 
 LEVELS = {2: "regency", 3: "kecamatan", 4: "village"}
 
@@ -263,7 +263,7 @@ class RegionReport:
 class _Matcher:
     """The import's view of the stored sites, kept current as it matches and adds."""
 
-    def __init__(self, conn: sqlite3.Connection, user: str, report: RegionReport) -> None:
+    def __init__(self, conn: Connection, user: str, report: RegionReport) -> None:
         self.conn = conn
         self.user = user
         self.report = report
@@ -424,9 +424,7 @@ class _Matcher:
             self.add(rec, parent)
 
 
-def import_regions(
-    conn: sqlite3.Connection, records: Iterable[RegionRecord], *, user: str
-) -> RegionReport:
+def import_regions(conn: Connection, records: Iterable[RegionRecord], *, user: str) -> RegionReport:
     """Match and apply every record inside the caller's transaction (see the module doc)."""
     merged, notes = merge(records)
     report = RegionReport(notes=notes)

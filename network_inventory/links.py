@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from network_inventory import changelog
 from network_inventory.model import Link
 from network_inventory.table import Table
+from pendopo.db import Connection
 
 SELECT = """
 SELECT l.*, s.code AS site_code, p.code AS parent_code, l.priority > 0 AS is_backup
@@ -27,7 +27,7 @@ class LinkFilter:
     media: Sequence[str] = ()
 
 
-def get(conn: sqlite3.Connection, link_id: int) -> Link | None:
+def get(conn: Connection, link_id: int) -> Link | None:
     row = conn.execute(SELECT + " WHERE l.id = ?", (link_id,)).fetchone()
     return Link.from_row(row) if row else None
 
@@ -36,7 +36,7 @@ TABLE = Table("links", "link", "link", get)
 
 
 def list_links(
-    conn: sqlite3.Connection, filt: LinkFilter, *, limit: int | None, offset: int = 0
+    conn: Connection, filt: LinkFilter, *, limit: int | None, offset: int = 0
 ) -> tuple[list[Link], int]:
     where: list[str] = []
     params: list[Any] = []
@@ -58,7 +58,7 @@ def list_links(
     return [Link.from_row(r) for r in rows], int(total)
 
 
-def find(conn: sqlite3.Connection, site_id: int, parent_site_id: int, priority: int) -> list[Link]:
+def find(conn: Connection, site_id: int, parent_site_id: int, priority: int) -> list[Link]:
     rows = conn.execute(
         SELECT + " WHERE l.site_id = ? AND l.parent_site_id = ? AND l.priority = ? ORDER BY l.id",
         (site_id, parent_site_id, priority),
@@ -74,14 +74,12 @@ def _values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str | None) -> Link:
+def create(conn: Connection, fields: dict[str, Any], *, user: str | None) -> Link:
     """Insert a link (site ids resolved); ``user=None`` skips the change log (the seed)."""
     return TABLE.insert(conn, _values(fields), user=user)
 
 
-def update(
-    conn: sqlite3.Connection, link: Link, fields: dict[str, Any], *, user: str
-) -> tuple[Link, bool]:
+def update(conn: Connection, link: Link, fields: dict[str, Any], *, user: str) -> tuple[Link, bool]:
     before = link.record()
     after = {**before, **{k: v for k, v in fields.items() if k in COLUMNS}}
     for key in ("medium", "status"):

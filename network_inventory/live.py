@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import sqlite3
 import statistics
 import time
 from collections import Counter
@@ -65,7 +64,7 @@ from network_inventory.state import (
     order_sites,
     round_health,
 )
-from pendopo.db import Database
+from pendopo.db import Connection, Database
 from pendopo.declared import as_json
 from pendopo.tasks import TaskSet, cancel_and_wait
 
@@ -168,7 +167,7 @@ class InventorySnapshot:
     """Each site's recurring maintenance windows."""
 
 
-def load_inventory(conn: sqlite3.Connection) -> InventorySnapshot:
+def load_inventory(conn: Connection) -> InventorySnapshot:
     sites = {
         r["id"]: SiteRow(
             r["id"],
@@ -721,7 +720,7 @@ class LiveService:
         return out
 
     def _persist(
-        self, conn: sqlite3.Connection, planned: Planned, probed: Probed, verdict: Judged
+        self, conn: Connection, planned: Planned, probed: Probed, verdict: Judged
     ) -> list[int]:
         """Samples, states, alerts and events in the caller's one write transaction."""
         now, retention = planned.now, self.config.retention
@@ -1014,7 +1013,7 @@ def _only(probed: Probed, sites: set[int]) -> Probed:
 
 
 def _insert_alerts(
-    conn: sqlite3.Connection,
+    conn: Connection,
     plans: Sequence[AlertPlan],
     payloads: Sequence[dict[str, Any]],
     now: float,
@@ -1032,7 +1031,7 @@ def _insert_alerts(
 
 
 def _insert_events(
-    conn: sqlite3.Connection,
+    conn: Connection,
     transitions: Sequence[Transition],
     plans: Sequence[AlertPlan],
     alert_ids: Sequence[int],

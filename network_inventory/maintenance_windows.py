@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from network_inventory.errors import NotFound, ValidationError
 from network_inventory.maintenance import DAY_MIN, WEEKDAYS, RecurringWindow, clock
 from network_inventory.model import Stamp
 from network_inventory.records import Input
-from pendopo.db import Component, Database, Then, and_then
+from pendopo.db import Component, Connection, Database, Row, Then, and_then
 from pendopo.declared import checked_when_missing
 
 ENTITY = "maintenance"
@@ -66,7 +65,7 @@ class StoredWindow:
     site_name: str | None = None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> StoredWindow:
+    def from_row(cls, row: Row) -> StoredWindow:
         window = RecurringWindow(
             row["site_id"], tuple(json.loads(row["weekdays"])), row["start_min"], row["end_min"]
         )
@@ -250,7 +249,7 @@ _SELECT = (
 )
 
 
-def load_recurring(conn: sqlite3.Connection) -> dict[int, tuple[RecurringWindow, ...]]:
+def load_recurring(conn: Connection) -> dict[int, tuple[RecurringWindow, ...]]:
     """Every site's recurring windows (what the live sweep reads each round)."""
     out: dict[int, list[RecurringWindow]] = {}
     for row in conn.execute(f"{_SELECT} ORDER BY w.id"):
@@ -259,14 +258,14 @@ def load_recurring(conn: sqlite3.Connection) -> dict[int, tuple[RecurringWindow,
     return {site: tuple(windows) for site, windows in out.items()}
 
 
-def _get(conn: sqlite3.Connection, window_id: int) -> StoredWindow:
+def _get(conn: Connection, window_id: int) -> StoredWindow:
     row = conn.execute(f"{_SELECT} WHERE w.id = ?", (window_id,)).fetchone()
     if row is None:
         raise NotFound(f"No maintenance window {window_id}.")
     return StoredWindow.from_row(row)
 
 
-def _site_id(conn: sqlite3.Connection, ref: int | str) -> int:
+def _site_id(conn: Connection, ref: int | str) -> int:
     try:
         return sites_repo.resolve(conn, ref).id
     except NotFound as exc:
@@ -282,7 +281,7 @@ class MaintenanceWindows:
         self.db = db
 
     async def list(self, site: int | str | None = None) -> list[StoredWindow]:
-        def run(conn: sqlite3.Connection) -> list[StoredWindow]:
+        def run(conn: Connection) -> list[StoredWindow]:
             if site is None:
                 rows = conn.execute(f"{_SELECT} ORDER BY s.code, s.name, w.id").fetchall()
             else:
@@ -300,7 +299,7 @@ class MaintenanceWindows:
     async def create(self, body: Mapping[str, Any], *, user: str, then: Then) -> StoredWindow:
         values = MaintenanceWindowInput.merged(body, None).fields()
 
-        def run(conn: sqlite3.Connection) -> StoredWindow:
+        def run(conn: Connection) -> StoredWindow:
             site_id = _site_id(conn, values["site"])
             now = time.time()
             cursor = conn.execute(
@@ -322,7 +321,7 @@ class MaintenanceWindows:
     async def update(
         self, window_id: int, body: Mapping[str, Any], *, user: str, then: Then
     ) -> StoredWindow:
-        def run(conn: sqlite3.Connection) -> StoredWindow:
+        def run(conn: Connection) -> StoredWindow:
             current = _get(conn, window_id)
             values = MaintenanceWindowInput.merged(body, current.record()).fields()
             site_id = _site_id(conn, values["site"])
@@ -344,7 +343,7 @@ class MaintenanceWindows:
         return await self.db.write(and_then(run, then))
 
     async def delete(self, window_id: int, *, user: str, then: Then) -> None:
-        def run(conn: sqlite3.Connection) -> StoredWindow:
+        def run(conn: Connection) -> StoredWindow:
             current = _get(conn, window_id)
             conn.execute("DELETE FROM maintenance_windows WHERE id = ?", (window_id,))
             changelog.record(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import inspect
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, TypeAdapter
 
 from network_inventory.maintenance import RecurringWindow, in_maintenance
+from pendopo.db import Row
 
 
 class SiteKind(enum.StrEnum):
@@ -121,7 +121,7 @@ class _Record:
         cls._ADAPTER = _LazyAdapter(cls)  # type: ignore[assignment]
 
     @classmethod
-    def from_row(cls: type[R], row: sqlite3.Row) -> R:
+    def from_row(cls: type[R], row: Row) -> R:
         record: R = cls._ADAPTER.validate_python(dict(zip(row.keys(), row, strict=True)))
         return record
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from network_inventory.alert_log import LATEST, OPEN_KINDS, shown_states, still_
 from network_inventory.alert_text import Message, Place, compose
 from network_inventory.alerts import Backoff, enqueue
 from network_inventory.channels import Channel, Channels
-from pendopo.db import Database
+from pendopo.db import Connection, Database, IntegrityError
 from pendopo.tasks import TaskSet, cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -124,9 +123,7 @@ class TelegramSender:
             raise DeliveryError(text[:300]) from exc
 
 
-def _places(
-    conn: sqlite3.Connection, ids: Iterable[int]
-) -> tuple[dict[int, Place], dict[int, str]]:
+def _places(conn: Connection, ids: Iterable[int]) -> tuple[dict[int, Place], dict[int, str]]:
     """Each site as a reader knows it, and the code of the kecamatan it is in (if any)."""
     wanted = sorted(set(ids))
     places: dict[int, Place] = {}
@@ -265,11 +262,11 @@ class ChannelDispatcher:
             await self.db.execute_write(
                 "INSERT INTO alert_sends (channel_id, alert_id, sent_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (channel_id, alert_id) DO UPDATE SET sent_at = excluded.sent_at,"
-                " sends = sends + 1",
+                " sends = alert_sends.sends + 1",
                 (out.channel.id, out.alert_id, now),
             )
             await self.channels.record(out.channel.id, at=now, error=error)
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             pass  # the channel was deleted (or the alert expired) meanwhile
         finally:
             self._in_flight.discard((out.channel.id, out.alert_id))
@@ -297,7 +294,7 @@ class ChannelDispatcher:
 _Due = tuple[Channel, int, float, int, dict[str, Any], dict[int, Place]]
 
 
-def _due(conn: sqlite3.Connection, channels: list[Channel], now: float) -> list[_Due]:
+def _due(conn: Connection, channels: list[Channel], now: float) -> list[_Due]:
     states = shown_states(conn)
     kinds = ", ".join(f"'{k}'" for k in OPEN_KINDS)
     out: list[_Due] = []

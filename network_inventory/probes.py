@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ from network_inventory import changelog
 from network_inventory.errors import ValidationError
 from network_inventory.model import ProbeTarget
 from network_inventory.table import Table
+from pendopo.db import Connection
 
 SELECT = """
 SELECT t.*, s.code AS site_code FROM probe_targets t JOIN sites s ON s.id = t.site_id
@@ -25,7 +25,7 @@ class ProbeFilter:
     enabled: bool | None = None
 
 
-def get(conn: sqlite3.Connection, probe_id: int) -> ProbeTarget | None:
+def get(conn: Connection, probe_id: int) -> ProbeTarget | None:
     row = conn.execute(SELECT + " WHERE t.id = ?", (probe_id,)).fetchone()
     return ProbeTarget.from_row(row) if row else None
 
@@ -34,7 +34,7 @@ TABLE = Table("probe_targets", "probe", "probe target", get)
 
 
 def list_probes(
-    conn: sqlite3.Connection, filt: ProbeFilter, *, limit: int | None, offset: int = 0
+    conn: Connection, filt: ProbeFilter, *, limit: int | None, offset: int = 0
 ) -> tuple[list[ProbeTarget], int]:
     where: list[str] = []
     params: list[Any] = []
@@ -55,7 +55,7 @@ def list_probes(
     return [ProbeTarget.from_row(r) for r in rows], int(total)
 
 
-def find_same(conn: sqlite3.Connection, fields: dict[str, Any]) -> ProbeTarget | None:
+def find_same(conn: Connection, fields: dict[str, Any]) -> ProbeTarget | None:
     """The existing target of the same site measuring the same thing (kind, host, port, url)."""
     row = conn.execute(
         SELECT + " WHERE t.site_id = ? AND t.kind = ? AND t.host = ?"
@@ -65,7 +65,7 @@ def find_same(conn: sqlite3.Connection, fields: dict[str, Any]) -> ProbeTarget |
     return ProbeTarget.from_row(row) if row else None
 
 
-def check_link(conn: sqlite3.Connection, site_id: int, link_id: int | None) -> None:
+def check_link(conn: Connection, site_id: int, link_id: int | None) -> None:
     if link_id is None:
         return
     row = conn.execute("SELECT site_id FROM links WHERE id = ?", (link_id,)).fetchone()
@@ -83,13 +83,13 @@ def _values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str) -> ProbeTarget:
+def create(conn: Connection, fields: dict[str, Any], *, user: str) -> ProbeTarget:
     check_link(conn, fields["site_id"], fields.get("link_id"))
     return TABLE.insert(conn, _values(fields), user=user)
 
 
 def update(
-    conn: sqlite3.Connection, probe: ProbeTarget, fields: dict[str, Any], *, user: str
+    conn: Connection, probe: ProbeTarget, fields: dict[str, Any], *, user: str
 ) -> tuple[ProbeTarget, bool]:
     before = probe.record()
     after = {**before, **{k: v for k, v in fields.items() if k in COLUMNS}}

@@ -9,9 +9,7 @@ whether its snapshot is stale, instead of hearing only the changes of its own pr
 
 from __future__ import annotations
 
-import sqlite3
-
-from pendopo.db import Component
+from pendopo.db import Component, Connection
 
 TABLES = ("sites", "links", "probe_targets")
 
@@ -31,7 +29,7 @@ COMPONENT = Component("inventory_revision", [_V1])
 """After the ``inventory`` component (its triggers are on the inventory's tables)."""
 
 
-def read(conn: sqlite3.Connection) -> int:
+def read(conn: Connection) -> int:
     """The current revision (one indexed row)."""
     row = conn.execute("SELECT revision FROM inventory_revision WHERE id = 1").fetchone()
     return int(row[0])

@@ -9,7 +9,6 @@ site/kind/host/port/url for probes) or create new records, all in the caller's t
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from network_inventory.csvio import decode, read_rows
 from network_inventory.errors import InventoryError, ValidationError
 from network_inventory.model import Link, ProbeTarget
 from network_inventory.records import LinkInput, ProbeInput
+from pendopo.db import Connection
 
 LINK_COLUMNS = Link.CSV_COLUMNS
 """The export's columns, so an exported file, edited in a spreadsheet, imports again."""
@@ -41,12 +41,12 @@ class RowsReport:
         return dataclasses.asdict(self)
 
 
-Apply = Callable[[sqlite3.Connection, dict[str, str], str], str]
+Apply = Callable[[Connection, dict[str, str], str], str]
 """Checks and stores one row; returns "created", "updated" or "unchanged"."""
 
 
 def _run(
-    conn: sqlite3.Connection, data: bytes | str, source: str, columns: tuple[str, ...], apply: Apply
+    conn: Connection, data: bytes | str, source: str, columns: tuple[str, ...], apply: Apply
 ) -> RowsReport:
     rows = list(read_rows(decode(data, source), source, required=(), optional=columns))
     report = RowsReport(rows=len(rows))
@@ -71,7 +71,7 @@ def _run(
     return report
 
 
-def _site_id(conn: sqlite3.Connection, ref: int | str, field: str) -> int:
+def _site_id(conn: Connection, ref: int | str, field: str) -> int:
     try:
         return sites_repo.resolve(conn, ref).id
     except InventoryError as exc:
@@ -88,7 +88,7 @@ def _row_id(row: dict[str, str]) -> int | None:
     return int(text)
 
 
-def _apply_link(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str:
+def _apply_link(conn: Connection, row: dict[str, str], user: str) -> str:
     cells = {k: v for k, v in row.items() if k != "id"}
     fields = LinkInput.parse(cells, text=True).fields(text=True)
     fields["site_id"] = _site_id(conn, fields.pop("site"), "site_code")
@@ -115,7 +115,7 @@ def _apply_link(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str
     return "updated" if changed else "unchanged"
 
 
-def _apply_probe(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str:
+def _apply_probe(conn: Connection, row: dict[str, str], user: str) -> str:
     cells = {k: v for k, v in row.items() if k != "id"}
     fields = ProbeInput.parse(cells, text=True).fields(text=True)
     fields["site_id"] = _site_id(conn, fields.pop("site"), "site_code")
@@ -134,13 +134,9 @@ def _apply_probe(conn: sqlite3.Connection, row: dict[str, str], user: str) -> st
     return "updated" if changed else "unchanged"
 
 
-def import_links(
-    conn: sqlite3.Connection, data: bytes | str, source: str, *, user: str
-) -> RowsReport:
+def import_links(conn: Connection, data: bytes | str, source: str, *, user: str) -> RowsReport:
     return _run(conn, data, source, LINK_COLUMNS, lambda c, r, w: _apply_link(c, r, user))
 
 
-def import_probes(
-    conn: sqlite3.Connection, data: bytes | str, source: str, *, user: str
-) -> RowsReport:
+def import_probes(conn: Connection, data: bytes | str, source: str, *, user: str) -> RowsReport:
     return _run(conn, data, source, PROBE_COLUMNS, lambda c, r, w: _apply_probe(c, r, user))

@@ -6,10 +6,8 @@ by ``probe_targets.id`` and ``sites.id``); they register after this one in ``pen
 
 from __future__ import annotations
 
-import sqlite3
-
 from network_inventory.names import name_key
-from pendopo.db import Component
+from pendopo.db import Component, Connection
 
 _V1 = """
 CREATE TABLE sites (
@@ -88,7 +86,7 @@ CREATE INDEX change_log_entity ON change_log (entity, entity_id);
 """
 
 
-def _v2_name_key(conn: sqlite3.Connection) -> None:
+def _v2_name_key(conn: Connection) -> None:
     """Add the normalised name used for search and import matching; fill it for existing rows."""
     conn.execute("ALTER TABLE sites ADD COLUMN name_key TEXT NOT NULL DEFAULT ''")
     rows = conn.execute("SELECT id, name FROM sites").fetchall()

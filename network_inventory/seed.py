@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +24,7 @@ from network_inventory import sites as sites_repo
 from network_inventory.errors import RegionNotFound
 from network_inventory.model import LinkStatus, Medium, SiteKind
 from network_inventory.names import name_key
+from pendopo.db import Connection
 
 SEED_USER = "seed"
 
@@ -128,7 +128,7 @@ def load_region(region: str) -> Region:
     raise RegionNotFound(f"Region {region!r} vanished from {path.name}.")  # pragma: no cover
 
 
-def seed(conn: sqlite3.Connection, region: Region) -> SeedReport | None:
+def seed(conn: Connection, region: Region) -> SeedReport | None:
     """Create the region's sites and links when the inventory is empty; else do nothing."""
     if sites_repo.count(conn) > 0:
         return None

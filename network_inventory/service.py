@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from network_inventory.errors import InventoryError, NotFound, ValidationError
 from network_inventory.model import Change, Link, Page, ProbeTarget, Site, SiteKind
 from network_inventory.records import LinkInput, ProbeInput, SiteInput
 from network_inventory.table import Stored, Table
-from pendopo.db import Database, Then, and_then
+from pendopo.db import Connection, Database, Then, and_then
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -120,7 +119,7 @@ def _merged(current: Stored, patch: dict[str, Any], refs: Mapping[str, str]) -> 
 
 
 def _resolve_refs(
-    conn: sqlite3.Connection, fields: dict[str, Any], refs: Mapping[str, str]
+    conn: Connection, fields: dict[str, Any], refs: Mapping[str, str]
 ) -> dict[str, Any]:
     """Site references (id or code) to their id columns; an unknown site is a 400 naming the
     field."""
@@ -156,7 +155,7 @@ class Inventory:
             except Exception:
                 log.exception("inventory listener failed on %s", event)
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T], event: ChangeEvent) -> T:
+    async def _write(self, fn: Callable[[Connection], T], event: ChangeEvent) -> T:
         result = await self.db.write(fn)
         self._notify(event)
         return result
@@ -165,7 +164,7 @@ class Inventory:
         self,
         entity: str,
         action: str,
-        fn: Callable[[sqlite3.Connection], R],
+        fn: Callable[[Connection], R],
         then: Then | None = None,
     ) -> R:
         """One write that creates or changes a record, then its change event."""
@@ -176,7 +175,7 @@ class Inventory:
     async def _delete(
         self, table: Table[Any], row_id: int, *, user: str, then: Then | None = None
     ) -> None:
-        def run(conn: sqlite3.Connection) -> Stored:
+        def run(conn: Connection) -> Stored:
             current = table.require(conn, row_id)
             table.delete(conn, current, user=user)
             return current
@@ -185,7 +184,7 @@ class Inventory:
 
     async def _maybe_dry(
         self,
-        fn: Callable[[sqlite3.Connection], ReportT],
+        fn: Callable[[Connection], ReportT],
         *,
         dry_run: bool,
         entity: str,
@@ -194,7 +193,7 @@ class Inventory:
         """Run an import and mark its report; a dry run does all the work, then rolls it back
         (``then`` runs only for a real import)."""
 
-        def run(conn: sqlite3.Connection) -> ReportT:
+        def run(conn: Connection) -> ReportT:
             report = fn(conn)
             report.dry_run = dry_run
             if then is not None and not dry_run:
@@ -204,7 +203,7 @@ class Inventory:
         if not dry_run:
             return await self._write(run, ChangeEvent(entity, "import"))
 
-        def rehearse(conn: sqlite3.Connection) -> ReportT:
+        def rehearse(conn: Connection) -> ReportT:
             raise _DryRun(run(conn))
 
         try:
@@ -237,7 +236,7 @@ class Inventory:
         if source is not None:
             records, _notes = await asyncio.to_thread(importer.read_folder, source)
 
-        def run(conn: sqlite3.Connection) -> FirstStart | None:
+        def run(conn: Connection) -> FirstStart | None:
             seeded = seed.seed(conn, tree)
             if seeded is None:  # another process seeded it meanwhile
                 return None
@@ -267,7 +266,7 @@ class Inventory:
         if state is not None:
             ids = self.states.sites_in_state(state) if self.states else ()
 
-        def run(conn: sqlite3.Connection) -> Page:
+        def run(conn: Connection) -> Page:
             parent_id = sites_repo.resolve(conn, parent, what="parent").id if parent else None
             filt = sites_repo.SiteFilter(kinds, parent_id, uplink_status, q, ids)
             items, total = sites_repo.list_sites(conn, filt, limit=limit, offset=offset)
@@ -286,7 +285,7 @@ class Inventory:
         """``[{"code", "name", "kind"}]`` of the children of ``parent_code`` (None: the top-level
         sites), in code order, for join pickers. An unknown parent gives :class:`NotFound`."""
 
-        def run(conn: sqlite3.Connection) -> list[dict[str, str | None]]:
+        def run(conn: Connection) -> list[dict[str, str | None]]:
             if parent_code is None:
                 rows = conn.execute(
                     "SELECT code, name, kind FROM sites WHERE parent_id IS NULL"
@@ -303,7 +302,7 @@ class Inventory:
 
         return await self.db.read(run)
 
-    def _site_input(self, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    def _site_input(self, conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         fields = SiteInput.parse(data).fields()
         fields["parent_id"] = sites_repo.resolve_parent(conn, fields.pop("parent"))
         return fields
@@ -324,7 +323,7 @@ class Inventory:
     ) -> Site:
         patch = _only_known("site", data)
 
-        def run(conn: sqlite3.Connection) -> Site:
+        def run(conn: Connection) -> Site:
             site = sites_repo.resolve(conn, ref)
             fields = self._site_input(conn, _merged(site, patch, _SITE_REFS))
             updated, _ = sites_repo.update(conn, site, fields, user=user)
@@ -333,7 +332,7 @@ class Inventory:
         return await self._saved("site", "update", run, then)
 
     async def delete_site(self, ref: int | str, *, user: str, then: Then | None = None) -> None:
-        def run(conn: sqlite3.Connection) -> Site:
+        def run(conn: Connection) -> Site:
             site = sites_repo.resolve(conn, ref)
             sites_repo.delete(conn, site, user=user)
             return site
@@ -352,7 +351,7 @@ class Inventory:
         limit: int | None = 100,
         offset: int = 0,
     ) -> Page:
-        def run(conn: sqlite3.Connection) -> Page:
+        def run(conn: Connection) -> Page:
             site_id = sites_repo.resolve(conn, site).id if site is not None else None
             parent_id = sites_repo.resolve(conn, parent).id if parent is not None else None
             filt = links_repo.LinkFilter(site_id, parent_id, statuses, media)
@@ -365,7 +364,7 @@ class Inventory:
         return await self.db.read(lambda c: links_repo.TABLE.require(c, link_id))
 
     @staticmethod
-    def _link_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    def _link_input(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         return _resolve_refs(conn, LinkInput.parse(data).fields(), _LINK_REFS)
 
     async def create_link(
@@ -384,7 +383,7 @@ class Inventory:
     ) -> Link:
         patch = _only_known("link", data)
 
-        def run(conn: sqlite3.Connection) -> Link:
+        def run(conn: Connection) -> Link:
             link = links_repo.TABLE.require(conn, link_id)
             fields = self._link_input(conn, _merged(link, patch, _LINK_REFS))
             updated, _ = links_repo.update(conn, link, fields, user=user)
@@ -405,7 +404,7 @@ class Inventory:
         limit: int | None = 100,
         offset: int = 0,
     ) -> Page:
-        def run(conn: sqlite3.Connection) -> Page:
+        def run(conn: Connection) -> Page:
             site_id = sites_repo.resolve(conn, site).id if site is not None else None
             filt = probes_repo.ProbeFilter(site_id, kind, enabled)
             items, total = probes_repo.list_probes(conn, filt, limit=limit, offset=offset)
@@ -422,7 +421,7 @@ class Inventory:
         return await self.db.read(lambda c: probes_repo.TABLE.require(c, probe_id))
 
     @staticmethod
-    def _probe_input(conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    def _probe_input(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         return _resolve_refs(conn, ProbeInput.parse(data).fields(), _PROBE_REFS)
 
     async def create_probe(
@@ -441,7 +440,7 @@ class Inventory:
     ) -> ProbeTarget:
         patch = _only_known("probe", data)
 
-        def run(conn: sqlite3.Connection) -> ProbeTarget:
+        def run(conn: Connection) -> ProbeTarget:
             probe = probes_repo.TABLE.require(conn, probe_id)
             merged = _merged(probe, patch, _PROBE_REFS)
             if merged.get("kind") == "http" and "host" not in patch:
@@ -535,7 +534,7 @@ class Inventory:
         limit: int = 100,
         offset: int = 0,
     ) -> Page:
-        def run(conn: sqlite3.Connection) -> Page:
+        def run(conn: Connection) -> Page:
             items, total = changelog.list_changes(
                 conn, entity=entity, entity_id=entity_id, user=user, limit=limit, offset=offset
             )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 import re
-import sqlite3
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from network_inventory.errors import Conflict, NotFound, ValidationError
 from network_inventory.model import SiteKind, Stamp
 from network_inventory.names import name_key
 from network_inventory.records import FLAG, INTEGER, Input
+from pendopo.db import Connection, Row
 from pendopo.declared import checked_when_missing, unset
 
 ENTITY = "service"
@@ -313,7 +313,7 @@ _ANSWER = TypeAdapter(ServiceAnswer)
 
 
 # -- storage ----------------------------------------------------------------------------------
-def _offices(conn: sqlite3.Connection, service_ids: Sequence[int]) -> dict[int, list[Office]]:
+def _offices(conn: Connection, service_ids: Sequence[int]) -> dict[int, list[Office]]:
     out: dict[int, list[Office]] = {sid: [] for sid in service_ids}
     if not service_ids:
         return out
@@ -329,7 +329,7 @@ def _offices(conn: sqlite3.Connection, service_ids: Sequence[int]) -> dict[int, 
     return out
 
 
-def _from_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Service]:
+def _from_rows(conn: Connection, rows: Sequence[Row]) -> list[Service]:
     offices = _offices(conn, [r["id"] for r in rows])
     return [
         Service(
@@ -347,7 +347,7 @@ def _from_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Se
     ]
 
 
-def list_all(conn: sqlite3.Connection) -> list[Service]:
+def list_all(conn: Connection) -> list[Service]:
     """Every service: permits first, then by name."""
     rows = conn.execute(
         "SELECT * FROM kpt_services ORDER BY kind = 'non-perizinan', name_key"
@@ -355,21 +355,21 @@ def list_all(conn: sqlite3.Connection) -> list[Service]:
     return _from_rows(conn, rows)
 
 
-def get(conn: sqlite3.Connection, service_id: int) -> Service:
+def get(conn: Connection, service_id: int) -> Service:
     rows = conn.execute("SELECT * FROM kpt_services WHERE id = ?", (service_id,)).fetchall()
     if not rows:
         raise NotFound(f"No service {service_id}.", code="service_not_found")
     return _from_rows(conn, rows)[0]
 
 
-def by_name(conn: sqlite3.Connection, name: str) -> Service | None:
+def by_name(conn: Connection, name: str) -> Service | None:
     rows = conn.execute(
         "SELECT * FROM kpt_services WHERE name_key = ?", (name_key(name),)
     ).fetchall()
     return _from_rows(conn, rows)[0] if rows else None
 
 
-def _resolve_offices(conn: sqlite3.Connection, refs: Sequence[int | str]) -> list[int]:
+def _resolve_offices(conn: Connection, refs: Sequence[int | str]) -> list[int]:
     """Kecamatan references (code or id) to site ids; anything else is a 400 naming it."""
     ids: list[int] = []
     problems = []
@@ -387,9 +387,7 @@ def _resolve_offices(conn: sqlite3.Connection, refs: Sequence[int | str]) -> lis
     return ids
 
 
-def _check_whole(
-    conn: sqlite3.Connection, merged: Mapping[str, Any], service_id: int | None
-) -> None:
+def _check_whole(conn: Connection, merged: Mapping[str, Any], service_id: int | None) -> None:
     if merged["kecamatan"] and not merged["delegated"]:
         message = "only a delegated service is offered at kecamatan offices"
         raise ValidationError(
@@ -404,7 +402,7 @@ def _check_whole(
         raise Conflict(f"A service named {merged['name']!r} exists.", code="duplicate_name")
 
 
-def _store(conn: sqlite3.Connection, merged: Mapping[str, Any], service_id: int | None) -> int:
+def _store(conn: Connection, merged: Mapping[str, Any], service_id: int | None) -> int:
     now = time.time()
     values = (
         merged["name"],
@@ -436,7 +434,7 @@ def _store(conn: sqlite3.Connection, merged: Mapping[str, Any], service_id: int 
 
 
 def create(
-    conn: sqlite3.Connection, fields: Mapping[str, Any], *, user: str, action: str = "create"
+    conn: Connection, fields: Mapping[str, Any], *, user: str, action: str = "create"
 ) -> Service:
     """A new service from checked fields (:func:`check_fields`, not partial)."""
     merged = {"duration": None, "notes": None, "kecamatan": [], **fields}
@@ -450,7 +448,7 @@ def create(
 
 
 def update(
-    conn: sqlite3.Connection, service_id: int, fields: Mapping[str, Any], *, user: str
+    conn: Connection, service_id: int, fields: Mapping[str, Any], *, user: str
 ) -> tuple[Service, bool]:
     """Apply checked (partial) fields; returns the service and whether anything changed."""
     current = get(conn, service_id)
@@ -479,7 +477,7 @@ def update(
     return service, True
 
 
-def delete(conn: sqlite3.Connection, service_id: int, *, user: str) -> Service:
+def delete(conn: Connection, service_id: int, *, user: str) -> Service:
     service = get(conn, service_id)
     conn.execute("DELETE FROM kpt_services WHERE id = ?", (service_id,))
     changelog.record(
@@ -489,7 +487,7 @@ def delete(conn: sqlite3.Connection, service_id: int, *, user: str) -> Service:
     return service
 
 
-def seed(conn: sqlite3.Connection, *, user: str) -> Service | None:
+def seed(conn: Connection, *, user: str) -> Service | None:
     """Once per database: the regency's example (:data:`SEED`) at every kecamatan there is.
     Returns None when the catalogue was seeded before (even if the KPT deleted it since) or
     when a service of that name exists."""

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 
 from network_inventory import services
 from network_inventory.csvio import decode, read_rows
 from network_inventory.errors import InventoryError, ValidationError
 from network_inventory.names import name_key
 from network_inventory.rows_import import RowsReport
+from pendopo.db import Connection
 
 COLUMNS = services.CSV_COLUMNS
 
 
-def export_csv(conn: sqlite3.Connection) -> str:
+def export_csv(conn: Connection) -> str:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -44,7 +44,7 @@ def export_csv(conn: sqlite3.Connection) -> str:
     return out.getvalue()
 
 
-def _apply(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str:
+def _apply(conn: Connection, row: dict[str, str], user: str) -> str:
     """Create, or update with only the file's columns (a column left out keeps its value)."""
     given = services.ServiceInput.parse(row, text=True)
     fields = given.fields()
@@ -62,9 +62,7 @@ def _apply(conn: sqlite3.Connection, row: dict[str, str], user: str) -> str:
     return "updated" if changed else "unchanged"
 
 
-def import_csv(
-    conn: sqlite3.Connection, data: bytes | str, source: str, *, user: str
-) -> RowsReport:
+def import_csv(conn: Connection, data: bytes | str, source: str, *, user: str) -> RowsReport:
     """Check and apply every row in the caller's transaction (raises on any bad row)."""
     rows = list(
         read_rows(decode(data, source), source, required=("name", "kind"), optional=COLUMNS)

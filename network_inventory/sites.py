@@ -4,7 +4,6 @@ compose several of them in one transaction (``db.write``); mutations write the c
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from network_inventory.errors import Conflict, NotFound, ValidationError
 from network_inventory.model import Site
 from network_inventory.names import name_key
 from network_inventory.table import Table
+from pendopo.db import Connection
 
 SELECT = """
 SELECT s.*, p.code AS parent_code,
@@ -36,7 +36,7 @@ class SiteFilter:
     """Only these sites (e.g. those the prober reports in a given state)."""
 
 
-def get(conn: sqlite3.Connection, site_id: int) -> Site | None:
+def get(conn: Connection, site_id: int) -> Site | None:
     row = conn.execute(SELECT + " WHERE s.id = ?", (site_id,)).fetchone()
     return Site.from_row(row) if row else None
 
@@ -44,12 +44,12 @@ def get(conn: sqlite3.Connection, site_id: int) -> Site | None:
 TABLE = Table("sites", "site", "site", get)
 
 
-def by_code(conn: sqlite3.Connection, code: str) -> Site | None:
+def by_code(conn: Connection, code: str) -> Site | None:
     row = conn.execute(SELECT + " WHERE s.code = ?", (code,)).fetchone()
     return Site.from_row(row) if row else None
 
 
-def resolve(conn: sqlite3.Connection, ref: int | str, *, what: str = "site") -> Site:
+def resolve(conn: Connection, ref: int | str, *, what: str = "site") -> Site:
     """A site by id (int) or code (str), or :class:`NotFound`."""
     site = get(conn, ref) if isinstance(ref, int) else by_code(conn, ref)
     if site is None:
@@ -83,7 +83,7 @@ def _where(filt: SiteFilter) -> tuple[str, list[Any]]:
 
 
 def list_sites(
-    conn: sqlite3.Connection, filt: SiteFilter, *, limit: int | None, offset: int = 0
+    conn: Connection, filt: SiteFilter, *, limit: int | None, offset: int = 0
 ) -> tuple[list[Site], int]:
     clause, params = _where(filt)
     total = conn.execute(f"SELECT count(*) FROM sites s{clause}", params).fetchone()[0]
@@ -93,7 +93,7 @@ def list_sites(
     return [Site.from_row(r) for r in rows], int(total)
 
 
-def count(conn: sqlite3.Connection) -> int:
+def count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM sites").fetchone()[0])
 
 
@@ -106,7 +106,7 @@ def _values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _check_parent(conn: sqlite3.Connection, site_id: int | None, parent_id: int | None) -> None:
+def _check_parent(conn: Connection, site_id: int | None, parent_id: int | None) -> None:
     """The parent exists and is not the site itself or one of its descendants."""
     seen: set[int] = set()
     current = parent_id
@@ -122,7 +122,7 @@ def _check_parent(conn: sqlite3.Connection, site_id: int | None, parent_id: int 
         current = row[0]
 
 
-def _check_code_free(conn: sqlite3.Connection, code: str | None, site_id: int | None) -> None:
+def _check_code_free(conn: Connection, code: str | None, site_id: int | None) -> None:
     if code is None:
         return
     row = conn.execute("SELECT id FROM sites WHERE code = ?", (code,)).fetchone()
@@ -130,7 +130,7 @@ def _check_code_free(conn: sqlite3.Connection, code: str | None, site_id: int | 
         raise Conflict(f"Code {code} is already used by site {row[0]}.", code="duplicate_code")
 
 
-def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str) -> Site:
+def create(conn: Connection, fields: dict[str, Any], *, user: str) -> Site:
     """Insert a site from checked fields (``parent_id`` resolved) and log it."""
     _check_code_free(conn, fields.get("code"), None)
     _check_parent(conn, None, fields.get("parent_id"))
@@ -140,7 +140,7 @@ def create(conn: sqlite3.Connection, fields: dict[str, Any], *, user: str) -> Si
 
 
 def update(
-    conn: sqlite3.Connection,
+    conn: Connection,
     site: Site,
     fields: dict[str, Any],
     *,
@@ -166,7 +166,7 @@ def update(
     return TABLE.update(conn, site, values, user=user, before=old, after=new, action=action), True
 
 
-def delete(conn: sqlite3.Connection, site: Site, *, user: str) -> None:
+def delete(conn: Connection, site: Site, *, user: str) -> None:
     children = conn.execute("SELECT count(*) FROM sites WHERE parent_id = ?", (site.id,))
     if children.fetchone()[0]:
         raise Conflict(
@@ -175,7 +175,7 @@ def delete(conn: sqlite3.Connection, site: Site, *, user: str) -> None:
     TABLE.delete(conn, site, user=user)
 
 
-def resolve_parent(conn: sqlite3.Connection, ref: int | str | None) -> int | None:
+def resolve_parent(conn: Connection, ref: int | str | None) -> int | None:
     """``parent`` reference (id or code) to an id; a 400 naming the field when unknown."""
     if ref is None:
         return None

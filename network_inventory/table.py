@@ -7,7 +7,6 @@ runs in the caller's transaction, so the entry commits or rolls back with the wr
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from network_inventory import changelog
 from network_inventory.errors import NotFound
+from pendopo.db import Connection
 
 
 class Stored(Protocol):
@@ -37,21 +37,21 @@ class Table(Generic[R]):
     """The change log's entity (site, link, probe); ``<entity>_not_found`` is the error code."""
     noun: str
     """How messages name one record (``No probe target 7.``)."""
-    get: Callable[[sqlite3.Connection, int], R | None]
+    get: Callable[[Connection, int], R | None]
 
-    def require(self, conn: sqlite3.Connection, row_id: int) -> R:
+    def require(self, conn: Connection, row_id: int) -> R:
         """The record with this id, or :class:`NotFound`."""
         found = self.get(conn, row_id)
         if found is None:
             raise NotFound(f"No {self.noun} {row_id}.", code=f"{self.entity}_not_found")
         return found
 
-    def _reread(self, conn: sqlite3.Connection, row_id: int) -> R:
+    def _reread(self, conn: Connection, row_id: int) -> R:
         found = self.get(conn, row_id)
         assert found is not None
         return found
 
-    def insert(self, conn: sqlite3.Connection, values: dict[str, Any], *, user: str | None) -> R:
+    def insert(self, conn: Connection, values: dict[str, Any], *, user: str | None) -> R:
         """Insert stored values plus both time stamps and log the new record (``user=None``:
         no log entry, for the seed)."""
         now = time.time()
@@ -76,7 +76,7 @@ class Table(Generic[R]):
 
     def update(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         current: R,
         values: dict[str, Any],
         *,
@@ -103,7 +103,7 @@ class Table(Generic[R]):
         )
         return self._reread(conn, current.id)
 
-    def delete(self, conn: sqlite3.Connection, current: R, *, user: str) -> None:
+    def delete(self, conn: Connection, current: R, *, user: str) -> None:
         conn.execute(f"DELETE FROM {self.name} WHERE id = ?", (current.id,))
         changelog.record(
             conn,

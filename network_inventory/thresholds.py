@@ -14,7 +14,6 @@ transaction.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from network_inventory import links as links_repo
 from network_inventory.model import Medium
 from network_inventory.records import NUMBER, Input
 from network_inventory.state import Limits, Policy
-from pendopo.db import Component, Database, Then, and_then
+from pendopo.db import Component, Connection, Database, Then, and_then
 
 MEDIUM_RTT_MS: Mapping[Medium, float] = {
     Medium.FIBER: 150.0,
@@ -151,7 +150,7 @@ def public(
     return data
 
 
-def load_overrides(conn: sqlite3.Connection) -> dict[int, Override]:
+def load_overrides(conn: Connection) -> dict[int, Override]:
     """Every link's override, by link id."""
     return {
         r["link_id"]: Override(r["loss_degraded"], r["rtt_degraded_ms"])
@@ -159,7 +158,7 @@ def load_overrides(conn: sqlite3.Connection) -> dict[int, Override]:
     }
 
 
-def get_override(conn: sqlite3.Connection, link_id: int) -> Override | None:
+def get_override(conn: Connection, link_id: int) -> Override | None:
     row = conn.execute(
         "SELECT loss_degraded, rtt_degraded_ms FROM link_thresholds WHERE link_id = ?", (link_id,)
     ).fetchone()
@@ -174,7 +173,7 @@ class LinkThresholds:
         self.policy = policy
 
     async def get(self, link_id: int) -> dict[str, Any]:
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             link = links_repo.TABLE.require(conn, link_id)
             return public(link_id, link.medium, get_override(conn, link_id), self.policy)
 
@@ -186,7 +185,7 @@ class LinkThresholds:
         """Set the link's override (both fields; null or missing: the medium's default)."""
         wanted = ThresholdsInput.parse(data).override()
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             link = links_repo.TABLE.require(conn, link_id)
             before = get_override(conn, link_id) or Override()
             old, new = changelog.diff(before.record(), wanted.record())
@@ -206,7 +205,7 @@ class LinkThresholds:
         return await self.db.write(and_then(run, then))
 
 
-def _store(conn: sqlite3.Connection, link_id: int, override: Override) -> None:
+def _store(conn: Connection, link_id: int, override: Override) -> None:
     if override.empty:
         conn.execute("DELETE FROM link_thresholds WHERE link_id = ?", (link_id,))
         return

@@ -12,13 +12,13 @@ Months are calendar months of the regency's clock (WIB, UTC+7).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from network_inventory.availability import WIB, timelines
 from network_inventory.state import State
+from pendopo.db import Connection
 
 AVAILABLE = frozenset({State.UP, State.DEGRADED})
 INTERRUPTED = frozenset({State.DOWN, State.UNREACHABLE})
@@ -73,7 +73,7 @@ def time_in_states(
     return Uptime(available, interrupted)
 
 
-def uptimes(conn: sqlite3.Connection, site_ids: Iterable[int], period: Period) -> dict[int, Uptime]:
+def uptimes(conn: Connection, site_ids: Iterable[int], period: Period) -> dict[int, Uptime]:
     """Each site's uptime over ``period``, from the same timelines as the monthly report
     (``availability.timelines``); a site with no recorded state counts nothing."""
     lines = timelines(conn, period.start, period.end)
@@ -88,7 +88,7 @@ def uptimes(conn: sqlite3.Connection, site_ids: Iterable[int], period: Period) -
     return out
 
 
-def site_uptime(conn: sqlite3.Connection, site_id: int, period: Period) -> Uptime:
+def site_uptime(conn: Connection, site_id: int, period: Period) -> Uptime:
     return uptimes(conn, (site_id,), period)[site_id]
 
 

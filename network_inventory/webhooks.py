@@ -4,7 +4,6 @@ them, each change committed with the caller's ``then`` (its audit record) in one
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -18,7 +17,7 @@ from pydantic.json_schema import WithJsonSchema
 from network_inventory.errors import NotFound, ValidationError
 from network_inventory.model import Moment, Stamp
 from network_inventory.records import Input
-from pendopo.db import Database, Then
+from pendopo.db import Connection, Database, Row, Then
 from pendopo.declared import unset
 
 MAX_URL = 2000
@@ -123,7 +122,7 @@ class Webhook:
 _ANSWER = TypeAdapter(Webhook)
 
 
-def public(row: sqlite3.Row) -> dict[str, Any]:
+def public(row: Row) -> dict[str, Any]:
     """A stored webhook as the API answers it: the columns named by :class:`Webhook`'s fields."""
     values = {f.name: row[f.name] for f in fields(Webhook)}
     answer = Webhook(**(values | {"enabled": bool(row["enabled"])}))
@@ -179,7 +178,7 @@ class Webhooks:
         """One statement and ``then(conn, webhook id)`` in one transaction; the webhook's id
         (``hook_id``, or the new row's)."""
 
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: Connection) -> int:
             cursor = conn.execute(sql, params)
             row_id = hook_id or cursor.lastrowid or 0
             then(conn, row_id)

@@ -37,7 +37,8 @@ from media.recordings import RecordingLibrary
 from network_inventory.call_quality import CallQuality
 from pendopo.backup import hold_serving_lock
 from pendopo.config import Settings
-from pendopo.db import Component, Database
+from pendopo.db import Component
+from pendopo.db_choice import database_for
 from pendopo.schema import components
 from rooms import BuiltinSites, ForwardingPolicy, RoomRecords, RoomService
 from rooms.attendance import AttendanceLog
@@ -66,7 +67,7 @@ SCHEMA: list[Component] = components()
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     lock = hold_serving_lock(settings.data_dir)  # `pendopo restore` refuses while it is held
-    db = Database(settings.db_path)
+    db = database_for(settings)
     try:
         db.open(SCHEMA)
         app[DATABASE] = db

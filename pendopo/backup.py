@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pendopo.cli_common import command
 from pendopo.config import Settings
+from pendopo.db_choice import uses_sqlite_file
 from pendopo.schema import components
 
 LOCK_FILE = "pendopo.lock"
@@ -215,8 +216,22 @@ def _file_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the backup file")
 
 
+def _not_a_file(settings: Settings, name: str) -> bool:
+    """``database_url`` set: no SQLite file to copy; say what to use instead."""
+    if uses_sqlite_file(settings):
+        return False
+    print(
+        f"pendopo {name}: the data is in PostgreSQL (database_url), not in a SQLite file:"
+        ' use pg_dump and pg_restore (docs/deploy.md, "PostgreSQL")',
+        file=sys.stderr,
+    )
+    return True
+
+
 @command("backup", "copy the database to FILE, also while the server runs", _file_argument)
 def backup_command(settings: Settings, args: argparse.Namespace) -> int:
+    if _not_a_file(settings, "backup"):
+        return 2
     try:
         info = backup(settings.db_path, args.file)
     except (BackupError, OSError) as exc:
@@ -229,6 +244,8 @@ def backup_command(settings: Settings, args: argparse.Namespace) -> int:
 
 @command("restore", "replace the database with FILE (stop the server first)", _file_argument)
 def restore_command(settings: Settings, args: argparse.Namespace) -> int:
+    if _not_a_file(settings, "restore"):
+        return 2
     # the components the server migrates, in order
     known = {component.name: len(component.migrations) for component in components()}
     try:

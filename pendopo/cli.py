@@ -15,6 +15,7 @@ from aiohttp import web
 
 from pendopo.cli_common import COMMANDS, command
 from pendopo.config import ConfigError, Settings, add_setting_flags, load_settings
+from pendopo.db import DatabaseUnavailable
 from pendopo.listen import bind_sockets
 from pendopo.log_levels import parse_log_levels
 
@@ -111,7 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pendopo: {exc}", file=sys.stderr)
         return 2
     parse_log_levels(settings.log_level).apply()
-    return COMMANDS[args.command][2](settings, args)
+    try:
+        return COMMANDS[args.command][2](settings, args)
+    except DatabaseUnavailable as exc:
+        print(f"pendopo {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

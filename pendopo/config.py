@@ -14,6 +14,7 @@ import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ class Settings:
     """Addresses to listen on ("HOST:PORT", "[IPv6]:PORT"); empty: host:port."""
     data_dir: Path = Path("data")
     """Where the SQLite database (pendopo.sqlite3) lives."""
+    database_url: str | None = None
+    """postgresql://user@host:port/db — keep the durable data in PostgreSQL (several machines);
+    unset or empty: SQLite in ``data_dir``."""
     admin_user: str = "admin"
     admin_password: str | None = None
     """First start only: password of the bootstrapped admin; generated and printed when unset."""
@@ -153,6 +157,7 @@ class Settings:
 
 
 ENV_PREFIX = "PENDOPO_"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def _convert(name: str, raw: Any) -> Any:
@@ -236,6 +241,15 @@ def load_settings(
             ipaddress.ip_address(address)
         except ValueError as exc:
             raise ConfigError(f"setting 'ice_host_addresses': {exc}") from exc
+    if settings.database_url and not settings.database_url.startswith(POSTGRES_SCHEMES):
+        raise ConfigError(
+            "setting 'database_url' must be a postgresql:// URL (unset or empty: SQLite in"
+            f" data_dir), not {settings.database_url.split(':', 1)[0]!r}"
+        )
+    if settings.database_url and not all(find_spec(m) for m in ("psycopg", "sqlglot")):
+        raise ConfigError(
+            "setting 'database_url' needs PostgreSQL support: pip install 'pendopo[postgres]'"
+        )
     if settings.probe_interval < 1:
         raise ConfigError("setting 'probe_interval' must be at least 1 second")
     if not 0 < settings.probe_loss_degraded <= 1:

@@ -13,7 +13,6 @@ did not, grouped by kecamatan (``GET /api/rooms/{id}/attendance``, its CSV and p
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from pydantic import ConfigDict, TypeAdapter, computed_field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from pendopo.db import Component, Database
+from pendopo.db import Component, Database, Row
 from rooms.model import Participant, SessionState
 from rooms.records import RoomRecord
 from rooms.schedule import WIB
@@ -68,7 +67,7 @@ class Attendee:
         return self.present_s + (max(0.0, now - self.since) if self.since is not None else 0.0)
 
 
-def _attendee(row: sqlite3.Row) -> Attendee:
+def _attendee(row: Row) -> Attendee:
     return Attendee(
         participant_id=row["participant_id"],
         name=row["name"],

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import builtins
 import json
-import sqlite3
 from dataclasses import dataclass
 
-from pendopo.db import Database
+from pendopo.db import Connection, Database, Row
 from rooms.model import Room, SessionState
 from rooms.schedule import Schedule
 
@@ -40,7 +39,7 @@ class RoomRecord:
         )
 
 
-def _record(row: sqlite3.Row) -> RoomRecord:
+def _record(row: Row) -> RoomRecord:
     return RoomRecord(
         id=row["id"],
         title=row["title"],
@@ -93,7 +92,7 @@ class RoomRecords:
     async def list(self, *, limit: int = 100, offset: int = 0) -> tuple[list[RoomRecord], int]:
         """Newest first, with the total count."""
 
-        def query(conn: sqlite3.Connection) -> tuple[list[RoomRecord], int]:
+        def query(conn: Connection) -> tuple[list[RoomRecord], int]:
             rows = conn.execute(
                 "SELECT * FROM rooms ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
                 (limit, offset),

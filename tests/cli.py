@@ -10,7 +10,9 @@ from tests.conftest import REPO
 
 
 async def pendopo(settings: Settings, *args: str) -> tuple[int, str]:
-    """``pendopo ARGS --data-dir <settings.data_dir>``: exit code and output (stderr included)."""
+    """``pendopo ARGS --data-dir <settings.data_dir>`` (and ``--database-url`` when the settings
+    have one): exit code and output (stderr included)."""
+    database = ["--database-url", settings.database_url] if settings.database_url else []
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -18,6 +20,7 @@ async def pendopo(settings: Settings, *args: str) -> tuple[int, str]:
         *args,
         "--data-dir",
         str(settings.data_dir),
+        *database,
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
@@ -15,6 +16,10 @@ from aiohttp import web
 
 from pendopo.app import create_app
 from pendopo.config import Settings
+from pendopo.db import Database
+
+if TYPE_CHECKING:
+    from tests.postgres_server import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 SRAGEN_DATA = REPO / "network_inventory" / "regions" / "sragen"
@@ -100,3 +105,47 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
         yield running
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The tests' own PostgreSQL (tests/postgres_server.py); skips when it is not installed."""
+    from tests import postgres_server
+
+    server = postgres_server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each backend in turn, as the ``database_url`` setting: unset (SQLite in ``data_dir``),
+    or a fresh database of the tests' own PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Database]:
+    """``new_database(name)``: an unopened ``Database`` on each backend in turn — the SQLite
+    file ``name`` in the test's folder, or a PostgreSQL database of the test's own. The same
+    name is the same database (open it again to test an upgrade)."""
+    urls: dict[str, str] = {}
+
+    def make(name: str) -> Database:
+        if request.param == "sqlite":
+            return Database(tmp_path / name)
+        from pendopo.db_postgres import PostgresBackend
+
+        if name not in urls:
+            urls[name] = request.getfixturevalue("postgres").new_database()
+        return Database(PostgresBackend(urls[name]))
+
+    return make

@@ -190,3 +190,14 @@ async def test_restore_refuses_a_database_of_a_newer_version(tmp_path: Path) -> 
     code, out = await pendopo(settings, "restore", str(newer))
     assert code == 1, out
     assert "newer Pendopo" in out
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+async def test_backup_and_restore_refuse_under_database_url(tmp_path: Path, command: str) -> None:
+    """The data is in PostgreSQL: no SQLite file to copy; the message points to pg_dump."""
+    settings = make_settings(tmp_path)
+    url = "postgresql://pendopo@127.0.0.1:9/pendopo"  # never connected to
+    code, out = await pendopo(settings, command, str(tmp_path / "b.sqlite3"), "--database-url", url)
+    assert code == 2, out
+    assert f"pendopo {command}:" in out and "pg_dump" in out
+    assert not (tmp_path / "b.sqlite3").exists() and not settings.db_path.exists()

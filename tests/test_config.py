@@ -46,6 +46,8 @@ def test_flags_override_env_override_file(tmp_path: Path) -> None:
         ({"PENDOPO_PROBE_FLAP_HOLD": "-5"}, "probe_flap_hold"),
         ({"PENDOPO_PROBE_FLAP_CHANGES": "1"}, "probe_flap_changes"),
         ({"PENDOPO_LOG_LEVEL": "LOUD"}, "log_level"),
+        ({"PENDOPO_DATABASE_URL": "mysql://pendopo@10.33.14.5/pendopo"}, "database_url"),
+        ({"PENDOPO_DATABASE_URL": "/var/lib/pendopo/pendopo.sqlite3"}, "database_url"),
         ({"PENDOPO_LOG_LEVEL": "INFO,media.layer_control"}, "log_level"),
         ({"PENDOPO_LOG_LEVEL": "INFO,media.layer_control=chatty"}, "log_level"),
     ],
@@ -162,3 +164,12 @@ def test_interface_addresses_leave_out_loopback_and_link_local(
     assert ice.media_host_addresses(settings) == ("10.0.0.5", "2001:db8::5", "192.168.1.10")
     monkeypatch.setattr(ice.ifaddr, "get_adapters", lambda: adapters[:1])
     assert ice.media_host_addresses(settings) == ("127.0.0.1",)  # nothing else: loopback
+
+
+def test_database_url_chooses_postgresql_and_empty_keeps_sqlite(tmp_path: Path) -> None:
+    from pendopo.db_choice import database_for
+
+    url = "postgresql://pendopo@10.33.14.5:5432/pendopo"
+    assert database_for(load_settings({}, environ={"PENDOPO_DATABASE_URL": url})).path == ""
+    sqlite = load_settings({"data_dir": str(tmp_path)}, environ={"PENDOPO_DATABASE_URL": ""})
+    assert database_for(sqlite).path == str(tmp_path / "pendopo.sqlite3")

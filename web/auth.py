@@ -16,7 +16,6 @@ and an action worth remembering is one more::
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -41,7 +40,7 @@ from edge.keys import (
     SETTINGS,
     request_user,
 )
-from pendopo.db import Then
+from pendopo.db import Connection, Then
 from web import openapi
 from web.errors import ApiError, Forbidden, Unauthorised, error_response, json_body, register
 from web.security import CSRF_COOKIE, csrf_token, set_csrf_cookie
@@ -138,7 +137,7 @@ def audited(
     ``detail`` are made from the changed record (or the import's report)."""
     actor, address = request_user(request), client_address(request)
 
-    def write(conn: sqlite3.Connection, result: Any) -> None:
+    def write(conn: Connection, result: Any) -> None:
         audit_log.write(
             conn, action, actor=actor, address=address, target=target(result), detail=detail(result)
         )

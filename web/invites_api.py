@@ -11,12 +11,11 @@ it is not stored, not logged, and not shown again.
 
 from __future__ import annotations
 
-import sqlite3
-
 from aiohttp import web
 
 from accounts.invites import InviteAnswer, InviteCreated, InviteInput, InviteList, InvitePolicy
 from edge.keys import INVITES, ROOMS, SITES
+from pendopo.db import Connection
 from pendopo.declared import as_json
 from rooms import RoomError
 from rooms.errors import NOT_FOUND, ROOM_ENDED
@@ -93,7 +92,7 @@ async def revoke_invite(request: web.Request) -> web.Response:
         request, "invite.revoke", lambda _: f"room {room_id}", lambda _: {"id": invite_id}
     )
 
-    def then(conn: sqlite3.Connection, revoked: bool) -> None:
+    def then(conn: Connection, revoked: bool) -> None:
         if revoked:  # withdrawing it again changes nothing: nothing to record
             record(conn, revoked)
 

@@ -1,9 +1,9 @@
-"""A bare accounts database (no web server) for unit tests of the accounts package."""
+"""A bare accounts database (no web server) for unit tests of the accounts package, on SQLite
+and on PostgreSQL (``new_database``, tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -12,8 +12,8 @@ from pendopo.db import Database
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "accounts.sqlite3")
+def db(new_database: Callable[[str], Database]) -> Iterator[Database]:
+    database = new_database("accounts.sqlite3")
     database.open([COMPONENT])
     try:
         yield database

@@ -1,21 +1,25 @@
-"""``pendopo user ...`` run as a real subprocess against a data folder."""
+"""``pendopo user ...`` run as a real subprocess against a data folder's SQLite file, or with
+``--database-url`` against PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from accounts import AccountError, AccountStore
 from accounts.audit import AuditLog
 from accounts.schema import COMPONENT
 from pendopo.db import Database
+from pendopo.db_postgres import PostgresBackend
 
 
-def pendopo(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def pendopo(where: list[str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``pendopo user ARGS`` with ``where`` (``--data-dir``, ``--database-url``)."""
     return subprocess.run(
-        [sys.executable, "-m", "pendopo", "user", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "pendopo", "user", *args, *where],
         input=stdin,
         capture_output=True,
         text=True,
@@ -24,8 +28,7 @@ def pendopo(data_dir: Path, *args: str, stdin: str = "") -> subprocess.Completed
     )
 
 
-async def _check(data_dir: Path) -> None:
-    db = Database(data_dir / "pendopo.sqlite3")
+async def _check(db: Database) -> None:
     db.open([COMPONENT])
     try:
         store = AccountStore(db)
@@ -43,8 +46,11 @@ async def _check(data_dir: Path) -> None:
         db.close()
 
 
-def test_user_commands(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+def test_user_commands(tmp_path: Path, new_database: Callable[[str], Database]) -> None:
+    db = new_database("pendopo.sqlite3")  # on SQLite: the data folder's file
+    data = ["--data-dir", str(tmp_path)]
+    if isinstance(db.backend, PostgresBackend):
+        data += ["--database-url", db.backend.url]
     add = pendopo(
         data,
         "add",
@@ -60,7 +66,7 @@ def test_user_commands(tmp_path: Path) -> None:
     assert "kata-sandi-lama" not in add.stdout + add.stderr
     passwd = pendopo(data, "passwd", "camat-gondang", "--password-stdin", stdin="kata-sandi-baru\n")
     assert passwd.returncode == 0, passwd.stderr
-    asyncio.run(_check(data))
+    asyncio.run(_check(db))
     generated = pendopo(data, "add", "it-staff", "--role", "it", "--generate")
     assert generated.returncode == 0 and "password (shown once): " in generated.stdout
     assert pendopo(data, "disable", "it-staff").returncode == 0

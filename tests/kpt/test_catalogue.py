@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,8 @@ from pendopo.schema import components
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "kpt.sqlite3")
+async def db(new_database: Callable[[str], Database]) -> AsyncIterator[Database]:
+    database = new_database("kpt.sqlite3")
     database.open(components())
     try:
         await Inventory(database).first_start("Kabupaten Sragen")

@@ -1,9 +1,9 @@
-"""Fixtures of the inventory tests: an open database with the inventory schema."""
+"""Fixtures of the inventory tests: an open database with the inventory schema, on SQLite and
+on PostgreSQL (``new_database``, tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -13,8 +13,8 @@ from pendopo.schema import components
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "inventory.sqlite3")
+async def db(new_database: Callable[[str], Database]) -> AsyncIterator[Database]:
+    database = new_database("inventory.sqlite3")
     database.open(components())
     try:
         yield database

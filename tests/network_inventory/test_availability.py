@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -156,8 +156,10 @@ def test_month_in_progress_ends_now() -> None:
     assert row["counted_s"] == 100 * H and row["down_s"] == 10 * H
 
 
-async def test_load_reads_events_state_links_and_rollups(tmp_path: Path) -> None:
-    db = Database(tmp_path / "r.sqlite3")
+async def test_load_reads_events_state_links_and_rollups(
+    new_database: Callable[[str], Database],
+) -> None:
+    db = new_database("r.sqlite3")
     db.open(components())
     try:
 

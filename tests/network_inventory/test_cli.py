@@ -1,4 +1,4 @@
-"""The inventory's CLI commands against a database folder."""
+"""The inventory's CLI commands against a database folder's SQLite file, or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,13 +12,19 @@ import aiohttp
 import pytest
 
 from pendopo.cli import main
-from tests.conftest import SRAGEN_DATA, RunningServer
+from tests.conftest import SRAGEN_DATA, RunningServer, make_settings, start_server
+
+
+def _where(data_dir: Path, database_url: str | None) -> list[str]:
+    return ["--data-dir", str(data_dir)] + (
+        ["--database-url", database_url] if database_url else []
+    )
 
 
 def test_import_regions_export_and_rejected_probe_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str | None
 ) -> None:
-    data = ["--data-dir", str(tmp_path / "data")]
+    data = _where(tmp_path / "data", database_url)
     assert main(["import-regions", *data, "--dir", str(SRAGEN_DATA)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["matched"] == {"kecamatan": 20, "village": 208}
@@ -34,10 +40,21 @@ def test_import_regions_export_and_rejected_probe_file(
 
 
 async def test_import_regions_reaches_the_join_page_of_a_running_server(
-    server: RunningServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database_url: str | None
 ) -> None:
     """The CLI writes the server's database from another connection (another process in real
-    life); the join page's site list shows the change without a restart."""
+    life); the join page's site list shows the change without a restart (the inventory's
+    revision, bumped by triggers on either database)."""
+    runner, server = await start_server(make_settings(tmp_path, database_url=database_url))
+    try:
+        await _import_reaches_the_join_page(server, tmp_path, capsys)
+    finally:
+        await runner.cleanup()
+
+
+async def _import_reaches_the_join_page(
+    server: RunningServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
 
     async def villages() -> set[str]:
         async with http.get("/api/sites/picker", params={"parent": "33.14.01"}) as resp:
@@ -54,7 +71,8 @@ async def test_import_regions_reaches_the_join_page_of_a_running_server(
     async with aiohttp.ClientSession(base_url=server.url) as http:  # the picker is public
         before = await villages()
         assert len(before) == 14 and "33.14.01.2099" not in before
-        args = ["import-regions", "--data-dir", str(server.settings.data_dir), "--dir", str(folder)]
+        where = _where(server.settings.data_dir, server.settings.database_url)
+        args = ["import-regions", *where, "--dir", str(folder)]
         assert await asyncio.to_thread(main, args) == 0
         assert json.loads(capsys.readouterr().out)["added"][0]["code"] == "33.14.01.2099"
         deadline = asyncio.get_running_loop().time() + 10

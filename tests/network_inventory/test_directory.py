@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -22,8 +20,8 @@ USER = "test"
 
 
 @pytest.fixture
-async def inventory(tmp_path: Path) -> AsyncIterator[Inventory]:
-    db = Database(tmp_path / "t.sqlite3")
+async def inventory(new_database: Callable[[str], Database]) -> AsyncIterator[Inventory]:
+    db = new_database("t.sqlite3")
     db.open(components())
     try:
         yield Inventory(db)
@@ -149,11 +147,16 @@ async def test_a_change_committed_by_another_process_is_read_within_a_second(
         return await read(fn)
 
     monkeypatch.setattr(inventory.db, "read", counted)
-    # Another process (pendopo import-regions, a sqlite3 shell): its own connection, no event.
-    other = sqlite3.connect(inventory.db.path)
-    with other:
-        other.execute("UPDATE sites SET name = 'Wonotolo Baru' WHERE code = '33.14.06.2002'")
-    other.close()
+    # Another process (pendopo import-regions, a sqlite3 or psql shell): its own connection to
+    # the same database, no event.
+    other = Database(inventory.db.backend)
+    other.open()
+    try:
+        await other.execute_write(
+            "UPDATE sites SET name = 'Wonotolo Baru' WHERE code = '33.14.06.2002'"
+        )
+    finally:
+        other.close()
     now[0] += RECHECK_S / 2
     assert [s.name for s in await sites.children("33.14.06")] == names
     assert reads == []  # within RECHECK_S the snapshot answers without any database read
@@ -187,6 +190,6 @@ async def test_the_revision_counts_changes_of_sites_links_and_probes(inventory: 
     assert await current() == before + 3
     # call-quality samples and probe history are not inventory changes
     steady = await current()
-    await inventory.db.execute_write("CREATE TABLE scratch (x)")
+    await inventory.db.execute_write("CREATE TABLE scratch (x INTEGER)")
     await inventory.db.execute_write("INSERT INTO scratch VALUES (1)")
     assert await current() == steady

@@ -9,7 +9,7 @@ import pytest
 
 from network_inventory import history
 from network_inventory.history import HOUR, Retention, Sample, aggregate, roll
-from pendopo.db import Database
+from pendopo.db import Connection, Database
 
 T0 = 1_700_000_100 - 1_700_000_100 % HOUR  # an hour boundary
 
@@ -80,10 +80,7 @@ async def test_retention_keeps_each_level_for_its_time(db: Database) -> None:
     keep = Retention(raw_s=100, five_min_s=1000, hourly_s=10_000, events_s=10_000)
     now = T0 + 20_000
 
-    def fill(c: object) -> None:
-        import sqlite3
-
-        assert isinstance(c, sqlite3.Connection)
+    def fill(c: Connection) -> None:
         history.insert_samples(c, [Sample(1, now - 50, 1, 1), Sample(1, now - 150, 1, 1)])
         c.executemany(
             "INSERT INTO probe_rollups (level, site_id, bucket, samples, answered, sent, received)"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from network_inventory import Inventory
 from network_inventory.schema import _V1, COMPONENT
-from pendopo.db import Component, Database, migrate
+from pendopo.db import Component, Database, IntegrityError, migrate
 from pendopo.schema import components
 
 
@@ -69,6 +69,6 @@ async def test_constraints_guard_the_tables(db: Database) -> None:
     for fn in (bad_kind, bad_port):
         try:
             await db.write(fn)
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             continue
         raise AssertionError(f"{fn.__name__} was accepted")

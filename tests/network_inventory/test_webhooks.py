@@ -3,14 +3,13 @@ change committed together with the caller's audit step — or not at all."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
 
 from network_inventory.errors import NotFound, ValidationError
 from network_inventory.webhooks import Webhooks, validate
-from pendopo.db import Database
+from pendopo.db import Connection, Database
 
 
 @pytest.mark.parametrize(
@@ -44,7 +43,7 @@ async def test_changes_commit_with_their_audit_step(db: Database) -> None:
     seen: list[tuple[str, Any]] = []
 
     def then(action: str) -> Any:
-        def step(conn: sqlite3.Connection, hook_id: Any) -> None:
+        def step(conn: Connection, hook_id: Any) -> None:
             assert conn.in_transaction
             seen.append((action, hook_id))
 
@@ -62,7 +61,7 @@ async def test_changes_commit_with_their_audit_step(db: Database) -> None:
 
 
 async def test_a_failing_audit_step_leaves_nothing_behind(db: Database) -> None:
-    def broken(conn: sqlite3.Connection, hook_id: Any) -> None:
+    def broken(conn: Connection, hook_id: Any) -> None:
         raise RuntimeError("audit log unavailable")
 
     with pytest.raises(RuntimeError):

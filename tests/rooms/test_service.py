@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -22,8 +21,9 @@ class Clock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "rooms.sqlite3")
+async def db(new_database: Callable[[str], Database]) -> AsyncIterator[Database]:
+    """Room records on SQLite and on PostgreSQL."""
+    database = new_database("rooms.sqlite3")
     database.open([COMPONENT])
     try:
         yield database

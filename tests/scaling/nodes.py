@@ -63,9 +63,11 @@ def start_node(
     redis_url: str | None,
     logs: Path,
     hosts: tuple[str, ...] = (),
+    database_url: str | None = None,
 ) -> Node:
     """A ``pendopo run`` process on 127.0.0.1 (``--host``/``--port``), or on each of ``hosts``
-    (``--listen``, one port; ``url`` is on the first); without ``redis_url`` a lone server."""
+    (``--listen``, one port; ``url`` is on the first); without ``redis_url`` a lone server;
+    with ``database_url`` its durable data in that PostgreSQL database."""
     port = free_port()
     log = logs / f"{node_id}.log"
     args = [sys.executable, "-m", "pendopo", "run", "--host", "127.0.0.1", "--port", str(port)]
@@ -74,6 +76,8 @@ def start_node(
     args += ["--data-dir", str(data_dir), "--node-id", node_id]
     if redis_url is not None:
         args += ["--redis-url", redis_url]
+    if database_url is not None:
+        args += ["--database-url", database_url]
     args += ["--probe-enabled", "false", "--log-level", "WARNING"]
     env = {**os.environ, "PENDOPO_ADMIN_USER": ADMIN_USER, "PENDOPO_ADMIN_PASSWORD": ADMIN_PASSWORD}
     with log.open("wb") as out:

@@ -3,7 +3,8 @@
 Outside testing killed the server (``kill -9``) during a burst of edits and found committed site
 creations with a change-log entry and no audit record: the audit record had its own transaction
 after the change's. Now it is written inside the change's transaction (``then=`` of
-``network_inventory.service``), so a failure between the two — or a crash — keeps neither.
+``network_inventory.service``), so a failure between the two — or a crash — keeps neither;
+on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from edge.keys import DATABASE
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, make_settings, start_server
 from tests.scaling.nodes import signed_in, start_node
 
 FAIL_AUDIT = (
@@ -25,6 +27,16 @@ FAIL_AUDIT = (
     " OR NEW.action LIKE 'user.%' OR NEW.action LIKE 'invite.%'"
     " BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
 )
+
+
+@pytest.fixture
+async def server(tmp_path: Path, database_url: str | None) -> AsyncIterator[RunningServer]:
+    """The server on SQLite, then on PostgreSQL (the trigger below is translated for it)."""
+    runner, running = await start_server(make_settings(tmp_path, database_url=database_url))
+    try:
+        yield running
+    finally:
+        await runner.cleanup()
 
 
 async def _count(server: RunningServer, sql: str, *params: object) -> int:
