@@ -10,9 +10,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
+from signaling.client import ProtocolClient
+from signaling.payloads import PROTOCOL_VERSION
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, REPO, free_port
 
 
@@ -101,3 +104,14 @@ def cookie_header(http: aiohttp.ClientSession, url: str) -> str:
 
     cookies = http.cookie_jar.filter_cookies(URL(url))
     return "; ".join(f"{k}={m.value}" for k, m in cookies.items())
+
+
+async def join_request(url: str, room: str, name: str, cookie: str | None = None) -> Any:
+    """Connect a protocol client to ``url`` and send ``join``; return (client, raw ack)."""
+    client = ProtocolClient(url, cookie=cookie, name=name)
+    await client.connect()
+    ack = await client.request("join", {"protocol": PROTOCOL_VERSION, "room": room, "name": name})
+    if isinstance(ack, dict) and ack.get("ok"):
+        client.participant_id = ack["participant"]["id"]
+        client.state = ack["room"]
+    return client, ack
