@@ -38,12 +38,12 @@ from network_inventory.alerts import WebhookDispatcher
 from network_inventory.live import LiveConfig, LiveService
 from pendopo.db import Database
 from pendopo.schema import components
+from tests.netns import inside
 from tests.network_inventory.detect_lab import (
     KEC_ADDR,
     VILLAGES,
     VSAT_ADDR,
     DetectLab,
-    inside,
     unavailable_reason,
 )
 from tests.network_inventory.live_helpers import Hook, add_site, add_target, serving_hook

@@ -27,7 +27,7 @@ import shutil
 import subprocess
 from types import TracebackType
 
-from tests.weaklink.processes import end_processes_in
+from tests.netns import end_processes_in
 
 PREFIX = "pdjn"
 SUBNET = ipaddress.ip_network("10.79.0.0/30")

@@ -2,8 +2,11 @@
 loopback port, started once per test session and stopped at its end.
 
 Never a PostgreSQL already running on the machine: a developer's machine may have none, and CI
-must not depend on one. ``initdb`` refuses to run as root, so as root the server runs as
-``nobody`` in a folder it owns. Each test gets a fresh database of its own (``new_database``).
+must not depend on one. ``start(host, netns)`` runs one inside a network namespace the test made,
+listening on that namespace's address (tests/scaling/machines.py); the test process reaches
+every such server through its Unix socket, whatever namespace it listens in. ``initdb``
+refuses to run as root, so as root the server runs as ``nobody`` in a folder it owns. Each test
+gets a fresh database of its own (``new_database``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ USER = "pendopo"
 """The server's superuser, and the role every test database belongs to."""
 INITDB = ("--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
 SERVER = (
-    "listen_addresses=127.0.0.1",  # loopback only
     "fsync=off",  # a test's data need not survive a crash
     "synchronous_commit=off",
     "full_page_writes=off",
@@ -52,17 +54,24 @@ class PostgresServer:
     port: int
     folder: Path
     process: subprocess.Popen[bytes]
+    host: str = "127.0.0.1"
     _names: Iterator[int] = field(default_factory=itertools.count)
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+        """The database as servers reach it: over TCP at ``host``."""
+        return f"postgresql://{USER}@{self.host}:{self.port}/{database}"
+
+    def admin_url(self, database: str = "postgres") -> str:
+        """The database as the test process reaches it from any network namespace: its Unix
+        socket."""
+        return f"postgresql://{USER}@/{database}?host={self.folder / 'run'}&port={self.port}"
 
     def new_database(self) -> str:
         """A fresh, empty database; its URL."""
         import psycopg  # the test extra installs it
 
         name = f"t{os.getpid()}_{next(self._names)}"
-        with psycopg.connect(self.url(), autocommit=True) as conn:
+        with psycopg.connect(self.admin_url(), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name} STRATEGY FILE_COPY")
         return self.url(name)
 
@@ -83,7 +92,12 @@ def _as_owner(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "nobody", "--", *argv]
 
 
-def start() -> PostgresServer:
+def start(
+    host: str = "127.0.0.1", netns: str | None = None, clients: str | None = None
+) -> PostgresServer:
+    """A server listening on ``host`` only (loopback by default), inside network namespace
+    ``netns`` when given, trusting connections from the subnet ``clients`` too (initdb trusts
+    loopback only)."""
     bin_dir = binaries()
     if bin_dir is None:
         pytest.skip("PostgreSQL is not installed (Debian package postgresql: make system-deps)")
@@ -105,22 +119,34 @@ def start() -> PostgresServer:
     if init.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {init.stderr.decode(errors='replace')}")
+    if clients is not None:
+        with open(data / "pg_hba.conf", "a") as hba:
+            hba.write(f"host all all {clients} trust\n")
     port = free_port()
     with open(folder / "postgres.log", "wb") as log:  # the child keeps its own descriptor
-        process = _spawn(bin_dir, data, sockets, port, log, folder)
-    server = PostgresServer(port, folder, process)
+        process = _spawn(bin_dir, data, sockets, port, log, folder, host, netns)
+    server = PostgresServer(port, folder, process, host)
     _wait_ready(server, folder / "postgres.log")
     return server
 
 
 def _spawn(
-    bin_dir: Path, data: Path, sockets: Path, port: int, log: IO[bytes], folder: Path
+    bin_dir: Path,
+    data: Path,
+    sockets: Path,
+    port: int,
+    log: IO[bytes],
+    folder: Path,
+    host: str,
+    netns: str | None,
 ) -> subprocess.Popen[bytes]:
+    settings = (f"listen_addresses={host}", *SERVER)
+    argv = _as_owner(
+        [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets)]
+        + [arg for name in settings for arg in ("-c", name)]
+    )
     return subprocess.Popen(
-        _as_owner(
-            [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets)]
-            + [arg for name in SERVER for arg in ("-c", name)]
-        ),
+        argv if netns is None else ["ip", "netns", "exec", netns, *argv],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=folder,
@@ -137,7 +163,7 @@ def _wait_ready(server: PostgresServer, log: Path) -> None:
             shutil.rmtree(server.folder, ignore_errors=True)
             raise RuntimeError(f"postgres exited: {text}")
         with contextlib.suppress(psycopg.OperationalError):
-            psycopg.connect(server.url(), connect_timeout=2).close()
+            psycopg.connect(server.admin_url(), connect_timeout=2).close()
             return
         if time.monotonic() > deadline:
             server.stop()

@@ -5,28 +5,25 @@
     reg (the prober) --reg0/kec0-- kec (a kecamatan router) --kvil0/vil0-- vil (villages)
         \\--regv/bra-- brg (user-space bridge: delay, loss) --brb/vsat0-- vsat (a VSAT village)
 
-The prober's thread enters ``reg`` with setns (:func:`inside`): that namespace has routes only to
-these namespaces, so no probe can leave the machine. A cut is ``ip link set kec0 down`` in
-``kec``; loss is iptables' ``statistic`` match on the villages' INPUT; the VSAT hop's delay and
-loss come from ``tests/weaklink/bridge.py`` (this kernel has no netem). Root only.
+The prober's thread enters ``reg`` with setns (``tests.netns.inside``): that namespace has
+routes only to these namespaces, so no probe can leave the machine. A cut is
+``ip link set kec0 down`` in ``kec``; loss is iptables' ``statistic`` match on the villages'
+INPUT; the VSAT hop's delay and loss come from ``tests/weaklink/bridge.py`` (this kernel has
+no netem). Root only.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
 REPO = Path(__file__).resolve().parents[2]
-CLONE_NEWNET = 0x40000000
 SUBNET = "10.97.0.0/16"
 KEC_ADDR = "10.97.0.2"
 VILLAGES = ("10.97.1.1", "10.97.1.2", "10.97.1.3")
@@ -47,25 +44,6 @@ def sh(*args: str) -> str:
     if out.returncode != 0:
         raise subprocess.CalledProcessError(out.returncode, args, out.stdout, out.stderr.strip())
     return out.stdout
-
-
-@contextlib.contextmanager
-def inside(ns: str) -> Iterator[None]:
-    """Run this thread in network namespace ``ns`` (sockets opened now belong to it)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    target = os.open(f"/var/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if libc.setns(target, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns into the lab failed")
-        try:
-            yield
-        finally:
-            if libc.setns(home, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "could not return to the host namespace")
-    finally:
-        os.close(home)
-        os.close(target)
 
 
 class DetectLab:

@@ -26,7 +26,7 @@ from network_inventory.state import Policy
 from pendopo.db import Database
 from pendopo.schema import components
 from tests.conftest import free_port
-from tests.network_inventory.detect_lab import inside
+from tests.netns import inside
 from tests.network_inventory.live_helpers import add_site, add_target, wait_for
 
 pytestmark = [

@@ -15,12 +15,12 @@ from network_inventory.alerts import Backoff, WebhookDispatcher
 from network_inventory.live import LiveConfig, LiveService
 from pendopo.db import Database
 from pendopo.schema import components
+from tests.netns import inside
 from tests.network_inventory.detect_lab import (
     KEC_ADDR,
     VILLAGES,
     VSAT_ADDR,
     DetectLab,
-    inside,
     unavailable_reason,
 )
 from tests.network_inventory.live_helpers import (

@@ -1,4 +1,5 @@
-"""Pendopo server processes for the scale-out tests: ``python -m pendopo run`` on loopback."""
+"""Pendopo server processes for the scale-out tests: ``python -m pendopo run`` on loopback, or
+inside a network namespace of tests/scaling/machines.py."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
+from signaling.client import ProtocolClient
+from signaling.payloads import PROTOCOL_VERSION
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, REPO, free_port
 
 
@@ -64,16 +68,24 @@ def start_node(
     logs: Path,
     hosts: tuple[str, ...] = (),
     database_url: str | None = None,
+    *,
+    netns: str | None = None,
+    host: str = "127.0.0.1",
 ) -> Node:
-    """A ``pendopo run`` process on 127.0.0.1 (``--host``/``--port``), or on each of ``hosts``
+    """A ``pendopo run`` process on ``host`` (``--host``/``--port``), or on each of ``hosts``
     (``--listen``, one port; ``url`` is on the first); without ``redis_url`` a lone server;
-    with ``database_url`` its durable data in that PostgreSQL database."""
-    port = free_port()
+    with ``database_url`` its durable data in that PostgreSQL database. With ``netns`` it runs
+    inside that network namespace, on port 8080 (the namespace's own), and announces its
+    ``url`` as its ``--public-url`` (a node on a machine of its own)."""
+    port = 8080 if netns is not None else free_port()
+    url = f"http://{hosts[0] if hosts else host}:{port}"
     log = logs / f"{node_id}.log"
-    args = [sys.executable, "-m", "pendopo", "run", "--host", "127.0.0.1", "--port", str(port)]
-    for host in hosts:
-        args += ["--listen", f"{host}:{port}"]
+    args = [sys.executable, "-m", "pendopo", "run", "--host", host, "--port", str(port)]
+    for address in hosts:
+        args += ["--listen", f"{address}:{port}"]
     args += ["--data-dir", str(data_dir), "--node-id", node_id]
+    if netns is not None:
+        args = ["ip", "netns", "exec", netns, *args, "--public-url", url]
     if redis_url is not None:
         args += ["--redis-url", redis_url]
     if database_url is not None:
@@ -82,7 +94,7 @@ def start_node(
     env = {**os.environ, "PENDOPO_ADMIN_USER": ADMIN_USER, "PENDOPO_ADMIN_PASSWORD": ADMIN_PASSWORD}
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Node(node_id, f"http://{hosts[0] if hosts else '127.0.0.1'}:{port}", proc, log)
+    return Node(node_id, url, proc, log)
 
 
 async def signed_in(url: str) -> aiohttp.ClientSession:
@@ -101,3 +113,14 @@ def cookie_header(http: aiohttp.ClientSession, url: str) -> str:
 
     cookies = http.cookie_jar.filter_cookies(URL(url))
     return "; ".join(f"{k}={m.value}" for k, m in cookies.items())
+
+
+async def join_request(url: str, room: str, name: str, cookie: str | None = None) -> Any:
+    """Connect a protocol client to ``url`` and send ``join``; return (client, raw ack)."""
+    client = ProtocolClient(url, cookie=cookie, name=name)
+    await client.connect()
+    ack = await client.request("join", {"protocol": PROTOCOL_VERSION, "room": room, "name": name})
+    if isinstance(ack, dict) and ack.get("ok"):
+        client.participant_id = ack["participant"]["id"]
+        client.state = ack["room"]
+    return client, ack

@@ -1,7 +1,10 @@
 """A private redis-server for tests: loopback, a free port, no persistence, stopped afterwards.
 
-Never the machine's own Redis (6379). Tests skip with a reason when the binary is missing
-(``make test`` installs Debian's redis-server).
+Never the machine's own Redis (6379). ``redis_server(workdir, host, netns)`` runs one inside a
+network namespace the test made, listening on that namespace's address
+(tests/scaling/machines.py); the test process asks whether it is up through its Unix socket,
+which reaches it whatever namespace it listens in. Tests skip with a reason when the binary is
+missing (``make test`` installs Debian's redis-server).
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ def require_redis_server() -> str:
     return REDIS_SERVER
 
 
-def _answers(port: int) -> bool:
+def _answers(path: Path) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(0.5)
+            s.connect(str(path))
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
     except OSError:
@@ -37,22 +42,30 @@ def _answers(port: int) -> bool:
 
 
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    """Start redis-server; yield its URL (``redis://127.0.0.1:<port>/0``); stop it."""
+def redis_server(workdir: Path, host: str = "127.0.0.1", netns: str | None = None) -> Iterator[str]:
+    """Start redis-server on ``host`` (inside namespace ``netns`` when given); yield its URL
+    (``redis://<host>:<port>/0``); stop it."""
     binary = require_redis_server()
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
-    args += ["no", "--dir", str(workdir), "--protected-mode", "yes", "--loglevel", "warning"]
+    unix = workdir / "redis.sock"
+    # Outside loopback, protected mode would refuse the nodes: only the namespaces of the test
+    # can reach that address.
+    protected = "yes" if host == "127.0.0.1" else "no"
+    args = [binary, "--port", str(port), "--bind", host, "--save", "", "--appendonly", "no"]
+    args += ["--dir", str(workdir), "--protected-mode", protected, "--loglevel", "warning"]
+    args += ["--unixsocket", str(unix), "--unixsocketperm", "700"]
+    if netns is not None:
+        args = ["ip", "netns", "exec", netns, *args]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 20
-        while not _answers(port):
+        while not _answers(unix):
             if proc.poll() is not None or time.monotonic() > deadline:
                 err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
                 raise RuntimeError(f"redis-server did not start on port {port}: {err}")
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://{host}:{port}/0"
     finally:
         proc.terminate()
         try:

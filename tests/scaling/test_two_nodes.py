@@ -6,36 +6,15 @@ readable from B (REST) and from the shared store; when A shuts down, B takes the
 
 from __future__ import annotations
 
-from typing import Any
-
-import aiohttp
 from redis.asyncio import Redis
 
 from rooms.model import ParticipantState
 from rooms.redis_store import RedisRoomStore
 from signaling.client import ProtocolClient
-from signaling.payloads import PROTOCOL_VERSION
 from tests.scaling.conftest import Cluster
-from tests.scaling.nodes import cookie_header, signed_in
+from tests.scaling.nodes import cookie_header, join_request, signed_in
+from tests.scaling.shared_data import summary
 from tests.signaling.meeting import wait
-
-
-async def join_request(url: str, room: str, name: str, cookie: str | None = None) -> Any:
-    """Connect a protocol client to ``url`` and send ``join``; return (client, raw ack)."""
-    client = ProtocolClient(url, cookie=cookie, name=name)
-    await client.connect()
-    ack = await client.request("join", {"protocol": PROTOCOL_VERSION, "room": room, "name": name})
-    if isinstance(ack, dict) and ack.get("ok"):
-        client.participant_id = ack["participant"]["id"]
-        client.state = ack["room"]
-    return client, ack
-
-
-async def summary(url: str, room: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.get(f"{url}/api/rooms/{room}") as resp:
-        assert resp.status == 200, await resp.text()
-        data: dict[str, Any] = await resp.json()
-        return data
 
 
 async def test_rooms_live_on_one_node(cluster: Cluster) -> None:

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
-from tests.weaklink.processes import end_processes_in
+from tests.netns import add_namespace, delete_namespace, foreign_routes, run
 from tests.weaklink.profiles import Profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,13 +45,6 @@ def unavailable_reason() -> str | None:
         if shutil.which(tool) is None:
             return f"the weak-link lab needs iproute2 ({tool} is missing)"
     return None
-
-
-def run(*args: str, timeout: float = 30) -> str:
-    out = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
-    if out.returncode != 0:
-        raise subprocess.CalledProcessError(out.returncode, args, out.stdout, out.stderr.strip())
-    return out.stdout
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,24 +120,12 @@ class Lab:
 
     def _namespaces(self) -> None:
         for ns in (self.srv, self.hst, self.lur, self.brg):
+            self._made.append(ns)
             try:
-                run("ip", "netns", "add", ns)
+                add_namespace(ns)
             except subprocess.CalledProcessError as exc:
                 reason = f"cannot create network namespaces: {exc.stderr}"
                 raise LabUnavailable(reason) from exc
-            self._made.append(ns)
-            # No IPv6 at all (no router/neighbour solicitations, no v6 ICE candidates).
-            for key in ("all", "default"):
-                run(
-                    "ip",
-                    "netns",
-                    "exec",
-                    ns,
-                    "sysctl",
-                    "-qw",
-                    f"net.ipv6.conf.{key}.disable_ipv6=1",
-                )
-            run("ip", "-n", ns, "link", "set", "lo", "up")
 
     def _links(self) -> None:
         b = self.brg
@@ -269,14 +250,7 @@ class Lab:
                 f"{figures['foreign_examples']}"
             )
         for ns in (self.srv, self.hst, self.lur, self.brg):
-            routes = json.loads(run("ip", "-n", ns, "-j", "route", "show", "table", "all"))
-            for route in routes:
-                dst, dev = route.get("dst"), route.get("dev")
-                if dev == "lo" or dst == SUBNET:
-                    continue
-                if route.get("type") in ("local", "broadcast") and dev != "lo":
-                    continue  # the veth's own address and its broadcast
-                problems.append(f"{ns}: unexpected route {route}")
+            problems += foreign_routes(ns, SUBNET)
             devices = {link["ifname"] for link in json.loads(run("ip", "-n", ns, "-j", "link"))}
             expected = {"lo", "srv0", "hst0", "lur0", "br0", "bsrv", "bhst", "blur", "bx0", "bx1"}
             if devices - expected:
@@ -295,8 +269,7 @@ class Lab:
                     proc.kill()
                     proc.wait()
         for ns in self._made:
-            end_processes_in(ns)
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
+            delete_namespace(ns)
         self._made.clear()
         for log in self._logs:
             log.close()
