@@ -117,12 +117,9 @@ class DownlinkEstimate:
         last ``REMB_WINDOW`` seconds."""
         heard = self._rembs.get(ssrcs)
         if heard is None:
-            heard = deque()
-            if ssrcs:
-                named = set(ssrcs)
-                for other in [k for k in self._rembs if k and named.intersection(k)]:
-                    heard.extend(self._rembs.pop(other))
-                heard = deque(sorted(heard))
+            named = set(ssrcs)
+            superseded = [k for k in self._rembs if named.intersection(k)]
+            heard = deque(sorted(e for k in superseded for e in self._rembs.pop(k)))
             self._rembs[ssrcs] = heard
         heard.append((now, int(bps)))
         while heard[0][0] < now - REMB_WINDOW:
