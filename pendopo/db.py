@@ -28,6 +28,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -153,6 +154,15 @@ class Backend(Protocol):
 _STOP = object()
 
 
+@contextmanager
+def integrity_errors(driver_error: type[Exception]) -> Iterator[None]:
+    """A driver's integrity error, raised inside, leaves as :class:`IntegrityError`."""
+    try:
+        yield
+    except driver_error as exc:
+        raise IntegrityError(str(exc)) from exc
+
+
 class BaseConnection:
     """What both backends' connections share: a script run as its statements, and the
     writer's transaction steps as statements on the driver's connection ``raw``."""
@@ -189,16 +199,12 @@ class SqliteConnection(BaseConnection):
         self.raw = conn
 
     def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:
-        try:
+        with integrity_errors(sqlite3.IntegrityError):
             return self.raw.execute(sql, params)
-        except sqlite3.IntegrityError as exc:
-            raise IntegrityError(str(exc)) from exc
 
     def executemany(self, sql: str, params: Iterable[Params], /) -> sqlite3.Cursor:
-        try:
+        with integrity_errors(sqlite3.IntegrityError):
             return self.raw.executemany(sql, params)
-        except sqlite3.IntegrityError as exc:
-            raise IntegrityError(str(exc)) from exc
 
     @property
     def in_transaction(self) -> bool:

@@ -13,7 +13,6 @@ table with an ``id`` (asked with ``RETURNING id``), integers where SQLite gives 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -25,8 +24,8 @@ from pendopo.db import (
     BackendConnection,
     BaseConnection,
     DatabaseUnavailable,
-    IntegrityError,
     Params,
+    integrity_errors,
 )
 from pendopo.sql_dialect import translate
 
@@ -142,12 +141,10 @@ class PgConnection(BaseConnection):
         if returning:
             text += " RETURNING id"
         cursor = self.raw.cursor()
-        try:
+        with integrity_errors(psycopg.errors.IntegrityError):
             for statement in translated.before:
                 cursor.execute(statement, ())  # () as for every statement: '%%' is read as '%'
             cursor.execute(text, params)
-        except psycopg.errors.IntegrityError as exc:
-            raise IntegrityError(str(exc)) from exc
         if returning:
             ids = cursor.fetchall()
             return PgCursor(cursor, int(ids[-1][0]) if ids else None)
@@ -155,10 +152,8 @@ class PgConnection(BaseConnection):
 
     def executemany(self, sql: str, params: Iterable[Params], /) -> PgCursor:
         cursor = self.raw.cursor()
-        try:
+        with integrity_errors(psycopg.errors.IntegrityError):
             cursor.executemany(translate(sql).sql, params)
-        except psycopg.errors.IntegrityError as exc:
-            raise IntegrityError(str(exc)) from exc
         return PgCursor(cursor)
 
     @property
@@ -179,7 +174,6 @@ class PostgresBackend:
     def __init__(self, url: str) -> None:
         self.url = url
         self._ids: dict[str, bool] = {}
-        self._lock = threading.Lock()
 
     def connect(self, *, readonly: bool) -> PgConnection:
         try:
@@ -203,9 +197,9 @@ class PostgresBackend:
         conn.raw.execute("CREATE EXTENSION IF NOT EXISTS citext")
 
     def has_id(self, conn: PgConnection, table: str) -> bool:
-        """Whether ``table`` has an integer ``id`` column (asked once per table)."""
-        with self._lock:
-            known = self._ids.get(table)
+        """Whether ``table`` has an integer ``id`` column (asked once per table; two threads
+        asking at once both ask, with the same answer: a dict's get and set need no lock)."""
+        known = self._ids.get(table)
         if known is None:
             found = conn.raw.execute(
                 "SELECT 1 FROM information_schema.columns"
@@ -214,8 +208,7 @@ class PostgresBackend:
                 (table,),
             ).fetchone()
             known = found is not None
-            with self._lock:
-                self._ids[table] = known
+            self._ids[table] = known
         return known
 
 
