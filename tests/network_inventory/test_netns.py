@@ -26,7 +26,7 @@ from network_inventory.state import Policy
 from pendopo.db import Database
 from pendopo.schema import components
 from tests.conftest import free_port
-from tests.netns import inside
+from tests.netns import add_namespace, delete_namespace, inside, run
 from tests.network_inventory.live_helpers import add_site, add_target, wait_for
 
 pytestmark = [
@@ -41,40 +41,37 @@ KEC_ADDR = "10.99.0.2"
 VILLAGES = ["10.99.1.1", "10.99.1.2", "10.99.1.3"]
 
 
-def sh(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def topology() -> Iterator[None]:
+    made: list[str] = []
     try:
         for ns in (REG, KEC, VIL):
-            sh("ip", "netns", "add", ns)
+            add_namespace(ns)
+            made.append(ns)
     except subprocess.CalledProcessError as exc:
-        for ns in (REG, KEC, VIL):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        pytest.skip(f"cannot create network namespaces here: {exc.stderr.decode().strip()}")
+        for ns in made:
+            delete_namespace(ns)
+        pytest.skip(f"cannot create network namespaces here: {exc.stderr}")
     try:
-        sh("ip", "link", "add", "reg0", "netns", REG, "type", "veth", "peer", "kec0", "netns", KEC)
-        sh("ip", "link", "add", "kvil0", "netns", KEC, "type", "veth", "peer", "vil0", "netns", VIL)
+        run("ip", "link", "add", "reg0", "netns", REG, "type", "veth", "peer", "kec0", "netns", KEC)
+        run("ip", "link", "add", "kvil0", "netns", KEC, "type", "veth",
+            "peer", "vil0", "netns", VIL)  # fmt: skip
         for ns, dev, addr in (
             (REG, "reg0", "10.99.0.1/24"),
             (KEC, "kec0", f"{KEC_ADDR}/24"),
             (KEC, "kvil0", "10.99.1.254/24"),
             *((VIL, "vil0", f"{a}/24") for a in VILLAGES),
         ):
-            sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
+            run("ip", "-n", ns, "addr", "add", addr, "dev", dev)
         for ns, dev in ((REG, "reg0"), (KEC, "kec0"), (KEC, "kvil0"), (VIL, "vil0")):
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-        for ns in (REG, KEC, VIL):
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        sh("ip", "netns", "exec", KEC, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-        sh("ip", "-n", REG, "route", "add", "10.99.1.0/24", "via", KEC_ADDR)
-        sh("ip", "-n", VIL, "route", "add", "10.99.0.0/24", "via", "10.99.1.254")
+            run("ip", "-n", ns, "link", "set", dev, "up")
+        run("ip", "netns", "exec", KEC, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        run("ip", "-n", REG, "route", "add", "10.99.1.0/24", "via", KEC_ADDR)
+        run("ip", "-n", VIL, "route", "add", "10.99.0.0/24", "via", "10.99.1.254")
         yield
     finally:
-        for ns in (REG, KEC, VIL):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        for ns in made:
+            delete_namespace(ns)
 
 
 class Hook:
@@ -130,7 +127,7 @@ async def test_cut_kecamatan_makes_villages_unreachable_with_one_alert(
 
             # 50 % of the echo requests to the third village are dropped inside its namespace.
             if shutil.which("iptables"):
-                sh(
+                run(
                     "ip", "netns", "exec", VIL, "iptables", "-A", "INPUT", "-d", VILLAGES[2],
                     "-p", "icmp", "-m", "statistic", "--mode", "random",
                     "--probability", "0.5", "-j", "DROP",
@@ -141,7 +138,7 @@ async def test_cut_kecamatan_makes_villages_unreachable_with_one_alert(
                         break
                 assert live.state_of(villages[2]) == "degraded"
                 assert live.state_of(villages[0]) == "up"
-                sh("ip", "netns", "exec", VIL, "iptables", "-F", "INPUT")
+                run("ip", "netns", "exec", VIL, "iptables", "-F", "INPUT")
                 for _ in range(5):
                     await live.sweep_once()
                     if live.state_of(villages[2]) == "up":
@@ -150,7 +147,7 @@ async def test_cut_kecamatan_makes_villages_unreachable_with_one_alert(
             await wait_for(lambda: live.dispatcher._queue.empty())
             hook.bodies.clear()
 
-            sh("ip", "-n", KEC, "link", "set", "kec0", "down")  # the kecamatan's uplink is cut
+            run("ip", "-n", KEC, "link", "set", "kec0", "down")  # the kecamatan's uplink is cut
             for _ in range(2):
                 await live.sweep_once()
             states = {s["site_id"]: s["state"] for s in live.site_states()}
@@ -171,7 +168,7 @@ async def test_cut_kecamatan_makes_villages_unreachable_with_one_alert(
             )
             assert samples[0][0] >= 3
         finally:
-            sh("ip", "-n", KEC, "link", "set", "kec0", "up")
+            run("ip", "-n", KEC, "link", "set", "kec0", "up")
             await live.stop()
             await runner.cleanup()
             db.close()
@@ -180,7 +177,7 @@ async def test_cut_kecamatan_makes_villages_unreachable_with_one_alert(
 def test_unprivileged_icmp_datagram_socket_where_allowed(topology: None) -> None:
     """In the regency namespace, open ping_group_range and probe as "nobody" would: the
     prober says it uses icmp-dgram (the sysctl is per namespace; the host is not touched)."""
-    sh("ip", "netns", "exec", REG, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647")
+    run("ip", "netns", "exec", REG, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647")
     # The test before cut the kecamatan's uplink and brought it back up: the village must answer
     # again (a plain ping as root) before the datagram socket is judged on what comes back.
     if shutil.which("fping") is None:
