@@ -283,7 +283,8 @@ async def main() -> int:
         "--server-log",
         type=Path,
         help="keep each profile's server log in this folder (<n>-<profile>-server.log), with "
-        "the rate control's decisions once a second (media.layer_control at DEBUG)",
+        "the rate control's decisions once a second and each slot's keyframe requests and starts "
+        "(media.layer_control, media.video_forward and media.sfu at DEBUG)",
     )
     args = parser.parse_args()
     reason = unavailable_reason()
@@ -295,7 +296,11 @@ async def main() -> int:
         parser.error(f"unknown profiles {sorted(unknown)}: choose from {sorted(PROFILES)}")
     rows = []
     print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, window {args.seconds} s")
-    log_level = "WARNING,media.layer_control=DEBUG" if args.server_log else "WARNING"
+    log_level = (
+        "WARNING,media.layer_control=DEBUG,media.video_forward=DEBUG,media.sfu=DEBUG"
+        if args.server_log
+        else "WARNING"
+    )
     for n, letter in enumerate(args.profiles, start=1):
         profile = PROFILES[letter]
         load = os.getloadavg()[0]

@@ -354,8 +354,15 @@ class LayerControl:
             ntp, wall = packet_clock()
             for packet, desc in cached:
                 video.forward(packet, target, desc, ntp, wall)
-        if video.waiting(now):
+        asks = video.waiting(now)
+        if asks:
             self._request_keyframe(slot.publisher, target.stream)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "kick %s <- %s %s: %d cached packets replayed (keyframe %.2f s old), %s",
+                hooks.sender_ssrc(slot.sender), slot.publisher, target.stream, len(cached),
+                now - target.cache.at, "keyframe asked" if asks else "forwarding",
+            )  # fmt: skip
 
 
 def downlink_loss(fraction_lost: int, upstream: float) -> int:

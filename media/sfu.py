@@ -733,6 +733,7 @@ class Sfu:
         if ssrc is None:
             return False  # nothing received yet: its first frame is a keyframe anyway
         self._spawn(hooks.send_pli(pub.receiver, ssrc))
+        logger.debug("PLI to %s's %s stream (ssrc %d)", publisher, stream, ssrc)
         return True
 
     # ----------------------------------------------------------------- internals: slots

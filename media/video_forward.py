@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from aiortc.rtp import RtpPacket
@@ -42,6 +43,8 @@ RAISE_WAIT = 2.0  # seconds a temporal climb waits for a layer-sync frame before
 ALL_TIDS = 3
 REPEAT_MARGIN = 0.03  # seconds after the first copy has drained that the second is sent
 REPEAT_MAX_WAIT = 1.0  # seconds: a copy later than this would come after a NACK's repair
+
+logger = logging.getLogger(__name__)
 
 
 class VideoForwarder(PacketForwarder):
@@ -234,6 +237,11 @@ class VideoForwarder(PacketForwarder):
 
     def _start(self, source: object, packet: RtpPacket, desc: Vp8Descriptor, wall: float) -> None:
         """A keyframe of the target: a new run continuing the numbers sent so far."""
+        if logger.isEnabledFor(logging.DEBUG) and self._transceiver is not None:
+            logger.debug(
+                "slot %s starts %s at a keyframe (first picture: %s)",
+                hooks.sender_ssrc(self._transceiver.sender), self._layer, self._first_picture,
+            )  # fmt: skip
         if self._last_seq is not None and self._active != self._layer:
             self.switches += 1
         self._source = source
