@@ -36,6 +36,9 @@ a long but clean path may be wide; one without loss yet is watched for ``SLOW_WA
 it starts again from ``SLOW_START_BPS``, as a site the inventory calls slow would, before the
 high layer has filled the link's queue
 (:meth:`DownlinkEstimate.take_restart` tells the controller to place its slots afresh).
+Before any report, the ICE checks' round trip (measured while the participant waits in the
+lobby, :meth:`DownlinkEstimate.note_path_rtt`) already tells a long path: such a receiver
+starts from ``SLOW_START_BPS`` and its first picture is the low stream's.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class DownlinkEstimate:
     def __init__(self, prior_bps: int | None = None) -> None:
         self.loss_bps = _clamp(prior_bps if prior_bps is not None else UNKNOWN_PRIOR_BPS)
         self._unknown = prior_bps is None  # no inventory figure: the round trip may lower it
+        self._path_noted = False  # note_path_rtt decided once
         self._restarted = False
         self._cut_at = float("-inf")  # when congestion last cut the estimate
         self._watched = 0  # updates since the first round trips came (SLOW_WATCH)
@@ -94,6 +98,19 @@ class DownlinkEstimate:
         """The inventory's figure changed: start again from it."""
         self.loss_bps = _clamp(bps if bps is not None else UNKNOWN_PRIOR_BPS)
         self._unknown = bps is None
+
+    def note_path_rtt(self, rtt: float | None) -> None:
+        """The ICE checks' round trip (s), known before any media flows: a receiver the
+        inventory knows nothing about whose path is longer than ``SLOW_RTT`` starts from
+        ``SLOW_START_BPS`` (its first picture is the low stream's small keyframe, not the high
+        one's, which a 256 kbit/s link drains in 0.6 s and a lost packet of which costs another
+        round trip), and grows from there while its reports show no loss. Only before the
+        first receiver report's round trip; a later call does nothing."""
+        if rtt is None or not self._unknown or self._rtts or self._path_noted:
+            return
+        self._path_noted = True
+        if rtt > SLOW_RTT:
+            self.loss_bps = SLOW_START_BPS
 
     def take_restart(self) -> bool:
         """True once after the round trip lowered an unknown receiver's start."""

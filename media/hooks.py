@@ -41,6 +41,9 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
   weak uplink and never forwarded one repair).
 - ``aioice.Connection.query_consent``: consent checks are retransmitted (RFC 7675 allows it), so a
   600 ms round trip no longer expires consent after ~30 s.
+- ``aioice.ice.StunProtocol.request``: timed; the shortest answered ICE check per remote address
+  is kept on the protocol (``PATH_RTTS``, read by :func:`path_rtt`): a path's round trip is known
+  while a participant waits in the lobby, before any media or RTCP.
 - ``aioice.ice.get_host_addresses``: :data:`host_addresses` (a ContextVar) restricts the
   addresses candidates are gathered on.
 """
@@ -99,6 +102,7 @@ REMB_GROUP = "_pendopo_remb_group"  # set on an RTCRtpReceiver: media.remb.RembG
 SENT_REPORTS = "_pendopo_sent_reports"  # on an RTCRtpSender: dict[int, float], LSR -> time
 SENT_REPORTS_KEPT = 8
 SLOT_SENDER = "_pendopo_slot_sender"  # on an RTCRtpSender: its SlotSender (forwarding path)
+PATH_RTTS = "_pendopo_path_rtts"  # on an aioice StunProtocol: dict[remote addr, shortest RTT]
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -122,6 +126,7 @@ _original_send_rtcp: Callable[[RTCRtpReceiver, Any], Any] = RTCRtpReceiver._send
 _original_sender_send_rtcp: Callable[[RTCRtpSender, Any], Any] = RTCRtpSender._send_rtcp
 _original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
 _original_query_consent: Callable[..., Any] = aioice.ice.Connection.query_consent
+_original_stun_request: Callable[..., Any] = aioice.ice.StunProtocol.request
 
 
 def check_versions() -> None:
@@ -296,6 +301,44 @@ async def query_consent(self: aioice.ice.Connection) -> None:
                 return
 
 
+async def stun_request(
+    self: aioice.ice.StunProtocol,
+    request: stun.Message,
+    addr: tuple[str, int],
+    integrity_key: bytes | None = None,
+    retransmissions: int | None = None,
+) -> tuple[stun.Message, tuple[str, int]]:
+    """``StunProtocol.request`` of aioice 0.13, timed: the shortest round trip of the ICE
+    checks (connectivity and consent) per remote address is kept on the protocol, so the path's
+    round trip is known before any media or RTCP flows (:func:`path_rtt`). A check answered
+    only after a retransmission reads long; the shortest of several is the path's."""
+    start = time.monotonic()
+    result = await _original_stun_request(self, request, addr, integrity_key, retransmissions)
+    elapsed = time.monotonic() - start
+    rtts: dict[tuple[str, int], float] | None = getattr(self, PATH_RTTS, None)
+    if rtts is None:
+        rtts = {}
+        setattr(self, PATH_RTTS, rtts)
+    rtts[addr] = min(elapsed, rtts.get(addr, elapsed))
+    return result
+
+
+def path_rtt(pc: Any) -> float | None:
+    """The shortest ICE check round trip (s) of the peer connection's nominated pair, or None
+    before one was answered."""
+    for transceiver in pc.getTransceivers():
+        try:
+            connection = ice_connection(transceiver)
+        except AttributeError:
+            continue
+        for pair in connection._nominated.values():
+            rtts = getattr(pair.protocol, PATH_RTTS, None)
+            if rtts is not None and pair.remote_addr in rtts:
+                return float(rtts[pair.remote_addr])
+        return None
+    return None
+
+
 def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     chosen = host_addresses.get()
     if chosen is None:
@@ -333,6 +376,7 @@ def install() -> None:
         RTCRtpSender._send_rtcp = _sender_send_rtcp  # type: ignore[method-assign]
         RtpRouter.route_rtp = route_rtp  # type: ignore[method-assign]
         aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
+        aioice.ice.StunProtocol.request = stun_request  # type: ignore[method-assign]
         aioice.ice.get_host_addresses = get_host_addresses
         _installed = True
 

@@ -745,6 +745,7 @@ class Sfu:
             slot.forwarder.restart()
         if slot.video is not None:
             slot.rung = None  # a new publisher on this slot: placed afresh
+            peer.estimate.note_path_rtt(hooks.path_rtt(peer.pc))  # before any RTCP
             self._layers.choose(peer, time.monotonic())
             _ntp, wall = packet_clock()
             self._layers.kick(slot, wall)  # a recent cached keyframe, or a PLI

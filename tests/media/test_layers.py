@@ -13,6 +13,7 @@ from media import MediaError, MediaSettings, hooks, vp8_layers
 from media.testing import LOOPBACK, ClientPeer, connect, wait_for
 
 from .conftest import Harness
+from .relay import DelayRelay
 
 BOTH = frozenset({"audio", "video"})
 HIGH = (480, 360)
@@ -169,3 +170,44 @@ async def test_a_lost_keyframe_is_asked_for_again(
     await lurah.wait_frames("host", "video", 3, within=10)
     assert hidden[0] == 2  # two keyframes went missing, the third got through
     assert harness.sfu.stats().keyframe_requests_sent - before >= 3
+
+
+async def test_a_long_path_measured_in_the_lobby_starts_on_the_low_stream(
+    harness: Harness,
+) -> None:
+    """Nothing in the inventory, but the ICE checks took 600 ms: the first picture is the low
+    stream's small keyframe, not the high one (whose drain over a narrow link and repair of a
+    lost packet made a first frame late); a LAN peer in the same session starts high."""
+    await host_with_layers(harness)
+    relay = DelayRelay(one_way_delay=0.3)
+    await relay.start()
+    try:
+        lurah = harness.client("lurah")
+        lurah.outgoing_sdp = relay.from_client
+        lurah.incoming_sdp = relay.to_client
+        await connect(harness.sfu, "lurah", lurah)
+        office = harness.client("office")
+        await connect(harness.sfu, "office", office)
+        peers = harness.sfu._peers
+        for name in ("lurah", "office"):  # the lobby's wait: the server's checks answered
+            pc = peers[name].pc
+            await wait_for(lambda pc=pc: hooks.path_rtt(pc) is not None, what=name)
+        lurah_rtt = hooks.path_rtt(peers["lurah"].pc)
+        office_rtt = hooks.path_rtt(peers["office"].pc)
+        assert lurah_rtt is not None and lurah_rtt >= 0.55, lurah_rtt
+        assert office_rtt is not None and office_rtt < 0.2, office_rtt
+        await harness.sfu.subscribe("lurah", "host", BOTH)
+        await harness.sfu.subscribe("office", "host", BOTH)
+        await wait_for(
+            lambda: {"lurah", "office"} <= {sub for sub, *_ in harness.events.layers},
+            what="both placed",
+        )
+        firsts = {sub: layer for sub, _pub, layer, _why in reversed(harness.events.layers)}
+        # The lurah's start is one of the low stream's rungs (the synthetic low stream is
+        # dearer than a page's, so 200 kbit/s may place it on stills first).
+        assert firsts["lurah"] in ("still", "low_base", "low"), harness.events.layers
+        assert firsts["office"] == "high", harness.events.layers
+        await wait_resolution(lurah, LOW, within=20)
+        await wait_resolution(office, HIGH)
+    finally:
+        relay.close()

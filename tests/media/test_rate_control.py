@@ -438,3 +438,34 @@ def test_a_weak_link_found_after_a_first_cut_starts_from_the_slow_start() -> Non
         estimate.report_loss(13)
         estimate.update(now, 100, 90_000)
     assert estimate.take_restart() and estimate.value(3.0) == SLOW_START_BPS
+
+
+def test_a_long_ice_round_trip_starts_an_unknown_receiver_slow() -> None:
+    from media.estimate import SLOW_START_BPS, UNKNOWN_PRIOR_BPS
+
+    long = DownlinkEstimate()
+    long.note_path_rtt(0.6)
+    assert long.loss_bps == SLOW_START_BPS
+    long.note_path_rtt(0.001)  # decided once
+    assert long.loss_bps == SLOW_START_BPS
+    short = DownlinkEstimate()
+    short.note_path_rtt(0.02)
+    assert short.loss_bps == UNKNOWN_PRIOR_BPS
+    short.note_path_rtt(0.6)  # decided once: the first checks said LAN
+    assert short.loss_bps == UNKNOWN_PRIOR_BPS
+    unmeasured = DownlinkEstimate()
+    unmeasured.note_path_rtt(None)
+    unmeasured.note_path_rtt(0.6)  # None decides nothing
+    assert unmeasured.loss_bps == SLOW_START_BPS
+    known = DownlinkEstimate(2_000_000)  # the inventory's figure wins
+    known.note_path_rtt(0.6)
+    assert known.loss_bps == 2_000_000
+    reported = DownlinkEstimate()  # receiver reports measured it already: they decide
+    reported.report_rtt(0.02)
+    reported.note_path_rtt(0.6)
+    assert reported.loss_bps == UNKNOWN_PRIOR_BPS
+    # a long path without loss grows from the slow start
+    for second in range(1, 6):
+        long.report_loss(0)
+        long.update(float(second), 100, 150_000)
+    assert long.loss_bps > SLOW_START_BPS
