@@ -659,6 +659,20 @@ class SlotSender:
                 self.header = header
         return header
 
+    def ready(self) -> bool:
+        """True when a packet given now would go out (what :meth:`send` checks first): the
+        server's end of DTLS is connected, the sender started and a pair nominated. A page may
+        report its connection up a one-way trip before the server's end is (the last DTLS
+        flight in flight, or lost and resent a second later)."""
+        dtls = self.sender.transport
+        if dtls._state != DtlsState.CONNECTED or self.current_header() is None:
+            return False
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = ice_connection_of(dtls)
+        pair = connection._nominated.get(1)
+        return pair is not None and getattr(pair.protocol, "transport", None) is not None
+
     def send(self, data: bytes, seq: int, timestamp: int, payload_length: int, ntp: int) -> bool:
         """Protect and send one built packet; False (nothing sent) while not connected."""
         sender = self.sender

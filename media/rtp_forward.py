@@ -110,6 +110,15 @@ class PacketForwarder:
             wall,
         )
 
+    def can_send(self) -> bool:
+        """True when a packet given now would reach the transport (a run's first packet must:
+        a keyframe dropped before the server's end of DTLS is up left a picture waiting for
+        the receiver's PLI, a 600 ms round trip later)."""
+        out = self._out
+        if out is None:
+            out = self._out = hooks.SlotSender(self._transceiver)
+        return out.ready()
+
     def _next_seq(self) -> int:
         """The first sequence number of a new run: one after the last sent, or random."""
         return random.getrandbits(15) if self._last_seq is None else self._last_seq + 1

@@ -489,6 +489,7 @@ class Sfu:
                 return  # a replaced connection: its end is not news
             self._notify_state(peer_id, state)
             if state == "connected":
+                self._kick_waiting(peer)
                 self._spawn(self._sync(peer_id))
             elif state == "failed":
                 self._spawn(self._close_pc(peer))
@@ -721,6 +722,15 @@ class Sfu:
                 self._settings.keyframe_min_interval, lambda: self._send_pli(publisher, stream)
             )
         throttle.request()
+
+    def _kick_waiting(self, peer: Peer) -> None:
+        """The server's end of the connection is up: slots routed before it (a participant
+        admitted while the last DTLS flight was on its way) get their first picture now, from
+        the cached keyframe or a PLI, not at the next tick."""
+        _ntp, wall = packet_clock()
+        for slot in peer.slots:
+            if slot.video is not None:
+                self._layers.kick(slot, wall)
 
     def _send_pli(self, publisher: str, stream: str) -> bool:
         peer = self._peers.get(publisher)

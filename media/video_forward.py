@@ -164,6 +164,9 @@ class VideoForwarder(PacketForwarder):
             elif desc is None or not desc.keyframe:
                 self.dropped += 1  # waiting for a keyframe
                 return
+            if not self.can_send():
+                self.dropped += 1  # a run starts with a keyframe that goes out
+                return
             self._start(source, packet, desc, wall)
         picture = desc.picture_id if desc is not None else None
         if picture is not None and picture == self._frame_in:  # the newest frame: decided

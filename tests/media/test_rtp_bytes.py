@@ -111,6 +111,9 @@ class Captured:
     def current_header(self) -> SlotHeader:
         return self.header
 
+    def ready(self) -> bool:
+        return True
+
     def send(self, data: bytes, seq: int, ts: int, length: int, ntp: int) -> bool:
         self.sent.append(data)
         return True

@@ -21,6 +21,9 @@ class FakeOut:
     def __init__(self) -> None:
         self.resent: list[tuple[int, float]] = []
 
+    def ready(self) -> bool:
+        return True
+
     async def retransmit(self, seq: int) -> None:
         self.resent.append((seq, asyncio.get_running_loop().time()))
 

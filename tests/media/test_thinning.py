@@ -10,7 +10,7 @@ from aiortc.rtp import RtpPacket
 
 from media import vp8_layers
 from media.thinning import ThinningMap
-from media.video_forward import STILL_INTERVAL, VideoForwarder
+from media.video_forward import ALL_TIDS, STILL_INTERVAL, VideoForwarder
 
 from .vp8_packets import l1t3_stream
 
@@ -46,6 +46,10 @@ class Recorder(VideoForwarder):
     def __init__(self) -> None:
         super().__init__(transceiver=None)
         self.out: list[tuple[int, int, bytes, bool]] = []
+        self.connected = True  # the server's end of DTLS is up
+
+    def can_send(self) -> bool:
+        return self.connected
 
     def _send(
         self, packet: RtpPacket, seq: int, ts: int, payload: bytes, ntp: int, wall: float
@@ -108,6 +112,23 @@ def test_a_climb_without_layer_sync_asks_for_a_keyframe() -> None:
     assert fwd.waiting(12.0)  # none in 2 s: the SFU asks the stream for a keyframe
     feed(fwd, source, l1t3_stream(4, first_seq=1008, first_picture=104))  # a keyframe
     assert not fwd.waiting(12.5)
+
+
+def test_a_keyframe_before_the_connection_is_up_does_not_start_the_run() -> None:
+    """A participant admitted while the server's last DTLS flight is on its way: the keyframe
+    that would start the picture cannot go out, so the slot keeps waiting (and the SFU asks
+    again) instead of forwarding the frames after it, which the page cannot decode."""
+    source = object()
+    fwd = Recorder()
+    fwd.select(source, "low", ALL_TIDS, still=False)
+    fwd.connected = False
+    feed(fwd, source, l1t3_stream(4))  # a keyframe and what follows it
+    assert fwd.out == [] and fwd.waiting(0.0)
+    fwd.connected = True
+    feed(fwd, source, l1t3_stream(4, first_seq=1008, first_picture=104)[2:])  # no keyframe
+    assert fwd.out == [] and fwd.waiting(0.0)
+    feed(fwd, source, l1t3_stream(4, first_seq=1016, first_picture=108))  # the next one
+    assert fwd.out and fwd.descs()[0].keyframe and not fwd.waiting(0.0)
 
 
 def test_retransmissions_map_to_their_first_numbers() -> None:
