@@ -729,6 +729,19 @@ def ice_connection_of(dtls: Any) -> aioice.ice.Connection:
     return connection
 
 
+def answer_as_dtls_server(transceivers: Any) -> None:
+    """Answer the page's first offer with ``a=setup:passive`` (aiortc answers ``active`` when
+    the offer leaves the choice): the server is then the DTLS server, which finishes the
+    handshake first — the page's connection comes up only after the server's end is, never a
+    one-way trip (or a lost flight's second) before it, so a participant admitted the moment
+    the page reports its connection up gets a keyframe that goes out. A transport whose role
+    is already settled keeps it."""
+    for transceiver in transceivers:
+        dtls = transceiver.receiver.transport
+        if dtls is not None and dtls._role == "auto":
+            dtls._set_role("server")
+
+
 def set_consent_retransmissions(transceivers: Any, retransmissions: int) -> None:
     for transceiver in transceivers:
         setattr(ice_connection(transceiver), CONSENT_RETRANSMISSIONS, retransmissions)

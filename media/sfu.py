@@ -182,6 +182,7 @@ class Sfu:
                         raise MediaError(
                             "unsupported_codec", f"no Opus/VP8 offered for {transceiver.kind}"
                         )
+                hooks.answer_as_dtls_server(peer.pc.getTransceivers())
                 answer = await peer.pc.createAnswer()
                 answer = self._audio.protect_answer(peer, offer_sdp, answer)
                 with self._host_addresses():

@@ -4,6 +4,7 @@ publisher sending a high and a low stream (two video m-lines, as the page does).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -25,6 +26,20 @@ async def harness() -> AsyncIterator[Harness]:
     h = Harness(MediaSettings(host_addresses=LOOPBACK, forwarding="packet"))
     yield h
     await h.close()
+
+
+@contextlib.asynccontextmanager
+async def behind_a_vsat_path(harness: Harness, peer_id: str) -> AsyncIterator[ClientPeer]:
+    """A client whose path to the server takes 300 ms each way (a relay between them)."""
+    relay = DelayRelay(one_way_delay=0.3)
+    await relay.start()
+    try:
+        client = harness.client(peer_id)
+        client.outgoing_sdp = relay.from_client
+        client.incoming_sdp = relay.to_client
+        yield client
+    finally:
+        relay.close()
 
 
 async def host_with_layers(harness: Harness) -> ClientPeer:
@@ -179,12 +194,7 @@ async def test_a_long_path_measured_in_the_lobby_starts_on_the_low_stream(
     stream's small keyframe, not the high one (whose drain over a narrow link and repair of a
     lost packet made a first frame late); a LAN peer in the same session starts high."""
     await host_with_layers(harness)
-    relay = DelayRelay(one_way_delay=0.3)
-    await relay.start()
-    try:
-        lurah = harness.client("lurah")
-        lurah.outgoing_sdp = relay.from_client
-        lurah.incoming_sdp = relay.to_client
+    async with behind_a_vsat_path(harness, "lurah") as lurah:
         await connect(harness.sfu, "lurah", lurah)
         office = harness.client("office")
         await connect(harness.sfu, "office", office)
@@ -209,5 +219,25 @@ async def test_a_long_path_measured_in_the_lobby_starts_on_the_low_stream(
         assert firsts["office"] == "high", harness.events.layers
         await wait_resolution(lurah, LOW, within=20)
         await wait_resolution(office, HIGH)
-    finally:
-        relay.close()
+
+
+async def test_the_servers_end_is_up_before_the_page_reports_its_connection_up(
+    harness: Harness,
+) -> None:
+    """The server answers as the DTLS server (``a=setup:passive``), which finishes the
+    handshake first: when a page behind a 600 ms round trip sees its connection up (and the
+    host may admit it), the server's end already is, so the first keyframe goes out."""
+    async with behind_a_vsat_path(harness, "lurah") as lurah:
+        answer, tracks = await harness.sfu.answer("lurah", await lurah.offer())
+        assert "a=setup:passive" in answer
+        seen: list[str] = []
+        server_pc = harness.sfu._peers["lurah"].pc
+
+        @lurah.pc.on("connectionstatechange")
+        def on_state() -> None:
+            seen.append(f"page {lurah.pc.connectionState}, server {server_pc.connectionState}")
+
+        lurah.tracks.update(tracks)
+        await lurah.accept(answer)
+        await wait_for(lambda: lurah.pc.connectionState == "connected", what="page connected")
+        assert seen[-1] == "page connected, server connected", seen
