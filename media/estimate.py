@@ -28,6 +28,12 @@ nothing about the link; one below it says queues build up, and the receiver can 
 sent minus that deficit. Otherwise one cut to a low layer would keep REMB, and so the layer,
 low for good. A single dip does not count: per SSRC set the highest REMB of the last
 ``REMB_WINDOW`` seconds is used (an estimator ramping up after its start dips for a moment).
+Nor does a REMB still climbing after a step up (:meth:`DownlinkEstimate.stepped_up`): the
+receiver's estimator held itself near 1.5x the lower rate and, once more arrives, rises by
+some 8 % a second, so it stays below the new rate for seconds with no queue anywhere. Read as
+a deficit, every step up from a low layer failed at once: a 2 Mbit/s receiver flapped between
+the low and the high layer for 50 s. For ``STEP_GRACE`` seconds after a step up a REMB series
+binds only once it held or fell (the estimator saw a queue build).
 
 A receiver the inventory knows nothing about starts at ``UNKNOWN_PRIOR_BPS`` (a LAN), but its
 first round trips (from the receiver reports) tell a weak link apart: when the shortest of the
@@ -65,6 +71,7 @@ SLOW_START_BPS = 200_000  # where such a receiver starts when the inventory know
 REPEAT_RTT = 0.25  # seconds: a lost packet's repair costs more than this: a start is sent twice
 REPEAT_LOSS = 0.02  # ... or the receiver's smoothed loss is at least this
 CUT_SETTLE = 2.0  # seconds (plus a round trip) after a cut before the loss may cut again
+STEP_GRACE = 15.0  # seconds after a step up in which a still-climbing REMB binds nothing
 SLOW_WATCH = 10  # updates a long path without loss is watched for loss before it counts as wide
 
 
@@ -86,6 +93,8 @@ class DownlinkEstimate:
         self._baseline_ready = False
         self._smoothed: float | None = None  # the loss fraction, smoothed over the updates
         self._rembs: dict[tuple[int, ...], deque[tuple[float, int]]] = {}
+        self._stepped_up_at = float("-inf")  # when the controller last sent more (stepped_up)
+        self._held: set[tuple[int, ...]] = set()  # REMB series that held or fell since then
         self.sent_bps = 0  # what the server sent to the receiver over the last update
         self._sent_by_ssrc: dict[int, int] = {}  # ... per slot SSRC
         self.loss = 0.0  # the loss fraction of the last update
@@ -138,9 +147,19 @@ class DownlinkEstimate:
             superseded = [k for k in self._rembs if named.intersection(k)]
             heard = deque(sorted(e for k in superseded for e in self._rembs.pop(k)))
             self._rembs[ssrcs] = heard
+            if self._held.intersection(superseded):
+                self._held.add(ssrcs)
+        if heard and bps <= heard[-1][1]:
+            self._held.add(ssrcs)
         heard.append((now, int(bps)))
         while heard[0][0] < now - REMB_WINDOW:
             heard.popleft()
+
+    def stepped_up(self, now: float) -> None:
+        """The controller now sends more than the receiver's REMBs have seen: for
+        ``STEP_GRACE`` seconds a series binds only once it stops climbing."""
+        self._stepped_up_at = now
+        self._held.clear()
 
     @property
     def remb_sets(self) -> list[tuple[int, ...]]:
@@ -155,7 +174,10 @@ class DownlinkEstimate:
         for ssrcs, heard in list(self._rembs.items()):
             if now - heard[-1][0] > REMB_TTL:
                 del self._rembs[ssrcs]
+                self._held.discard(ssrcs)
                 continue
+            if now - self._stepped_up_at < STEP_GRACE and ssrcs not in self._held:
+                continue  # still climbing towards what it now receives
             covered = sum(by_ssrc.get(s, 0) for s in ssrcs) if ssrcs else self.sent_bps
             deficit += max(0, covered - max(b for _t, b in heard))
         return deficit

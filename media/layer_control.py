@@ -295,6 +295,9 @@ class LayerControl:
                     for s, v, i in zip(slots, views, chosen, strict=True)
                 ),
             )  # fmt: skip
+        placed = [s.rung if s.rung is not None else -1 for s in slots]
+        if any(i > was for i, was in zip(chosen, placed, strict=True)):
+            peer.estimate.stepped_up(now)  # its REMBs speak of less than it is now sent
         pace = peer.estimate.repeat_pace(now)  # the same for every slot of this receiver
         for slot, view, index in zip(slots, views, chosen, strict=True):
             self._apply(peer, slot, slot.ladder, index, view.cap, pace)

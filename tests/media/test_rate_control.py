@@ -9,6 +9,7 @@ from media.estimate import (
     MIN_BPS,
     SLOW_START_BPS,
     SLOW_WATCH,
+    STEP_GRACE,
     UNKNOWN_PRIOR_BPS,
     DownlinkEstimate,
 )
@@ -91,6 +92,45 @@ def test_one_remb_dip_is_not_taken() -> None:
     for now in (3.0, 4.0, 5.5):
         estimate.report_remb(400_000, now)
     assert estimate.value(5.5) == 400_000  # lasting 3 s: it is the link
+
+
+def test_a_remb_still_climbing_after_a_step_up_is_not_a_deficit() -> None:
+    """Chrome's REMB holds itself near 1.5x what it received and climbs ~8 % a second once
+    more arrives: after a step up from the low stream (60 kbit/s) to the high one (260
+    kbit/s) its REMBs stay below what is sent for seconds with no queue anywhere. Read as a
+    deficit, every step up failed at once (a 2 Mbit/s receiver flapped between the layers for
+    50 s). A REMB that stops climbing, or falls, binds as before."""
+    estimate = DownlinkEstimate(20_000_000)
+    estimate.update(0.0, 100, 60_000)
+    for now in (0.0, 1.0, 2.0):
+        estimate.report_remb(100_000, now)  # held at ~1.5x the low stream
+    assert estimate.value(2.0) == 20_000_000  # above what is sent: says nothing
+    estimate.stepped_up(2.5)
+    estimate.update(3.0, 100, 260_000)
+    for now, remb in ((3.0, 124_000), (4.0, 132_000), (5.0, 142_000), (6.0, 153_000)):
+        estimate.report_remb(remb, now)
+        assert estimate.remb_deficit(now) == 0, now
+    assert estimate.value(6.0) == 20_000_000
+    estimate.report_remb(153_000, 7.0)  # holds: the estimator saw a queue build
+    assert estimate.value(7.0) == 153_000
+    estimate.report_remb(160_000, 8.0)  # climbs again, but it held once since the step
+    assert estimate.value(8.0) == 160_000
+
+
+def test_after_the_grace_a_climbing_remb_binds_and_without_a_step_up_at_once() -> None:
+    estimate = DownlinkEstimate(20_000_000)
+    estimate.update(0.0, 100, 260_000)
+    estimate.report_remb(100_000, 0.0)
+    estimate.report_remb(124_000, 1.0)
+    assert estimate.value(1.0) == 124_000  # no step up: a deficit, as it always was
+    estimate.stepped_up(1.5)
+    estimate.report_remb(130_000, 2.0)
+    assert estimate.value(2.0) == 20_000_000
+    estimate.report_remb(140_000, 1.5 + STEP_GRACE)
+    assert estimate.value(1.5 + STEP_GRACE) == 140_000  # 15 s below what is sent: the link
+    estimate.stepped_up(20.0)
+    estimate.report_remb(120_000, 20.5)  # the first REMB after a step falls: binds
+    assert estimate.value(20.5) == 120_000
 
 
 def test_remb_per_stream_counts_only_the_streams_it_covers() -> None:
