@@ -3,7 +3,9 @@ the two-byte form by hand, and everything that is not a well-formed RTP packet."
 
 from __future__ import annotations
 
+import json
 import struct
+from pathlib import Path
 
 import pytest
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
@@ -16,6 +18,7 @@ from media.audio_sdp import LEVEL_URI
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 SSRC = 0xDEADBEEF
+CHROME = Path(__file__).parent / "data" / "chrome_audio.json"
 
 
 def aiortc_packet(level: tuple[bool, int] | None, level_id: int = 1, csrc: int = 0) -> bytes:
@@ -168,3 +171,32 @@ def test_ids_out_of_range() -> None:
     data = aiortc_packet((True, 30))
     assert rtp_peek.extension(data, 0) is None
     assert rtp_peek.extension(data, 256) is None
+
+
+def test_real_chromium_datagrams() -> None:
+    """Chromium 156's SRTP-protected Opus datagrams as the server's ICE connection received them
+    (tests/media/data/capture_chrome_audio.py: a tone loud for 0.5 s, silent for 0.5 s): every
+    one's level is read, and it is the one aiortc's own parser reads from the same bytes."""
+    capture = json.loads(CHROME.read_text())
+    level_id = capture["level_id"]
+    extensions = HeaderExtensionsMap()
+    extensions.configure(
+        RTCRtpParameters(
+            headerExtensions=[RTCRtpHeaderExtensionParameters(id=level_id, uri=LEVEL_URI)]
+        )
+    )
+    levels = []
+    for text in capture["datagrams"]:
+        data = bytes.fromhex(text)
+        head = rtp_peek.header(data)
+        assert head is not None and head.ssrc in capture["ssrcs"]
+        level = rtp_peek.audio_level(data, level_id)
+        assert level is not None
+        assert level == RtpPacket.parse(data, extensions).extensions.audio_level
+        levels.append(level)
+    assert len(levels) >= 50
+    assert any(lv.level <= 20 for lv in levels)  # the tone
+    assert any(lv.level == 127 for lv in levels)  # digital silence
+    # Chromium's voice flag stays set into the silence (its VAD's hangover): a reason the gate
+    # judges by the level alone.
+    assert any(lv.voiced and lv.level == 127 for lv in levels)
