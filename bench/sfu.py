@@ -55,7 +55,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from media import MediaSettings, Sfu, TrackInfo, hooks
+from media import MediaSettings, Sfu, TrackInfo, hooks, rtp_peek
 from media.errors import MediaError
 from media.loudest import LoudestSettings
 from media.testing import (
@@ -172,6 +172,7 @@ async def run_server(args: argparse.Namespace) -> None:
         forwarding=args.forwarding,
         rate_control=not args.no_rate_control,
         loudest=LoudestSettings(limit=args.audio_speakers),
+        drop_unheard_audio=not args.keep_unheard_audio,
     )
     sfu = Sfu(settings, events)
     pubs, subs, pairs = plan(args)
@@ -387,6 +388,16 @@ async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.
         thinned=s1.thinned - s0.thinned,
         switches=s1.layer_switches - s0.layer_switches,
         layers={k: v - s0.layer_packets.get(k, 0) for k, v in s1.layer_packets.items()},
+        unheard=s1.unheard_audio_dropped - s0.unheard_audio_dropped,
+    )
+
+
+def unheard_line(args: argparse.Namespace) -> str:
+    """Publishers' quiet audio dropped before SRTP (it counts in the received packets)."""
+    if args.keep_unheard_audio:
+        return "unheard audio kept: --keep-unheard-audio"
+    return (
+        f"of which unheard audio dropped before SRTP: {RESULT['unheard'] / RESULT['elapsed']:.0f}/s"
     )
 
 
@@ -419,7 +430,8 @@ def print_report(
         print("server CPU per forwarded packet: n/a (nothing forwarded)")
     handled = total + r["inbound"]
     print(
-        f"received RTP packets/s: {r['inbound'] / r['elapsed']:.0f}; server CPU per packet "
+        f"received RTP packets/s: {r['inbound'] / r['elapsed']:.0f} ({unheard_line(args)}); "
+        f"server CPU per packet "
         f"handled (in + out): {1e6 * r['cpu_seconds'] / max(1, handled):.1f} µs"
     )
     kbps = 8 * r["octets"]["video"] / r["elapsed"] / max(1, len(pairs)) / 1000
@@ -656,7 +668,7 @@ class RtpCounter:
 
     def add(self, data: bytes) -> bool:
         """Count an RTP datagram (True); anything else (STUN, DTLS, RTCP) is not counted."""
-        if len(data) < 12 or not 128 <= data[0] < 192 or 192 <= data[1] <= 223:
+        if not rtp_peek.is_rtp(data):
             return False
         ssrc = int.from_bytes(data[8:12], "big")
         stream = self.streams.get(ssrc)
@@ -823,7 +835,7 @@ def print_townhall(
     print(
         f"forwarded RTP packets/s: {total / elapsed:.0f} (video "
         f"{r['packets']['video'] / elapsed:.0f}, audio {r['packets']['audio'] / elapsed:.0f}); "
-        f"received {r['inbound'] / elapsed:.0f}/s"
+        f"received {r['inbound'] / elapsed:.0f}/s ({unheard_line(args)})"
     )
     if total:
         print(f"server CPU per forwarded packet: {1e6 * r['cpu_seconds'] / total:.1f} µs")
@@ -1301,6 +1313,12 @@ def main() -> None:
         "synthetic subscribers' REMB drops when their process is CPU-starved, and the "
         "per-receiver controller then (rightly) sends them less, which is not the figure "
         "this benchmark is after",
+    )
+    parser.add_argument(
+        "--keep-unheard-audio",
+        action="store_true",
+        help="publishers' quiet audio that nobody hears goes through DTLS/SRTP and aiortc's "
+        "receive path as before (MediaSettings.drop_unheard_audio=False)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--verbose", action="store_true", help="list slow tracks")

@@ -12,6 +12,9 @@ offer (m-sections the server only sends on), after Opus, with fmtp ``<opus>/<opu
 :func:`accepted_red` reads which slots the client's answer kept it on, and with which payload
 type. The server never offers RED where it receives (a publisher's m-section): aiortc would drop
 RED packets it cannot depacketise.
+
+:func:`level_source` reads, from a publisher's offer, the SSRCs and the ``ssrc-audio-level``
+extension id of the audio it sends: what the datagram gate of media/unheard_audio.py needs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 OPUS_FMTP: dict[str, int | str | None] = {"minptime": 10, "useinbandfec": 1, "usedtx": 1}
 RED_MIME = "audio/red"
+LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 PREFERRED_RED_PT = 63  # what Chromium uses (its offer: "111 63 ...")
 
 
@@ -115,3 +119,19 @@ def _red_wraps(red: RTCRtpCodecParameters, opus_pt: int) -> bool:
         if blocks and all(b.strip() == str(opus_pt) for b in blocks):
             return True
     return False
+
+
+def level_source(offer_sdp: str, mid: str | None) -> tuple[int | None, list[int]]:
+    """(the ``ssrc-audio-level`` extension id, the SSRCs) of m-section ``mid`` of an offer the
+    remote sends audio on; (None, []) when it names none of them. aiortc answers with the
+    offered id of every extension it knows, this one included, so the offered id is the
+    negotiated one (tests/media/test_unheard_audio_peers.py checks the answer)."""
+    description = aiortc_sdp.SessionDescription.parse(offer_sdp)
+    for media in description.media:
+        if media.kind != "audio" or media.rtp.muxId != mid:
+            continue
+        if media.direction not in (None, "sendonly", "sendrecv"):  # absent: sendrecv
+            break
+        ids = [ext.id for ext in media.rtp.headerExtensions if ext.uri == LEVEL_URI]
+        return (ids[0] if ids else None), [s.ssrc for s in media.ssrc]
+    return None, []

@@ -41,6 +41,9 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
   weak uplink and never forwarded one repair).
 - ``aioice.Connection.query_consent``: consent checks are retransmitted (RFC 7675 allows it), so a
   600 ms round trip no longer expires consent after ~30 s.
+- ``aioice.ice.Connection.data_received``: a connection given a datagram gate
+  (:func:`set_datagram_gate`) shows it every non-STUN datagram before DTLS and SRTP see it; the
+  gate returns True to drop the datagram (media/unheard_audio.py: quiet audio nobody hears).
 - ``aioice.ice.StunProtocol.request``: timed; the shortest answered ICE check per remote address
   is kept on the protocol (``PATH_RTTS``, read by :func:`path_rtt`): a path's round trip is known
   while a participant waits in the lobby, before any media or RTCP.
@@ -61,7 +64,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from fractions import Fraction
 from importlib.metadata import version
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import aioice.ice
 import aiortc.rtcrtpreceiver
@@ -103,6 +106,7 @@ SENT_REPORTS = "_pendopo_sent_reports"  # on an RTCRtpSender: dict[int, float], 
 SENT_REPORTS_KEPT = 8
 SLOT_SENDER = "_pendopo_slot_sender"  # on an RTCRtpSender: its SlotSender (forwarding path)
 PATH_RTTS = "_pendopo_path_rtts"  # on an aioice StunProtocol: dict[remote addr, shortest RTT]
+DATAGRAM_GATE = "_pendopo_datagram_gate"  # on an aioice Connection: Callable[[bytes], bool]
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -127,6 +131,7 @@ _original_sender_send_rtcp: Callable[[RTCRtpSender, Any], Any] = RTCRtpSender._s
 _original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
 _original_query_consent: Callable[..., Any] = aioice.ice.Connection.query_consent
 _original_stun_request: Callable[..., Any] = aioice.ice.StunProtocol.request
+_original_data_received: Callable[..., None] = aioice.ice.Connection.data_received
 
 
 def check_versions() -> None:
@@ -323,6 +328,40 @@ async def stun_request(
     return result
 
 
+def data_received(self: aioice.ice.Connection, data: bytes, component: int) -> None:
+    """``Connection.data_received`` of aioice 0.13 (a datagram that is not STUN, on its way to
+    the DTLS transport's queue), behind the connection's gate when it has one."""
+    gate: Callable[[bytes], bool] | None = getattr(self, DATAGRAM_GATE)
+    if gate is None or not gate(data):
+        _original_data_received(self, data, component)
+
+
+def set_datagram_gate(transceivers: Any, gate: Callable[[bytes], bool] | None) -> None:
+    """Every datagram the transceivers' ICE connections receive (one with BUNDLE), STUN aside,
+    is shown to ``gate`` first; True drops it. None removes the gate."""
+    for transceiver in transceivers:
+        setattr(ice_connection(transceiver), DATAGRAM_GATE, gate)
+
+
+class _Arrival(NamedTuple):
+    """What ``StreamStatistics.add`` reads of a packet."""
+
+    sequence_number: int
+    timestamp: int
+
+
+def count_as_received(receiver: Any, ssrc: int, seq: int, timestamp: int) -> bool:
+    """Count a packet the server dropped before decrypting it in the receiver's statistics of
+    ``ssrc`` (what its receiver reports say: loss, highest sequence number, jitter), as if it
+    had been received; False when there are none yet (no packet of that SSRC received)."""
+    streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams
+    stream = streams.get(ssrc)
+    if stream is None:
+        return False
+    stream.add(_Arrival(seq, timestamp))
+    return True
+
+
 def path_rtt(pc: Any) -> float | None:
     """The shortest ICE check round trip (s) of the peer connection's nominated pair, or None
     before one was answered."""
@@ -377,6 +416,8 @@ def install() -> None:
         RtpRouter.route_rtp = route_rtp  # type: ignore[method-assign]
         aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
         aioice.ice.StunProtocol.request = stun_request  # type: ignore[method-assign]
+        setattr(aioice.ice.Connection, DATAGRAM_GATE, None)  # no gate unless one is set
+        aioice.ice.Connection.data_received = data_received  # type: ignore[method-assign]
         aioice.ice.get_host_addresses = get_host_addresses
         _installed = True
 

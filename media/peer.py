@@ -18,6 +18,7 @@ from media.receive import ImmediateAudioBuffer
 from media.remb import RembGroup
 from media.rtp_forward import PacketForwarder
 from media.settings import Kind
+from media.unheard_audio import UnheardAudio
 from media.video_forward import VideoForwarder
 
 
@@ -94,6 +95,7 @@ class Peer:
     uplink_loss: float = 0.0
     uplink_counts: tuple[int, int] = (0, 0)  # (expected, received) media packets, cumulative
     remb: RembGroup = field(default_factory=RembGroup)  # one REMB for all its video receivers
+    unheard: UnheardAudio | None = None  # the gate on its quiet audio (media/unheard_audio.py)
 
     @property
     def connected(self) -> bool:

@@ -49,6 +49,9 @@ class MediaSettings:
     # Extension: each subscriber hears at most ``loudest.limit`` audio sources at a time, the
     # loudest of its audio subscriptions (media/loudest.py); limit 0: every subscription.
     loudest: LoudestSettings = field(default_factory=LoudestSettings)
+    # Extension: a publisher's quiet audio that no slot forwards and no recorder takes is
+    # dropped from the raw datagram, before DTLS and SRTP (media/unheard_audio.py).
+    drop_unheard_audio: bool = True
 
 
 class TrackInfo(TypedDict):

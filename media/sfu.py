@@ -28,7 +28,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcpeerconnection import filter_preferred_codecs
 from aiortc.rtp import RtpPacket
 
-from media import hooks, vp8_layers
+from media import audio_sdp, hooks, vp8_layers
 from media.announce import announce
 from media.audio_protection import AudioProtection
 from media.budget import TokenBucket
@@ -49,6 +49,7 @@ from media.rtp_forward import PacketForwarder, VideoPacketTap
 from media.rtp_forward import now as packet_clock
 from media.settings import KINDS, Kind, MediaSettings, TrackInfo, UplinkStats, rtc_configuration
 from media.stats import KindStats, SfuStats
+from media.unheard_audio import UnheardAudio
 from media.video_forward import VideoForwarder
 from pendopo.tasks import TaskSet
 
@@ -198,6 +199,7 @@ class Sfu:
             peer.remote_ufrag = ufrag
             self._configure_consent(peer)
             hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
+            self._gate_unheard_audio(peer, offer_sdp)
             local_sdp = self._local_sdp(peer)
             tracks = self._track_map(peer)
         self._spawn(self._sync_later(peer_id, _REOFFER_DELAY))
@@ -427,6 +429,7 @@ class Sfu:
             out.received[kind].frames = self._received_frames[kind]
         out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
         out.late_audio_dropped = self._retired.late_audio_dropped
+        out.unheard_audio_dropped = self._retired.unheard_audio_dropped
         out.upstream_nacked = self._retired.upstream_nacked
         out.upstream_nack_retries = self._retired.upstream_nack_retries
         out.upstream_repaired = self._retired.upstream_repaired
@@ -534,6 +537,8 @@ class Sfu:
                 into.keyframes_repeated += slot.video.key_repeats
                 for layer, packets in slot.video.sent_by_layer.items():
                     into.layer_packets[layer] = into.layer_packets.get(layer, 0) + packets
+        if peer.unheard is not None:
+            into.unheard_audio_dropped += peer.unheard.dropped
         into.rtx_resent += peer.budget.allowed
         into.rtx_dropped += peer.budget.refused
         for pub in peer.publications.values():
@@ -548,6 +553,37 @@ class Sfu:
                 into.upstream_repaired += retry.repaired
                 into.upstream_repair_seconds += retry.repair_time
                 into.upstream_given_up += retry.given_up
+
+    def _gate_unheard_audio(self, peer: Peer, offer_sdp: str) -> None:
+        """The publisher's quiet audio that nobody hears is dropped before SRTP
+        (media/unheard_audio.py); audio without a negotiated level is never gated."""
+        transceivers = peer.pc.getTransceivers()
+        pub = peer.publications.get("audio")
+        mid = next((t.mid for t in transceivers if pub and t.receiver is pub.receiver), None)
+        level_id, ssrcs = audio_sdp.level_source(offer_sdp, mid) if mid else (None, [])
+        if pub is None or level_id is None or not ssrcs or not self._settings.drop_unheard_audio:
+            hooks.set_datagram_gate(transceivers, None)
+            return
+        publisher, receiver = peer.peer_id, pub.receiver
+        gate = UnheardAudio(
+            publisher,
+            self._loudness,
+            level_id,
+            ssrcs,
+            listened=lambda: self._listened(publisher),
+            hear=lambda level, voiced: self._notify_level(publisher, level, voiced),
+            tally=lambda ssrc, seq, ts: hooks.count_as_received(receiver, ssrc, seq, ts),
+        )
+        gate.dropped = peer.unheard.dropped if peer.unheard is not None else 0
+        peer.unheard = gate
+        hooks.set_datagram_gate(transceivers, gate)
+
+    def _listened(self, publisher: str) -> bool:
+        """Someone may hear the publisher's audio now: a slot forwards it or a recorder takes
+        it (a muted microphone: nobody)."""
+        if (publisher, "audio") in self._disabled:
+            return False
+        return bool(self._routes.get((publisher, "audio"))) or publisher in self._recorders
 
     def _configure_consent(self, peer: Peer) -> None:
         hooks.set_consent_retransmissions(

@@ -39,6 +39,9 @@ class SfuStats:
     upstream_repaired: int = 0
     upstream_repair_seconds: float = 0.0  # from gap to arrival, summed over the repaired
     upstream_given_up: int = 0
+    # publishers' audio packets dropped before decryption: quiet, and nobody hears them
+    # (media/unheard_audio.py); they count in ``received`` (the server did receive them)
+    unheard_audio_dropped: int = 0
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
     red_packets: int = 0  # audio packets sent as RED with an earlier frame (lossy subscribers)
     # video layers (packet path): packets sent per layer ("high", "low", "low_base", "still"),

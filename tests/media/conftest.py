@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from media import MediaSettings, Sfu
-from media.testing import LOOPBACK, ClientPeer, LoopbackEvents
+from media.loudest import LoudestSettings
+from media.testing import LOOPBACK, ClientPeer, LoopbackEvents, SyntheticAudioTrack
 
 
 class Harness:
@@ -33,3 +34,18 @@ async def harness() -> AsyncIterator[Harness]:
     h = Harness()
     yield h
     await h.close()
+
+
+@pytest.fixture
+async def loudest_harness() -> AsyncIterator[Harness]:
+    """Three audio slots per receiver, an occupant held 1 s after it went quiet."""
+    h = Harness(MediaSettings(host_addresses=LOOPBACK, loudest=LoudestSettings(limit=3, hold=1.0)))
+    yield h
+    await h.close()
+
+
+def tone(client: ClientPeer) -> SyntheticAudioTrack:
+    """The client's first local track, its synthetic microphone (``set_amplitude``)."""
+    track = client.local_tracks[0]
+    assert isinstance(track, SyntheticAudioTrack)
+    return track

@@ -7,6 +7,7 @@ import re
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
+from types import SimpleNamespace
 
 import aioice.ice
 import aiortc.rtcrtpreceiver
@@ -162,6 +163,60 @@ def test_aioice_consent_hook_point() -> None:
     params = list(inspect.signature(hooks._original_get_host_addresses).parameters)
     assert params == ["use_ipv4", "use_ipv6"]
     assert "get_host_addresses(" in inspect.getsource(aioice.ice.Connection.gather_candidates)
+
+
+def test_datagram_gate_hook_point() -> None:
+    """Every datagram that is not STUN reaches ``Connection.data_received`` (hooks.data_received
+    gates it there); a dropped packet is counted through ``StreamStatistics.add``, which reads
+    only its sequence number and timestamp."""
+    from aiortc.rtcrtpreceiver import StreamStatistics
+
+    hooks.install()
+    assert aioice.ice.Connection.data_received is hooks.data_received
+    original = inspect.getsource(hooks._original_data_received)
+    assert "self._queue.put_nowait((data, component))" in original
+    assert list(inspect.signature(hooks._original_data_received).parameters) == [
+        "self",
+        "data",
+        "component",
+    ]
+    received = inspect.getsource(aioice.ice.StunProtocol.datagram_received)
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in received
+    add = inspect.getsource(StreamStatistics.add)
+    assert set(re.findall(r"packet\.(\w+)", add)) == {"sequence_number", "timestamp"}
+
+    class Receiver:
+        def __init__(self) -> None:
+            self._RTCRtpReceiver__remote_streams = {7: StreamStatistics(48000)}
+
+    receiver = Receiver()
+    assert hooks.count_as_received(receiver, 7, 100, 960)
+    assert hooks.count_as_received(receiver, 7, 101, 1920)
+    assert not hooks.count_as_received(receiver, 8, 100, 960)  # no statistics of that SSRC
+    stream = receiver._RTCRtpReceiver__remote_streams[7]
+    assert (stream.packets_received, stream.max_seq) == (2, 101)
+
+
+async def test_datagram_gate_drops_before_the_dtls_queue() -> None:
+    hooks.install()
+    connection = aioice.ice.Connection(ice_controlling=True)
+    seen: list[bytes] = []
+    # aiortc's chain: transceiver.receiver.transport (DTLS).transport (ICE)._connection
+    ice = SimpleNamespace(_connection=connection)
+    transceiver = SimpleNamespace(
+        receiver=SimpleNamespace(transport=SimpleNamespace(transport=ice))
+    )
+    try:
+        hooks.set_datagram_gate([transceiver], lambda data: seen.append(data) or data == b"x")
+        connection.data_received(b"x", 1)
+        connection.data_received(b"y", 1)
+        assert seen == [b"x", b"y"]
+        assert connection._queue.qsize() == 1
+        hooks.set_datagram_gate([transceiver], None)
+        connection.data_received(b"x", 1)
+        assert connection._queue.qsize() == 2
+    finally:
+        await connection.close()
 
 
 async def test_private_attributes_exist_on_live_objects() -> None:

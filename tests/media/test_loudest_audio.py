@@ -5,31 +5,20 @@ them holds three audio slots, carrying the loudest, and they switch when another
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
-from media import MediaSettings
-from media.loudest import LoudestSettings
-from media.testing import LOOPBACK, ClientPeer, SyntheticAudioTrack, connect, wait_for
+from media.testing import ClientPeer, connect, wait_for
 
-from .conftest import Harness
+from .conftest import Harness, tone
 
 AUDIO = frozenset({"audio"})
 LOUD, QUIET = 0.3, 0.0003  # about -13 dBov and -73 dBov
 
 
 @pytest.fixture
-async def harness() -> AsyncIterator[Harness]:
-    h = Harness(MediaSettings(host_addresses=LOOPBACK, loudest=LoudestSettings(limit=3, hold=1.0)))
-    yield h
-    await h.close()
-
-
-def tone(client: ClientPeer) -> SyntheticAudioTrack:
-    track = client.local_tracks[0]
-    assert isinstance(track, SyntheticAudioTrack)
-    return track
+async def harness(loudest_harness: Harness) -> Harness:
+    return loudest_harness
 
 
 def heard(receiver: ClientPeer) -> set[str]:

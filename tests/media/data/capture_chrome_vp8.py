@@ -20,11 +20,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from playwright.async_api import async_playwright  # noqa: E402
-
 from media import MediaSettings, Sfu  # noqa: E402
 from media.testing import LOOPBACK, LoopbackEvents  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.media.data.chrome_publisher import publish  # noqa: E402
 
 PAGE = """
 async () => {
@@ -87,22 +85,10 @@ async def capture(seconds: float) -> dict[str, Any]:
         return on_packet
 
     sfu._video_tap = tap  # type: ignore[method-assign]
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = await browser.new_page()
-            offer = await page.evaluate(PAGE)
-            answer, _tracks = await sfu.answer("chrome", offer)
-            await page.evaluate(
-                "sdp => window.pc.setRemoteDescription({type: 'answer', sdp})", answer
-            )
-            await asyncio.sleep(seconds)
-            version = browser.version
-        finally:
-            await browser.close()
-            await sfu.close()
+    try:
+        version = await publish(sfu, PAGE, seconds)
+    finally:
+        await sfu.close()
     return {"chromium": version, "scalabilityMode": "L1T3", "streams": recorded}
 
 
