@@ -705,28 +705,28 @@ class SlotSender:
         server's end of DTLS is connected, the sender started and a pair nominated. A page may
         report its connection up a one-way trip before the server's end is (the last DTLS
         flight in flight, or lost and resent a second later)."""
-        dtls = self.sender.transport
-        if dtls._state != DtlsState.CONNECTED or self.current_header() is None:
-            return False
-        connection = self._connection
-        if connection is None:
-            connection = self._connection = ice_connection_of(dtls)
-        pair = connection._nominated.get(1)
-        return pair is not None and getattr(pair.protocol, "transport", None) is not None
+        return self.current_header() is not None and self._path(self.sender.transport) is not None
 
-    def send(self, data: bytes, seq: int, timestamp: int, payload_length: int, ntp: int) -> bool:
-        """Protect and send one built packet; False (nothing sent) while not connected."""
-        sender = self.sender
-        dtls = sender.transport
+    def _path(self, dtls: Any) -> tuple[Any, Any] | None:
+        """(the UDP transport, the nominated pair) a packet goes out on, or None while the
+        server's end of DTLS is not connected or no pair is nominated."""
         if dtls._state != DtlsState.CONNECTED:
-            return False
+            return None
         connection = self._connection
         if connection is None:
             connection = self._connection = ice_connection_of(dtls)
         pair = connection._nominated.get(1)
         udp = getattr(pair.protocol, "transport", None) if pair is not None else None
-        if pair is None or udp is None:
+        return None if udp is None else (udp, pair)
+
+    def send(self, data: bytes, seq: int, timestamp: int, payload_length: int, ntp: int) -> bool:
+        """Protect and send one built packet; False (nothing sent) while not connected."""
+        sender = self.sender
+        dtls = sender.transport
+        path = self._path(dtls)
+        if path is None:
             return False
+        udp, pair = path
         self.history[seq % RTP_HISTORY_SIZE] = data
         protected = dtls._tx_srtp.protect(data)
         udp.sendto(protected, pair.remote_addr)
