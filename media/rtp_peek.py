@@ -18,10 +18,11 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
+from media import rtp_bytes
+
 FIXED_HEADER = 12
 ONE_BYTE_PROFILE = 0xBEDE  # RFC 8285 section 4.2
 TWO_BYTE_PROFILE = 0x1000  # RFC 8285 section 4.3: 0x100 in the top 12 bits, "appbits" below
-_HEADER = struct.Struct("!BBHII")
 _WORDS = struct.Struct("!HH")
 
 
@@ -49,18 +50,8 @@ def header(data: bytes) -> RtpHeader | None:
     """The fixed header's fields of an RTP datagram, or None when it is not RTP."""
     if not is_rtp(data):
         return None
-    _first, second, seq, timestamp, ssrc = _HEADER.unpack_from(data)
+    _first, second, seq, timestamp, ssrc = rtp_bytes.HEADER.unpack_from(data)
     return RtpHeader(second & 0x7F, seq, timestamp, ssrc)
-
-
-def ssrc(data: bytes) -> int | None:
-    head = header(data)
-    return None if head is None else head.ssrc
-
-
-def payload_type(data: bytes) -> int | None:
-    head = header(data)
-    return None if head is None else head.payload_type
 
 
 def extension(data: bytes, ext_id: int) -> bytes | None:

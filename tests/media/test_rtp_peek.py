@@ -51,8 +51,6 @@ def test_one_byte_level_as_aiortc_writes_it(voiced: bool, level: int) -> None:
     data = aiortc_packet((voiced, level))
     assert rtp_peek.is_rtp(data)
     assert rtp_peek.header(data) == rtp_peek.RtpHeader(111, 65535, 123456, SSRC)
-    assert rtp_peek.ssrc(data) == SSRC
-    assert rtp_peek.payload_type(data) == 111
     assert rtp_peek.audio_level(data, 1) == (voiced, level)
     assert rtp_peek.audio_level(data, 3) is None  # an id the packet does not carry
     assert rtp_peek.extension(data, 4) == b"0"
@@ -126,15 +124,13 @@ def test_two_byte_form() -> None:
 def test_not_rtp(data: bytes) -> None:
     assert not rtp_peek.is_rtp(data)
     assert rtp_peek.header(data) is None
-    assert rtp_peek.ssrc(data) is None
-    assert rtp_peek.payload_type(data) is None
     assert rtp_peek.audio_level(data, 1) is None
 
 
 def test_payload_types_next_to_the_rtcp_range_are_rtp() -> None:
     for pt in (63, 96, 111, 127):
         data = struct.pack("!BBHII", 0x80, 0x80 | pt, 1, 2, SSRC)
-        assert rtp_peek.payload_type(data) == pt
+        assert rtp_peek.header(data) == rtp_peek.RtpHeader(pt, 1, 2, SSRC)
 
 
 @pytest.mark.parametrize(

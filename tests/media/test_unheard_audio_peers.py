@@ -149,7 +149,7 @@ async def test_a_publisher_who_starts_speaking_passes_from_its_first_loud_packet
     levels_sent = [
         (rtp_peek.header(d), rtp_peek.audio_level(d, gate.level_id))
         for d in sent
-        if rtp_peek.ssrc(d) == ssrc
+        if (head := rtp_peek.header(d)) is not None and head.ssrc == ssrc
     ]
     loud = [h.sequence_number for h, lv in levels_sent if h and lv and lv.level <= 50]
     arrived = {p.sequence_number for p in decrypted if p.ssrc == ssrc}
