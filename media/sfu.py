@@ -560,8 +560,9 @@ class Sfu:
         transceivers = peer.pc.getTransceivers()
         pub = peer.publications.get("audio")
         mid = next((t.mid for t in transceivers if pub and t.receiver is pub.receiver), None)
-        level_id, ssrcs = audio_sdp.level_source(offer_sdp, mid) if mid else (None, [])
-        if pub is None or level_id is None or not ssrcs or not self._settings.drop_unheard_audio:
+        wanted = self._settings.drop_unheard_audio and mid is not None
+        level_id, ssrcs = audio_sdp.level_source(offer_sdp, mid) if wanted else (None, [])
+        if pub is None or level_id is None or not ssrcs:
             hooks.set_datagram_gate(transceivers, None)
             return
         publisher, receiver = peer.peer_id, pub.receiver
