@@ -173,6 +173,7 @@ async def run_server(args: argparse.Namespace) -> None:
         rate_control=not args.no_rate_control,
         loudest=LoudestSettings(limit=args.audio_speakers),
         drop_unheard_audio=not args.keep_unheard_audio,
+        direct_srtp=not args.queued_srtp,
     )
     sfu = Sfu(settings, events)
     pubs, subs, pairs = plan(args)
@@ -401,6 +402,13 @@ def unheard_line(args: argparse.Namespace) -> str:
     )
 
 
+def srtp_line(args: argparse.Namespace) -> str:
+    """Where received SRTP is handled."""
+    if args.queued_srtp:
+        return "received SRTP queued for the DTLS task (--queued-srtp)"
+    return "received SRTP handled as read"
+
+
 def print_report(
     args: argparse.Namespace,
     report: dict[str, Any],
@@ -414,7 +422,8 @@ def print_report(
     aps = report["audio_pps"]
     print(
         f"scenario {args.scenario}: {len(pubs)} publishers, {len(pairs)} forwarded a+v pairs, "
-        f"{args.forwarding} forwarding, rate control {'off' if args.no_rate_control else 'on'}"
+        f"{args.forwarding} forwarding, rate control {'off' if args.no_rate_control else 'on'}, "
+        f"{srtp_line(args)}"
     )
     print(f"load average before/after: {report['load_before']} / {os.getloadavg()[:3]}")
     print(f"window {r['elapsed']:.1f} s, connected peers {r['peers']}")
@@ -781,7 +790,8 @@ def print_townhall(
         f"scenario townhall: 1 host + {args.sites} sites, host video {args.width}x{args.height} "
         f"{args.fps:.0f} fps, site video {args.site_video}, host audio slots "
         f"{args.audio_speakers}, host shows {args.host_shown} video(s), "
-        f"{args.forwarding} forwarding, {args.client_processes} client processes"
+        f"{args.forwarding} forwarding, {args.client_processes} client processes, "
+        f"{srtp_line(args)}"
     )
     print(f"load average before/after: {reports[0]['load_before']} / {os.getloadavg()[:3]}")
     print(
@@ -1319,6 +1329,12 @@ def main() -> None:
         action="store_true",
         help="publishers' quiet audio that nobody hears goes through DTLS/SRTP and aiortc's "
         "receive path as before (MediaSettings.drop_unheard_audio=False)",
+    )
+    parser.add_argument(
+        "--queued-srtp",
+        action="store_true",
+        help="received SRTP is queued for aiortc's DTLS task, as before, instead of being "
+        "handled in the socket's read callback (MediaSettings.direct_srtp=False)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--verbose", action="store_true", help="list slow tracks")

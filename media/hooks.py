@@ -44,6 +44,10 @@ clients, benchmarks) keep decoding and behaving exactly as upstream:
 - ``aioice.ice.Connection.data_received``: a connection given a datagram gate
   (:func:`set_datagram_gate`) shows it every non-STUN datagram before DTLS and SRTP see it; the
   gate returns True to drop the datagram (media/unheard_audio.py: quiet audio nobody hears).
+  A connection marked by :func:`set_direct_srtp` decrypts an SRTP or SRTCP datagram and hands
+  it to aiortc's RTP/RTCP handling right there, in the socket's read callback
+  (:func:`handle_srtp_now`), instead of queueing it for the DTLS transport's task: one event-loop
+  turn and one queue hand-off less per received packet.
 - ``aioice.ice.StunProtocol.request``: timed; the shortest answered ICE check per remote address
   is kept on the protocol (``PATH_RTTS``, read by :func:`path_rtt`): a path's round trip is known
   while a participant waits in the lobby, before any media or RTCP.
@@ -60,7 +64,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Coroutine, Generator
 from contextvars import ContextVar
 from fractions import Fraction
 from importlib.metadata import version
@@ -69,7 +74,9 @@ from typing import Any, NamedTuple, Protocol
 import aioice.ice
 import aiortc.rtcrtpreceiver
 import av
+import pylibsrtp
 from aioice import stun
+from aiortc import clock
 from aiortc.rtcdtlstransport import RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
@@ -81,6 +88,7 @@ from aiortc.rtp import (
     RtcpPsfbPacket,
     RtcpRrPacket,
     RtcpSrPacket,
+    is_rtcp,
     pack_remb_fci,
     unpack_remb_fci,
 )
@@ -107,6 +115,7 @@ SENT_REPORTS_KEPT = 8
 SLOT_SENDER = "_pendopo_slot_sender"  # on an RTCRtpSender: its SlotSender (forwarding path)
 PATH_RTTS = "_pendopo_path_rtts"  # on an aioice StunProtocol: dict[remote addr, shortest RTT]
 DATAGRAM_GATE = "_pendopo_datagram_gate"  # on an aioice Connection: Callable[[bytes], bool]
+DIRECT_SRTP = "_pendopo_direct_srtp"  # on an aioice Connection: its RTCDtlsTransport, or None
 
 DEFAULT_CONSENT_RETRANSMISSIONS = 2
 
@@ -332,8 +341,89 @@ def data_received(self: aioice.ice.Connection, data: bytes, component: int) -> N
     """``Connection.data_received`` of aioice 0.13 (a datagram that is not STUN, on its way to
     the DTLS transport's queue), behind the connection's gate when it has one."""
     gate: Callable[[bytes], bool] | None = getattr(self, DATAGRAM_GATE)
-    if gate is None or not gate(data):
-        _original_data_received(self, data, component)
+    if gate is not None and gate(data):
+        return
+    dtls = getattr(self, DIRECT_SRTP)
+    if dtls is not None and data and 127 < data[0] < 192 and handle_srtp_now(dtls, data):
+        return
+    _original_data_received(self, data, component)
+
+
+def set_direct_srtp(transceivers: Any, direct: bool) -> None:
+    """SRTP the transceivers' connection receives is handled in the socket's read callback
+    (:func:`handle_srtp_now`) when ``direct``, queued for the DTLS transport's task otherwise."""
+    for transceiver in transceivers:
+        dtls = transceiver.receiver.transport
+        setattr(ice_connection(transceiver), DIRECT_SRTP, dtls if direct else None)
+
+
+def handle_srtp_now(dtls: Any, data: bytes) -> bool:
+    """The SRTP branch of ``RTCDtlsTransport._recv_next`` (aiortc 1.16), run at once: count
+    the datagram, decrypt it, hand RTCP to ``_handle_rtcp_data`` and RTP to
+    ``_handle_rtp_data``. False (nothing done: the caller queues it as before) until the
+    transport is connected with its SRTP keys. aiortc's task would handle the queued datagrams
+    one after the other; here a datagram is handled as it is read, so the few that wait in the
+    queue when the keys arrive are handled after newer ones (RTP is ordered by sequence number)."""
+    srtp = dtls._rx_srtp
+    if srtp is None or dtls._state != DtlsState.CONNECTED:
+        return False
+    dtls._RTCDtlsTransport__rx_bytes += len(data)
+    dtls._RTCDtlsTransport__rx_packets += 1
+    arrival_time_ms = clock.current_ms()
+    try:
+        if is_rtcp(data):
+            step = dtls._handle_rtcp_data(srtp.unprotect_rtcp(data))
+        else:
+            step = dtls._handle_rtp_data(srtp.unprotect(data), arrival_time_ms=arrival_time_ms)
+    except pylibsrtp.Error as exc:
+        logger.debug("SRTP unprotect failed: %s", exc)
+        return True
+    run_now(step)
+    return True
+
+
+def run_now(step: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to its end now. aiortc's receive path is coroutines that only await each
+    other and a synchronous ``sendto``, so it ends without ever waiting; one that does wait on
+    a future is finished by a task. An error is logged, as aiortc's DTLS task logs it, and the
+    datagram dropped (that task would have closed the transport)."""
+    try:
+        waiting_on = step.send(None)
+    except StopIteration:
+        return
+    except Exception:
+        logger.warning("handling a received packet failed:\n%s", traceback.format_exc())
+        return
+    asyncio.get_running_loop().create_task(_finish(step, waiting_on))
+
+
+async def _finish(step: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    await _Resumed(step, waiting_on)
+
+
+class _Resumed:
+    """Awaits what a started coroutine waits on, then goes on with it: a task awaiting this
+    finishes the coroutine as if it had run in the task from the start."""
+
+    def __init__(self, step: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        self._step = step
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        step, waiting_on = self._step, self._waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # thrown in by the task (cancellation): pass it on
+                try:
+                    waiting_on = step.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_on = step.send(sent)
+                except StopIteration:
+                    return
 
 
 def set_datagram_gate(transceivers: Any, gate: Callable[[bytes], bool] | None) -> None:
@@ -417,6 +507,7 @@ def install() -> None:
         aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
         aioice.ice.StunProtocol.request = stun_request  # type: ignore[method-assign]
         setattr(aioice.ice.Connection, DATAGRAM_GATE, None)  # no gate unless one is set
+        setattr(aioice.ice.Connection, DIRECT_SRTP, None)  # queued unless marked
         aioice.ice.Connection.data_received = data_received  # type: ignore[method-assign]
         aioice.ice.get_host_addresses = get_host_addresses
         _installed = True

@@ -200,6 +200,7 @@ class Sfu:
             self._configure_consent(peer)
             hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
             self._gate_unheard_audio(peer, offer_sdp)
+            hooks.set_direct_srtp(peer.pc.getTransceivers(), self._settings.direct_srtp)
             local_sdp = self._local_sdp(peer)
             tracks = self._track_map(peer)
         self._spawn(self._sync_later(peer_id, _REOFFER_DELAY))
