@@ -174,6 +174,7 @@ async def run_server(args: argparse.Namespace) -> None:
         loudest=LoudestSettings(limit=args.audio_speakers),
         drop_unheard_audio=not args.keep_unheard_audio,
         direct_srtp=not args.queued_srtp,
+        cpu_limit=args.cpu_limit,
     )
     sfu = Sfu(settings, events)
     pubs, subs, pairs = plan(args)
@@ -390,6 +391,7 @@ async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.
         switches=s1.layer_switches - s0.layer_switches,
         layers={k: v - s0.layer_packets.get(k, 0) for k, v in s1.layer_packets.items()},
         unheard=s1.unheard_audio_dropped - s0.unheard_audio_dropped,
+        load=(s0.load_ceiling, s1.load_ceiling, s1.load_steps_down, s1.cpu_share),
     )
 
 
@@ -399,6 +401,18 @@ def unheard_line(args: argparse.Namespace) -> str:
         return "unheard audio kept: --keep-unheard-audio"
     return (
         f"of which unheard audio dropped before SRTP: {RESULT['unheard'] / RESULT['elapsed']:.0f}/s"
+    )
+
+
+def load_line(args: argparse.Namespace) -> str:
+    """What the server's load guard (media/load_guard.py) did."""
+    if args.cpu_limit <= 0:
+        return "load guard off (--cpu-limit 0)"
+    start, end, steps, share = RESULT["load"]
+    shown = "n/a" if share is None else f"{share:.2f}"
+    return (
+        f"load guard (limit {args.cpu_limit:.2f} of a core): video ceiling {start} at the "
+        f"window's start, {end} at its end, {steps} step(s) down in all; last CPU share {shown}"
     )
 
 
@@ -892,6 +906,7 @@ def print_townhall(
         f"keyframe requests sent {r['keyframes']}, slot drops {r['dropped']}, "
         f"UDP receive-buffer drops (whole machine) {r['udp_rcvbuf_errors']}"
     )
+    print(f"video packets sent per layer in the window: {r['layers']}; {load_line(args)}")
     flowing = sum(rep["flowing"] for rep in reports)
     print(
         f"sites receiving the host before the warm-up: {flowing} of {args.sites}; client "
@@ -1127,6 +1142,10 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
     n = args.sites
     opus = encode_opus_cycle()
     host_vp8 = encode_vp8_cycle(args.width, args.height, args.fps, args.bitrate, 40)
+    host_low: list[bytes] = []
+    if args.host_low != "off":  # the page's second video m-line: the SFU's "low" stream
+        w, h = (int(x) for x in args.host_low.split("x"))
+        host_low = encode_vp8_cycle(w, h, args.fps, args.host_low_bitrate, 40)
     site_vp8: list[bytes] = []
     if args.site_video != "off":
         w, h = (int(x) for x in args.site_video.split("x"))
@@ -1137,10 +1156,13 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
     for name in mine:
         c = ClientPeer(name, keep_times=False, decode=False)
         if name == "host":  # a full aiortc client: paced tracks, decrypts what it receives
-            for camera in (
+            cameras = [
                 CameraTrack("audio", opus, 50.0, 48000),
                 CameraTrack("video", host_vp8, args.fps, VIDEO_CLOCK),
-            ):
+            ]
+            if host_low:
+                cameras.append(CameraTrack("video", host_low, args.fps, VIDEO_CLOCK))
+            for camera in cameras:
                 c.pc.addTransceiver(camera, direction="sendonly")
                 c.local_tracks.append(camera)
             send_levels(c.pc.getTransceivers()[0].sender, lambda: LOUD)  # speaks throughout
@@ -1361,6 +1383,25 @@ def main() -> None:
     parser.add_argument("--site-fps", type=float, default=10.0, help="town hall: site video fps")
     parser.add_argument(
         "--site-bitrate", type=int, default=60_000, help="town hall: site video target (bits/s)"
+    )
+    parser.add_argument(
+        "--host-low",
+        default="off",
+        help="town hall: WxH of the host's low stream (a second video m-line, as the page "
+        "sends), or off (default: the host sends one video stream)",
+    )
+    parser.add_argument(
+        "--host-low-bitrate",
+        type=int,
+        default=150_000,
+        help="town hall: the host's low stream's target (bits/s)",
+    )
+    parser.add_argument(
+        "--cpu-limit",
+        type=float,
+        default=MediaSettings().cpu_limit,
+        help="the server sheds video above this share of a core (MediaSettings.cpu_limit; "
+        "0: never)",
     )
     parser.add_argument(
         "--host-shown",

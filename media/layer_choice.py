@@ -33,8 +33,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 Layer = Literal["high", "low", "low_base", "still", "off"]
-Reason = Literal["ok", "bandwidth", "ceiling", "no_source"]
+Reason = Literal["ok", "bandwidth", "ceiling", "no_source", "server_busy"]
 LAYERS: tuple[Layer, ...] = ("off", "still", "low_base", "low", "high")  # by rank
+
+
+def lower(a: Layer, b: Layer) -> Layer:
+    """The lower of two layers."""
+    return a if LAYERS.index(a) <= LAYERS.index(b) else b
+
 
 STEP_DOWN_ABOVE = 1.5
 STEP_UP_BELOW = 7 / 8

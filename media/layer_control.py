@@ -42,6 +42,7 @@ from media.layer_choice import (
     SlotView,
     ceiling_index,
     ladder,
+    lower,
     reason_for,
     rung_rate,
 )
@@ -73,6 +74,8 @@ class LayerControl:
         self._request_keyframe = request_keyframe
         self.priors: dict[str, int | None] = {}
         self.ceilings: dict[str, Layer] = {}
+        self.load_ceiling: Layer = "high"
+        """Every subscriber's video is at most this while the server is busy (load_guard.py)."""
         self.shown: dict[str, frozenset[str]] = {}
         """Per subscriber, the publishers its page shows (absent: all); see :meth:`set_shown`."""
         self.shares: set[str] = set()
@@ -98,6 +101,12 @@ class LayerControl:
         self.ceilings[peer_id] = layer
         peer = self._peers.get(peer_id)
         if peer is not None:
+            self.choose(peer, now)
+
+    def set_load_ceiling(self, layer: Layer, now: float) -> None:
+        """The server's load caps every subscriber's video at ``layer`` ("high": no cap)."""
+        self.load_ceiling = layer
+        for peer in list(self._peers.values()):
             self.choose(peer, now)
 
     def set_shown(self, peer_id: str, publishers: frozenset[str] | None, now: float) -> None:
@@ -246,7 +255,9 @@ class LayerControl:
         """Move the subscriber's video slots on their ladders and tell their forwarders."""
         slots: list[Slot] = []
         views: list[SlotView] = []
-        ceiling = self.ceilings.get(peer.peer_id, "high")
+        own = self.ceilings.get(peer.peer_id, "high")
+        ceiling = lower(own, self.load_ceiling)
+        busy = ceiling != own  # the server's load holds this receiver lower than its own ceiling
         audio = sum(
             1 for s in peer.slots if s.kind == "audio" and s.live and s.publisher is not None
         )
@@ -300,10 +311,17 @@ class LayerControl:
             peer.estimate.stepped_up(now)  # its REMBs speak of less than it is now sent
         pace = peer.estimate.repeat_pace(now)  # the same for every slot of this receiver
         for slot, view, index in zip(slots, views, chosen, strict=True):
-            self._apply(peer, slot, slot.ladder, index, view.cap, pace)
+            self._apply(peer, slot, slot.ladder, index, view.cap, pace, busy)
 
     def _apply(
-        self, peer: Peer, slot: Slot, rungs: Any, index: int, cap: int, pace: int | None = None
+        self,
+        peer: Peer,
+        slot: Slot,
+        rungs: Any,
+        index: int,
+        cap: int,
+        pace: int | None = None,
+        busy: bool = False,
     ) -> None:
         video = slot.video
         assert video is not None and slot.publisher is not None
@@ -311,7 +329,7 @@ class LayerControl:
         if rungs is None or index < 0 or publisher is None:
             slot.rung = -1 if rungs is not None else None
             video.select(None, "off", 0, False)
-            reason = "no_source" if rungs is None else "ceiling"
+            reason = "no_source" if rungs is None else "server_busy" if busy else "ceiling"
             self._tell(peer, slot, "off", reason)
             return
         rung = rungs[index]
@@ -321,7 +339,10 @@ class LayerControl:
         slot.rung = index
         video.select(target, rung.layer, rung.max_tid, rung.still)
         has_low = publisher.low is not None
-        self._tell(peer, slot, rung.layer, reason_for(rungs, index, cap, has_low))
+        reason = reason_for(rungs, index, cap, has_low)
+        if busy and reason == "ceiling":
+            reason = "server_busy"
+        self._tell(peer, slot, rung.layer, reason)
         if target is not before:
             _ntp, wall = packet_clock()
             self.kick(slot, wall)

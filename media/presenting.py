@@ -11,7 +11,7 @@ stills like any other slot. A receiver on a good link gets everything as before.
 
 from __future__ import annotations
 
-from media.layer_choice import LAYERS, Layer
+from media.layer_choice import Layer, lower
 
 SHARE_AT_WEAK: Layer = "low_base"
 """The highest layer of a share at a weak receiver (its lowest temporal layer)."""
@@ -19,13 +19,9 @@ CAMERA_AT_WEAK: Layer = "still"
 """The highest layer of a camera at a weak receiver while a share is on."""
 
 
-def _lower(a: Layer, b: Layer) -> Layer:
-    return a if LAYERS.index(a) <= LAYERS.index(b) else b
-
-
 def slot_ceiling(ceiling: Layer, is_share: bool, share_on: bool) -> Layer:
     """The ceiling of one video slot of a receiver whose own ceiling is ``ceiling``:
     ``is_share`` the slot carries a share, ``share_on`` the receiver gets a share at all."""
     if ceiling in ("high", "off") or not share_on:
         return ceiling
-    return SHARE_AT_WEAK if is_share else _lower(ceiling, CAMERA_AT_WEAK)
+    return SHARE_AT_WEAK if is_share else lower(ceiling, CAMERA_AT_WEAK)

@@ -55,6 +55,9 @@ class MediaSettings:
     # Extension: a peer's SRTP is decrypted and handled in its socket's read callback instead
     # of being queued for aiortc's DTLS task (media/hooks.py ``handle_srtp_now``); False: queued.
     direct_srtp: bool = True
+    # Extension: above this share of one core (the process's CPU, smoothed), every subscriber's
+    # video ceiling is lowered a rung at a time until it fits (media/load_guard.py); 0: never.
+    cpu_limit: float = 0.85
 
 
 class TrackInfo(TypedDict):

@@ -37,6 +37,7 @@ from media.events import MediaEvents
 from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
 from media.layer_control import LayerControl, valid_layer
+from media.load_guard import LoadGuard
 from media.loudest import Loudness
 from media.nack_retry import NackRetry
 from media.peer import Peer, Publication, Slot
@@ -129,6 +130,7 @@ class Sfu:
         self._layers = LayerControl(
             self._peers, self._notify_layer, self._request_keyframe, settings.rate_control
         )
+        self._load = LoadGuard(settings.cpu_limit)
         self._ticker: asyncio.Task[None] | None = None
         self._tasks = TaskSet("media task", logger)
         self._retired = SfuStats()
@@ -404,9 +406,20 @@ class Sfu:
         while not self._closed:
             await asyncio.sleep(_TICK)
             try:
-                self._layers.tick(time.monotonic())
+                now = time.monotonic()
+                self._layers.tick(now)
+                self._guard_load(now)
             except Exception:  # one bad tick must not end rate control for everyone
                 logger.exception("layer control tick failed")
+
+    def _guard_load(self, now: float) -> None:
+        """The process's CPU against ``cpu_limit``: every subscriber's video ceiling follows."""
+        video_slots = sum(
+            1 for p in self._peers.values() for s in p.slots if s.video is not None and s.live
+        )
+        layer = self._load.tick(now, time.process_time(), video_slots)
+        if layer is not None:
+            self._layers.set_load_ceiling(layer, now)
 
     # ----------------------------------------------------------------- stats and shutdown
 
@@ -419,6 +432,9 @@ class Sfu:
             keyframe_requests=sum(t.requested for t in self._keyframes.values()),
             keyframe_requests_sent=sum(t.sent for t in self._keyframes.values()),
             keyframes_from_cache=self._layers.replayed,
+            load_ceiling=self._load.ceiling,
+            load_steps_down=self._load.steps_down,
+            cpu_share=self._load.share,
         )
         for kind in KINDS:
             retired = self._retired.forwarded[kind]

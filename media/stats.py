@@ -47,5 +47,10 @@ class SfuStats:
     # video layers (packet path): packets sent per layer ("high", "low", "low_base", "still"),
     # packets dropped by a slot's temporal cap, and runs started on another layer
     layer_packets: dict[str, int] = field(default_factory=dict)
+    # the server's load (media/load_guard.py): every subscriber's video ceiling while busy,
+    # how often it was lowered, the smoothed CPU share of one core it last read
+    load_ceiling: str = "high"
+    load_steps_down: int = 0
+    cpu_share: float | None = None
     thinned: int = 0
     layer_switches: int = 0

@@ -81,6 +81,8 @@ class Settings:
     """How the SFU forwards media: "packet" (RTP headers rewritten) or "frame" (reassembled)."""
     audio_speakers: int = 3
     """Most speakers' audio the server forwards to one page at a time: the loudest (0: all)."""
+    media_cpu_limit: float = 0.85
+    """Share of one core above which the server lowers everyone's video a rung (0: never)."""
     redis_url: str | None = None
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
@@ -258,6 +260,8 @@ def load_settings(
         raise ConfigError("setting 'media_forwarding' must be 'packet' or 'frame'")
     if settings.audio_speakers < 0:
         raise ConfigError("setting 'audio_speakers' must be 0 (no limit) or more")
+    if not 0 <= settings.media_cpu_limit <= 1:
+        raise ConfigError("setting 'media_cpu_limit' must be between 0 (never shed) and 1")
     if settings.call_quality_interval < 0.5:
         raise ConfigError("setting 'call_quality_interval' must be at least 0.5 seconds")
     if settings.lobby_max_per_room < 1 or settings.lobby_max_per_address < 1:

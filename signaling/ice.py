@@ -85,4 +85,5 @@ def media_settings(settings: Settings) -> MediaSettings:
         announced_addresses=announced,
         forwarding=forwarding,
         loudest=LoudestSettings(limit=settings.audio_speakers),
+        cpu_limit=settings.media_cpu_limit,
     )

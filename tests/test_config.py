@@ -89,6 +89,16 @@ def test_media_forwarding_reaches_the_sfu_settings() -> None:
         load_settings({}, environ={"PENDOPO_MEDIA_FORWARDING": "decode"})
 
 
+def test_media_cpu_limit_reaches_the_sfu_settings() -> None:
+    from signaling.ice import media_settings
+
+    assert media_settings(load_settings({}, environ={})).cpu_limit == 0.85
+    off = load_settings({}, environ={"PENDOPO_MEDIA_CPU_LIMIT": "0"})
+    assert media_settings(off).cpu_limit == 0.0
+    with pytest.raises(ConfigError, match="media_cpu_limit"):
+        load_settings({}, environ={"PENDOPO_MEDIA_CPU_LIMIT": "1.5"})
+
+
 def test_several_listen_addresses_from_flags_env_and_file(tmp_path: Path) -> None:
     import argparse
 

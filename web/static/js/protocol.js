@@ -157,7 +157,8 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
 /**
  * `media:layer` (server -> client): which layer of `publisher`'s video the server forwards to us.
  * `layer`: "high", "low", "low_base", "still", "off"; `reason`: "ok", "bandwidth", "ceiling", "no_source",
- * "hidden" (the page does not show that tile: `media:shown`).
+ * "hidden" (the page does not show that tile: `media:shown`), "server_busy" (the server sheds
+ * video for everyone while its CPU is full).
  * @typedef {{publisher: string, layer: string, reason: string}} MediaLayer
  */
 /**

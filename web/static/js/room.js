@@ -832,6 +832,8 @@ function renderNotice() {
     layers.some((l) => l.reason === "ceiling" && l.layer !== "high")
   ) {
     lines.push(t("notice.fallback")); // video switched on over a weak link: low layer, audio first
+  } else if (layers.some((l) => l.reason === "server_busy")) {
+    lines.push(t("notice.serverBusy")); // the server sheds video for everyone (media/load_guard.py)
   } else if (layers.some((l) => l.reason === "bandwidth" && l.layer === "off")) {
     lines.push(t("notice.videoOff"));
   } else if (layers.some((l) => l.reason === "bandwidth")) {

@@ -1,0 +1,123 @@
+"""Video shed when the SFU's process runs out of CPU: a session bigger than one event loop
+carries (a town hall of hundreds of sites on a small server) gets a smaller picture, not lost
+connections.
+
+Without it, a server that forwards more than its one event loop can sends late: its sockets
+back up, ICE consent checks wait behind the media in them, and about a minute later consent
+expires for every connection at once (docs/performance.md, "Town hall"). Audio and STUN cost
+little; the host's video to every site is most of what is forwarded. So once a second
+(:meth:`LoadGuard.tick`, from the SFU's layer tick) the guard reads the process's CPU time and
+keeps a smoothed share of one core:
+
+- above ``limit`` for ``DOWN_AFTER`` readings in a row, and at least ``DOWN_GAP`` seconds after
+  its last step (a step takes a keyframe to show), it lowers a ceiling every subscriber's video
+  obeys by one rung: ``high`` -> ``low`` -> ``low_base`` -> ``still``. The low stream carries a
+  quarter of the high one's pixels and a third or less of its packets; audio is never touched;
+- it raises the ceiling one rung when the share measured just before the last step down,
+  scaled by how many video slots there are now against then, would stay under
+  ``limit * RAISE_MARGIN`` while the share now is under ``limit * RAISE_MARGIN`` too: a session
+  that shrank gets its picture back, one that did not stays down instead of overloading again.
+  A raise waits ``RAISE_WAIT`` seconds after any step; a raise followed by a step down within
+  ``FAILED_RAISE`` seconds doubles that wait (up to ``RAISE_WAIT_MAX``), so a wrong guess
+  costs a few seconds of overload ever more rarely.
+
+Receivers whose video is held by the guard are told so (``media:layer`` reason
+``server_busy``). The share is ``time.process_time()``: every thread of the process, the event
+loop's above all (the packet path has no other busy thread).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from media.layer_choice import Layer
+
+logger = logging.getLogger(__name__)
+
+STEPS: tuple[Layer, ...] = ("high", "low", "low_base", "still")
+SMOOTHING = 0.5  # weight of the newest reading
+DOWN_AFTER = 2  # readings in a row above the limit before a step down
+DOWN_GAP = 3.0  # seconds between two steps down
+RAISE_MARGIN = 0.8  # a raise must leave this share of the limit
+RAISE_WAIT = 10.0  # seconds after any step before a raise
+RAISE_WAIT_MAX = 300.0
+FAILED_RAISE = 30.0  # a step down this soon after a raise: the raise was wrong
+
+
+@dataclass
+class _Step:
+    """What the guard saw just before it stepped down to a rung."""
+
+    share: float
+    video_slots: int
+
+
+class LoadGuard:
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.share: float | None = None  # smoothed CPU share of one core
+        self.level = 0  # index into STEPS
+        self.steps_down = 0
+        self._above = 0
+        self._cpu: float | None = None
+        self._at: float | None = None
+        self._changed = float("-inf")
+        self._raised = float("-inf")
+        self._raise_wait = RAISE_WAIT
+        self._before: list[_Step] = []  # one per rung below "high"
+
+    @property
+    def ceiling(self) -> Layer:
+        return STEPS[self.level]
+
+    def tick(self, now: float, cpu_seconds: float, video_slots: int) -> Layer | None:
+        """A reading: the process's CPU seconds so far at monotonic ``now``, and how many video
+        slots the SFU forwards. Returns the new ceiling when it changes, else None."""
+        last_cpu, last_at = self._cpu, self._at
+        self._cpu, self._at = cpu_seconds, now
+        if self.limit <= 0 or last_cpu is None or last_at is None or now <= last_at:
+            return None
+        reading = (cpu_seconds - last_cpu) / (now - last_at)
+        share = self.share = (
+            reading if self.share is None else self.share + SMOOTHING * (reading - self.share)
+        )
+        self._above = self._above + 1 if share > self.limit else 0
+        if self._above >= DOWN_AFTER and now - self._changed >= DOWN_GAP:
+            return self._down(now, share, video_slots)
+        if self._may_raise(now, share, video_slots):
+            return self._up(now, share)
+        return None
+
+    def _down(self, now: float, share: float, video_slots: int) -> Layer | None:
+        if self.level == len(STEPS) - 1:
+            return None  # stills already: nothing video can still give
+        if now - self._raised < FAILED_RAISE:
+            self._raise_wait = min(RAISE_WAIT_MAX, self._raise_wait * 2)
+        self._before.append(_Step(share, video_slots))
+        self.level += 1
+        self.steps_down += 1
+        self._changed, self._above = now, 0
+        logger.warning(
+            "server busy: %.2f of a core; video ceiling %s -> %s",
+            share, STEPS[self.level - 1], self.ceiling,
+        )  # fmt: skip
+        return self.ceiling
+
+    def _may_raise(self, now: float, share: float, video_slots: int) -> bool:
+        if self.level == 0 or now - self._changed < self._raise_wait:
+            return False
+        room = self.limit * RAISE_MARGIN
+        before = self._before[-1]
+        expected = before.share * video_slots / max(1, before.video_slots)
+        return share < room and expected < room
+
+    def _up(self, now: float, share: float) -> Layer:
+        self._before.pop()
+        self.level -= 1
+        self._changed = self._raised = now
+        logger.warning(
+            "server load down to %.2f of a core; video ceiling %s -> %s",
+            share, STEPS[self.level + 1], self.ceiling,
+        )  # fmt: skip
+        return self.ceiling

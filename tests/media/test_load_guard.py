@@ -1,0 +1,124 @@
+"""The server sheds video when its CPU is full (media/load_guard.py): the rule on readings, then
+real aiortc peers through the SFU with the process's CPU clock replaced."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+import media.sfu
+from media import MediaSettings
+from media.load_guard import DOWN_GAP, FAILED_RAISE, RAISE_WAIT, LoadGuard
+from media.testing import LOOPBACK, connect
+
+from .conftest import Harness
+from .test_layers import BOTH, HIGH, LOW, host_with_layers, wait_resolution
+
+
+class Clock:
+    """Readings of a process that uses ``share`` of a core, one a second."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.cpu = 0.0
+
+    def run(self, guard: LoadGuard, share: float, seconds: int, slots: int) -> list[str]:
+        changes = []
+        for _ in range(seconds):
+            self.now += 1.0
+            self.cpu += share
+            layer = guard.tick(self.now, self.cpu, slots)
+            if layer is not None:
+                changes.append(layer)
+        return changes
+
+
+def test_a_full_core_lowers_the_ceiling_a_rung_at_a_time() -> None:
+    guard, clock = LoadGuard(0.85), Clock()
+    assert clock.run(guard, 0.5, 30, 200) == []  # under the limit: nothing
+    assert guard.ceiling == "high"
+    # over it: one rung after two readings, the next only DOWN_GAP later
+    assert clock.run(guard, 1.0, 3, 200) == ["low"]
+    assert clock.run(guard, 1.0, int(DOWN_GAP) + 1, 200) == ["low_base"]
+    assert clock.run(guard, 1.0, 30, 200) == ["still"]  # and no lower than stills
+    assert guard.steps_down == 3
+
+
+def test_a_short_burst_does_not_step_down() -> None:
+    guard, clock = LoadGuard(0.85), Clock()
+    clock.run(guard, 0.5, 10, 200)
+    assert clock.run(guard, 1.2, 1, 200) == []  # one reading: smoothed and not twice in a row
+    assert clock.run(guard, 0.5, 10, 200) == []
+
+
+def test_it_stays_down_while_the_session_is_as_big_and_rises_when_it_shrinks() -> None:
+    guard, clock = LoadGuard(0.85), Clock()
+    clock.run(guard, 0.5, 5, 228)
+    assert clock.run(guard, 1.0, 3, 228) == ["low"]
+    # the low stream fits: 0.6 of a core, but the same 228 slots on "high" did not
+    assert clock.run(guard, 0.6, 120, 228) == []
+    # a third of the sites left: what "high" cost, scaled, now fits (after RAISE_WAIT at least)
+    assert clock.run(guard, 0.4, int(RAISE_WAIT) + 2, 120) == ["high"]
+
+
+def test_a_raise_that_overloads_again_waits_twice_as_long_next_time() -> None:
+    guard, clock = LoadGuard(0.85), Clock()
+    clock.run(guard, 1.0, 3, 200)
+    assert guard.ceiling == "low"
+    clock.run(guard, 0.3, int(RAISE_WAIT) + 2, 100)
+    assert guard.ceiling == "high"
+    assert clock.run(guard, 1.0, 5, 100) == ["low"]  # the raise was wrong: down again
+    assert clock.now < FAILED_RAISE + 100
+    # now the next raise waits 2 x RAISE_WAIT, and only when the session shrank once more
+    assert clock.run(guard, 0.2, int(RAISE_WAIT) + 2, 40) == []
+    assert clock.run(guard, 0.2, int(RAISE_WAIT), 40) == ["high"]
+
+
+def test_limit_zero_never_sheds() -> None:
+    guard, clock = LoadGuard(0.0), Clock()
+    assert clock.run(guard, 1.0, 30, 500) == []
+    assert guard.ceiling == "high" and guard.share is None
+
+
+def busy_clock(share: list[float]) -> Callable[[], float]:
+    """A process CPU clock that runs at ``share[0]`` of a core of wall time."""
+    start, last_wall, cpu = time.monotonic(), [time.monotonic()], [0.0]
+
+    def process_time() -> float:
+        now = time.monotonic()
+        cpu[0] += (now - last_wall[0]) * share[0]
+        last_wall[0] = now
+        return start + cpu[0]
+
+    return process_time
+
+
+async def test_a_busy_server_gives_everyone_the_low_stream_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    share = [0.2]
+    monkeypatch.setattr(media.sfu.time, "process_time", busy_clock(share))
+    harness = Harness(MediaSettings(host_addresses=LOOPBACK, forwarding="packet", cpu_limit=0.85))
+    try:
+        await host_with_layers(harness)
+        lurah = harness.client("lurah")
+        await connect(harness.sfu, "lurah", lurah)
+        await harness.sfu.subscribe("lurah", "host", BOTH)
+        await wait_resolution(lurah, HIGH)
+        assert harness.events.last_layer("lurah", "host") == ("high", "ok")
+
+        share[0] = 1.0  # the process's CPU is full
+        await wait_resolution(lurah, LOW, within=15)
+        assert harness.events.last_layer("lurah", "host") == ("low", "server_busy")
+        stats = harness.sfu.stats()
+        assert stats.load_ceiling == "low" and stats.load_steps_down == 1
+        assert stats.cpu_share is not None and stats.cpu_share > 0.85
+        rec = await lurah.wait_frames("host", "video", 10)  # a moving picture, smaller
+        assert (rec.width, rec.height) == LOW
+        audio = await lurah.wait_frames("host", "audio", 25)  # audio untouched
+        assert audio.frames > 0
+        assert not harness.events.errors
+    finally:
+        await harness.close()
