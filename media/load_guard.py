@@ -13,12 +13,14 @@ keeps a smoothed share of one core:
   its last step (a step takes a keyframe to show), it lowers a ceiling every subscriber's video
   obeys by one rung: ``high`` -> ``low`` -> ``low_base`` -> ``still``. The low stream carries a
   quarter of the high one's pixels and a third or less of its packets; audio is never touched;
-- it raises the ceiling one rung when the share measured just before the last step down,
-  scaled by how many video slots there are now against then, would stay under
-  ``limit * RAISE_MARGIN`` while the share now is under ``limit * RAISE_MARGIN`` too: a session
-  that shrank gets its picture back, one that did not stays down instead of overloading again.
-  A raise waits ``RAISE_WAIT`` seconds after any step; a raise followed by a step down within
-  ``FAILED_RAISE`` seconds doubles that wait (up to ``RAISE_WAIT_MAX``), so a wrong guess
+- it raises the ceiling one rung when the share now is under ``limit * RAISE_MARGIN`` and the
+  share measured just before the last step down, scaled by how many video slots there are now
+  against then, would be too: a session that shrank gets its picture back, one that did not
+  stays down instead of overloading again. That record is trusted for ``TRUST`` seconds only:
+  a step down while many connections were being set up (ICE, DTLS: work that ends) or a session
+  that changed since may have left it too high, and a share this far under the limit is worth a
+  try. A raise waits ``RAISE_WAIT`` seconds after any step; a raise followed by a step down
+  within ``FAILED_RAISE`` seconds doubles that wait (up to ``RAISE_WAIT_MAX``), so a wrong guess
   costs a few seconds of overload ever more rarely.
 
 Receivers whose video is held by the guard are told so (``media:layer`` reason
@@ -43,6 +45,7 @@ RAISE_MARGIN = 0.8  # a raise must leave this share of the limit
 RAISE_WAIT = 10.0  # seconds after any step before a raise
 RAISE_WAIT_MAX = 300.0
 FAILED_RAISE = 30.0  # a step down this soon after a raise: the raise was wrong
+TRUST = 120.0  # seconds the share before a step down is trusted to forbid a raise
 
 
 @dataclass
@@ -51,6 +54,7 @@ class _Step:
 
     share: float
     video_slots: int
+    at: float
 
 
 class LoadGuard:
@@ -94,7 +98,7 @@ class LoadGuard:
             return None  # stills already: nothing video can still give
         if now - self._raised < FAILED_RAISE:
             self._raise_wait = min(RAISE_WAIT_MAX, self._raise_wait * 2)
-        self._before.append(_Step(share, video_slots))
+        self._before.append(_Step(share, video_slots, now))
         self.level += 1
         self.steps_down += 1
         self._changed, self._above = now, 0
@@ -110,7 +114,7 @@ class LoadGuard:
         room = self.limit * RAISE_MARGIN
         before = self._before[-1]
         expected = before.share * video_slots / max(1, before.video_slots)
-        return share < room and expected < room
+        return share < room and (expected < room or now - before.at >= TRUST)
 
     def _up(self, now: float, share: float) -> Layer:
         self._before.pop()

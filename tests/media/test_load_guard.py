@@ -10,7 +10,7 @@ import pytest
 
 import media.sfu
 from media import MediaSettings
-from media.load_guard import DOWN_GAP, FAILED_RAISE, RAISE_WAIT, LoadGuard
+from media.load_guard import DOWN_GAP, FAILED_RAISE, RAISE_WAIT, TRUST, LoadGuard
 from media.testing import LOOPBACK, connect
 
 from .conftest import Harness
@@ -57,10 +57,21 @@ def test_it_stays_down_while_the_session_is_as_big_and_rises_when_it_shrinks() -
     guard, clock = LoadGuard(0.85), Clock()
     clock.run(guard, 0.5, 5, 228)
     assert clock.run(guard, 1.0, 3, 228) == ["low"]
-    # the low stream fits: 0.6 of a core, but the same 228 slots on "high" did not
-    assert clock.run(guard, 0.6, 120, 228) == []
+    # the low stream fits: 0.7 of a core, but the same 228 slots on "high" did not (and 0.7 is
+    # too close to the limit to try, however long ago that was)
+    assert clock.run(guard, 0.7, 300, 228) == []
     # a third of the sites left: what "high" cost, scaled, now fits (after RAISE_WAIT at least)
     assert clock.run(guard, 0.4, int(RAISE_WAIT) + 2, 120) == ["high"]
+
+
+def test_a_step_down_during_set_up_is_not_held_against_the_session_forever() -> None:
+    guard, clock = LoadGuard(0.85), Clock()
+    # 40 connections being set up (DTLS, ICE) fill the core: the ceiling goes down ...
+    assert clock.run(guard, 1.0, 3, 5) == ["low"]
+    # ... then the work ends; 40 slots against the 5 then: the record says "does not fit"
+    assert clock.run(guard, 0.3, int(TRUST) - 10, 40) == []
+    # once the record is old and the share is far under the limit, the picture comes back
+    assert clock.run(guard, 0.3, 20, 40) == ["high"]
 
 
 def test_a_raise_that_overloads_again_waits_twice_as_long_next_time() -> None:
