@@ -4,24 +4,29 @@ connections.
 
 Without it, a server that forwards more than its one event loop can sends late: its sockets
 back up, ICE consent checks wait behind the media in them, and about a minute later consent
-expires for every connection at once (docs/performance.md, "Town hall"). Audio and STUN cost
-little; the host's video to every site is most of what is forwarded. So once a second
+expires for every connection at once (docs/performance.md, "Town hall"). The host's video to
+every site is most of what a town hall forwards, so that is what gives way. Once a second
 (:meth:`LoadGuard.tick`, from the SFU's layer tick) the guard reads the process's CPU time and
 keeps a smoothed share of one core:
 
-- above ``limit`` for ``DOWN_AFTER`` readings in a row, and at least ``DOWN_GAP`` seconds after
-  its last step (a step takes a keyframe to show), it lowers a ceiling every subscriber's video
-  obeys by one rung: ``high`` -> ``low`` -> ``low_base`` -> ``still``. The low stream carries a
-  quarter of the high one's pixels and a third or less of its packets; audio is never touched;
-- it raises the ceiling one rung when the share now is under ``limit * RAISE_MARGIN`` and the
-  share measured just before the last step down, scaled by how many video slots there are now
-  against then, would be too: a session that shrank gets its picture back, one that did not
-  stays down instead of overloading again. That record is trusted for ``TRUST`` seconds only:
-  a step down while many connections were being set up (ICE, DTLS: work that ends) or a session
-  that changed since may have left it too high, and a share this far under the limit is worth a
-  try. A raise waits ``RAISE_WAIT`` seconds after any step; a raise followed by a step down
-  within ``FAILED_RAISE`` seconds doubles that wait (up to ``RAISE_WAIT_MAX``), so a wrong guess
-  costs a few seconds of overload ever more rarely.
+- **Down.** Above ``limit`` for ``DOWN_AFTER`` readings in a row, it lowers a ceiling every
+  subscriber's video obeys by one rung: ``high`` -> ``low`` -> ``low_base`` -> ``still``. The
+  low stream carries a quarter of the high one's pixels and a third or less of its packets;
+  audio is never touched. A step shows only once the receivers have switched (at a keyframe)
+  and the smoothing has followed, so the next step waits ``SETTLE`` seconds, and only if the
+  last one helped: a step that freed less than ``MIN_GAIN`` of a core says video is not what
+  fills the process (connections being set up, audio, signaling), and shedding more of it
+  would cost every site its picture for nothing. The guard then holds where it is.
+- **Up.** The gain a step brought (the share before it less the share ``SETTLE`` seconds
+  after, per video slot) is what a raise would cost again. One rung up when the share now plus
+  that gain, for the video slots there are now, stays under ``limit * RAISE_MARGIN``: a session
+  that shrank gets its picture back, one that did not stays down instead of overloading again.
+  A gain is trusted for ``TRUST`` seconds: the share before a step may have held work that has
+  ended since (ICE and DTLS handshakes of a crowd joining), which would keep the picture low for
+  good; after that, a share under ``limit * RAISE_MARGIN`` is enough to try. A raise waits
+  ``RAISE_WAIT`` seconds after any step; a raise followed by a step down within
+  ``FAILED_RAISE`` seconds doubles that wait (up to ``RAISE_WAIT_MAX``), so a wrong guess costs
+  a few seconds of overload ever more rarely.
 
 Receivers whose video is held by the guard are told so (``media:layer`` reason
 ``server_busy``). The share is ``time.process_time()``: every thread of the process, the event
@@ -40,21 +45,23 @@ logger = logging.getLogger(__name__)
 STEPS: tuple[Layer, ...] = ("high", "low", "low_base", "still")
 SMOOTHING = 0.5  # weight of the newest reading
 DOWN_AFTER = 2  # readings in a row above the limit before a step down
-DOWN_GAP = 3.0  # seconds between two steps down
+SETTLE = 10.0  # seconds after a step before its gain is read and another step down is taken
+MIN_GAIN = 0.05  # of a core: a step that freed less says video is not the load
 RAISE_MARGIN = 0.8  # a raise must leave this share of the limit
 RAISE_WAIT = 10.0  # seconds after any step before a raise
 RAISE_WAIT_MAX = 300.0
 FAILED_RAISE = 30.0  # a step down this soon after a raise: the raise was wrong
-TRUST = 120.0  # seconds the share before a step down is trusted to forbid a raise
+TRUST = 120.0  # seconds a step's gain is trusted to forbid a raise
 
 
 @dataclass
 class _Step:
-    """What the guard saw just before it stepped down to a rung."""
+    """One step down: what the guard saw just before it, and what it freed once settled."""
 
     share: float
     video_slots: int
     at: float
+    gain: float | None = None  # of a core, read SETTLE seconds after the step
 
 
 class LoadGuard:
@@ -69,7 +76,8 @@ class LoadGuard:
         self._changed = float("-inf")
         self._raised = float("-inf")
         self._raise_wait = RAISE_WAIT
-        self._before: list[_Step] = []  # one per rung below "high"
+        self._steps: list[_Step] = []  # one per rung below "high"
+        self._holding = False  # the last step freed too little: no further step down
 
     @property
     def ceiling(self) -> Layer:
@@ -87,18 +95,37 @@ class LoadGuard:
             reading if self.share is None else self.share + SMOOTHING * (reading - self.share)
         )
         self._above = self._above + 1 if share > self.limit else 0
-        if self._above >= DOWN_AFTER and now - self._changed >= DOWN_GAP:
-            return self._down(now, share, video_slots)
+        self._read_gain(now, share)
+        if self._above >= DOWN_AFTER and self._may_step_down(now):
+            # the smoothed share lags a load that has just risen: what the step can free is
+            # measured from the larger of the two
+            return self._down(now, max(share, reading), video_slots)
         if self._may_raise(now, share, video_slots):
             return self._up(now, share)
         return None
 
-    def _down(self, now: float, share: float, video_slots: int) -> Layer | None:
-        if self.level == len(STEPS) - 1:
-            return None  # stills already: nothing video can still give
+    def _read_gain(self, now: float, share: float) -> None:
+        step = self._steps[-1] if self._steps else None
+        if step is None or step.gain is not None or now - step.at < SETTLE:
+            return
+        step.gain = max(0.0, step.share - share)
+        if step.gain < MIN_GAIN:
+            self._holding = True
+            logger.warning(
+                "server busy, but the step to %s freed only %.2f of a core: video is not "
+                "what fills it; holding here", self.ceiling, step.gain,
+            )  # fmt: skip
+
+    def _may_step_down(self, now: float) -> bool:
+        if self.level == len(STEPS) - 1 or self._holding:
+            return False
+        step = self._steps[-1] if self._steps else None
+        return step is None or step.gain is not None  # the last step has settled
+
+    def _down(self, now: float, share: float, video_slots: int) -> Layer:
         if now - self._raised < FAILED_RAISE:
             self._raise_wait = min(RAISE_WAIT_MAX, self._raise_wait * 2)
-        self._before.append(_Step(share, video_slots, now))
+        self._steps.append(_Step(share, video_slots, now))
         self.level += 1
         self.steps_down += 1
         self._changed, self._above = now, 0
@@ -112,12 +139,19 @@ class LoadGuard:
         if self.level == 0 or now - self._changed < self._raise_wait:
             return False
         room = self.limit * RAISE_MARGIN
-        before = self._before[-1]
-        expected = before.share * video_slots / max(1, before.video_slots)
-        return share < room and (expected < room or now - before.at >= TRUST)
+        if share >= room:
+            return False
+        step = self._steps[-1]
+        if step.gain is None:
+            return False
+        if now - step.at >= TRUST:
+            return True
+        expected = share + step.gain * video_slots / max(1, step.video_slots)
+        return expected < room
 
     def _up(self, now: float, share: float) -> Layer:
-        self._before.pop()
+        self._steps.pop()
+        self._holding = False
         self.level -= 1
         self._changed = self._raised = now
         logger.warning(

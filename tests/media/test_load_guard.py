@@ -10,40 +10,54 @@ import pytest
 
 import media.sfu
 from media import MediaSettings
-from media.load_guard import DOWN_GAP, FAILED_RAISE, RAISE_WAIT, TRUST, LoadGuard
+from media.load_guard import FAILED_RAISE, RAISE_WAIT, SETTLE, TRUST, LoadGuard
 from media.testing import LOOPBACK, connect
 
 from .conftest import Harness
 from .test_layers import BOTH, HIGH, LOW, host_with_layers, wait_resolution
 
+Loads = dict[str, float]  # the process's share of a core with the ceiling at each rung
+
 
 class Clock:
-    """Readings of a process that uses ``share`` of a core, one a second."""
+    """Readings of a process, one a second: its share of a core depends on the ceiling (what
+    shedding video frees) and on what else it does."""
 
     def __init__(self) -> None:
         self.now = 0.0
         self.cpu = 0.0
 
-    def run(self, guard: LoadGuard, share: float, seconds: int, slots: int) -> list[str]:
+    def run(self, guard: LoadGuard, loads: Loads | float, seconds: int, slots: int) -> list[str]:
         changes = []
         for _ in range(seconds):
             self.now += 1.0
-            self.cpu += share
+            self.cpu += loads if isinstance(loads, float) else loads[guard.ceiling]
             layer = guard.tick(self.now, self.cpu, slots)
             if layer is not None:
                 changes.append(layer)
         return changes
 
 
-def test_a_full_core_lowers_the_ceiling_a_rung_at_a_time() -> None:
+def test_a_full_core_lowers_the_ceiling_a_rung_at_a_time_while_each_rung_helps() -> None:
     guard, clock = LoadGuard(0.85), Clock()
     assert clock.run(guard, 0.5, 30, 200) == []  # under the limit: nothing
     assert guard.ceiling == "high"
-    # over it: one rung after two readings, the next only DOWN_GAP later
-    assert clock.run(guard, 1.0, 3, 200) == ["low"]
-    assert clock.run(guard, 1.0, int(DOWN_GAP) + 1, 200) == ["low_base"]
-    assert clock.run(guard, 1.0, 30, 200) == ["still"]  # and no lower than stills
-    assert guard.steps_down == 3
+    loads = {"high": 1.0, "low": 0.93, "low_base": 0.87, "still": 0.6}
+    # over it: one rung after two readings ...
+    assert clock.run(guard, loads, 3, 200) == ["low"]
+    # ... the next only once the first has settled and shown what it freed
+    assert clock.run(guard, loads, int(SETTLE) - 2, 200) == []
+    assert clock.run(guard, loads, 30, 200) == ["low_base", "still"]
+    assert clock.run(guard, loads, 60, 200) == []  # under the limit on stills: stays
+    assert guard.steps_down == 3 and guard.ceiling == "still"
+
+
+def test_when_shedding_video_frees_nothing_it_holds() -> None:
+    """A crowd joining (DTLS, ICE) or audio fills the core: stills would not help."""
+    guard, clock = LoadGuard(0.85), Clock()
+    loads = {"high": 1.0, "low": 0.98, "low_base": 0.97, "still": 0.96}
+    assert clock.run(guard, loads, 60, 200) == ["low"]
+    assert guard.ceiling == "low"
 
 
 def test_a_short_burst_does_not_step_down() -> None:
@@ -56,35 +70,34 @@ def test_a_short_burst_does_not_step_down() -> None:
 def test_it_stays_down_while_the_session_is_as_big_and_rises_when_it_shrinks() -> None:
     guard, clock = LoadGuard(0.85), Clock()
     clock.run(guard, 0.5, 5, 228)
-    assert clock.run(guard, 1.0, 3, 228) == ["low"]
-    # the low stream fits: 0.7 of a core, but the same 228 slots on "high" did not (and 0.7 is
-    # too close to the limit to try, however long ago that was)
-    assert clock.run(guard, 0.7, 300, 228) == []
-    # a third of the sites left: what "high" cost, scaled, now fits (after RAISE_WAIT at least)
-    assert clock.run(guard, 0.4, int(RAISE_WAIT) + 2, 120) == ["high"]
+    assert clock.run(guard, {"high": 1.0, "low": 0.6}, 20, 228) == ["low"]
+    # the low stream fits at 0.6 of a core; "high" would cost what the step freed again
+    assert clock.run(guard, {"high": 1.0, "low": 0.6}, 60, 228) == []
+    # a third of the sites left: 0.3 now, plus the step's gain for 120 slots, fits
+    assert clock.run(guard, {"high": 0.55, "low": 0.3}, int(RAISE_WAIT) + 2, 120) == ["high"]
+    assert clock.run(guard, {"high": 0.55, "low": 0.3}, 60, 120) == []  # and stays
 
 
 def test_a_step_down_during_set_up_is_not_held_against_the_session_forever() -> None:
     guard, clock = LoadGuard(0.85), Clock()
-    # 40 connections being set up (DTLS, ICE) fill the core: the ceiling goes down ...
+    # 5 connections' video, and 35 more being set up (DTLS, ICE), fill the core ...
     assert clock.run(guard, 1.0, 3, 5) == ["low"]
-    # ... then the work ends; 40 slots against the 5 then: the record says "does not fit"
+    # ... then the set-up work ends: the step seems to have freed 0.7 for 5 slots, which for
+    # 40 slots forbids a raise
     assert clock.run(guard, 0.3, int(TRUST) - 10, 40) == []
-    # once the record is old and the share is far under the limit, the picture comes back
+    # once that reading is old and the share is far under the limit, the picture comes back
     assert clock.run(guard, 0.3, 20, 40) == ["high"]
 
 
 def test_a_raise_that_overloads_again_waits_twice_as_long_next_time() -> None:
     guard, clock = LoadGuard(0.85), Clock()
-    clock.run(guard, 1.0, 3, 200)
+    clock.run(guard, {"high": 1.0, "low": 0.5}, 3, 200)
     assert guard.ceiling == "low"
-    clock.run(guard, 0.3, int(RAISE_WAIT) + 2, 100)
-    assert guard.ceiling == "high"
-    assert clock.run(guard, 1.0, 5, 100) == ["low"]  # the raise was wrong: down again
-    assert clock.now < FAILED_RAISE + 100
-    # now the next raise waits 2 x RAISE_WAIT, and only when the session shrank once more
-    assert clock.run(guard, 0.2, int(RAISE_WAIT) + 2, 40) == []
-    assert clock.run(guard, 0.2, int(RAISE_WAIT), 40) == ["high"]
+    assert clock.run(guard, 0.3, int(TRUST) + 5, 200) == ["high"]  # trusted no more: tried
+    assert clock.run(guard, {"high": 1.0, "low": 0.5}, 5, 200) == ["low"]  # wrong: down again
+    # the next raise waits 2 x RAISE_WAIT (and its gain is trusted again: 200 slots, no raise)
+    assert clock.run(guard, 0.3, 2 * int(RAISE_WAIT) + 2, 40) == ["high"]
+    assert clock.now - FAILED_RAISE > 0
 
 
 def test_limit_zero_never_sheds() -> None:
