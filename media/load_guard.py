@@ -10,15 +10,14 @@ every site is most of what a town hall forwards, so that is what gives way. Once
 keeps a smoothed share of one core:
 
 - **Down.** Above ``limit`` for ``DOWN_AFTER`` readings in a row, it lowers a ceiling every
-  subscriber's video obeys by one rung: ``high`` -> ``low`` -> ``low_base`` -> ``still``. The
-  low stream carries a quarter of the high one's pixels and a third or less of its packets;
-  audio is never touched. A step shows only once the receivers have switched (at a keyframe)
-  and the smoothing has followed, so the next step waits ``SETTLE`` seconds, and only if the
-  last one helped: a step that freed less than ``MIN_GAIN`` of a core says video is not what
-  fills the process (connections being set up, audio, signaling), and shedding more of it
-  would cost every site its picture for nothing. The guard then holds where it is.
-- **Up.** The gain a step brought (the share before it less the share ``SETTLE`` seconds
-  after, per video slot) is what a raise would cost again. One rung up when the share now plus
+  subscriber's video obeys from ``high`` to ``low``: the low stream carries a quarter of the
+  high one's pixels and a third or less of its packets, at the full frame rate; audio is never
+  touched. It goes no lower. Measured at 190 sites (docs/performance.md, "When the server is
+  busy"): with every site on stills the server still used 0.80 of a core — audio to hundreds,
+  their connections, what it receives — so lower rungs would cost every site its moving
+  picture for little.
+- **Up.** What the step freed (the share before it less the share ``SETTLE`` seconds after,
+  per video slot) is what a raise would cost again. One rung up when the share now plus
   that gain, for the video slots there are now, stays under ``limit * RAISE_MARGIN``: a session
   that shrank gets its picture back, one that did not stays down instead of overloading again.
   A gain is trusted for ``TRUST`` seconds: the share before a step may have held work that has
@@ -42,11 +41,10 @@ from media.layer_choice import Layer
 
 logger = logging.getLogger(__name__)
 
-STEPS: tuple[Layer, ...] = ("high", "low", "low_base", "still")
+STEPS: tuple[Layer, ...] = ("high", "low")
 SMOOTHING = 0.5  # weight of the newest reading
 DOWN_AFTER = 2  # readings in a row above the limit before a step down
-SETTLE = 10.0  # seconds after a step before its gain is read and another step down is taken
-MIN_GAIN = 0.05  # of a core: a step that freed less says video is not the load
+SETTLE = 10.0  # seconds after a step before what it freed is read
 RAISE_MARGIN = 0.8  # a raise must leave this share of the limit
 RAISE_WAIT = 10.0  # seconds after any step before a raise
 RAISE_WAIT_MAX = 300.0
@@ -77,7 +75,6 @@ class LoadGuard:
         self._raised = float("-inf")
         self._raise_wait = RAISE_WAIT
         self._steps: list[_Step] = []  # one per rung below "high"
-        self._holding = False  # the last step freed too little: no further step down
 
     @property
     def ceiling(self) -> Layer:
@@ -96,7 +93,7 @@ class LoadGuard:
         )
         self._above = self._above + 1 if share > self.limit else 0
         self._read_gain(now, share)
-        if self._above >= DOWN_AFTER and self._may_step_down(now):
+        if self._above >= DOWN_AFTER and self.level < len(STEPS) - 1:
             # the smoothed share lags a load that has just risen: what the step can free is
             # measured from the larger of the two
             return self._down(now, max(share, reading), video_slots)
@@ -106,21 +103,8 @@ class LoadGuard:
 
     def _read_gain(self, now: float, share: float) -> None:
         step = self._steps[-1] if self._steps else None
-        if step is None or step.gain is not None or now - step.at < SETTLE:
-            return
-        step.gain = max(0.0, step.share - share)
-        if step.gain < MIN_GAIN:
-            self._holding = True
-            logger.warning(
-                "server busy, but the step to %s freed only %.2f of a core: video is not "
-                "what fills it; holding here", self.ceiling, step.gain,
-            )  # fmt: skip
-
-    def _may_step_down(self, now: float) -> bool:
-        if self.level == len(STEPS) - 1 or self._holding:
-            return False
-        step = self._steps[-1] if self._steps else None
-        return step is None or step.gain is not None  # the last step has settled
+        if step is not None and step.gain is None and now - step.at >= SETTLE:
+            step.gain = max(0.0, step.share - share)
 
     def _down(self, now: float, share: float, video_slots: int) -> Layer:
         if now - self._raised < FAILED_RAISE:
@@ -151,7 +135,6 @@ class LoadGuard:
 
     def _up(self, now: float, share: float) -> Layer:
         self._steps.pop()
-        self._holding = False
         self.level -= 1
         self._changed = self._raised = now
         logger.warning(

@@ -56,7 +56,7 @@ class MediaSettings:
     # of being queued for aiortc's DTLS task (media/hooks.py ``handle_srtp_now``); False: queued.
     direct_srtp: bool = True
     # Extension: above this share of one core (the process's CPU, smoothed), every subscriber's
-    # video ceiling is lowered a rung at a time until it fits (media/load_guard.py); 0: never.
+    # video ceiling is lowered to the low stream (media/load_guard.py); 0: never.
     cpu_limit: float = 0.85
 
 

@@ -82,7 +82,7 @@ class Settings:
     audio_speakers: int = 3
     """Most speakers' audio the server forwards to one page at a time: the loudest (0: all)."""
     media_cpu_limit: float = 0.85
-    """Share of one core above which the server lowers everyone's video a rung (0: never)."""
+    """Share of one core above which everyone gets the low video stream (0: never)."""
     redis_url: str | None = None
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
