@@ -256,8 +256,7 @@ class LayerControl:
         slots: list[Slot] = []
         views: list[SlotView] = []
         own = self.ceilings.get(peer.peer_id, "high")
-        ceiling = lower(own, self.load_ceiling)
-        busy = ceiling != own  # the server's load holds this receiver lower than its own ceiling
+        busy: list[bool] = []  # per slot: the server's load holds it lower than its own ceiling
         audio = sum(
             1 for s in peer.slots if s.kind == "audio" and s.live and s.publisher is not None
         )
@@ -288,10 +287,14 @@ class LayerControl:
             # few seconds, a 256 kbit/s receiver was moved up to it, and when it came back the
             # link's queue overflowed and the estimate fell to stills
             rates = {"high": high.peaks, "low": low.peaks if low is not None else []}
-            cap = ceiling_index(
-                rungs, slot_ceiling(ceiling, slot.publisher in self.shares, share_on)
-            )
+            wanted = slot_ceiling(own, slot.publisher in self.shares, share_on)
+            # the server's load takes the high stream where a low one moves instead; a publisher
+            # with one stream (a screen share, a page sending one) keeps it: its stills would
+            # save little and freeze the tile
+            ceiling = lower(wanted, self.load_ceiling) if low is not None else wanted
+            cap = ceiling_index(rungs, ceiling)
             slots.append(slot)
+            busy.append(ceiling != wanted)
             views.append(SlotView([rung_rate(r, rates) for r in rungs], cap, slot.rung))
         if not slots:
             return
@@ -310,8 +313,8 @@ class LayerControl:
         if any(i > was for i, was in zip(chosen, placed, strict=True)):
             peer.estimate.stepped_up(now)  # its REMBs speak of less than it is now sent
         pace = peer.estimate.repeat_pace(now)  # the same for every slot of this receiver
-        for slot, view, index in zip(slots, views, chosen, strict=True):
-            self._apply(peer, slot, slot.ladder, index, view.cap, pace, busy)
+        for slot, view, index, held in zip(slots, views, chosen, busy, strict=True):
+            self._apply(peer, slot, slot.ladder, index, view.cap, pace, held)
 
     def _apply(
         self,

@@ -116,10 +116,15 @@ async def test_a_busy_server_gives_everyone_the_low_stream_and_says_why(
     harness = Harness(MediaSettings(host_addresses=LOOPBACK, forwarding="packet", cpu_limit=0.85))
     try:
         await host_with_layers(harness)
+        cam = harness.client("cam")  # a publisher sending one video stream
+        cam.publish(audio=False, video=True, width=320, height=240, fps=10)
+        await connect(harness.sfu, "cam", cam)
         lurah = harness.client("lurah")
         await connect(harness.sfu, "lurah", lurah)
         await harness.sfu.subscribe("lurah", "host", BOTH)
+        await harness.sfu.subscribe("lurah", "cam", frozenset({"video"}))
         await wait_resolution(lurah, HIGH)
+        await lurah.wait_frames("cam", "video", 5)
         assert harness.events.last_layer("lurah", "host") == ("high", "ok")
 
         share[0] = 1.0  # the process's CPU is full
@@ -132,6 +137,10 @@ async def test_a_busy_server_gives_everyone_the_low_stream_and_says_why(
         assert (rec.width, rec.height) == LOW
         audio = await lurah.wait_frames("host", "audio", 25)  # audio untouched
         assert audio.frames > 0
+        # the one-stream publisher keeps its only moving picture: stills would freeze it
+        assert harness.events.last_layer("lurah", "cam") == ("high", "ok")
+        cam_video = await lurah.wait_frames("cam", "video", 10)
+        assert (cam_video.width, cam_video.height) == (320, 240)
         assert not harness.events.errors
     finally:
         await harness.close()
