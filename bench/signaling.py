@@ -186,11 +186,22 @@ def watch_pushes() -> Any:
     watched: set[str] = set()
 
     def current(key: str, now: float) -> list[float]:
-        """[first seen, queued on the last socket, first written, last written, writes]"""
+        """[first seen, queued on the last socket, first written, last written, writes, the
+        tick began building it]"""
         occ = occurrences.setdefault(key, [])
         if not occ or (key[0] == "s" and now - occ[-1][0] > REPEAT_S):  # speaking again
-            occ.append([now, 0.0, 0.0, 0.0, 0])
+            occ.append([now, 0.0, 0.0, 0.0, 0, 0.0])
         return occ[-1]
+
+    push = signaling.fanout.Fanout._push
+
+    async def timed_push(self: Any, room_id: str, pushed: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.monotonic()
+        result = await push(self, room_id, pushed, *args, **kwargs)
+        occ = occurrences.get(f"v{pushed.version}")
+        if occ and not occ[-1][5]:  # the push that made this version (one that sent nothing
+            occ[-1][5] = start  # keeps the version it found)
+        return result
 
     send_encoded = signaling.fanout.Fanout.send_encoded
 
@@ -221,6 +232,7 @@ def watch_pushes() -> Any:
             own.append((key, sid, start))
 
     signaling.fanout.Fanout.send_encoded = timed_send_encoded  # type: ignore[method-assign]
+    signaling.fanout.Fanout._push = timed_push  # type: ignore[method-assign]
     eio_aiohttp.WebSocket.send = timed_ws_send  # type: ignore[method-assign]
 
     async def pushes(sid: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -752,6 +764,7 @@ def match(sends: list[Any], receipts: list[Any]) -> tuple[list[tuple[str, float,
 
 
 SPLIT = {
+    "tick_began": "server's coalescing tick began building the push (after its 20 ms wait)",
     "queued_last": "server put the push on the last socket's queue",
     "written_first": "server began writing it to the first socket",
     "written_last": "server had written it to the last socket",
@@ -784,9 +797,11 @@ def push_split(matched: list[tuple[str, float, float, Any]], report: dict[str, A
         if not occ:
             missing += 1
             continue
-        _first, queued, written_first, written_last, _n = occ[-1]
+        _first, queued, written_first, written_last, _n, began = occ[-1]
         mine = [w for w in own.get((key, sid), ()) if sent <= w <= t]
         row = rows["speaking" if kind == "speaking" else "state"]
+        if began:
+            row["tick_began"].append(began - sent)
         if queued:
             row["queued_last"].append(queued - sent)
         row["written_first"].append(written_first - sent)
