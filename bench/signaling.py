@@ -20,7 +20,11 @@ again), never the same person and kind twice within 2 s. For each event, every c
 push showing it counts, a whole ``room:state`` or a ``room:delta`` (applied to the page's state as
 web/static/js/protocol.js does, ``room:get`` after a version gap): latency p50/p95/p99/max,
 deliveries seen / expected, pushes of each kind the measured clients got, server CPU (cores) and
-RSS.
+RSS. Then the split of each timed sighting (``SPLIT``; ``--no-split`` leaves it out): when the
+server's tick began building the push, queued it on the last socket, wrote it to the first, the
+last and this client's socket (``watch_pushes``, in the server process only), when the client's
+process read its bytes and engine.io took it (``timed_client_class``), and the handler: p50/p99
+of each, for state pushes and ``speaking`` apart.
 
 B: ``--rooms`` (100) sessions of 10 (a host and 9 sites); chat messages from random participants
 at each of ``--chat-rates`` (500, 1000 messages/s, i.e. 5,000 and 10,000 deliveries/s) for
