@@ -20,7 +20,11 @@ again), never the same person and kind twice within 2 s. For each event, every c
 push showing it counts, a whole ``room:state`` or a ``room:delta`` (applied to the page's state as
 web/static/js/protocol.js does, ``room:get`` after a version gap): latency p50/p95/p99/max,
 deliveries seen / expected, pushes of each kind the measured clients got, server CPU (cores) and
-RSS.
+RSS. Then the split of each timed sighting (``SPLIT``; ``--no-split`` leaves it out): when the
+server's tick began building the push, queued it on the last socket, wrote it to the first, the
+last and this client's socket (``watch_pushes``, in the server process only), when the client's
+process read its bytes and engine.io took it (``timed_client_class``), and the handler: p50/p99
+of each, for state pushes and ``speaking`` apart.
 
 B: ``--rooms`` (100) sessions of 10 (a host and 9 sites); chat messages from random participants
 at each of ``--chat-rates`` (500, 1000 messages/s, i.e. 5,000 and 10,000 deliveries/s) for
@@ -38,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +55,14 @@ ADMIN = ("admin", "bench-password-123")
 KECAMATAN = [f"33.14.{i:02d}" for i in range(1, 21)]
 KINDS = ("mic", "hand", "speaking", "present")
 SPACING = 2.0
+"""Seconds between two events of the same kind on the same person (so none coalesce)."""
 TICK_ENV = "PENDOPO_BENCH_TICK"
 """``--tick`` for the server process: seconds a room's changes are coalesced over."""
-"""Seconds between two events of the same kind on the same person (so none coalesce)."""
+NO_SPLIT_ENV = "PENDOPO_BENCH_NO_SPLIT"
+"""``--no-split``: no timing of pushes in the server and the clients (the bench as before)."""
+REPEAT_S = 1.0
+"""A push key seen again this many seconds after it was first seen is another push (the same
+speaking change of the same person comes again no sooner than ``SPACING``)."""
 
 
 def rss_mb(pid: int) -> float:
@@ -138,8 +147,108 @@ def serve(port: int, data_dir: str) -> None:
         return stats
 
     sio.on("bench:gc", gc_stats)
+    if not os.environ.get(NO_SPLIT_ENV):
+        sio.on("bench:pushes", watch_pushes())
     app.on_startup.append(freeze_startup_objects)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, backlog=2048)
+
+
+def push_key(p: str) -> str | None:
+    """The push a socket.io packet string (``2["event",data]``) carries, the same in the server
+    and in a client: ``v<version>`` for ``room:delta`` and ``room:state``, ``s<data>`` for
+    ``speaking``; None for anything else."""
+    if p.startswith('2["room:delta",'):
+        i = p.find('"version":')  # a delta starts with base and version
+    elif p.startswith('2["room:state",'):
+        i = p.rfind('"version":')  # a snapshot ends with it
+    elif p.startswith('2["speaking",'):
+        return "s" + p[13:-1]
+    else:
+        return None
+    if i < 0:
+        return None
+    j = k = i + 10
+    while k < len(p) and p[k].isdigit():
+        k += 1
+    return "v" + p[j:k]
+
+
+def watch_pushes() -> Any:
+    """Bench only: when the server put each push on its sockets' engine.io queues and when their
+    writer tasks handed it to the socket (engineio's aiohttp ``WebSocket.send``: aiohttp writes
+    it to the transport; the first and each watched socket's write are timed as it starts, the
+    last as it returns). The handler returned answers ``bench:pushes``:
+    ``{"watch": [engine.io sids]}`` starts recording each write to those sockets,
+    ``{"report": true}`` gives, per push key, its occurrences ``[queued on the last socket,
+    first written, last written, sockets written]`` and the watched sockets' own writes."""
+    from engineio.async_drivers import aiohttp as eio_aiohttp
+
+    import signaling.fanout
+
+    occurrences: dict[str, list[list[float]]] = {}
+    own: list[tuple[str, str, float]] = []
+    watched: set[str] = set()
+
+    def current(key: str, now: float) -> list[float]:
+        """[first seen, queued on the last socket, first written, last written, writes, the
+        tick began building it]"""
+        occ = occurrences.setdefault(key, [])
+        if not occ or (key[0] == "s" and now - occ[-1][0] > REPEAT_S):  # speaking again
+            occ.append([now, 0.0, 0.0, 0.0, 0, 0.0])
+        return occ[-1]
+
+    push = signaling.fanout.Fanout._push
+
+    async def timed_push(self: Any, room_id: str, pushed: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.monotonic()
+        result = await push(self, room_id, pushed, *args, **kwargs)
+        occ = occurrences.get(f"v{pushed.version}")
+        if occ and not occ[-1][5]:  # the push that made this version (one that sent nothing
+            occ[-1][5] = start  # keeps the version it found)
+        return result
+
+    send_encoded = signaling.fanout.Fanout.send_encoded
+
+    async def timed_send_encoded(self: Any, sids: Any, event: str, data: str) -> None:
+        await send_encoded(self, sids, event, data)
+        if (key := push_key(f"2[{json.dumps(event)},{data}]")) is not None:
+            now = time.monotonic()
+            current(key, now)[1] = now
+
+    ws_send = eio_aiohttp.WebSocket.send
+
+    async def timed_ws_send(self: Any, message: Any) -> None:
+        key = None
+        if isinstance(message, str) and message.startswith('42["'):
+            key = push_key(message[1:])
+        if key is None:
+            await ws_send(self, message)
+            return
+        start = time.monotonic()  # before the write: a client can't have the bytes earlier
+        await ws_send(self, message)
+        occ = current(key, start)
+        if not occ[2]:
+            occ[2] = start
+        occ[3] = time.monotonic()  # after: the server's own delays count
+        occ[4] += 1
+        sid = self.handler.__self__.sid  # the engine.io socket this writer serves
+        if sid in watched:
+            own.append((key, sid, start))
+
+    signaling.fanout.Fanout.send_encoded = timed_send_encoded  # type: ignore[method-assign]
+    signaling.fanout.Fanout._push = timed_push  # type: ignore[method-assign]
+    eio_aiohttp.WebSocket.send = timed_ws_send  # type: ignore[method-assign]
+
+    async def pushes(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        if "watch" in data:
+            watched.clear()
+            watched.update(data["watch"])
+            occurrences.clear()
+            own.clear()
+            return {"ok": True}
+        return {"pushes": occurrences, "own": own}
+
+    return pushes
 
 
 def SIO_KEY() -> Any:
@@ -156,10 +265,13 @@ class Seen:
     are recorded as (name, kind, value, t). Speaking changes reach pages as ``speaking`` events
     (``room:state`` carries them with the next change of state)."""
 
-    def __init__(self, log: list[tuple[str, str, Any, float]]) -> None:
+    def __init__(self, log: list[tuple[Any, ...]]) -> None:
         self.prev: dict[str, tuple[bool, bool]] | None = None
         self.names: dict[str, str] = {}
         self.log = log
+        self.stamp: tuple[Any, ...] = ()
+        """Added to each sighting: the push's key, when its bytes arrived in the process and
+        when engine.io read them, the client's engine.io sid (``timed_client_class``)."""
 
     def baseline(self, view: dict[str, Any]) -> None:
         self.prev = self._index(view)
@@ -173,7 +285,7 @@ class Seen:
     def speaking(self, data: dict[str, Any], t: float) -> None:
         name = self.names.get(data["participant"])
         if name is not None:
-            self.log.append((name, "speaking", data["speaking"], t))
+            self.log.append((name, "speaking", data["speaking"], t, *self.stamp))
 
     def state(self, view: dict[str, Any], t: float) -> None:
         if view.get("status") != "admitted":
@@ -183,20 +295,20 @@ class Seen:
         self.prev = cur
         if prev is None:
             return
-        log = self.log
+        log, stamp = self.log, self.stamp
         for name, now in cur.items():
             before = prev.get(name)
             if before is None:
-                log.append((name, "present", True, t))
+                log.append((name, "present", True, t, *stamp))
             elif before != now:
                 if before[0] != now[0]:
-                    log.append((name, "mic", now[0], t))
+                    log.append((name, "mic", now[0], t, *stamp))
                 if before[1] != now[1]:
-                    log.append((name, "hand", now[1], t))
+                    log.append((name, "hand", now[1], t, *stamp))
         if len(prev) > len(cur) or any(name not in cur for name in prev):
             for name in prev:
                 if name not in cur:
-                    log.append((name, "present", False, t))
+                    log.append((name, "present", False, t, *stamp))
 
 
 def light_packet_class() -> Any:
@@ -216,6 +328,70 @@ def light_packet_class() -> Any:
     return LightPacket
 
 
+def timed_client_class() -> Any:
+    """A socket.io client that knows, for each event it handles, when its bytes arrived in this
+    process (aiohttp's protocol got them from the socket and parsed the frame: the earliest this
+    process sees them) and when engine.io's read loop took the message from aiohttp, before the
+    handler is dispatched (engine.io runs it in a task of its own): ``rx`` is (push key,
+    arrived, read) while the handler runs. Bench only: it reaches into aiohttp's client
+    websocket (``timed``)."""
+    import socketio
+
+    class TimedAsyncClient(socketio.AsyncClient):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.rx: tuple[Any, ...] = (None, None, None)
+            self.stamps: dict[str, tuple[float | None, float]] = {}
+            self.mismatches = 0
+            """Messages whose arrival could not be accounted (should stay 0)."""
+
+        def timed(self) -> None:
+            """Wrap the connected websocket: each chunk the socket gives is timed, with the
+            bytes of whole messages aiohttp's queue held after it (``_size``: each message's
+            payload + an overhead); a message engine.io reads ends where the bytes the queue
+            gave out so far end, and arrived with the chunk that took the count past that."""
+            from aiohttp import WSMsgType
+
+            ws = self.eio.ws
+            queue, protocol = ws._reader, ws._conn.protocol
+            chunks: deque[tuple[int, float]] = deque()
+            received = [queue._size]  # bytes of whole messages into the queue, so far
+            data_received, receive = protocol.data_received, ws.receive
+
+            def timed_data_received(data: bytes) -> None:
+                t = time.monotonic()
+                before = queue._size
+                data_received(data)
+                if (added := queue._size - before) > 0:
+                    received[0] += added
+                    chunks.append((received[0], t))
+
+            async def timed_receive(*args: Any) -> Any:
+                msg = await receive(*args)
+                t = time.monotonic()
+                read = received[0] - queue._size  # the queue gave out this message just now
+                while chunks and chunks[0][0] < read:
+                    chunks.popleft()
+                if msg.type == WSMsgType.TEXT and msg.data.startswith('42["'):
+                    arrived = chunks[0][1] if chunks else None
+                    if arrived is None:
+                        self.mismatches += 1
+                    self.stamps[msg.data[1:]] = (arrived, t)
+                return msg
+
+            protocol.data_received = timed_data_received
+            ws.receive = timed_receive
+
+        async def _handle_eio_message(self, data: Any) -> None:
+            stamp = self.stamps.pop(data, None) if isinstance(data, str) else None
+            if stamp is not None:
+                self.rx = (push_key(data), *stamp)
+            await super()._handle_eio_message(data)
+            self.rx = (None, None, None)
+
+    return TimedAsyncClient
+
+
 class Client:
     def __init__(self, spec: dict[str, Any], url: str, cookie: str | None) -> None:
         import socketio
@@ -224,13 +400,17 @@ class Client:
         self.url = url
         self.cookie = cookie
         self.measured = spec.get("measured", True)
-        options = {} if self.measured else {"serializer": light_packet_class()}
-        self.sio = socketio.AsyncClient(reconnection=False, **options)
+        self.timed = self.measured and not os.environ.get(NO_SPLIT_ENV)
+        if self.timed:
+            self.sio = timed_client_class()(reconnection=False)
+        else:
+            options = {} if self.measured else {"serializer": light_packet_class()}
+            self.sio = socketio.AsyncClient(reconnection=False, **options)
         self.participant: str | None = None
         self.status: str | None = None
         self.admitted = asyncio.Event()
         self.admitted_at = 0.0
-        self.receipts: list[tuple[str, str, Any, float]] = []
+        self.receipts: list[tuple[Any, ...]] = []
         self.seen = Seen(self.receipts)
         self.chats: list[tuple[int, float]] = []
         self.lobby: list[dict[str, Any]] = []
@@ -244,14 +424,22 @@ class Client:
         self.sio.on("chat", self.on_chat)
         self.sio.on("speaking", self.on_speaking)
 
+    def _stamp(self) -> None:
+        """What the timed client knows of the push being handled (``Seen.stamp``)."""
+        if self.timed:
+            self.seen.stamp = (*self.sio.rx, self.sio.eio.sid)
+
     async def on_speaking(self, data: dict[str, Any]) -> None:
         if self.measured:
-            self.seen.speaking(data, time.monotonic())
+            t = time.monotonic()
+            self._stamp()
+            self.seen.speaking(data, t)
 
     async def on_state(self, view: dict[str, Any] | None) -> None:
         if view is None:  # not measured here
             return
         t = time.monotonic()
+        self._stamp()
         self.pushes["room:state"] += 1
         self._show(view, t)
 
@@ -265,6 +453,7 @@ class Client:
         if not self.measured or self.resyncing:
             return  # an unmeasured client only receives; a resync's room:get includes it
         t = time.monotonic()
+        self._stamp()
         self.pushes["room:delta"] += 1
         view = self.view
         fits = delta_fits(view, delta)  # type: ignore[arg-type]
@@ -275,6 +464,7 @@ class Client:
             self.resyncing = True
             try:
                 ack = await self.call("room:get", {})
+                self.seen.stamp = ()  # not a push: no split
                 self._show(ack["state"], time.monotonic())
             finally:
                 self.resyncing = False
@@ -298,6 +488,8 @@ class Client:
     async def connect(self) -> None:
         headers = {"Cookie": self.cookie} if self.cookie and self.spec.get("host") else {}
         await self.sio.connect(self.url, headers=headers, transports=["websocket"])
+        if self.timed:
+            self.sio.timed()
 
     async def join(self) -> dict[str, Any]:
         payload = {"protocol": 1, "room": self.spec["room"], "name": self.spec["name"]}
@@ -390,6 +582,8 @@ async def worker(url: str, cookie: str | None) -> None:
             sem = asyncio.Semaphore(20)
             await asyncio.gather(*(connect_and_join(clients[s["name"]], sem) for s in specs))
             reply({c.spec["name"]: c.participant for c in clients.values()})
+        elif op == "sids":  # the timed clients' engine.io sids (the server times writes to them)
+            reply([c.sio.eio.sid for c in clients.values() if c.timed])
         elif op == "admit":  # the hosts among these clients admit everyone invited
             for c in clients.values():
                 if c.spec.get("host"):
@@ -417,6 +611,7 @@ async def worker(url: str, cookie: str | None) -> None:
                     "receipts": [r for c in clients.values() for r in c.receipts],
                     "chats": [r for c in clients.values() for r in c.chats],
                     "present": sum(1 for c in clients.values() if c.status == "admitted"),
+                    "mismatches": sum(c.sio.mismatches for c in clients.values() if c.timed),
                     "pushes": {
                         k: sum(c.pushes[k] for c in clients.values())
                         for k in ("room:state", "room:delta", "resyncs")
@@ -543,8 +738,9 @@ def town_hall_events(names: list[str], rate: float, seconds: float, seed: int) -
     return events
 
 
-def match(sends: list[Any], receipts: list[Any]) -> tuple[list[tuple[str, float]], int]:
-    """(kind, latency) of each receipt, from the latest send of that change before it."""
+def match(sends: list[Any], receipts: list[Any]) -> tuple[list[tuple[str, float, float, Any]], int]:
+    """(kind, latency, send time, receipt) of each receipt, from the latest send of that change
+    before it."""
     by_key: dict[tuple[str, str, Any], list[float]] = defaultdict(list)
     for name, kind, value, t in sends:
         by_key[(name, kind, value)].append(t)
@@ -552,21 +748,91 @@ def match(sends: list[Any], receipts: list[Any]) -> tuple[list[tuple[str, float]
         times.sort()
     latencies = []
     unmatched = 0
-    for name, kind, value, t in receipts:
+    for r in receipts:
+        name, kind, value, t = r[:4]
         sent = [s for s in by_key.get((name, kind, value)) or () if s <= t]
         if not sent:
             unmatched += 1
             continue
-        latencies.append((kind, t - sent[-1]))
+        latencies.append((kind, t - sent[-1], sent[-1], r))
         if os.environ.get("BENCH_DEBUG") and t - sent[-1] > 0.3:
             print("slow", name, kind, value, round(t - sent[-1], 3), file=sys.stderr)
     if os.environ.get("BENCH_DEBUG"):
         odd: dict[Any, int] = defaultdict(int)
-        for name, kind, value, t in receipts:
+        for r in receipts:
+            name, kind, value, t = r[:4]
             if not [s for s in by_key.get((name, kind, value)) or () if s <= t]:
                 odd[(kind, value)] += 1
         print("unmatched", dict(odd), file=sys.stderr)
     return latencies, unmatched
+
+
+SPLIT = {
+    "tick_began": "server's coalescing tick began building the push (after its 20 ms wait)",
+    "queued_last": "server put the push on the last socket's queue",
+    "written_first": "server began writing it to the first socket",
+    "written_last": "server had written it to the last socket",
+    "written_own": "server began writing it to this client's socket",
+    "arrived": "this client's process read the bytes from its socket (aiohttp)",
+    "read": "engine.io's read loop took the message (handler not yet dispatched)",
+    "handler": "the handler ran (the latency above)",
+    "in_socket": "arrived - written_own: bytes waiting for the client process to read them",
+    "after_arrival": "handler - arrived: in the client process after its bytes came in",
+}
+
+
+def push_split(matched: list[tuple[str, float, float, Any]], report: dict[str, Any]) -> Any:
+    """For each timed sighting (from the client's emit, seconds): when the server had queued
+    and written its push (``watch_pushes``), when the client's process got it and when its
+    handler ran (``timed_client_class``); p50/p99 of each (``SPLIT``), state pushes and
+    ``speaking`` apart."""
+    occurrences = report["pushes"]
+    own: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for key, sid, t in report["own"]:
+        own[(key, sid)].append(t)
+    rows: dict[str, dict[str, list[float]]] = {"state": defaultdict(list), "speaking": {}}
+    rows["speaking"] = defaultdict(list)
+    missing = 0
+    for kind, lat, sent, r in matched:
+        if len(r) < 8 or r[4] is None:
+            continue  # a room:get's view, or not timed
+        t, (key, arrived, read, sid) = r[3], r[4:8]
+        occ = [o for o in occurrences.get(key, ()) if sent <= o[0] <= t]
+        if not occ:
+            missing += 1
+            continue
+        _first, queued, written_first, written_last, _n, began = occ[-1]
+        mine = [w for w in own.get((key, sid), ()) if sent <= w <= t]
+        row = rows["speaking" if kind == "speaking" else "state"]
+        if began:
+            row["tick_began"].append(began - sent)
+        if queued:
+            row["queued_last"].append(queued - sent)
+        row["written_first"].append(written_first - sent)
+        row["written_last"].append(written_last - sent)
+        if mine:
+            row["written_own"].append(mine[-1] - sent)
+        if arrived is not None:
+            row["arrived"].append(arrived - sent)
+            row["after_arrival"].append(t - arrived)
+            if mine:
+                row["in_socket"].append(arrived - mine[-1])
+        row["read"].append(read - sent)
+        row["handler"].append(lat)
+    result: dict[str, Any] = {
+        group: {
+            k: [len(v), *(percentiles(v)[q] for q in ("p50_ms", "p99_ms"))]
+            for k in SPLIT
+            if (v := row.get(k))
+        }
+        for group, row in rows.items()
+    }
+    result["not_found"] = missing
+    if os.environ.get("BENCH_DEBUG"):
+        seen_sids = {r[7] for *_, r in matched if len(r) >= 8}
+        own_sids = {sid for _, sid in own}
+        print("sids without own writes", seen_sids - own_sids, file=sys.stderr)
+    return result
 
 
 async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> None:
@@ -616,6 +882,12 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
                 by_worker[order[e["name"]]].append(e)
         t0 = time.monotonic() + 1.0
         await host.call("bench:gc", {})
+        timed = not os.environ.get(NO_SPLIT_ENV)
+        if timed:
+            watch = [host.sio.eio.sid] + [
+                s for r in await workers.all([{"op": "sids"}] * args.workers) for s in r
+            ]
+            await host.call("bench:pushes", {"watch": watch})
         cpu0, wcpu0, hostcpu0 = cpu_seconds(server_pid), workers.cpu(), time.process_time()
         host.receipts.clear()
         host.pushes.clear()
@@ -635,6 +907,12 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
         except Exception as exc:  # an overloaded server dropped the host's socket (ping timeout)
             gc_pauses = {"error": f"host socket: {exc}"}
         hostcpu = time.process_time() - hostcpu0
+        report: dict[str, Any] = {}
+        if timed:
+            try:
+                report = await host.call("bench:pushes", {"report": True})
+            except Exception as exc:
+                print(f"no push timing: {exc}", flush=True)
         sends = speaking_sends + admits + [tuple(s) for r in results for s in r["sends"]]
         pushes = {
             k: host.pushes[k] + sum(r["pushes"][k] for r in results)
@@ -642,12 +920,12 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
         }
         receipts = host.receipts + [tuple(x) for r in results for x in r["receipts"]]
         matched, unmatched = match(sends, receipts)
-        latencies = [lat for kind, lat in matched if kind != "speaking"]
-        spoken_lat = [lat for kind, lat in matched if kind == "speaking"]
+        latencies = [lat for kind, lat, *_ in matched if kind != "speaking"]
+        spoken_lat = [lat for kind, lat, *_ in matched if kind == "speaking"]
         per_kind = {
-            k: percentiles([lat for kind, lat in matched if kind == k])["p99_ms"]
+            k: percentiles([lat for kind, lat, *_ in matched if kind == k])["p99_ms"]
             for k in ("mic", "hand", "present", "speaking")
-            if any(kind == k for kind, _ in matched)
+            if any(m[0] == k for m in matched)
         }
         kinds: dict[str, int] = defaultdict(int)
         for e in events:
@@ -678,6 +956,19 @@ async def scenario_a(url: str, server_pid: int, args: argparse.Namespace) -> Non
             ),
             flush=True,
         )
+        if report:
+            split_ = push_split(matched, report)
+            mismatches = host.sio.mismatches + sum(r["mismatches"] for r in results)
+            print(
+                f"A split, ms from the client's emit [count, p50, p99] (arrivals not "
+                f"accounted: {mismatches}; sightings without their push: "
+                f"{split_.pop('not_found')}):",
+                flush=True,
+            )
+            for group, figures in split_.items():
+                for k, v in figures.items():
+                    print(f"  {group:8} {k:14} {v}  {SPLIT[k]}", flush=True)
+            print(json.dumps({"split": split_}), flush=True)
     finally:
         await workers.stop()
         await host.sio.disconnect()
@@ -849,7 +1140,13 @@ def main() -> None:
         "--tick", type=float, help="coalesce a room's changes over this many seconds (default: "
         "signaling.fanout.COALESCE_SECONDS)"
     )  # fmt: skip
+    parser.add_argument(
+        "--no-split", action="store_true", help="A: no timing of each push's way in the server "
+        "and the clients (the benchmark as it was before the split)"
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.no_split:
+        os.environ[NO_SPLIT_ENV] = "1"
     if args.tick is not None:
         os.environ[TICK_ENV] = str(args.tick)
     if args.command == "serve":

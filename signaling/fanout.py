@@ -18,7 +18,7 @@ from pendopo.tasks import TaskSet
 from rooms import RoomError, RoomService, SiteDirectory
 from rooms.model import Participant
 from rooms.sites import DirectorySite, LinkHealth, site_and_parent
-from rooms.view_delta import Sent, diff, needs_snapshot, personal_delta, sent
+from rooms.view_delta import Sent, SharedDelta, diff, needs_snapshot, personal_delta, sent
 from rooms.views import RoomView, personal_view, room_view
 from signaling.connections import Connections
 
@@ -32,14 +32,26 @@ def _dumps(value: Any) -> str:
 
 
 class SharedEncoder:
-    """JSON of views built by ``personal_view``: the shared parts (``RoomView``'s values, the
-    same objects in every view) are encoded once, the rest per view. The result is what
-    ``json.dumps`` gives for the view, compact as socket.io sends it."""
+    """JSON of views built by ``personal_view`` and of deltas built by ``personal_delta``: the
+    shared parts (``RoomView``'s values and the push's ``SharedDelta``'s, the same objects in
+    every view or delta) are encoded once, the rest per view; a message made only of shared
+    parts and plain values (most pages' deltas: the same ``base``, ``version`` and changes) is
+    encoded once for all pages that get it. The result is what ``json.dumps`` gives for the
+    value, compact as socket.io sends it."""
 
-    def __init__(self, shared: RoomView) -> None:
-        values = (shared.room, shared.participants, shared.hands, shared.presenting, shared.lobby)
+    def __init__(self, shared: RoomView, change: SharedDelta | None = None) -> None:
+        values: tuple[Any, ...] = (
+            shared.room,
+            shared.participants,
+            shared.hands,
+            shared.presenting,
+            shared.lobby,
+        )
+        if change is not None:
+            values += (change.room, change.participants, change.hands, change.lobby)
         self._shared = {id(v): v for v in values if v is not None}
         self._encoded: dict[int, str] = {}
+        self._messages: dict[tuple[Any, ...], str] = {}
 
     def encode(self, value: Any) -> str:
         key = id(value)
@@ -49,9 +61,32 @@ class SharedEncoder:
                 encoded = self._encoded[key] = _dumps(value)
             return encoded
         if isinstance(value, Mapping):
-            items = ",".join(f"{_dumps(str(k))}:{self.encode(v)}" for k, v in value.items())
-            return "{" + items + "}"
+            same = self._same_as(value)
+            if same is None:
+                return self._mapping(value)
+            message = self._messages.get(same)
+            if message is None:
+                message = self._messages[same] = self._mapping(value)
+            return message
         return _dumps(value)
+
+    def _mapping(self, value: Mapping[Any, Any]) -> str:
+        items = ",".join(f"{_dumps(str(k))}:{self.encode(v)}" for k, v in value.items())
+        return "{" + items + "}"
+
+    def _same_as(self, value: Mapping[Any, Any]) -> tuple[Any, ...] | None:
+        """What decides ``value``'s JSON when each of its values is a shared part or a plain
+        int, string or None (its keys in order, the parts' identities, the values and their types):
+        None when one is anything else (a page's own parts are encoded each time)."""
+        key: list[Any] = []
+        for k, v in value.items():
+            if id(v) in self._shared:
+                key.append((k, id(v)))
+            elif v is None or type(v) is int or type(v) is str:  # no bool, float, enum: 1 == 1.0
+                key.append((k, type(v), v))
+            else:
+                return None
+        return tuple(key)
 
 
 @dataclass
@@ -171,9 +206,9 @@ class Fanout:
         before = pushed.shared
         change = diff(before, shared) if before is not None else None
         version = pushed.version + 1
-        encoder = SharedEncoder(shared)
+        encoder = SharedEncoder(shared, change)
         pages: dict[str, Sent] = {}
-        sending: list[tuple[str, str, str]] = []
+        sending: dict[tuple[str, str], list[str]] = {}  # (event, JSON) -> the pages' sockets
         for p in active:
             had = pushed.pages.get(p.id)
             if p.id in skip:
@@ -185,9 +220,9 @@ class Fanout:
                 continue
             if change is None or had is None or needs_snapshot(had, p):
                 snapshot = self._snapshot(shared, p, version)
-                sending.append((sid, "room:state", encoder.encode(snapshot)))
+                sending.setdefault(("room:state", encoder.encode(snapshot)), []).append(sid)
             elif (delta := personal_delta(change, p, had, version)) is not None:
-                sending.append((sid, "room:delta", encoder.encode(delta)))
+                sending.setdefault(("room:delta", encoder.encode(delta)), []).append(sid)
             else:
                 pages[p.id] = had  # nothing new for this page: it stays at its version
                 continue
@@ -199,8 +234,8 @@ class Fanout:
         pushed.shared, pushed.pages, pushed.version = shared, pages, version
         if not active:
             self._pushed.pop(room_id, None)
-        for sid, event, data in sending:
-            await self.send_encoded(sid, event, data)
+        for (event, data), sids in sending.items():  # one message per page: order kept
+            await self.send_encoded(sids, event, data)
         return shared, active, encoder
 
     @staticmethod
