@@ -57,6 +57,9 @@ KINDS = ("mic", "hand", "speaking", "present")
 SPACING = 2.0
 """Seconds between two events of the same kind on the same person (so none coalesce)."""
 TICK_ENV = "PENDOPO_BENCH_TICK"
+TRAILING_ENV = "PENDOPO_BENCH_TRAILING_TICK"
+"""``--trailing-tick`` for the server process: every push waits the whole tick (the rule before
+the leading edge)."""
 """``--tick`` for the server process: seconds a room's changes are coalesced over."""
 NO_SPLIT_ENV = "PENDOPO_BENCH_NO_SPLIT"
 """``--no-split``: no timing of pushes in the server and the clients (the bench as before)."""
@@ -117,6 +120,10 @@ def serve(port: int, data_dir: str) -> None:
         import signaling.fanout
 
         signaling.fanout.COALESCE_SECONDS = float(tick)  # --tick: an experiment, not a setting
+    if os.environ.get(TRAILING_ENV):
+        import signaling.fanout
+
+        signaling.fanout.LEADING_EDGE = False  # --trailing-tick: the earlier rule, to compare
 
     async def speaking(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         meeting = app[MEETING]
@@ -1092,6 +1099,8 @@ async def drive(args: argparse.Namespace) -> None:
     print(f"load average before: {os.getloadavg()}", flush=True)
     if tick := os.environ.get(TICK_ENV):
         print(f"server tick (coalescing): {float(tick) * 1000:g} ms", flush=True)
+    if os.environ.get(TRAILING_ENV):
+        print("server tick: every push waits the whole tick (--trailing-tick)", flush=True)
     for scenario in args.scenario:
         with tempfile.TemporaryDirectory() as tmp:
             port = free_port()
@@ -1144,7 +1153,13 @@ def main() -> None:
         "--no-split", action="store_true", help="A: no timing of each push's way in the server "
         "and the clients (the benchmark as it was before the split)"
     )  # fmt: skip
+    parser.add_argument(
+        "--trailing-tick", action="store_true", help="every push waits the whole tick, as before "
+        "the leading edge (signaling.fanout.LEADING_EDGE = False)"
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.trailing_tick:
+        os.environ[TRAILING_ENV] = "1"
     if args.no_split:
         os.environ[NO_SPLIT_ENV] = "1"
     if args.tick is not None:

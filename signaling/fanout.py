@@ -1,6 +1,8 @@
 """Telling people: events to one participant or to a whole room, and the room's state: each
 participant's own view, whole (``room:state``) the first time and then as versioned deltas
-(``room:delta``, rooms.view_delta), coalesced so a burst of changes sends one push."""
+(``room:delta``, rooms.view_delta), coalesced so a burst of changes sends one push: the first
+change after a quiet ``COALESCE_SECONDS`` goes out at once, later ones wait for the end of that
+window and go out together."""
 
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ from signaling.connections import Connections
 log = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 0.02
+LEADING_EDGE = True
+"""False: every push waits ``COALESCE_SECONDS`` (the earlier rule; bench/signaling.py's
+``--trailing-tick`` experiment)."""
 
 
 def _dumps(value: Any) -> str:
@@ -117,6 +122,7 @@ class Fanout:
         self.sites = sites
         self.connections = connections
         self._pending: set[str] = set()
+        self._last_push: dict[str, float] = {}  # room -> loop time its last push began
         self._pushed: dict[str, Pushed] = {}
         self._tasks = TaskSet("room:state", log)
 
@@ -143,14 +149,26 @@ class Fanout:
         self._tasks.spawn(self._send_later(room_id))
 
     async def _send_later(self, room_id: str) -> None:
-        await asyncio.sleep(COALESCE_SECONDS)
+        """At most one push per room per ``COALESCE_SECONDS``: at once after a quiet window
+        (a town hall's mute or raised hand reaches 229 pages without waiting for changes that
+        are not coming), else at the end of the window with whatever came meanwhile. The task
+        starts on a later loop turn, so the changes of the handler that asked are all in it."""
+        loop = asyncio.get_running_loop()
+        last = self._last_push.get(room_id)
+        wait = COALESCE_SECONDS
+        if LEADING_EDGE:
+            wait = 0.0 if last is None else max(0.0, last + COALESCE_SECONDS - loop.time())
+        await asyncio.sleep(wait)
         self._pending.discard(room_id)
+        self._last_push[room_id] = loop.time()
         try:
             await self.send_state(room_id)
         except RoomError:
             self._pushed.pop(room_id, None)  # the room ended meanwhile
         except Exception:
             log.exception("room:state of %s failed", room_id)
+        if room_id not in self._pushed:  # nobody active: the room's window is forgotten too
+            self._last_push.pop(room_id, None)
 
     async def _room_view(self, room_id: str) -> tuple[RoomView, list[Participant]]:
         """The parts of the room's snapshot everyone shares, and its active participants."""
