@@ -57,10 +57,10 @@ KINDS = ("mic", "hand", "speaking", "present")
 SPACING = 2.0
 """Seconds between two events of the same kind on the same person (so none coalesce)."""
 TICK_ENV = "PENDOPO_BENCH_TICK"
+"""``--tick`` for the server process: seconds a room's changes are coalesced over."""
 TRAILING_ENV = "PENDOPO_BENCH_TRAILING_TICK"
 """``--trailing-tick`` for the server process: every push waits the whole tick (the rule before
 the leading edge)."""
-"""``--tick`` for the server process: seconds a room's changes are coalesced over."""
 NO_SPLIT_ENV = "PENDOPO_BENCH_NO_SPLIT"
 """``--no-split``: no timing of pushes in the server and the clients (the bench as before)."""
 REPEAT_S = 1.0
@@ -116,13 +116,11 @@ def serve(port: int, data_dir: str) -> None:
     )
     app = create_app(settings)
     sio = app[SIO_KEY()]
-    if tick := os.environ.get(TICK_ENV):
-        import signaling.fanout
+    import signaling.fanout
 
+    if tick := os.environ.get(TICK_ENV):
         signaling.fanout.COALESCE_SECONDS = float(tick)  # --tick: an experiment, not a setting
     if os.environ.get(TRAILING_ENV):
-        import signaling.fanout
-
         signaling.fanout.LEADING_EDGE = False  # --trailing-tick: the earlier rule, to compare
 
     async def speaking(sid: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -775,7 +773,8 @@ def match(sends: list[Any], receipts: list[Any]) -> tuple[list[tuple[str, float,
 
 
 SPLIT = {
-    "tick_began": "server's coalescing tick began building the push (after its 20 ms wait)",
+    "tick_began": "server's coalescing tick began building the push (a change after a quiet "
+    "tick at once, else at the end of the 20 ms window)",
     "queued_last": "server put the push on the last socket's queue",
     "written_first": "server began writing it to the first socket",
     "written_last": "server had written it to the last socket",
