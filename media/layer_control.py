@@ -329,11 +329,11 @@ class LayerControl:
         video = slot.video
         assert video is not None and slot.publisher is not None
         publisher = self._peers.get(slot.publisher)
+        capped = "server_busy" if busy else "ceiling"  # who holds the slot at its cap
         if rungs is None or index < 0 or publisher is None:
             slot.rung = -1 if rungs is not None else None
             video.select(None, "off", 0, False)
-            reason = "no_source" if rungs is None else "server_busy" if busy else "ceiling"
-            self._tell(peer, slot, "off", reason)
+            self._tell(peer, slot, "off", "no_source" if rungs is None else capped)
             return
         rung = rungs[index]
         target = publisher.low if rung.stream == "low" else publisher.publications.get("video")
@@ -343,9 +343,7 @@ class LayerControl:
         video.select(target, rung.layer, rung.max_tid, rung.still)
         has_low = publisher.low is not None
         reason = reason_for(rungs, index, cap, has_low)
-        if busy and reason == "ceiling":
-            reason = "server_busy"
-        self._tell(peer, slot, rung.layer, reason)
+        self._tell(peer, slot, rung.layer, capped if reason == "ceiling" else reason)
         if target is not before:
             _ntp, wall = packet_clock()
             self.kick(slot, wall)
