@@ -334,6 +334,25 @@ class LiveService:
         self.status = await self.db.read(history.load_status)
         await self._pass(Pass.JUDGE)  # planned and maintenance overlays before any probing
 
+    async def follow(self, every_s: float) -> None:
+        """Another process probes (``probe_enabled`` is off here; several nodes or workers,
+        docs/scaling.md): read the states it stores and the inventory now and every
+        ``every_s``, so that this process's API and pages answer as the prober's do, at most
+        ``every_s`` later. Nothing is probed, judged or written after :meth:`load`."""
+        await self.load()
+        self._task = asyncio.create_task(self._follow(every_s), name="following the prober")
+
+    async def _follow(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self._read_inventory()
+                status = await self.db.read(history.load_status)
+                async with self._lock:
+                    self.status = status
+            except Exception:  # a busy database this time: the next read catches up
+                log.exception("could not re-read the probed states")
+
     async def start(self) -> None:
         await self.load()
         self.dispatcher.start()

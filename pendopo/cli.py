@@ -7,8 +7,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from aiohttp import web
 from pendopo.cli_common import COMMANDS, command
 from pendopo.config import ConfigError, Settings, add_setting_flags, load_settings
 from pendopo.db import DatabaseUnavailable
-from pendopo.listen import bind_sockets
+from pendopo.listen import ListenAddress, bind_sockets
 from pendopo.log_levels import parse_log_levels
 
 
@@ -34,22 +35,49 @@ async def freeze_startup_objects(app: web.Application) -> None:
 
 @command("run", "serve the web app, signaling and probes")
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from pendopo.app import create_app
+    if settings.workers > 1:
+        from pendopo.workers import Supervisor
 
-    app = create_app(settings)
-    app.on_startup.append(freeze_startup_objects)  # runs after every cleanup_ctx start-up
-    ssl_context = None
-    if settings.tls_cert and settings.tls_key:
-        import ssl
+        supervisor = Supervisor(settings, serve)
 
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+        def bound() -> None:
+            print(f"Pendopo serving on {_serving(settings)}", flush=True)
+            own = "; ".join(_serving(w.settings, w.own) for w in supervisor.workers)
+            print(f"  {settings.workers} workers, each also on a port of its own: {own}")
+
+        try:
+            return supervisor.run(bound)
+        except OSError as exc:
+            print(f"pendopo run: {exc}", file=sys.stderr)
+            return 1
     try:
         sockets = bind_sockets(settings.listen_addresses)
     except OSError as exc:
         print(f"pendopo run: {exc}", file=sys.stderr)
         return 1
     print(f"Pendopo serving on {_serving(settings)}", flush=True)
+    serve(settings, sockets, lambda: None)
+    return 0
+
+
+def serve(settings: Settings, sockets: list[socket.socket], ready: Callable[[], None]) -> None:
+    """Build the app and serve it on ``sockets`` until SIGTERM/SIGINT; ``ready`` once it serves
+    (after the database, the seed and the meeting core have started)."""
+    from pendopo.app import create_app
+
+    app = create_app(settings)
+    app.on_startup.append(freeze_startup_objects)  # runs after every cleanup_ctx start-up
+
+    async def announce_ready(_app: web.Application) -> None:
+        ready()
+
+    app.on_startup.append(announce_ready)
+    ssl_context = None
+    if settings.tls_cert and settings.tls_key:
+        import ssl
+
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
     web.run_app(
         app,
         sock=sockets,
@@ -58,15 +86,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print=None,
         access_log=None,
     )
-    return 0
 
 
-def _serving(settings: Settings) -> str:
+def _serving(settings: Settings, addresses: tuple[ListenAddress, ...] | None = None) -> str:
     """The listening URLs; a wildcard one with the addresses other PCs can use."""
     from signaling.ice import interface_addresses
 
     shown = []
-    for listen in settings.listen_addresses:
+    for listen in settings.listen_addresses if addresses is None else addresses:
         shown.append(listen.url(settings.scheme))
         if listen.wildcard:
             every = interface_addresses(ipv6=listen.host == "::")

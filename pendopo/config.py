@@ -89,6 +89,9 @@ class Settings:
     """Name of this process in the room-to-node registry (default: host:port)."""
     public_url: str | None = None
     """Base URL browsers reach this process at (scale-out: where ``wrong_node`` points)."""
+    workers: int = 1
+    """Processes ``pendopo run`` starts on this machine (one per core; above 1 needs
+    ``redis_url``): pendopo/workers.py."""
     log_level: str = "INFO"
     """A logging level, optionally with levels for named loggers (docs/configuration.md)."""
     secure_cookies: bool = False
@@ -256,6 +259,7 @@ def load_settings(
         raise ConfigError("setting 'probe_interval' must be at least 1 second")
     if not 0 < settings.probe_loss_degraded <= 1:
         raise ConfigError("setting 'probe_loss_degraded' must be above 0 and at most 1")
+    _check_workers(settings)
     if settings.media_forwarding not in ("packet", "frame"):
         raise ConfigError("setting 'media_forwarding' must be 'packet' or 'frame'")
     if settings.audio_speakers < 0:
@@ -302,3 +306,32 @@ def replace(settings: Settings, **changes: Any) -> Settings:
 
 
 __all__ = ["ConfigError", "Settings", "add_setting_flags", "load_settings", "replace"]
+
+
+MAX_WORKERS = 64
+
+
+def _check_workers(settings: Settings) -> None:
+    """Several workers share rooms through Redis, each on a port of its own besides the shared
+    ones (pendopo/workers.py): those ports must exist, and ``public_url`` (one URL) cannot name
+    them all."""
+    if not 1 <= settings.workers <= MAX_WORKERS:
+        raise ConfigError(f"setting 'workers' must be between 1 and {MAX_WORKERS}")
+    if settings.workers == 1:
+        return
+    if not settings.redis_url:
+        raise ConfigError(
+            "setting 'workers' above 1 needs 'redis_url': the workers share live rooms through"
+            ' Redis (docs/scaling.md, "Several workers on one machine")'
+        )
+    if settings.public_url:
+        raise ConfigError(
+            "setting 'workers' above 1 cannot be used with 'public_url': each worker is reached"
+            " on a port of its own; run one process per public URL instead (docs/scaling.md)"
+        )
+    for address in settings.listen_addresses:
+        if address.port == 0 or address.port + settings.workers > 65535:
+            raise ConfigError(
+                f"setting 'workers': {address} needs the {settings.workers} ports after it"
+                " for the workers' own addresses"
+            )

@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -113,13 +115,19 @@ class RedisRegistry:
 
     # ------------------------------------------------------------------ liveness
     async def start(self) -> None:
-        if await self.redis.exists(self._node_key(self._me.id)):
-            log.warning("node id %r is already announced: two processes share it?", self._me.id)
+        raw = await self.redis.get(self._node_key(self._me.id))
+        if raw is not None:
+            earlier = _ended_here(decoded(raw))
+            if earlier is None:
+                log.warning("node id %r is already announced: two processes share it?", self._me.id)
+            else:  # a worker started again after it died (pendopo/workers.py)
+                log.info("node id %r: taking over from process %d (ended)", self._me.id, earlier)
         await self._announce()
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     async def _announce(self) -> None:
-        info = {"id": self._me.id, "url": self._me.url, "urls": self._me.urls}
+        info: dict[str, object] = {"id": self._me.id, "url": self._me.url, "urls": self._me.urls}
+        info |= {"machine": socket.gethostname(), "pid": os.getpid()}
         name = connection_name(self.prefix, self._me.id)
         if self.redis.connection_pool.connection_kwargs.get("client_name") == name:
             info["conn"] = name  # others may check our connections (module docstring)
@@ -220,6 +228,23 @@ def _info(raw: str) -> NodeInfo:
     data = json.loads(raw)
     urls = tuple(str(u) for u in data.get("urls", ()))
     return NodeInfo(id=str(data["id"]), url=str(data["url"]), urls=urls)
+
+
+def _ended_here(raw: str) -> int | None:
+    """The process id in a node key when that process ran on this machine and has ended."""
+    data = json.loads(raw)
+    pid = data.get("pid")
+    if data.get("machine") != socket.gethostname() or not isinstance(pid, int):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return pid
+    except PermissionError:  # alive, another user's
+        return None
+    return None
 
 
 def connection_name(prefix: str, node_id: str) -> str:

@@ -50,6 +50,25 @@ def test_flags_override_env_override_file(tmp_path: Path) -> None:
         ({"PENDOPO_DATABASE_URL": "/var/lib/pendopo/pendopo.sqlite3"}, "database_url"),
         ({"PENDOPO_LOG_LEVEL": "INFO,media.layer_control"}, "log_level"),
         ({"PENDOPO_LOG_LEVEL": "INFO,media.layer_control=chatty"}, "log_level"),
+        ({"PENDOPO_WORKERS": "0"}, "workers"),
+        ({"PENDOPO_WORKERS": "two"}, "workers"),
+        ({"PENDOPO_WORKERS": "2"}, "workers' above 1 needs 'redis_url'"),
+        (
+            {
+                "PENDOPO_WORKERS": "2",
+                "PENDOPO_REDIS_URL": "redis://127.0.0.1:6379/0",
+                "PENDOPO_PUBLIC_URL": "https://pendopo.sragenkab.go.id",
+            },
+            "cannot be used with 'public_url'",
+        ),
+        (
+            {
+                "PENDOPO_WORKERS": "3",
+                "PENDOPO_REDIS_URL": "redis://127.0.0.1:6379/0",
+                "PENDOPO_PORT": "65534",
+            },
+            "needs the 3 ports after it",
+        ),
     ],
 )
 def test_bad_values_name_the_setting(env: dict[str, str], message: str) -> None:

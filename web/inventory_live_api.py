@@ -212,7 +212,8 @@ def setup(app: web.Application) -> None:
 
 
 async def _live_service(app: web.Application) -> AsyncIterator[None]:
-    """Create the live service; start the prober when ``probe_enabled``; stop it on shutdown."""
+    """Create the live service; start the prober when ``probe_enabled`` (else follow the node
+    that probes, with ``redis_url``); stop it on shutdown."""
     settings = app[SETTINGS]
     config = LiveConfig(
         interval_s=settings.probe_interval,
@@ -239,6 +240,8 @@ async def _live_service(app: web.Application) -> AsyncIterator[None]:
         unsubscribe = inventory.subscribe(live.inventory_changed)
     if settings.probe_enabled:
         await live.start()
+    elif settings.redis_url:  # another node or worker probes: follow what it stores
+        await live.follow(settings.probe_check_interval or settings.probe_interval)
     else:
         await live.load()
     try:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -148,3 +151,33 @@ async def test_concurrent_claims_agree_on_one_owner(redis: Redis, prefix: str) -
     finally:
         for registry in registries:
             await registry.close()
+
+
+async def test_a_process_started_again_under_its_id_takes_over_quietly(
+    redis: Redis, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker started again after it died (pendopo/workers.py) finds its predecessor's key:
+    that process ran here and has ended, so it is no sign of two processes sharing an id. A
+    key of a process still alive (or of another machine) still is."""
+    ended = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await ended.wait()
+    for pid, machine, warned in (
+        (ended.pid, socket.gethostname(), False),
+        (os.getppid(), socket.gethostname(), True),  # alive
+        (ended.pid, "another-machine", True),
+    ):
+        key = f"{prefix}node:a"
+        raw = {"id": "a", "url": A.url, "urls": [A.url], "machine": machine, "pid": pid}
+        await redis.set(key, json.dumps(raw), px=5000)
+        caplog.clear()
+        again = RedisRegistry(redis, A, prefix=prefix)
+        with caplog.at_level("INFO", logger="rooms.redis_registry"):
+            await again.start()
+        await again.close()
+        messages = [(r.levelname, r.getMessage()) for r in caplog.records]
+        if warned:
+            assert ("WARNING", "node id 'a' is already announced: two processes share it?") in (
+                messages
+            ), messages
+        else:
+            assert messages == [("INFO", f"node id 'a': taking over from process {pid} (ended)")]
