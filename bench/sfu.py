@@ -37,6 +37,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
+import dataclasses
 import json
 import logging
 import os
@@ -45,6 +47,7 @@ import resource
 import statistics
 import struct
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,7 +58,8 @@ from aiortc.mediastreams import MediaStreamTrack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from media import MediaSettings, Sfu, TrackInfo, hooks, rtp_peek
+from media import Cascade, KindStats, MediaSettings, Sfu, SfuStats, TrackInfo, hooks, rtp_peek
+from media.cascade import build as build_cascade
 from media.errors import MediaError
 from media.loudest import LoudestSettings
 from media.testing import (
@@ -165,9 +169,8 @@ def share(args: argparse.Namespace, index: int) -> list[str]:
     return everyone[1:][index - 1 :: n - 1]
 
 
-async def run_server(args: argparse.Namespace) -> None:
-    events = WireEvents()
-    settings = MediaSettings(
+def server_settings(args: argparse.Namespace) -> MediaSettings:
+    return MediaSettings(
         host_addresses=LOOPBACK,
         forwarding=args.forwarding,
         rate_control=not args.no_rate_control,
@@ -176,7 +179,17 @@ async def run_server(args: argparse.Namespace) -> None:
         direct_srtp=not args.queued_srtp,
         cpu_limit=args.cpu_limit,
     )
-    sfu = Sfu(settings, events)
+
+
+async def run_server(args: argparse.Namespace) -> None:
+    events = WireEvents()
+    settings = server_settings(args)
+    sfu: Sfu | Cascade
+    worker: asyncio.subprocess.Process | None = None
+    if args.workers > 1:
+        sfu, worker = await start_cascade(settings, events, args)
+    else:
+        sfu = Sfu(settings, events)
     pubs, subs, pairs = plan(args)
     nprocs = args.client_processes
     done = asyncio.get_running_loop().create_future()
@@ -263,7 +276,7 @@ async def run_server(args: argparse.Namespace) -> None:
             watching.cancel()
         await sfu.close()
         server.close()
-        for client in clients:
+        for client in [*clients, *([worker] if worker is not None else [])]:
             if client.returncode is None:
                 client.terminate()
             await client.wait()
@@ -347,11 +360,12 @@ def socket_queues() -> list[int]:
     return out
 
 
-def host_uplink(sfu: Sfu) -> tuple[int, int]:
+def host_uplink(sfu: Sfu | Cascade) -> tuple[int, int]:
     """(packets expected, packets received) from the host by the server (its receivers' RTP
     statistics; a bench may look inside): the gap is what was lost before the server read it,
-    a full socket buffer included."""
-    peer = sfu._peers.get("host")
+    a full socket buffer included. With ``--workers`` the host is on this process's SFU."""
+    local = sfu.local if isinstance(sfu, Cascade) else sfu
+    peer = local._peers.get("host")
     expected = received = 0
     for pub in peer.publications.values() if peer is not None else ():
         e, r = hooks.receiver_media_counts(pub.receiver)
@@ -359,13 +373,16 @@ def host_uplink(sfu: Sfu) -> tuple[int, int]:
     return expected, received
 
 
-async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.Namespace) -> None:
+async def measure(
+    sfu: Sfu | Cascade, writers: list[asyncio.StreamWriter], args: argparse.Namespace
+) -> None:
     await asyncio.sleep(args.warmup)
     h0 = host_uplink(sfu)
-    s0, c0, t0, u0 = sfu.stats(), cpu_seconds(), time.monotonic(), udp_receive_errors()
+    (s0, w0), t0, u0 = await every_worker(sfu), time.monotonic(), udp_receive_errors()
     await asyncio.gather(*(send(w, {"op": "mark"}) for w in writers))
     await asyncio.sleep(args.seconds)
-    s1, c1, t1, u1 = sfu.stats(), cpu_seconds(), time.monotonic(), udp_receive_errors()
+    (s1, w1), t1, u1 = await every_worker(sfu), time.monotonic(), udp_receive_errors()
+    c0, c1 = sum(w0), sum(w1)
     h1 = host_uplink(sfu)
     await asyncio.gather(*(send(w, {"op": "mark"}) for w in writers))
     packets = {k: s1.forwarded[k].packets - s0.forwarded[k].packets for k in ("audio", "video")}
@@ -392,7 +409,86 @@ async def measure(sfu: Sfu, writers: list[asyncio.StreamWriter], args: argparse.
         layers={k: v - s0.layer_packets.get(k, 0) for k, v in s1.layer_packets.items()},
         unheard=s1.unheard_audio_dropped - s0.unheard_audio_dropped,
         load=(s0.load_ceiling, s1.load_ceiling, s1.load_steps_down, s1.cpu_share),
+        cpu_by_worker=[(b - a) / (t1 - t0) for a, b in zip(w0, w1, strict=True)],
     )
+
+
+async def start_cascade(
+    settings: MediaSettings, events: WireEvents, args: argparse.Namespace
+) -> tuple[Cascade, asyncio.subprocess.Process]:
+    """``--workers 2``: this process's SFU and a second worker process's, one session spread
+    over both as ``pendopo run --workers 2`` does (media/cascade.py)."""
+    run = Path(tempfile.mkdtemp(prefix="pendopo-bench-"))
+    mine, theirs = run / "w1.sock", run / "w2.sock"
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--cascade-worker", str(theirs), str(mine), *sys.argv[1:]
+    )
+    cascade = build_cascade(settings, [mine, theirs], events)
+    await cascade.start()
+    deadline = time.monotonic() + 60
+    while not cascade.workers[1].up:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the second worker did not link")
+        await asyncio.sleep(0.1)
+    return cascade, worker
+
+
+async def run_cascade_worker(args: argparse.Namespace) -> None:
+    """The second worker of ``--workers 2``: its SFU served on its socket until killed."""
+    mine, theirs = (Path(p) for p in args.cascade_worker)
+    settings = server_settings(args)
+    cascade = build_cascade(settings, [mine, theirs], WireEvents())
+    await cascade.start()
+    await asyncio.Event().wait()
+
+
+async def every_worker(sfu: Sfu | Cascade) -> tuple[SfuStats, list[float]]:
+    """The SFU counters summed over every worker, and each worker's CPU seconds."""
+    if not isinstance(sfu, Cascade):
+        return sfu.stats(), [cpu_seconds()]
+    total, cpus = sfu.local.stats(), [cpu_seconds()]
+    for link in sfu.workers[1:]:
+        found = await link.call("stats")
+        total = add_stats(total, stats_from(found["stats"]))
+        cpus.append(float(found["cpu"]))
+    return total, cpus
+
+
+def stats_from(raw: dict[str, Any]) -> SfuStats:
+    kinds = {"forwarded", "received"}
+    plain = {k: v for k, v in raw.items() if k not in kinds}
+    out = SfuStats(**plain)
+    for name in kinds:
+        setattr(out, name, {k: KindStats(**v) for k, v in raw[name].items()})
+    return out
+
+
+def add_stats(a: SfuStats, b: SfuStats) -> SfuStats:
+    """``a`` plus ``b``: counters summed; the load guard's state is ``a``'s (this worker's)."""
+    out = copy.deepcopy(a)
+    for f in dataclasses.fields(SfuStats):
+        mine, theirs = getattr(out, f.name), getattr(b, f.name)
+        if f.name in ("forwarded", "received"):
+            for kind, counts in theirs.items():
+                for g in dataclasses.fields(KindStats):
+                    both = getattr(mine[kind], g.name) + getattr(counts, g.name)
+                    setattr(mine[kind], g.name, both)
+        elif f.name == "layer_packets":
+            for layer, n in theirs.items():
+                mine[layer] = mine.get(layer, 0) + n
+        elif f.name in ("cpu_share", "load_steps_down", "load_ceiling"):
+            continue  # the load guard's: this worker's
+        elif isinstance(mine, int | float) and isinstance(theirs, int | float):
+            setattr(out, f.name, mine + theirs)
+    return out
+
+
+def workers_part(r: dict[str, Any]) -> str:
+    """With ``--workers``: each server process's share of the server's CPU."""
+    shares = r.get("cpu_by_worker") or []
+    if len(shares) < 2:
+        return ""
+    return " (workers " + " + ".join(f"{c:.3f}" for c in shares) + ")"
 
 
 def unheard_line(args: argparse.Namespace) -> str:
@@ -441,7 +537,7 @@ def print_report(
     )
     print(f"load average before/after: {report['load_before']} / {os.getloadavg()[:3]}")
     print(f"window {r['elapsed']:.1f} s, connected peers {r['peers']}")
-    print(f"server CPU: {r['cpu']:.3f} core-s/s ({r['cpu_seconds']:.2f} s)")
+    print(f"server CPU: {r['cpu']:.3f} core-s/s ({r['cpu_seconds']:.2f} s){workers_part(r)}")
     print(
         f"forwarded RTP packets/s: {total / r['elapsed']:.0f} "
         f"(video {r['packets']['video'] / r['elapsed']:.0f}, "
@@ -852,7 +948,7 @@ def print_townhall(
     clients = [rep["client_cpu"] for rep in reports]
     print(
         "CPU (core-s/s): server "
-        f"{r['cpu']:.3f}; clients "
+        f"{r['cpu']:.3f}{workers_part(r)}; clients "
         + " ".join(f"[{rep['index']}: {rep['client_cpu']:.3f}]" for rep in reports)
         + f"; clients total {sum(clients):.3f}; total {r['cpu'] + sum(clients):.3f}"
     )
@@ -1362,6 +1458,13 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="list slow tracks")
     parser.add_argument("--decode", action="store_true", help="subscribers decode (costly)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes the session spreads over (media/cascade.py; 1: one SFU)",
+    )
+    parser.add_argument("--cascade-worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--client-index", type=int, default=0, help=argparse.SUPPRESS)
     # bench/janus.py's clients: ICE on its veth towards Janus's namespace (Janus gathers on no
@@ -1413,7 +1516,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.audio_speakers is None:  # a town hall pools the host's audio; the others do not
         args.audio_speakers = 3 if args.scenario == "townhall" else 0
-    if args.client:
+    if args.cascade_worker:
+        asyncio.run(run_cascade_worker(args))
+    elif args.client:
         client = run_townhall_client if args.scenario == "townhall" else run_client
         asyncio.run(client(args))
     else:

@@ -18,7 +18,8 @@ class MediaEvents(Protocol):
         """RFC 6464 level of the publisher's audio, at most ~5 calls/s per peer."""
 
     def peer_state(self, peer_id: str, state: str) -> None:
-        """connectionState changes of a peer ("connected", "failed", "closed", ...)."""
+        """connectionState changes of a peer ("connected", "failed", "closed", ...); "lost":
+        the worker process holding the connection ended (media/cascade.py)."""
 
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         """The layer a video slot forwards changed (``Sfu.set_video_ceiling`` / the per-receiver
@@ -27,3 +28,19 @@ class MediaEvents(Protocol):
         "ceiling" (set_video_ceiling) or "no_source" (the publisher sends no video, or only
         one layer where a lower one would have been chosen). Told when the choice is made; the
         switch itself follows at the target stream's next keyframe."""
+
+
+class CascadeEvents(Protocol):
+    """What an SFU tells the cascade it is part of (media/cascade.py): a session spread over
+    several workers. Only set by ``Sfu.join_cascade``; a lone SFU makes none of these calls."""
+
+    def published(self, publisher: str, kind: str, stream: str) -> None:
+        """A publisher connected here sends a stream of ``kind`` ("high"/"low" video, "high"
+        audio): other workers may relay it (``Sfu.relay_in``)."""
+
+    def relay_wanted(self, publisher: str, kind: str, wanted: bool) -> None:
+        """A relayed publisher's ``kind`` is (no longer) forwarded or recorded here: its worker
+        should (stop) relay(ing) it here (``Sfu.relay_out``)."""
+
+    def keyframe_wanted(self, publisher: str, stream: str) -> None:
+        """A relayed publisher's stream needs a keyframe here (a new subscriber, a PLI)."""

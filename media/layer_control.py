@@ -236,9 +236,10 @@ class LayerControl:
                 total += rate
             if sum(pub.rates) >= SILENT_BPS:
                 pub.carried = True
-            e, r = hooks.receiver_media_counts(pub.receiver)
-            expected += e
-            received += r
+            if pub.receiver is not None:  # relayed from another worker: its uplink is there
+                e, r = hooks.receiver_media_counts(pub.receiver)
+                expected += e
+                received += r
         peer.uplink_bps = total
         old_e, old_r = peer.uplink_counts
         if expected > old_e:

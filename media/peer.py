@@ -28,8 +28,9 @@ class Publication:
 
     participant: str
     kind: Kind
-    track: MediaStreamTrack
-    receiver: RTCRtpReceiver
+    track: MediaStreamTrack | None
+    receiver: RTCRtpReceiver | None
+    """None for a publication relayed from another worker (media/relay.py)."""
     audio_buffer: ImmediateAudioBuffer | None = None
     task: asyncio.Task[None] | None = None
     stream: str = "high"  # video: "high" (first video m-line) or "low" (second)
@@ -96,6 +97,9 @@ class Peer:
     uplink_counts: tuple[int, int] = (0, 0)  # (expected, received) media packets, cumulative
     remb: RembGroup = field(default_factory=RembGroup)  # one REMB for all its video receivers
     unheard: UnheardAudio | None = None  # the gate on its quiet audio (media/unheard_audio.py)
+    relayed: bool = False
+    """A publisher connected to another worker of the cascade: its publications are fed by
+    the relay (media/relay.py), ``pc`` is never negotiated."""
 
     @property
     def connected(self) -> bool:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
+from media.errors import MediaError
 from media.loudest import LoudestSettings
 
 Kind = Literal["audio", "video"]
 KINDS: tuple[Kind, ...] = ("audio", "video")
+
+
+def require_kinds(kinds: Iterable[str]) -> None:
+    """MediaError ``invalid_kind`` unless every name is a media kind."""
+    bad = set(kinds) - set(KINDS)
+    if bad:
+        raise MediaError("invalid_kind", f"unknown media kind(s): {sorted(bad)}")
 
 
 @dataclass(frozen=True)

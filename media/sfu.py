@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import Any
 
 import av
@@ -33,7 +33,7 @@ from media.announce import announce
 from media.audio_protection import AudioProtection
 from media.budget import TokenBucket
 from media.errors import MediaError
-from media.events import MediaEvents
+from media.events import CascadeEvents, MediaEvents
 from media.forwarding import ForwardingTrack, is_vp8_keyframe
 from media.keyframes import KeyframeThrottle, media_ssrc
 from media.layer_control import LayerControl, valid_layer
@@ -45,10 +45,19 @@ from media.quality import PeerQuality
 from media.quality import read as read_quality
 from media.receive import ImmediateAudioBuffer
 from media.recording import ParticipantRecorder
+from media.relay import Address, RelayIn, RelayOut
 from media.renegotiation import create_offer
 from media.rtp_forward import PacketForwarder, VideoPacketTap
 from media.rtp_forward import now as packet_clock
-from media.settings import KINDS, Kind, MediaSettings, TrackInfo, UplinkStats, rtc_configuration
+from media.settings import (
+    KINDS,
+    Kind,
+    MediaSettings,
+    TrackInfo,
+    UplinkStats,
+    require_kinds,
+    rtc_configuration,
+)
 from media.stats import KindStats, SfuStats
 from media.unheard_audio import UnheardAudio
 from media.video_forward import VideoForwarder
@@ -147,6 +156,12 @@ class Sfu:
         self._audio_choice: dict[str, list[str]] = {}
         self._loudness_mark: object = None
         self._loudest_ticker: asyncio.Task[None] | None = None
+        # The cascade (media/cascade.py, media/relay.py): packets to and from other workers.
+        self._cascade: CascadeEvents | None = None
+        self._relay = RelayIn()
+        self._relays: dict[tuple[str, str], dict[Address, RelayOut]] = {}  # (publisher, kind)
+        self._channels: dict[str, dict[tuple[str, str], int]] = {}  # relayed: (kind, stream)
+        self._wanted: set[tuple[str, str]] = set()  # relayed (publisher, kind) asked for
 
     # ----------------------------------------------------------------- offers and answers
 
@@ -155,6 +170,13 @@ class Sfu:
             raise MediaError("invalid_sdp", "the offer is not SDP")
         ufrag = _offer_ufrag(offer_sdp)
         peer = self._peers.get(peer_id)
+        if peer is not None and peer.relayed:  # its worker ended; it connects here now
+            await self._drop_peer(peer)
+            for channel in self._channels.pop(peer_id, {}).values():
+                self._relay.remove(channel)
+            for kind in KINDS:
+                self._wanted.discard((peer_id, kind))
+            peer = None
         if peer is not None and (
             peer.closed
             or str(peer.pc.connectionState) in ("failed", "closed")
@@ -258,13 +280,16 @@ class Sfu:
         self._loudness.forget(participant)
         self._priority.discard(participant)
         self._audio_choice.pop(participant, None)
+        for channel in self._channels.pop(participant, {}).values():
+            self._relay.remove(channel)
+        for kind in KINDS:
+            self._relays.pop((participant, kind), None)
+            self._wanted.discard((participant, kind))
 
     # ----------------------------------------------------------------- subscriptions
 
     async def subscribe(self, subscriber: str, publisher: str, kinds: frozenset[str]) -> None:
-        bad = set(kinds) - set(KINDS)
-        if bad:
-            raise MediaError("invalid_kind", f"unknown media kind(s): {sorted(bad)}")
+        require_kinds(kinds)
         if subscriber == publisher or not kinds:
             return
         subs = self._subscriptions.setdefault(subscriber, {})
@@ -278,9 +303,7 @@ class Sfu:
         (forwarding nothing) until a subscription takes them. A participant waiting in the
         lobby gets the m-lines its admission will use: admission then routes packets into a
         negotiated slot (a keyframe) instead of an offer/answer round trip."""
-        bad = set(kinds) - set(KINDS)
-        if bad:
-            raise MediaError("invalid_kind", f"unknown media kind(s): {sorted(bad)}")
+        require_kinds(kinds)
         self._reserved[peer_id] = {k: max(0, int(n)) for k, n in kinds.items()}
         if peer_id in self._peers:
             self._spawn(self._sync(peer_id))
@@ -320,13 +343,16 @@ class Sfu:
         a recorder, as they arrive (media/recording.py); a keyframe is asked for at once."""
         if recorder is None:
             self._recorders.pop(participant, None)
-            return
-        self._recorders[participant] = recorder
-        self._request_keyframe(participant)
+        else:
+            self._recorders[participant] = recorder
+            self._request_keyframe(participant)
+        for kind in KINDS:
+            self._demand(participant, kind)
 
-    def request_keyframe(self, participant: str) -> None:
-        """Ask a publisher's high stream for a keyframe (throttled like every request)."""
-        self._request_keyframe(participant)
+    def request_keyframe(self, participant: str, stream: str = "high") -> None:
+        """Ask one of a publisher's video streams for a keyframe (throttled like every
+        request)."""
+        self._request_keyframe(participant, stream)
 
     def set_downlink_prior(self, peer_id: str, bps: int | None) -> None:
         """What the inventory says the participant's downlink carries (None: unknown). Its
@@ -357,6 +383,103 @@ class Sfu:
         if peer is None or peer.closed or "video" not in peer.publications:
             return None
         return UplinkStats(received_bps=int(peer.uplink_bps), loss=round(peer.uplink_loss, 4))
+
+    # ----------------------------------------------------------------- the cascade
+
+    async def join_cascade(self, events: CascadeEvents) -> Address:
+        """Take part in sessions spread over several workers (media/cascade.py): start the
+        relay socket and tell ``events`` what other workers need; returns the socket's address."""
+        self._cascade = events
+        if not self._relay.started:
+            await self._relay.start()
+        for peer in list(self._peers.values()):
+            if not peer.relayed:
+                for pub in (*peer.publications.values(), peer.low):
+                    if pub is not None:
+                        events.published(peer.peer_id, pub.kind, pub.stream)
+        return self._relay.address
+
+    @property
+    def relay_address(self) -> Address:
+        """This worker's relay socket (after :meth:`join_cascade`)."""
+        return self._relay.address
+
+    def trust(self, addresses: Iterable[Address]) -> None:
+        """The other workers' relay sockets: datagrams from anywhere else are dropped."""
+        self._relay.trusted.update((str(h), int(p)) for h, p in addresses)
+
+    def relay_in(self, publisher: str, kind: str, stream: str) -> int:
+        """The stream of a publisher connected to another worker, fed here by the relay: its
+        channel on this worker's relay socket (the same for the same stream)."""
+        if kind not in KINDS or stream not in ("high", "low") or (kind, stream) == ("audio", "low"):
+            raise MediaError("invalid_kind", f"no relayed {kind} stream {stream!r}")
+        channels = self._channels.setdefault(publisher, {})
+        known = channels.get((kind, stream))
+        if known is not None:
+            return known
+        peer = self._peers.get(publisher)
+        if peer is None or peer.closed:
+            rate = self._settings.nack_budget_per_second
+            peer = Peer(publisher, RTCPeerConnection(), TokenBucket(rate=rate), relayed=True)
+            self._peers[publisher] = peer
+        elif not peer.relayed:
+            raise MediaError("connected_here", f"{publisher!r} is connected to this worker")
+        pub = Publication(participant=publisher, kind=kind, track=None, receiver=None)
+        pub.stream = stream
+        if stream == "low":
+            peer.low = pub
+        else:
+            peer.publications[kind] = pub
+        channel = channels[(kind, stream)] = self._relay.add(self._packet_tap(pub))
+        if stream == "high":
+            self._refed(publisher, kind)
+        if kind == "video":
+            self._rechoose(publisher)
+        self._demand(publisher, kind)
+        return channel
+
+    def relay_out(
+        self, publisher: str, kind: str, address: Address, channels: Mapping[str, int] | None
+    ) -> None:
+        """Send (None: stop sending) every packet of the publisher's ``kind`` received here to
+        another worker's relay socket, each stream on its channel there."""
+        if kind not in KINDS:
+            raise MediaError("invalid_kind", f"unknown media kind: {kind}")
+        target = (str(address[0]), int(address[1]))
+        out = self._relays.setdefault((publisher, kind), {})
+        if channels is None:
+            out.pop(target, None)
+            if not out:
+                del self._relays[(publisher, kind)]
+            return
+        out[target] = RelayOut(target, dict(channels), self._relay.send)
+        if kind == "video":
+            self._request_keyframe(publisher, "high")
+            self._request_keyframe(publisher, "low")
+
+    def hear(self, publisher: str, level_dbov: int, voiced: bool) -> None:
+        """An audio level of a publisher connected to another worker (for the loudest choice
+        of this worker's subscribers)."""
+        self._loudness.level(publisher, level_dbov, time.monotonic())
+
+    def _demand(self, publisher: str, kind: str) -> None:
+        """A relayed publisher's kind is wanted here while a slot forwards it or a recorder
+        takes it: the cascade hears of each change."""
+        peer = self._peers.get(publisher)
+        if self._cascade is None or peer is None or not peer.relayed:
+            return
+        key = (publisher, kind)
+        wanted = bool(self._routes.get(key)) or publisher in self._recorders
+        if wanted == (key in self._wanted):
+            return
+        if wanted:
+            self._wanted.add(key)
+        else:
+            self._wanted.discard(key)
+        try:
+            self._cascade.relay_wanted(publisher, kind, wanted)
+        except Exception:
+            logger.exception("relay_wanted(%s, %s) failed", publisher, kind)
 
     async def _loudest_forever(self) -> None:
         while not self._closed:
@@ -480,6 +603,7 @@ class Sfu:
             await self._drop_peer(peer)
         for throttle in self._keyframes.values():
             throttle.cancel()
+        self._relay.close()
         await self._tasks.close()  # the ticker, publications' pumps, syncs, PLIs
 
     # ----------------------------------------------------------------- internals: peers
@@ -559,6 +683,8 @@ class Sfu:
         into.rtx_resent += peer.budget.allowed
         into.rtx_dropped += peer.budget.refused
         for pub in peer.publications.values():
+            if pub.receiver is None:
+                continue  # relayed: counted where it is received
             into.received[pub.kind].packets += hooks.receiver_packets(pub.receiver)
             if pub.audio_buffer is not None:
                 into.late_audio_dropped += pub.audio_buffer.late
@@ -601,7 +727,8 @@ class Sfu:
         it (a muted microphone: nobody)."""
         if (publisher, "audio") in self._disabled:
             return False
-        return bool(self._routes.get((publisher, "audio"))) or publisher in self._recorders
+        key = (publisher, "audio")
+        return bool(self._routes.get(key) or self._relays.get(key)) or publisher in self._recorders
 
     def _configure_consent(self, peer: Peer) -> None:
         hooks.set_consent_retransmissions(
@@ -662,6 +789,11 @@ class Sfu:
             self._refed(peer.peer_id, kind)
         if primary or low:
             self._rechoose(peer.peer_id)
+            if self._cascade is not None:
+                try:
+                    self._cascade.published(peer.peer_id, kind, pub.stream)
+                except Exception:
+                    logger.exception("published(%s, %s) failed", peer.peer_id, kind)
 
     def _rechoose(self, publisher: str) -> None:
         """The publisher's video streams changed: its subscribers' layers are chosen again."""
@@ -678,12 +810,14 @@ class Sfu:
                 self._notify_tracks(subscriber.peer_id, self._track_map(subscriber))
 
     async def _pump(self, pub: Publication, primary: bool) -> None:
+        track = pub.track
+        assert track is not None  # the frame path: a publication received here
         key = (pub.participant, pub.kind)
         video = pub.kind == "video"
         counters = self._frames[pub.kind]
         try:
             while True:
-                packet = await pub.track.recv()
+                packet = await track.recv()
                 self._received_frames[pub.kind] += 1
                 if not primary or not isinstance(packet, av.Packet) or key in self._disabled:
                     continue
@@ -714,6 +848,10 @@ class Sfu:
             recorder = recorders.get(pub.participant)
             if recorder is not None:
                 recorder.audio(packet)
+            relays = self._relays.get(key)
+            if relays:
+                for relay in relays.values():
+                    relay.forward(packet, "high")
             slots = self._routes.get(key)
             if not slots:
                 return
@@ -734,6 +872,7 @@ class Sfu:
         octets = pub.octets_by_tid
         cache = pub.cache
         high = pub.stream == "high"
+        stream = pub.stream
         recorders = self._recorders
 
         def on_packet(packet: RtpPacket) -> None:
@@ -755,6 +894,10 @@ class Sfu:
                 recorder = recorders.get(pub.participant)
                 if recorder is not None:
                     recorder.video(packet, desc)
+            relays = self._relays.get(key)
+            if relays:
+                for relay in relays.values():
+                    relay.forward(packet, stream)
             slots = self._routes.get(key)
             if not slots:
                 return
@@ -789,10 +932,15 @@ class Sfu:
 
     def _send_pli(self, publisher: str, stream: str) -> bool:
         peer = self._peers.get(publisher)
+        if peer is not None and peer.relayed:
+            if self._cascade is None:
+                return False
+            self._cascade.keyframe_wanted(publisher, stream)  # its worker asks the publisher
+            return True
         pub = None
         if peer is not None:
             pub = peer.low if stream == "low" else peer.publications.get("video")
-        if pub is None:
+        if pub is None or pub.receiver is None:
             return False
         ssrc = media_ssrc(pub.receiver)
         if ssrc is None:
@@ -806,6 +954,7 @@ class Sfu:
     def _route(self, peer: Peer, slot: Slot) -> None:
         assert slot.publisher is not None
         self._routes.setdefault((slot.publisher, slot.kind), set()).add(slot)
+        self._demand(slot.publisher, slot.kind)
         if slot.forwarder is not None:
             slot.forwarder.restart()
         if slot.video is not None:
@@ -826,6 +975,7 @@ class Sfu:
             routes.discard(slot)
             if not routes:
                 del self._routes[(slot.publisher, slot.kind)]
+                self._demand(slot.publisher, slot.kind)
 
     def _track_map(self, peer: Peer) -> dict[str, TrackInfo]:
         return {

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from aiohttp import web
 
@@ -32,7 +33,8 @@ from edge.keys import (
     SITES,
 )
 from edge.turn import ice_servers_for
-from media import Sfu
+from media import Cascade, MediaEvents, MediaServer, Sfu
+from media.cascade import build as build_cascade
 from media.recordings import RecordingLibrary
 from network_inventory.call_quality import CallQuality
 from pendopo.backup import hold_serving_lock
@@ -125,15 +127,22 @@ async def _meeting(app: web.Application) -> AsyncIterator[None]:
 
     fanout = Fanout(sio, service, sites, connections)
     recordings = app[RECORDINGS] = RecordingLibrary(settings.recordings_path)
+    # One SFU, or this worker's spread over every worker's (pendopo run --workers).
+    media: Callable[[MediaEvents], MediaServer] = functools.partial(Sfu, media_settings(settings))
+    if settings.cascade_sockets:
+        sockets = [Path(s) for s in settings.cascade_sockets]
+        media = functools.partial(build_cascade, media_settings(settings), sockets)
     bridge = MediaBridge(
         service,
         fanout,
         connections,
-        functools.partial(Sfu, media_settings(settings)),
+        media,
         policy=ForwardingPolicy(audio_slots=settings.audio_speakers),
         recordings=recordings,
         recording_retention_days=settings.recording_retention_days,
     )
+    if isinstance(bridge.sfu, Cascade):
+        await bridge.sfu.start()
     bridge.prune_recordings()
     links = LinkPolicy(
         service,

@@ -92,6 +92,9 @@ class Settings:
     workers: int = 1
     """Processes ``pendopo run`` starts on this machine (one per core; above 1 needs
     ``redis_url``): pendopo/workers.py."""
+    cascade_sockets: tuple[str, ...] = ()
+    """Unix sockets of the SFUs one session may spread over, this process's first (set for
+    each worker by ``pendopo run --workers``; empty: one SFU): media/cascade.py."""
     log_level: str = "INFO"
     """A logging level, optionally with levels for named loggers (docs/configuration.md)."""
     secure_cookies: bool = False

@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
+from pathlib import Path
 from types import FrameType
 
 from pendopo.config import Settings
@@ -67,9 +68,15 @@ class Worker:
     """The addresses only it listens on (bound by the worker itself)."""
 
 
+def cascade_socket(settings: Settings, index: int) -> Path:
+    """Where worker ``index`` (0-based) serves its SFU to the others (media/worker_link.py)."""
+    return settings.data_dir / "run" / f"worker-{index + 1}.sock"
+
+
 def plan(settings: Settings) -> list[Worker]:
     """The workers of ``settings.workers``: each one's own addresses and settings."""
     shared = settings.listen_addresses
+    sockets = [str(cascade_socket(settings, i)) for i in range(settings.workers)]
     workers = []
     for index in range(settings.workers):
         own = tuple(dataclasses.replace(a, port=a.port + 1 + index) for a in shared)
@@ -82,6 +89,8 @@ def plan(settings: Settings) -> list[Worker]:
             listen=tuple(str(a) for a in (*own, *shared)),
             node_id=f"{settings.node_id}-{index + 1}" if settings.node_id else None,
             probe_enabled=settings.probe_enabled and index == 0,
+            # its own SFU's socket first, then the others': a session spreads over them all
+            cascade_sockets=(sockets[index], *sockets[:index], *sockets[index + 1 :]),
         )
         workers.append(Worker(index, mine, own))
     return workers

@@ -36,6 +36,7 @@ PUSHED_EVENTS = (
     "media:tracks",
     "media:limits",
     "media:layer",
+    "media:restart",
     "speaking",
     "chat",
     "muted",
@@ -400,8 +401,17 @@ class MediaSession:
         client.on("media:tracks", self._on_tracks)
         client.on("lobby:result", self._on_tracks)  # an admission carries the track map
         client.on(REJOINED, self._on_rejoined)
+        client.on("media:restart", self._on_restart)
+
+    async def _on_restart(self, data: dict[str, Any]) -> None:
+        """The server's side of the connection is gone (its worker ended): a new one, as a
+        browser makes it (docs/protocol.md ``media:restart``)."""
+        await self._renew(True, "media:restart")
 
     async def _on_rejoined(self, ack: dict[str, Any]) -> None:
+        await self._renew(ack.get("status") == "admitted", "failover")
+
+    async def _renew(self, publish: bool, why: str) -> None:
         if self.renew is None:
             return
         # A fresh peer and a fresh lock: an exchange with the dead node may still hold the old
@@ -410,11 +420,11 @@ class MediaSession:
         self._lock = asyncio.Lock()
         old, self.peer = self.peer, self.renew()
         await old.close()
-        if ack.get("status") == "admitted":
+        if publish:
             try:
                 await self.start()
             except Exception as exc:  # kept for the caller to inspect
-                log.warning("%s: publishing after failover failed: %r", self.client.name, exc)
+                log.warning("%s: publishing after %s failed: %r", self.client.name, why, exc)
                 self.errors.append(exc)
 
     async def start(self, attempts: int = 5) -> None:

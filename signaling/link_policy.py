@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from media import Sfu
+from media import MediaServer
 from rooms import Participant, ParticipantState, RoomService
 from rooms.sites import LinkHealth, SiteDirectory
 from rooms.weak_links import (
@@ -43,7 +43,7 @@ class LinkPolicy:
         service: RoomService,
         connections: Connections,
         fanout: Fanout,
-        sfu: Sfu,
+        sfu: MediaServer,
         sites: Callable[[], SiteDirectory],
         policy: WeakLinkPolicy,
         every: float,

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from media import MediaError, MediaEvents, Sfu, TrackInfo
+from media import MediaError, MediaEvents, MediaServer, TrackInfo
 from media.recordings import Recording, RecordingLibrary
 from pendopo.tasks import TaskSet
 from rooms import Room, RoomError, RoomService
@@ -26,21 +26,22 @@ from rooms.presenting import share_id
 from rooms.speaking import SpeakingDetector
 from signaling.connections import Connections
 from signaling.fanout import Fanout
-from signaling.payloads import MediaLayer
+from signaling.payloads import MediaLayer, MediaRestart
 
 log = logging.getLogger(__name__)
 
 
 class MediaBridge:
     """One per process. It owns the SFU it drives: ``media`` builds it around this bridge, its
-    ``MediaEvents`` (the composition root passes ``partial(Sfu, settings)``)."""
+    ``MediaEvents`` (the composition root passes ``partial(Sfu, settings)``, or the cascade's
+    ``build`` with ``pendopo run --workers``)."""
 
     def __init__(
         self,
         service: RoomService,
         fanout: Fanout,
         connections: Connections,
-        media: Callable[[MediaEvents], Sfu],
+        media: Callable[[MediaEvents], MediaServer],
         policy: ForwardingPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         recordings: RecordingLibrary | None = None,
@@ -111,6 +112,9 @@ class MediaBridge:
 
     def peer_state(self, peer_id: str, state: str) -> None:
         log.debug("media connection of %s: %s", peer_id, state)
+        if state == "lost":  # its worker ended (media/cascade.py): the page connects again
+            payload: MediaRestart = {"reason": "server_worker_lost"}
+            self._tell(peer_id, "media:restart", payload)
 
     # ------------------------------------------------------------------ forwarding
     async def _speaking(self, room_id: str, participant_id: str, speaking: bool) -> None:

@@ -187,6 +187,12 @@ class PresentStopped(TypedDict):
     reason: str  # "taken_over" (a host started presenting), "host", "revoked"
 
 
+class MediaRestart(TypedDict):
+    """``media:restart``: your media connection's worker ended; connect again."""
+
+    reason: str
+
+
 class MediaLayer(TypedDict):
     """``media:layer``: which layer of ``publisher``'s video the server now forwards to you."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from media import PeerQuality, Sfu
+from media import MediaServer, PeerQuality
 from media.quality import interval
 from network_inventory.call_quality import CallQuality, CallSample
 from rooms import ParticipantState, RoomService
@@ -24,7 +24,7 @@ class QualitySampler:
         self,
         service: RoomService,
         connections: Connections,
-        sfu: Sfu,
+        sfu: MediaServer,
         store: CallQuality,
         every: float,
         clock: Callable[[], float] = time.time,

@@ -26,6 +26,10 @@ def test_each_worker_has_a_port_of_its_own_after_the_shared_ones() -> None:
     assert second.node_urls[0] == "http://0.0.0.0:8082"
     assert second.node_name == "0.0.0.0:8082"  # unique per worker without a node_id
     assert second.redis_url == settings.redis_url and second.data_dir == settings.data_dir
+    # a session spreads over every worker's SFU: its own socket first
+    run = settings.data_dir / "run"
+    assert second.cascade_sockets == tuple(str(run / f"worker-{k}.sock") for k in (2, 1, 3))
+    assert workers[0].settings.cascade_sockets[0] == str(run / "worker-1.sock")
 
 
 def test_only_the_first_worker_probes_and_a_node_id_is_numbered() -> None:

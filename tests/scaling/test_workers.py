@@ -22,11 +22,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from signaling.client import ProtocolClient, ProtocolError
+from media.testing import ClientPeer
+from signaling.client import MediaSession, ProtocolClient, ProtocolError
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, REPO, free_port
 from tests.scaling.nodes import Node, cookie_header, signed_in
 from tests.scaling.redis_server import redis_url
-from tests.signaling.meeting import wait
+from tests.signaling.meeting import FPS, wait
 
 __all__ = ["redis_url"]
 
@@ -80,7 +81,7 @@ def start(redis: str, tmp_path: Path, port: int, *extra: str) -> Workers:
     log = tmp_path / "workers.log"
     args = [sys.executable, "-m", "pendopo", "run", "--host", "127.0.0.1", "--port", str(port)]
     args += ["--data-dir", str(tmp_path / "data"), "--redis-url", redis, "--workers", "2"]
-    args += ["--probe-enabled", "false", "--log-level", "INFO", *extra]
+    args += ["--probe-enabled", "false", "--log-level", "INFO,media.cascade=DEBUG", *extra]
     env = {**os.environ, "PENDOPO_ADMIN_USER": ADMIN_USER, "PENDOPO_ADMIN_PASSWORD": ADMIN_PASSWORD}
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -114,6 +115,14 @@ async def workers(redis_url: str, tmp_path: Path) -> AsyncIterator[Workers]:
     try:
         for url in (running.url, running.own(1), running.own(2)):
             await running.answering(url)
+        # each worker's cascade has linked to the other's SFU (a session placed before that
+        # stays on its own worker)
+        for sock in ("worker-1.sock", "worker-2.sock"):
+            await wait(
+                lambda s=sock: f"linked to the worker at {tmp_path}/data/run/{s}" in running.text(),
+                BOUND,
+                f"linked to {sock}",
+            )
         yield running
     finally:
         stop(running)
@@ -211,3 +220,117 @@ async def test_a_killed_supervisor_takes_its_workers_with_it(workers: Workers) -
     workers.proc.kill()
     workers.proc.wait()
     await wait(lambda: all(gone(pid) for pid in pids), BOUND, "the workers ended")
+
+
+def serving_pid(peer: ClientPeer) -> int:
+    """The process whose UDP socket the peer's media goes to (the server's host candidate)."""
+    remote = peer.pc.remoteDescription
+    assert remote is not None
+    ports = {
+        int(m) for m in re.findall(r"a=candidate:\S+ \d+ udp \d+ 127\.0\.0\.1 (\d+)", remote.sdp)
+    }
+    assert ports, remote.sdp
+    listing = subprocess.run(["ss", "-Hunap"], capture_output=True, text=True, check=True).stdout
+    for line in listing.splitlines():
+        local = line.split()[3] if len(line.split()) > 3 else ""
+        if local.rsplit(":", 1)[-1].isdigit() and int(local.rsplit(":", 1)[-1]) in ports:
+            found = re.search(r"pid=(\d+)", line)
+            if found:
+                return int(found.group(1))
+    raise AssertionError(f"no process holds UDP ports {ports}:\n{listing}")
+
+
+@dataclass
+class Seat:
+    client: ProtocolClient
+    peer: ClientPeer
+    media: MediaSession
+
+    @property
+    def id(self) -> str:
+        assert self.client.participant_id is not None
+        return self.client.participant_id
+
+    def fresh_peer(self) -> ClientPeer:
+        """What a page does when its connection is gone: a new one, publishing again."""
+        self.peer = ClientPeer(self.client.name, keep_times=False)
+        self.peer.publish(audio=True, video=True, width=160, height=120, fps=FPS)
+        return self.peer
+
+
+async def spread_session(url: str, http: aiohttp.ClientSession) -> list[Seat]:
+    """The Bupati and two lurah in a session of worker ``url``, publishing and admitted."""
+    async with http.post("/api/rooms", json={"title": "Rapat koordinasi"}) as resp:
+        room = (await resp.json())["room"]["id"]
+    seats: list[Seat] = []
+    for name, host in (("Bupati", True), ("Pak Lurah", False), ("Bu Lurah", False)):
+        cookie = cookie_header(http, url) if host else None
+        client = ProtocolClient(url, cookie=cookie, name=name)
+        await client.connect()
+        await client.join(room, name)
+        seat = Seat(client, ClientPeer(name), None)  # type: ignore[arg-type]
+        seat.media = MediaSession(client, seat.fresh_peer(), seat.fresh_peer)
+        seats.append(seat)
+    host = seats[0].client
+    for seat in seats[1:]:
+        await host.wait_until(
+            lambda s=seat: any(p["id"] == s.id for p in host.lobby()), what=f"{seat.id} waits"
+        )
+        await host.admit(seat.id)
+    for seat in seats:
+        await seat.media.start()
+    return seats
+
+
+async def everyone_sees_everyone(seats: list[Seat]) -> None:
+    for seat in seats:
+        for other in seats:
+            if other is not seat:
+                await seat.peer.wait_frames(other.id, "video", 5, BOUND)
+                await seat.peer.wait_frames(other.id, "audio", 10, BOUND)
+
+
+async def close_seats(seats: list[Seat]) -> None:
+    for seat in seats:
+        await seat.peer.close()
+        await seat.client.disconnect()
+
+
+async def test_one_session_spreads_over_both_workers(workers: Workers) -> None:
+    """The room is worker 1's (every socket is there); the media connections are placed on
+    both workers' SFUs, and everyone sees everyone: the packets of a publisher connected to
+    one worker reach the subscribers on the other through the relay."""
+    http = await signed_in(workers.own(1))
+    seats: list[Seat] = []
+    try:
+        seats = await spread_session(workers.own(1), http)
+        await everyone_sees_everyone(seats)
+        pids = {serving_pid(seat.peer) for seat in seats}
+        assert pids == {workers.pid(1), workers.pid(2)}, (pids, workers.text())
+    finally:
+        await close_seats(seats)
+        await http.close()
+
+
+async def test_a_dead_worker_costs_its_participants_one_reconnection(workers: Workers) -> None:
+    """Worker 2 holds some of the session's media connections and is killed: the room's
+    worker tells those pages to connect again (``media:restart``), places them on a live
+    worker with their subscriptions, and everyone sees everyone again."""
+    http = await signed_in(workers.own(1))
+    seats: list[Seat] = []
+    try:
+        seats = await spread_session(workers.own(1), http)
+        await everyone_sees_everyone(seats)
+        second = workers.pid(2)
+        moved = [seat for seat in seats if serving_pid(seat.peer) == second]
+        assert moved, workers.text()
+        before = {id(seat.peer) for seat in moved}
+        os.kill(second, signal.SIGKILL)
+        await wait(
+            lambda: all(id(seat.peer) not in before for seat in moved), BOUND, "new connections"
+        )
+        await everyone_sees_everyone(seats)
+        assert all(not seat.media.errors for seat in seats), [s.media.errors for s in seats]
+    finally:
+        await close_seats(seats)
+        await http.close()

@@ -766,6 +766,13 @@ export class MeetingClient extends EventTarget {
       this._emit("layer", l);
     });
     socket.on("media:tracks", (/** @type {TracksChanged} */ m) => this._mergeTracks(m.tracks ?? {}));
+    // The server's side of the media connection is gone (its worker process ended): connect
+    // again at once instead of waiting for the connection's consent checks to fail.
+    socket.on("media:restart", () => {
+      if (this.pc && (this.status === "admitted" || this.status === "lobby")) {
+        this._startMedia().catch((e) => this._mediaFailed(e));
+      }
+    });
     socket.on("speaking", (/** @type {Speaking} */ s) => {
       const p = this.state?.participants.find((x) => x.id === s.participant);
       if (p) p.speaking = s.speaking;
