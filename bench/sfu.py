@@ -24,7 +24,10 @@ videos its page shows (``Sfu.set_shown``, last-N): the last site that started sp
 speaker view's large tile) plus ``--host-shown - 1`` fixed thumbnails. Every publisher's
 pre-encoded Opus carries an RFC 6464 level (``send_levels``) from a speaking schedule all
 processes share through the wall clock (``speakers``: one site per 4 s turn, a second one
-interjecting in every other turn, everybody else at -70 dBov room noise). Sites publish a small
+interjecting in every other turn, everybody else at -70 dBov room noise; with ``--site-audio
+muted`` everybody else is muted by the host, as after "Mute all": a muted page's Chromium sends
+Opus DTX, 5 packets/s of silence (tests/browser/test_muted_audio.py), so those sites send one
+packet every 200 ms at -127 dBov, and the scheduled speakers have the floor). Sites publish a small
 video (``--site-video``, "off" for audio only) and receive with a *light* receiver: ICE and
 DTLS as usual, but incoming RTP is counted per SSRC from its clear header and dropped without
 SRTP decryption (``RtpCounter``): video frames are packets with the marker bit. Unlike a
@@ -178,6 +181,7 @@ def server_settings(args: argparse.Namespace) -> MediaSettings:
         drop_unheard_audio=not args.keep_unheard_audio,
         direct_srtp=not args.queued_srtp,
         cpu_limit=args.cpu_limit,
+        udp_read_batch=args.read_batch,
     )
 
 
@@ -898,7 +902,8 @@ def print_townhall(
     delivered = sum(rep["delivered"] for rep in reports)
     print(
         f"scenario townhall: 1 host + {args.sites} sites, host video {args.width}x{args.height} "
-        f"{args.fps:.0f} fps, site video {args.site_video}, host audio slots "
+        f"{args.fps:.0f} fps, site video {args.site_video}, site audio {args.site_audio}, host "
+        f"audio slots "
         f"{args.audio_speakers}, host shows {args.host_shown} video(s), "
         f"{args.forwarding} forwarding, {args.client_processes} client processes, "
         f"{srtp_line(args)}"
@@ -1197,12 +1202,22 @@ class LightSite:
         self.frames = 0
 
 
+DTX_EVERY = 10  # a muted page's Opus DTX: one packet per 10 frames (200 ms), as measured
+DTX_PAYLOAD = b"\xf8\xff\xfe"  # an Opus frame of silence (TOC + 2 bytes), as DTX sends
+
+
 async def light_send_forever(
-    sites: list[LightSite], opus: list[bytes], vp8: list[bytes], n: int, fps: float
+    sites: list[LightSite],
+    opus: list[bytes],
+    vp8: list[bytes],
+    n: int,
+    fps: float,
+    muted: bool = False,
 ) -> None:
     """Every site's media from one timer: each site sends an Opus packet every 20 ms (sites
     spread over four 5 ms phases, not all at once) and a video frame every 1/fps s. A late
-    process catches up (sends without sleeping), as aiortc's paced tracks do."""
+    process catches up (sends without sleeping), as aiortc's paced tracks do. ``muted``: a site
+    not scheduled to speak sends DTX, one silent packet every ``DTX_EVERY`` frames."""
     tick = 0.005
     every = max(1, round(50 / fps)) if vp8 else 0  # audio periods per video frame
     start = time.monotonic()
@@ -1221,7 +1236,11 @@ async def light_send_forever(
             audio = site.audio
             if audio.transport.is_closing():  # the connection was lost (consent expired)
                 continue
-            audio.send(opus[period % len(opus)], True, abs_time, site_level(site.index, n, now))
+            level = site_level(site.index, n, now)
+            if not muted or level != QUIET:
+                audio.send(opus[period % len(opus)], True, abs_time, level)
+            elif (period + site.index) % DTX_EVERY == 0:
+                audio.send(DTX_PAYLOAD, True, abs_time, -127)
             audio.timestamp = (audio.timestamp + 960) & 0xFFFFFFFF
             video = site.video
             if video is not None and video.ready and (period + site.index) % every == 0:
@@ -1344,7 +1363,9 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
                 await asyncio.wait_for(stream.params, timeout=setup)
                 stream.start()
     sending = (
-        loop.create_task(light_send_forever(light, opus, site_vp8, n, args.site_fps))
+        loop.create_task(
+            light_send_forever(light, opus, site_vp8, n, args.site_fps, args.site_audio == "muted")
+        )
         if light
         else None
     )
@@ -1483,6 +1504,14 @@ def main() -> None:
         help="town hall: WxH of each site's video, or off (default 160x120: the low layer a "
         "site's thumbnail needs)",
     )
+    parser.add_argument(
+        "--site-audio",
+        choices=("noise", "muted"),
+        default="noise",
+        help="town hall: sites not scheduled to speak send room noise at 50 packets/s (noise, "
+        "a page whose microphone is on) or DTX at 5 packets/s (muted: after the host's "
+        "'Mute all')",
+    )
     parser.add_argument("--site-fps", type=float, default=10.0, help="town hall: site video fps")
     parser.add_argument(
         "--site-bitrate", type=int, default=60_000, help="town hall: site video target (bits/s)"
@@ -1505,6 +1534,13 @@ def main() -> None:
         default=MediaSettings().cpu_limit,
         help="the server sheds video above this share of a core (MediaSettings.cpu_limit; "
         "0: never)",
+    )
+    parser.add_argument(
+        "--read-batch",
+        type=int,
+        default=MediaSettings().udp_read_batch,
+        help="datagrams the server reads from a ready socket at once (MediaSettings."
+        "udp_read_batch; 1: asyncio's one)",
     )
     parser.add_argument(
         "--host-shown",

@@ -1,9 +1,11 @@
 """bench/sfu.py's town hall: the light receiver's counting (frames from the marker bit, per
 SSRC, on SRTP-protected packets it never decrypts) and the speaking schedule every process
-shares. Pure: no network."""
+shares, and what the sites send (open microphones or muted). Pure: no network."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -89,3 +91,56 @@ def test_speaking_schedule() -> None:
         now = 1_000_000 * sfu.TURN + start
         assert len(sfu.speakers(n, now + 2)) == (2 if (1_000_000 + turn) % 2 else 1)
         assert len(sfu.speakers(n, now + 3.5)) == 1
+
+
+class FakeStream:
+    """A LightStream's sending side: records (payload, level) instead of sending."""
+
+    def __init__(self) -> None:
+        self.ready = True
+        self.timestamp = 0
+        self.sent: list[tuple[bytes, int | None]] = []
+        self.transport = self
+
+    def is_closing(self) -> bool:
+        return False
+
+    def send(self, payload: bytes, marker: bool, abs_time: int, level: int | None) -> None:
+        self.sent.append((payload, level))
+
+
+async def sites_send(muted: bool, seconds: float) -> list[list[tuple[bytes, int | None]]]:
+    sfu = bench()
+    n = 228
+    sites = [sfu.LightSite(i, FakeStream(), None) for i in range(n)]
+    task = asyncio.create_task(sfu.light_send_forever(sites, [b"opus"], [], n, 10.0, muted))
+    await asyncio.sleep(seconds)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return [site.audio.sent for site in sites]
+
+
+async def test_open_microphones_send_fifty_packets_a_second() -> None:
+    sent = await sites_send(False, 1.0)
+    assert all(40 <= len(s) <= 55 for s in sent)
+    assert all(payload == b"opus" for s in sent for payload, _ in s)
+
+
+async def test_muted_sites_send_dtx_and_the_floor_speaks() -> None:
+    sfu = bench()
+    sent = await sites_send(True, 1.0)
+    speaking = [s for s in sent if any(level != -127 for _, level in s)]
+    # the turn's speaker (and an interjector, or a turn's change): speech at 50 packets/s
+    assert 1 <= len(speaking) <= 4
+    assert all(
+        payload == b"opus" and level in (sfu.LOUD, sfu.SECOND)
+        for s in speaking
+        for payload, level in s
+        if level != -127
+    )
+    # everybody else: DTX, a silent packet every 200 ms (tests/browser/test_muted_audio.py)
+    quiet = [s for s in sent if s not in speaking]
+    assert len(quiet) >= 224
+    assert all(3 <= len(s) <= 7 for s in quiet)
+    assert all(payload == sfu.DTX_PAYLOAD for s in quiet for payload, _ in s)
