@@ -713,6 +713,61 @@ def set_receive_buffer(transceivers: Any, size: int) -> None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
+def set_read_batch(transceivers: Any, limit: int) -> None:
+    """Read up to ``limit`` datagrams each time a connection's UDP socket is ready, not one.
+
+    asyncio's datagram transport reads one datagram per ready socket per loop turn. In a town
+    hall a turn that reads one host packet forwards it to every site, so the turns are long and
+    few, and the host's socket — the one the session lives on — queues faster than one read a
+    turn empties it (docs/performance.md, "Town hall"). Draining it each turn reads it as fast
+    as it fills; a socket with one datagram waiting costs one more ``recvfrom`` that finds
+    nothing. Selector event loops only (the transport this wraps); other loops are left as
+    they are.
+    """
+    if limit <= 1:
+        return
+    for transceiver in transceivers:
+        for protocol in getattr(ice_connection(transceiver), "_protocols", []):
+            transport = getattr(protocol, "transport", None)
+            if isinstance(transport, _DATAGRAM_TRANSPORT) and not getattr(
+                transport, _BATCHED, False
+            ):
+                read_in_batches(transport, limit)
+
+
+_DATAGRAM_TRANSPORT = asyncio.selector_events._SelectorDatagramTransport  # type: ignore[attr-defined]
+_BATCHED = "_pendopo_read_batch"
+
+
+def read_in_batches(transport: Any, limit: int) -> None:
+    """One selector datagram transport reads up to ``limit`` datagrams a turn (see above)."""
+    sock = transport._sock
+
+    def read_ready() -> None:
+        # asyncio's _SelectorDatagramTransport._read_ready, repeated until the socket is empty.
+        for _ in range(limit):
+            if transport._conn_lost:
+                return
+            try:
+                data, addr = sock.recvfrom(transport.max_size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                transport._protocol.error_received(exc)
+                return
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                transport._fatal_error(exc, "Fatal read error on datagram transport")
+                return
+            transport._protocol.datagram_received(data, addr)
+
+    setattr(transport, _BATCHED, True)
+    transport._read_ready = read_ready  # what resume_reading registers
+    if transport._loop._remove_reader(transport._sock_fd):
+        transport._loop._add_reader(transport._sock_fd, read_ready)
+
+
 def tap_received_rtp(dtls: Any, tap: Callable[[Any], bool]) -> None:
     """Show every RTP packet a DTLS transport receives to ``tap`` before it is routed to a
     receiver (tests: raw payload types and bytes, simulated loss); ``tap`` may change the

@@ -48,6 +48,9 @@ class MediaSettings:
     announced_addresses: tuple[tuple[str, str], ...] = ()
     # Extension: SO_RCVBUF of each peer's UDP socket (bytes; 0 keeps the system default).
     udp_receive_buffer: int = 2 * 1024 * 1024
+    # Extension: datagrams read from a peer's UDP socket each time it is ready (asyncio reads
+    # one; 1 keeps that). A town hall's host socket otherwise fills faster than it is read.
+    udp_read_batch: int = 32
     # Extension: "packet" forwards each RTP packet with rewritten headers (media/rtp_forward.py);
     # "frame" reassembles frames and re-packetizes them per subscriber (the earlier path, ~1.5x
     # the CPU; kept selectable as a fallback).

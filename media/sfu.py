@@ -223,6 +223,7 @@ class Sfu:
             peer.remote_ufrag = ufrag
             self._configure_consent(peer)
             hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
+            hooks.set_read_batch(peer.pc.getTransceivers(), self._settings.udp_read_batch)
             self._gate_unheard_audio(peer, offer_sdp)
             hooks.set_direct_srtp(peer.pc.getTransceivers(), self._settings.direct_srtp)
             local_sdp = self._local_sdp(peer)
