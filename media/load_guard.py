@@ -17,8 +17,11 @@ keeps a smoothed share of one core:
   their connections, what it receives — so lower rungs would cost every site its moving
   picture for little.
 - **Up.** What the step freed (the share before it less the share ``SETTLE`` seconds after,
-  per video slot) is what a raise would cost again. One rung up when the share now plus
-  that gain, for the video slots there are now, stays under ``limit * RAISE_MARGIN``: a session
+  per video slot) is what a raise would cost again. While the share stays over the limit the
+  loop may still be working off what queued before the step, and the difference understates
+  what the step freed (a saturated loop reads ~0.95 either way), so the gain is read at the
+  first reading under the limit after ``SETTLE``. One rung up when the share now plus that
+  gain, for the video slots there are now, stays under ``limit * RAISE_MARGIN``: a session
   that shrank gets its picture back, one that did not stays down instead of overloading again.
   A gain is trusted for ``TRUST`` seconds: the share before a step may have held work that has
   ended since (ICE and DTLS handshakes of a crowd joining), which would keep the picture low for
@@ -103,7 +106,14 @@ class LoadGuard:
 
     def _read_gain(self, now: float, share: float) -> None:
         step = self._steps[-1] if self._steps else None
-        if step is not None and step.gain is None and now - step.at >= SETTLE:
+        # a loop still over the limit was saturated before the step and after it: what the
+        # step freed went to the backlog, and the gain is read once the share comes down
+        if (
+            step is not None
+            and step.gain is None
+            and now - step.at >= SETTLE
+            and share <= self.limit
+        ):
             step.gain = max(0.0, step.share - share)
 
     def _down(self, now: float, share: float, video_slots: int) -> Layer:

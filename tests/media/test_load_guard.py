@@ -67,6 +67,17 @@ def test_it_stays_down_while_the_session_is_as_big_and_rises_when_it_shrinks() -
     assert clock.run(guard, {"high": 0.55, "low": 0.3}, 60, 120) == []  # and stays
 
 
+def test_a_step_the_saturated_loop_hides_is_read_once_the_backlog_is_gone() -> None:
+    guard, clock = LoadGuard(0.85), Clock()
+    clock.run(guard, 0.5, 5, 228)
+    assert clock.run(guard, {"high": 1.0, "low": 0.95}, 3, 228) == ["low"]
+    # still saturated well past SETTLE: the loop works off what queued while it was high
+    assert clock.run(guard, {"high": 1.0, "low": 0.95}, 20, 228) == []
+    # the backlog gone, the low stream costs 0.6: the step freed 0.4, "high" would not fit
+    assert clock.run(guard, {"high": 1.0, "low": 0.6}, int(TRUST) - 40, 228) == []
+    assert guard.ceiling == "low"
+
+
 def test_a_step_down_during_set_up_is_not_held_against_the_session_forever() -> None:
     guard, clock = LoadGuard(0.85), Clock()
     # 5 connections' video, and 35 more being set up (DTLS, ICE), fill the core ...
