@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.browser.speech import write_speech_wav
+
 CHROMIUM = Path(os.environ.get("PENDOPO_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_PRESENT = CHROMIUM.exists()
 
@@ -58,4 +60,13 @@ async def chromium(args: Sequence[str] = CHROMIUM_ARGS) -> AsyncIterator[Browser
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+async def speaking_browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    """Chromium whose fake microphone speaks without pauses (tests/browser/speech.py): Opus
+    codes it in SILK, with FEC, and never enters DTX on its own."""
+    wav = write_speech_wav(tmp_path / "speech.wav")
+    async with chromium([*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]) as b:
         yield b

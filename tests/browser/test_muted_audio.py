@@ -9,14 +9,9 @@ muted site with the rate measured here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Page
 
-from tests.browser.conftest import CHROMIUM_ARGS, chromium
-from tests.browser.speech import write_speech_wav
 from tests.browser.test_protected_audio import start_meeting
 from tests.conftest import RunningServer
 
@@ -34,14 +29,6 @@ async def audio_sent_per_second(page: Page, seconds: float) -> float:
     await asyncio.sleep(seconds)
     after = await page.evaluate(_SENT)
     return float(after - before) / seconds
-
-
-@pytest.fixture
-async def speaking_browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    """Chromium whose fake microphone speaks without pauses (DTX would not cut in)."""
-    wav = write_speech_wav(tmp_path / "speech.wav")
-    async with chromium([*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]) as browser:
-        yield browser
 
 
 async def test_a_site_the_host_muted_sends_dtx_only(

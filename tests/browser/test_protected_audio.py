@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +17,7 @@ from playwright.async_api import Browser, Page
 from media import hooks
 from media.audio_protection import AudioProtection, RedSwitch
 from signaling.meeting import MEETING
-from tests.browser.conftest import CHROMIUM_ARGS, chromium
 from tests.browser.pages import assert_all_see_each_other, join_and_admit, new_page
-from tests.browser.speech import write_speech_wav
 from tests.browser.test_meeting import HOST, SUTRISNO, start_host
 from tests.conftest import RunningServer
 
@@ -140,14 +136,6 @@ async def test_chromium_gets_fec_and_red_and_the_host_hears_the_loss(
             break
         assert time.monotonic() < deadline, f"host's audio RR shows {remote}"
         await asyncio.sleep(0.5)
-
-
-@pytest.fixture
-async def speaking_browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    """Chromium whose fake microphone plays speech-like audio (Opus FEC needs speech)."""
-    wav = write_speech_wav(tmp_path / "speech.wav")
-    async with chromium([*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]) as browser:
-        yield browser
 
 
 async def test_host_encoder_adds_fec_for_the_lurah_loss(

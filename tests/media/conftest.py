@@ -6,7 +6,7 @@ import pytest
 
 from media import MediaSettings, Sfu
 from media.loudest import LoudestSettings
-from media.testing import LOOPBACK, ClientPeer, LoopbackEvents, SyntheticAudioTrack
+from media.testing import LOOPBACK, ClientPeer, LoopbackEvents, SyntheticAudioTrack, connect
 
 
 class Harness:
@@ -49,3 +49,15 @@ def tone(client: ClientPeer) -> SyntheticAudioTrack:
     track = client.local_tracks[0]
     assert isinstance(track, SyntheticAudioTrack)
     return track
+
+
+async def host_seen_by_lurah(harness: Harness) -> tuple[ClientPeer, ClientPeer]:
+    """A host publishing audio and video and a lurah subscribed to both, 10 frames in."""
+    host = harness.client("host")
+    host.publish(audio=True, video=True)
+    await connect(harness.sfu, "host", host)
+    lurah = harness.client("lurah")
+    await connect(harness.sfu, "lurah", lurah)
+    await harness.sfu.subscribe("lurah", "host", frozenset({"audio", "video"}))
+    await lurah.wait_frames("host", "video", 10, within=30)
+    return host, lurah

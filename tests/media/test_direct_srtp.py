@@ -14,9 +14,9 @@ import pytest
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 from media import MediaSettings, hooks
-from media.testing import LOOPBACK, ClientPeer, connect
+from media.testing import LOOPBACK
 
-from .conftest import Harness
+from .conftest import Harness, host_seen_by_lurah
 
 BOTH = frozenset({"audio", "video"})
 
@@ -109,13 +109,7 @@ def srtp_queued(connection: Any) -> list[int]:
 async def test_media_flows_with_srtp_handled_at_once_or_queued(direct: bool) -> None:
     harness = Harness(MediaSettings(host_addresses=LOOPBACK, direct_srtp=direct))
     try:
-        host = harness.client("host")
-        host.publish(audio=True, video=True)
-        await connect(harness.sfu, "host", host)
-        lurah: ClientPeer = harness.client("lurah")
-        await connect(harness.sfu, "lurah", lurah)
-        await harness.sfu.subscribe("lurah", "host", BOTH)
-        await lurah.wait_frames("host", "video", 10, within=30)
+        _, lurah = await host_seen_by_lurah(harness)
 
         server = harness.sfu._peer("host").pc
         transceiver = server.getTransceivers()[0]

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from media import MediaSettings, hooks
-from media.testing import LOOPBACK, ClientPeer, connect
+from media.testing import LOOPBACK
 
-from .conftest import Harness
+from .conftest import Harness, host_seen_by_lurah
 
 BOTH = frozenset({"audio", "video"})
 
@@ -110,13 +110,7 @@ async def test_a_batched_socket_still_closes_and_reports_errors() -> None:
 async def test_media_flows_with_the_server_reading_in_batches_or_not(batch: int) -> None:
     harness = Harness(MediaSettings(host_addresses=LOOPBACK, udp_read_batch=batch))
     try:
-        host = harness.client("host")
-        host.publish(audio=True, video=True)
-        await connect(harness.sfu, "host", host)
-        lurah: ClientPeer = harness.client("lurah")
-        await connect(harness.sfu, "lurah", lurah)
-        await harness.sfu.subscribe("lurah", "host", BOTH)
-        await lurah.wait_frames("host", "video", 10, within=30)
+        _, lurah = await host_seen_by_lurah(harness)
 
         server = harness.sfu._peer("host").pc
         connection = hooks.ice_connection(server.getTransceivers()[0])
