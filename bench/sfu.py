@@ -902,9 +902,8 @@ def print_townhall(
     delivered = sum(rep["delivered"] for rep in reports)
     print(
         f"scenario townhall: 1 host + {args.sites} sites, host video {args.width}x{args.height} "
-        f"{args.fps:.0f} fps, site video {args.site_video}, site audio {args.site_audio}, host "
-        f"audio slots "
-        f"{args.audio_speakers}, host shows {args.host_shown} video(s), "
+        f"{args.fps:.0f} fps, site video {args.site_video}, site audio {args.site_audio}, "
+        f"host audio slots {args.audio_speakers}, host shows {args.host_shown} video(s), "
         f"{args.forwarding} forwarding, {args.client_processes} client processes, "
         f"{srtp_line(args)}"
     )

@@ -65,7 +65,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from contextvars import ContextVar
 from fractions import Fraction
 from importlib.metadata import version
@@ -705,12 +705,20 @@ def set_receive_buffer(transceivers: Any, size: int) -> None:
     """
     if size <= 0:
         return
+    for transport in _udp_transports(transceivers):
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < size:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+def _udp_transports(transceivers: Any) -> Iterator[Any]:
+    """The asyncio datagram transports under the transceivers' ICE connections (aioice keeps
+    one protocol per gathered local address)."""
     for transceiver in transceivers:
         for protocol in getattr(ice_connection(transceiver), "_protocols", []):
             transport = getattr(protocol, "transport", None)
-            sock = transport.get_extra_info("socket") if transport is not None else None
-            if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < size:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+            if transport is not None:
+                yield transport
 
 
 def set_read_batch(transceivers: Any, limit: int) -> None:
@@ -726,22 +734,22 @@ def set_read_batch(transceivers: Any, limit: int) -> None:
     """
     if limit <= 1:
         return
-    for transceiver in transceivers:
-        for protocol in getattr(ice_connection(transceiver), "_protocols", []):
-            transport = getattr(protocol, "transport", None)
-            if isinstance(transport, _DATAGRAM_TRANSPORT) and not getattr(
-                transport, _BATCHED, False
-            ):
-                read_in_batches(transport, limit)
+    for transport in _udp_transports(transceivers):
+        if isinstance(transport, _DATAGRAM_TRANSPORT) and not reads_in_batches(transport):
+            read_in_batches(transport, limit)
 
 
 _DATAGRAM_TRANSPORT = asyncio.selector_events._SelectorDatagramTransport  # type: ignore[attr-defined]
 _BATCHED = "_pendopo_read_batch"
 
 
+def reads_in_batches(transport: Any) -> bool:
+    return bool(getattr(transport, _BATCHED, False))
+
+
 def read_in_batches(transport: Any, limit: int) -> None:
     """One selector datagram transport reads up to ``limit`` datagrams a turn (see above)."""
-    sock = transport._sock
+    recvfrom, max_size = transport._sock.recvfrom, transport.max_size
 
     def read_ready() -> None:
         # asyncio's _SelectorDatagramTransport._read_ready, repeated until the socket is empty.
@@ -749,7 +757,7 @@ def read_in_batches(transport: Any, limit: int) -> None:
             if transport._conn_lost:
                 return
             try:
-                data, addr = sock.recvfrom(transport.max_size)
+                data, addr = recvfrom(max_size)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -61,3 +62,19 @@ async def host_seen_by_lurah(harness: Harness) -> tuple[ClientPeer, ClientPeer]:
     await harness.sfu.subscribe("lurah", "host", frozenset({"audio", "video"}))
     await lurah.wait_frames("host", "video", 10, within=30)
     return host, lurah
+
+
+class FromHost:
+    """The host's video frames and audio packets a lurah receives from now on."""
+
+    def __init__(self, lurah: ClientPeer) -> None:
+        video = lurah.from_participant("host", "video")
+        audio = lurah.from_participant("host", "audio")
+        assert video is not None and audio is not None
+        self._video, self._audio = video, audio
+        self._start = (video.frames, audio.frames, time.monotonic())
+
+    def since(self) -> tuple[int, int, float]:
+        """(video frames, audio packets, seconds) since this was made."""
+        frames0, audio0, t0 = self._start
+        return self._video.frames - frames0, self._audio.frames - audio0, time.monotonic() - t0
