@@ -179,6 +179,7 @@ def server_settings(args: argparse.Namespace) -> MediaSettings:
         rate_control=not args.no_rate_control,
         loudest=LoudestSettings(limit=args.audio_speakers),
         drop_unheard_audio=not args.keep_unheard_audio,
+        drop_unseen_video=not args.keep_unseen_video,
         direct_srtp=not args.queued_srtp,
         cpu_limit=args.cpu_limit,
         udp_read_batch=args.read_batch,
@@ -412,6 +413,7 @@ async def measure(
         switches=s1.layer_switches - s0.layer_switches,
         layers={k: v - s0.layer_packets.get(k, 0) for k, v in s1.layer_packets.items()},
         unheard=s1.unheard_audio_dropped - s0.unheard_audio_dropped,
+        unseen=s1.unseen_video_dropped - s0.unseen_video_dropped,
         load=(s0.load_ceiling, s1.load_ceiling, s1.load_steps_down, s1.cpu_share),
         cpu_by_worker=[(b - a) / (t1 - t0) for a, b in zip(w0, w1, strict=True)],
     )
@@ -496,12 +498,20 @@ def workers_part(r: dict[str, Any]) -> str:
 
 
 def unheard_line(args: argparse.Namespace) -> str:
-    """Publishers' quiet audio dropped before SRTP (it counts in the received packets)."""
-    if args.keep_unheard_audio:
-        return "unheard audio kept: --keep-unheard-audio"
-    return (
-        f"of which unheard audio dropped before SRTP: {RESULT['unheard'] / RESULT['elapsed']:.0f}/s"
+    """Publishers' quiet audio and unseen video dropped before SRTP (they count in the received
+    packets)."""
+    elapsed = RESULT["elapsed"]
+    audio = (
+        "unheard audio kept: --keep-unheard-audio"
+        if args.keep_unheard_audio
+        else f"of which unheard audio dropped before SRTP: {RESULT['unheard'] / elapsed:.0f}/s"
     )
+    video = (
+        "unseen video kept: --keep-unseen-video"
+        if args.keep_unseen_video
+        else f"unseen video dropped before SRTP: {RESULT['unseen'] / elapsed:.0f}/s"
+    )
+    return f"{audio}; {video}"
 
 
 def load_line(args: argparse.Namespace) -> str:
@@ -1467,6 +1477,12 @@ def main() -> None:
         action="store_true",
         help="publishers' quiet audio that nobody hears goes through DTLS/SRTP and aiortc's "
         "receive path as before (MediaSettings.drop_unheard_audio=False)",
+    )
+    parser.add_argument(
+        "--keep-unseen-video",
+        action="store_true",
+        help="publishers' video that nobody sees goes through DTLS/SRTP and aiortc's receive "
+        "path as before (MediaSettings.drop_unseen_video=False)",
     )
     parser.add_argument(
         "--queued-srtp",

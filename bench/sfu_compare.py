@@ -83,7 +83,7 @@ def main() -> None:
     rows: list[tuple[str, int, dict[str, Any]]] = []
     print(
         "tree | N | load before | CPU core-s/s | fwd pkt/s | µs/fwd pkt | fps min | audio min "
-        "| rcvd pkt/s | unheard dropped pkt/s"
+        "| rcvd pkt/s | unheard dropped pkt/s | unseen dropped pkt/s"
     )
     for _round in range(args.rounds):
         for n in args.subscribers:
@@ -98,7 +98,9 @@ def main() -> None:
                     f"{label} | {n} | {f['load_before'][0]:.1f} | {f['cpu']:.3f} | "
                     f"{packets / f['elapsed']:.0f} | {per:.1f} | "
                     f"{min(fps):.1f} | {min(aps):.1f} | "
-                    f"{f['inbound'] / f['elapsed']:.0f} | {f.get('unheard', 0) / f['elapsed']:.0f}",
+                    f"{f['inbound'] / f['elapsed']:.0f} | "
+                    f"{f.get('unheard', 0) / f['elapsed']:.0f} | "
+                    f"{f.get('unseen', 0) / f['elapsed']:.0f}",
                     flush=True,
                 )
     print("\nmedians (per forwarded packet net of the fixed cost: (CPU(N) - CPU(0)) / pkt/s)")

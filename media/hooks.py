@@ -382,6 +382,19 @@ def handle_srtp_now(dtls: Any, data: bytes) -> bool:
     return True
 
 
+def decrypt_only(dtls: Any, data: bytes) -> None:
+    """Decrypt an SRTP datagram and drop it (media/unseen_video.py's keep-alive): SRTP's
+    rollover counter follows the stream while the rest of it is dropped unread. Nothing
+    happens before the transport has its keys."""
+    srtp = dtls._rx_srtp
+    if srtp is None or dtls._state != DtlsState.CONNECTED:
+        return
+    try:
+        srtp.unprotect(data)
+    except pylibsrtp.Error as exc:
+        logger.debug("SRTP unprotect failed: %s", exc)
+
+
 def run_now(step: Coroutine[Any, Any, None]) -> None:
     """Run a coroutine to its end now. aiortc's receive path is coroutines that only await each
     other and a synchronous ``sendto``, so it ends without ever waiting; one that does wait on

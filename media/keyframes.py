@@ -108,6 +108,12 @@ class KeyframeCache:
             else:
                 self.packets.append((packet, desc))
 
+    def interrupt(self) -> None:
+        """Packets of the stream were dropped unread (media/unseen_video.py): those cached since
+        the keyframe no longer lead up to the next one. The last whole keyframe stays a still."""
+        self.open = False
+        self.packets = []
+
     def since_keyframe(self, now: float) -> list[tuple[RtpPacket, Vp8Descriptor | None]]:
         """The keyframe and everything after it, if it is recent; else nothing."""
         if self.open and now - self.at <= self._max_age:

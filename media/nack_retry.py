@@ -116,6 +116,14 @@ class NackRetry:
             self._forget(now)
         return lost
 
+    def skipped(self, seq: int) -> None:
+        """A packet the server dropped without reading it (media/unseen_video.py): the newest
+        number moves on, and no gap before it is asked for."""
+        seq &= 0xFFFF
+        if self._max_seq is None or _newer(seq, self._max_seq):
+            self._max_seq = seq
+        self._missing.pop(seq, None)
+
     def due(self, now: float) -> list[int]:
         """The sequence numbers to ask for again now (marked as asked)."""
         self._forget(now)

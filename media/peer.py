@@ -19,6 +19,7 @@ from media.remb import RembGroup
 from media.rtp_forward import PacketForwarder
 from media.settings import Kind
 from media.unheard_audio import UnheardAudio
+from media.unseen_video import UnseenVideo
 from media.video_forward import VideoForwarder
 
 
@@ -44,6 +45,17 @@ class Publication:
     chosen for what it may cost, not for a dip of the publisher's encoder."""
     carried: bool = False  # its measured rate once reached SILENT_BPS (so silence means stopped)
     nacks: PacedNacks | None = None  # video: the server's NACKs to the publisher, retried
+
+    def count_unread(self, octets: int) -> None:
+        """Payload octets received but dropped unread (media/unseen_video.py), shared among the
+        temporal layers as the stream's rates last were (its descriptors are encrypted)."""
+        rates, counts = self.rates, self.octets_by_tid
+        total = sum(rates)
+        if total <= 0:
+            counts[0] += octets
+            return
+        for tid, rate in enumerate(rates):
+            counts[tid] += round(octets * rate / total)
 
 
 @dataclass(eq=False)
@@ -97,6 +109,7 @@ class Peer:
     uplink_counts: tuple[int, int] = (0, 0)  # (expected, received) media packets, cumulative
     remb: RembGroup = field(default_factory=RembGroup)  # one REMB for all its video receivers
     unheard: UnheardAudio | None = None  # the gate on its quiet audio (media/unheard_audio.py)
+    unseen: UnseenVideo | None = None  # the gate on video nobody sees (media/unseen_video.py)
     relayed: bool = False
     """A publisher connected to another worker of the cascade: its publications are fed by
     the relay (media/relay.py), ``pc`` is never negotiated."""

@@ -64,6 +64,10 @@ class MediaSettings:
     # Extension: a publisher's quiet audio that no slot forwards and no recorder takes is
     # dropped from the raw datagram, before DTLS and SRTP (media/unheard_audio.py).
     drop_unheard_audio: bool = True
+    # Extension: a publisher's video that no slot has selected, no recorder takes and no other
+    # worker wants is dropped from the raw datagram, before DTLS and SRTP
+    # (media/unseen_video.py): a town hall's sites outside the host's six tiles.
+    drop_unseen_video: bool = True
     # Extension: a peer's SRTP is decrypted and handled in its socket's read callback instead
     # of being queued for aiortc's DTLS task (media/hooks.py ``handle_srtp_now``); False: queued.
     direct_srtp: bool = True

@@ -32,6 +32,7 @@ from media import audio_sdp, hooks, vp8_layers
 from media.announce import announce
 from media.audio_protection import AudioProtection
 from media.budget import TokenBucket
+from media.datagram_gate import gates
 from media.errors import MediaError
 from media.events import CascadeEvents, MediaEvents
 from media.forwarding import ForwardingTrack, is_vp8_keyframe
@@ -60,6 +61,7 @@ from media.settings import (
 )
 from media.stats import KindStats, SfuStats
 from media.unheard_audio import UnheardAudio
+from media.unseen_video import UnseenVideo, offered_ssrcs
 from media.video_forward import VideoForwarder
 from pendopo.tasks import TaskSet
 
@@ -224,7 +226,7 @@ class Sfu:
             self._configure_consent(peer)
             hooks.set_receive_buffer(peer.pc.getTransceivers(), self._settings.udp_receive_buffer)
             hooks.set_read_batch(peer.pc.getTransceivers(), self._settings.udp_read_batch)
-            self._gate_unheard_audio(peer, offer_sdp)
+            self._gate_datagrams(peer, offer_sdp)
             hooks.set_direct_srtp(peer.pc.getTransceivers(), self._settings.direct_srtp)
             local_sdp = self._local_sdp(peer)
             tracks = self._track_map(peer)
@@ -571,6 +573,7 @@ class Sfu:
         out.rtx_resent, out.rtx_dropped = self._retired.rtx_resent, self._retired.rtx_dropped
         out.late_audio_dropped = self._retired.late_audio_dropped
         out.unheard_audio_dropped = self._retired.unheard_audio_dropped
+        out.unseen_video_dropped = self._retired.unseen_video_dropped
         out.upstream_nacked = self._retired.upstream_nacked
         out.upstream_nack_retries = self._retired.upstream_nack_retries
         out.upstream_repaired = self._retired.upstream_repaired
@@ -681,6 +684,8 @@ class Sfu:
                     into.layer_packets[layer] = into.layer_packets.get(layer, 0) + packets
         if peer.unheard is not None:
             into.unheard_audio_dropped += peer.unheard.dropped
+        if peer.unseen is not None:
+            into.unseen_video_dropped += peer.unseen.dropped
         into.rtx_resent += peer.budget.allowed
         into.rtx_dropped += peer.budget.refused
         for pub in peer.publications.values():
@@ -698,17 +703,23 @@ class Sfu:
                 into.upstream_repair_seconds += retry.repair_time
                 into.upstream_given_up += retry.given_up
 
-    def _gate_unheard_audio(self, peer: Peer, offer_sdp: str) -> None:
-        """The publisher's quiet audio that nobody hears is dropped before SRTP
-        (media/unheard_audio.py); audio without a negotiated level is never gated."""
+    def _gate_datagrams(self, peer: Peer, offer_sdp: str) -> None:
+        """The publisher's datagrams nobody needs are dropped before SRTP: quiet audio nobody
+        hears (media/unheard_audio.py), video nobody sees (media/unseen_video.py)."""
+        transceivers = peer.pc.getTransceivers()
+        peer.unheard = self._unheard_audio_gate(peer, offer_sdp)
+        peer.unseen = self._unseen_video_gate(peer, offer_sdp)
+        hooks.set_datagram_gate(transceivers, gates(peer.unheard, peer.unseen))
+
+    def _unheard_audio_gate(self, peer: Peer, offer_sdp: str) -> UnheardAudio | None:
+        """Audio without a negotiated level is never gated."""
         transceivers = peer.pc.getTransceivers()
         pub = peer.publications.get("audio")
         mid = next((t.mid for t in transceivers if pub and t.receiver is pub.receiver), None)
         wanted = self._settings.drop_unheard_audio and mid is not None
         level_id, ssrcs = audio_sdp.level_source(offer_sdp, mid) if wanted else (None, [])
         if pub is None or level_id is None or not ssrcs:
-            hooks.set_datagram_gate(transceivers, None)
-            return
+            return None
         publisher, receiver = peer.peer_id, pub.receiver
         gate = UnheardAudio(
             publisher,
@@ -720,8 +731,61 @@ class Sfu:
             tally=lambda ssrc, seq, ts: hooks.count_as_received(receiver, ssrc, seq, ts),
         )
         gate.dropped = peer.unheard.dropped if peer.unheard is not None else 0
-        peer.unheard = gate
-        hooks.set_datagram_gate(transceivers, gate)
+        return gate
+
+    def _unseen_video_gate(self, peer: Peer, offer_sdp: str) -> UnseenVideo | None:
+        """Video whose m-sections name no SSRC is never gated, nor on the frame path (its
+        slots take aiortc's reassembled frames, whose jitter buffer does not resume cleanly
+        after a drop; tests/media/test_forwarding.py ``test_host_and_sites_each_way[frame]``)."""
+        if self._settings.forwarding != "packet":
+            return None
+        streams = [p for p in (peer.publications.get("video"), peer.low) if p is not None]
+        receivers = [p.receiver for p in streams if p.receiver is not None]
+        mids = [t.mid for t in peer.pc.getTransceivers() if t.receiver in receivers]
+        ssrcs = offered_ssrcs(offer_sdp, mids)
+        if not self._settings.drop_unseen_video or not receivers or not ssrcs:
+            return None
+        publisher, dtls = peer.peer_id, receivers[0].transport
+
+        def tally(ssrc: int, seq: int, timestamp: int, octets: int) -> bool:
+            for pub in streams:
+                if pub.receiver is not None and hooks.count_as_received(
+                    pub.receiver, ssrc, seq, timestamp
+                ):
+                    if pub.nacks is not None:
+                        pub.nacks.policy.skipped(seq)
+                    pub.count_unread(octets)
+                    return True
+            return False
+
+        def interrupted() -> None:
+            for pub in streams:
+                pub.cache.interrupt()
+
+        gate = UnseenVideo(
+            publisher,
+            ssrcs,
+            seen=lambda: self._seen(publisher),
+            keep=lambda datagram: hooks.decrypt_only(dtls, datagram),
+            tally=tally,
+            interrupted=interrupted,
+        )
+        gate.dropped = peer.unseen.dropped if peer.unseen is not None else 0
+        return gate
+
+    def _seen(self, publisher: str) -> bool:
+        """Someone may see the publisher's video now: a slot has one of its streams selected,
+        a recorder takes it, or another worker wants it (a camera the host turned off:
+        nobody)."""
+        key = (publisher, "video")
+        if key in self._disabled:
+            return False
+        if self._relays.get(key) or publisher in self._recorders:
+            return True
+        for slot in self._routes.get(key, ()):
+            if slot.video is None or slot.video.target is not None:
+                return True
+        return False
 
     def _listened(self, publisher: str) -> bool:
         """Someone may hear the publisher's audio now: a slot forwards it or a recorder takes

@@ -42,6 +42,9 @@ class SfuStats:
     # publishers' audio packets dropped before decryption: quiet, and nobody hears them
     # (media/unheard_audio.py); they count in ``received`` (the server did receive them)
     unheard_audio_dropped: int = 0
+    # publishers' video packets dropped before decryption: nobody sees that video now
+    # (media/unseen_video.py); they count in ``received`` too
+    unseen_video_dropped: int = 0
     late_audio_dropped: int = 0  # Opus packets arriving after a newer one (not forwarded)
     red_packets: int = 0  # audio packets sent as RED with an earlier frame (lossy subscribers)
     # video layers (packet path): packets sent per layer ("high", "low", "low_base", "still"),

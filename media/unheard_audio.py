@@ -36,15 +36,14 @@ import time
 from collections.abc import Callable, Iterable
 
 from media import rtp_peek
+from media.datagram_gate import KEEP_EVERY, StreamGate
 from media.loudest import Loudness
-
-KEEP_EVERY = 1.0  # seconds between packets let through per quiet stream
 
 LevelCallback = Callable[[int, bool], None]  # (level in dBov <= 0, voiced)
 Tally = Callable[[int, int, int], bool]  # (ssrc, sequence number, timestamp) -> counted
 
 
-class UnheardAudio:
+class UnheardAudio(StreamGate):
     """The drop decision for one publisher's connection (see the module's docstring)."""
 
     def __init__(
@@ -60,26 +59,17 @@ class UnheardAudio:
         keep_every: float = KEEP_EVERY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.publisher = publisher
+        super().__init__(publisher, ssrcs, keep_every=keep_every, clock=clock)
         self.level_id = level_id
-        self.ssrcs = frozenset(ssrcs)
         self._loudness = loudness
         self._speaking_level = loudness.settings.speaking_level
         self._listened = listened
         self._hear = hear
         self._tally = tally
-        self._keep_every = keep_every
-        self._clock = clock
-        self._kept: dict[int, float] = {}  # ssrc -> when its last keep-alive went through
-        self.dropped = 0
-
-    def __call__(self, datagram: bytes) -> bool:
-        """The datagram gate's form: True drops the datagram."""
-        return self.should_drop(datagram, self._clock())
 
     def should_drop(self, datagram: bytes, now: float) -> bool:
-        head = rtp_peek.header(datagram)
-        if head is None or head.ssrc not in self.ssrcs:
+        head = self.header(datagram)
+        if head is None:
             return False
         found = rtp_peek.audio_level(datagram, self.level_id)
         if found is None:
@@ -92,8 +82,7 @@ class UnheardAudio:
             return False
         if self._loudness.speaking(publisher, now) or self._listened():
             return False
-        if now - self._kept.get(head.ssrc, float("-inf")) >= self._keep_every:
-            self._kept[head.ssrc] = now
+        if self.keep_alive(head.ssrc, now):
             return False
         if not self._tally(head.ssrc, head.sequence_number, head.timestamp):
             return False  # its receive statistics do not exist yet: let the receiver start them

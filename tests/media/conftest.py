@@ -4,9 +4,11 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from aiortc.rtp import RtpPacket
 
-from media import MediaSettings, Sfu
+from media import MediaSettings, Sfu, hooks
 from media.loudest import LoudestSettings
+from media.peer import Peer
 from media.testing import LOOPBACK, ClientPeer, LoopbackEvents, SyntheticAudioTrack, connect
 
 
@@ -22,6 +24,18 @@ class Harness:
         self.events.clients[peer_id] = client
         self.clients.append(client)
         return client
+
+    def server_peer(self, name: str) -> Peer:
+        """The SFU's side of a participant's connection."""
+        return self.sfu._peer(name)
+
+    def arriving(self, name: str) -> list[RtpPacket]:
+        """Every RTP packet of the publisher's connection that reaches the router (decrypted),
+        from now on."""
+        seen: list[RtpPacket] = []
+        transport = self.server_peer(name).pc.getTransceivers()[0].receiver.transport
+        hooks.tap_received_rtp(transport, lambda p: not seen.append(p))
+        return seen
 
     async def close(self) -> None:
         for client in self.clients:

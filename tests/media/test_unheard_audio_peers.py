@@ -13,7 +13,6 @@ from aiortc.rtp import RtpPacket
 
 from media import MediaSettings, audio_sdp, hooks, rtp_peek
 from media.loudest import LoudestSettings
-from media.peer import Peer
 from media.testing import LOOPBACK, ClientPeer, connect, wait_for
 
 from .conftest import Harness, tone
@@ -26,18 +25,6 @@ LOUD, QUIET = 0.3, 0.0003  # about -13 dBov and -73 dBov
 @pytest.fixture
 async def harness(loudest_harness: Harness) -> Harness:
     return loudest_harness
-
-
-def server_peer(harness: Harness, name: str) -> Peer:
-    return harness.sfu._peer(name)
-
-
-def arriving(harness: Harness, name: str) -> list[RtpPacket]:
-    """Every RTP packet of the publisher's connection that reaches the router: decrypted."""
-    seen: list[RtpPacket] = []
-    transport = server_peer(harness, name).pc.getTransceivers()[0].receiver.transport
-    hooks.tap_received_rtp(transport, lambda p: not seen.append(p))
-    return seen
 
 
 def sending(client: ClientPeer) -> list[bytes]:
@@ -100,13 +87,13 @@ def rtp_of(packets: list[RtpPacket], ssrc: int) -> int:
 async def test_quiet_audio_is_dropped_before_decryption(harness: Harness) -> None:
     clients = await publishers(harness, {"site0": LOUD, "site1": LOUD, "site2": LOUD, "q": QUIET})
     receiver = await listen(harness, list(clients), ["site0", "site1", "site2"])
-    gate = server_peer(harness, "q").unheard
+    gate = harness.server_peer("q").unheard
     assert gate is not None
     # The id the gate reads is the one the server's answer negotiated.
     answer = str(clients["q"].pc.remoteDescription.sdp)
     assert f"a=extmap:{gate.level_id} {audio_sdp.LEVEL_URI}" in answer
 
-    decrypted = arriving(harness, "q")
+    decrypted = harness.arriving("q")
     ssrc = ssrc_of(clients["q"])
     sent0, dropped0 = tone(clients["q"]).sent, harness.sfu.stats().unheard_audio_dropped
     t0 = time.monotonic()
@@ -117,7 +104,7 @@ async def test_quiet_audio_is_dropped_before_decryption(harness: Harness) -> Non
     assert rtp_of(decrypted, ssrc) <= 5  # one a second reaches SRTP
     assert dropped >= sent - 10
     # The server's receive statistics count the dropped ones as received: no loss to report.
-    pub = server_peer(harness, "q").publications["audio"]
+    pub = harness.server_peer("q").publications["audio"]
     expected, got = hooks.receiver_media_counts(pub.receiver)
     assert expected - got <= 2
     # The loud ones are still heard, at full rate.
@@ -133,12 +120,12 @@ async def test_a_publisher_who_starts_speaking_passes_from_its_first_loud_packet
     levels = {"site0": LOUD, "site1": LOUD, "q": QUIET, "x": QUIET}
     clients = await publishers(harness, levels)
     receiver = await listen(harness, list(clients), ["site0", "site1"])
-    gate = server_peer(harness, "x").unheard
+    gate = harness.server_peer("x").unheard
     assert gate is not None
     await wait_for(lambda: gate.dropped > 50, within=10, what="x's quiet audio dropped")
 
     sent = sending(clients["x"])
-    decrypted = arriving(harness, "x")
+    decrypted = harness.arriving("x")
     ssrc = ssrc_of(clients["x"])
     await asyncio.sleep(1.0)
     tone(clients["x"]).set_amplitude(LOUD)
@@ -170,8 +157,8 @@ async def test_video_is_never_dropped(harness: Harness) -> None:
     await harness.sfu.subscribe("bupati", "cam", VIDEO | AUDIO)
     await receiver.wait_frames("cam", "video", 10, within=30)
 
-    decrypted = arriving(harness, "cam")
-    gate = server_peer(harness, "cam").unheard
+    decrypted = harness.arriving("cam")
+    gate = harness.server_peer("cam").unheard
     assert gate is not None
     dropped0 = gate.dropped
     video = receiver.from_participant("cam", "video")
@@ -193,11 +180,11 @@ async def test_a_peer_without_the_level_extension_is_untouched(harness: Harness)
     clients = await publishers(harness, levels, no_level=("plain",))
     assert audio_sdp.LEVEL_URI not in str(clients["plain"].pc.remoteDescription.sdp)
     await listen(harness, list(clients), ["site0", "site1", "site2"])
-    assert server_peer(harness, "plain").unheard is None
-    q = server_peer(harness, "q").unheard
+    assert harness.server_peer("plain").unheard is None
+    q = harness.server_peer("q").unheard
     assert q is not None
 
-    decrypted = arriving(harness, "plain")
+    decrypted = harness.arriving("plain")
     ssrc = ssrc_of(clients["plain"])
     sent0, q0 = tone(clients["plain"]).sent, q.dropped
     await asyncio.sleep(2.0)
@@ -217,8 +204,8 @@ async def test_setting_off_drops_nothing() -> None:
         levels = {"site0": LOUD, "site1": LOUD, "site2": LOUD, "q": QUIET}
         clients = await publishers(harness, levels)
         await listen(harness, list(clients), ["site0", "site1", "site2"])
-        assert server_peer(harness, "q").unheard is None
-        decrypted = arriving(harness, "q")
+        assert harness.server_peer("q").unheard is None
+        decrypted = harness.arriving("q")
         ssrc = ssrc_of(clients["q"])
         sent0 = tone(clients["q"]).sent
         await asyncio.sleep(2.0)
