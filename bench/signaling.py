@@ -61,6 +61,9 @@ TICK_ENV = "PENDOPO_BENCH_TICK"
 TRAILING_ENV = "PENDOPO_BENCH_TRAILING_TICK"
 """``--trailing-tick`` for the server process: every push waits the whole tick (the rule before
 the leading edge)."""
+EIO_WAIT_FOR_ENV = "PENDOPO_BENCH_EIO_WAIT_FOR"
+"""``--eio-wait-for`` for the server process: engine.io's own writer poll (a task per wait), not
+signaling/eio_poll.py's."""
 NO_SPLIT_ENV = "PENDOPO_BENCH_NO_SPLIT"
 """``--no-split``: no timing of pushes in the server and the clients (the bench as before)."""
 REPEAT_S = 1.0
@@ -122,6 +125,10 @@ def serve(port: int, data_dir: str) -> None:
         signaling.fanout.COALESCE_SECONDS = float(tick)  # --tick: an experiment, not a setting
     if os.environ.get(TRAILING_ENV):
         signaling.fanout.LEADING_EDGE = False  # --trailing-tick: the earlier rule, to compare
+    if os.environ.get(EIO_WAIT_FOR_ENV):
+        from signaling import eio_poll
+
+        eio_poll.uninstall()  # --eio-wait-for: engine.io's own writer poll, to compare
 
     async def speaking(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         meeting = app[MEETING]
@@ -1100,6 +1107,8 @@ async def drive(args: argparse.Namespace) -> None:
         print(f"server tick (coalescing): {float(tick) * 1000:g} ms", flush=True)
     if os.environ.get(TRAILING_ENV):
         print("server tick: every push waits the whole tick (--trailing-tick)", flush=True)
+    if os.environ.get(EIO_WAIT_FOR_ENV):
+        print("engine.io writers: a task per wait (--eio-wait-for)", flush=True)
     for scenario in args.scenario:
         with tempfile.TemporaryDirectory() as tmp:
             port = free_port()
@@ -1156,9 +1165,15 @@ def main() -> None:
         "--trailing-tick", action="store_true", help="every push waits the whole tick, as before "
         "the leading edge (signaling.fanout.LEADING_EDGE = False)"
     )  # fmt: skip
+    parser.add_argument(
+        "--eio-wait-for", action="store_true", help="engine.io's own socket writer, a task per "
+        "wait (signaling/eio_poll.py not installed)"
+    )  # fmt: skip
     args = parser.parse_args()
     if args.trailing_tick:
         os.environ[TRAILING_ENV] = "1"
+    if args.eio_wait_for:
+        os.environ[EIO_WAIT_FOR_ENV] = "1"
     if args.no_split:
         os.environ[NO_SPLIT_ENV] = "1"
     if args.tick is not None:

@@ -17,6 +17,7 @@ from aiohttp import web
 from edge.keys import REGISTRY
 from edge.placement import peer_origin
 from pendopo.config import Settings
+from signaling import eio_poll
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def compress_in_loop() -> None:
 
 def create_server(settings: Settings) -> socketio.AsyncServer:
     compress_in_loop()
+    eio_poll.install()
     manager = None
     if settings.redis_url:
         manager = socketio.AsyncRedisManager(
