@@ -120,6 +120,9 @@ def test_gates_combine_in_order() -> None:
     calls.clear()
     neither = gates(gate("a", False), gate("b", False))
     assert neither is not None and not neither(b"x") and calls == ["a", "b"]
+    calls.clear()
+    three = gates(gate("a", False), gate("b", True), gate("c", True))
+    assert three is not None and three(b"x") and calls == ["a", "b"]
 
 
 OFFER = """v=0
