@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 
+from media import hooks
 from media.budget import TokenBucket
 from media.estimate import DownlinkEstimate
 from media.forwarding import ForwardingTrack
@@ -46,9 +47,25 @@ class Publication:
     carried: bool = False  # its measured rate once reached SILENT_BPS (so silence means stopped)
     nacks: PacedNacks | None = None  # video: the server's NACKs to the publisher, retried
 
+    def count_dropped(self, ssrc: int, seq: int, timestamp: int, octets: int) -> bool:
+        """A datagram of this stream (``ssrc``: its media or its RTX SSRC) that the server
+        dropped unread (media/unseen_video.py) counts as received: in the receiver's statistics
+        of ``ssrc``; for the media SSRC also in the NACK policy (not asked for) and the measured
+        rate (``octets`` of payload). False when the receiver has no statistics of ``ssrc`` (not
+        this stream's, or nothing received yet)."""
+        receiver = self.receiver
+        if receiver is None or not hooks.count_as_received(receiver, ssrc, seq, timestamp):
+            return False
+        if ssrc in hooks.receiver_rtx_ssrcs(receiver):
+            return True  # a retransmission: its sequence numbers are the RTX stream's own
+        if self.nacks is not None:
+            self.nacks.policy.skipped(seq)
+        self.count_unread(octets)
+        return True
+
     def count_unread(self, octets: int) -> None:
-        """Payload octets received but dropped unread (media/unseen_video.py), shared among the
-        temporal layers as the stream's rates last were (its descriptors are encrypted)."""
+        """Payload octets received but dropped unread, shared among the temporal layers as the
+        stream's rates last were (its descriptors are encrypted)."""
         rates, counts = self.rates, self.octets_by_tid
         total = sum(rates)
         if total <= 0:

@@ -748,15 +748,7 @@ class Sfu:
         publisher, dtls = peer.peer_id, receivers[0].transport
 
         def tally(ssrc: int, seq: int, timestamp: int, octets: int) -> bool:
-            for pub in streams:
-                if pub.receiver is not None and hooks.count_as_received(
-                    pub.receiver, ssrc, seq, timestamp
-                ):
-                    if pub.nacks is not None:
-                        pub.nacks.policy.skipped(seq)
-                    pub.count_unread(octets)
-                    return True
-            return False
+            return any(pub.count_dropped(ssrc, seq, timestamp, octets) for pub in streams)
 
         def interrupted() -> None:
             for pub in streams:

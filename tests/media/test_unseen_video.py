@@ -5,12 +5,16 @@ real aiortc peers: test_unseen_video_peers.py."""
 from __future__ import annotations
 
 import struct
+from types import SimpleNamespace
+from typing import Any, cast
 
+from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket
 
 from media.datagram_gate import gates
 from media.keyframes import KeyframeCache
 from media.nack_retry import NackRetry
+from media.peer import Publication
 from media.unseen_video import SRTP_TAG, UnseenVideo, offered_ssrcs
 from media.vp8_layers import Vp8Descriptor
 
@@ -198,3 +202,34 @@ def test_an_interrupted_cache_keeps_its_still_but_no_longer_replays() -> None:
     assert [p.sequence_number for p, _ in cache.still()] == [1]
     cache.add(delta, descriptor(False), 10.2)
     assert cache.since_keyframe(10.2) == []  # only a new keyframe opens it again
+
+
+def dropped_into(policy: NackRetry) -> Publication:
+    """A video stream whose receiver (as aiortc keeps it) has statistics of CAMERA and of its
+    RTX SSRC, and whose NACK policy is ``policy``."""
+    receiver = SimpleNamespace(
+        _RTCRtpReceiver__remote_streams={
+            CAMERA: StreamStatistics(clockrate=90000),
+            CAMERA_RTX: StreamStatistics(clockrate=90000),
+        },
+        _RTCRtpReceiver__rtx_ssrc={CAMERA_RTX: CAMERA},
+    )
+    pub = Publication("site", "video", None, cast(Any, receiver))
+    pub.nacks = cast(Any, SimpleNamespace(policy=policy))
+    return pub
+
+
+def test_a_dropped_packet_counts_as_received_and_an_rtx_one_leaves_the_nacks_alone() -> None:
+    policy = NackRetry()
+    pub = dropped_into(policy)
+    assert policy.received(1000, 0.0) == []
+    assert pub.count_dropped(CAMERA, 1001, 3000, 900)
+    assert pub.octets_by_tid[0] == 900  # its payload in the measured rate
+    # A retransmission's sequence number is the RTX stream's own (here far "ahead" of the
+    # media's): counted in its statistics, but the media's NACK policy does not move to it.
+    assert pub.count_dropped(CAMERA_RTX, 1001 + 20_000, 3000, 900)
+    assert pub.octets_by_tid[0] == 900
+    assert policy.received(1002, 0.1) == []  # the next media packet: no gap, nothing to ask
+    assert not pub.count_dropped(4444, 5, 0, 100)  # not this stream's SSRC
+    streams = cast(Any, pub.receiver)._RTCRtpReceiver__remote_streams
+    assert streams[CAMERA].packets_received == 1 and streams[CAMERA_RTX].packets_received == 1
