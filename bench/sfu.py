@@ -32,7 +32,10 @@ video (``--site-video``, "off" for audio only) and receive with a *light* receiv
 DTLS as usual, but incoming RTP is counted per SSRC from its clear header and dropped without
 SRTP decryption (``RtpCounter``): video frames are packets with the marker bit. Unlike a
 browser they send no receiver reports, REMB, NACK or PLI (so the SFU's rate control sees a
-receiver with nothing to report: its LAN prior), and they never decode or decrypt.
+receiver with nothing to report: its LAN prior), and they never decode or decrypt. Like a
+browser they answer the server's keyframe request: their video cycle starts again at its
+keyframe (``LightSite.restart``; before 2026-12-06 evening they ignored it, and a site the host
+started showing waited for the cycle's next keyframe, up to 2 s).
 """
 
 from __future__ import annotations
@@ -1208,6 +1211,13 @@ class LightStream:
 class LightSite:
     def __init__(self, index: int, audio: LightStream, video: LightStream | None) -> None:
         self.index, self.audio, self.video = index, audio, video
+        self.frames = 0
+        if video is not None:  # a PLI: the next frame is the cycle's keyframe
+            hooks.on_keyframe_request(video.sender, self.restart)
+
+    def restart(self) -> None:
+        """Answer a keyframe request as a browser does (with a keyframe, from the next frame
+        on): the pre-encoded cycle starts again at its keyframe."""
         self.frames = 0
 
 
