@@ -2,7 +2,7 @@
 common: media/unheard_audio.py (quiet audio nobody hears) and media/unseen_video.py (video
 nobody sees) each drop some RTP datagrams of the publisher's SSRCs before DTLS and SRTP, each
 lets one packet a second of a stream it drops be its keep-alive, and a connection runs both
-(:func:`gates`)."""
+(:func:`gates`: one header read per datagram, handed to the gate of its SSRC)."""
 
 from __future__ import annotations
 
@@ -39,13 +39,15 @@ class StreamGate:
         return self.should_drop(datagram, self._clock())
 
     def should_drop(self, datagram: bytes, now: float) -> bool:
-        raise NotImplementedError
-
-    def header(self, datagram: bytes) -> rtp_peek.RtpHeader | None:
-        """The clear RTP header of a datagram of one of the gate's SSRCs; None for anything
-        else (RTCP, DTLS, another SSRC, a truncated packet)."""
+        """Whether to drop any datagram: only RTP of the gate's SSRCs is decided on (not RTCP,
+        DTLS, another SSRC, a truncated packet)."""
         head = rtp_peek.header(datagram)
-        return head if head is not None and head.ssrc in self.ssrcs else None
+        return head is not None and head.ssrc in self.ssrcs and self.decide(datagram, head, now)
+
+    def decide(self, datagram: bytes, head: rtp_peek.RtpHeader, now: float) -> bool:
+        """Whether to drop an RTP datagram of one of the gate's SSRCs (``head``: its clear
+        header, read once by the caller)."""
+        raise NotImplementedError
 
     def keep_alive(self, ssrc: int, now: float) -> bool:
         """This packet of ``ssrc`` is its keep-alive (the first, then one per ``keep_every``)."""
@@ -55,15 +57,22 @@ class StreamGate:
         return False
 
 
-def gates(*gates: Gate | None) -> Gate | None:
-    """One datagram gate from several (None where a connection has none): the first that
-    drops a datagram drops it."""
+def gates(*gates: StreamGate | None) -> Gate | None:
+    """One datagram gate from a connection's gates (None where it has none): each datagram's
+    header is read once and the datagram goes to the gate of its SSRC (a publisher's audio and
+    video gates have SSRCs of their own)."""
     present = [g for g in gates if g is not None]
     if not present:
         return None
     if len(present) == 1:
         return present[0]
-    if len(present) == 2:  # a publisher's two gates: every datagram it sends comes here
-        first, second = present
-        return lambda datagram: first(datagram) or second(datagram)
-    return lambda datagram: any(gate(datagram) for gate in present)
+    by_ssrc = {ssrc: gate for gate in present for ssrc in gate.ssrcs}
+
+    def gate(datagram: bytes) -> bool:
+        head = rtp_peek.header(datagram)
+        if head is None:
+            return False
+        found = by_ssrc.get(head.ssrc)
+        return found is not None and found.decide(datagram, head, found._clock())
+
+    return gate

@@ -364,8 +364,8 @@ def handle_srtp_now(dtls: Any, data: bytes) -> bool:
     transport is connected with its SRTP keys. aiortc's task would handle the queued datagrams
     one after the other; here a datagram is handled as it is read, so the few that wait in the
     queue when the keys arrive are handled after newer ones (RTP is ordered by sequence number)."""
-    srtp = dtls._rx_srtp
-    if srtp is None or dtls._state != DtlsState.CONNECTED:
+    srtp = _receiving_srtp(dtls)
+    if srtp is None:
         return False
     dtls._RTCDtlsTransport__rx_bytes += len(data)
     dtls._RTCDtlsTransport__rx_packets += 1
@@ -382,12 +382,19 @@ def handle_srtp_now(dtls: Any, data: bytes) -> bool:
     return True
 
 
+def _receiving_srtp(dtls: Any) -> Any:
+    """The DTLS transport's SRTP session for what it receives, or None until it is connected
+    with its keys."""
+    srtp = dtls._rx_srtp
+    return srtp if srtp is not None and dtls._state == DtlsState.CONNECTED else None
+
+
 def decrypt_only(dtls: Any, data: bytes) -> None:
     """Decrypt an SRTP datagram and drop it (media/unseen_video.py's keep-alive): SRTP's
     rollover counter follows the stream while the rest of it is dropped unread. Nothing
     happens before the transport has its keys."""
-    srtp = dtls._rx_srtp
-    if srtp is None or dtls._state != DtlsState.CONNECTED:
+    srtp = _receiving_srtp(dtls)
+    if srtp is None:
         return
     try:
         srtp.unprotect(data)

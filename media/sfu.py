@@ -737,13 +737,13 @@ class Sfu:
         """Video whose m-sections name no SSRC is never gated, nor on the frame path (its
         slots take aiortc's reassembled frames, whose jitter buffer does not resume cleanly
         after a drop; tests/media/test_forwarding.py ``test_host_and_sites_each_way[frame]``)."""
-        if self._settings.forwarding != "packet":
+        if not self._settings.drop_unseen_video or self._settings.forwarding != "packet":
             return None
         streams = [p for p in (peer.publications.get("video"), peer.low) if p is not None]
         receivers = [p.receiver for p in streams if p.receiver is not None]
         mids = [t.mid for t in peer.pc.getTransceivers() if t.receiver in receivers]
-        ssrcs = offered_ssrcs(offer_sdp, mids)
-        if not self._settings.drop_unseen_video or not receivers or not ssrcs:
+        ssrcs = offered_ssrcs(offer_sdp, mids) if receivers else []
+        if not ssrcs:
             return None
         publisher, dtls = peer.peer_id, receivers[0].transport
 

@@ -67,10 +67,7 @@ class UnheardAudio(StreamGate):
         self._hear = hear
         self._tally = tally
 
-    def should_drop(self, datagram: bytes, now: float) -> bool:
-        head = self.header(datagram)
-        if head is None:
-            return False
+    def decide(self, datagram: bytes, head: rtp_peek.RtpHeader, now: float) -> bool:
         found = rtp_peek.audio_level(datagram, self.level_id)
         if found is None:
             return False

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 
 from aiortc import sdp as aiortc_sdp
 
-from media import rtp_bytes
+from media import rtp_bytes, rtp_peek
 from media.datagram_gate import KEEP_EVERY, StreamGate
 
 SRTP_TAG = 10  # bytes of the authentication tag after an SRTP payload (AES-CM, HMAC-SHA1-80)
@@ -68,10 +68,7 @@ class UnseenVideo(StreamGate):
         self._interrupted = interrupted
         self.dropping = False
 
-    def should_drop(self, datagram: bytes, now: float) -> bool:
-        head = self.header(datagram)
-        if head is None:
-            return False
+    def decide(self, datagram: bytes, head: rtp_peek.RtpHeader, now: float) -> bool:
         if self._seen():
             self.dropping = False
             return False

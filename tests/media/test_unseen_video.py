@@ -11,10 +11,11 @@ from typing import Any, cast
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket
 
-from media.datagram_gate import gates
+from media.datagram_gate import StreamGate, gates
 from media.keyframes import KeyframeCache
 from media.nack_retry import NackRetry
 from media.peer import Publication
+from media.rtp_peek import RtpHeader
 from media.unseen_video import SRTP_TAG, UnseenVideo, offered_ssrcs
 from media.vp8_layers import Vp8Descriptor
 
@@ -106,27 +107,36 @@ def test_a_truncated_extension_block_counts_no_payload() -> None:
     assert p.tallied[-1][3] == 0
 
 
-def test_gates_combine_in_order() -> None:
-    calls: list[str] = []
+class Recording(StreamGate):
+    """A gate that drops what ``verdict`` says and records the sequence numbers it decided on."""
 
-    def gate(name: str, verdict: bool):  # type: ignore[no-untyped-def]
-        def check(data: bytes) -> bool:
-            calls.append(name)
-            return verdict
+    def __init__(self, ssrcs: list[int], verdict: bool) -> None:
+        super().__init__("site", ssrcs, clock=lambda: 100.0)
+        self.verdict = verdict
+        self.decided: list[int] = []
 
-        return check
+    def decide(self, datagram: bytes, head: RtpHeader, now: float) -> bool:
+        self.decided.append(head.sequence_number)
+        return self.verdict
 
+
+def test_gates_hand_each_datagram_to_the_gate_of_its_ssrc() -> None:
     assert gates(None, None) is None
-    only = gate("a", False)
+    only = Recording([MIC], False)
     assert gates(None, only) is only
-    both = gates(gate("a", True), gate("b", True))
-    assert both is not None and both(b"x") and calls == ["a"]  # the first drop decides
-    calls.clear()
-    neither = gates(gate("a", False), gate("b", False))
-    assert neither is not None and not neither(b"x") and calls == ["a", "b"]
-    calls.clear()
-    three = gates(gate("a", False), gate("b", True), gate("c", True))
-    assert three is not None and three(b"x") and calls == ["a", "b"]
+    audio, video = Recording([MIC], True), Recording([CAMERA, CAMERA_RTX], False)
+    both = gates(audio, video)
+    assert both is not None
+    assert both(packet(MIC, seq=1, pt=111))  # the audio gate's verdict, read once
+    assert not both(packet(CAMERA, seq=2))
+    assert not both(packet(CAMERA_RTX, seq=3, pt=97))
+    assert not both(packet(4444, seq=4))  # no gate's SSRC: neither is asked
+    assert not both(struct.pack("!BBHI", 0x81, 201, 7, MIC) + bytes(24))  # RTCP
+    assert not both(packet(CAMERA)[:8])  # truncated
+    assert audio.decided == [1] and video.decided == [2, 3]
+    # Alone, a gate reads the header itself and decides on its own SSRCs only.
+    assert only(packet(MIC, seq=5, pt=111)) is False and only.decided == [5]
+    assert not only(packet(CAMERA, seq=6)) and only.decided == [5]
 
 
 OFFER = """v=0
