@@ -123,6 +123,9 @@ class WireEvents:
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         pass
 
+    def video_seen(self, publisher: str, seen: bool) -> None:
+        pass  # light sites keep sending: what the gate drops is measured (--keep-unseen-video)
+
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)

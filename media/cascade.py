@@ -463,6 +463,9 @@ class WorkerEvents:
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         self.cascade._events.video_layer(subscriber, publisher, layer, reason)
 
+    def video_seen(self, publisher: str, seen: bool) -> None:
+        self.cascade._events.video_seen(publisher, seen)
+
     def published(self, publisher: str, kind: str, stream: str) -> None:
         self.cascade._published(self.index, publisher, kind, stream)
 

@@ -29,6 +29,12 @@ class MediaEvents(Protocol):
         one layer where a lower one would have been chosen). Told when the choice is made; the
         switch itself follows at the target stream's next keyframe."""
 
+    def video_seen(self, publisher: str, seen: bool) -> None:
+        """Whether anyone may see the publisher's video: False once nobody has for
+        ``MediaSettings.pause_unseen_after`` seconds (its page may stop sending its camera),
+        True the moment someone may again, or when its connection ends (a new one starts
+        sending). Only ever True after a False (media/unseen_pause.py)."""
+
 
 class CascadeEvents(Protocol):
     """What an SFU tells the cascade it is part of (media/cascade.py): a session spread over

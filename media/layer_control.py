@@ -58,6 +58,7 @@ PEAK_DECAY = 0.97  # a stream's peak rate falls by 3 % a second once it is past
 
 Notify = Callable[[str, str, str, str], None]  # subscriber, publisher, layer, reason
 RequestKeyframe = Callable[[str, str], None]  # publisher, stream
+Selected = Callable[[str], None]  # publisher: a slot selected one of its streams
 
 
 class LayerControl:
@@ -67,11 +68,13 @@ class LayerControl:
         notify: Notify,
         request_keyframe: RequestKeyframe,
         rate_control: bool = True,
+        selected: Selected | None = None,
     ) -> None:
         self._peers = peers
         self._rate_control = rate_control
         self._notify = notify
         self._request_keyframe = request_keyframe
+        self._selected = selected
         self.priors: dict[str, int | None] = {}
         self.ceilings: dict[str, Layer] = {}
         self.load_ceiling: Layer = "high"
@@ -348,6 +351,8 @@ class LayerControl:
         if target is not before:
             _ntp, wall = packet_clock()
             self.kick(slot, wall)
+            if target is not None and self._selected is not None:
+                self._selected(slot.publisher)  # a paused camera sends again (unseen_pause.py)
 
     def _tell(self, peer: Peer, slot: Slot, layer: str, reason: str) -> None:
         if slot.told == (layer, reason) or slot.publisher is None:

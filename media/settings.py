@@ -68,6 +68,10 @@ class MediaSettings:
     # worker wants is dropped from the raw datagram, before DTLS and SRTP
     # (media/unseen_video.py): a town hall's sites outside the host's six tiles.
     drop_unseen_video: bool = True
+    # Extension: seconds nobody may see a publisher's video after which its page is told to
+    # stop sending its camera (``MediaEvents.video_seen``, media/unseen_pause.py); 0: never.
+    # Packet path only (the watch runs on its tick).
+    pause_unseen_after: float = 10.0
     # Extension: a peer's SRTP is decrypted and handled in its socket's read callback instead
     # of being queued for aiortc's DTLS task (media/hooks.py ``handle_srtp_now``); False: queued.
     direct_srtp: bool = True

@@ -61,6 +61,7 @@ from media.settings import (
 )
 from media.stats import KindStats, SfuStats
 from media.unheard_audio import UnheardAudio
+from media.unseen_pause import UnseenWatch
 from media.unseen_video import UnseenVideo, offered_ssrcs
 from media.video_forward import VideoForwarder
 from pendopo.tasks import TaskSet
@@ -139,8 +140,13 @@ class Sfu:
         self._disabled: set[tuple[str, str]] = set()
         self._keyframes: dict[tuple[str, str], KeyframeThrottle] = {}  # (publisher, stream)
         self._layers = LayerControl(
-            self._peers, self._notify_layer, self._request_keyframe, settings.rate_control
+            self._peers,
+            self._notify_layer,
+            self._request_keyframe,
+            settings.rate_control,
+            selected=self._recheck_seen,
         )
+        self._unseen = UnseenWatch(settings.pause_unseen_after, self._seen, self._notify_seen)
         self._load = LoadGuard(settings.cpu_limit)
         self._ticker: asyncio.Task[None] | None = None
         self._tasks = TaskSet("media task", logger)
@@ -349,6 +355,7 @@ class Sfu:
         else:
             self._recorders[participant] = recorder
             self._request_keyframe(participant)
+            self._recheck_seen(participant)
         for kind in KINDS:
             self._demand(participant, kind)
 
@@ -459,6 +466,7 @@ class Sfu:
         if kind == "video":
             self._request_keyframe(publisher, "high")
             self._request_keyframe(publisher, "low")
+            self._recheck_seen(publisher)
 
     def hear(self, publisher: str, level_dbov: int, voiced: bool) -> None:
         """An audio level of a publisher connected to another worker (for the loudest choice
@@ -535,6 +543,7 @@ class Sfu:
                 now = time.monotonic()
                 self._layers.tick(now)
                 self._guard_load(now)
+                self._unseen.check(self._cameras(), now)
             except Exception:  # one bad tick must not end rate control for everyone
                 logger.exception("layer control tick failed")
 
@@ -651,6 +660,7 @@ class Sfu:
     async def _drop_peer(self, peer: Peer) -> None:
         if self._peers.get(peer.peer_id) is peer:
             del self._peers[peer.peer_id]
+            self._unseen.forget(peer.peer_id)
         if peer.closed:
             return
         peer.closed = True
@@ -778,6 +788,18 @@ class Sfu:
             if slot.video is None or slot.video.target is not None:
                 return True
         return False
+
+    def _cameras(self) -> list[str]:
+        """Publishers connected here that send video (a relayed one is watched by its own
+        worker)."""
+        return [
+            p.peer_id
+            for p in self._peers.values()
+            if not p.relayed and "video" in p.publications and p.connected
+        ]
+
+    def _recheck_seen(self, publisher: str) -> None:
+        self._unseen.recheck(publisher)
 
     def _listened(self, publisher: str) -> bool:
         """Someone may hear the publisher's audio now: a slot forwards it or a recorder takes
@@ -1172,6 +1194,12 @@ class Sfu:
             self._events.video_layer(subscriber, publisher, layer, reason)
         except Exception:
             logger.exception("video_layer(%s, %s) failed", subscriber, publisher)
+
+    def _notify_seen(self, publisher: str, seen: bool) -> None:
+        try:
+            self._events.video_seen(publisher, seen)
+        except Exception:
+            logger.exception("video_seen(%s, %s) failed", publisher, seen)
 
     def _notify_state(self, peer_id: str, state: str) -> None:
         try:

@@ -416,6 +416,7 @@ class LoopbackEvents:
         self.levels: dict[str, list[tuple[int, bool]]] = {}
         self.states: dict[str, list[str]] = {}
         self.layers: list[tuple[str, str, str, str]] = []  # (subscriber, publisher, layer, why)
+        self.seen: list[tuple[str, bool]] = []  # (publisher, seen): video_seen calls
         self.errors: list[BaseException] = []
         self._tasks = TaskSet("loopback answer")
 
@@ -450,6 +451,9 @@ class LoopbackEvents:
 
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         self.layers.append((subscriber, publisher, layer, reason))
+
+    def video_seen(self, publisher: str, seen: bool) -> None:
+        self.seen.append((publisher, seen))
 
     def last_layer(self, subscriber: str, publisher: str) -> tuple[str, str] | None:
         """(layer, reason) the subscriber was last told for the publisher's video."""

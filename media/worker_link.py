@@ -101,6 +101,7 @@ EVENTS = (
     "audio_level",
     "peer_state",
     "video_layer",
+    "video_seen",
     "published",
     "relay_wanted",
     "keyframe_wanted",
@@ -162,6 +163,9 @@ class EventRouter:
 
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         self._sink(subscriber).video_layer(subscriber, publisher, layer, reason)
+
+    def video_seen(self, publisher: str, seen: bool) -> None:
+        self._sink(publisher).video_seen(publisher, seen)
 
     def published(self, publisher: str, kind: str, stream: str) -> None:
         self._sink(publisher).published(publisher, kind, stream)
@@ -434,6 +438,9 @@ class _Sink:
 
     def video_layer(self, subscriber: str, publisher: str, layer: str, reason: str) -> None:
         self._event("video_layer", subscriber, publisher, layer, reason)
+
+    def video_seen(self, publisher: str, seen: bool) -> None:
+        self._event("video_seen", publisher, seen)
 
     def published(self, publisher: str, kind: str, stream: str) -> None:
         self._event("published", publisher, kind, stream)

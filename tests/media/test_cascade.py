@@ -8,6 +8,7 @@ lends its SFU. The clients are aiortc peers that decode what they get.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,12 @@ class TwoWorkers:
 @pytest.fixture
 async def workers(tmp_path: Path) -> AsyncIterator[TwoWorkers]:
     settings = MediaSettings(host_addresses=LOOPBACK, loudest=LoudestSettings(limit=0))
+    async with two_workers(tmp_path, settings) as both:
+        yield both
+
+
+@contextlib.asynccontextmanager
+async def two_workers(tmp_path: Path, settings: MediaSettings) -> AsyncIterator[TwoWorkers]:
     first, second = tmp_path / "w1.sock", tmp_path / "w2.sock"
     events = LoopbackEvents()
     a = build(settings, [first, second], events)
@@ -56,6 +63,18 @@ async def workers(tmp_path: Path) -> AsyncIterator[TwoWorkers]:
         await a.close()
         await b.close()
         await events.close()
+
+
+async def host_and_site(workers: TwoWorkers) -> dict[str, ClientPeer]:
+    """A host connected to worker A and a site placed on worker B, both publishing."""
+    peers = {}
+    for name in ("host", "site1"):
+        peer = workers.client(name, keep_times=False)
+        peer.publish(audio=True, video=True, width=160, height=120, fps=10)
+        await connect(workers.a, name, peer)
+        peers[name] = peer
+    assert workers.a.placed("site1") == 1
+    return peers
 
 
 async def test_a_session_over_two_workers_reaches_everyone(workers: TwoWorkers) -> None:
@@ -97,13 +116,7 @@ async def test_a_session_over_two_workers_reaches_everyone(workers: TwoWorkers) 
 
 async def test_mute_and_forget_reach_the_other_worker(workers: TwoWorkers) -> None:
     a = workers.a
-    peers = {}
-    for name in ("host", "site1"):
-        peer = workers.client(name, keep_times=False)
-        peer.publish(audio=True, video=True, width=160, height=120, fps=10)
-        await connect(a, name, peer)
-        peers[name] = peer
-    assert a.placed("site1") == 1
+    peers = await host_and_site(workers)
     await a.subscribe("site1", "host", BOTH)
     site = peers["site1"]
     await site.wait_frames("host", "video", 3, within=30)
@@ -116,3 +129,24 @@ async def test_mute_and_forget_reach_the_other_worker(workers: TwoWorkers) -> No
     await a.forget("host")
     await wait_for(lambda: "host" not in workers.b.local._peers, 5, what="forgotten on B")
     assert a.placed("host") is None
+
+
+async def test_a_camera_nobody_sees_on_the_other_worker_is_told_to_pause(tmp_path: Path) -> None:
+    """``video_seen`` of a publisher connected to worker B reaches the bridge's events over
+    the workers' link, both ways."""
+    settings = MediaSettings(
+        host_addresses=LOOPBACK, loudest=LoudestSettings(limit=0), pause_unseen_after=1.0
+    )
+    async with two_workers(tmp_path, settings) as workers:
+        a = workers.a
+        peers = await host_and_site(workers)
+        await a.subscribe("site1", "host", BOTH)
+        await a.subscribe("host", "site1", frozenset({"audio"}))  # heard, not seen
+        await peers["site1"].wait_frames("host", "video", 3, within=30)
+        told = workers.events.seen
+        await wait_for(lambda: ("site1", False) in told, 10, what="site1 told unseen")
+        assert ("host", False) not in told  # site1 sees the host
+        await a.subscribe("host", "site1", BOTH)
+        await wait_for(lambda: told[-1] == ("site1", True), 5, what="site1 told seen")
+        await peers["host"].wait_frames("site1", "video", 3, within=30)
+        assert not workers.events.errors

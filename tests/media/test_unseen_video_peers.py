@@ -134,3 +134,29 @@ async def test_the_setting_off_drops_nothing() -> None:
         assert harness.sfu.stats().unseen_video_dropped == 0
     finally:
         await harness.close()
+
+
+async def test_the_page_of_a_camera_nobody_sees_is_told_to_pause_and_to_send_again() -> None:
+    """``video_seen`` (media/unseen_pause.py): False after the delay unseen; True the moment
+    the host's slot selects the site's video again, without waiting for a tick; True too when
+    the site's connection ends while paused."""
+    harness = Harness(MediaSettings(host_addresses=LOOPBACK, pause_unseen_after=1.0))
+    try:
+        await site_heard_not_seen(harness)
+        await wait_for(
+            lambda: harness.events.seen == [("site", False)], within=5, what="told unseen"
+        )
+        assert harness.events.seen == [("site", False)]  # nothing more while unseen
+        await harness.sfu.subscribe("host", "site", AUDIO | VIDEO)
+        t0 = time.monotonic()
+        await wait_for(lambda: len(harness.events.seen) == 2, within=5, what="told seen")
+        assert harness.events.seen[-1] == ("site", True)
+        assert time.monotonic() - t0 < 0.5  # the slot's selection, not the 1-second tick
+        await harness.sfu.unsubscribe("host", "site")
+        await harness.sfu.subscribe("host", "site", AUDIO)
+        await wait_for(lambda: len(harness.events.seen) == 3, within=5, what="unseen again")
+        await harness.sfu.remove("site")
+        assert harness.events.seen[-2:] == [("site", False), ("site", True)]
+        assert not harness.events.errors
+    finally:
+        await harness.close()
