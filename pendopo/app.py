@@ -153,6 +153,7 @@ async def _meeting(app: web.Application) -> AsyncIterator[None]:
         WeakLinkPolicy(min_capacity_kbps=settings.weak_site_min_kbps),
         settings.call_quality_interval,
     )
+    bridge.on_video_seen = links.video_seen
     outside = Collaborators(
         accounts=app[ACCOUNTS],
         invites=app[INVITES],

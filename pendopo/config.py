@@ -83,6 +83,9 @@ class Settings:
     """Most speakers' audio the server forwards to one page at a time: the loudest (0: all)."""
     media_cpu_limit: float = 0.85
     """Share of one core above which everyone gets the low video stream (0: never)."""
+    camera_pause_unseen: float = 10.0
+    """Seconds nobody may see a participant's video after which their page stops sending the
+    camera, until someone shows it again (0: never)."""
     redis_url: str | None = None
     """redis://host:port/db — share rooms between several processes; unset: in-memory rooms."""
     node_id: str | None = None
@@ -269,6 +272,8 @@ def load_settings(
         raise ConfigError("setting 'audio_speakers' must be 0 (no limit) or more")
     if not 0 <= settings.media_cpu_limit <= 1:
         raise ConfigError("setting 'media_cpu_limit' must be between 0 (never shed) and 1")
+    if settings.camera_pause_unseen < 0:
+        raise ConfigError("setting 'camera_pause_unseen' must be 0 (never) or more seconds")
     if settings.call_quality_interval < 0.5:
         raise ConfigError("setting 'call_quality_interval' must be at least 0.5 seconds")
     if settings.lobby_max_per_room < 1 or settings.lobby_max_per_address < 1:

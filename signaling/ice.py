@@ -86,4 +86,5 @@ def media_settings(settings: Settings) -> MediaSettings:
         forwarding=forwarding,
         loudest=LoudestSettings(limit=settings.audio_speakers),
         cpu_limit=settings.media_cpu_limit,
+        pause_unseen_after=settings.camera_pause_unseen,
     )

@@ -9,17 +9,22 @@ Decided by the pure functions of ``rooms.weak_links`` from the site's link in th
   admitted, changes mode or brings a new media connection;
 - sending: ``media:limits`` (``send_limits``) pushed to the page when they change — also to a
   page waiting in the lobby, whose connection is already up — and re-read every few seconds
-  against the SFU's estimate of what arrives from the page (``Sfu.uplink``).
+  against the SFU's estimate of what arrives from the page (``Sfu.uplink``); ``unseen`` while
+  the SFU says nobody sees the participant's video (``video_seen``, media/unseen_pause.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable
 
 from media import MediaServer
+from pendopo.tasks import TaskSet
 from rooms import Participant, ParticipantState, RoomService
 from rooms.sites import LinkHealth, SiteDirectory
 from rooms.weak_links import (
+    NO_LIMITS,
     SendLimits,
     WeakLinkPolicy,
     downlink_prior,
@@ -33,6 +38,7 @@ from signaling.payloads import MediaLimits
 from signaling.periodic import Periodic
 
 _SEATED = (ParticipantState.LOBBY, ParticipantState.ADMITTED)
+log = logging.getLogger(__name__)
 
 
 class LinkPolicy:
@@ -56,13 +62,31 @@ class LinkPolicy:
         self.policy = policy
         self._receiving: dict[str, tuple[int | None, str]] = {}
         self._limits: dict[str, SendLimits] = {}
+        self._unseen: set[str] = set()  # participants nobody sees (MediaEvents.video_seen)
         self._loop = Periodic("uplink limits", every, self.refresh)
+        self._tasks = TaskSet("camera pause", log)
 
     def start(self) -> None:
         self._loop.start()
 
     async def stop(self) -> None:
         await self._loop.stop()
+        await self._tasks.close()
+
+    def video_seen(self, participant_id: str, seen: bool) -> None:
+        """The SFU's ``MediaEvents.video_seen``: the page's limits follow at once."""
+        if seen:
+            self._unseen.discard(participant_id)
+        else:
+            self._unseen.add(participant_id)
+        room_id = self.connections.room_of(participant_id)
+        if room_id is not None:
+            self._tasks.spawn(self._reapply(room_id, participant_id))
+
+    async def _reapply(self, room_id: str, participant_id: str) -> None:
+        p = await self.service.store.get_participant(room_id, participant_id)
+        if p is not None and p.state in _SEATED:
+            await self.apply(p)
 
     async def _link(self, p: Participant) -> LinkHealth | None:
         return None if p.site_code is None else await self.sites().link(p.site_code)
@@ -94,12 +118,15 @@ class LinkPolicy:
                 sfu.set_video_ceiling(p.id, receiving[1])
         uplink = sfu.uplink(p.id)
         before = self._limits.get(p.id)
-        await self._send(p.id, send_limits(link, uplink, not p.receive_video, self.policy, before))
+        limits = send_limits(link, uplink, not p.receive_video, self.policy, before)
+        if p.id in self._unseen:
+            limits = dataclasses.replace(limits, unseen=True)
+        await self._send(p.id, limits)
 
     async def _send(self, participant_id: str, limits: SendLimits) -> None:
         """Push ``media:limits`` when they changed (the first time only when there are any)."""
         before = self._limits.get(participant_id)
-        if before == limits or (before is None and limits.reason == "ok"):
+        if before == limits or (before is None and limits == NO_LIMITS):
             return
         self._limits[participant_id] = limits
         payload: MediaLimits = {
@@ -108,6 +135,7 @@ class LinkPolicy:
             "max_framerate": limits.max_framerate,
             "low_only": limits.low_only,
             "reason": limits.reason,
+            "unseen": limits.unseen,
         }
         await self.fanout.to_participant(participant_id, "media:limits", payload)
 

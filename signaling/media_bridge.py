@@ -63,6 +63,8 @@ class MediaBridge:
         self.recording_retention_days = recording_retention_days
         self._recording: dict[str, Recording] = {}  # room id -> its recording in progress
         self._shares: dict[str, str] = {}  # room id -> the share publisher id applied
+        self.on_video_seen: Callable[[str, bool], None] | None = None
+        """Where ``video_seen`` goes (the composition root sets the link policy's)."""
         self.sfu = media(self)
 
     # ------------------------------------------------------------------ MediaEvents
@@ -91,6 +93,12 @@ class MediaBridge:
         why video is reduced or off (docs/protocol.md ``media:layer``)."""
         payload: MediaLayer = {"publisher": publisher, "layer": layer, "reason": reason}
         self._tell(subscriber, "media:layer", payload)
+
+    def video_seen(self, publisher: str, seen: bool) -> None:
+        """Nobody sees (or someone sees again) the publisher's video: its page's camera
+        limits follow (``media:limits`` ``unseen``)."""
+        if self.on_video_seen is not None:
+            self.on_video_seen(publisher, seen)
 
     def hold(self, participant_id: str) -> None:
         """Keep the participant's media events until :meth:`release`: its admission message

@@ -170,6 +170,7 @@ class MediaLimits(TypedDict):
     max_framerate: float | None
     low_only: bool
     reason: str
+    unseen: bool
 
 
 class Admitted(TypedDict):

@@ -140,6 +140,7 @@ async def test_audio_only_limits_the_camera_and_says_which_layer(
         "max_framerate": 5.0,
         "low_only": True,
         "reason": "audio_only",
+        "unseen": False,
     }
     await lurah.frames(host, "audio", 10)  # audio goes on
 
