@@ -151,8 +151,17 @@ const DEPENDENCY_DESCRIPTOR = "https://aomedia.org/av1-rtp-spec/#dependency-desc
  * `max_bitrate` bit/s for the whole camera (null: the browser decides); `scale_down` the high
  * layer's scaleResolutionDownBy; `max_framerate` caps both layers; `low_only` switches the high
  * layer off. `reason`: "ok" (no limits), "audio_only", a weak-link reason ("vsat", ...),
- * "uplink_loss", "uplink_rate".
- * @typedef {{max_bitrate: number|null, scale_down: number, max_framerate: number|null, low_only: boolean, reason: string}} MediaLimits
+ * "uplink_loss", "uplink_rate". `unseen`: true while nobody in the session shows our video (no
+ * page has our tile, for the server's `camera_pause_unseen` seconds): both camera layers are
+ * switched off, whatever the other fields say (they still carry the link's limits for when
+ * someone shows us again); false or absent (an older server): send as the other fields say.
+ * @typedef {object} MediaLimits
+ * @property {number|null} max_bitrate
+ * @property {number} scale_down
+ * @property {number|null} max_framerate
+ * @property {boolean} low_only
+ * @property {string} reason
+ * @property {boolean} [unseen]
  */
 /**
  * `media:layer` (server -> client): which layer of `publisher`'s video the server forwards to us.
@@ -222,24 +231,27 @@ export function playoutHold(held, { rtt_ms, nackRate, froze }) {
 
 /**
  * The encodings of both camera layers under `limits` (null: none). Pure: the caller copies them
- * into `RTCRtpSender.getParameters().encodings[0]`.
+ * into `RTCRtpSender.getParameters().encodings[0]`. `limits.unseen` switches both layers off
+ * (nobody shows our video), also when `reason` is "ok"; the other limits still shape what the
+ * layers send once they are switched on again.
  * @param {MediaLimits|null} limits
  * @returns {{high: Record<string, any>, low: Record<string, any>}}
  */
 export function layerEncodings(limits) {
   const l = limits && limits.reason !== "ok" ? limits : null;
+  const unseen = limits?.unseen === true;
   const budget = l?.max_bitrate ?? null;
   const lowRate = budget === null ? LOW_LAYER.maxBitrate : Math.min(LOW_LAYER.maxBitrate, budget);
   const fps = l?.max_framerate ?? null;
   return {
     high: {
-      active: !l?.low_only,
+      active: !unseen && !l?.low_only,
       scaleResolutionDownBy: Math.max(1, l?.scale_down ?? 1),
       maxBitrate: budget === null ? undefined : Math.max(50000, budget - lowRate),
       maxFramerate: fps ?? undefined,
     },
     low: {
-      active: true,
+      active: !unseen,
       maxBitrate: lowRate,
       maxFramerate: Math.min(LOW_LAYER.maxFramerate, fps ?? LOW_LAYER.maxFramerate),
     },
@@ -937,7 +949,8 @@ export class MeetingClient extends EventTarget {
    * What we send (RTCRtpSender.setParameters): nothing while waiting in the lobby (the server
    * would forward none of it; the microphone stays private and a thin uplink stays free — on
    * admission the encoder starts with the keyframe the server asks for), else the server's
-   * `media:limits` on both camera layers.
+   * `media:limits` on both camera layers (no camera at all while nobody shows our video:
+   * `unseen`; the microphone is not touched by it).
    */
   async _applySending() {
     const waiting = this.status === "lobby";
@@ -947,7 +960,7 @@ export class MeetingClient extends EventTarget {
     if (this._audio) plan.push([this._audio, { active: !waiting }]);
     if (this._camera) {
       plan.push([this._camera.high, { ...wanted.high, active: wanted.high.active && !waiting }]);
-      plan.push([this._camera.low, { ...wanted.low, active: !waiting }]);
+      plan.push([this._camera.low, { ...wanted.low, active: wanted.low.active && !waiting }]);
     }
     for (const [sender, encoding] of plan) {
       const params = sender.getParameters();

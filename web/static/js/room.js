@@ -839,7 +839,9 @@ function renderNotice() {
   } else if (layers.some((l) => l.reason === "bandwidth")) {
     lines.push(t("notice.videoReduced"));
   }
-  if (client.cameraOn && limits && limits.reason !== "ok") {
+  if (client.cameraOn && limits?.unseen) {
+    lines.push(t("notice.cameraUnseen")); // nobody shows our tile: nothing of the camera is sent
+  } else if (client.cameraOn && limits && limits.reason !== "ok") {
     lines.push(t(limits.reason === "audio_only" ? "notice.cameraStill" : limits.low_only ? "notice.cameraLow" : "notice.cameraReduced"));
   }
   box.textContent = lines.join(" ");
