@@ -101,8 +101,13 @@ async def test_a_camera_nobody_shows_pauses_and_sends_again_when_shown(
         notice = lurah.locator("#media-notice")
 
         # Shown on the host's page for several times the pause: the camera keeps sending.
+        shown_from = await lurah.evaluate(_BYTES_SENT)
         await lurah.wait_for_timeout(3 * PAUSE * 1000)
+        shown_to = await lurah.evaluate(_BYTES_SENT)
         assert await lurah.evaluate(_CAMERA_ACTIVE) == [True, True]
+        assert shown_to["video"] > shown_from["video"]
+        rates = {k: (shown_to[k] - shown_from[k]) * 8 / (3 * PAUSE) / 1000 for k in shown_to}
+        print(f"shown: video {rates['video']:.0f} kbit/s, audio {rates['audio']:.0f} kbit/s")
         await expect(notice).not_to_contain_text(UNSEEN)
 
         # The host's page no longer shows the lurah: the server forwards nothing to it...
