@@ -118,10 +118,10 @@ class LinkPolicy:
                 sfu.set_video_ceiling(p.id, receiving[1])
         uplink = sfu.uplink(p.id)
         before = self._limits.get(p.id)
+        if before is not None:  # what the link allowed: kept through a pause, not the pause
+            before = dataclasses.replace(before, unseen=False)
         limits = send_limits(link, uplink, not p.receive_video, self.policy, before)
-        if p.id in self._unseen:
-            limits = dataclasses.replace(limits, unseen=True)
-        await self._send(p.id, limits)
+        await self._send(p.id, dataclasses.replace(limits, unseen=p.id in self._unseen))
 
     async def _send(self, participant_id: str, limits: SendLimits) -> None:
         """Push ``media:limits`` when they changed (the first time only when there are any)."""
