@@ -36,6 +36,10 @@ receiver with nothing to report: its LAN prior), and they never decode or decryp
 browser they answer the server's keyframe request: their video cycle starts again at its
 keyframe (``LightSite.restart``; before 2026-12-06 evening they ignored it, and a site the host
 started showing waited for the cycle's next keyframe, up to 2 s).
+Like a page, a site the SFU says nobody has seen for ``--camera-pause`` seconds
+(``MediaEvents.video_seen``; default 10, as the server's) stops sending its video, and starts
+again at its keyframe when told it is seen; ``--camera-pause 0`` keeps every camera sending
+(the gate then drops what nobody sees, as before 2026-12-06 night).
 """
 
 from __future__ import annotations
@@ -124,7 +128,21 @@ class WireEvents:
         pass
 
     def video_seen(self, publisher: str, seen: bool) -> None:
-        pass  # light sites keep sending: what the gate drops is measured (--keep-unseen-video)
+        """As a page does on ``media:limits`` ``unseen``: a town hall's light site stops
+        sending its video while unseen and starts again at a keyframe (``--camera-pause``);
+        the fanout scenario's publishers keep sending."""
+        if seen:
+            PAUSED.discard(publisher)
+        else:
+            PAUSED.add(publisher)
+        writer = self.writers.get(publisher)
+        if writer is not None:
+            writer.write(json.dumps({"op": "seen", "peer": publisher, "seen": seen}).encode())
+            writer.write(b"\n")
+
+
+PAUSED: set[str] = set()
+"""Publishers whose pages were told nobody sees them (``video_seen``), now."""
 
 
 def cpu_seconds() -> float:
@@ -186,6 +204,7 @@ def server_settings(args: argparse.Namespace) -> MediaSettings:
         loudest=LoudestSettings(limit=args.audio_speakers),
         drop_unheard_audio=not args.keep_unheard_audio,
         drop_unseen_video=not args.keep_unseen_video,
+        pause_unseen_after=args.camera_pause,
         direct_srtp=not args.queued_srtp,
         cpu_limit=args.cpu_limit,
         udp_read_batch=args.read_batch,
@@ -388,6 +407,7 @@ async def measure(
     sfu: Sfu | Cascade, writers: list[asyncio.StreamWriter], args: argparse.Namespace
 ) -> None:
     await asyncio.sleep(args.warmup)
+    paused_at_start = len(PAUSED)
     h0 = host_uplink(sfu)
     (s0, w0), t0, u0 = await every_worker(sfu), time.monotonic(), udp_receive_errors()
     await asyncio.gather(*(send(w, {"op": "mark"}) for w in writers))
@@ -420,6 +440,7 @@ async def measure(
         layers={k: v - s0.layer_packets.get(k, 0) for k, v in s1.layer_packets.items()},
         unheard=s1.unheard_audio_dropped - s0.unheard_audio_dropped,
         unseen=s1.unseen_video_dropped - s0.unseen_video_dropped,
+        paused=(paused_at_start, len(PAUSED)),
         load=(s0.load_ceiling, s1.load_ceiling, s1.load_steps_down, s1.cpu_share),
         cpu_by_worker=[(b - a) / (t1 - t0) for a, b in zip(w0, w1, strict=True)],
     )
@@ -517,7 +538,13 @@ def unheard_line(args: argparse.Namespace) -> str:
         if args.keep_unseen_video
         else f"unseen video dropped before SRTP: {RESULT['unseen'] / elapsed:.0f}/s"
     )
-    return f"{audio}; {video}"
+    start, end = RESULT["paused"]
+    paused = (
+        f"; cameras paused by their pages (unseen): {start} at the window's start, {end} at its end"
+        if args.camera_pause > 0 and args.scenario == "townhall"
+        else ""
+    )
+    return f"{audio}; {video}{paused}"
 
 
 def load_line(args: argparse.Namespace) -> str:
@@ -1215,6 +1242,7 @@ class LightSite:
     def __init__(self, index: int, audio: LightStream, video: LightStream | None) -> None:
         self.index, self.audio, self.video = index, audio, video
         self.frames = 0
+        self.paused = False  # told nobody sees it: no video until told otherwise
         if video is not None:  # a PLI: the next frame is the cycle's keyframe
             hooks.on_keyframe_request(video.sender, self.restart)
 
@@ -1222,6 +1250,13 @@ class LightSite:
         """Answer a keyframe request as a browser does (with a keyframe, from the next frame
         on): the pre-encoded cycle starts again at its keyframe."""
         self.frames = 0
+
+    def seen(self, seen: bool) -> None:
+        """``media:limits`` ``unseen`` as a page applies it: the camera's encodings off, and
+        on again starting with a keyframe (Chromium's encoder restarts with one)."""
+        if seen and self.paused:
+            self.restart()
+        self.paused = not seen
 
 
 DTX_EVERY = 10  # a muted page's Opus DTX: one packet per 10 frames (200 ms), as measured
@@ -1265,7 +1300,12 @@ async def light_send_forever(
                 audio.send(DTX_PAYLOAD, True, abs_time, -127)
             audio.timestamp = (audio.timestamp + 960) & 0xFFFFFFFF
             video = site.video
-            if video is not None and video.ready and (period + site.index) % every == 0:
+            if (
+                video is not None
+                and video.ready
+                and not site.paused
+                and (period + site.index) % every == 0
+            ):
                 video.send_frame(vp8[site.frames % len(vp8)], abs_time)
                 video.timestamp = (video.timestamp + int(90000 / fps)) & 0xFFFFFFFF
                 site.frames += 1
@@ -1290,6 +1330,7 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
     clients: dict[str, ClientPeer] = {}
     counters: dict[str, RtpCounter] = {}
     light: list[LightSite] = []
+    by_name: dict[str, LightSite] = {}
     for name in mine:
         c = ClientPeer(name, keep_times=False, decode=False)
         if name == "host":  # a full aiortc client: paced tracks, decrypts what it receives
@@ -1312,6 +1353,7 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
                 streams.append(LightStream(sender))
             index = int(name.removeprefix("site"))
             light.append(LightSite(index, streams[0], streams[1] if site_vp8 else None))
+            by_name[name] = light[-1]
         clients[name] = c
     answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
     loop = asyncio.get_running_loop()
@@ -1344,6 +1386,10 @@ async def run_townhall_client(args: argparse.Namespace) -> None:
                 answers[msg["peer"]].set_result(msg)
             elif msg["op"] == "tracks":
                 clients[msg["peer"]].tracks = dict(msg["tracks"])
+            elif msg["op"] == "seen":
+                site = by_name.get(msg["peer"])
+                if site is not None:
+                    site.seen(msg["seen"])
             elif msg["op"] == "offer":
                 c = clients[msg["peer"]]
                 if c.state == "closed":  # its connection was lost (overload): nothing to answer
@@ -1496,6 +1542,14 @@ def main() -> None:
         action="store_true",
         help="publishers' video that nobody sees goes through DTLS/SRTP and aiortc's receive "
         "path as before (MediaSettings.drop_unseen_video=False)",
+    )
+    parser.add_argument(
+        "--camera-pause",
+        type=float,
+        default=10.0,
+        help="seconds a camera nobody sees is sent before its page is told to pause it "
+        "(MediaSettings.pause_unseen_after; 0: never); the town hall's light sites pause as "
+        "a page does, the fanout scenario's publishers never do",
     )
     parser.add_argument(
         "--queued-srtp",

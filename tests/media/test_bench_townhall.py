@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from aiortc.rtp import RtpPacket
 from pylibsrtp import Policy, Session
 
@@ -144,3 +145,42 @@ async def test_muted_sites_send_dtx_and_the_floor_speaks() -> None:
     assert len(quiet) >= 224
     assert all(3 <= len(s) <= 7 for s in quiet)
     assert all(payload == sfu.DTX_PAYLOAD for s in quiet for payload, _ in s)
+
+
+class FakeVideo(FakeStream):
+    """A LightStream's video side: records the frames it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[bytes] = []
+        self.sender = None
+
+    def send_frame(self, payload: bytes, abs_time: int) -> None:
+        self.frames.append(payload)
+
+
+async def test_a_site_told_unseen_sends_no_video_and_starts_again_at_its_keyframe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``LightSite.seen``, as a page applies ``media:limits`` ``unseen``."""
+    sfu = bench()
+    monkeypatch.setattr(sfu.hooks, "on_keyframe_request", lambda sender, answer: None)
+    video = FakeVideo()
+    site = sfu.LightSite(0, FakeStream(), video)
+    cycle = [b"key", b"delta1", b"delta2", b"delta3"]
+    task = asyncio.create_task(sfu.light_send_forever([site], [b"opus"], cycle, 1, 10.0))
+    try:
+        await asyncio.sleep(0.35)
+        assert 2 <= len(video.frames) <= 5
+        site.seen(False)
+        paused_at, audio_at = len(video.frames), len(site.audio.sent)
+        await asyncio.sleep(0.5)
+        assert len(video.frames) == paused_at  # no video while unseen
+        assert len(site.audio.sent) >= audio_at + 20  # the microphone goes on
+        site.seen(True)
+        await asyncio.sleep(0.25)
+        assert video.frames[paused_at] == b"key"  # a page's encoder restarts with a keyframe
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
