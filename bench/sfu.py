@@ -137,8 +137,8 @@ class WireEvents:
             PAUSED.add(publisher)
         writer = self.writers.get(publisher)
         if writer is not None:
-            writer.write(json.dumps({"op": "seen", "peer": publisher, "seen": seen}).encode())
-            writer.write(b"\n")
+            msg = {"op": "seen", "peer": publisher, "seen": seen}
+            writer.write(json.dumps(msg).encode() + b"\n")
 
 
 PAUSED: set[str] = set()

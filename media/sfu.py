@@ -139,14 +139,14 @@ class Sfu:
         self._routes: dict[tuple[str, str], set[Slot]] = {}
         self._disabled: set[tuple[str, str]] = set()
         self._keyframes: dict[tuple[str, str], KeyframeThrottle] = {}  # (publisher, stream)
+        self._unseen = UnseenWatch(settings.pause_unseen_after, self._seen, self._notify_seen)
         self._layers = LayerControl(
             self._peers,
             self._notify_layer,
             self._request_keyframe,
             settings.rate_control,
-            selected=self._recheck_seen,
+            selected=self._unseen.recheck,
         )
-        self._unseen = UnseenWatch(settings.pause_unseen_after, self._seen, self._notify_seen)
         self._load = LoadGuard(settings.cpu_limit)
         self._ticker: asyncio.Task[None] | None = None
         self._tasks = TaskSet("media task", logger)
@@ -355,7 +355,7 @@ class Sfu:
         else:
             self._recorders[participant] = recorder
             self._request_keyframe(participant)
-            self._recheck_seen(participant)
+            self._unseen.recheck(participant)
         for kind in KINDS:
             self._demand(participant, kind)
 
@@ -466,7 +466,7 @@ class Sfu:
         if kind == "video":
             self._request_keyframe(publisher, "high")
             self._request_keyframe(publisher, "low")
-            self._recheck_seen(publisher)
+            self._unseen.recheck(publisher)
 
     def hear(self, publisher: str, level_dbov: int, voiced: bool) -> None:
         """An audio level of a publisher connected to another worker (for the loudest choice
@@ -797,9 +797,6 @@ class Sfu:
             for p in self._peers.values()
             if not p.relayed and "video" in p.publications and p.connected
         ]
-
-    def _recheck_seen(self, publisher: str) -> None:
-        self._unseen.recheck(publisher)
 
     def _listened(self, publisher: str) -> bool:
         """Someone may hear the publisher's audio now: a slot forwards it or a recorder takes
