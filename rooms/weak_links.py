@@ -154,9 +154,6 @@ class SendLimits:
     """``ok`` (no limit), ``audio_only``, a :class:`ReceiveProfile` reason of the site's link
     (``vsat``, ``low_capacity``, ``link_degraded``, ...), ``uplink_loss`` or ``uplink_rate`` (the
     SFU's estimate of what arrives from the page)."""
-    unseen: bool = False
-    """Nobody sees the camera now (``MediaEvents.video_seen``): both layers off until someone
-    does; the other fields still say what the link allows once they do."""
 
 
 NO_LIMITS = SendLimits()

@@ -15,7 +15,6 @@ Decided by the pure functions of ``rooms.weak_links`` from the site's link in th
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -61,7 +60,9 @@ class LinkPolicy:
         self.sites = sites
         self.policy = policy
         self._receiving: dict[str, tuple[int | None, str]] = {}
-        self._limits: dict[str, SendLimits] = {}
+        self._told: dict[str, tuple[SendLimits, bool]] = {}
+        """Per participant, what its page was last told: the link's limits (``before`` of the
+        next ``send_limits``) and ``unseen``."""
         self._unseen: set[str] = set()  # participants nobody sees (MediaEvents.video_seen)
         self._loop = Periodic("uplink limits", every, self.refresh)
         self._tasks = TaskSet("camera pause", log)
@@ -117,25 +118,26 @@ class LinkPolicy:
                 sfu.set_downlink_prior(p.id, receiving[0])
                 sfu.set_video_ceiling(p.id, receiving[1])
         uplink = sfu.uplink(p.id)
-        before = self._limits.get(p.id)
-        if before is not None:  # what the link allowed: kept through a pause, not the pause
-            before = dataclasses.replace(before, unseen=False)
+        told = self._told.get(p.id)
+        before = told[0] if told is not None else None
         limits = send_limits(link, uplink, not p.receive_video, self.policy, before)
-        await self._send(p.id, dataclasses.replace(limits, unseen=p.id in self._unseen))
+        await self._send(p.id, limits, p.id in self._unseen)
 
-    async def _send(self, participant_id: str, limits: SendLimits) -> None:
-        """Push ``media:limits`` when they changed (the first time only when there are any)."""
-        before = self._limits.get(participant_id)
-        if before == limits or (before is None and limits == NO_LIMITS):
+    async def _send(self, participant_id: str, limits: SendLimits, unseen: bool) -> None:
+        """Push ``media:limits`` when the link's limits or ``unseen`` changed (the first time
+        only when there is something to say)."""
+        told = (limits, unseen)
+        before = self._told.get(participant_id)
+        if before == told or (before is None and told == (NO_LIMITS, False)):
             return
-        self._limits[participant_id] = limits
+        self._told[participant_id] = told
         payload: MediaLimits = {
             "max_bitrate": limits.max_bitrate,
             "scale_down": limits.scale_down,
             "max_framerate": limits.max_framerate,
             "low_only": limits.low_only,
             "reason": limits.reason,
-            "unseen": limits.unseen,
+            "unseen": unseen,
         }
         await self.fanout.to_participant(participant_id, "media:limits", payload)
 
@@ -146,7 +148,7 @@ class LinkPolicy:
 
     def forget(self, participant_id: str) -> None:
         self._receiving.pop(participant_id, None)
-        self._limits.pop(participant_id, None)
+        self._told.pop(participant_id, None)
 
 
 __all__ = ["LinkPolicy"]
