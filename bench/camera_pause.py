@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.async_api import Page, async_playwright
 
+from tests.browser.pages import HIDE_TILE, SHOW_TILE
 from tests.weaklink.browsers import snapshot
 from tests.weaklink.lab import Lab, unavailable_reason
 from tests.weaklink.meeting import LURAH, admit_lurah, open_meeting
@@ -54,10 +55,6 @@ _CAMERA_ON = """() => window.pendopo.pc.getSenders()
   .filter((s) => s.track && s.track.kind === "video")
   .some((s) => s.getParameters().encodings[0].active)"""
 
-# The host's page stops (starts again) showing one tile, as a thumbnail scrolled out of view.
-_HIDE_TILE = """(id) => document.getElementById(`tile-${id}`)
-  .style.setProperty("display", "none", "important")"""
-_SHOW_TILE = """(id) => document.getElementById(`tile-${id}`).style.removeProperty("display")"""
 
 KEEP_HIDDEN = 12.0
 """Seconds the tile stays hidden when the camera is not paused (longer than the pause's 10)."""
@@ -110,7 +107,7 @@ async def run(args: argparse.Namespace, workdir: Path, pause: bool) -> list[dict
                     await asyncio.sleep(0.5)
                 for _ in range(args.rounds):
                     link_shown, video_shown = await uplink(lab, lurah, args.window)
-                    await host.evaluate(_HIDE_TILE, lurah_id)
+                    await host.evaluate(HIDE_TILE, lurah_id)
                     if pause:
                         paused = await until(lurah, _CAMERA_ON, False)
                     else:
@@ -119,7 +116,7 @@ async def run(args: argparse.Namespace, workdir: Path, pause: bool) -> list[dict
                     await asyncio.sleep(1.0)  # what was queued on the link drains
                     link_paused, video_paused = await uplink(lab, lurah, args.window)
                     frames = await host_decoded(host)
-                    await host.evaluate(_SHOW_TILE, lurah_id)
+                    await host.evaluate(SHOW_TILE, lurah_id)
                     shown = time.monotonic()
                     try:
                         resumed = await until(lurah, _CAMERA_ON, True) if pause else math.nan

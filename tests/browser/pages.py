@@ -171,3 +171,12 @@ async def unnamed_controls(page: Page, selector: str = "a, button, input, select
         selector,
     )
     return found
+
+
+# A page stops showing one tile (participant id as argument), as a thumbnail scrolled out of
+# view would: its observer reports it gone and the page tells the server (`media:shown`).
+# Through the CSSOM: the page's Content-Security-Policy refuses a <style> element.
+HIDE_TILE = """(id) => document.getElementById(`tile-${id}`)
+  .style.setProperty("display", "none", "important")"""
+
+SHOW_TILE = """(id) => document.getElementById(`tile-${id}`).style.removeProperty("display")"""

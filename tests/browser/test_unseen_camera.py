@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.pages import DEADLINE, assert_video_playing, lobby_entry
+from tests.browser.pages import (
+    DEADLINE,
+    HIDE_TILE,
+    SHOW_TILE,
+    assert_video_playing,
+    lobby_entry,
+)
 from tests.browser.test_last_n_visible import _wait_layer
 from tests.browser.test_meeting import HOST, start_host
 from tests.browser.test_weak_link_page import LURAH, lurah_waits
@@ -53,14 +59,6 @@ _FRAMES_DECODED = """async (name) => {
   });
   return frames;
 }"""
-
-# The host's page stops showing one tile (as a thumbnail scrolled out of view would): its
-# observer reports it gone and the page tells the server (`media:shown`). Through the CSSOM:
-# the page's Content-Security-Policy refuses a <style> element.
-_HIDE_TILE = """(id) => document.getElementById(`tile-${id}`)
-  .style.setProperty("display", "none", "important")"""
-
-_SHOW_TILE = """(id) => document.getElementById(`tile-${id}`).style.removeProperty("display")"""
 
 
 @pytest.fixture
@@ -111,7 +109,7 @@ async def test_a_camera_nobody_shows_pauses_and_sends_again_when_shown(
         await expect(notice).not_to_contain_text(UNSEEN)
 
         # The host's page no longer shows the lurah: the server forwards nothing to it...
-        await host.evaluate(_HIDE_TILE, lurah_id)
+        await host.evaluate(HIDE_TILE, lurah_id)
         await _wait_layer(host, lurah_id, hidden=True)
         hidden = time.monotonic()
         # ... and after the pause the lurah's page switches both camera layers off.
@@ -133,7 +131,7 @@ async def test_a_camera_nobody_shows_pauses_and_sends_again_when_shown(
 
         # The host shows the lurah again: the camera sends at once and the host's page plays it.
         frames = await host.evaluate(_FRAMES_DECODED, LURAH)
-        await host.evaluate(_SHOW_TILE, lurah_id)
+        await host.evaluate(SHOW_TILE, lurah_id)
         shown = time.monotonic()
         await _until(lurah, _CAMERA_ACTIVE, lambda r: r == [True, True], "camera sends again")
         print(f"camera sends again {time.monotonic() - shown:.2f} s after the tile was shown")
